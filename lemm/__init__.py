@@ -1,0 +1,3 @@
+"""lemm: AI-assisted music production, from a brief to a finished song."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,146 @@
+"""The plan: tempo, key, meter, section map, energy per bar and instrumentation.
+
+A plan is data a person can read and edit; the composer follows it exactly.
+
+Examples
+--------
+>>> p = Plan(genre="pop", tempo_bpm=120.0, sections=(PlanSection("verse 1", "verse", 8, 0.5),),
+...          energy_per_bar=(0.5,) * 8)
+>>> p.total_bars, p.duration_seconds
+(8, 16.0)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from lemm.errors import ParameterError
+from lemm.score.model import MODES, PITCH_CLASSES, ROLES, SECTION_KINDS
+
+__all__ = ["PlanSection", "Instrument", "Understood", "Plan"]
+
+
+def _need(cond: bool, field: str, value: object, accepted: str) -> None:
+    if not cond:
+        raise ParameterError.for_field(field, value, accepted)
+
+
+@dataclass(frozen=True)
+class PlanSection:
+    """One section of the plan: unique name ("chorus 2"), kind, length in bars, energy 0..1."""
+
+    name: str
+    kind: str
+    bars: int
+    energy: float = 0.5
+
+    def __post_init__(self) -> None:
+        _need(isinstance(self.name, str) and self.name.strip() != "", "plan section name", self.name, "a non-empty string")
+        _need(self.kind in SECTION_KINDS, f"plan section {self.name!r} kind", self.kind, f"one of {', '.join(SECTION_KINDS)}")
+        _need(isinstance(self.bars, int) and not isinstance(self.bars, bool) and 1 <= self.bars <= 256, f"plan section {self.name!r} bars", self.bars, "an integer in 1..256")
+        _need(isinstance(self.energy, (int, float)) and 0.0 <= self.energy <= 1.0, f"plan section {self.name!r} energy", self.energy, "a number in 0..1")
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """A part the plan asks for: track name, role, render preset and GM program."""
+
+    name: str
+    role: str
+    preset: str
+    program: int = 0
+    is_drum: bool = False
+
+    def __post_init__(self) -> None:
+        _need(isinstance(self.name, str) and self.name.strip() != "", "instrument name", self.name, "a non-empty string")
+        _need(self.role in ROLES, f"instrument {self.name!r} role", self.role, f"one of {', '.join(ROLES)}")
+        _need(isinstance(self.program, int) and 0 <= self.program <= 127, f"instrument {self.name!r} program", self.program, "an integer in 0..127")
+
+
+@dataclass(frozen=True)
+class Understood:
+    """What the planner read from the brief: the words and what it took them to mean."""
+
+    words: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The song plan.
+
+    Parameters
+    ----------
+    genre : str
+        Name of the genre profile used.
+    tempo_bpm : float
+        Quarter notes per minute, 20..400.
+    key_tonic, key_mode : str
+        Key, e.g. ``"D"``, ``"minor"``.
+    meter_numerator, meter_denominator : int
+        Time signature.
+    swing : float
+        0 (straight) .. 0.5 (hard triplet swing) on eighths (or sixteenths).
+    sections : tuple[PlanSection, ...]
+        In order, back to back from bar 0.
+    energy_per_bar : tuple[float, ...]
+        One value in 0..1 per bar; ``len == total_bars``.
+    instruments : tuple[Instrument, ...]
+        Parts to write.
+    understood : tuple[Understood, ...]
+        Report of what the prompt and tags were taken to mean.
+    mood : str
+        Main mood word (e.g. "happy", "dark", "neutral").
+    """
+
+    genre: str
+    tempo_bpm: float
+    key_tonic: str = "C"
+    key_mode: str = "major"
+    meter_numerator: int = 4
+    meter_denominator: int = 4
+    swing: float = 0.0
+    sections: tuple[PlanSection, ...] = ()
+    energy_per_bar: tuple[float, ...] = ()
+    instruments: tuple[Instrument, ...] = ()
+    understood: tuple[Understood, ...] = ()
+    mood: str = "neutral"
+
+    def __post_init__(self) -> None:
+        _need(isinstance(self.tempo_bpm, (int, float)) and math.isfinite(self.tempo_bpm) and 20 <= self.tempo_bpm <= 400, "tempo_bpm", self.tempo_bpm, "a number in 20..400")
+        _need(self.key_tonic in PITCH_CLASSES, "key_tonic", self.key_tonic, f"one of {', '.join(PITCH_CLASSES)}")
+        _need(self.key_mode in MODES, "key_mode", self.key_mode, "'major' or 'minor'")
+        _need(isinstance(self.meter_numerator, int) and 1 <= self.meter_numerator <= 32, "meter_numerator", self.meter_numerator, "an integer in 1..32")
+        _need(self.meter_denominator in (2, 4, 8, 16), "meter_denominator", self.meter_denominator, "2, 4, 8 or 16")
+        _need(isinstance(self.swing, (int, float)) and 0.0 <= self.swing <= 0.5, "swing", self.swing, "a number in 0..0.5")
+        _need(len(self.sections) > 0, "sections", "no sections", "at least one section")
+        names = [s.name for s in self.sections]
+        _need(len(set(names)) == len(names), "section names", names, "unique names")
+        _need(len(self.energy_per_bar) == self.total_bars, "energy_per_bar length", len(self.energy_per_bar), f"one value per bar ({self.total_bars})")
+        _need(all(isinstance(e, (int, float)) and 0.0 <= e <= 1.0 for e in self.energy_per_bar), "energy_per_bar", "a value outside 0..1", "values in 0..1")
+        inst_names = [i.name for i in self.instruments]
+        _need(len(set(inst_names)) == len(inst_names), "instrument names", inst_names, "unique names")
+
+    @property
+    def total_bars(self) -> int:
+        """Number of bars in the song."""
+        return sum(s.bars for s in self.sections)
+
+    @property
+    def beats_per_bar(self) -> float:
+        """Quarter-note beats per bar."""
+        return self.meter_numerator * 4.0 / self.meter_denominator
+
+    @property
+    def duration_seconds(self) -> float:
+        """Length of the planned song in seconds."""
+        return self.total_bars * self.beats_per_bar * 60.0 / self.tempo_bpm
+
+    def section_start_bars(self) -> list[int]:
+        """First bar of each section."""
+        starts, bar = [], 0
+        for s in self.sections:
+            starts.append(bar)
+            bar += s.bars
+        return starts

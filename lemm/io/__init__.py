@@ -1,0 +1,1 @@
+"""Writing files and song folders safely (atomic writes)."""

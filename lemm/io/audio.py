@@ -1,0 +1,67 @@
+"""Reading and writing audio files (WAV/FLAC through soundfile), atomically.
+
+Audio arrays in lemm are ``np.ndarray [shape=(n_channels, n_samples)]``, float32.
+
+Examples
+--------
+>>> import numpy as np, tempfile, pathlib
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "x.wav"
+>>> _ = write_audio(p, np.zeros((2, 480), np.float32), sample_rate=48000)
+>>> audio, sr = read_audio(p)
+>>> audio.shape, sr
+((2, 480), 48000)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError
+from lemm.io.atomic import atomic_path
+
+__all__ = ["write_audio", "read_audio"]
+
+_SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
+
+
+def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int, bit_depth: int = 24) -> Path:
+    """Write ``audio`` [shape=(n_channels, n_samples)] as WAV (or FLAC by suffix), atomically.
+
+    Samples are clipped to [-1, 1 - 2**-(bit_depth-1)] by soundfile's PCM
+    conversion; callers that care (the master) keep below full scale.
+    """
+    import soundfile as sf
+
+    a = np.asarray(audio)
+    if a.ndim != 2 or a.shape[0] not in (1, 2):
+        raise ParameterError.for_field("audio shape", a.shape, "(n_channels, n_samples) with 1 or 2 channels")
+    if not np.all(np.isfinite(a)):
+        raise ParameterError.for_field("audio", "non-finite samples", "finite samples")
+    if bit_depth not in _SUBTYPES:
+        raise ParameterError.for_field("bit_depth", bit_depth, "16, 24 or 32")
+    target = Path(path)
+    fmt = "FLAC" if target.suffix.lower() == ".flac" else "WAV"
+    with atomic_path(target) as tmp:
+        sf.write(str(tmp), a.T.astype(np.float32), int(sample_rate), subtype=_SUBTYPES[bit_depth], format=fmt)
+    return target
+
+
+def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """Read an audio file as float32 [shape=(n_channels, n_samples)] and its sample rate.
+
+    Reads what soundfile reads (WAV, FLAC, OGG, MP3 with libsndfile >= 1.1);
+    raises a LemmError for missing or non-audio files.
+    """
+    import soundfile as sf
+
+    p = Path(path)
+    if not p.exists():
+        raise LemmFileNotFoundError(f"audio file {str(p)!r} does not exist")
+    try:
+        data, sample_rate = sf.read(str(p), dtype="float32", always_2d=True)
+    except Exception as err:  # soundfile raises LibsndfileError / RuntimeError / TypeError
+        raise FileFormatError(f"audio file {str(p)!r} is not readable audio (WAV, FLAC, OGG, MP3): {err}") from None
+    return np.ascontiguousarray(data.T), int(sample_rate)

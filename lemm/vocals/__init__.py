@@ -1,0 +1,1 @@
+"""lemm.vocals"""
