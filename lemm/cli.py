@@ -1,0 +1,152 @@
+"""The ``lemm`` command.
+
+::
+
+    lemm compose "PROMPT" [--tags pop,upbeat] [--lyrics FILE] [--duration 3:30] [--seed N] --out DIR
+    lemm render DIR      re-render stems, mix and master from DIR/song.json after edits
+    lemm info DIR        summary: plan, tracks, loudness
+    lemm licenses        installed dependency licenses; non-zero exit if any is not cleared
+
+Errors print one line (``lemm: error: ...``) and exit with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from lemm.errors import LemmError, OutputPathError
+
+__all__ = ["main", "build_parser"]
+
+
+def _progress(message: str) -> None:
+    print(f"lemm: {message}", file=sys.stderr, flush=True)
+
+
+def _int_arg(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+
+
+def _cmd_compose(args: argparse.Namespace) -> int:
+    import lemm
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise OutputPathError(f"--out must be a folder path, got {str(out)!r}, which is an existing file")
+    lyrics = None
+    if args.lyrics is not None:
+        from lemm.compose.brief import read_lyrics_file
+
+        lyrics = read_lyrics_file(args.lyrics)
+    tags = tuple(t.strip() for t in args.tags.split(",") if t.strip()) if args.tags else ()
+    start = time.perf_counter()
+    song = lemm.compose(args.prompt, tags=tags, lyrics=lyrics, duration=args.duration, seed=args.seed, progress=_progress)
+    song.save(out, progress=_progress)
+    report = song.report()
+    _progress(
+        f"wrote {out}: {report['duration_seconds']:.1f} s, {report['integrated_lufs']:.1f} LUFS, "
+        f"{report['true_peak_dbtp']:.1f} dBTP in {time.perf_counter() - start:.1f} s"
+    )
+    return 0
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from lemm.project.folder import write_song_files
+    from lemm.song import load
+
+    song = load(args.dir)
+    song.mix(progress=_progress)
+    write_song_files(song, args.dir)
+    report = song.report()
+    _progress(f"re-rendered {args.dir}: {report['integrated_lufs']:.1f} LUFS, {report['true_peak_dbtp']:.1f} dBTP")
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from lemm.song import load
+
+    song = load(args.dir)
+    plan = song.plan
+    info = {
+        "title": song.score.title,
+        "genre": plan.genre,
+        "tempo_bpm": plan.tempo_bpm,
+        "key": f"{plan.key_tonic} {plan.key_mode}",
+        "meter": f"{plan.meter_numerator}/{plan.meter_denominator}",
+        "duration_seconds": round(plan.duration_seconds, 2),
+        "sections": [{"name": s.name, "kind": s.kind, "bars": s.bars, "energy": round(s.energy, 2)} for s in plan.sections],
+        "tracks": [{"name": t.name, "role": t.role, "preset": t.preset, "notes": len(t.notes)} for t in song.score.tracks],
+        "understood": [{"words": u.words, "meaning": u.meaning} for u in plan.understood],
+    }
+    report_file = Path(args.dir) / "report.json"
+    if report_file.is_file():
+        report = json.loads(report_file.read_text(encoding="utf-8"))
+        info["loudness"] = {k: report.get(k) for k in ("integrated_lufs", "true_peak_dbtp", "lra_lu", "duration_seconds")}
+    print(json.dumps(info, indent=1))
+    return 0
+
+
+def _cmd_licenses(args: argparse.Namespace) -> int:
+    from lemm.licenses import check_licenses, format_license_table
+
+    rows = check_licenses()
+    print(format_license_table(rows))
+    bad = [r for r in rows if not r.cleared]
+    if bad:
+        print(f"lemm: error: {len(bad)} dependenc{'y' if len(bad) == 1 else 'ies'} not cleared for commercial use: "
+              + ", ".join(r.name for r in bad), file=sys.stderr)
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``lemm`` command."""
+    parser = argparse.ArgumentParser(prog="lemm", description="AI-assisted music production: from a brief to a finished song folder.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("compose", help="plan, compose, render, mix and master a song into a new folder")
+    p.add_argument("prompt", help='what the song should be, e.g. "an upbeat pop song in D major" (may be "")')
+    p.add_argument("--tags", default="", help="comma-separated genre/mood tags, e.g. pop,upbeat")
+    p.add_argument("--lyrics", default=None, help="UTF-8 text file with the lyrics (blank lines between stanzas)")
+    p.add_argument("--duration", default="3:30", help="length as M:SS or seconds, 0:10..10:00 (default 3:30)")
+    p.add_argument("--seed", type=_int_arg, default=0, help="seed of every random choice, 0..4294967295 (default 0)")
+    p.add_argument("--out", required=True, help="output folder (created or replaced whole)")
+    p.set_defaults(func=_cmd_compose)
+
+    p = sub.add_parser("render", help="re-render stems, mix and master from DIR/song.json")
+    p.add_argument("dir")
+    p.set_defaults(func=_cmd_render)
+
+    p = sub.add_parser("info", help="print a summary of a song folder as JSON")
+    p.add_argument("dir")
+    p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser("licenses", help="list installed dependency licenses; fail on any not cleared")
+    p.set_defaults(func=_cmd_licenses)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``lemm`` command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except LemmError as err:
+        print(f"lemm: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lemm: interrupted; no output folder was half-written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""The stages from a brief to a master, as plain functions of data.
+
+``plan -> compose -> render (instruments) -> vocals -> mix -> master``.
+Each function takes the previous stage's data and returns the next; the
+:class:`lemm.song.Song` object only holds the results. Timings in seconds
+are collected per stage for the report.
+
+Examples
+--------
+>>> from lemm.score.model import Score, Section
+>>> s = Score(sections=(Section("verse 1", "verse", 0, 4 * 1920),))  # 4 bars at 120 bpm = 8 s
+>>> song_n_samples(s, sample_rate=1000, requested_seconds=8.0)
+9000
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from contextlib import contextmanager
+from typing import Iterator
+
+import numpy as np
+
+from lemm.compose.brief import Brief
+from lemm.compose.plan_model import Plan
+from lemm.errors import ParameterError
+from lemm.project.settings import RenderSettings
+from lemm.score.model import Score
+from lemm.score.timing import ticks_to_seconds
+from lemm.seeding import derive_seed
+
+__all__ = [
+    "Progress",
+    "StageTimer",
+    "make_plan",
+    "make_score",
+    "song_n_samples",
+    "render_instruments",
+    "render_vocals",
+    "mix_and_master",
+    "is_vocal",
+]
+
+Progress = Callable[[str], None]
+
+#: Longest tail (reverb and releases) after the last bar, in seconds.
+MAX_TAIL_SECONDS = 2.0
+
+
+class StageTimer:
+    """Collects wall-clock seconds per named stage and reports progress."""
+
+    def __init__(self, progress: Progress | None = None) -> None:
+        self.seconds: dict[str, float] = {}
+        self._progress = progress
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time the body as stage ``name`` (accumulating if repeated)."""
+        if self._progress:
+            self._progress(f"{name} ...")
+        start = time.perf_counter()
+        yield
+        took = time.perf_counter() - start
+        self.seconds[name] = round(self.seconds.get(name, 0.0) + took, 3)
+        if self._progress:
+            self._progress(f"{name} done in {took:.2f} s")
+
+
+def make_plan(brief: Brief) -> Plan:
+    """Plan a song from a brief (tempo, key, meter, sections, energy, instruments)."""
+    from lemm.compose.planner import make_plan as _make_plan
+
+    return _make_plan(brief)
+
+
+def make_score(plan: Plan, brief: Brief) -> Score:
+    """Compose the score that follows ``plan`` (and the brief's lyrics and seed)."""
+    from lemm.compose.arrange import compose_score
+
+    title = brief.prompt.strip()[:60] or f"lemm song {brief.seed}"
+    return compose_score(plan, lyrics=brief.lyrics, seed=brief.seed, title=title)
+
+
+def song_n_samples(score: Score, *, sample_rate: int, requested_seconds: float | None = None) -> int:
+    """Length of every stem, mix and master in samples.
+
+    The song's last bar plus a tail for releases and reverb. The tail is cut
+    short where it would take the file more than one bar past the requested
+    duration (the master fades it out).
+    """
+    end_seconds = float(ticks_to_seconds(score, score.end_tick))
+    bar_ticks = score.meters[-1].bar_ticks(score.resolution)
+    bar_seconds = float(ticks_to_seconds(score, score.end_tick + bar_ticks)) - end_seconds
+    tail = MAX_TAIL_SECONDS
+    if requested_seconds is not None:
+        tail = min(tail, requested_seconds + 0.9 * bar_seconds - end_seconds)
+    tail = max(tail, 0.1)
+    return int(math.ceil((end_seconds + tail) * sample_rate))
+
+
+def is_vocal(role: str) -> bool:
+    """True for tracks the singing synthesizer renders."""
+    return role == "vocal"
+
+
+def render_instruments(score: Score, *, settings: RenderSettings, seed: int, n_samples: int) -> dict[str, np.ndarray]:
+    """Render every non-vocal track to a dry stereo stem [shape=(2, n_samples)]."""
+    from lemm.render import render_tracks
+
+    names = [t.name for t in score.tracks if not is_vocal(t.role)]
+    if not names:
+        return {}
+    return render_tracks(
+        score, sample_rate=settings.sample_rate, seed=seed, device=settings.device, n_samples=n_samples, track_names=names
+    )
+
+
+def render_vocals(score: Score, *, settings: RenderSettings, seed: int, n_samples: int) -> dict[str, np.ndarray]:
+    """Sing every vocal track to a stereo stem [shape=(2, n_samples)]."""
+    vocal_tracks = [t for t in score.tracks if is_vocal(t.role)]
+    if not vocal_tracks:
+        return {}
+    from lemm.vocals import sing_track
+
+    return {
+        t.name: sing_track(t, score, sample_rate=settings.sample_rate, seed=derive_seed(seed, t.name), n_samples=n_samples)
+        for t in vocal_tracks
+    }
+
+
+def _fade_out(audio: np.ndarray, *, sample_rate: int, fade_seconds: float = 0.05) -> np.ndarray:
+    n = min(audio.shape[-1], int(fade_seconds * sample_rate))
+    out = audio.copy()
+    if n > 1:
+        out[..., -n:] *= np.linspace(1.0, 0.0, n, dtype=out.dtype) ** 2
+    return out
+
+
+def mix_and_master(
+    stems: Mapping[str, np.ndarray],
+    score: Score,
+    *,
+    settings: RenderSettings,
+    mix_settings: object | None,
+    timer: StageTimer,
+) -> tuple[np.ndarray, np.ndarray, dict, object]:
+    """Mix the stems with ``mix_settings`` (automatic where None) and master the mix.
+
+    Returns
+    -------
+    mix : np.ndarray [shape=(2, n)] float32
+    master : np.ndarray [shape=(2, n)] float32
+    master_report : dict
+        The mastering report (loudness, true peak, ...).
+    mix_settings : lemm.mix.MixSettings
+        The settings used (store them so a person can edit them).
+    """
+    from lemm.mix import apply_mix, auto_mix_settings, master
+
+    if not stems:
+        raise ParameterError.for_field("stems", "no stems", "at least one rendered track")
+    tracks = {t.name: t for t in score.tracks if t.name in stems}
+    with timer.stage("mix"):
+        auto = auto_mix_settings(
+            stems,
+            roles={n: t.role for n, t in tracks.items()},
+            sample_rate=settings.sample_rate,
+            pan_hints={n: t.pan for n, t in tracks.items()},
+            gain_hints_db={n: t.gain_db for n, t in tracks.items()},
+        )
+        used = auto if mix_settings is None else merge_mix_settings(mix_settings, auto, names=list(stems))
+        mixed = apply_mix(stems, used, sample_rate=settings.sample_rate)
+    with timer.stage("master"):
+        mastered, report = master(
+            _fade_out(mixed, sample_rate=settings.sample_rate),
+            sample_rate=settings.sample_rate,
+            target_lufs=settings.target_lufs,
+            ceiling_dbtp=settings.ceiling_dbtp,
+        )
+    return mixed, mastered, report, used
+
+
+def merge_mix_settings(stored: object, auto: object, *, names: list[str]) -> object:
+    """Keep a person's stored settings; take automatic ones only for tracks the stored ones lack."""
+    from lemm.mix import MixSettings
+
+    stored_d, auto_d = stored.to_dict(), auto.to_dict()
+    tracks = dict(stored_d.get("tracks", {}))
+    for name in names:
+        if name not in tracks:
+            tracks[name] = auto_d["tracks"][name]
+    stored_d["tracks"] = {n: tracks[n] for n in names}
+    return MixSettings.from_dict(stored_d)

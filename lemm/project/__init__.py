@@ -1,0 +1,1 @@
+"""The song folder: song.json and the files written beside it."""

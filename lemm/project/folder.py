@@ -1,0 +1,162 @@
+"""Reading and writing a song folder.
+
+A song folder holds::
+
+    song.json          the project: brief, seed, plan, score, render and mix settings
+    score.mid          Standard MIDI File type 1 (conductor track + one track per part)
+    score.musicxml     the score for notation editors
+    stems/<track>.wav  one stereo stem per track, all the same length
+    mix.wav            the mix before mastering
+    master.wav         the master
+    report.json        loudness, true peak, LRA, length, seconds per stage, seed, version
+
+``lemm compose`` writes a new folder atomically (a temp folder, then a
+rename); ``lemm render`` rewrites the files of an existing folder one by one,
+each atomically, leaving any other file in it alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lemm.compose.brief import Brief
+from lemm.compose.plan_model import Plan
+from lemm.errors import FileFormatError, LemmFileNotFoundError, OutputPathError, ScoreError
+from lemm.io.atomic import atomic_folder, atomic_write_text
+from lemm.io.audio import write_audio
+from lemm.pipeline import StageTimer
+from lemm.project.settings import RenderSettings
+from lemm.score.jsonio import from_jsonable, score_from_dict, score_to_dict, to_jsonable
+
+if TYPE_CHECKING:
+    from lemm.song import Song
+
+__all__ = ["song_to_dict", "song_from_dict", "read_song_json", "write_song_files", "write_song_folder", "make_report", "SONG_FORMAT"]
+
+SONG_FORMAT = "lemm-song"
+SONG_SCHEMA_VERSION = 1
+
+
+def _version() -> str:
+    from lemm import __version__
+
+    return __version__
+
+
+def song_to_dict(song: "Song") -> dict[str, Any]:
+    """Everything song.json holds, as plain JSON data."""
+    return {
+        "format": SONG_FORMAT,
+        "schema_version": SONG_SCHEMA_VERSION,
+        "lemm_version": _version(),
+        "seed": song.brief.seed,
+        "brief": to_jsonable(song.brief),
+        "plan": to_jsonable(song.plan),
+        "score": score_to_dict(song.score),
+        "render": to_jsonable(song.render_settings),
+        "mix": None if song.mix_settings is None else song.mix_settings.to_dict(),
+    }
+
+
+def song_from_dict(data: Any, *, source: str = "song.json") -> "Song":
+    """Rebuild a Song (without audio) from :func:`song_to_dict` data, validating all of it."""
+    from lemm.song import Song
+
+    if not isinstance(data, dict) or data.get("format") != SONG_FORMAT:
+        raise FileFormatError(f"{source} must be a lemm song file with \"format\": \"{SONG_FORMAT}\"")
+    if data.get("schema_version") != SONG_SCHEMA_VERSION:
+        raise ScoreError(f"{source} schema_version must be {SONG_SCHEMA_VERSION}, got {data.get('schema_version')!r}")
+    for key in ("brief", "plan", "score"):
+        if key not in data:
+            raise ScoreError(f"{source} is missing the field {key!r}")
+    brief = from_jsonable(Brief, data["brief"], "brief")
+    plan = from_jsonable(Plan, data["plan"], "plan")
+    score = score_from_dict(data["score"])
+    render = from_jsonable(RenderSettings, data.get("render") or {}, "render")
+    mix = None
+    if data.get("mix") is not None:
+        from lemm.mix import MixSettings
+
+        mix = MixSettings.from_dict(data["mix"])
+    return Song(brief=brief, plan=plan, score=score, render_settings=render, mix_settings=mix)
+
+
+def read_song_json(path: str | os.PathLike) -> "Song":
+    """Load ``DIR/song.json`` (or a song.json path) into a Song without audio."""
+    p = Path(path)
+    file = p / "song.json" if p.is_dir() or not p.suffix else p
+    if not file.is_file():
+        raise LemmFileNotFoundError(f"song folder {str(p)!r} has no song.json (expected {str(file)!r})")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise FileFormatError(f"{str(file)!r} is not valid JSON: {err}") from None
+    return song_from_dict(data, source=str(file))
+
+
+def make_report(song: "Song") -> dict[str, Any]:
+    """The measured report of a mixed song (report.json)."""
+    if song.master_report is None or song.master_audio is None:
+        raise ScoreError("report needs a mastered song: call song.mix() first")
+    r = song.master_report
+    return {
+        "title": song.score.title,
+        "integrated_lufs": r["integrated_lufs"],
+        "true_peak_dbtp": r["true_peak_dbtp"],
+        "lra_lu": r["lra_lu"],
+        "sample_peak_dbfs": r.get("sample_peak_dbfs"),
+        "plr_db": r.get("plr_db"),
+        "duration_seconds": round(song.master_audio.shape[-1] / song.sample_rate, 3),
+        "requested_duration_seconds": song.brief.duration_seconds,
+        "sample_rate": song.sample_rate,
+        "target_lufs": song.render_settings.target_lufs,
+        "ceiling_dbtp": song.render_settings.ceiling_dbtp,
+        "seconds_per_stage": dict(song.seconds_per_stage),
+        "seed": song.brief.seed,
+        "lemm_version": _version(),
+        "genre": song.plan.genre,
+        "tempo_bpm": song.plan.tempo_bpm,
+        "key": f"{song.plan.key_tonic} {song.plan.key_mode}",
+        "tracks": [t.name for t in song.score.tracks],
+    }
+
+
+def _json_text(data: Any) -> str:
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
+def write_song_files(song: "Song", folder: str | os.PathLike, *, timer: StageTimer | None = None) -> Path:
+    """Write (or overwrite) every file of the song folder in ``folder``, each atomically."""
+    from lemm.score.midi import write_midi
+    from lemm.score.musicxml import write_musicxml
+
+    timer = timer or StageTimer()
+    out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise OutputPathError(f"song folder must be a folder, got {str(out)!r}, which is a file")
+    if song.master_audio is None or song.stems is None or song.mix_audio is None:
+        raise ScoreError("write_song_files needs a rendered and mixed song: call song.mix() first")
+    sr, bits = song.sample_rate, song.render_settings.bit_depth
+    with timer.stage("write"):
+        (out / "stems").mkdir(parents=True, exist_ok=True)
+        write_midi(song.score, out / "score.mid")
+        write_musicxml(song.score, out / "score.musicxml")
+        for name, audio in song.stems.items():
+            write_audio(out / "stems" / f"{name}.wav", audio, sample_rate=sr, bit_depth=bits)
+        write_audio(out / "mix.wav", song.mix_audio, sample_rate=sr, bit_depth=bits)
+        write_audio(out / "master.wav", song.master_audio, sample_rate=sr, bit_depth=bits)
+        atomic_write_text(out / "song.json", _json_text(song_to_dict(song)))
+    song.seconds_per_stage.update(timer.seconds)
+    atomic_write_text(out / "report.json", _json_text(make_report(song)))
+    return out
+
+
+def write_song_folder(song: "Song", path: str | os.PathLike, *, timer: StageTimer | None = None) -> Path:
+    """Write a complete new song folder at ``path`` atomically (replacing an old one whole)."""
+    target = Path(path)
+    with atomic_folder(target) as tmp:
+        write_song_files(song, tmp, timer=timer)
+    return target

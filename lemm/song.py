@@ -1,0 +1,172 @@
+"""The Song: a thin object holding a brief, its plan, score, audio and report.
+
+The work is done by the functions in :mod:`lemm.pipeline` and
+:mod:`lemm.project.folder`; a Song only keeps their results together so a
+notebook can go ``compose -> render -> mix -> save`` step by step.
+
+Examples
+--------
+>>> import lemm
+>>> song = lemm.compose("a calm folk song", tags=("folk",), duration="0:20", seed=1)  # doctest: +SKIP
+>>> song.plan.tempo_bpm                                                               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from lemm import pipeline
+from lemm.compose.brief import Brief, parse_duration, read_lyrics_file
+from lemm.compose.plan_model import Plan
+from lemm.errors import ParameterError
+from lemm.pipeline import Progress, StageTimer
+from lemm.project.settings import RenderSettings
+from lemm.score.model import Score
+
+__all__ = ["Song", "compose", "load"]
+
+
+@dataclass
+class Song:
+    """A song and everything made from it so far.
+
+    Attributes
+    ----------
+    brief : Brief
+    plan : Plan
+    score : Score
+    render_settings : RenderSettings
+    mix_settings : lemm.mix.MixSettings or None
+        None until mixed (then the settings used, editable and stored).
+    stems : dict[str, np.ndarray [shape=(2, n_samples)]] or None
+    mix_audio, master_audio : np.ndarray [shape=(2, n_samples)] or None
+    master_report : dict or None
+        Loudness and peak measurements of the master.
+    seconds_per_stage : dict[str, float]
+    """
+
+    brief: Brief
+    plan: Plan
+    score: Score
+    render_settings: RenderSettings = field(default_factory=RenderSettings)
+    mix_settings: object | None = None
+    stems: dict[str, np.ndarray] | None = None
+    mix_audio: np.ndarray | None = None
+    master_audio: np.ndarray | None = None
+    master_report: dict | None = None
+    seconds_per_stage: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def seed(self) -> int:
+        """The brief's seed."""
+        return self.brief.seed
+
+    @property
+    def sample_rate(self) -> int:
+        """Sample rate of the audio, in Hz."""
+        return self.render_settings.sample_rate
+
+    def with_score(self, score: Score) -> "Song":
+        """A new Song with ``score`` and no audio (it must be re-rendered)."""
+        return Song(self.brief, self.plan, score, self.render_settings, self.mix_settings)
+
+    def render(self, *, progress: Progress | None = None) -> dict[str, np.ndarray]:
+        """Render every track (instruments and vocals) to stems; returns and keeps them."""
+        timer = StageTimer(progress)
+        n_samples = pipeline.song_n_samples(
+            self.score, sample_rate=self.sample_rate, requested_seconds=self.brief.duration_seconds
+        )
+        with timer.stage("render"):
+            stems = pipeline.render_instruments(self.score, settings=self.render_settings, seed=self.seed, n_samples=n_samples)
+        with timer.stage("vocals"):
+            stems.update(pipeline.render_vocals(self.score, settings=self.render_settings, seed=self.seed, n_samples=n_samples))
+        self.stems = {t.name: stems[t.name] for t in self.score.tracks if t.name in stems}
+        self.seconds_per_stage.update(timer.seconds)
+        self.mix_audio = self.master_audio = self.master_report = None
+        return self.stems
+
+    def mix(self, *, progress: Progress | None = None) -> np.ndarray:
+        """Mix and master the stems (rendering first if needed); returns the master."""
+        if self.stems is None:
+            self.render(progress=progress)
+        timer = StageTimer(progress)
+        self.mix_audio, self.master_audio, self.master_report, self.mix_settings = pipeline.mix_and_master(
+            self.stems, self.score, settings=self.render_settings, mix_settings=self.mix_settings, timer=timer
+        )
+        self.seconds_per_stage.update(timer.seconds)
+        return self.master_audio
+
+    def save(self, path: str | os.PathLike, *, progress: Progress | None = None) -> Path:
+        """Write the song folder atomically (renders and mixes first if needed)."""
+        from lemm.project.folder import write_song_folder
+
+        if self.master_audio is None:
+            self.mix(progress=progress)
+        timer = StageTimer(progress)
+        out = write_song_folder(self, path, timer=timer)
+        self.seconds_per_stage.update(timer.seconds)
+        return out
+
+    def report(self) -> dict:
+        """The song's report: loudness, peak, length, timings, seed, version."""
+        from lemm.project.folder import make_report
+
+        return make_report(self)
+
+
+def compose(
+    prompt: str = "",
+    *,
+    tags: tuple[str, ...] | list[str] = (),
+    lyrics: str | os.PathLike | None = None,
+    duration: str | float = "3:30",
+    seed: int = 0,
+    plan: Plan | None = None,
+    render_settings: RenderSettings | None = None,
+    progress: Progress | None = None,
+) -> Song:
+    """Plan and compose a song from a brief (no audio yet: call ``render``/``mix``/``save``).
+
+    Parameters
+    ----------
+    prompt : str
+        What the song should be ("a dreamy synth-pop song in D minor, 100 bpm").
+    tags : sequence of str
+        Genre and mood tags, e.g. ``("pop", "upbeat")``.
+    lyrics : str, path or None
+        Lyrics text, or a path to a UTF-8 text file with them.
+    duration : str or float
+        ``"M:SS"`` or seconds, 0:10..10:00.
+    seed : int
+        Seed of every random choice.
+    plan : Plan or None
+        A plan to follow exactly instead of planning from the prompt.
+
+    Returns
+    -------
+    Song
+    """
+    if isinstance(lyrics, Path) or (isinstance(lyrics, str) and "\n" not in lyrics and lyrics.endswith(".txt")):
+        lyrics = read_lyrics_file(lyrics)
+    if isinstance(tags, str):
+        raise ParameterError.for_field("tags", tags, "a list or tuple of tag strings, e.g. ('pop', 'upbeat')")
+    brief = Brief(prompt=prompt, tags=tuple(tags), lyrics=lyrics, duration_seconds=parse_duration(duration), seed=seed)
+    timer = StageTimer(progress)
+    with timer.stage("plan"):
+        the_plan = plan if plan is not None else pipeline.make_plan(brief)
+    with timer.stage("compose"):
+        score = pipeline.make_score(the_plan, brief)
+    song = Song(brief=brief, plan=the_plan, score=score, render_settings=render_settings or RenderSettings())
+    song.seconds_per_stage.update(timer.seconds)
+    return song
+
+
+def load(path: str | os.PathLike) -> Song:
+    """Load a song folder (its song.json) written by :meth:`Song.save` or ``lemm compose``."""
+    from lemm.project.folder import read_song_json
+
+    return read_song_json(path)
