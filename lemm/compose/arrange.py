@@ -1,0 +1,310 @@
+"""Plan -> Score: the rule-based arranger.
+
+The score gets the plan's tempo, meter and key, its sections (ticks from bars),
+chord symbols (one or two per bar, see :mod:`lemm.compose.harmony`) and one track
+per plan instrument:
+
+- drums (:mod:`lemm.compose.drums`), bass (:mod:`lemm.compose.bass`), chordal parts
+  (:mod:`lemm.compose.keys`), the melody (:mod:`lemm.compose.melody`);
+- with lyrics, the melody is a vocal track (name ``"vocal"``, one note per syllable,
+  :mod:`lemm.compose.lyrics_align`); without, a ``"lead"`` track;
+- expression on every track (:mod:`lemm.compose.expression`).
+
+Each (track, section) is written with its own generator,
+``make_rng(derive_seed(seed, track_name, section_name))``, so a part can be
+rewritten alone with :func:`compose_part` without touching the others. The
+chorus melody is written once (in the first chorus) and repeated in every
+chorus as the hook.
+
+Examples
+--------
+>>> from lemm.compose.brief import Brief
+>>> from lemm.compose.planner import make_plan
+>>> plan = make_plan(Brief(prompt="upbeat pop", duration_seconds=30.0, seed=1))
+>>> score = compose_score(plan, seed=1, title="demo")
+>>> score.title, score.resolution, len(score.sections) == len(plan.sections)
+('demo', 480, True)
+>>> [t.name for t in score.tracks][-1]
+'lead'
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from lemm.compose.bass import bass_section
+from lemm.compose.context import ArrangeContext, build_context
+from lemm.compose.drums import drum_section
+from lemm.compose.expression import dynamic_marks, dynamics_curve, hairpins, vibrato_curves
+from lemm.compose.instruments import INSTRUMENT_WORDS, PRESET_PROGRAMS, PartSpec, range_of
+from lemm.compose.keys import chord_part_section
+from lemm.compose.lyrics_align import SUNG_KINDS, line_slots, lines_for_sections, syllable_rhythm
+from lemm.compose.melody import generate_melody, melody_range, snap_strong_beats
+from lemm.compose.plan_model import Plan
+from lemm.errors import ParameterError
+from lemm.score.model import ChordSymbol, KeyChange, Lyric, MeterChange, Note, Score, Section, TempoChange, Track
+from lemm.seeding import check_seed, derive_seed, make_rng
+from lemm.vocals.text import LyricLine, syllabify
+
+__all__ = ["compose_score", "compose_part", "part_specs"]
+
+RESOLUTION = 480
+
+
+def part_specs(plan: Plan, *, lyrics: str | None = None) -> list[PartSpec]:
+    """The parts to write: plan instruments with their playing style; the melody part as vocal or lead."""
+    from lemm.compose.profiles import load_profile
+
+    profile = load_profile(plan.genre)
+    specs: list[PartSpec] = []
+    melody_done = False
+    for inst in plan.instruments:
+        if inst.role in ("vocal", "lead") and not melody_done:
+            melody_done = True
+            if lyrics is not None:
+                preset = inst.preset if inst.role == "vocal" else profile.voice
+                specs.append(PartSpec("vocal", "vocal", preset, PRESET_PROGRAMS[preset], False, "melody"))
+            else:
+                preset = inst.preset if inst.role == "lead" and inst.preset in PRESET_PROGRAMS else profile.lead_preset
+                specs.append(PartSpec("lead", "lead", preset, PRESET_PROGRAMS[preset], False, "melody", pan=0.05))
+            continue
+        if inst.role in ("vocal", "lead"):
+            continue
+        known = profile.part(inst.name) or next((w for w in INSTRUMENT_WORDS.values() if w.name == inst.name), None)
+        style = known.style if known is not None else ""
+        specs.append(
+            PartSpec(
+                inst.name, inst.role, inst.preset if inst.preset in PRESET_PROGRAMS else (known.preset if known else "acoustic_piano"),
+                inst.program, inst.is_drum, style,
+                known.min_energy if known is not None and profile.part(inst.name) is not None else 0.0,
+                known.pan if known is not None else 0.0, known.gain_db if known is not None else 0.0,
+            )
+        )
+    if not melody_done:
+        if lyrics is not None:
+            specs.append(PartSpec("vocal", "vocal", profile.voice, PRESET_PROGRAMS[profile.voice], False, "melody"))
+        else:
+            specs.append(PartSpec("lead", "lead", profile.lead_preset, PRESET_PROGRAMS[profile.lead_preset], False, "melody", pan=0.05))
+    return specs
+
+
+def _lyric_lines(lyrics: str | None) -> tuple[LyricLine, ...] | None:
+    if lyrics is None:
+        return None
+    return syllabify(lyrics)  # raises ParameterError for text without letters
+
+
+def _section_lines(ctx: ArrangeContext, lines: tuple[LyricLine, ...]) -> list[list[LyricLine]]:
+    kinds = [s.kind for s in ctx.plan.sections]
+    caps = [s.bars * ctx.beats_per_bar // 2 for s in ctx.plan.sections]
+    return lines_for_sections(lines, kinds, caps)
+
+
+def _vocal_notes(ctx: ArrangeContext, spec: PartSpec, index: int, lines: list[LyricLine], rng) -> list[Note]:
+    sec = ctx.plan.sections[index]
+    if not lines or sec.kind not in SUNG_KINDS:
+        return []
+    slots = line_slots(ctx, index, len(lines), repeat=sec.kind == "chorus")
+    rhythm, sylls = [], []
+    for k, (start, n_beats) in enumerate(slots):
+        line = lines[k % len(lines)]
+        syl = [s for w in line.words for s in w.syllables]
+        ph = syllable_rhythm(ctx, start, n_beats, syl, rng)
+        rhythm.append(ph)
+        sylls.append(syl[: len(ph)])
+    notes = generate_melody(ctx, index, preset=spec.preset, rng=rng, rhythm=rhythm)
+    flat = [s for group in sylls for s in group]
+    out = []
+    for n, s in zip(notes, flat):
+        out.append(replace(n, lyric=Lyric(s.text, s.syllabic)))
+    return out
+
+
+def _tile(ctx: ArrangeContext, notes: list[Note], src_index: int, dst_index: int, preset: str) -> list[Note] | None:
+    """The source section's notes repeated over the destination section, or None when lengths do not tile."""
+    src_bar, src_n = ctx.section_bounds(src_index)
+    dst_bar, dst_n = ctx.section_bounds(dst_index)
+    if dst_n < src_n or dst_n % src_n:
+        return None
+    out: list[Note] = []
+    for rep in range(dst_n // src_n):
+        delta = (dst_bar + rep * src_n - src_bar) * ctx.bar_ticks
+        out += [replace(n, start_tick=n.start_tick + delta) for n in notes]
+    low, high = melody_range(preset, ctx.plan.sections[dst_index].kind)
+    rhythm = [(n.start_tick, n.duration_ticks) for n in out]
+    pitches = snap_strong_beats(ctx, rhythm, [n.pitch for n in out], min(low, min((n.pitch for n in out), default=low)), max(high, max((n.pitch for n in out), default=high)))
+    return [replace(n, pitch=p) for n, p in zip(out, pitches)]
+
+
+def _monophonic(notes: list[Note]) -> list[Note]:
+    """Clip each note to end where the next begins (no overlaps in a melody line)."""
+    out = sorted(notes, key=lambda n: (n.start_tick, n.pitch))
+    for i in range(len(out) - 1):
+        gap = out[i + 1].start_tick - out[i].start_tick
+        if out[i].end_tick > out[i + 1].start_tick and gap > 0:
+            out[i] = replace(out[i], duration_ticks=gap)
+    return out
+
+
+def _write(ctx: ArrangeContext, spec: PartSpec, index: int, seed: int, lines_by_section, cache: dict) -> list[Note]:
+    """Notes of one (track, section), all starting inside the section."""
+    first_bar, n_bars = ctx.section_bounds(index)
+    lo, hi = first_bar * ctx.bar_ticks, (first_bar + n_bars) * ctx.bar_ticks
+    notes = _write_raw(ctx, spec, index, seed, lines_by_section, cache)
+    return [n if n.start_tick >= lo else replace(n, start_tick=lo) for n in notes if n.start_tick < hi]
+
+
+def _write_raw(ctx: ArrangeContext, spec: PartSpec, index: int, seed: int, lines_by_section, cache: dict) -> list[Note]:
+    plan = ctx.plan
+    sec = plan.sections[index]
+    rng = make_rng(derive_seed(seed, spec.name, sec.name))
+    if spec.is_drum or spec.role in ("drums", "percussion"):
+        return drum_section(ctx, index, rng)
+    if spec.role == "bass":
+        return bass_section(ctx, index, rng, min_energy=spec.min_energy)
+    if spec.role in ("vocal", "lead") and spec.effective_style == "melody":
+        if sec.kind == "chorus":
+            first = next(i for i, s in enumerate(plan.sections) if s.kind == "chorus")
+            if first != index:
+                key = (spec.name, first)
+                if key not in cache:
+                    cache[key] = _write(ctx, spec, first, seed, lines_by_section, cache)
+                tiled = _tile(ctx, cache[key], first, index, spec.preset)
+                if tiled is not None:
+                    return tiled
+        if spec.role == "vocal":
+            return _vocal_notes(ctx, spec, index, lines_by_section[index] if lines_by_section else [], rng)
+        if sec.kind in ("intro", "outro", "break") and sec.energy < 0.5:
+            return []
+        return generate_melody(ctx, index, preset=spec.preset, rng=rng)
+    return chord_part_section(ctx, spec, index, rng)
+
+
+def _drum_gate(ctx: ArrangeContext, spec: PartSpec, notes: list[Note]) -> list[Note]:
+    if spec.min_energy <= 0:
+        return notes
+    return [n for n in notes if ctx.energy(n.start_tick // ctx.bar_ticks) >= spec.min_energy]
+
+
+def compose_part(
+    plan: Plan,
+    *,
+    track_name: str,
+    section_name: str,
+    seed: int = 0,
+    lyrics: str | None = None,
+    context: ArrangeContext | None = None,
+) -> tuple[Note, ...]:
+    """Notes of one (track, section), exactly as :func:`compose_score` writes them for that seed.
+
+    Parameters
+    ----------
+    plan : Plan
+    track_name : str
+        A track name of the score (``"drums"``, ``"bass"``, ``"vocal"``...).
+    section_name : str
+        A section name of the plan (``"chorus 2"``).
+    seed : int
+        Song seed; the part's generator is ``derive_seed(seed, track_name, section_name)``.
+    lyrics : str, optional
+        Lyrics (needed for the vocal track).
+    context : ArrangeContext, optional
+        A prebuilt context for ``plan`` and ``seed`` (saves time when called in a loop).
+
+    Raises
+    ------
+    ParameterError
+        If the track or section is not in the plan.
+    """
+    check_seed(seed)
+    ctx = context or build_context(plan, seed=seed, resolution=RESOLUTION)
+    specs = part_specs(plan, lyrics=lyrics)
+    spec = next((s for s in specs if s.name == track_name), None)
+    if spec is None:
+        raise ParameterError.for_field("track_name", track_name, f"one of {', '.join(s.name for s in specs)}")
+    index = ctx.section_index(section_name)
+    lines = _lyric_lines(lyrics)
+    lines_by_section = _section_lines(ctx, lines) if lines else None
+    return tuple(_finish(ctx, spec, _write(ctx, spec, index, seed, lines_by_section, {})))
+
+
+def _finish(ctx: ArrangeContext, spec: PartSpec, notes: list[Note]) -> list[Note]:
+    if spec.is_drum or spec.role in ("drums", "percussion"):
+        notes = _drum_gate(ctx, spec, notes)
+    else:
+        low, high = range_of(spec.preset)
+        notes = [n if low <= n.pitch <= high else replace(n, pitch=min(max(n.pitch, low), high)) for n in notes]
+    if spec.role in ("vocal", "lead"):
+        notes = _monophonic(notes)
+    return sorted(notes, key=lambda n: (n.start_tick, n.pitch))
+
+
+def compose_score(plan: Plan, *, lyrics: str | None = None, seed: int = 0, title: str = "untitled") -> Score:
+    """Write the whole score for a plan.
+
+    Parameters
+    ----------
+    plan : Plan
+    lyrics : str, optional
+        Lyrics, one sung line per line, blank lines between stanzas. With lyrics the
+        melody is a ``"vocal"`` track with one note per syllable.
+    seed : int
+        Song seed (0..2**32-1).
+    title : str
+        Score title.
+
+    Returns
+    -------
+    Score
+        Deterministic for (plan, lyrics, seed, title).
+
+    Raises
+    ------
+    ParameterError
+        For a bad seed, or lyrics without any word of letters.
+    """
+    check_seed(seed)
+    if not isinstance(title, str):
+        raise ParameterError.for_field("title", title, "a string")
+    lines = _lyric_lines(lyrics)
+    ctx = build_context(plan, seed=seed, resolution=RESOLUTION)
+    lines_by_section = _section_lines(ctx, lines) if lines else None
+    specs = part_specs(plan, lyrics=lyrics)
+    cache: dict = {}
+    tracks = []
+    for spec in specs:
+        notes: list[Note] = []
+        for index in range(len(plan.sections)):
+            notes += _write(ctx, spec, index, seed, lines_by_section, cache)
+        notes = _finish(ctx, spec, notes)
+        expression = [dynamics_curve(plan, bar_ticks=ctx.bar_ticks)]
+        if spec.role in ("vocal", "lead"):
+            expression += list(vibrato_curves(notes, resolution=ctx.resolution, voice=spec.role == "vocal"))
+        tracks.append(
+            Track(
+                name=spec.name,
+                role=spec.role,
+                preset=spec.preset,
+                program=spec.program,
+                is_drum=spec.is_drum,
+                pan=float(spec.pan),
+                gain_db=float(spec.gain_db),
+                notes=tuple(notes),
+                dynamics=dynamic_marks(plan, notes, bar_ticks=ctx.bar_ticks),
+                hairpins=hairpins(plan, bar_ticks=ctx.bar_ticks) if notes else (),
+                expression=tuple(expression),
+            )
+        )
+    sections = []
+    for sec, start_bar in zip(plan.sections, ctx.section_start_bars):
+        sections.append(Section(sec.name, sec.kind, start_bar * ctx.bar_ticks, sec.bars * ctx.bar_ticks, float(sec.energy)))
+    return Score(
+        title=title,
+        resolution=ctx.resolution,
+        tempos=(TempoChange(0, float(plan.tempo_bpm)),),
+        meters=(MeterChange(0, plan.meter_numerator, plan.meter_denominator),),
+        keys=(KeyChange(0, plan.key_tonic, plan.key_mode),),
+        sections=tuple(sections),
+        chords=tuple(ChordSymbol(c.start_tick, c.duration_ticks, c.symbol) for c in ctx.chords),
+        tracks=tuple(tracks),
+    )

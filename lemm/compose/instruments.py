@@ -1,0 +1,200 @@
+"""Instrument facts the composer needs in one place: playable ranges, GM programs, default styles.
+
+Every pitched note the arranger writes is kept inside :data:`PRESET_RANGES` of its
+track's preset (drum kits have no range: their pitches are GM percussion keys).
+:data:`INSTRUMENT_WORDS` is the table the planner uses for "with strings" /
+"no piano": a word names a part with a role, preset, GM program and style.
+
+Styles (how a chordal part plays; see :mod:`lemm.compose.keys`)
+---------------------------------------------------------------
+``pad``     sustained chords, legato, one per chord change
+``comp``    piano comping: rhythmic chords that get busier with energy
+``ballad``  broken-chord piano arpeggios with a left-hand root
+``stabs``   short off-beat chords (house piano, funk organ), staccato
+``strum``   strummed guitar chords, down/up strokes spread in time
+``power``   rock power chords, palm-muted eighths or ringing whole notes
+``arp``     sixteenth-note synth arpeggio
+``swell``   strings/brass swelling half-bar chords (cinematic)
+
+Examples
+--------
+>>> PRESET_RANGES["electric_bass"]
+(28, 55)
+>>> clamp_to_range(20, "electric_bass")
+32
+>>> INSTRUMENT_WORDS["strings"].preset
+'string_ensemble'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lemm.errors import ParameterError
+
+__all__ = [
+    "PRESET_RANGES",
+    "PRESET_PROGRAMS",
+    "DRUM_KITS",
+    "VOICES",
+    "PartSpec",
+    "INSTRUMENT_WORDS",
+    "DEFAULT_STYLE_BY_ROLE",
+    "range_of",
+    "clamp_to_range",
+]
+
+#: Lowest and highest MIDI pitch the composer writes for each preset (inclusive).
+PRESET_RANGES: dict[str, tuple[int, int]] = {
+    "acoustic_piano": (28, 96),
+    "electric_piano": (33, 91),
+    "steel_guitar": (40, 84),
+    "nylon_guitar": (40, 83),
+    "electric_guitar": (40, 86),
+    "electric_bass": (28, 55),
+    "synth_bass": (28, 55),
+    "string_ensemble": (36, 91),
+    "cello": (36, 72),
+    "brass": (40, 82),
+    "flute": (60, 93),
+    "synth_lead": (55, 88),
+    "synth_pad": (43, 84),
+    "organ": (36, 91),
+    "voice_low": (48, 67),  # male pop voice, C3..G4
+    "voice_high": (57, 76),  # female pop voice, A3..E5
+}
+
+#: General MIDI program (0-based) of each preset.
+PRESET_PROGRAMS: dict[str, int] = {
+    "acoustic_piano": 0,
+    "electric_piano": 4,
+    "steel_guitar": 25,
+    "nylon_guitar": 24,
+    "electric_guitar": 29,
+    "electric_bass": 33,
+    "synth_bass": 38,
+    "string_ensemble": 48,
+    "cello": 42,
+    "brass": 61,
+    "flute": 73,
+    "synth_lead": 81,
+    "synth_pad": 89,
+    "organ": 16,
+    "voice_low": 52,
+    "voice_high": 52,
+    "synth_kit": 0,
+    "acoustic_kit": 0,
+}
+
+DRUM_KITS = ("synth_kit", "acoustic_kit")
+VOICES = ("voice_low", "voice_high")
+STYLES = ("pad", "comp", "ballad", "stabs", "strum", "power", "arp", "swell", "groove", "bass", "melody")
+
+#: Chord-part style used when neither the profile nor the word table names one.
+DEFAULT_STYLE_BY_ROLE: dict[str, str] = {
+    "drums": "groove",
+    "percussion": "groove",
+    "bass": "bass",
+    "keys": "comp",
+    "pad": "pad",
+    "guitar": "strum",
+    "strings": "pad",
+    "brass": "swell",
+    "woodwind": "pad",
+    "arp": "arp",
+    "counter": "pad",
+    "fx": "pad",
+    "lead": "melody",
+    "vocal": "melody",
+}
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    """A part as a genre profile or the word table describes it.
+
+    ``style`` says how it plays (see the module docstring); ``min_energy`` is the
+    bar energy below which the part rests (layering: pads enter with the chorus).
+    """
+
+    name: str
+    role: str
+    preset: str
+    program: int = 0
+    is_drum: bool = False
+    style: str = ""
+    min_energy: float = 0.0
+    pan: float = 0.0
+    gain_db: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.preset not in PRESET_PROGRAMS:
+            raise ParameterError.for_field(f"part {self.name!r} preset", self.preset, f"one of {', '.join(PRESET_PROGRAMS)}")
+        if self.style and self.style not in STYLES:
+            raise ParameterError.for_field(f"part {self.name!r} style", self.style, f"one of {', '.join(STYLES)}")
+
+    @property
+    def effective_style(self) -> str:
+        """The style, or the role's default."""
+        return self.style or DEFAULT_STYLE_BY_ROLE.get(self.role, "pad")
+
+
+def _p(name: str, role: str, preset: str, style: str = "", pan: float = 0.0, gain_db: float = 0.0, is_drum: bool = False) -> PartSpec:
+    return PartSpec(name, role, preset, PRESET_PROGRAMS[preset], is_drum, style, 0.0, pan, gain_db)
+
+
+#: Words a prompt may use to ask for (or refuse) a part, longest phrases first when matching.
+INSTRUMENT_WORDS: dict[str, PartSpec] = {
+    "electric piano": _p("electric piano", "keys", "electric_piano", "comp", -0.2),
+    "rhodes": _p("electric piano", "keys", "electric_piano", "comp", -0.2),
+    "piano": _p("piano", "keys", "acoustic_piano", "comp", -0.15),
+    "acoustic guitar": _p("acoustic guitar", "guitar", "steel_guitar", "strum", -0.35),
+    "nylon guitar": _p("nylon guitar", "guitar", "nylon_guitar", "strum", -0.3),
+    "classical guitar": _p("nylon guitar", "guitar", "nylon_guitar", "strum", -0.3),
+    "electric guitar": _p("electric guitar", "guitar", "electric_guitar", "power", -0.4),
+    "guitar": _p("guitar", "guitar", "steel_guitar", "strum", -0.35),
+    "guitars": _p("guitar", "guitar", "steel_guitar", "strum", -0.35),
+    "strings": _p("strings", "strings", "string_ensemble", "pad", 0.3, -2.0),
+    "orchestra": _p("strings", "strings", "string_ensemble", "pad", 0.3, -2.0),
+    "cello": _p("cello", "strings", "cello", "pad", 0.2),
+    "brass": _p("brass", "brass", "brass", "swell", 0.25, -3.0),
+    "horns": _p("brass", "brass", "brass", "swell", 0.25, -3.0),
+    "trumpet": _p("brass", "brass", "brass", "swell", 0.25, -3.0),
+    "flute": _p("flute", "woodwind", "flute", "pad", 0.2, -3.0),
+    "synth bass": _p("bass", "bass", "synth_bass", "bass"),
+    "bass": _p("bass", "bass", "electric_bass", "bass"),
+    "synth": _p("synth", "pad", "synth_pad", "pad", 0.25, -3.0),
+    "synths": _p("synth", "pad", "synth_pad", "pad", 0.25, -3.0),
+    "pad": _p("pad", "pad", "synth_pad", "pad", 0.25, -3.0),
+    "pads": _p("pad", "pad", "synth_pad", "pad", 0.25, -3.0),
+    "arpeggio": _p("arp", "arp", "synth_lead", "arp", -0.25, -6.0),
+    "arp": _p("arp", "arp", "synth_lead", "arp", -0.25, -6.0),
+    "organ": _p("organ", "keys", "organ", "pad", -0.2, -3.0),
+    "drums": _p("drums", "drums", "acoustic_kit", "groove", is_drum=True),
+}
+
+
+def range_of(preset: str) -> tuple[int, int]:
+    """Inclusive MIDI pitch range of ``preset``.
+
+    Raises
+    ------
+    ParameterError
+        If the preset has no range (unknown, or a drum kit).
+    """
+    if preset not in PRESET_RANGES:
+        raise ParameterError.for_field("preset", preset, f"a pitched preset, one of {', '.join(PRESET_RANGES)}")
+    return PRESET_RANGES[preset]
+
+
+def clamp_to_range(pitch: int, preset: str) -> int:
+    """Move ``pitch`` by octaves into the preset's range (nearest octave that fits)."""
+    low, high = range_of(preset)
+    p = int(pitch)
+    while p < low:
+        p += 12
+    while p > high:
+        p -= 12
+    if p < low:  # range narrower than an octave: impossible here, keep safe
+        p = low
+    return p
