@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 
 from lemm.errors import ParameterError
+from lemm.score.harmony import parse_chord
 from lemm.score.model import MODES, PITCH_CLASSES, ROLES, SECTION_KINDS
 
 __all__ = ["PlanSection", "Instrument", "Understood", "Plan"]
@@ -28,34 +29,51 @@ def _need(cond: bool, field: str, value: object, accepted: str) -> None:
 
 @dataclass(frozen=True)
 class PlanSection:
-    """One section of the plan: unique name ("chorus 2"), kind, length in bars, energy 0..1."""
+    """One section of the plan: unique name ("chorus 2"), kind, length in bars, energy 0..1.
+
+    ``chords`` optionally fixes the harmony: chord symbols (``"Am"``, ``"F/A"``)
+    played one per bar and repeated cyclically over the section; empty means
+    the composer chooses.
+    """
 
     name: str
     kind: str
     bars: int
     energy: float = 0.5
+    chords: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _need(isinstance(self.name, str) and self.name.strip() != "", "plan section name", self.name, "a non-empty string")
         _need(self.kind in SECTION_KINDS, f"plan section {self.name!r} kind", self.kind, f"one of {', '.join(SECTION_KINDS)}")
         _need(isinstance(self.bars, int) and not isinstance(self.bars, bool) and 1 <= self.bars <= 256, f"plan section {self.name!r} bars", self.bars, "an integer in 1..256")
         _need(isinstance(self.energy, (int, float)) and 0.0 <= self.energy <= 1.0, f"plan section {self.name!r} energy", self.energy, "a number in 0..1")
+        _need(isinstance(self.chords, tuple), f"plan section {self.name!r} chords", self.chords, "a tuple of chord symbols")
+        for symbol in self.chords:
+            parse_chord(symbol)
 
 
 @dataclass(frozen=True)
 class Instrument:
-    """A part the plan asks for: track name, role, render preset and GM program."""
+    """A part the plan asks for: track name, role, render preset and GM program.
+
+    ``style`` names how the arranger plays the part (e.g. ``"pad"``, ``"strum"``,
+    ``"arpeggio"``; empty = the role's default in the genre profile) and
+    ``min_energy`` is the bar energy (0..1) below which the part rests.
+    """
 
     name: str
     role: str
     preset: str
     program: int = 0
     is_drum: bool = False
+    style: str = ""
+    min_energy: float = 0.0
 
     def __post_init__(self) -> None:
         _need(isinstance(self.name, str) and self.name.strip() != "", "instrument name", self.name, "a non-empty string")
         _need(self.role in ROLES, f"instrument {self.name!r} role", self.role, f"one of {', '.join(ROLES)}")
         _need(isinstance(self.program, int) and 0 <= self.program <= 127, f"instrument {self.name!r} program", self.program, "an integer in 0..127")
+        _need(isinstance(self.min_energy, (int, float)) and 0.0 <= self.min_energy <= 1.0, f"instrument {self.name!r} min_energy", self.min_energy, "a number in 0..1")
 
 
 @dataclass(frozen=True)
