@@ -15,7 +15,7 @@ from scipy.signal import resample_poly
 import lemm
 from lemm.cli import main
 
-from .conftest import LYRICS
+LYRICS = Path(__file__).resolve().parents[1] / "examples" / "lyrics.txt"
 
 
 def _true_peak_db_8x(audio: np.ndarray) -> float:

@@ -48,3 +48,8 @@ __all__ = [
     "seconds_to_ticks",
     "ticks_to_seconds",
 ]
+
+from lemm.score.midi import read_midi, write_midi  # noqa: E402
+from lemm.score.musicxml import read_musicxml, write_musicxml  # noqa: E402
+
+__all__ += ["read_midi", "write_midi", "read_musicxml", "write_musicxml"]

@@ -225,7 +225,7 @@ def score_to_midi(score: m.Score) -> mido.MidiFile:
         ``ticks_per_beat == score.resolution``; track 0 is the conductor track.
     """
     mid = mido.MidiFile(type=1, ticks_per_beat=score.resolution, charset="utf-8")
-    end = score.end_tick
+    end = max([score.end_tick] + [c.end_tick for c in score.chords])  # Score.end_tick ignores chords
     conductor_meta = {
         "t": "score",
         "title": score.title,
@@ -465,10 +465,10 @@ def _spans(starts: list[tuple[int, Any]], end_tick: int) -> list[tuple[int, int,
 def _sections(events: list[tuple[int, Any]], meta: dict, end_tick: int) -> tuple[m.Section, ...]:
     known = {s[0]: s for s in meta.get("sections", ())}
     used: set[str] = set()
-    markers = sorted(((t, _fix_text(msg.text).strip()) for t, msg in events if msg.type == "marker"), key=lambda x: x[0])
+    markers = sorted(((t, _fix_text(msg.text)) for t, msg in events if msg.type == "marker"), key=lambda x: x[0])
     out = []
     for i, (tick, room, name) in enumerate(_spans(markers, end_tick)):
-        name = _unique(name or f"section {i + 1}", used)
+        name = _unique(name if name in known else (name.strip() or f"section {i + 1}"), used)
         if name in known and 0 < known[name][2] <= room:
             out.append(m.Section(name, known[name][1], tick, known[name][2], float(known[name][3])))
         elif room > 0:

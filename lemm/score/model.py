@@ -211,7 +211,12 @@ class Section:
     energy: float = 0.5
 
     def __post_init__(self) -> None:
-        _check(isinstance(self.name, str) and self.name.strip() != "", "section.name", self.name, "a non-empty string")
+        _check(
+            isinstance(self.name, str) and self.name.strip() != "" and self.name == self.name.strip(),
+            "section.name",
+            self.name,
+            "a non-empty string without surrounding spaces",
+        )
         _check(self.kind in SECTION_KINDS, "section.kind", self.kind, f"one of {', '.join(SECTION_KINDS)}")
         _check_tick(self.start_tick, "section.start_tick")
         _check_duration(self.duration_ticks, "section.duration_ticks")
@@ -240,6 +245,7 @@ class ChordSymbol:
         _check_tick(self.start_tick, "chord.start_tick")
         _check_duration(self.duration_ticks, "chord.duration_ticks")
         parse_chord(self.symbol)
+        _check(self.symbol == self.symbol.strip(), "chord.symbol", self.symbol, "a symbol without surrounding spaces")
 
     @property
     def end_tick(self) -> int:
@@ -501,8 +507,8 @@ class Score:
 
     @property
     def end_tick(self) -> int:
-        """End of the song: the later of the last section's end and the last note's end."""
-        ends = [s.end_tick for s in self.sections] + [t.end_tick for t in self.tracks]
+        """End of the song: the latest end of any section, chord or note."""
+        ends = [s.end_tick for s in self.sections] + [c.end_tick for c in self.chords] + [t.end_tick for t in self.tracks]
         return max(ends, default=0)
 
     def track(self, name: str) -> Track:
