@@ -1,0 +1,257 @@
+"""Instrument presets as data: one JSON file per preset in ``lemm/render/presets/``.
+
+A preset holds only fittable numbers (per-harmonic amplitudes, envelope times,
+noise band gains, decay rates, body resonances), so a later timbre fit can
+write a new JSON file without touching code.
+
+Examples
+--------
+>>> "acoustic_piano" in list_presets()
+True
+>>> p = load_preset("flute")
+>>> p.name, p.monophonic, len(p.noise_band_db)
+('flute', True, 9)
+>>> load_preset("kazoo")
+Traceback (most recent call last):
+...
+lemm.errors.ParameterError: preset must be one of acoustic_piano, brass, cello, electric_bass, electric_guitar, electric_piano, flute, nylon_guitar, organ, steel_guitar, string_ensemble, synth_bass, synth_lead, synth_pad, got 'kazoo'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from lemm.errors import FileFormatError, ParameterError
+from lemm.render.synth import NOISE_BAND_CENTERS_HZ
+
+__all__ = ["BodyResonance", "Preset", "PRESET_DIR", "list_presets", "load_preset", "preset_from_dict", "preset_to_dict"]
+
+#: Folder holding the preset JSON files.
+PRESET_DIR = Path(__file__).parent / "presets"
+
+
+def _real(value: object, field: str, low: float = -math.inf, high: float = math.inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not low <= value <= high:
+        raise ParameterError.for_field(field, value, f"a finite number in {low:g}..{high:g}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class BodyResonance:
+    """A static resonance of the instrument body: a Gaussian bump of ``gain_db`` at ``freq_hz``."""
+
+    freq_hz: float
+    gain_db: float
+    bandwidth_hz: float
+
+    def __post_init__(self) -> None:
+        _real(self.freq_hz, "body_resonance.freq_hz", 20.0, 20000.0)
+        _real(self.gain_db, "body_resonance.gain_db", -40.0, 40.0)
+        _real(self.bandwidth_hz, "body_resonance.bandwidth_hz", 1.0, 20000.0)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One instrument sound for the harmonic-plus-noise synth.
+
+    Parameters
+    ----------
+    name, description : str
+    harmonic_amplitudes : tuple of float
+        Relative amplitude of harmonics 1..K (K = its length, 1..128).
+    attack_ms, decay_ms, sustain_level, release_ms : float
+        ADSR: attack ramp, time to settle to ``sustain_level`` (0..1), release after note off.
+    decay_seconds : float or None
+        For plucked/struck sounds: time to fall 60 dB at MIDI pitch 60 (None: sustained).
+    decay_pitch_factor : float
+        ``decay_seconds`` is scaled by ``2 ** (-(pitch - 60) / 12 * decay_pitch_factor)``.
+    harmonic_decay : float
+        Harmonic k decays ``1 + harmonic_decay * (k - 1)`` times as fast as the fundamental.
+    brightness : float
+        Neutral brightness 0..1 (0.5 keeps ``harmonic_amplitudes`` as given).
+    brightness_db_per_octave : float
+        Spectral tilt at brightness 1 (and minus it at 0), dB per octave of harmonic number.
+    velocity_brightness : float
+        Brightness added per unit of ``(velocity - 100) / 127``.
+    velocity_halving_db : float
+        Level drop in dB when velocity halves (12 = square law).
+    attack_brightness_db_per_octave, attack_brightness_ms : float
+        Extra tilt at the onset, decaying with this time constant (brass "blat", bow bite).
+    body_resonances : tuple of BodyResonance
+    noise_band_db : tuple of float
+        Sustained-noise gain per :data:`NOISE_BAND_CENTERS_HZ` band, dB.
+    noise_level_db : float or None
+        Sustained noise level relative to the harmonic part (None: none).
+    attack_noise_band_db : tuple of float
+        Attack-burst noise gain per band, dB.
+    attack_noise_db : float or None
+        Attack-burst level relative to the harmonic part (None: none).
+    attack_noise_ms : float
+        Time constant of the attack burst's decay.
+    detune_cents : tuple of float
+        One copy of each voice per entry, detuned by that many cents (chorus, ensemble).
+    stereo_width : float
+        0..1: how far copies spread left/right.
+    monophonic : bool
+        One voice at a time; legato notes glide (``portamento_ms``).
+    vibrato_depth_cents, vibrato_rate_hz, vibrato_delay_ms : float
+        Default vibrato when the track has no vibrato curves.
+    gain_db : float
+        Output trim so presets sit at comparable levels.
+    """
+
+    name: str
+    description: str
+    harmonic_amplitudes: tuple[float, ...]
+    attack_ms: float
+    decay_ms: float
+    sustain_level: float
+    release_ms: float
+    decay_seconds: float | None = None
+    decay_pitch_factor: float = 0.5
+    harmonic_decay: float = 0.0
+    brightness: float = 0.5
+    brightness_db_per_octave: float = 6.0
+    velocity_brightness: float = 0.3
+    velocity_halving_db: float = 12.0
+    attack_brightness_db_per_octave: float = 0.0
+    attack_brightness_ms: float = 30.0
+    body_resonances: tuple[BodyResonance, ...] = ()
+    noise_band_db: tuple[float, ...] = (-60.0,) * len(NOISE_BAND_CENTERS_HZ)
+    noise_level_db: float | None = None
+    attack_noise_band_db: tuple[float, ...] = (-60.0,) * len(NOISE_BAND_CENTERS_HZ)
+    attack_noise_db: float | None = None
+    attack_noise_ms: float = 10.0
+    detune_cents: tuple[float, ...] = (0.0,)
+    stereo_width: float = 0.0
+    monophonic: bool = False
+    portamento_ms: float = 60.0
+    vibrato_depth_cents: float = 0.0
+    vibrato_rate_hz: float = 5.5
+    vibrato_delay_ms: float = 300.0
+    gain_db: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ParameterError.for_field("preset.name", self.name, "a non-empty string")
+        amps = self.harmonic_amplitudes
+        if not isinstance(amps, tuple) or not 1 <= len(amps) <= 128:
+            raise ParameterError.for_field(f"preset {self.name!r} harmonic_amplitudes", amps, "a tuple of 1..128 numbers")
+        for a in amps:
+            _real(a, f"preset {self.name!r} harmonic_amplitudes item", 0.0, 10.0)
+        if not any(a > 0 for a in amps):
+            raise ParameterError.for_field(f"preset {self.name!r} harmonic_amplitudes", amps, "at least one amplitude > 0")
+        for field, low, high in (
+            ("attack_ms", 0.0, 10000.0),
+            ("decay_ms", 0.0, 20000.0),
+            ("sustain_level", 0.0, 1.0),
+            ("release_ms", 1.0, 20000.0),
+            ("decay_pitch_factor", 0.0, 3.0),
+            ("harmonic_decay", 0.0, 10.0),
+            ("brightness", 0.0, 1.0),
+            ("brightness_db_per_octave", 0.0, 24.0),
+            ("velocity_brightness", 0.0, 2.0),
+            ("velocity_halving_db", 0.0, 24.0),
+            ("attack_brightness_db_per_octave", -24.0, 24.0),
+            ("attack_brightness_ms", 1.0, 5000.0),
+            ("attack_noise_ms", 0.5, 1000.0),
+            ("stereo_width", 0.0, 1.0),
+            ("portamento_ms", 0.0, 2000.0),
+            ("vibrato_depth_cents", 0.0, 200.0),
+            ("vibrato_rate_hz", 0.0, 12.0),
+            ("vibrato_delay_ms", 0.0, 5000.0),
+            ("gain_db", -40.0, 40.0),
+        ):
+            _real(getattr(self, field), f"preset {self.name!r} {field}", low, high)
+        for field in ("decay_seconds", "noise_level_db", "attack_noise_db"):
+            value = getattr(self, field)
+            if value is not None:
+                _real(value, f"preset {self.name!r} {field}", 0.01 if field == "decay_seconds" else -120.0, 120.0 if field == "decay_seconds" else 40.0)
+        for field in ("noise_band_db", "attack_noise_band_db"):
+            bands = getattr(self, field)
+            if not isinstance(bands, tuple) or len(bands) != len(NOISE_BAND_CENTERS_HZ):
+                raise ParameterError.for_field(f"preset {self.name!r} {field}", bands, f"{len(NOISE_BAND_CENTERS_HZ)} numbers (dB per band)")
+            for b in bands:
+                _real(b, f"preset {self.name!r} {field} item", -120.0, 40.0)
+        if not isinstance(self.detune_cents, tuple) or not 1 <= len(self.detune_cents) <= 8:
+            raise ParameterError.for_field(f"preset {self.name!r} detune_cents", self.detune_cents, "a tuple of 1..8 numbers")
+        for c in self.detune_cents:
+            _real(c, f"preset {self.name!r} detune_cents item", -100.0, 100.0)
+        if not isinstance(self.monophonic, bool):
+            raise ParameterError.for_field(f"preset {self.name!r} monophonic", self.monophonic, "true or false")
+
+    @property
+    def uses_noise(self) -> bool:
+        """True if the preset draws random noise (so its output depends on the seed)."""
+        return self.noise_level_db is not None or self.attack_noise_db is not None
+
+    @property
+    def is_percussive(self) -> bool:
+        """True for plucked/struck sounds that decay while held."""
+        return self.decay_seconds is not None
+
+
+_TUPLE_FIELDS = ("harmonic_amplitudes", "noise_band_db", "attack_noise_band_db", "detune_cents")
+
+
+def preset_from_dict(data: dict) -> Preset:
+    """Build a :class:`Preset` from its JSON dictionary (unknown keys are an error)."""
+    if not isinstance(data, dict):
+        raise ParameterError.for_field("preset", type(data).__name__, "a JSON object")
+    known = {f.name for f in dataclasses.fields(Preset)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ParameterError.for_field("preset keys", unknown, f"keys among {', '.join(sorted(known))}")
+    kwargs = dict(data)
+    for field in _TUPLE_FIELDS:
+        if field in kwargs and isinstance(kwargs[field], list):
+            kwargs[field] = tuple(kwargs[field])
+    if isinstance(kwargs.get("body_resonances"), list):
+        try:
+            kwargs["body_resonances"] = tuple(BodyResonance(**r) for r in kwargs["body_resonances"])
+        except TypeError as err:
+            raise ParameterError.for_field("preset body_resonances", kwargs["body_resonances"], "objects with freq_hz, gain_db, bandwidth_hz") from err
+    try:
+        return Preset(**kwargs)
+    except TypeError as err:
+        raise ParameterError(f"preset is missing a required key: {err}") from err
+
+
+def preset_to_dict(preset: Preset) -> dict:
+    """The JSON dictionary of ``preset`` (inverse of :func:`preset_from_dict`)."""
+    return dataclasses.asdict(preset)
+
+
+def list_presets() -> list[str]:
+    """Names of the presets shipped in :data:`PRESET_DIR`, sorted."""
+    return sorted(p.stem for p in PRESET_DIR.glob("*.json"))
+
+
+@functools.lru_cache(maxsize=None)
+def load_preset(name: str) -> Preset:
+    """Load the preset called ``name``.
+
+    Raises
+    ------
+    ParameterError
+        If no preset has that name (the message lists the known ones).
+    FileFormatError
+        If the preset file is not valid JSON.
+    """
+    known = list_presets()
+    if not isinstance(name, str) or name not in known:
+        raise ParameterError.for_field("preset", name, f"one of {', '.join(known)}")
+    path = PRESET_DIR / f"{name}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise FileFormatError(f"preset file {path} is not valid JSON: {err}") from err
+    preset = preset_from_dict(data)
+    if preset.name != name:
+        raise FileFormatError(f"preset file {path} names itself {preset.name!r}, expected {name!r}")
+    return preset

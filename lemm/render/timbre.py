@@ -1,0 +1,98 @@
+"""Preset + per-frame controls -> harmonic amplitudes and noise band gains (torch, differentiable).
+
+The harmonic distribution of a frame is the preset's ``harmonic_amplitudes``
+times a spectral tilt from brightness (plus an attack boost that fades;
+capped at +12 dB per harmonic), times the static body resonances
+(evaluated at each harmonic's frequency), normalised to unit power; then, for plucked/struck presets, a decay that is
+faster for higher harmonics.
+
+Examples
+--------
+>>> import torch
+>>> from lemm.render.presets import load_preset
+>>> p = load_preset("organ")
+>>> amps = harmonic_distribution(p, torch.full((3,), 220.0), torch.full((3,), 0.5), torch.zeros(3), decay_rate=0.0)
+>>> tuple(amps.shape), round(float(amps[0].pow(2).sum()), 4)
+((3, 16), 1.0)
+"""
+
+from __future__ import annotations
+
+import torch
+
+from lemm.render.presets import Preset
+from lemm.render.synth import NOISE_BAND_CENTERS_HZ
+
+__all__ = ["harmonic_distribution", "noise_band_gains"]
+
+#: Brightness tilts harmonics by at most this much up (and this much down) relative to the preset.
+_MAX_TILT_BOOST_DB = 12.0
+_MAX_TILT_CUT_DB = 80.0
+
+
+def harmonic_distribution(
+    preset: Preset,
+    f0_hz: torch.Tensor,
+    brightness: torch.Tensor,
+    age_seconds: torch.Tensor,
+    *,
+    decay_rate: float,
+    base_amplitudes: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Per-frame harmonic amplitudes of ``preset``.
+
+    Parameters
+    ----------
+    preset : Preset
+    f0_hz, brightness, age_seconds : torch.Tensor [shape=(n_frames,)]
+        Fundamental (Hz), brightness 0..1 and time since the onset (s) per frame.
+    decay_rate : float
+        Decay rate of the fundamental in nepers per second (0 for sustained sounds);
+        harmonic k decays by an extra ``decay_rate * harmonic_decay * (k - 1)``.
+    base_amplitudes : torch.Tensor [shape=(n_harmonics,)], optional
+        Replaces ``preset.harmonic_amplitudes`` (for fitting with autograd).
+
+    Returns
+    -------
+    torch.Tensor [shape=(n_frames, n_harmonics)]
+        Unit power at the onset; not band-limited (the synth zeroes harmonics at or above Nyquist).
+    """
+    dtype = torch.float32
+    device = f0_hz.device
+    base = base_amplitudes if base_amplitudes is not None else torch.tensor(preset.harmonic_amplitudes, dtype=dtype, device=device)
+    k = torch.arange(1, base.shape[0] + 1, dtype=dtype, device=device)
+    log2k = torch.log2(k)
+    f0 = f0_hz.to(dtype)[:, None]
+    age = age_seconds.to(dtype)[:, None]
+    slope_db = ((brightness.to(dtype) - 0.5) * 2.0 * preset.brightness_db_per_octave)[:, None]
+    if preset.attack_brightness_db_per_octave != 0.0:
+        slope_db = slope_db + preset.attack_brightness_db_per_octave * torch.exp(-age / (preset.attack_brightness_ms / 1000.0))
+    tilt_db = (slope_db * log2k).clamp(-_MAX_TILT_CUT_DB, _MAX_TILT_BOOST_DB)
+    body_db = torch.zeros_like(tilt_db)
+    for r in preset.body_resonances:
+        body_db = body_db + r.gain_db * torch.exp(-0.5 * ((k * f0 - r.freq_hz) / r.bandwidth_hz) ** 2)
+    amps = base * torch.pow(10.0, (tilt_db + body_db) / 20.0)
+    amps = amps / amps.pow(2).sum(-1, keepdim=True).clamp(min=1e-12).sqrt()
+    if decay_rate > 0.0 and preset.harmonic_decay > 0.0:
+        amps = amps * torch.exp(-decay_rate * preset.harmonic_decay * (k - 1.0) * age)
+    return amps
+
+
+def noise_band_gains(band_db: tuple[float, ...], level: torch.Tensor, brightness: torch.Tensor | None = None) -> torch.Tensor:
+    """Linear band gains [shape=(n_frames, n_bands)]: the preset's band shape times ``level`` per frame.
+
+    ``brightness`` (0..1 per frame) tilts the bands by +-6 dB per octave around 1 kHz.
+
+    Examples
+    --------
+    >>> g = noise_band_gains((0.0,) * 9, torch.tensor([0.0, 2.0]))
+    >>> g[1].tolist() == [2.0] * 9
+    True
+    """
+    shape = torch.pow(10.0, torch.tensor(band_db, dtype=torch.float32, device=level.device) / 20.0)
+    gains = level.to(torch.float32)[:, None] * shape
+    if brightness is not None:
+        octaves = torch.log2(torch.tensor(NOISE_BAND_CENTERS_HZ, dtype=torch.float32, device=level.device) / 1000.0)
+        gains = gains * torch.pow(10.0, ((brightness.to(torch.float32) - 0.5) * 12.0)[:, None] * octaves / 20.0)
+    return gains
+

@@ -1,0 +1,197 @@
+"""Score tracks -> dry stereo stems: the public entry points of :mod:`lemm.render`.
+
+Pitched tracks go through the harmonic-plus-noise synth
+(:mod:`lemm.render.instrument`), drum tracks through :mod:`lemm.render.drums`.
+Vocal tracks belong to :mod:`lemm.vocals`. Pan and reverb are the mixer's.
+
+Examples
+--------
+>>> from lemm.score.model import Note, Score, Track
+>>> bass = Track(name="bass", role="bass", preset="electric_bass", notes=(Note(40, 0, 480, 100),))
+>>> drums = Track(name="drums", role="drums", preset="synth_kit", is_drum=True, notes=(Note(36, 0, 240, 100),))
+>>> score = Score(tracks=(bass, drums))
+>>> stems = render_tracks(score, sample_rate=16000, n_samples=16000, n_workers=1)
+>>> sorted(stems), stems["bass"].shape
+(['bass', 'drums'], (2, 16000))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import torch
+
+from lemm.errors import ParameterError, RenderError
+from lemm.render.drums import DRUM_KITS, list_drum_kits, render_drum_track
+from lemm.render.instrument import render_instrument_track
+from lemm.render.presets import load_preset
+from lemm.render.synth import hop_samples
+from lemm.score.model import Score, Track
+from lemm.seeding import check_seed, derive_seed
+
+__all__ = ["render_track", "render_tracks", "single_thread"]
+
+
+def _check_device(device: str) -> torch.device:
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise ParameterError.for_field("device", device, "'cpu', 'cuda' or 'cuda:N'") from err
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ParameterError.for_field("device", device, "'cpu' (no CUDA device is available here)")
+    if dev.type not in ("cpu", "cuda"):
+        raise ParameterError.for_field("device", device, "'cpu', 'cuda' or 'cuda:N'")
+    return dev
+
+
+@contextlib.contextmanager
+def single_thread() -> Iterator[None]:
+    """Run torch with one intra-op thread inside the block (restored after).
+
+    lemm renders with one intra-op thread so that results do not depend on the
+    thread count (parallel reductions round differently) and so that several
+    tracks can render side by side without oversubscribing the cores.
+    """
+    previous = torch.get_num_threads()
+    if previous != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if previous != 1:
+            torch.set_num_threads(previous)
+
+
+def render_track(
+    track: Track,
+    score: Score,
+    *,
+    sample_rate: int = 48000,
+    seed: int = 0,
+    device: str = "cpu",
+    n_samples: int | None = None,
+    return_controls: bool = False,
+) -> np.ndarray | tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Render the dry stereo stem of one non-vocal track.
+
+    Parameters
+    ----------
+    track : Track
+        A pitched track (``track.preset`` one of :func:`list_presets`) or a drum
+        track (``is_drum=True`` or a kit preset, see :func:`list_drum_kits`).
+    score : Score
+        Supplies the tempo map (and nothing else is read from it).
+    sample_rate : int
+        Hz, 8000..192000.
+    seed : int
+        Seed of every random part (noise, drum variation); same seed -> same samples.
+    device : str
+        ``"cpu"`` or ``"cuda"``.
+    n_samples : int, optional
+        Output length; None renders until the last note's release ends.
+    return_controls : bool
+        Also return the per-frame controls (for plotting).
+
+    Returns
+    -------
+    audio : np.ndarray [shape=(2, n_samples)], float32
+        Dry stem; stereo only from the instrument itself (detuned copies, kit pieces).
+    controls : dict of str to np.ndarray [shape=(n_frames,)]
+        Only with ``return_controls=True``: ``time_seconds``, ``amplitude`` and,
+        for pitched tracks, ``f0_hz``, ``brightness``, ``n_voices``.
+
+    Raises
+    ------
+    ParameterError
+        Vocal track, unknown preset or kit, bad sample rate, seed, device or n_samples.
+    RenderError
+        If the rendered audio is not finite.
+    """
+    if not isinstance(track, Track):
+        raise ParameterError.for_field("track", type(track).__name__, "a lemm.score.Track")
+    if track.role == "vocal":
+        raise ParameterError.for_field(f"track {track.name!r} role", track.role, "a non-vocal role; render vocal tracks with lemm.vocals")
+    hop_samples(sample_rate)
+    check_seed(seed)
+    dev = _check_device(device)
+    if n_samples is not None and (isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 0):
+        raise ParameterError.for_field("n_samples", n_samples, "None or an integer >= 0")
+    n = None if n_samples is None else int(n_samples)
+    if track.is_drum or track.preset in DRUM_KITS:
+        if track.preset not in DRUM_KITS:
+            raise ParameterError.for_field(f"track {track.name!r} drum kit", track.preset, f"one of {', '.join(list_drum_kits())}")
+        with single_thread():
+            audio, controls = render_drum_track(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n)
+    else:
+        load_preset(track.preset)  # raises with the known names
+        with single_thread():
+            audio, controls = render_instrument_track(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n)
+    if not np.all(np.isfinite(audio)):
+        raise RenderError(f"track {track.name!r} rendered non-finite samples")
+    audio = np.ascontiguousarray(audio, dtype=np.float32)
+    return (audio, controls) if return_controls else audio
+
+
+def render_tracks(
+    score: Score,
+    *,
+    sample_rate: int = 48000,
+    seed: int = 0,
+    device: str = "cpu",
+    n_samples: int | None = None,
+    track_names: Sequence[str] | None = None,
+    n_workers: int | None = None,
+) -> dict[str, np.ndarray]:
+    """Render every non-vocal track of ``score`` (or those named), in parallel across tracks.
+
+    Each track uses seed ``derive_seed(seed, track.name)``. Workers are threads
+    (torch releases the GIL in its kernels), each with one intra-op thread
+    (see :func:`single_thread`); output does not depend on ``n_workers``.
+
+    Parameters
+    ----------
+    score : Score
+    sample_rate, seed, device, n_samples
+        As :func:`render_track`.
+    track_names : sequence of str, optional
+        Render only these (non-vocal) tracks.
+    n_workers : int, optional
+        Parallel tracks; default ``min(n_tracks, os.cpu_count())``.
+
+    Returns
+    -------
+    dict of track name to np.ndarray [shape=(2, n_samples)], float32, in score order.
+        With ``n_samples=None`` every stem is zero-padded to the longest one.
+    """
+    check_seed(seed)
+    if track_names is None:
+        tracks = [t for t in score.tracks if t.role != "vocal"]
+    else:
+        tracks = [score.track(name) for name in track_names]
+    if not tracks:
+        return {}
+    if n_workers is None:
+        n_workers = min(len(tracks), os.cpu_count() or 1)
+    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+        raise ParameterError.for_field("n_workers", n_workers, "None or an integer >= 1")
+    n_workers = min(n_workers, len(tracks))
+
+    def one(track: Track) -> np.ndarray:
+        return render_track(track, score, sample_rate=sample_rate, seed=derive_seed(seed, track.name), device=device, n_samples=n_samples)
+
+    with single_thread():
+        if n_workers == 1:
+            stems = {t.name: one(t) for t in tracks}
+        else:
+            with ThreadPoolExecutor(max_workers=n_workers) as pool:
+                # busiest tracks first keeps the workers evenly loaded
+                order = sorted(tracks, key=lambda t: -len(t.notes))
+                futures = {t.name: pool.submit(one, t) for t in order}
+                stems = {t.name: futures[t.name].result() for t in tracks}
+    longest = max(a.shape[1] for a in stems.values())
+    return {name: a if a.shape[1] == longest else np.pad(a, ((0, 0), (0, longest - a.shape[1]))) for name, a in stems.items()}
+
