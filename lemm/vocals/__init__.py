@@ -1,1 +1,49 @@
-"""lemm.vocals"""
+"""lemm.vocals: lyrics -> syllables, and singing a vocal track.
+
+Importing this package is light: the synthesiser (pyworld) and the speech
+worker process are only touched when :func:`sing_track` runs.
+
+- :func:`syllabify` splits lyrics into lines of words of syllables (pure Python).
+- :func:`sing_track` sings a vocal track of a score into a stem (speech-to-singing:
+  espeak-ng speaks the words in a separate worker process, WORLD re-sings them
+  on the notes).
+
+Examples
+--------
+>>> from lemm.vocals import syllabify
+>>> [s.text for s in syllabify("hello")[0].words[0].syllables]
+['hel', 'lo']
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lemm.vocals.text import LyricLine, Syllable, Word, syllabify
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from lemm.score.model import Score, Track
+
+__all__ = ["syllabify", "sing_track", "LyricLine", "Word", "Syllable", "VOICE_NAMES"]
+
+#: Voices a vocal track's preset may name.
+VOICE_NAMES = ("voice_low", "voice_high")
+
+
+def sing_track(
+    track: "Track",
+    score: "Score",
+    *,
+    sample_rate: int = 48000,
+    seed: int = 0,
+    n_samples: int | None = None,
+) -> "np.ndarray":
+    """Sing a vocal track into a stem [shape=(2, n_samples)], float32.
+
+    See :func:`lemm.vocals.sing.sing_track` for the parameters.
+    """
+    from lemm.vocals.sing import sing_track as _sing_track
+
+    return _sing_track(track, score, sample_rate=sample_rate, seed=seed, n_samples=n_samples)

@@ -1,0 +1,247 @@
+"""A vocal track -> a sung stem, by speech-to-singing conversion (Saitou et al. 2007).
+
+For each phrase (see :mod:`lemm.vocals.phrases`) the speech worker speaks
+the words as one utterance; WORLD analyses it; each spoken syllable is
+placed on its notes (:mod:`lemm.vocals.layout`), the spectral envelope and
+aperiodicity are read along that time warp (the words are kept), the f0
+comes from the notes (:mod:`lemm.vocals.pitch`), the formants are scaled for
+the voice, and WORLD synthesises the phrase at the output rate. Loudness
+follows note velocity and the track's ``dynamics`` curve.
+
+Examples
+--------
+>>> from lemm.score.model import Lyric, Note, Score, Track
+>>> notes = (Note(57, 480, 480, lyric=Lyric("la")), Note(60, 960, 960, lyric=Lyric("la")))
+>>> track = Track("vocal", "vocal", "voice_low", notes=notes)
+>>> stem = sing_track(track, Score(tracks=(track,)))  # doctest: +SKIP
+>>> stem.shape, stem.dtype  # doctest: +SKIP
+((2, 120000), dtype('float32'))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lemm.errors import ParameterError
+from lemm.score.model import Score, Track
+from lemm.score.timing import ticks_to_seconds
+from lemm.seeding import check_seed, derive_seed, make_rng
+from lemm.vocals.layout import SyllableLayout, gate_intervals, layout_syllables, source_time
+from lemm.vocals.phonetics import count_nuclei, onset_length, syllable_spans
+from lemm.vocals.phrases import Phrase, vocal_phrases
+from lemm.vocals.pitch import sung_f0_hz
+from lemm.vocals.speech import DEFAULT_VOICE, SpeechWorker, Utterance
+from lemm.vocals import world
+
+__all__ = ["Voice", "VOICES", "sing_track", "sing_phrase", "TAIL_SECONDS"]
+
+#: Silence kept after the last note when ``n_samples`` is None.
+TAIL_SECONDS = 0.5
+_SPEECH_RMS = 0.1  # speech is levelled to this RMS before analysis
+_OUTPUT_GAIN = 0.9
+_ATTACK_SECONDS = 0.006
+_RELEASE_SECONDS = 0.03
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A singing voice: the espeak voice spoken from, and the formant scale of the envelope."""
+
+    name: str
+    espeak_voice: str = DEFAULT_VOICE
+    formant_scale: float = 1.0
+    rate_wpm: int = 175
+
+
+#: The voices a vocal track's preset may name.
+VOICES: dict[str, Voice] = {
+    "voice_low": Voice("voice_low", formant_scale=1.0),
+    "voice_high": Voice("voice_high", formant_scale=1.17),
+}
+
+
+def _voice(track: Track) -> Voice:
+    if track.preset not in VOICES:
+        raise ParameterError.for_field(f"track {track.name!r} preset", track.preset, f"a voice, one of {', '.join(VOICES)}")
+    return VOICES[track.preset]
+
+
+def _curve_at(track: Track, score: Score, name: str, times: np.ndarray) -> np.ndarray | None:
+    curve = track.curve(name)
+    if curve is None or not curve.points:
+        return None
+    pt_seconds = ticks_to_seconds(score, np.array([p.tick for p in curve.points], dtype=np.float64))
+    return np.interp(times, pt_seconds, np.array([p.value for p in curve.points], dtype=np.float64))
+
+
+def _level(utt: Utterance) -> np.ndarray:
+    x = utt.audio.astype(np.float64)
+    rms = float(np.sqrt(np.mean(x**2))) if x.size else 0.0
+    return x * (_SPEECH_RMS / rms) if rms > 1e-6 else x
+
+
+def _gain_per_frame(phrase: Phrase, layouts: list[SyllableLayout], times: np.ndarray, frame_rate: float) -> np.ndarray:
+    """Velocity loudness, the voice gate with attack/release, and soft re-attacks of neutral notes."""
+    notes = [n for s in phrase.syllables for n in s.notes]
+    starts = np.array([n.start_seconds for n in notes])
+    vel = np.array([(n.velocity / 127.0) ** 1.5 * (1.25 if n.articulation in ("accent", "marcato") else 1.0) for n in notes])
+    idx = np.clip(np.searchsorted(starts, times + 0.05, side="right") - 1, 0, len(notes) - 1)
+    gain = vel[idx]
+    width = max(int(round(0.03 * frame_rate)), 1)
+    gain = np.convolve(np.pad(gain, width, mode="edge"), np.ones(2 * width + 1) / (2 * width + 1), mode="same")[width:-width]
+    gate = np.zeros_like(times)
+    for a, b in gate_intervals(layouts):
+        up = np.clip((times - a) / _ATTACK_SECONDS, 0.0, 1.0)
+        down = np.clip((b - times) / _RELEASE_SECONDS, 0.0, 1.0)
+        gate = np.maximum(gate, np.minimum(up, down))
+    for syl in phrase.syllables:
+        if syl.neutral:
+            for n in syl.notes[1:]:
+                gate *= 1.0 - 0.5 * np.exp(-0.5 * ((times - n.start_seconds) / 0.02) ** 2)
+    return gain * gate
+
+
+def sing_phrase(
+    phrase: Phrase,
+    utterance: Utterance,
+    *,
+    voice: Voice,
+    sample_rate: int,
+    rng: np.random.Generator,
+    track: Track | None = None,
+    score: Score | None = None,
+) -> tuple[int, np.ndarray]:
+    """Sing one phrase from its spoken utterance.
+
+    Parameters
+    ----------
+    phrase : Phrase
+    utterance : Utterance
+        The phrase's words spoken by the speech worker.
+    voice : Voice
+    sample_rate : int
+        Output rate in Hz.
+    rng : np.random.Generator
+        Fine pitch fluctuation and vibrato rate variation.
+    track, score : Track and Score or None
+        Supply the expression curves (dynamics, vibrato, pitch bend) when given.
+
+    Returns
+    -------
+    start_sample : int
+        Where the phrase's audio starts on the song's time line.
+    audio : np.ndarray [shape=(n,)], float64
+    """
+    sr_src = utterance.sample_rate
+    phonemes = [(p.name, p.start_sample / sr_src, p.end_sample / sr_src) for p in utterance.phonemes]
+    spans = syllable_spans(
+        phonemes,
+        [len(w.syllables) for w in phrase.words],
+        [count_nuclei(p) for p in utterance.word_phonemes],
+        [onset_length(p) for p in utterance.word_phonemes],
+    )
+    syllables = phrase.syllables
+    layouts = layout_syllables(spans, [(s.start_seconds, s.end_seconds) for s in syllables])
+    frame_seconds = world.FRAME_PERIOD_MS / 1000.0
+    first_frame = max(int(np.floor((layouts[0].onset_start - 0.02) / frame_seconds)), 0)
+    last_frame = int(np.ceil((layouts[-1].coda_end + _RELEASE_SECONDS + 0.02) / frame_seconds))
+    times = np.arange(first_frame, last_frame + 1) * frame_seconds
+
+    features = world.analyse_speech(_level(utterance), sr_src)
+    sp, ap, voiced = world.warp_features(features, source_time(layouts, times))
+    for lay in layouts:  # vowels are voiced wherever the analysis doubts it
+        voiced |= (times >= lay.vowel_start) & (times < lay.vowel_end)
+
+    notes = [(n.pitch, n.start_seconds, n.end_seconds) for s in syllables for n in s.notes]
+    curves = {}
+    if track is not None and score is not None:
+        curves = {name: _curve_at(track, score, name, times) for name in ("vibrato_depth_cents", "vibrato_rate_hz", "pitch_bend_semitones", "dynamics")}
+    f0 = sung_f0_hz(
+        times,
+        notes,
+        rng=rng,
+        vibrato_depth_cents=curves.get("vibrato_depth_cents"),
+        vibrato_rate_hz=curves.get("vibrato_rate_hz"),
+        pitch_bend_semitones=curves.get("pitch_bend_semitones"),
+    )
+    f0 = np.where(voiced, f0, 0.0)
+    gain = _gain_per_frame(phrase, layouts, times, 1.0 / frame_seconds)
+    if curves.get("dynamics") is not None:
+        gain = gain * curves["dynamics"]
+    sp = world.reshape_envelope(sp, source_rate=sr_src, target_rate=sample_rate, formant_scale=voice.formant_scale)
+    ap = world.reshape_envelope(ap, source_rate=sr_src, target_rate=sample_rate, formant_scale=voice.formant_scale, is_aperiodicity=True)
+    audio = world.synthesize(f0, sp, ap, sample_rate)
+    sample_times = first_frame * frame_seconds + np.arange(audio.size) / sample_rate
+    audio *= np.interp(sample_times, times, gain) * _OUTPUT_GAIN
+    return int(round(first_frame * frame_seconds * sample_rate)), audio
+
+
+def sing_track(
+    track: Track,
+    score: Score,
+    *,
+    sample_rate: int = 48000,
+    seed: int = 0,
+    n_samples: int | None = None,
+) -> np.ndarray:
+    """Sing a vocal track: its notes with their Lyric syllables -> a stereo stem.
+
+    Parameters
+    ----------
+    track : Track
+        Vocal track; ``preset`` names a voice (``"voice_low"`` or ``"voice_high"``).
+        Notes without lyrics are sung on a neutral vowel.
+    score : Score
+        Supplies the tempo map.
+    sample_rate : int
+        Output rate in Hz, 16000..192000.
+    seed : int
+        Seed of the small pitch fluctuations; same inputs and seed give identical output.
+    n_samples : int or None
+        Length of the stem; None: until the last note ends plus :data:`TAIL_SECONDS`.
+
+    Returns
+    -------
+    np.ndarray [shape=(2, n_samples)], float32
+        The same mono voice on both channels, aligned to the score's time line.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown voice or a bad rate, seed or length.
+    WorkerError
+        If the speech worker fails or does not answer in time.
+    """
+    if not isinstance(track, Track) or not isinstance(score, Score):
+        raise ParameterError.for_field("track, score", (type(track).__name__, type(score).__name__), "a Track and a Score")
+    voice = _voice(track)
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or not 16000 <= sample_rate <= 192000:
+        raise ParameterError.for_field("sample_rate", sample_rate, "an integer in 16000..192000")
+    seed = check_seed(seed)
+    if n_samples is not None and (isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 0):
+        raise ParameterError.for_field("n_samples", n_samples, "None or an integer >= 0")
+    phrases = vocal_phrases(track, score)
+    if n_samples is None:
+        end = max((p.end_seconds for p in phrases), default=0.0)
+        n_samples = int(np.ceil((end + TAIL_SECONDS) * sample_rate)) if phrases else 0
+    out = np.zeros(n_samples, dtype=np.float64)
+    if phrases and n_samples > 0:
+        with SpeechWorker() as worker:
+            for i, phrase in enumerate(phrases):
+                if phrase.start_seconds * sample_rate >= n_samples:
+                    break
+                utt = worker.speak(
+                    phrase.text, words=tuple(w.text for w in phrase.words), voice=voice.espeak_voice, rate_wpm=voice.rate_wpm
+                )
+                rng = make_rng(derive_seed(seed, "vocals", track.name, i))
+                start, audio = sing_phrase(phrase, utt, voice=voice, sample_rate=sample_rate, rng=rng, track=track, score=score)
+                stop = min(start + audio.size, n_samples)
+                if stop > start:
+                    out[start:stop] += audio[: stop - start]
+    peak = float(np.max(np.abs(out))) if out.size else 0.0
+    if peak > 0.99:  # headroom guard; the mixer stages levels
+        out *= 0.99 / peak
+    mono = out.astype(np.float32)
+    return np.stack([mono, mono])

@@ -1,0 +1,155 @@
+"""sing_track: a vocal track of a score -> a sung stem, checked with librosa's pYIN and plain numpy."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import librosa
+import numpy as np
+import pytest
+
+from lemm.errors import ParameterError
+from lemm.score.model import CurvePoint, ExpressionCurve, Lyric, Note, Score, TempoChange, Track
+from lemm.score.timing import ticks_to_seconds
+from lemm.vocals import sing_track
+
+SR = 48000
+# "sum-mer in the ci-ty" + a melisma + two notes without lyrics, at 100 bpm; first note at 1.2 s
+_LYRICS = [Lyric("Sum", "begin"), Lyric("mer", "end"), Lyric("in"), Lyric("the"), Lyric("ci", "begin"),
+           Lyric("ty", "end"), Lyric("", extend=True), None, None]
+_PITCHES = [57, 59, 60, 59, 57, 55, 57, 60, 62]
+_DURATIONS = [240, 240, 480, 240, 240, 480, 480, 480, 720]
+
+
+def _track(preset: str, *, lyrics: bool = True, shift: int = 0, expression: tuple = ()) -> Track:
+    notes, tick = [], 960
+    for lyric, pitch, dur in zip(_LYRICS, _PITCHES, _DURATIONS):
+        notes.append(Note(pitch + shift, tick, dur, velocity=100, lyric=lyric if lyrics else None))
+        tick += dur
+    return Track("vocal", "vocal", preset, notes=tuple(notes), expression=expression)
+
+
+def _score(track: Track) -> Score:
+    return Score(tempos=(TempoChange(0, 100.0),), tracks=(track,))
+
+
+def _note_spans(track: Track, score: Score) -> list[tuple[int, float, float]]:
+    return [(n.pitch, float(ticks_to_seconds(score, n.start_tick)), float(ticks_to_seconds(score, n.end_tick))) for n in track.notes]
+
+
+@pytest.fixture(scope="module")
+def low() -> tuple[Track, Score, np.ndarray]:
+    track = _track("voice_low", shift=-12)
+    score = _score(track)
+    return track, score, sing_track(track, score, seed=3)
+
+
+def _pitch_errors_cents(audio: np.ndarray, spans: list[tuple[int, float, float]]) -> np.ndarray:
+    y = librosa.resample(audio.astype(np.float64), orig_sr=SR, target_sr=16000)
+    f0, voiced, _ = librosa.pyin(y, fmin=60.0, fmax=900.0, sr=16000, frame_length=1024, hop_length=160)
+    times = np.arange(f0.size) * 0.01
+    errors = []
+    for pitch, start, end in spans:
+        sel = (times >= start + 0.06) & (times < end - 0.04) & voiced
+        errors.extend(1200.0 * np.log2(f0[sel] / librosa.midi_to_hz(pitch)))
+    return np.abs(np.array(errors))
+
+
+def test_stem_shape_dtype_and_time_line(low) -> None:
+    track, score, stem = low
+    spans = _note_spans(track, score)
+    last_end = spans[-1][2]
+    assert stem.shape == (2, int(np.ceil((last_end + 0.5) * SR))) and stem.dtype == np.float32
+    assert np.all(np.isfinite(stem)) and np.max(np.abs(stem)) <= 1.0
+    np.testing.assert_array_equal(stem[0], stem[1])
+    first_start = spans[0][1]
+    assert np.all(stem[:, : int((first_start - 0.3) * SR)] == 0.0), "silence before the first note's onset"
+    for _pitch, start, end in spans:
+        seg = stem[0, int((start + 0.03) * SR) : int((end - 0.03) * SR)]
+        assert np.sqrt(np.mean(seg**2)) > 0.01, f"voice must sound during the note at {start:.2f} s"
+    assert np.max(np.abs(stem[:, int((last_end + 0.15) * SR) :])) < 1e-3
+
+
+def test_sung_pitch_follows_the_notes(low) -> None:
+    track, score, stem = low
+    errors = _pitch_errors_cents(stem[0], _note_spans(track, score))
+    assert errors.size > 100
+    assert np.median(errors) <= 25.0, f"median pitch error {np.median(errors):.1f} cents"
+
+
+def test_same_seed_gives_identical_bytes_and_cut_length_is_a_prefix(low) -> None:
+    track, score, stem = low
+    again = sing_track(track, score, seed=3)
+    assert again.tobytes() == stem.tobytes()
+    cut = sing_track(track, score, seed=3, n_samples=SR * 2)
+    assert cut.shape == (2, SR * 2)
+    np.testing.assert_array_equal(cut, stem[:, : SR * 2])
+    longer = sing_track(track, score, seed=3, n_samples=stem.shape[1] + 100)
+    assert longer.shape[1] == stem.shape[1] + 100 and np.all(longer[:, stem.shape[1] :] == 0)
+
+
+def test_voice_high_is_formant_shifted_up(low) -> None:
+    track, score, stem_low = low
+    high_track = _track("voice_high", shift=-12)
+    stem_high = sing_track(high_track, _score(high_track), seed=3)
+    assert stem_high.shape == stem_low.shape and not np.array_equal(stem_high, stem_low)
+    centroid = [float(np.mean(librosa.feature.spectral_centroid(y=s[0], sr=SR))) for s in (stem_low, stem_high)]
+    assert centroid[1] > centroid[0] * 1.05
+
+
+def test_melody_without_lyrics_is_sung_on_a_vowel() -> None:
+    track = _track("voice_high", lyrics=False)
+    score = _score(track)
+    stem = sing_track(track, score)
+    spans = _note_spans(track, score)
+    for _pitch, start, end in spans:
+        assert np.sqrt(np.mean(stem[0, int((start + 0.03) * SR) : int((end - 0.03) * SR)] ** 2)) > 0.01
+    assert np.median(_pitch_errors_cents(stem[0], spans)) <= 25.0
+
+
+def test_dynamics_curve_scales_loudness(low) -> None:
+    track, score, stem = low
+    quiet = _track("voice_low", shift=-12, expression=(ExpressionCurve("dynamics", (CurvePoint(0, 0.25),)),))
+    stem_quiet = sing_track(quiet, _score(quiet), seed=3)
+    ratio = np.sqrt(np.mean(stem_quiet**2) / np.mean(stem**2))
+    assert ratio == pytest.approx(0.25, rel=0.05)
+
+
+def test_bad_input_raises_parameter_error() -> None:
+    track = _track("violin")
+    with pytest.raises(ParameterError, match="voice_low, voice_high"):
+        sing_track(track, _score(track))
+    good = _track("voice_low")
+    with pytest.raises(ParameterError, match="sample_rate"):
+        sing_track(good, _score(good), sample_rate=100)
+    with pytest.raises(ParameterError, match="n_samples"):
+        sing_track(good, _score(good), n_samples=-1)
+    with pytest.raises(ParameterError, match="seed"):
+        sing_track(good, _score(good), seed=-1)
+
+
+def test_empty_track_is_silence() -> None:
+    track = Track("vocal", "vocal", "voice_low")
+    assert sing_track(track, _score(track)).shape == (2, 0)
+    stem = sing_track(track, _score(track), n_samples=480)
+    assert stem.shape == (2, 480) and not np.any(stem)
+
+
+def test_no_worker_process_is_left_behind(low) -> None:
+    proc = Path("/proc")
+    if not proc.is_dir():
+        pytest.skip("needs /proc")
+    me = str(os.getpid())
+    left = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if stat[1] == me and b"espeak_worker" in cmdline:
+            left.append(entry.name)
+    assert left == []
