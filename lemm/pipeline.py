@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -175,10 +176,7 @@ def mix_and_master(
         mixed = apply_mix(stems, used, sample_rate=settings.sample_rate)
     with timer.stage("master"):
         mastered, report = master(
-            _fade_out(mixed, sample_rate=settings.sample_rate),
-            sample_rate=settings.sample_rate,
-            target_lufs=settings.target_lufs,
-            ceiling_dbtp=settings.ceiling_dbtp,
+            _fade_out(mixed, sample_rate=settings.sample_rate), sample_rate=settings.sample_rate, **dataclasses.asdict(used.master)
         )
     return mixed, mastered, report, used
 

@@ -16,18 +16,9 @@ from dataclasses import dataclass
 
 from lemm.errors import ParameterError
 
-__all__ = ["RenderSettings", "SAMPLE_RATES", "MASTER_TARGETS"]
+__all__ = ["RenderSettings", "SAMPLE_RATES"]
 
 SAMPLE_RATES = (16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000)
-
-#: Named loudness targets of the master (integrated LUFS, true-peak ceiling dBTP).
-MASTER_TARGETS = {
-    "streaming": (-14.0, -1.0),
-    "apple": (-16.0, -1.0),
-    "loud": (-9.0, -1.0),
-    "broadcast": (-23.0, -1.0),
-}
-
 
 @dataclass(frozen=True)
 class RenderSettings:
@@ -41,17 +32,14 @@ class RenderSettings:
         Torch device of the synthesizers, ``"cpu"`` or ``"cuda"``.
     bit_depth : int
         PCM bit depth of written WAV files: 16 or 24.
-    target_lufs : float
-        Integrated loudness of the master, -30..-5 LUFS.
-    ceiling_dbtp : float
-        True-peak ceiling of the master, -6..-0.1 dBTP.
+
+    The master's loudness target and true-peak ceiling are mix settings
+    (``lemm.mix.MasterSettings``), stored with the rest of the mix.
     """
 
     sample_rate: int = 48000
     device: str = "cpu"
     bit_depth: int = 24
-    target_lufs: float = -14.0
-    ceiling_dbtp: float = -1.0
 
     def __post_init__(self) -> None:
         if self.sample_rate not in SAMPLE_RATES:
@@ -60,7 +48,3 @@ class RenderSettings:
             raise ParameterError.for_field("render.device", self.device, "'cpu' or 'cuda[:N]'")
         if self.bit_depth not in (16, 24):
             raise ParameterError.for_field("render.bit_depth", self.bit_depth, "16 or 24")
-        if not isinstance(self.target_lufs, (int, float)) or not -30.0 <= self.target_lufs <= -5.0:
-            raise ParameterError.for_field("render.target_lufs", self.target_lufs, "a number in -30..-5 (LUFS)")
-        if not isinstance(self.ceiling_dbtp, (int, float)) or not -6.0 <= self.ceiling_dbtp <= -0.1:
-            raise ParameterError.for_field("render.ceiling_dbtp", self.ceiling_dbtp, "a number in -6..-0.1 (dBTP)")

@@ -162,17 +162,26 @@ def _make_element(music21, notes: list[m.Note], length: Fraction, tie_type: str 
     return el
 
 
+def _rest(music21, length: Fraction, *, whole_span: bool):
+    # Setting fullMeasure explicitly spares music21's writer a whole-score
+    # context search per rest ("auto"), which is quadratic in the score size.
+    r = music21.note.Rest(quarterLength=length)
+    r.fullMeasure = whole_span
+    return r
+
+
 def _fill(music21, container, start: Fraction, end: Fraction, items: list) -> None:
     """Put (offset, length, notes, tie, first) items into ``container`` (offsets from ``start``), rests in gaps."""
     cursor = start
     for offset, length, notes, tie_type, first in items:
         for r in _pieces(offset - cursor):
-            container.insert(cursor - start, music21.note.Rest(quarterLength=r))
+            container.insert(cursor - start, _rest(music21, r, whole_span=False))
             cursor += r
         container.insert(offset - start, _make_element(music21, notes, length, tie_type, first))
         cursor = offset + length
-    for r in _pieces(end - cursor):
-        container.insert(cursor - start, music21.note.Rest(quarterLength=r))
+    pieces = _pieces(end - cursor)
+    for r in pieces:
+        container.insert(cursor - start, _rest(music21, r, whole_span=not items and len(pieces) == 1))
         cursor += r
 
 
