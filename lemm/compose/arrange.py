@@ -12,9 +12,17 @@ per plan instrument:
 
 Each (track, section) is written with its own generator,
 ``make_rng(derive_seed(seed, track_name, section_name))``, so a part can be
-rewritten alone with :func:`compose_part` without touching the others. The
-chorus melody is written once (in the first chorus) and repeated in every
-chorus as the hook.
+rewritten alone (:func:`compose_part`, :func:`lemm.compose.regen.regenerate`)
+without touching the others. Every note is cut at the end of the section it
+starts in, so no note crosses a section boundary.
+
+Form: the chorus melody is written once (in the first chorus) and repeated in
+every later chorus as the hook; an instrumental lead plays the chorus's first
+bars in the intro and its last bars in the outro (the intro and outro also
+take the chorus's chord progression when the genre has none of their own).
+Plan instruments are played in their ``style`` with their ``min_energy``
+(when the plan gives neither, the genre profile's part of the same name
+decides).
 
 Examples
 --------
@@ -33,10 +41,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from lemm.compose.bass import bass_section
-from lemm.compose.context import ArrangeContext, build_context
+from lemm.compose.context import ArrangeContext, build_context, velocity_for
 from lemm.compose.drums import drum_section
-from lemm.compose.expression import dynamic_marks, dynamics_curve, hairpins, vibrato_curves
-from lemm.compose.instruments import INSTRUMENT_WORDS, PRESET_PROGRAMS, PartSpec, range_of
+from lemm.compose.expression import brightness_curve, dynamic_marks, dynamics_curve, hairpins, vibrato_curves
+from lemm.compose.instruments import INSTRUMENT_WORDS, PRESET_PROGRAMS, PartSpec, clamp_to_range, styles_for_role
 from lemm.compose.keys import chord_part_section
 from lemm.compose.lyrics_align import SUNG_KINDS, line_slots, lines_for_sections, syllable_rhythm
 from lemm.compose.melody import generate_melody, melody_range, snap_strong_beats
@@ -46,23 +54,39 @@ from lemm.score.model import ChordSymbol, KeyChange, Lyric, MeterChange, Note, S
 from lemm.seeding import check_seed, derive_seed, make_rng
 from lemm.vocals.text import LyricLine, syllabify
 
-__all__ = ["compose_score", "compose_part", "part_specs"]
+__all__ = ["compose_score", "compose_part", "part_specs", "melody_source", "track_for_part"]
 
 RESOLUTION = 480
 
 
-def part_specs(plan: Plan, *, lyrics: str | None = None) -> list[PartSpec]:
-    """The parts to write: plan instruments with their playing style; the melody part as vocal or lead."""
+def part_specs(plan: Plan, *, lyrics: str | None = None, vocal: bool | None = None) -> list[PartSpec]:
+    """The parts to write: plan instruments with their playing style; the melody part as vocal or lead.
+
+    Parameters
+    ----------
+    plan : Plan
+    lyrics : str, optional
+        With lyrics the melody part is the ``"vocal"`` track.
+    vocal : bool, optional
+        Force the melody part to be the vocal (True) or the lead (False);
+        default: whether lyrics are given.
+
+    Raises
+    ------
+    ParameterError
+        If an instrument's style does not fit its role.
+    """
     from lemm.compose.profiles import load_profile
 
     profile = load_profile(plan.genre)
+    sung = lyrics is not None if vocal is None else bool(vocal)
     specs: list[PartSpec] = []
     melody_done = False
     for inst in plan.instruments:
         if inst.role in ("vocal", "lead") and not melody_done:
             melody_done = True
-            if lyrics is not None:
-                preset = inst.preset if inst.role == "vocal" else profile.voice
+            if sung:
+                preset = inst.preset if inst.role == "vocal" and inst.preset in PRESET_PROGRAMS else profile.voice
                 specs.append(PartSpec("vocal", "vocal", preset, PRESET_PROGRAMS[preset], False, "melody"))
             else:
                 preset = inst.preset if inst.role == "lead" and inst.preset in PRESET_PROGRAMS else profile.lead_preset
@@ -70,18 +94,22 @@ def part_specs(plan: Plan, *, lyrics: str | None = None) -> list[PartSpec]:
             continue
         if inst.role in ("vocal", "lead"):
             continue
-        known = profile.part(inst.name) or next((w for w in INSTRUMENT_WORDS.values() if w.name == inst.name), None)
-        style = known.style if known is not None else ""
+        in_profile = profile.part(inst.name)
+        known = in_profile or next((w for w in INSTRUMENT_WORDS.values() if w.name == inst.name), None)
+        explicit = inst.style != "" or inst.min_energy > 0
+        if inst.style and inst.style not in styles_for_role(inst.role):
+            raise ParameterError.for_field(f"instrument {inst.name!r} style", inst.style, f"one of {', '.join(styles_for_role(inst.role))} for role {inst.role!r}")
+        style = inst.style if inst.style else (known.style if known is not None and known.style in styles_for_role(inst.role) else "")
+        min_energy = float(inst.min_energy) if explicit else (in_profile.min_energy if in_profile is not None else 0.0)
         specs.append(
             PartSpec(
                 inst.name, inst.role, inst.preset if inst.preset in PRESET_PROGRAMS else (known.preset if known else "acoustic_piano"),
-                inst.program, inst.is_drum, style,
-                known.min_energy if known is not None and profile.part(inst.name) is not None else 0.0,
+                inst.program, inst.is_drum, style, min_energy,
                 known.pan if known is not None else 0.0, known.gain_db if known is not None else 0.0,
             )
         )
     if not melody_done:
-        if lyrics is not None:
+        if sung:
             specs.append(PartSpec("vocal", "vocal", profile.voice, PRESET_PROGRAMS[profile.voice], False, "melody"))
         else:
             specs.append(PartSpec("lead", "lead", profile.lead_preset, PRESET_PROGRAMS[profile.lead_preset], False, "melody", pan=0.05))
@@ -120,19 +148,53 @@ def _vocal_notes(ctx: ArrangeContext, spec: PartSpec, index: int, lines: list[Ly
     return out
 
 
-def _tile(ctx: ArrangeContext, notes: list[Note], src_index: int, dst_index: int, preset: str) -> list[Note] | None:
-    """The source section's notes repeated over the destination section, or None when lengths do not tile."""
-    src_bar, src_n = ctx.section_bounds(src_index)
-    dst_bar, dst_n = ctx.section_bounds(dst_index)
-    if dst_n < src_n or dst_n % src_n:
+def melody_source(ctx: ArrangeContext, index: int) -> tuple[int, int, int] | None:
+    """Where a melody section takes its material from: ``(source_index, first_bar_offset, n_bars)`` or None.
+
+    Later choruses repeat the first chorus (the hook); an instrumental intro
+    plays the first chorus's opening bars, an outro its closing bars. Other
+    sections (and the first chorus) are written fresh.
+    """
+    kinds = [s.kind for s in ctx.plan.sections]
+    if "chorus" not in kinds:
         return None
+    first = kinds.index("chorus")
+    if index == first:
+        return None
+    n_src = ctx.plan.sections[first].bars
+    kind = kinds[index]
+    n_dst = ctx.plan.sections[index].bars
+    if kind == "chorus":
+        return first, 0, n_src
+    if kind == "intro":
+        return first, 0, min(n_src, n_dst)
+    if kind == "outro":
+        n = min(n_src, n_dst)
+        return first, n_src - n, n
+    return None
+
+
+def _tile(ctx: ArrangeContext, notes: list[Note], source: tuple[int, int, int], dst_index: int, preset: str) -> list[Note]:
+    """Source bars repeated over the destination section (cut at its end), strong beats snapped to its chords."""
+    src_index, offset, n_src = source
+    src_bar = ctx.section_bounds(src_index)[0] + offset
+    dst_bar, dst_n = ctx.section_bounds(dst_index)
+    lo, hi = src_bar * ctx.bar_ticks, (src_bar + n_src) * ctx.bar_ticks
+    picked = [n for n in notes if lo <= n.start_tick < hi]
     out: list[Note] = []
-    for rep in range(dst_n // src_n):
-        delta = (dst_bar + rep * src_n - src_bar) * ctx.bar_ticks
-        out += [replace(n, start_tick=n.start_tick + delta) for n in notes]
+    for rep in range(-(-dst_n // n_src)):
+        delta = (dst_bar + rep * n_src - src_bar) * ctx.bar_ticks
+        for n in picked:
+            t = n.start_tick + delta
+            if t >= (dst_bar + dst_n) * ctx.bar_ticks:
+                continue
+            shift = velocity_for(ctx.energy(t // ctx.bar_ticks), low=64, high=112) - velocity_for(ctx.energy(n.start_tick // ctx.bar_ticks), low=64, high=112)
+            out.append(replace(n, start_tick=t, velocity=int(min(max(n.velocity + shift, 1), 127))))
+    if not out:
+        return out
     low, high = melody_range(preset, ctx.plan.sections[dst_index].kind)
     rhythm = [(n.start_tick, n.duration_ticks) for n in out]
-    pitches = snap_strong_beats(ctx, rhythm, [n.pitch for n in out], min(low, min((n.pitch for n in out), default=low)), max(high, max((n.pitch for n in out), default=high)))
+    pitches = snap_strong_beats(ctx, rhythm, [n.pitch for n in out], min(low, min(n.pitch for n in out)), max(high, max(n.pitch for n in out)))
     return [replace(n, pitch=p) for n, p in zip(out, pitches)]
 
 
@@ -146,38 +208,59 @@ def _monophonic(notes: list[Note]) -> list[Note]:
     return out
 
 
-def _write(ctx: ArrangeContext, spec: PartSpec, index: int, seed: int, lines_by_section, cache: dict) -> list[Note]:
-    """Notes of one (track, section), all starting inside the section."""
+def section_ticks(ctx: ArrangeContext, index: int) -> tuple[int, int]:
+    """``(start_tick, end_tick)`` of section ``index``."""
     first_bar, n_bars = ctx.section_bounds(index)
-    lo, hi = first_bar * ctx.bar_ticks, (first_bar + n_bars) * ctx.bar_ticks
+    return first_bar * ctx.bar_ticks, (first_bar + n_bars) * ctx.bar_ticks
+
+
+def clip_to_span(notes, lo: int, hi: int) -> list[Note]:
+    """Notes that start in ``[lo, hi)``, each cut to end by ``hi``."""
+    return [n if n.end_tick <= hi else replace(n, duration_ticks=hi - n.start_tick) for n in notes if lo <= n.start_tick < hi]
+
+
+def _write(ctx: ArrangeContext, spec: PartSpec, index: int, seed: int, lines_by_section, cache: dict) -> list[Note]:
+    """Notes of one (track, section): all start inside the section and end by its end."""
+    lo, hi = section_ticks(ctx, index)
     notes = _write_raw(ctx, spec, index, seed, lines_by_section, cache)
-    return [n if n.start_tick >= lo else replace(n, start_tick=lo) for n in notes if n.start_tick < hi]
+    notes = [n if n.start_tick >= lo else replace(n, start_tick=lo) for n in notes]
+    return clip_to_span(notes, lo, hi)
 
 
-def _write_raw(ctx: ArrangeContext, spec: PartSpec, index: int, seed: int, lines_by_section, cache: dict) -> list[Note]:
-    plan = ctx.plan
-    sec = plan.sections[index]
-    rng = make_rng(derive_seed(seed, spec.name, sec.name))
+def is_melody(spec: PartSpec) -> bool:
+    """Whether the part is the song's melody (vocal or lead)."""
+    return spec.role in ("vocal", "lead") and spec.effective_style == "melody"
+
+
+def write_fresh(ctx: ArrangeContext, spec: PartSpec, index: int, rng, lines: list[LyricLine] | None) -> list[Note]:
+    """Notes of one (track, section) written from scratch with ``rng`` (no hook repetition)."""
+    sec = ctx.plan.sections[index]
     if spec.is_drum or spec.role in ("drums", "percussion"):
-        return drum_section(ctx, index, rng)
+        return drum_section(ctx, index, rng, style=spec.style)
     if spec.role == "bass":
-        return bass_section(ctx, index, rng, min_energy=spec.min_energy)
-    if spec.role in ("vocal", "lead") and spec.effective_style == "melody":
-        if sec.kind == "chorus":
-            first = next(i for i, s in enumerate(plan.sections) if s.kind == "chorus")
-            if first != index:
-                key = (spec.name, first)
-                if key not in cache:
-                    cache[key] = _write(ctx, spec, first, seed, lines_by_section, cache)
-                tiled = _tile(ctx, cache[key], first, index, spec.preset)
-                if tiled is not None:
-                    return tiled
+        return bass_section(ctx, index, rng, min_energy=spec.min_energy, style=spec.style)
+    if is_melody(spec):
         if spec.role == "vocal":
-            return _vocal_notes(ctx, spec, index, lines_by_section[index] if lines_by_section else [], rng)
+            return _vocal_notes(ctx, spec, index, lines or [], rng)
         if sec.kind in ("intro", "outro", "break") and sec.energy < 0.5:
             return []
         return generate_melody(ctx, index, preset=spec.preset, rng=rng)
     return chord_part_section(ctx, spec, index, rng)
+
+
+def _write_raw(ctx: ArrangeContext, spec: PartSpec, index: int, seed: int, lines_by_section, cache: dict) -> list[Note]:
+    sec = ctx.plan.sections[index]
+    rng = make_rng(derive_seed(seed, spec.name, sec.name))
+    if is_melody(spec):
+        source = melody_source(ctx, index)
+        sung_tiles = source is not None and sec.kind == "chorus" and sec.bars % source[2] == 0
+        if source is not None and (spec.role == "lead" or sung_tiles):
+            key = (spec.name, source[0])
+            if key not in cache:
+                cache[key] = _write(ctx, spec, source[0], seed, lines_by_section, cache)
+            return _tile(ctx, cache[key], source, index, spec.preset)
+    lines = lines_by_section[index] if lines_by_section else None
+    return write_fresh(ctx, spec, index, rng, lines)
 
 
 def _drum_gate(ctx: ArrangeContext, spec: PartSpec, notes: list[Note]) -> list[Note]:
@@ -225,18 +308,39 @@ def compose_part(
     index = ctx.section_index(section_name)
     lines = _lyric_lines(lyrics)
     lines_by_section = _section_lines(ctx, lines) if lines else None
-    return tuple(_finish(ctx, spec, _write(ctx, spec, index, seed, lines_by_section, {})))
+    return tuple(finish_part(ctx, spec, _write(ctx, spec, index, seed, lines_by_section, {})))
 
 
-def _finish(ctx: ArrangeContext, spec: PartSpec, notes: list[Note]) -> list[Note]:
+def finish_part(ctx: ArrangeContext, spec: PartSpec, notes: list[Note]) -> list[Note]:
+    """Energy gate for drums, pitches into the preset's range (by octaves), monophonic melody, sorted."""
     if spec.is_drum or spec.role in ("drums", "percussion"):
         notes = _drum_gate(ctx, spec, notes)
     else:
-        low, high = range_of(spec.preset)
-        notes = [n if low <= n.pitch <= high else replace(n, pitch=min(max(n.pitch, low), high)) for n in notes]
+        notes = [replace(n, pitch=clamp_to_range(n.pitch, spec.preset)) for n in notes]
     if spec.role in ("vocal", "lead"):
         notes = _monophonic(notes)
     return sorted(notes, key=lambda n: (n.start_tick, n.pitch))
+
+
+def track_for_part(plan: Plan, spec: PartSpec, notes, *, bar_ticks: int, resolution: int) -> Track:
+    """A score track for a part's notes with its expression (marks, hairpins, curves)."""
+    notes = tuple(notes)
+    expression = [dynamics_curve(plan, bar_ticks=bar_ticks), brightness_curve(plan, bar_ticks=bar_ticks)]
+    if spec.role in ("vocal", "lead"):
+        expression += list(vibrato_curves(notes, resolution=resolution, voice=spec.role == "vocal"))
+    return Track(
+        name=spec.name,
+        role=spec.role,
+        preset=spec.preset,
+        program=spec.program,
+        is_drum=spec.is_drum,
+        pan=float(spec.pan),
+        gain_db=float(spec.gain_db),
+        notes=notes,
+        dynamics=dynamic_marks(plan, notes, bar_ticks=bar_ticks),
+        hairpins=hairpins(plan, bar_ticks=bar_ticks) if notes else (),
+        expression=tuple(expression),
+    )
 
 
 def compose_score(plan: Plan, *, lyrics: str | None = None, seed: int = 0, title: str = "untitled") -> Score:
@@ -261,7 +365,8 @@ def compose_score(plan: Plan, *, lyrics: str | None = None, seed: int = 0, title
     Raises
     ------
     ParameterError
-        For a bad seed, or lyrics without any word of letters.
+        For a bad seed, lyrics without any word of letters, or an instrument
+        style that does not fit its role.
     """
     check_seed(seed)
     if not isinstance(title, str):
@@ -276,25 +381,8 @@ def compose_score(plan: Plan, *, lyrics: str | None = None, seed: int = 0, title
         notes: list[Note] = []
         for index in range(len(plan.sections)):
             notes += _write(ctx, spec, index, seed, lines_by_section, cache)
-        notes = _finish(ctx, spec, notes)
-        expression = [dynamics_curve(plan, bar_ticks=ctx.bar_ticks)]
-        if spec.role in ("vocal", "lead"):
-            expression += list(vibrato_curves(notes, resolution=ctx.resolution, voice=spec.role == "vocal"))
-        tracks.append(
-            Track(
-                name=spec.name,
-                role=spec.role,
-                preset=spec.preset,
-                program=spec.program,
-                is_drum=spec.is_drum,
-                pan=float(spec.pan),
-                gain_db=float(spec.gain_db),
-                notes=tuple(notes),
-                dynamics=dynamic_marks(plan, notes, bar_ticks=ctx.bar_ticks),
-                hairpins=hairpins(plan, bar_ticks=ctx.bar_ticks) if notes else (),
-                expression=tuple(expression),
-            )
-        )
+        notes = finish_part(ctx, spec, notes)
+        tracks.append(track_for_part(plan, spec, notes, bar_ticks=ctx.bar_ticks, resolution=ctx.resolution))
     sections = []
     for sec, start_bar in zip(plan.sections, ctx.section_start_bars):
         sections.append(Section(sec.name, sec.kind, start_bar * ctx.bar_ticks, sec.bars * ctx.bar_ticks, float(sec.energy)))

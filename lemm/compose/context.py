@@ -18,14 +18,16 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 
-from lemm.compose.harmony import ChordSpan, chord_timeline
+from lemm.compose.harmony import ChordSpan, chord_timeline, numeral_to_symbol, spans_from_symbols
 from lemm.compose.plan_model import Plan, PlanSection
 from lemm.compose.profiles import GenreProfile, load_profile
 from lemm.score.harmony import pitch_class, scale_pitch_classes
+from lemm.score.model import ChordSymbol
 
 __all__ = ["ArrangeContext", "build_context", "velocity_for", "dynamic_marking"]
 
@@ -53,6 +55,8 @@ class ArrangeContext:
     tonic_pc: int
     swing: float
     swing_unit_ticks: int
+    #: Derived data shared by the part writers of one score (e.g. a part's voicings over the song).
+    memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def n_bars(self) -> int:
@@ -71,6 +75,17 @@ class ArrangeContext:
         from lemm.errors import ParameterError
 
         raise ParameterError.for_field("section_name", name, f"one of {', '.join(s.name for s in self.plan.sections)}")
+
+    def occurrence(self, index: int) -> int:
+        """How many earlier sections share section ``index``'s kind (0 for the first verse)."""
+        kind = self.plan.sections[index].kind
+        return sum(1 for s in self.plan.sections[:index] if s.kind == kind)
+
+    def is_last_chorus(self, index: int) -> bool:
+        """Whether section ``index`` is the song's last chorus (or drop): the biggest one."""
+        kinds = [s.kind for s in self.plan.sections]
+        big = [i for i, k in enumerate(kinds) if k in ("chorus", "drop")]
+        return len(big) > 1 and index == big[-1]
 
     def energy(self, bar: int) -> float:
         """Energy of a bar (0..1)."""
@@ -108,8 +123,20 @@ class ArrangeContext:
         return 0.12
 
 
-def build_context(plan: Plan, *, seed: int, resolution: int = 480) -> ArrangeContext:
-    """Build the grid, chord timeline and key facts for ``plan``."""
+def build_context(plan: Plan, *, seed: int, resolution: int = 480, chords: Sequence[ChordSymbol] | None = None) -> ArrangeContext:
+    """Build the grid, chord timeline and key facts for ``plan``.
+
+    Parameters
+    ----------
+    plan : Plan
+    seed : int
+        Song seed (the harmony's derived seed comes from it).
+    resolution : int
+        Ticks per quarter note.
+    chords : sequence of ChordSymbol, optional
+        Use these chords (e.g. a score's, when regenerating a part) instead of
+        writing the harmony from the plan.
+    """
     profile = load_profile(plan.genre)
     bar_ticks = plan.meter_numerator * resolution * 4 // plan.meter_denominator
     compound = plan.meter_denominator == 8 and plan.meter_numerator % 3 == 0 and plan.meter_numerator >= 6
@@ -119,9 +146,13 @@ def build_context(plan: Plan, *, seed: int, resolution: int = 480) -> ArrangeCon
     else:
         beat = resolution * 4 // plan.meter_denominator
         sub = beat // 2
-    chords = chord_timeline(plan, profile, seed=seed, resolution=resolution)
+    if chords is None:
+        spans = chord_timeline(plan, profile, seed=seed, resolution=resolution)
+    else:
+        tonic = numeral_to_symbol("I" if plan.key_mode == "major" else "i", plan.key_tonic, plan.key_mode)
+        spans = spans_from_symbols(chords, bar_ticks=bar_ticks, n_bars=plan.total_bars, fallback=tonic)
     by_bar: list[list[ChordSpan]] = [[] for _ in range(plan.total_bars)]
-    for c in chords:
+    for c in spans:
         by_bar[c.bar].append(c)
     unit = resolution // 4 if profile.swing_unit == 16 else resolution // 2
     return ArrangeContext(
@@ -134,7 +165,7 @@ def build_context(plan: Plan, *, seed: int, resolution: int = 480) -> ArrangeCon
         beats_per_bar=bar_ticks // beat,
         compound=compound,
         section_start_bars=tuple(plan.section_start_bars()),
-        chords=tuple(chords),
+        chords=tuple(spans),
         chords_by_bar=tuple(tuple(b) for b in by_bar),
         scale_pcs=scale_pitch_classes(plan.key_tonic, plan.key_mode),
         tonic_pc=pitch_class(plan.key_tonic),

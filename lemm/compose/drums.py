@@ -25,7 +25,7 @@ import numpy as np
 from lemm.compose.context import ArrangeContext
 from lemm.score.model import Note
 
-__all__ = ["GROOVES", "DRUM_KEYS", "drum_section"]
+__all__ = ["GROOVES", "DRUM_KEYS", "drum_section", "groove_family", "kick_steps"]
 
 #: Drum names used in patterns -> General MIDI percussion key.
 DRUM_KEYS = {
@@ -70,11 +70,19 @@ GROOVES: dict[str, dict[str, list[tuple[str, str, float, float]]]] = {
         ("kick", "X.......X.......", 0.3, _HI), ("rim", "....x.......x...", 0.15, 0.45), ("snare", "....X.......X...", 0.45, _HI),
         ("hat", "x.x.x.x.x.x.x.x.", 0.1, 0.75), ("ride", "x.x.x.x.x.x.x.x.", 0.75, _HI), ("tamb", "....x.......x...", 0.6, _HI)]},
     "folk": {"4/4": [
-        ("kick", "X.......X.......", 0.35, _HI), ("rim", "....x.......x...", 0.2, 0.62), ("snare", "....X.......X...", 0.62, _HI),
-        ("hat", "x...x...x...x...", 0.1, 0.55), ("hat", "x.x.x.x.x.x.x.x.", 0.55, _HI), ("tamb", "..x...x...x...x.", 0.7, _HI)]},
+        ("kick", "X.......X.......", 0.35, 0.7), ("kick", "X.....x.X.......", 0.7, _HI), ("rim", "....x.......x...", 0.2, 0.62),
+        ("snare", "....X.......X...", 0.62, _HI), ("hat", "x...x...x...x...", 0.1, 0.55), ("hat", "x.x.x.x.x.x.x.x.", 0.55, 0.7),
+        ("tamb", "x.x.x.x.x.x.x.x.", 0.7, _HI)]},
     "ballad": {"4/4": [
         ("kick", "X.........x.....", 0.3, _HI), ("rim", "....x.......x...", 0.15, 0.5), ("snare", "....X.......X...", 0.5, _HI),
         ("hat", "x.x.x.x.x.x.x.x.", 0.35, 0.78), ("ride", "x.x.x.x.x.x.x.x.", 0.78, _HI)]},
+    "lofi": {"4/4": [
+        ("kick", "X.......x.x.....", 0.25, _HI), ("rim", "....x.......x...", 0.12, 0.5), ("snare", "....X.......X...", 0.5, _HI),
+        ("hat", "x.o.x.o.x.o.x.o.", 0.1, 0.65), ("hat", "x.xox.x.x.xox.x.", 0.65, _HI)]},
+    "indie": {"4/4": [
+        ("kick", "X.....X.X.......", 0.3, 0.7), ("kick", "X.....X.X.....x.", 0.7, _HI), ("rim", "....x.......x...", 0.2, 0.4),
+        ("snare", "....X.......X...", 0.4, _HI), ("hat", "x.x.x.x.x.x.x.x.", 0.1, 0.6), ("hat", "xxxxxxxxxxxxxxxx", 0.6, 0.8),
+        ("ride", "x.x.x.x.x.x.x.x.", 0.8, _HI), ("tamb", "x.x.x.x.x.x.x.x.", 0.8, _HI)]},
     "cinematic": {"4/4": [
         ("kick", "X.......X.......", 0.5, _HI), ("tom_low", "..x...x...x.x.x.", 0.55, _HI),
         ("tom_mid", "...........x....", 0.7, _HI), ("snare", "........X.......", 0.72, _HI), ("hat", "x...x...x...x...", 0.3, 0.55)]},
@@ -90,8 +98,29 @@ _FILLS = {
 }
 
 
-def _layers(ctx: ArrangeContext) -> list[tuple[str, str, float, float]]:
-    fam = GROOVES.get(ctx.profile.drum_groove, GROOVES["backbeat"])
+def groove_family(ctx: ArrangeContext, style: str = "") -> str:
+    """The groove family a drum part plays: its style when that names a groove, else the plan's
+    drum instrument's style, else the genre profile's groove."""
+    if style in GROOVES:
+        return style
+    for inst in ctx.plan.instruments:
+        if (inst.is_drum or inst.role == "drums") and inst.style in GROOVES:
+            return inst.style
+    return ctx.profile.drum_groove if ctx.profile.drum_groove in GROOVES else "backbeat"
+
+
+def kick_steps(ctx: ArrangeContext, energy: float, family: str | None = None) -> list[int]:
+    """Ticks (from the bar start) of the kick hits of the groove at a bar energy (for a bass locked to the kick)."""
+    hits: set[int] = set()
+    for drum, pattern, lo, hi in _layers(ctx, family or groove_family(ctx)):
+        if drum == "kick" and lo <= energy < hi:
+            step = ctx.bar_ticks // len(pattern)
+            hits.update(i * step for i, ch in enumerate(pattern) if ch != ".")
+    return sorted(hits)
+
+
+def _layers(ctx: ArrangeContext, family: str) -> list[tuple[str, str, float, float]]:
+    fam = GROOVES.get(family, GROOVES["backbeat"])
     key = f"{ctx.plan.meter_numerator}/{ctx.plan.meter_denominator}"
     if key in fam:
         return fam[key]
@@ -115,7 +144,7 @@ def _vel(drum: str, char: str, energy: float, rng: np.random.Generator) -> int:
     return int(np.clip(round(v), 1, 127))
 
 
-def drum_section(ctx: ArrangeContext, section_index: int, rng: np.random.Generator) -> list[Note]:
+def drum_section(ctx: ArrangeContext, section_index: int, rng: np.random.Generator, *, style: str = "") -> list[Note]:
     """Drum notes of one section (GM keys), sorted by (start_tick, pitch).
 
     Parameters
@@ -125,13 +154,20 @@ def drum_section(ctx: ArrangeContext, section_index: int, rng: np.random.Generat
         Index into ``ctx.plan.sections``.
     rng : np.random.Generator
         The part's own generator (humanisation, fill choice).
+    style : str
+        A groove family name (:data:`GROOVES`); empty = see :func:`groove_family`.
+
+    The last chorus is the biggest: a crash every four bars and an open hat at
+    the end of every bar.
     """
     plan = ctx.plan
     first_bar, n_bars = ctx.section_bounds(section_index)
     sec = plan.sections[section_index]
     nxt = plan.sections[section_index + 1] if section_index + 1 < len(plan.sections) else None
-    layers = _layers(ctx)
-    laid_back = 10 if ctx.profile.drum_groove in ("boom_bap", "rnb") else 0
+    family = groove_family(ctx, style)
+    layers = _layers(ctx, family)
+    laid_back = 10 if family in ("boom_bap", "rnb", "lofi") else 0
+    biggest = ctx.is_last_chorus(section_index)
     fill_kind = ("snare", "toms", "snare_toms")[int(rng.integers(3))]
     notes: list[Note] = []
 
@@ -149,7 +185,7 @@ def drum_section(ctx: ArrangeContext, section_index: int, rng: np.random.Generat
         is_fill_bar = b == n_bars - 1 and nxt is not None and (nxt.kind != "outro" or e >= 0.5)
         fill_from = ctx.bar_ticks
         if is_fill_bar and e >= 0.25:
-            roll = ctx.profile.drum_groove == "four_on_floor" and sec.kind == "pre-chorus"
+            roll = family == "four_on_floor" and sec.kind == "pre-chorus"
             beats = ctx.beats_per_bar if roll else (2 if e >= 0.55 and nxt.kind == "chorus" else 1)
             fill_from = ctx.bar_ticks - min(beats, ctx.beats_per_bar) * ctx.beat_ticks
         for drum, pattern, lo, hi in layers:
@@ -166,13 +202,15 @@ def drum_section(ctx: ArrangeContext, section_index: int, rng: np.random.Generat
             add("crash", bar_start, "x", max(e, 0.6), jitter=False, dur=ctx.beat_ticks)
             if not any(n.pitch == DRUM_KEYS["kick"] and n.start_tick <= bar_start + 8 and n.start_tick >= bar_start for n in notes):
                 add("kick", bar_start, "X", e, jitter=False)
-        elif b > 0 and b % 4 == 0 and e >= 0.7 and ctx.profile.drum_groove != "cinematic" and rng.random() < 0.35:
+        elif b > 0 and b % 4 == 0 and e >= 0.7 and family != "cinematic" and (biggest or rng.random() < 0.35):
             add("crash", bar_start, "x", e * 0.85, jitter=False, dur=ctx.beat_ticks)
+        if biggest and fill_from == ctx.bar_ticks and not ctx.compound and ctx.bar_ticks % ctx.sub_ticks == 0:
+            add("ohat", bar_start + ctx.bar_ticks - ctx.sub_ticks, "x", e)
         if fill_from < ctx.bar_ticks:
             fill_start = bar_start + fill_from
             n_hits = (ctx.bar_ticks - fill_from) // (ctx.sub_ticks // 2 if not ctx.compound else ctx.sub_ticks // 2)
             step = (ctx.bar_ticks - fill_from) // max(n_hits, 1)
-            voices = _FILLS["snare"] if ctx.profile.drum_groove == "four_on_floor" else _FILLS[fill_kind]
+            voices = _FILLS["snare"] if family == "four_on_floor" else _FILLS[fill_kind]
             for k in range(n_hits):
                 drum = voices[min(k * len(voices) // n_hits, len(voices) - 1)]
                 ramp = 0.55 + 0.45 * (k + 1) / n_hits

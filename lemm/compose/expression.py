@@ -5,6 +5,7 @@
 - A crescendo over every pre-chorus and every section whose energy rises by more
   than 0.1; a diminuendo over the outro.
 - ``dynamics`` curve: one point per bar, ``0.55 + 0.45 * energy``.
+- ``brightness`` curve: one point per bar, ``0.35 + 0.3 * energy`` (louder is brighter).
 - On melody parts (vocal, lead): ``vibrato_depth_cents`` that grows on notes of a
   beat or longer (delayed vibrato) and ``vibrato_rate_hz`` 5.5 (voice) or 5.0.
 
@@ -24,13 +25,19 @@ from lemm.compose.context import dynamic_marking
 from lemm.compose.plan_model import Plan
 from lemm.score.model import CurvePoint, DynamicMark, ExpressionCurve, Hairpin, Note
 
-__all__ = ["dynamics_curve", "dynamic_marks", "hairpins", "vibrato_curves"]
+__all__ = ["brightness_curve", "dynamics_curve", "dynamic_marks", "hairpins", "vibrato_curves"]
 
 
 def dynamics_curve(plan: Plan, *, bar_ticks: int) -> ExpressionCurve:
     """The ``dynamics`` curve: one point per bar following the plan's energy."""
     points = [CurvePoint(b * bar_ticks, round(0.55 + 0.45 * float(e), 4)) for b, e in enumerate(plan.energy_per_bar)]
     return ExpressionCurve("dynamics", tuple(points))
+
+
+def brightness_curve(plan: Plan, *, bar_ticks: int) -> ExpressionCurve:
+    """The ``brightness`` curve: one point per bar, brighter with energy (0.35..0.65)."""
+    points = [CurvePoint(b * bar_ticks, round(0.35 + 0.3 * float(e), 4)) for b, e in enumerate(plan.energy_per_bar)]
+    return ExpressionCurve("brightness", tuple(points))
 
 
 def dynamic_marks(plan: Plan, notes: Sequence[Note], *, bar_ticks: int) -> tuple[DynamicMark, ...]:

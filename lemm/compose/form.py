@@ -141,6 +141,71 @@ def _shrink_steps(secs: list[list]) -> bool:
     return False
 
 
+def _block_bars(block: Sequence[str], section_bars: Mapping[str, int]) -> int:
+    return sum(int(section_bars.get(k, 4)) for k in block)
+
+
+def _insert_at(secs: list[list]) -> int:
+    """Where extension blocks go: after the second-to-last chorus, else before the last chorus (and its pre-chorus)."""
+    choruses = [i for i, (k, _) in enumerate(secs) if k == "chorus"]
+    if len(choruses) >= 2:
+        return choruses[-2] + 1
+    i = choruses[-1]
+    return i - 1 if i > 0 and secs[i - 1][0] == "pre-chorus" else i
+
+
+def _grow(secs: list[list], n_bars: int, section_bars: Mapping[str, int], blocks: list[list[str]]) -> None:
+    """Grow ``secs`` (in place) towards ``n_bars`` the way songs get longer.
+
+    In order: the last chorus doubles (when choruses are at most 8 bars), intro
+    and outro grow to 8 bars, then whole extension blocks (a verse-chorus cycle,
+    a break and a chorus...) go in before the song's ending segment (bridge,
+    final chorus, outro), then 4-bar steps: a post-chorus, longer intro/outro,
+    a longer last chorus.
+    """
+    chorus_bars = int(section_bars.get("chorus", 8))
+
+    def rest() -> int:
+        return n_bars - _total(secs)
+
+    last = _last_index(secs, "chorus")
+    if chorus_bars <= 8 and rest() >= chorus_bars:
+        secs[last][1] += chorus_bars
+    for kind in ("intro", "outro"):
+        i = _last_index(secs, kind)
+        if i >= 0 and secs[i][1] < 8 and rest() >= 8 - secs[i][1]:
+            secs[i][1] = 8
+    at = _insert_at(secs)
+    turn = 0
+    while turn < 200:
+        fitting = [blocks[(turn + j) % len(blocks)] for j in range(len(blocks))]
+        fitting = [b for b in fitting if _block_bars(b, section_bars) <= rest()]
+        if not fitting:
+            break
+        block = fitting[0]
+        secs[at:at] = [[k, int(section_bars.get(k, 4))] for k in block]
+        at += len(block)
+        turn += 1
+    _dedupe(secs)
+    for _ in range(64):
+        if rest() < 4:
+            break
+        kinds = [k for k, _ in secs]
+        last = _last_index(secs, "chorus")
+        first = kinds.index("chorus")
+        bare = [i for i in range(first, last) if kinds[i] == "chorus" and kinds[i + 1] != "post-chorus"]
+        if kinds.count("post-chorus") < 2 and bare:
+            secs.insert(bare[0] + 1, ["post-chorus", 4])
+        elif "outro" in kinds and secs[_last_index(secs, "outro")][1] < 12:
+            secs[_last_index(secs, "outro")][1] += 4
+        elif "intro" in kinds and secs[kinds.index("intro")][1] < 12:
+            secs[kinds.index("intro")][1] += 4
+        elif "outro" not in kinds:
+            secs.append(["outro", 4])
+        else:
+            secs[last][1] += 4
+
+
 def fit_form(
     form: Sequence[str],
     n_bars: int,
@@ -158,63 +223,36 @@ def fit_form(
     section_bars : mapping
         Default bars per kind (4 when a kind is missing).
     extend : sequence of sequences of str
-        Blocks of kinds inserted before the last chorus, in turn, to make long songs.
+        Blocks of kinds inserted, in turn, before the ending (bridge, last
+        chorus, outro) to make long songs.
 
     Returns
     -------
     list of (kind, bars)
-        At least one chorus; every section >= 1 bar; bars sum to ``n_bars``.
+        At least one chorus; every section >= 1 bar; bars sum to ``n_bars``;
+        sections in 4-bar phrases except one outro (or intro) that takes a
+        remainder of 1-3 bars.
+
+    Examples
+    --------
+    >>> bars = {"intro": 4, "verse": 8, "pre-chorus": 4, "chorus": 8, "bridge": 8, "outro": 4}
+    >>> pop = ("intro", "verse", "pre-chorus", "chorus", "verse", "pre-chorus", "chorus", "bridge", "chorus", "outro")
+    >>> " ".join(f"{k}:{b}" for k, b in fit_form(pop, 80, bars, (("verse", "pre-chorus", "chorus"),)))
+    'intro:8 verse:8 pre-chorus:4 chorus:8 verse:8 pre-chorus:4 chorus:8 bridge:8 chorus:16 outro:8'
     """
     secs: list[list] = [[k, int(section_bars.get(k, 4))] for k in form]
     if "chorus" not in form:
         secs.append(["chorus", int(section_bars.get("chorus", 8))])
     has_pre = "pre-chorus" in form
     blocks = [[k for k in b if has_pre or k != "pre-chorus"] for b in extend] or [["verse", "chorus"]]
-    chorus_bars = int(section_bars.get("chorus", 8))
-    small_budget = min(chorus_bars, 8) + 8  # kept for a longer last chorus and longer intro/outro
-    # grow by whole blocks, inserted one after the other after the first chorus
-    i = 0
-    at = -1
-    while i < 200:
-        room = n_bars - _total(secs)
-        fitting = [b for j in range(len(blocks)) for b in [blocks[(i + j) % len(blocks)]] if sum(int(section_bars.get(k, 4)) for k in b) <= room]
-        if not fitting or room <= small_budget:
-            break
-        block = fitting[0]
-        if at < 0:
-            at = [k for k, _ in secs].index("chorus") + 1
-        secs[at:at] = [[k, int(section_bars.get(k, 4))] for k in block]
-        at += len(block)
-        i += 1
+    blocks = [b for b in blocks if b]  or [["verse", "chorus"]]
     _dedupe(secs)
-    # shrink
     while _total(secs) > n_bars and _shrink_steps(secs):
         _dedupe(secs)
     if _total(secs) > n_bars:  # a single short chorus is all that is left
         secs = [["chorus", n_bars]]
-    # small growth: a longer last chorus, a break, longer intro/outro, one more verse
-    for _ in range(64):
-        rest = n_bars - _total(secs)
-        last = _last_index(secs, "chorus")
-        kinds = [k for k, _ in secs]
-        if rest < 4:
-            break
-        step = min(8, chorus_bars)
-        if rest >= step and secs[last][1] + step <= 2 * chorus_bars:
-            secs[last][1] += step
-        elif rest >= 8 and _total(secs) >= 24 and last > 0 and secs[last - 1][0] in ("verse", "bridge") and "break" not in kinds[last - 2 : last]:
-            secs.insert(last, ["break", 8])
-        elif "intro" in kinds and secs[kinds.index("intro")][1] < 8:
-            secs[kinds.index("intro")][1] += 4
-        elif "outro" in kinds and secs[_last_index(secs, "outro")][1] < 8:
-            secs[_last_index(secs, "outro")][1] += 4
-        elif "outro" not in kinds:
-            secs.append(["outro", 4])
-        elif last > 0 and secs[last - 1][0] not in ("verse", "pre-chorus", "break"):
-            secs.insert(last, ["verse", min(8, rest // 4 * 4)])
-        else:
-            secs[last][1] += 4
-    # absorb the remainder (< 4 bars, or what is left) in the outro, intro or last section
+    _grow(secs, n_bars, section_bars, blocks)
+    # absorb the remainder (< 4 bars) in the outro, intro or last section
     rest = n_bars - _total(secs)
     for kind in ("outro", "intro"):
         i = _last_index(secs, kind)

@@ -15,6 +15,12 @@ Styles (how a chordal part plays; see :mod:`lemm.compose.keys`)
 ``power``   rock power chords, palm-muted eighths or ringing whole notes
 ``arp``     sixteenth-note synth arpeggio
 ``swell``   strings/brass swelling half-bar chords (cinematic)
+``pick``    fingerpicked (arpeggiated) guitar: bass note then the chord in eighths
+``counter`` a counter-melody line on guide tones (thirds, sevenths), below the melody
+
+Bass parts take a bass pattern family as style (:data:`BASS_STYLES`, e.g.
+``walking``, ``pedal``, ``octave``); drum parts a groove family
+(:data:`DRUM_STYLES`); empty means the genre profile's choice.
 
 Examples
 --------
@@ -40,6 +46,11 @@ __all__ = [
     "PartSpec",
     "INSTRUMENT_WORDS",
     "DEFAULT_STYLE_BY_ROLE",
+    "STYLES",
+    "CHORD_STYLES",
+    "BASS_STYLES",
+    "DRUM_STYLES",
+    "styles_for_role",
     "range_of",
     "clamp_to_range",
 ]
@@ -88,7 +99,12 @@ PRESET_PROGRAMS: dict[str, int] = {
 
 DRUM_KITS = ("synth_kit", "acoustic_kit")
 VOICES = ("voice_low", "voice_high")
-STYLES = ("pad", "comp", "ballad", "stabs", "strum", "power", "arp", "swell", "groove", "bass", "melody")
+CHORD_STYLES = ("pad", "comp", "ballad", "stabs", "strum", "power", "arp", "swell", "pick", "counter")
+#: Bass pattern families (see :mod:`lemm.compose.bass`).
+BASS_STYLES = ("syncopated", "root_eighths", "root_fifth", "offbeat", "kick_locked", "funk", "sustained", "walking", "pedal", "octave")
+#: Drum groove families (see :mod:`lemm.compose.drums`).
+DRUM_STYLES = ("backbeat", "rock", "four_on_floor", "boom_bap", "rnb", "funk", "country", "folk", "ballad", "cinematic", "lofi", "indie")
+STYLES = tuple(dict.fromkeys(CHORD_STYLES + ("groove", "bass", "melody") + BASS_STYLES + DRUM_STYLES))
 
 #: Chord-part style used when neither the profile nor the word table names one.
 DEFAULT_STYLE_BY_ROLE: dict[str, str] = {
@@ -102,7 +118,7 @@ DEFAULT_STYLE_BY_ROLE: dict[str, str] = {
     "brass": "swell",
     "woodwind": "pad",
     "arp": "arp",
-    "counter": "pad",
+    "counter": "counter",
     "fx": "pad",
     "lead": "melody",
     "vocal": "melody",
@@ -172,6 +188,21 @@ INSTRUMENT_WORDS: dict[str, PartSpec] = {
     "organ": _p("organ", "keys", "organ", "pad", -0.2, -3.0),
     "drums": _p("drums", "drums", "acoustic_kit", "groove", is_drum=True),
 }
+
+
+def styles_for_role(role: str) -> tuple[str, ...]:
+    """Styles a part of ``role`` can be played in ("" = the default is always allowed).
+
+    >>> styles_for_role("bass")[:3]
+    ('bass', 'syncopated', 'root_eighths')
+    """
+    if role in ("drums", "percussion"):
+        return ("groove",) + DRUM_STYLES
+    if role == "bass":
+        return ("bass",) + BASS_STYLES
+    if role in ("lead", "vocal"):
+        return ("melody",)
+    return CHORD_STYLES
 
 
 def range_of(preset: str) -> tuple[int, int]:

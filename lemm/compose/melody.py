@@ -28,6 +28,8 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from lemm.compose.context import ArrangeContext, velocity_for
@@ -35,7 +37,7 @@ from lemm.compose.instruments import PRESET_RANGES
 from lemm.errors import ParameterError
 from lemm.score.model import Note
 
-__all__ = ["MELODY_RANGES", "METHODS", "melody_range", "generate_melody", "pitch_line", "instrumental_rhythm", "pick_method"]
+__all__ = ["MELODY_RANGES", "METHODS", "melody_range", "generate_melody", "pitch_line", "instrumental_rhythm", "pick_method", "split_phrases", "vary_melody"]
 
 #: Melody range per preset (inclusive MIDI pitches).
 MELODY_RANGES: dict[str, tuple[int, int]] = {
@@ -318,3 +320,54 @@ def generate_melody(
             notes.append(Note(int(min(max(p, low), high)), ctx.swing_tick(t), max(30, d - 6), vel, art))
     notes.sort(key=lambda n: (n.start_tick, n.pitch))
     return notes
+
+
+def split_phrases(notes: list[Note], *, gap_ticks: int) -> list[list[Note]]:
+    """Cut a melody into phrases wherever a rest of at least ``gap_ticks`` separates two notes."""
+    phrases: list[list[Note]] = []
+    for n in sorted(notes, key=lambda n: (n.start_tick, n.pitch)):
+        if phrases and n.start_tick - phrases[-1][-1].end_tick < gap_ticks:
+            phrases[-1].append(n)
+        else:
+            phrases.append([n])
+    return phrases
+
+
+def vary_melody(ctx: ArrangeContext, notes: list[Note], rng: np.random.Generator, *, low: int, high: int, fraction: float = 0.5) -> list[Note]:
+    """A variation of a melody: same rhythm, lyrics, velocities; some phrases get new pitches.
+
+    Each phrase (see :func:`split_phrases`, rests of half a beat or more) is
+    re-pitched with :func:`pitch_line` with probability ``fraction`` (at least
+    one phrase is); the line joins the unchanged phrases smoothly and the last
+    phrase still ends on a chord tone. ``fraction=1`` writes new pitches
+    everywhere on the old rhythm.
+
+    Returns
+    -------
+    list[Note]
+        As many notes as given, same start ticks and durations; differs from
+        ``notes`` unless no other pitches fit.
+    """
+    if not notes:
+        return []
+    low, high = min(low, min(n.pitch for n in notes)), max(high, max(n.pitch for n in notes))
+    phrases = split_phrases(notes, gap_ticks=max(1, ctx.beat_ticks // 2))
+    contours = ("arch", "rise", "fall", "wave")
+    original = [n.pitch for ph in phrases for n in ph]
+    out: list[Note] = []
+    for attempt in range(4):
+        chosen = {k for k in range(len(phrases)) if rng.random() < (fraction if attempt == 0 else 1.0)}
+        if not chosen:
+            chosen = {int(rng.integers(len(phrases)))}
+        out, prev = [], None
+        for k, ph in enumerate(phrases):
+            if k in chosen:
+                rhythm = [(n.start_tick, n.duration_ticks) for n in ph]
+                contour = contours[int(rng.integers(len(contours)))]
+                pitches = pitch_line(ctx, rhythm, low=low, high=high, rng=rng, previous=prev, final=k == len(phrases) - 1, contour=contour)
+                ph = [replace(n, pitch=int(p)) for n, p in zip(ph, pitches)]
+            out += ph
+            prev = ph[-1].pitch
+        if [n.pitch for n in out] != original:
+            break
+    return out

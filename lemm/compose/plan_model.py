@@ -19,7 +19,7 @@ from lemm.errors import ParameterError
 from lemm.score.harmony import parse_chord
 from lemm.score.model import MODES, PITCH_CLASSES, ROLES, SECTION_KINDS
 
-__all__ = ["PlanSection", "Instrument", "Understood", "Plan"]
+__all__ = ["PlanSection", "PlanNote", "Instrument", "Understood", "Plan"]
 
 
 def _need(cond: bool, field: str, value: object, accepted: str) -> None:
@@ -33,7 +33,9 @@ class PlanSection:
 
     ``chords`` optionally fixes the harmony: chord symbols (``"Am"``, ``"F/A"``)
     played one per bar and repeated cyclically over the section; empty means
-    the composer chooses.
+    the composer chooses. ``start_bar`` (0-based) is optional: when given (as in
+    a saved plan file), the plan checks that it is where the previous section
+    ends, so an edited file whose sections overlap or leave gaps is refused.
     """
 
     name: str
@@ -41,6 +43,7 @@ class PlanSection:
     bars: int
     energy: float = 0.5
     chords: tuple[str, ...] = ()
+    start_bar: int | None = None
 
     def __post_init__(self) -> None:
         _need(isinstance(self.name, str) and self.name.strip() != "", "plan section name", self.name, "a non-empty string")
@@ -50,6 +53,23 @@ class PlanSection:
         _need(isinstance(self.chords, tuple), f"plan section {self.name!r} chords", self.chords, "a tuple of chord symbols")
         for symbol in self.chords:
             parse_chord(symbol)
+        _need(self.start_bar is None or (isinstance(self.start_bar, int) and not isinstance(self.start_bar, bool) and self.start_bar >= 0), f"plan section {self.name!r} start_bar", self.start_bar, "None or an integer >= 0")
+
+
+@dataclass(frozen=True)
+class PlanNote:
+    """A note the plan fixes (e.g. a guide's melody): MIDI pitch, start and length in quarter-note beats from bar 1, velocity."""
+
+    pitch: int
+    start_beats: float
+    duration_beats: float
+    velocity: int = 90
+
+    def __post_init__(self) -> None:
+        _need(isinstance(self.pitch, int) and 0 <= self.pitch <= 127, "plan note pitch", self.pitch, "an integer in 0..127")
+        _need(isinstance(self.start_beats, (int, float)) and math.isfinite(self.start_beats) and self.start_beats >= 0, "plan note start_beats", self.start_beats, "a number >= 0")
+        _need(isinstance(self.duration_beats, (int, float)) and math.isfinite(self.duration_beats) and self.duration_beats > 0, "plan note duration_beats", self.duration_beats, "a number > 0")
+        _need(isinstance(self.velocity, int) and 1 <= self.velocity <= 127, "plan note velocity", self.velocity, "an integer in 1..127")
 
 
 @dataclass(frozen=True)
@@ -110,6 +130,12 @@ class Plan:
         Report of what the prompt and tags were taken to mean.
     mood : str
         Main mood word (e.g. "happy", "dark", "neutral").
+    start_offset_seconds : float
+        Silence before bar 1 when the song is rendered, so that it lines up with
+        a guide's time line (the guide's first downbeat); 0 for plans from a prompt.
+    melody : tuple[PlanNote, ...]
+        A melody the lead (or vocal) part must play as written (e.g. kept from a
+        guide MIDI), beats counted from bar 1; empty = the composer writes one.
     """
 
     genre: str
@@ -124,6 +150,8 @@ class Plan:
     instruments: tuple[Instrument, ...] = ()
     understood: tuple[Understood, ...] = ()
     mood: str = "neutral"
+    start_offset_seconds: float = 0.0
+    melody: tuple[PlanNote, ...] = ()
 
     def __post_init__(self) -> None:
         _need(isinstance(self.tempo_bpm, (int, float)) and math.isfinite(self.tempo_bpm) and 20 <= self.tempo_bpm <= 400, "tempo_bpm", self.tempo_bpm, "a number in 20..400")
@@ -137,6 +165,14 @@ class Plan:
         _need(len(set(names)) == len(names), "section names", names, "unique names")
         _need(len(self.energy_per_bar) == self.total_bars, "energy_per_bar length", len(self.energy_per_bar), f"one value per bar ({self.total_bars})")
         _need(all(isinstance(e, (int, float)) and 0.0 <= e <= 1.0 for e in self.energy_per_bar), "energy_per_bar", "a value outside 0..1", "values in 0..1")
+        bar = 0
+        for sec in self.sections:
+            if sec.start_bar is not None and sec.start_bar != bar:
+                what = "overlaps the previous section" if sec.start_bar < bar else "leaves a gap after the previous section"
+                raise ParameterError(f"plan section {sec.name!r} start_bar must be {bar} (where the previous section ends), got {sec.start_bar}: it {what}; sections must be back to back")
+            bar += sec.bars
+        _need(isinstance(self.start_offset_seconds, (int, float)) and math.isfinite(self.start_offset_seconds) and 0.0 <= self.start_offset_seconds <= 60.0, "start_offset_seconds", self.start_offset_seconds, "a number of seconds in 0..60")
+        _need(isinstance(self.melody, tuple) and all(isinstance(n, PlanNote) for n in self.melody), "melody", type(self.melody).__name__, "a tuple of PlanNote")
         inst_names = [i.name for i in self.instruments]
         _need(len(set(inst_names)) == len(inst_names), "instrument names", inst_names, "unique names")
 

@@ -11,6 +11,11 @@ Order of decisions (each reported in ``Plan.understood`` when it came from the b
    says a length. Bars are fitted (and the tempo nudged by at most 4 % inside the
    genre's range when the prompt gave no bpm) so that the plan is within one bar of
    the length.
+5. With a guide (:class:`lemm.compose.guide.GuideAnalysis`), the guide's time line
+   wins: its tempo, meter, key, bars, sections and energy per bar are taken as
+   they are, ``start_offset_seconds`` is its first downbeat (so rendered stems line
+   up with the guide in a DAW), and optionally its chords (one per bar) and its
+   melody are kept. The prompt and tags still pick the genre, the parts and the mood.
 
 Examples
 --------
@@ -24,6 +29,8 @@ True
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from lemm.compose.brief import Brief
@@ -34,7 +41,10 @@ from lemm.compose.profiles import GenreProfile, genre_for_word, load_profile
 from lemm.compose.vocabulary import PromptReading, read_prompt
 from lemm.seeding import derive_seed, make_rng
 
-__all__ = ["make_plan", "DEFAULT_DURATION_SECONDS", "plan_parts"]
+if TYPE_CHECKING:
+    from lemm.compose.guide.analysis import GuideAnalysis
+
+__all__ = ["make_plan", "DEFAULT_DURATION_SECONDS", "plan_parts", "sections_from_guide"]
 
 #: ``Brief.duration_seconds`` default; a length in the prompt wins only over this value.
 DEFAULT_DURATION_SECONDS = 210.0
@@ -116,17 +126,40 @@ def plan_parts(profile: GenreProfile, reading: PromptReading, *, has_lyrics: boo
     return tuple(out)
 
 
-def make_plan(brief: Brief) -> Plan:
+def sections_from_guide(guide: "GuideAnalysis", *, keep_chords: bool = False) -> tuple[PlanSection, ...]:
+    """Plan sections on a guide's bars: its kinds and lengths, named "verse 1", "verse 2"...
+
+    Energies are the means of the guide's energy per bar; with ``keep_chords``
+    each section carries the guide's chord of each of its bars.
+    """
+    names = name_sections([s.kind for s in guide.sections])
+    energy = np.asarray(guide.energy_per_bar, dtype=float)
+    out = []
+    for sec, name in zip(guide.sections, names):
+        bars = slice(sec.start_bar, sec.start_bar + sec.bars)
+        chords = tuple(guide.chords_per_bar[bars]) if keep_chords and guide.chords_per_bar else ()
+        out.append(PlanSection(name, sec.kind, sec.bars, float(round(float(energy[bars].mean()), 4)), chords))
+    return tuple(out)
+
+
+def make_plan(brief: Brief, *, guide: "GuideAnalysis | None" = None, keep_chords: bool = False, keep_melody: bool = False) -> Plan:
     """Turn a brief into a plan (see the module docstring for the rules).
 
     Parameters
     ----------
     brief : Brief
+    guide : GuideAnalysis, optional
+        Analysis of a guide audio or MIDI file (:func:`lemm.compose.guide.analyze_guide`);
+        the plan then follows its time line.
+    keep_chords : bool
+        With a guide: fix each bar's chord to the guide's.
+    keep_melody : bool
+        With a guide that has a melody (MIDI): the lead/vocal plays it (``Plan.melody``).
 
     Returns
     -------
     Plan
-        Deterministic for a given brief (its seed included).
+        Deterministic for a given brief (its seed included) and guide.
     """
     reading = read_prompt(brief.prompt)
     genre, genre_notes = _pick_genre(brief, reading)
@@ -164,6 +197,9 @@ def make_plan(brief: Brief) -> Plan:
         tempo = float(round(low + pos * (high - low)))
     tempo_range = None if reading.tempo_bpm is not None else (min(low, tempo), max(high, tempo))
 
+    if guide is not None:
+        return _plan_from_guide(brief, guide, profile, reading, understood, keep_chords=keep_chords, keep_melody=keep_melody)
+
     # length
     duration = float(brief.duration_seconds)
     if reading.duration_seconds is not None and brief.duration_seconds == DEFAULT_DURATION_SECONDS:
@@ -198,4 +234,43 @@ def make_plan(brief: Brief) -> Plan:
         instruments=plan_parts(profile, reading, has_lyrics=brief.lyrics is not None and brief.lyrics.strip() != ""),
         understood=tuple(understood),
         mood=reading.mood or "neutral",
+    )
+
+
+def _plan_from_guide(
+    brief: Brief, guide: "GuideAnalysis", profile: GenreProfile, reading: PromptReading, understood: list[Understood], *, keep_chords: bool, keep_melody: bool
+) -> Plan:
+    """The plan on a guide's time line (rule 5 of the module docstring)."""
+    said = understood.append
+    for what, given in (("tempo", reading.tempo_bpm), ("key", reading.key_tonic), ("meter", reading.meter), ("length", reading.duration_seconds)):
+        if given is not None:
+            said(Understood(str(given), f"ignored: the {what} comes from the guide"))
+    tempo = float(np.clip(guide.tempo_bpm, 20.0, 400.0))
+    said(Understood(f"guide {guide.source}", f"{guide.kind} guide: tempo {tempo:g} bpm, meter {guide.meter_numerator}/{guide.meter_denominator}, key {guide.key_tonic} {guide.key_mode}, {guide.n_bars} bars, bar 1 at {guide.start_offset_seconds:.3f} s"))
+    sections = sections_from_guide(guide, keep_chords=keep_chords)
+    if keep_chords and guide.chords_per_bar:
+        said(Understood(f"guide {guide.source}", "chords kept from the guide (one per bar)"))
+    melody = ()
+    if keep_melody and guide.melody:
+        melody = tuple(guide.melody)
+        said(Understood(f"guide {guide.source}", f"melody kept from the guide ({len(melody)} notes)"))
+    energy_offset = reading.energy_offset + (-0.1 if "soft" in reading.arcs else 0.0) + (0.1 if "loud" in reading.arcs else 0.0)
+    energy = np.clip(np.asarray(guide.energy_per_bar, dtype=float) + energy_offset, 0.05, 1.0)
+    sections = tuple(PlanSection(s.name, s.kind, s.bars, float(round(float(energy[b : b + s.bars].mean()), 4)), s.chords) for s, b in zip(sections, np.cumsum([0] + [x.bars for x in sections[:-1]])))
+    swing = reading.swing if reading.swing is not None else (guide.swing if guide.swing >= 0.1 else 0.0)
+    return Plan(
+        genre=profile.name,
+        tempo_bpm=tempo,
+        key_tonic=guide.key_tonic,
+        key_mode=guide.key_mode,
+        meter_numerator=guide.meter_numerator,
+        meter_denominator=guide.meter_denominator,
+        swing=float(np.clip(swing, 0.0, 0.5)),
+        sections=sections,
+        energy_per_bar=tuple(float(round(e, 4)) for e in energy),
+        instruments=plan_parts(profile, reading, has_lyrics=brief.lyrics is not None and brief.lyrics.strip() != ""),
+        understood=tuple(understood),
+        mood=reading.mood or "neutral",
+        start_offset_seconds=float(round(guide.start_offset_seconds, 6)),
+        melody=melody,
     )

@@ -1,1 +1,56 @@
-"""lemm.mix"""
+"""lemm.mix: stems -> mix -> master, on numpy and scipy.
+
+The names the pipeline and a notebook need::
+
+    settings = auto_mix_settings(stems, roles=roles, sample_rate=48000)   # editable data
+    mix = apply_mix(stems, settings, sample_rate=48000)                   # [shape=(2, n)] float32
+    master_audio, report = master(mix, sample_rate=48000, target_lufs=-14.0, ceiling_dbtp=-1.0)
+    measure(master_audio, sample_rate=48000)                              # loudness, peaks, LRA, ...
+
+Modules: :mod:`~lemm.mix.loudness` and :mod:`~lemm.mix.peak` (BS.1770 meters),
+:mod:`~lemm.mix.meters` (the report), :mod:`~lemm.mix.filters`,
+:mod:`~lemm.mix.panning`, :mod:`~lemm.mix.dynamics` (compressor),
+:mod:`~lemm.mix.limiter`, :mod:`~lemm.mix.reverb`, :mod:`~lemm.mix.processors`
+(objects and chains), :mod:`~lemm.mix.settings`, :mod:`~lemm.mix.auto`,
+:mod:`~lemm.mix.mixer`, :mod:`~lemm.mix.mastering`.
+
+The mixer knows only audio arrays, role names and settings, never notes.
+"""
+
+from lemm.mix.auto import ROLE_PROFILES, auto_mix_settings
+from lemm.mix.loudness import integrated_loudness, loudness_range, momentary_loudness, short_term_loudness
+from lemm.mix.mastering import master
+from lemm.mix.meters import measure
+from lemm.mix.mixer import apply_mix, channel_strip
+from lemm.mix.peak import sample_peak_db, true_peak_db
+from lemm.mix.processors import Chain, Compressor, Equalizer, Gain, HighPass, Limiter, Pan, Reverb
+from lemm.mix.settings import CompressorSettings, EqBand, MasterSettings, MixSettings, ReverbSettings, TrackMix
+
+__all__ = [
+    "auto_mix_settings",
+    "apply_mix",
+    "channel_strip",
+    "master",
+    "measure",
+    "integrated_loudness",
+    "momentary_loudness",
+    "short_term_loudness",
+    "loudness_range",
+    "true_peak_db",
+    "sample_peak_db",
+    "MixSettings",
+    "TrackMix",
+    "CompressorSettings",
+    "EqBand",
+    "ReverbSettings",
+    "MasterSettings",
+    "ROLE_PROFILES",
+    "Gain",
+    "Pan",
+    "HighPass",
+    "Equalizer",
+    "Compressor",
+    "Limiter",
+    "Reverb",
+    "Chain",
+]

@@ -81,6 +81,8 @@ class VoiceControls:
         Linear level of the sustained noise and of the attack burst.
     decay_rate : float
         Decay rate of the fundamental in nepers per second (0 for sustained presets).
+    velocity : int
+        MIDI velocity of the note (selects the fitted timbre region).
     """
 
     index: int
@@ -94,6 +96,7 @@ class VoiceControls:
     noise_amplitude: np.ndarray
     attack_noise_amplitude: np.ndarray
     decay_rate: float
+    velocity: int = 100
 
 
 def _curve_points(track: Track, name: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -319,4 +322,5 @@ def _voice(
         noise_amplitude=noise_amp,
         attack_noise_amplitude=attack_noise,
         decay_rate=decay_rate,
+        velocity=note.velocity,
     )

@@ -23,7 +23,7 @@ import torch
 from lemm.render.controls import VoiceControls, note_voices, voice_end_sample
 from lemm.render.presets import Preset, load_preset
 from lemm.render.synth import filtered_noise, harmonic_synthesis, hop_samples, wavetable_voice
-from lemm.render.timbre import harmonic_distribution, noise_band_gains
+from lemm.render.timbre import harmonic_distribution, noise_band_gains, region_timbre
 from lemm.score.model import Score, Track
 from lemm.seeding import derive_seed
 
@@ -80,18 +80,20 @@ def render_voice(
     amp = torch.as_tensor(voice.amplitude, dtype=torch.float32, device=device)
     bright = torch.as_tensor(voice.brightness, dtype=torch.float32, device=device)
     age = torch.as_tensor(voice.age_seconds, dtype=torch.float32, device=device)
+    base_np, band_db_np, noise_db = region_timbre(preset, voice.pitch, voice.velocity)
+    base = torch.as_tensor(base_np, dtype=torch.float32, device=device)
     ratios, pan_gains = copy_layout(preset)
     gains = torch.as_tensor(pan_gains, dtype=torch.float32, device=device)
     phases = tuple(c / len(ratios) for c in range(len(ratios)))
     if differentiable:
-        dist = harmonic_distribution(preset, f0, bright, age, decay_rate=voice.decay_rate) * amp[:, None]
+        dist = harmonic_distribution(preset, f0, bright, age, decay_rate=voice.decay_rate, base_amplitudes=base) * amp[:, None]
         copies = torch.stack(
             [harmonic_synthesis(f0 * r, dist, hop=hop, sample_rate=sample_rate, n_samples=n, initial_phase=ph) for r, ph in zip(ratios, phases)]
         )
     else:
         idx = torch.clamp(torch.arange(0, f0.shape[0] + TABLE_HOP_FRAMES, TABLE_HOP_FRAMES, device=device), max=f0.shape[0] - 1)
         idx = idx[: -(-(f0.shape[0] - 1) // TABLE_HOP_FRAMES) + 1]
-        dist = harmonic_distribution(preset, f0[idx], bright[idx], age[idx], decay_rate=voice.decay_rate)
+        dist = harmonic_distribution(preset, f0[idx], bright[idx], age[idx], decay_rate=voice.decay_rate, base_amplitudes=base)
         copies = wavetable_voice(
             f0, amp, dist, hop=hop, table_hop_frames=TABLE_HOP_FRAMES, sample_rate=sample_rate, n_samples=n, detune_ratios=ratios, initial_phases=phases
         )
@@ -99,7 +101,9 @@ def render_voice(
     if preset.uses_noise:
         generator = torch.Generator(device=device).manual_seed(derive_seed(seed, "note", voice.index))
         if preset.noise_level_db is not None:
-            bands = noise_band_gains(preset.noise_band_db, torch.as_tensor(voice.noise_amplitude, device=device), bright)
+            # voice.noise_amplitude carries preset.noise_level_db; regions shift it to their own level
+            band_db = tuple(float(b) + noise_db - preset.noise_level_db for b in band_db_np)
+            bands = noise_band_gains(band_db, torch.as_tensor(voice.noise_amplitude, device=device), bright)
             out = out + filtered_noise(bands, hop=hop, sample_rate=sample_rate, n_samples=n, generator=generator)
         if preset.attack_noise_db is not None:
             n_burst = min(n, int(_ATTACK_NOISE_SPAN * preset.attack_noise_ms / 1000.0 * sample_rate) + 2 * hop)

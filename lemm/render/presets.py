@@ -29,7 +29,7 @@ from pathlib import Path
 from lemm.errors import FileFormatError, ParameterError
 from lemm.render.synth import NOISE_BAND_CENTERS_HZ
 
-__all__ = ["BodyResonance", "Preset", "PRESET_DIR", "list_presets", "load_preset", "preset_from_dict", "preset_to_dict"]
+__all__ = ["BodyResonance", "TimbreRegion", "Preset", "PRESET_DIR", "list_presets", "load_preset", "preset_from_dict", "preset_to_dict"]
 
 #: Folder holding the preset JSON files.
 PRESET_DIR = Path(__file__).parent / "presets"
@@ -53,6 +53,41 @@ class BodyResonance:
         _real(self.freq_hz, "body_resonance.freq_hz", 20.0, 20000.0)
         _real(self.gain_db, "body_resonance.gain_db", -40.0, 40.0)
         _real(self.bandwidth_hz, "body_resonance.bandwidth_hz", 1.0, 20000.0)
+
+
+@dataclass(frozen=True)
+class TimbreRegion:
+    """The spectrum measured at one (pitch, velocity) point of a preset's range.
+
+    Between regions the synth interpolates linearly in pitch, then velocity
+    (see :func:`lemm.render.timbre.region_timbre`); outside them it holds the
+    nearest. ``noise_band_db + noise_level_db`` is the sustained noise relative
+    to the harmonic part (-120 means none).
+    """
+
+    pitch: int
+    velocity: int
+    harmonic_amplitudes: tuple[float, ...]
+    noise_band_db: tuple[float, ...] = (-60.0,) * len(NOISE_BAND_CENTERS_HZ)
+    noise_level_db: float = -120.0
+
+    def __post_init__(self) -> None:
+        for field, low, high in (("pitch", 0, 127), ("velocity", 1, 127)):
+            v = getattr(self, field)
+            if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+                raise ParameterError.for_field(f"region {field}", v, f"an integer in {low}..{high}")
+        amps = self.harmonic_amplitudes
+        if not isinstance(amps, tuple) or not 1 <= len(amps) <= 128:
+            raise ParameterError.for_field("region harmonic_amplitudes", amps, "a tuple of 1..128 numbers")
+        for a in amps:
+            _real(a, "region harmonic_amplitudes item", 0.0, 10.0)
+        if not any(a > 0 for a in amps):
+            raise ParameterError.for_field("region harmonic_amplitudes", amps, "at least one amplitude > 0")
+        if not isinstance(self.noise_band_db, tuple) or len(self.noise_band_db) != len(NOISE_BAND_CENTERS_HZ):
+            raise ParameterError.for_field("region noise_band_db", self.noise_band_db, f"{len(NOISE_BAND_CENTERS_HZ)} numbers (dB per band)")
+        for b in self.noise_band_db:
+            _real(b, "region noise_band_db item", -120.0, 40.0)
+        _real(self.noise_level_db, "region noise_level_db", -120.0, 40.0)
 
 
 @dataclass(frozen=True)
@@ -103,6 +138,10 @@ class Preset:
         Default vibrato when the track has no vibrato curves.
     gain_db : float
         Output trim so presets sit at comparable levels.
+    regions : tuple of TimbreRegion
+        Spectra fitted at several (pitch, velocity) points; when present they
+        replace ``harmonic_amplitudes`` and ``noise_band_db`` (interpolated per note).
+        ``noise_level_db`` must then be set (it gates the noise path).
     """
 
     name: str
@@ -135,6 +174,7 @@ class Preset:
     vibrato_rate_hz: float = 5.5
     vibrato_delay_ms: float = 300.0
     gain_db: float = 0.0
+    regions: tuple[TimbreRegion, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -182,6 +222,8 @@ class Preset:
             raise ParameterError.for_field(f"preset {self.name!r} detune_cents", self.detune_cents, "a tuple of 1..8 numbers")
         for c in self.detune_cents:
             _real(c, f"preset {self.name!r} detune_cents item", -100.0, 100.0)
+        if not isinstance(self.regions, tuple) or not all(isinstance(r, TimbreRegion) for r in self.regions):
+            raise ParameterError.for_field(f"preset {self.name!r} regions", self.regions, "a tuple of TimbreRegion")
         if not isinstance(self.monophonic, bool):
             raise ParameterError.for_field(f"preset {self.name!r} monophonic", self.monophonic, "true or false")
 
@@ -216,6 +258,20 @@ def preset_from_dict(data: dict) -> Preset:
             kwargs["body_resonances"] = tuple(BodyResonance(**r) for r in kwargs["body_resonances"])
         except TypeError as err:
             raise ParameterError.for_field("preset body_resonances", kwargs["body_resonances"], "objects with freq_hz, gain_db, bandwidth_hz") from err
+    if isinstance(kwargs.get("regions"), list):
+        regions = []
+        for r in kwargs["regions"]:
+            if not isinstance(r, dict):
+                raise ParameterError.for_field("preset regions item", r, "a JSON object")
+            r = dict(r)
+            for field in ("harmonic_amplitudes", "noise_band_db"):
+                if isinstance(r.get(field), list):
+                    r[field] = tuple(r[field])
+            try:
+                regions.append(TimbreRegion(**r))
+            except TypeError as err:
+                raise ParameterError.for_field("preset regions item", sorted(r), "keys pitch, velocity, harmonic_amplitudes, noise_band_db, noise_level_db") from err
+        kwargs["regions"] = tuple(regions)
     try:
         return Preset(**kwargs)
     except TypeError as err:

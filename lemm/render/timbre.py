@@ -18,12 +18,13 @@ Examples
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from lemm.render.presets import Preset
 from lemm.render.synth import NOISE_BAND_CENTERS_HZ
 
-__all__ = ["harmonic_distribution", "noise_band_gains"]
+__all__ = ["harmonic_distribution", "noise_band_gains", "region_timbre"]
 
 #: Brightness tilts harmonics by at most this much up (and this much down) relative to the preset.
 _MAX_TILT_BOOST_DB = 12.0
@@ -78,7 +79,7 @@ def harmonic_distribution(
     return amps
 
 
-def noise_band_gains(band_db: tuple[float, ...], level: torch.Tensor, brightness: torch.Tensor | None = None) -> torch.Tensor:
+def noise_band_gains(band_db: tuple[float, ...] | torch.Tensor, level: torch.Tensor, brightness: torch.Tensor | None = None) -> torch.Tensor:
     """Linear band gains [shape=(n_frames, n_bands)]: the preset's band shape times ``level`` per frame.
 
     ``brightness`` (0..1 per frame) tilts the bands by +-6 dB per octave around 1 kHz.
@@ -89,10 +90,64 @@ def noise_band_gains(band_db: tuple[float, ...], level: torch.Tensor, brightness
     >>> g[1].tolist() == [2.0] * 9
     True
     """
-    shape = torch.pow(10.0, torch.tensor(band_db, dtype=torch.float32, device=level.device) / 20.0)
+    shape = torch.pow(10.0, torch.as_tensor(band_db, dtype=torch.float32, device=level.device) / 20.0)
     gains = level.to(torch.float32)[:, None] * shape
     if brightness is not None:
         octaves = torch.log2(torch.tensor(NOISE_BAND_CENTERS_HZ, dtype=torch.float32, device=level.device) / 1000.0)
         gains = gains * torch.pow(10.0, ((brightness.to(torch.float32) - 0.5) * 12.0)[:, None] * octaves / 20.0)
     return gains
 
+
+
+def _interp_weights(x: float, points: list[float]) -> list[tuple[int, float]]:
+    """(index, weight) pairs interpolating linearly at ``x`` between sorted ``points`` (ends held)."""
+    if x <= points[0] or len(points) == 1:
+        return [(0, 1.0)]
+    if x >= points[-1]:
+        return [(len(points) - 1, 1.0)]
+    hi = int(np.searchsorted(points, x, side="right"))
+    w = (x - points[hi - 1]) / (points[hi] - points[hi - 1])
+    return [(hi - 1, 1.0 - w), (hi, w)]
+
+
+def region_timbre(preset: Preset, pitch: float, velocity: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Harmonic amplitudes, noise band dB and noise level dB of ``preset`` at one note.
+
+    With fitted regions: linear interpolation in pitch between the nearest
+    region pitches, and at each of those in velocity (ends held). Without
+    regions: the preset's own ``harmonic_amplitudes``, ``noise_band_db`` and
+    ``noise_level_db`` (-120 when None).
+
+    Returns
+    -------
+    harmonic_amplitudes : np.ndarray [shape=(n_harmonics,)]
+    noise_band_db : np.ndarray [shape=(n_bands,)]
+    noise_level_db : float
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from lemm.render.presets import TimbreRegion, load_preset
+    >>> regions = (TimbreRegion(48, 100, (1.0, 0.0)), TimbreRegion(72, 100, (0.0, 1.0)))
+    >>> p = dataclasses.replace(load_preset("organ"), regions=regions, noise_level_db=-30.0)
+    >>> region_timbre(p, 60, 80)[0].tolist()
+    [0.5, 0.5]
+    """
+    if not preset.regions:
+        level = preset.noise_level_db if preset.noise_level_db is not None else -120.0
+        return np.asarray(preset.harmonic_amplitudes, dtype=np.float64), np.asarray(preset.noise_band_db, dtype=np.float64), float(level)
+    n_harm = max(len(r.harmonic_amplitudes) for r in preset.regions)
+    pitches = sorted({r.pitch for r in preset.regions})
+    amps = np.zeros(n_harm)
+    bands = np.zeros(len(NOISE_BAND_CENTERS_HZ))
+    level_db = 0.0
+    for i, wp in _interp_weights(float(pitch), [float(p) for p in pitches]):
+        layer = sorted((r for r in preset.regions if r.pitch == pitches[i]), key=lambda r: r.velocity)
+        for j, wv in _interp_weights(float(velocity), [float(r.velocity) for r in layer]):
+            r = layer[j]
+            a = np.zeros(n_harm)
+            a[: len(r.harmonic_amplitudes)] = r.harmonic_amplitudes
+            amps += wp * wv * a / max(np.sqrt(np.sum(a**2)), 1e-12)
+            bands += wp * wv * np.asarray(r.noise_band_db)
+            level_db += wp * wv * r.noise_level_db
+    return amps, bands, float(level_db)
