@@ -71,8 +71,6 @@ def _kick_pattern(ctx: ArrangeContext, energy: float, n_steps: int) -> str:
     hits = {t // step for t in kick_steps(ctx, energy)} or {0}
     chars = ["R" if i in hits else "-" for i in range(n_steps)]
     chars[0] = "R"
-    if energy >= 0.7 and chars[-2] == "-" and chars[-1] == "-":
-        chars[-2] = "A"
     return "".join(chars)
 
 
@@ -157,7 +155,7 @@ def bass_section(ctx: ArrangeContext, section_index: int, rng: np.random.Generat
         if e < min_energy:
             continue
         pattern = _pattern(ctx, e, family)
-        if family != "walking" and b == n_bars - 1 and rng.random() < 0.5 and "A" not in pattern[-4:] and e >= 0.4:
+        if family not in ("walking", "kick_locked") and b == n_bars - 1 and rng.random() < 0.5 and "A" not in pattern[-4:] and e >= 0.4:
             pattern = pattern[:-2] + "A-" if len(pattern) >= 4 else pattern
         step = ctx.bar_ticks // len(pattern)
         bar_start = bar * ctx.bar_ticks

@@ -20,7 +20,6 @@ from __future__ import annotations
 import numpy as np
 
 from lemm.compose.context import ArrangeContext, velocity_for
-from lemm.compose.harmony import ChordSpan
 from lemm.compose.instruments import PartSpec, clamp_to_range, range_of
 from lemm.score.model import Note
 
@@ -266,7 +265,8 @@ def chord_part_section(ctx: ArrangeContext, spec: PartSpec, section_index: int, 
     first_bar, n_bars = ctx.section_bounds(section_index)
     low, high = _register(spec, style)
     p_low, p_high = range_of(spec.preset)
-    variant = ctx.occurrence(section_index) > 0 and bool(rng.random() < 0.5)
+    occurrence = ctx.occurrence(section_index)
+    variant = occurrence % 2 == 1 or (occurrence > 0 and bool(rng.random() < 0.5))
     voicings = song_voicings(ctx, spec)
     biggest = ctx.is_last_chorus(section_index)
 

@@ -1,0 +1,188 @@
+"""Regenerate one (track, section) of a score and leave every other note as it was.
+
+``regenerate(score, plan, track="drums", section="chorus 2", seed=9)`` rewrites
+the notes of that track that start in that section with the part's generator
+``make_rng(derive_seed(seed, track, section))`` (the same derivation the
+composer uses, so unrelated parts never share a random stream), over the
+score's own chord symbols (so the new part fits the harmony the score has,
+edits included).
+
+What is rewritten
+-----------------
+- Accompaniment (drums, bass, chordal parts, counter-lines): written afresh.
+  With the song's own seed this gives back exactly what the composer wrote.
+- The melody in a section that repeats other material (a later chorus repeats
+  the first chorus's hook; an instrumental intro/outro plays its opening or
+  closing bars): a *variation* of that material, taken from the score as it is
+  now: same rhythm (and syllables), some phrases with new pitches.
+- The vocal elsewhere: with ``lyrics`` the section's lines are set again (new
+  rhythm and pitches, one note per syllable); without, the sung rhythm and
+  syllables are kept and every phrase gets new pitches.
+
+Boundaries
+----------
+Only notes that *start* in the section are replaced. New notes are cut to end
+by the section's end, so nothing new rings into the next section. A note from
+before the section that still sounds into it is kept as it is; in a melody
+(one note at a time) new notes that would start under it are moved to its end,
+or dropped when less than 30 ticks of them would be left.
+
+Examples
+--------
+>>> from lemm.compose.brief import Brief
+>>> from lemm.compose.planner import make_plan
+>>> from lemm.compose.arrange import compose_score
+>>> plan = make_plan(Brief(tags=("pop",), duration_seconds=30.0, seed=1))
+>>> score = compose_score(plan, seed=1)
+>>> name = plan.sections[-1].name
+>>> new = regenerate(score, plan, track="drums", section=name, seed=9)
+>>> new.track("bass") == score.track("bass"), new.track("drums") != score.track("drums")
+(True, True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from lemm.compose.arrange import (
+    _lyric_lines,
+    _section_lines,
+    _tile,
+    clip_to_span,
+    finish_part,
+    is_melody,
+    melody_source,
+    part_specs,
+    section_ticks,
+    write_fresh,
+)
+from lemm.compose.context import build_context
+from lemm.compose.expression import dynamic_marks, vibrato_curves
+from lemm.compose.instruments import PRESET_PROGRAMS, PartSpec
+from lemm.compose.melody import melody_range, vary_melody
+from lemm.compose.plan_model import Plan
+from lemm.errors import ParameterError, ScoreError
+from lemm.score.model import Note, Score, Track
+from lemm.seeding import check_seed, derive_seed, make_rng
+
+__all__ = ["regenerate", "regenerate_notes"]
+
+
+def _check_plan_matches(score: Score, plan: Plan) -> None:
+    bar_ticks = score.meters[0].bar_ticks(score.resolution)
+    ours = [(s.name, s.start_tick, s.duration_ticks) for s in score.sections]
+    theirs = [(s.name, b * bar_ticks, s.bars * bar_ticks) for s, b in zip(plan.sections, plan.section_start_bars())]
+    if ours != theirs:
+        raise ScoreError(
+            "plan sections must match the score's sections (names, starts and lengths), got plan "
+            f"{[s.name for s in plan.sections]} for score {[s.name for s in score.sections]}"
+        )
+    if (score.meters[0].numerator, score.meters[0].denominator) != (plan.meter_numerator, plan.meter_denominator):
+        raise ScoreError(f"plan meter must match the score's, got {plan.meter_numerator}/{plan.meter_denominator}")
+
+
+def _spec_for(plan: Plan, track: Track, lyrics: str | None) -> PartSpec:
+    specs = part_specs(plan, lyrics=lyrics, vocal=track.role == "vocal")
+    spec = next((s for s in specs if s.name == track.name), None)
+    if spec is None:
+        raise ParameterError.for_field("track", track.name, f"a track the composer writes ({', '.join(s.name for s in specs)})")
+    if track.preset in PRESET_PROGRAMS and track.preset != spec.preset:
+        spec = replace(spec, preset=track.preset)
+    return spec
+
+
+def regenerate_notes(score: Score, plan: Plan, *, track: str, section: str, seed: int, lyrics: str | None = None) -> tuple[Note, ...]:
+    """The new notes of (track, section), all starting in the section and ending by its end.
+
+    See :func:`regenerate` for the parameters.
+    """
+    check_seed(seed)
+    the_track = score.track(track)  # ScoreError naming the known tracks
+    score.section(section)  # ScoreError naming the known sections
+    _check_plan_matches(score, plan)
+    spec = _spec_for(plan, the_track, lyrics)
+    ctx = build_context(plan, seed=seed, resolution=score.resolution, chords=score.chords)
+    index = ctx.section_index(section)
+    lo, hi = section_ticks(ctx, index)
+    rng = make_rng(derive_seed(seed, track, section))
+    notes: list[Note]
+    if is_melody(spec):
+        sec = plan.sections[index]
+        source = melody_source(ctx, index)
+        low, high = melody_range(spec.preset, sec.kind)
+        derived = source is not None and (spec.role == "lead" or sec.kind == "chorus")
+        current = [n for n in the_track.notes if lo <= n.start_tick < hi]
+        if derived:
+            base = _tile(ctx, list(the_track.notes), source, index, spec.preset) or current
+            notes = vary_melody(ctx, base, rng, low=low, high=high, fraction=0.5)
+        elif spec.role == "vocal" and lyrics is None:
+            notes = vary_melody(ctx, current, rng, low=low, high=high, fraction=1.0)
+        else:
+            lines = _lyric_lines(lyrics)
+            by_section = _section_lines(ctx, lines) if lines else None
+            notes = write_fresh(ctx, spec, index, rng, by_section[index] if by_section else None)
+    else:
+        notes = write_fresh(ctx, spec, index, rng, None)
+    notes = [n if n.start_tick >= lo else replace(n, start_tick=lo) for n in notes]
+    return tuple(finish_part(ctx, spec, clip_to_span(notes, lo, hi)))
+
+
+def regenerate(score: Score, plan: Plan, *, track: str, section: str, seed: int, lyrics: str | None = None) -> Score:
+    """The score with the notes of one track in one section written again.
+
+    Parameters
+    ----------
+    score : Score
+        A score written by :func:`lemm.compose.arrange.compose_score` for ``plan``
+        (possibly edited since).
+    plan : Plan
+        The plan it was written from (same sections and meter).
+    track : str
+        Track name as in the score (``"drums"``, ``"bass"``, ``"vocal"``...).
+    section : str
+        Section name as in the score (``"chorus 2"``).
+    seed : int
+        Seed of the new take (0..2**32-1); the part's generator is
+        ``derive_seed(seed, track, section)``.
+    lyrics : str, optional
+        The song's lyrics: with them a vocal section is set again from its
+        lines; without, the vocal keeps its rhythm and syllables.
+
+    Returns
+    -------
+    Score
+        Every note of every other track, and of this track outside the
+        section, is unchanged; the track's dynamic marks and vibrato follow its
+        new notes.
+
+    Raises
+    ------
+    ScoreError
+        For a track or section name the score does not have (the message lists
+        the known names), or a plan whose sections differ from the score's.
+    ParameterError
+        For a bad seed, or a track the composer does not write.
+    """
+    new_notes = regenerate_notes(score, plan, track=track, section=section, seed=seed, lyrics=lyrics)
+    old = score.track(track)
+    sec = score.section(section)
+    lo, hi = sec.start_tick, sec.end_tick
+    kept = [n for n in old.notes if not lo <= n.start_tick < hi]
+    if old.role in ("vocal", "lead"):
+        ringing = max((n.end_tick for n in kept if n.start_tick < lo), default=lo)
+        moved = []
+        for n in new_notes:
+            if n.start_tick < ringing:
+                if n.end_tick - ringing < 30:
+                    continue
+                n = replace(n, start_tick=ringing, duration_ticks=n.end_tick - ringing)
+            moved.append(n)
+        new_notes = tuple(moved)
+    notes = tuple(sorted(kept + list(new_notes), key=lambda n: (n.start_tick, n.pitch)))
+    bar_ticks = score.meters[0].bar_ticks(score.resolution)
+    expression = old.expression
+    if old.curve("vibrato_depth_cents") is not None:
+        depth, _ = vibrato_curves(notes, resolution=score.resolution, voice=old.role == "vocal")
+        expression = tuple(depth if c.name == depth.name else c for c in old.expression)
+    new_track = replace(old, notes=notes, dynamics=dynamic_marks(plan, notes, bar_ticks=bar_ticks), expression=expression)
+    return replace(score, tracks=tuple(new_track if t.name == track else t for t in score.tracks))
