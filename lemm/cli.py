@@ -4,6 +4,8 @@
 
     lemm compose "PROMPT" [--tags pop,upbeat] [--lyrics FILE] [--duration 3:30] [--seed N] --out DIR
     lemm render DIR      re-render stems, mix and master from DIR/song.json after edits
+    lemm regen DIR --track T --section S [--seed N]
+                         rewrite one track in one section; every other note stays as it is
     lemm info DIR        summary: plan, tracks, loudness
     lemm licenses        installed dependency licenses; non-zero exit if any is not cleared
 
@@ -48,7 +50,15 @@ def _cmd_compose(args: argparse.Namespace) -> int:
         lyrics = read_lyrics_file(args.lyrics)
     tags = tuple(t.strip() for t in args.tags.split(",") if t.strip()) if args.tags else ()
     start = time.perf_counter()
-    song = lemm.compose(args.prompt, tags=tags, lyrics=lyrics, duration=args.duration, seed=args.seed, progress=_progress)
+    plan = None
+    if args.chords:
+        from lemm.compose.brief import Brief, parse_duration
+        from lemm.compose.chord_input import apply_chords
+        from lemm.pipeline import make_plan
+
+        brief = Brief(prompt=args.prompt, tags=tags, lyrics=lyrics, duration_seconds=parse_duration(args.duration), seed=args.seed)
+        plan = apply_chords(make_plan(brief), args.chords)
+    song = lemm.compose(args.prompt, tags=tags, lyrics=lyrics, duration=args.duration, seed=args.seed, plan=plan, progress=_progress)
     song.save(out, progress=_progress)
     report = song.report()
     _progress(
@@ -67,6 +77,22 @@ def _cmd_render(args: argparse.Namespace) -> int:
     write_song_files(song, args.dir)
     report = song.report()
     _progress(f"re-rendered {args.dir}: {report['integrated_lufs']:.1f} LUFS, {report['true_peak_dbtp']:.1f} dBTP")
+    return 0
+
+
+def _cmd_regen(args: argparse.Namespace) -> int:
+    from lemm.compose.regen import regenerate
+    from lemm.project.folder import write_song_files
+    from lemm.seeding import check_seed, derive_seed
+    from lemm.song import load
+
+    song = load(args.dir)
+    seed = derive_seed(song.seed, "regen", args.track, args.section) if args.seed is None else check_seed(args.seed)
+    score = regenerate(song.score, song.plan, track=args.track, section=args.section, seed=seed, lyrics=song.brief.lyrics)
+    song = song.with_score(score)
+    song.mix(progress=_progress)
+    write_song_files(song, args.dir)
+    _progress(f"regenerated {args.track!r} in {args.section!r} with seed {seed}; wrote {args.dir}")
     return 0
 
 
@@ -118,12 +144,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lyrics", default=None, help="UTF-8 text file with the lyrics (blank lines between stanzas)")
     p.add_argument("--duration", default="3:30", help="length as M:SS or seconds, 0:10..10:00 (default 3:30)")
     p.add_argument("--seed", type=_int_arg, default=0, help="seed of every random choice, 0..4294967295 (default 0)")
+    p.add_argument("--chords", default=None,
+                   help='fix the harmony: "Am F C G" for every section, or per section "verse=Am F C G; chorus=F G C Am"')
     p.add_argument("--out", required=True, help="output folder (created or replaced whole)")
     p.set_defaults(func=_cmd_compose)
 
     p = sub.add_parser("render", help="re-render stems, mix and master from DIR/song.json")
     p.add_argument("dir")
     p.set_defaults(func=_cmd_render)
+
+    p = sub.add_parser("regen", help="regenerate one track in one section, then re-render")
+    p.add_argument("dir")
+    p.add_argument("--track", required=True, help="track name as in song.json / score.mid, e.g. drums")
+    p.add_argument("--section", required=True, help='section name, e.g. "chorus 2"')
+    p.add_argument("--seed", type=_int_arg, default=None, help="seed of the new take (default: derived from the song seed)")
+    p.set_defaults(func=_cmd_regen)
 
     p = sub.add_parser("info", help="print a summary of a song folder as JSON")
     p.add_argument("dir")
