@@ -9,6 +9,8 @@ A song folder holds::
     mix.wav            the mix before mastering
     master.wav         the master
     report.json        loudness, true peak, LRA, length, seconds per stage, seed, version
+    song.rpp           REAPER project: tempo map, a region per section, a track per stem
+    song.dawproject    DAWproject (Bitwig, Studio One, Cubase): tempo, meter, markers, a track per stem
 
 ``lemm compose`` writes a new folder atomically (a temp folder, then a
 rename); ``lemm render`` rewrites the files of an existing folder one by one,
@@ -130,6 +132,7 @@ def _json_text(data: Any) -> str:
 
 def write_song_files(song: "Song", folder: str | os.PathLike, *, timer: StageTimer | None = None) -> Path:
     """Write (or overwrite) every file of the song folder in ``folder``, each atomically."""
+    from lemm.export import write_daw_projects
     from lemm.score.midi import write_midi
     from lemm.score.musicxml import write_musicxml
 
@@ -146,7 +149,11 @@ def write_song_files(song: "Song", folder: str | os.PathLike, *, timer: StageTim
         write_musicxml(song.score, out / "score.musicxml")
         for name, audio in song.stems.items():
             write_audio(out / "stems" / f"{name}.wav", audio, sample_rate=sr, bit_depth=bits)
+        for stale in (out / "stems").glob("*.wav"):
+            if stale.stem not in song.stems:
+                stale.unlink()  # a track removed by an edit leaves no stem behind
         write_audio(out / "mix.wav", song.mix_audio, sample_rate=sr, bit_depth=bits)
+        write_daw_projects(song.score, out, stem_names=list(song.stems), mix_settings=song.mix_settings)
         write_audio(out / "master.wav", song.master_audio, sample_rate=sr, bit_depth=bits)
         atomic_write_text(out / "song.json", _json_text(song_to_dict(song)))
     song.seconds_per_stage.update(timer.seconds)

@@ -1,0 +1,251 @@
+"""What the DAW project writers share: stem facts, input checks, channel levels, tempo points.
+
+A DAW project written by lemm places one stem file per track at 0 s. The
+writers need, per stem, its length, sample rate and channel count
+(:class:`StemInfo`, read from the WAV header by :func:`read_stem_infos`), and
+per track the fader gain, pan and mute (:func:`channel_levels`, from the mix
+settings where given, else from the score's hints).
+
+Examples
+--------
+>>> from lemm.score.model import Score, Track, TempoChange, MeterChange
+>>> s = Score(tempos=(TempoChange(0, 120.0), TempoChange(1920, 90.0)),
+...           meters=(MeterChange(0, 4, 4), MeterChange(3840, 3, 4)),
+...           tracks=(Track(name="bass", role="bass", preset="bass"),))
+>>> [(p.tick, p.tempo_bpm, p.meter) for p in tempo_points(s)]
+[(0, 120.0, (4, 4)), (1920, 90.0, None), (3840, 90.0, (3, 4))]
+>>> fmt_num(1.0), fmt_num(2.5), fmt_num(1 / 3)
+('1', '2.5', '0.333333333')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, ScoreError
+from lemm.score.model import Score
+
+__all__ = [
+    "StemInfo",
+    "ChannelLevel",
+    "TempoPoint",
+    "as_score",
+    "check_stems",
+    "read_stem_infos",
+    "channel_levels",
+    "tempo_points",
+    "stem_path",
+    "fmt_num",
+    "stable_guid",
+]
+
+
+@dataclass(frozen=True)
+class StemInfo:
+    """One stem file of a song folder, as a DAW project refers to it.
+
+    Parameters
+    ----------
+    name : str
+        Track name; the file is ``stems/<name>.wav`` relative to the song folder.
+    n_samples : int
+        Length in samples (> 0).
+    sample_rate : int
+        Samples per second.
+    n_channels : int
+        1 or 2.
+    """
+
+    name: str
+    n_samples: int
+    sample_rate: int = 48000
+    n_channels: int = 2
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ParameterError.for_field("stem name", self.name, "a non-empty track name")
+        if not isinstance(self.n_samples, int) or isinstance(self.n_samples, bool) or self.n_samples <= 0:
+            raise ParameterError.for_field(f"stem {self.name!r} n_samples", self.n_samples, "an integer > 0")
+        if not isinstance(self.sample_rate, int) or isinstance(self.sample_rate, bool) or not 1000 <= self.sample_rate <= 768000:
+            raise ParameterError.for_field(f"stem {self.name!r} sample_rate", self.sample_rate, "an integer in 1000..768000")
+        if self.n_channels not in (1, 2) or isinstance(self.n_channels, bool):
+            raise ParameterError.for_field(f"stem {self.name!r} n_channels", self.n_channels, "1 or 2")
+
+    @property
+    def duration_seconds(self) -> float:
+        """Length in seconds."""
+        return self.n_samples / self.sample_rate
+
+    @property
+    def relative_path(self) -> str:
+        """Path of the file relative to the song folder, with forward slashes."""
+        return stem_path(self.name)
+
+
+@dataclass(frozen=True)
+class ChannelLevel:
+    """A track's fader: ``gain_db`` (dB), ``pan`` (-1 left .. +1 right) and ``mute``."""
+
+    gain_db: float
+    pan: float
+    mute: bool = False
+
+    @property
+    def gain_linear(self) -> float:
+        """Fader gain as an amplitude factor, ``10 ** (gain_db / 20)``."""
+        return 10.0 ** (self.gain_db / 20.0)
+
+
+@dataclass(frozen=True)
+class TempoPoint:
+    """A point of the tempo map: tempo from ``tick`` on, and the meter if one starts here."""
+
+    tick: int
+    tempo_bpm: float
+    meter: tuple[int, int] | None
+
+
+def stem_path(name: str) -> str:
+    """``stems/<name>.wav``: where the stem of track ``name`` lies in the song folder."""
+    return f"stems/{name}.wav"
+
+
+def as_score(song_or_score: object) -> Score:
+    """The Score of a Score or of anything with a ``score`` attribute holding one (a Song)."""
+    if isinstance(song_or_score, Score):
+        return song_or_score
+    score = getattr(song_or_score, "score", None)
+    if isinstance(score, Score):
+        return score
+    raise ParameterError.for_field("song_or_score", type(song_or_score).__name__, "a lemm Score or Song")
+
+
+def check_stems(score: Score, stems: Sequence[StemInfo]) -> None:
+    """Check that ``stems`` name distinct tracks of a non-empty ``score``.
+
+    Raises
+    ------
+    ScoreError
+        The score has no tracks, or a stem names no track of the score.
+    ParameterError
+        ``stems`` is empty, holds a non-StemInfo, or names a track twice.
+    """
+    if not score.tracks:
+        raise ScoreError("score must have at least one track to export a DAW project, got a score with no tracks")
+    if isinstance(stems, (str, bytes)) or not isinstance(stems, Sequence) or len(stems) == 0:
+        raise ParameterError.for_field("stems", stems, "a non-empty sequence of StemInfo")
+    known = [t.name for t in score.tracks]
+    seen: set[str] = set()
+    for s in stems:
+        if not isinstance(s, StemInfo):
+            raise ParameterError.for_field("stems item", s, "a StemInfo")
+        if s.name not in known:
+            raise ScoreError(f"stem name must be one of the score's tracks ({', '.join(known)}), got {s.name!r}")
+        if s.name in seen:
+            raise ParameterError.for_field("stem names", s.name, "distinct track names (each at most once)")
+        seen.add(s.name)
+
+
+def read_stem_infos(folder: str | os.PathLike, stem_names: Sequence[str]) -> tuple[StemInfo, ...]:
+    """Read length, sample rate and channels of ``folder/stems/<name>.wav`` for each name (headers only).
+
+    Raises
+    ------
+    ParameterError
+        ``stem_names`` is not a non-empty sequence of strings.
+    LemmFileNotFoundError
+        A stem file does not exist.
+    FileFormatError
+        A stem file is not readable audio, or is empty.
+    """
+    import soundfile as sf
+
+    if isinstance(stem_names, (str, bytes)) or not isinstance(stem_names, Sequence) or len(stem_names) == 0:
+        raise ParameterError.for_field("stem_names", stem_names, "a non-empty sequence of track names")
+    out = []
+    for name in stem_names:
+        if not isinstance(name, str) or not name:
+            raise ParameterError.for_field("stem_names item", name, "a non-empty track name")
+        path = Path(folder) / "stems" / f"{name}.wav"
+        if not path.is_file():
+            raise LemmFileNotFoundError(f"stem file for track {name!r} does not exist: {str(path)!r}")
+        try:
+            info = sf.info(str(path))
+        except Exception as err:  # soundfile raises LibsndfileError / RuntimeError
+            raise FileFormatError(f"stem file {str(path)!r} is not readable audio: {err}") from None
+        if info.frames <= 0:
+            raise FileFormatError(f"stem file {str(path)!r} must hold at least one sample, got 0")
+        out.append(StemInfo(name=name, n_samples=int(info.frames), sample_rate=int(info.samplerate), n_channels=int(info.channels)))
+    return tuple(out)
+
+
+def channel_levels(score: Score, stems: Sequence[StemInfo], mix_settings: object | None = None) -> dict[str, ChannelLevel]:
+    """Fader gain, pan and mute per stem: from ``mix_settings.tracks[name]`` where present, else the track's hints.
+
+    Parameters
+    ----------
+    score : Score
+    stems : sequence of StemInfo
+    mix_settings : lemm.mix.MixSettings or None
+        Its per-track ``gain_db``, ``pan`` and ``mute`` win over the score's
+        ``Track.gain_db`` / ``Track.pan``. EQ, compression and the reverb send
+        are not carried into the DAW project.
+
+    Returns
+    -------
+    dict[str, ChannelLevel]
+    """
+    tracks: Mapping[str, object] = {}
+    if mix_settings is not None:
+        from lemm.mix.settings import MixSettings
+
+        if not isinstance(mix_settings, MixSettings):
+            raise ParameterError.for_field("mix_settings", type(mix_settings).__name__, "None or a lemm.mix.MixSettings")
+        tracks = mix_settings.tracks
+    out = {}
+    for s in stems:
+        mix = tracks.get(s.name)
+        if mix is not None:
+            out[s.name] = ChannelLevel(gain_db=float(mix.gain_db), pan=float(mix.pan), mute=bool(mix.mute))
+        else:
+            t = score.track(s.name)
+            out[s.name] = ChannelLevel(gain_db=float(t.gain_db), pan=float(t.pan), mute=False)
+    return out
+
+
+def tempo_points(score: Score) -> list[TempoPoint]:
+    """The tempo map as points: one per tempo change and per meter change (merged where they share a tick).
+
+    Each point carries the tempo that holds from its tick, and the meter
+    ``(numerator, denominator)`` where a meter change starts there (else None).
+    """
+    ticks = sorted({t.tick for t in score.tempos} | {m.tick for m in score.meters})
+    meters = {m.tick: (m.numerator, m.denominator) for m in score.meters}
+    out = []
+    tempo_index = 0
+    for tick in ticks:
+        while tempo_index + 1 < len(score.tempos) and score.tempos[tempo_index + 1].tick <= tick:
+            tempo_index += 1
+        out.append(TempoPoint(tick=tick, tempo_bpm=float(score.tempos[tempo_index].tempo_bpm), meter=meters.get(tick)))
+    return out
+
+
+def fmt_num(value: float, digits: int = 9) -> str:
+    """A number as short, locale-free, deterministic text: at most ``digits`` decimals, no trailing zeros."""
+    v = float(value)
+    if not math.isfinite(v):
+        raise ParameterError.for_field("number", value, "a finite number")
+    text = f"{v:.{digits}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def stable_guid(*parts: str) -> str:
+    """A GUID in braces derived from ``parts`` (same parts -> same GUID), for deterministic project files."""
+    digest = hashlib.sha256("\x1f".join(("lemm",) + parts).encode("utf-8")).digest()
+    return "{" + str(uuid.UUID(bytes=digest[:16], version=4)).upper() + "}"

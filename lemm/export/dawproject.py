@@ -1,0 +1,294 @@
+"""A DAWproject file (``song.dawproject``) for a song folder; opened by Bitwig Studio, Studio One, Cubase 14.
+
+DAWproject (https://github.com/bitwig/dawproject, MIT) is a ZIP holding
+``project.xml`` and ``metadata.xml``; :data:`XSD_DIR` holds the format's own
+schemas (``Project.xsd``, ``MetaData.xsd``, vendored with their MIT notice)
+and :func:`schema_errors` checks XML against them (needs ``lxml``).
+
+What the file holds
+-------------------
+- ``Transport``: the tempo (``unit="bpm"``) and time signature at 0.
+- ``Structure``: one audio ``Track`` per stem, named as the score's track, its
+  ``Channel`` routed to a master track, with ``Volume`` (linear amplitude),
+  ``Pan`` (normalized, 0 left .. 0.5 centre .. 1 right) and ``Mute`` from the
+  mix settings (or the track's ``gain_db`` / ``pan`` hints).
+- ``Arrangement`` (time in beats = quarter notes): per stem a clip at 0 whose
+  ``Warps`` map beats to the stem's seconds at every tempo change, around an
+  ``Audio`` element with ``File path="stems/<name>.wav" external="true"``; a
+  ``Marker`` at the start of each section; ``TempoAutomation`` (one ``hold``
+  point per tempo change) and ``TimeSignatureAutomation`` when the score
+  changes tempo or meter.
+- External files are relative to the ``.dawproject`` file (the format's rule
+  for ``external="true"``), so the song folder can be moved and the project
+  stays a few kilobytes. The ZIP's entries are stored (no compression) with a
+  fixed timestamp, so the same input gives the same bytes.
+
+Not carried: EQ, compression, reverb sends, notes, lyrics.
+
+Examples
+--------
+>>> from lemm.score.model import Score, Track, Section
+>>> from lemm.export.common import StemInfo
+>>> s = Score(title="demo", sections=(Section("verse", "verse", 0, 1920),),
+...           tracks=(Track(name="piano", role="keys", preset="piano"),))
+>>> project_xml, metadata_xml = dawproject_xml(s, stems=[StemInfo("piano", 96000)])
+>>> '<File path="stems/piano.wav" external="true" />' in project_xml
+True
+>>> '<Marker time="0" name="verse" />' in project_xml
+True
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from lemm.errors import DependencyError
+from lemm.export.common import StemInfo, as_score, channel_levels, check_stems, fmt_num, read_stem_infos
+from lemm.io.atomic import atomic_write_bytes
+from lemm.score.model import Score
+from lemm.score.timing import seconds_to_ticks, ticks_to_seconds
+
+__all__ = ["dawproject_xml", "dawproject_bytes", "write_dawproject", "schema_errors", "XSD_DIR", "DAWPROJECT_VERSION"]
+
+#: Version of the DAWproject format written.
+DAWPROJECT_VERSION = "1.0"
+#: Folder with the format's XML schemas (Project.xsd, MetaData.xsd) and their license.
+XSD_DIR = Path(__file__).resolve().parent / "dawproject_xsd"
+
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+_XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+
+class _Ids:
+    """Hands out ``id0``, ``id1``, ... in document order (deterministic xs:ID values)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> str:
+        value = f"id{self.count}"
+        self.count += 1
+        return value
+
+
+def _el(parent: ET.Element | None, tag: str, **attrib: str) -> ET.Element:
+    return ET.Element(tag, attrib) if parent is None else ET.SubElement(parent, tag, attrib)
+
+
+def _beats(score: Score, tick: int) -> str:
+    return fmt_num(tick / score.resolution)
+
+
+def _channel(
+    parent: ET.Element, ids: _Ids, *, role: str, n_channels: int, gain_linear: float, pan: float, mute: bool, destination: str | None
+) -> ET.Element:
+    attrib = {"id": ids(), "role": role, "audioChannels": str(n_channels), "solo": "false"}
+    if destination is not None:
+        attrib["destination"] = destination
+    channel = _el(parent, "Channel", **attrib)
+    _el(channel, "Mute", id=ids(), name="Mute", value="true" if mute else "false")
+    _el(channel, "Pan", id=ids(), name="Pan", unit="normalized", min="0", max="1", value=fmt_num((pan + 1.0) / 2.0))
+    _el(channel, "Volume", id=ids(), name="Volume", unit="linear", min="0", max=fmt_num(max(2.0, gain_linear)), value=fmt_num(gain_linear))
+    return channel
+
+
+def _warps(parent: ET.Element, ids: _Ids, score: Score, stem: StemInfo) -> None:
+    """Warp markers beats -> seconds at each tempo change inside the stem, and at its end."""
+    end_seconds = stem.duration_seconds
+    end_beats = _seconds_to_beats(score, end_seconds)
+    warps = _el(parent, "Warps", id=ids(), timeUnit="beats", contentTimeUnit="seconds")
+    audio = _el(warps, "Audio", id=ids(), channels=str(stem.n_channels), sampleRate=str(stem.sample_rate), duration=fmt_num(end_seconds))
+    _el(audio, "File", path=stem.relative_path, external="true")
+    for change in score.tempos:
+        seconds = float(ticks_to_seconds(score, change.tick))
+        if change.tick == 0 or seconds < end_seconds - 1e-6:
+            _el(warps, "Warp", time=_beats(score, change.tick), contentTime=fmt_num(seconds))
+    _el(warps, "Warp", time=fmt_num(end_beats), contentTime=fmt_num(end_seconds))
+
+
+def _seconds_to_beats(score: Score, seconds: float) -> float:
+    """Fractional quarter notes at ``seconds`` through the tempo map."""
+    return float(seconds_to_ticks(score, seconds)) / score.resolution
+
+
+def _arrangement(
+    root: ET.Element, ids: _Ids, score: Score, stems: Sequence[StemInfo], track_ids: dict[str, str], tempo_id: str, meter_id: str
+) -> None:
+    arrangement = _el(root, "Arrangement", id=ids())
+    lanes = _el(arrangement, "Lanes", id=ids(), timeUnit="beats")
+    for stem in stems:
+        track_lanes = _el(lanes, "Lanes", id=ids(), track=track_ids[stem.name])
+        clips = _el(track_lanes, "Clips", id=ids())
+        duration = fmt_num(_seconds_to_beats(score, stem.duration_seconds))
+        clip = _el(clips, "Clip", time="0", duration=duration, playStart="0", contentTimeUnit="beats", name=stem.name)
+        _warps(clip, ids, score, stem)
+    if score.sections:
+        markers = _el(arrangement, "Markers", id=ids(), timeUnit="beats")
+        for section in score.sections:
+            _el(markers, "Marker", time=_beats(score, section.start_tick), name=section.name)
+    if len(score.tempos) > 1:
+        tempo = _el(arrangement, "TempoAutomation", id=ids(), timeUnit="beats", unit="bpm")
+        _el(tempo, "Target", parameter=tempo_id)
+        for change in score.tempos:
+            _el(tempo, "RealPoint", time=_beats(score, change.tick), value=fmt_num(change.tempo_bpm, 6), interpolation="hold")
+    if len(score.meters) > 1:
+        meter = _el(arrangement, "TimeSignatureAutomation", id=ids(), timeUnit="beats")
+        _el(meter, "Target", parameter=meter_id)
+        for change in score.meters:
+            numerator, denominator = str(change.numerator), str(change.denominator)
+            _el(meter, "TimeSignaturePoint", time=_beats(score, change.tick), numerator=numerator, denominator=denominator)
+
+
+def _to_text(root: ET.Element) -> str:
+    ET.indent(root, space="  ")
+    return _XML_DECLARATION + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def dawproject_xml(
+    song_or_score: object,
+    *,
+    stems: Sequence[StemInfo],
+    mix_settings: object | None = None,
+    application_version: str | None = None,
+) -> tuple[str, str]:
+    """The ``project.xml`` and ``metadata.xml`` texts of a DAWproject for a song folder.
+
+    Parameters
+    ----------
+    song_or_score : Score or Song
+        A Song gives its score (and its ``mix_settings`` when none are passed).
+    stems : sequence of StemInfo
+        The stems, one audio track each, in this order; names must be tracks of the score.
+    mix_settings : lemm.mix.MixSettings or None
+        Per-track fader gain, pan and mute; tracks it does not list use the
+        score's ``gain_db`` / ``pan`` hints.
+    application_version : str or None
+        Written as ``Application version``; None means lemm's version.
+
+    Returns
+    -------
+    (project_xml, metadata_xml) : tuple of str
+        UTF-8 XML documents with declarations.
+
+    Raises
+    ------
+    ScoreError
+        The score has no tracks, or a stem names no track of it.
+    ParameterError
+        Empty or repeated stems, or bad ``mix_settings``.
+    """
+    score = as_score(song_or_score)
+    if mix_settings is None and not isinstance(song_or_score, Score):
+        mix_settings = getattr(song_or_score, "mix_settings", None)
+    check_stems(score, stems)
+    levels = channel_levels(score, stems, mix_settings)
+    if application_version is None:
+        from lemm import __version__ as application_version
+    ids = _Ids()
+    root = _el(None, "Project", version=DAWPROJECT_VERSION)
+    _el(root, "Application", name="lemm", version=str(application_version))
+    transport = _el(root, "Transport")
+    tempo_id, meter_id = ids(), ids()
+    _el(transport, "Tempo", id=tempo_id, name="Tempo", unit="bpm", min="20", max="400", value=fmt_num(score.tempos[0].tempo_bpm, 6))
+    first_meter = score.meters[0]
+    numerator, denominator = str(first_meter.numerator), str(first_meter.denominator)
+    _el(transport, "TimeSignature", id=meter_id, name="Time Signature", numerator=numerator, denominator=denominator)
+    structure = _el(root, "Structure")
+    track_ids: dict[str, str] = {}
+    pending = []
+    for stem in stems:
+        track = _el(structure, "Track", id=ids(), contentType="audio", loaded="true", name=stem.name)
+        track_ids[stem.name] = track.get("id")
+        pending.append((stem, track))
+    master = _el(structure, "Track", id=ids(), contentType="audio", loaded="true", name="Master")
+    master_channel = _channel(master, ids, role="master", n_channels=2, gain_linear=1.0, pan=0.0, mute=False, destination=None)
+    for stem, track in pending:
+        level = levels[stem.name]
+        _channel(
+            track, ids, role="regular", n_channels=stem.n_channels,
+            gain_linear=level.gain_linear, pan=level.pan, mute=level.mute, destination=master_channel.get("id"),
+        )
+    _arrangement(root, ids, score, stems, track_ids, tempo_id, meter_id)
+
+    metadata = _el(None, "MetaData")
+    _el(metadata, "Title").text = score.title
+    _el(metadata, "Comment").text = f"Exported by lemm {application_version}; audio in stems/ next to this file."
+    return _to_text(root), _to_text(metadata)
+
+
+def _zip_bytes(entries: Sequence[tuple[str, str]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in entries:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_STORED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, text.encode("utf-8"))
+    return buffer.getvalue()
+
+
+def dawproject_bytes(
+    song_or_score: object,
+    *,
+    stems: Sequence[StemInfo],
+    mix_settings: object | None = None,
+    application_version: str | None = None,
+) -> bytes:
+    """The bytes of a ``.dawproject`` ZIP (``project.xml``, ``metadata.xml``); see :func:`dawproject_xml`."""
+    project_xml, metadata_xml = dawproject_xml(
+        song_or_score, stems=stems, mix_settings=mix_settings, application_version=application_version
+    )
+    return _zip_bytes([("project.xml", project_xml), ("metadata.xml", metadata_xml)])
+
+
+def write_dawproject(
+    song_or_score: object,
+    folder: str | os.PathLike,
+    *,
+    stem_names: Sequence[str],
+    mix_settings: object | None = None,
+    file_name: str = "song.dawproject",
+) -> Path:
+    """Write ``folder/song.dawproject`` (atomically) for the stems already in ``folder/stems/``.
+
+    Reads each stem's length, sample rate and channels from its WAV header,
+    then writes :func:`dawproject_bytes`. Returns the path of the project file.
+
+    Raises
+    ------
+    LemmFileNotFoundError
+        A stem file is missing.
+    ScoreError, ParameterError
+        As :func:`dawproject_xml`.
+    """
+    stems = read_stem_infos(folder, stem_names)
+    data = dawproject_bytes(song_or_score, stems=stems, mix_settings=mix_settings)
+    return atomic_write_bytes(Path(folder) / file_name, data)
+
+
+def schema_errors(project_xml: str | bytes, metadata_xml: str | bytes) -> list[str]:
+    """Check the two documents against the format's XSDs; returns the errors ("file:line: message"), [] if valid.
+
+    Raises
+    ------
+    DependencyError
+        lxml is not installed.
+    """
+    try:
+        from lxml import etree
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise DependencyError('checking a DAWproject against its XSD needs lxml: pip install lxml (or "lemm[test]")') from None
+    errors = []
+    for label, text, xsd in (("project.xml", project_xml, "Project.xsd"), ("metadata.xml", metadata_xml, "MetaData.xsd")):
+        schema = etree.XMLSchema(etree.parse(str(XSD_DIR / xsd)))
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        document = etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+        if not schema.validate(document):
+            errors += [f"{label}:{e.line}: {e.message}" for e in schema.error_log]
+    return errors

@@ -1,0 +1,292 @@
+"""A REAPER project (``song.rpp``) for a song folder: stems on tracks, regions, the tempo map.
+
+What the file holds
+-------------------
+- ``TEMPO bpm num den``: the tempo and meter at 0 s; ``<TEMPOENVEX>``: one
+  square-shaped ``PT seconds bpm 1 [timesig]`` point per tempo or meter change
+  (the meter packed as ``numerator + 65536 * denominator``, so 4/4 is 262148).
+- One region per score section: two ``MARKER`` lines with the same index and
+  the region flag 1, the first named as the section at its start, the second
+  unnamed at its end (positions in seconds through the tempo map).
+- One ``<TRACK>`` per stem, named as the score's track, with ``VOLPAN`` from
+  the mix settings (or the track's ``gain_db`` / ``pan`` hints) and one
+  ``<ITEM>`` at 0 s whose ``<SOURCE WAVE>`` is ``FILE "stems/<name>.wav"``.
+  REAPER resolves relative media paths against the project file's folder, so
+  the song folder can be moved.
+- Optionally (``midi_tracks=True``), after each stem track with notes, a track
+  ``"<name> MIDI"`` holding the notes as an in-project MIDI item
+  (``<SOURCE MIDI`` / ``HASDATA 1 960 QN`` / ``E delta status d1 d2`` lines,
+  960 ticks per quarter note, ending with an all-notes-off). REAPER opens this
+  as is; a ``FILE "score.mid"`` source would instead import every part of the
+  type-1 file into one item, so the notes are written in the project.
+
+Not carried: EQ, compression, reverb sends, automation, lyrics. REAPER's own
+pan law applies to ``pan`` (lemm's mixer is constant-power).
+
+Examples
+--------
+>>> from lemm.score.model import Score, Track, Section, Note
+>>> from lemm.export.common import StemInfo
+>>> s = Score(sections=(Section("verse", "verse", 0, 1920),),
+...           tracks=(Track(name="piano", role="keys", preset="piano", pan=-0.5,
+...                         notes=(Note(60, 0, 480),)),))
+>>> text = rpp_text(s, stems=[StemInfo("piano", 96000)])
+>>> [line.strip() for line in text.splitlines() if "MARKER" in line or "FILE" in line or "PT " in line]
+['PT 0 120 1 262148', 'MARKER 1 0 "verse" 1', 'MARKER 1 2 "" 1', 'FILE "stems/piano.wav"']
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from lemm.errors import ParameterError
+from lemm.export.common import (
+    StemInfo,
+    as_score,
+    channel_levels,
+    check_stems,
+    fmt_num,
+    read_stem_infos,
+    stable_guid,
+    tempo_points,
+)
+from lemm.io.atomic import atomic_write_text
+from lemm.score.model import Score, Track
+from lemm.score.timing import ticks_to_seconds
+
+__all__ = ["rpp_text", "write_rpp", "rpp_quote", "midi_event_lines", "REAPER_PPQ"]
+
+#: Ticks per quarter note of the in-project MIDI items.
+REAPER_PPQ = 960
+
+
+def rpp_quote(text: str) -> str:
+    """Quote a string the way REAPER reads it: ``"..."``, else ``'...'``, else `` `...` ``.
+
+    REAPER has no escapes; a string holding all three quote marks gets its
+    backticks turned into apostrophes. Line breaks become spaces.
+
+    Examples
+    --------
+    >>> rpp_quote('chorus 1'), rpp_quote('the "big" one'), rpp_quote('it\\'s "x"')
+    ('"chorus 1"', '\\'the "big" one\\'', '`it\\'s "x"`')
+    """
+    s = str(text).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    for mark in ('"', "'", "`"):
+        if mark not in s:
+            return f"{mark}{s}{mark}"
+    return "`" + s.replace("`", "'") + "`"
+
+
+def _timesig_code(numerator: int, denominator: int) -> int:
+    return numerator + 65536 * denominator
+
+
+def _seconds(score: Score, tick: int) -> float:
+    return float(ticks_to_seconds(score, tick))
+
+
+def _tempo_lines(score: Score) -> list[str]:
+    first_meter = score.meters[0]
+    lines = [
+        "  <TEMPOENVEX",
+        "    ACT 1 -1",
+        "    VIS 1 0 1",
+        "    LANEHEIGHT 0 0",
+        "    ARM 0",
+        "    DEFSHAPE 1 -1 -1",
+    ]
+    for p in tempo_points(score):
+        fields = [fmt_num(_seconds(score, p.tick)), fmt_num(p.tempo_bpm, 6), "1"]
+        if p.meter is not None:
+            fields.append(str(_timesig_code(*p.meter)))
+        lines.append("    PT " + " ".join(fields))
+    lines.append("  >")
+    head = f"  TEMPO {fmt_num(score.tempos[0].tempo_bpm, 6)} {first_meter.numerator} {first_meter.denominator}"
+    return [head] + lines
+
+
+def _region_lines(score: Score) -> list[str]:
+    lines = []
+    for index, section in enumerate(score.sections, start=1):
+        start = fmt_num(_seconds(score, section.start_tick))
+        end = fmt_num(_seconds(score, section.end_tick))
+        lines.append(f"  MARKER {index} {start} {rpp_quote(section.name)} 1")
+        lines.append(f'  MARKER {index} {end} "" 1')
+    return lines
+
+
+def _item_head(key: str, name: str, length_seconds: float) -> list[str]:
+    return [
+        "    <ITEM",
+        "      POSITION 0",
+        "      SNAPOFFS 0",
+        f"      LENGTH {fmt_num(length_seconds)}",
+        "      LOOP 0",
+        "      ALLTAKES 0",
+        "      MUTE 0 0",
+        "      SEL 0",
+        f"      IGUID {stable_guid(key, 'item')}",
+        f"      NAME {rpp_quote(name)}",
+        "      VOLPAN 1 0 1 -1",
+        "      SOFFS 0",
+        "      PLAYRATE 1 1 0 -1 0 0.0025",
+        "      CHANMODE 0",
+        f"      GUID {stable_guid(key, 'take')}",
+    ]
+
+
+def _stem_track_lines(stem: StemInfo, gain_linear: float, pan: float, mute: bool) -> list[str]:
+    key = "stem:" + stem.name
+    return [
+        f"  <TRACK {stable_guid(key, 'track')}",
+        f"    NAME {rpp_quote(stem.name)}",
+        f"    VOLPAN {fmt_num(gain_linear)} {fmt_num(pan)} -1 -1 1",
+        f"    MUTESOLO {int(mute)} 0 0",
+        "    NCHAN 2",
+        *_item_head(key, stem.name, stem.duration_seconds),
+        "      <SOURCE WAVE",
+        f"        FILE {rpp_quote(stem.relative_path)}",
+        "      >",
+        "    >",
+        "  >",
+    ]
+
+
+def midi_event_lines(track: Track, *, resolution: int, end_tick: int) -> list[str]:
+    """The ``E delta status d1 d2`` lines of ``track``'s notes at :data:`REAPER_PPQ` ticks per quarter.
+
+    Deltas are in REAPER ticks since the previous event; status and data bytes
+    are hex. Drum tracks play on MIDI channel 10 (status nibble 9). The last
+    line is an all-notes-off (CC 123) at ``end_tick``, which sets the source length.
+
+    Examples
+    --------
+    >>> from lemm.score.model import Track, Note
+    >>> t = Track(name="p", role="keys", preset="x", notes=(Note(60, 0, 480, velocity=100),))
+    >>> midi_event_lines(t, resolution=480, end_tick=960)
+    ['E 0 90 3c 64', 'E 960 80 3c 00', 'E 960 b0 7b 00']
+    """
+    channel = 9 if track.is_drum else 0
+
+    def to_ppq(tick: int) -> int:
+        return (tick * REAPER_PPQ + resolution // 2) // resolution
+
+    events = []  # (ppq tick, order, pitch, status, velocity); note-offs sort before note-ons at one tick
+    for n in track.notes:
+        events.append((to_ppq(n.start_tick), 1, n.pitch, 0x90 | channel, n.velocity))
+        events.append((to_ppq(n.end_tick), 0, n.pitch, 0x80 | channel, 0))
+    events.sort()
+    lines, last = [], 0
+    for tick, _, pitch, status, velocity in events:
+        lines.append(f"E {tick - last} {status:02x} {pitch:02x} {velocity:02x}")
+        last = tick
+    end = max(to_ppq(end_tick), last)
+    lines.append(f"E {end - last} {0xB0 | channel:02x} 7b 00")
+    return lines
+
+
+def _midi_track_lines(score: Score, track: Track) -> list[str]:
+    key = "midi:" + track.name
+    end_tick = max(score.end_tick, track.end_tick)
+    return [
+        f"  <TRACK {stable_guid(key, 'track')}",
+        f"    NAME {rpp_quote(track.name + ' MIDI')}",
+        "    VOLPAN 1 0 -1 -1 1",
+        "    MUTESOLO 0 0 0",
+        *_item_head(key, track.name, _seconds(score, end_tick)),
+        "      <SOURCE MIDI",
+        f"        HASDATA 1 {REAPER_PPQ} QN",
+        *("        " + line for line in midi_event_lines(track, resolution=score.resolution, end_tick=end_tick)),
+        "      >",
+        "    >",
+        "  >",
+    ]
+
+
+def rpp_text(
+    song_or_score: object,
+    *,
+    stems: Sequence[StemInfo],
+    mix_settings: object | None = None,
+    midi_tracks: bool = False,
+) -> str:
+    """The text of a REAPER project for a song folder (see the module docstring for what it holds).
+
+    Parameters
+    ----------
+    song_or_score : Score or Song
+        A Song gives its score (and its ``mix_settings`` when none are passed).
+    stems : sequence of StemInfo
+        The stems, one track each, in this order; names must be tracks of the score.
+    mix_settings : lemm.mix.MixSettings or None
+        Per-track fader gain, pan and mute; tracks it does not list use the
+        score's ``gain_db`` / ``pan`` hints.
+    midi_tracks : bool
+        Add a ``"<name> MIDI"`` track with an in-project MIDI item after each
+        stem track whose score track has notes.
+
+    Returns
+    -------
+    str
+        The project, LF line endings, ending in a newline.
+
+    Raises
+    ------
+    ScoreError
+        The score has no tracks, or a stem names no track of it.
+    ParameterError
+        Empty or repeated stems, or bad ``mix_settings``.
+    """
+    score = as_score(song_or_score)
+    if mix_settings is None and not isinstance(song_or_score, Score):
+        mix_settings = getattr(song_or_score, "mix_settings", None)
+    if not isinstance(midi_tracks, bool):
+        raise ParameterError.for_field("midi_tracks", midi_tracks, "True or False")
+    check_stems(score, stems)
+    levels = channel_levels(score, stems, mix_settings)
+    lines = [
+        '<REAPER_PROJECT 0.1 "6.0/lemm" 0',
+        "  RIPPLE 0",
+        "  AUTOXFADE 1",
+        f"  SAMPLERATE {stems[0].sample_rate} 0 0",
+        *_tempo_lines(score),
+        "  PLAYRATE 1 0 0.25 4",
+        *_region_lines(score),
+    ]
+    for stem in stems:
+        level = levels[stem.name]
+        lines += _stem_track_lines(stem, level.gain_linear, level.pan, level.mute)
+        track = score.track(stem.name)
+        if midi_tracks and track.notes:
+            lines += _midi_track_lines(score, track)
+    lines.append(">")
+    return "\n".join(lines) + "\n"
+
+
+def write_rpp(
+    song_or_score: object,
+    folder: str | os.PathLike,
+    *,
+    stem_names: Sequence[str],
+    mix_settings: object | None = None,
+    midi_tracks: bool = False,
+    file_name: str = "song.rpp",
+) -> Path:
+    """Write ``folder/song.rpp`` (atomically) for the stems already in ``folder/stems/``.
+
+    Reads each stem's length, sample rate and channels from its WAV header,
+    then writes :func:`rpp_text`. Returns the path of the project file.
+
+    Raises
+    ------
+    LemmFileNotFoundError
+        A stem file is missing.
+    ScoreError, ParameterError
+        As :func:`rpp_text`.
+    """
+    stems = read_stem_infos(folder, stem_names)
+    text = rpp_text(song_or_score, stems=stems, mix_settings=mix_settings, midi_tracks=midi_tracks)
+    return atomic_write_text(Path(folder) / file_name, text)
