@@ -6,6 +6,8 @@
     lemm render DIR      re-render stems, mix and master from DIR/song.json after edits
     lemm regen DIR --track T --section S [--seed N]
                          rewrite one track in one section; every other note stays as it is
+    lemm history DIR     the saved versions of song.json
+    lemm checkout DIR N  make version N current again (as a new version) and re-render
     lemm info DIR        summary: plan, tracks, loudness
     lemm licenses        installed dependency licenses; non-zero exit if any is not cleared
 
@@ -20,8 +22,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lemm.errors import LemmError, OutputPathError
+
+if TYPE_CHECKING:
+    from lemm.song import Song
 
 __all__ = ["main", "build_parser"]
 
@@ -68,13 +74,43 @@ def _cmd_compose(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rerender(song: "Song", folder: str, *, action: str) -> None:
+    """Render (reusing the folder's cache), mix, master and rewrite the folder's files."""
+    from lemm.project.folder import CACHE_FOLDER, write_song_files
+
+    song.render(cache_dir=Path(folder) / CACHE_FOLDER, progress=_progress)
+    song.mix(progress=_progress)
+    write_song_files(song, folder, action=action)
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from lemm.project.history import list_versions
+
+    versions = list_versions(args.dir)
+    if not versions:
+        print(f"{args.dir}: no saved versions")
+    for v in versions:
+        print(f"{v.version:4d}  {v.action}")
+    return 0
+
+
+def _cmd_checkout(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from lemm.project.folder import song_from_dict
+    from lemm.project.history import version_text
+
+    song = song_from_dict(_json.loads(version_text(args.dir, args.version)), source=f"version {args.version}")
+    _rerender(song, args.dir, action=f"checkout {args.version}")
+    _progress(f"{args.dir} is now at the content of version {args.version}")
+    return 0
+
+
 def _cmd_render(args: argparse.Namespace) -> int:
-    from lemm.project.folder import write_song_files
     from lemm.song import load
 
     song = load(args.dir)
-    song.mix(progress=_progress)
-    write_song_files(song, args.dir)
+    _rerender(song, args.dir, action="render")
     report = song.report()
     _progress(f"re-rendered {args.dir}: {report['integrated_lufs']:.1f} LUFS, {report['true_peak_dbtp']:.1f} dBTP")
     return 0
@@ -82,7 +118,6 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
 def _cmd_regen(args: argparse.Namespace) -> int:
     from lemm.compose.regen import regenerate
-    from lemm.project.folder import write_song_files
     from lemm.seeding import check_seed, derive_seed
     from lemm.song import load
 
@@ -90,8 +125,7 @@ def _cmd_regen(args: argparse.Namespace) -> int:
     seed = derive_seed(song.seed, "regen", args.track, args.section) if args.seed is None else check_seed(args.seed)
     score = regenerate(song.score, song.plan, track=args.track, section=args.section, seed=seed, lyrics=song.brief.lyrics)
     song = song.with_score(score)
-    song.mix(progress=_progress)
-    write_song_files(song, args.dir)
+    _rerender(song, args.dir, action=f"regen {args.track} in {args.section} (seed {seed})")
     _progress(f"regenerated {args.track!r} in {args.section!r} with seed {seed}; wrote {args.dir}")
     return 0
 
@@ -159,6 +193,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--section", required=True, help='section name, e.g. "chorus 2"')
     p.add_argument("--seed", type=_int_arg, default=None, help="seed of the new take (default: derived from the song seed)")
     p.set_defaults(func=_cmd_regen)
+
+    p = sub.add_parser("history", help="list the saved versions of a song folder")
+    p.add_argument("dir")
+    p.set_defaults(func=_cmd_history)
+
+    p = sub.add_parser("checkout", help="make a saved version current again (saved as a new version) and re-render")
+    p.add_argument("dir")
+    p.add_argument("version", type=_int_arg)
+    p.set_defaults(func=_cmd_checkout)
 
     p = sub.add_parser("info", help="print a summary of a song folder as JSON")
     p.add_argument("dir")

@@ -1,6 +1,6 @@
 """The stages from a brief to a master, as plain functions of data.
 
-``plan -> compose -> render (instruments) -> vocals -> mix -> master``.
+``plan -> compose -> render (instruments and vocals, by slices: lemm.project.slices) -> mix -> master``.
 Each function takes the previous stage's data and returns the next; the
 :class:`lemm.song.Song` object only holds the results. Timings in seconds
 are collected per stage for the report.
@@ -30,7 +30,6 @@ from lemm.errors import ParameterError
 from lemm.project.settings import RenderSettings
 from lemm.score.model import Score
 from lemm.score.timing import ticks_to_seconds
-from lemm.seeding import derive_seed
 
 __all__ = [
     "Progress",
@@ -38,10 +37,7 @@ __all__ = [
     "make_plan",
     "make_score",
     "song_n_samples",
-    "render_instruments",
-    "render_vocals",
     "mix_and_master",
-    "is_vocal",
 ]
 
 Progress = Callable[[str], None]
@@ -102,36 +98,6 @@ def song_n_samples(score: Score, *, sample_rate: int, requested_seconds: float |
     return int(math.ceil((end_seconds + tail) * sample_rate))
 
 
-def is_vocal(role: str) -> bool:
-    """True for tracks the singing synthesizer renders."""
-    return role == "vocal"
-
-
-def render_instruments(score: Score, *, settings: RenderSettings, seed: int, n_samples: int) -> dict[str, np.ndarray]:
-    """Render every non-vocal track to a dry stereo stem [shape=(2, n_samples)]."""
-    from lemm.render import render_tracks
-
-    names = [t.name for t in score.tracks if not is_vocal(t.role)]
-    if not names:
-        return {}
-    return render_tracks(
-        score, sample_rate=settings.sample_rate, seed=seed, device=settings.device, n_samples=n_samples, track_names=names
-    )
-
-
-def render_vocals(score: Score, *, settings: RenderSettings, seed: int, n_samples: int) -> dict[str, np.ndarray]:
-    """Sing every vocal track to a stereo stem [shape=(2, n_samples)]."""
-    vocal_tracks = [t for t in score.tracks if is_vocal(t.role)]
-    if not vocal_tracks:
-        return {}
-    from lemm.vocals import sing_track
-
-    return {
-        t.name: sing_track(t, score, sample_rate=settings.sample_rate, seed=derive_seed(seed, t.name), n_samples=n_samples)
-        for t in vocal_tracks
-    }
-
-
 def _fade_out(audio: np.ndarray, *, sample_rate: int, fade_seconds: float = 0.05) -> np.ndarray:
     n = min(audio.shape[-1], int(fade_seconds * sample_rate))
     out = audio.copy()
@@ -169,7 +135,8 @@ def mix_and_master(
             stems,
             roles={n: t.role for n, t in tracks.items()},
             sample_rate=settings.sample_rate,
-            pan_hints={n: t.pan for n, t in tracks.items()},
+            # A pan of 0.0 is the score's default, not a request: the mixer places those by role.
+            pan_hints={n: t.pan for n, t in tracks.items() if t.pan != 0.0},
             gain_hints_db={n: t.gain_db for n, t in tracks.items()},
         )
         used = auto if mix_settings is None else merge_mix_settings(mix_settings, auto, names=list(stems))

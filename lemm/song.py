@@ -47,6 +47,8 @@ class Song:
     master_report : dict or None
         Loudness and peak measurements of the master.
     seconds_per_stage : dict[str, float]
+    render_stats : lemm.project.slices.RenderStats or None
+        Which (track, section) slices the last render rendered and which it reused.
     """
 
     brief: Brief
@@ -59,6 +61,7 @@ class Song:
     master_audio: np.ndarray | None = None
     master_report: dict | None = None
     seconds_per_stage: dict[str, float] = field(default_factory=dict)
+    render_stats: object | None = None
 
     @property
     def seed(self) -> int:
@@ -74,17 +77,28 @@ class Song:
         """A new Song with ``score`` and no audio (it must be re-rendered)."""
         return Song(self.brief, self.plan, score, self.render_settings, self.mix_settings)
 
-    def render(self, *, progress: Progress | None = None) -> dict[str, np.ndarray]:
-        """Render every track (instruments and vocals) to stems; returns and keeps them."""
+    def render(self, *, cache_dir: str | os.PathLike | None = None, progress: Progress | None = None) -> dict[str, np.ndarray]:
+        """Render every track (instruments and vocals) to stems; returns and keeps them.
+
+        Parameters
+        ----------
+        cache_dir : path or None
+            A render cache folder: slices whose content did not change since the
+            last render there are reused (see :mod:`lemm.project.slices`).
+        """
+        from lemm.project.slices import RenderCache, render_stems
+
         timer = StageTimer(progress)
         n_samples = pipeline.song_n_samples(
             self.score, sample_rate=self.sample_rate, requested_seconds=self.brief.duration_seconds
         )
+        cache = RenderCache(cache_dir) if cache_dir is not None else None
         with timer.stage("render"):
-            stems = pipeline.render_instruments(self.score, settings=self.render_settings, seed=self.seed, n_samples=n_samples)
-        with timer.stage("vocals"):
-            stems.update(pipeline.render_vocals(self.score, settings=self.render_settings, seed=self.seed, n_samples=n_samples))
-        self.stems = {t.name: stems[t.name] for t in self.score.tracks if t.name in stems}
+            self.stems, self.render_stats = render_stems(
+                self.score, settings=self.render_settings, seed=self.seed, n_samples=n_samples, cache=cache
+            )
+        if progress and cache is not None:
+            progress(f"rendered {len(self.render_stats.rendered)} slices, reused {len(self.render_stats.cached)} from the cache")
         self.seconds_per_stage.update(timer.seconds)
         self.mix_audio = self.master_audio = self.master_report = None
         return self.stems
@@ -101,15 +115,10 @@ class Song:
         return self.master_audio
 
     def save(self, path: str | os.PathLike, *, progress: Progress | None = None) -> Path:
-        """Write the song folder atomically (renders and mixes first if needed)."""
+        """Write a new song folder at ``path`` atomically (rendering and mixing first if needed)."""
         from lemm.project.folder import write_song_folder
 
-        if self.master_audio is None:
-            self.mix(progress=progress)
-        timer = StageTimer(progress)
-        out = write_song_folder(self, path, timer=timer)
-        self.seconds_per_stage.update(timer.seconds)
-        return out
+        return write_song_folder(self, path, progress=progress)
 
     def report(self) -> dict:
         """The song's report: loudness, peak, length, timings, seed, version."""

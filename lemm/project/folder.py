@@ -20,7 +20,9 @@ each atomically, leaving any other file in it alone.
 from __future__ import annotations
 
 import json
+import math
 import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +31,8 @@ from lemm.compose.plan_model import Plan
 from lemm.errors import FileFormatError, LemmFileNotFoundError, OutputPathError, ScoreError
 from lemm.io.atomic import atomic_folder, atomic_write_text
 from lemm.io.audio import write_audio
-from lemm.pipeline import StageTimer
+from lemm.pipeline import Progress, StageTimer
+from lemm.project.history import HISTORY_FOLDER, record_version
 from lemm.project.settings import RenderSettings
 from lemm.score.jsonio import from_jsonable, score_from_dict, score_to_dict, to_jsonable
 
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["song_to_dict", "song_from_dict", "read_song_json", "write_song_files", "write_song_folder", "make_report", "SONG_FORMAT"]
 
 SONG_FORMAT = "lemm-song"
+CACHE_FOLDER = "cache"
 SONG_SCHEMA_VERSION = 1
 
 
@@ -126,12 +130,28 @@ def make_report(song: "Song") -> dict[str, Any]:
     }
 
 
+def _finite_or_none(data: Any) -> Any:
+    """Replace inf/NaN (e.g. the loudness of silence) by null: strict JSON has no Infinity."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    if isinstance(data, dict):
+        return {k: _finite_or_none(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_finite_or_none(v) for v in data]
+    return data
+
+
 def _json_text(data: Any) -> str:
-    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    return json.dumps(_finite_or_none(data), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def write_song_files(song: "Song", folder: str | os.PathLike, *, timer: StageTimer | None = None) -> Path:
-    """Write (or overwrite) every file of the song folder in ``folder``, each atomically."""
+def write_song_files(song: "Song", folder: str | os.PathLike, *, timer: StageTimer | None = None, action: str = "render") -> Path:
+    """Write (or overwrite) every file of the song folder in ``folder``, each atomically.
+
+    song.json is also saved as a new version in ``history/`` (see
+    :mod:`lemm.project.history`), labelled with ``action``.
+    """
+
     from lemm.export import write_daw_projects
     from lemm.score.midi import write_midi
     from lemm.score.musicxml import write_musicxml
@@ -155,15 +175,30 @@ def write_song_files(song: "Song", folder: str | os.PathLike, *, timer: StageTim
         write_audio(out / "mix.wav", song.mix_audio, sample_rate=sr, bit_depth=bits)
         write_daw_projects(song.score, out, stem_names=list(song.stems), mix_settings=song.mix_settings)
         write_audio(out / "master.wav", song.master_audio, sample_rate=sr, bit_depth=bits)
-        atomic_write_text(out / "song.json", _json_text(song_to_dict(song)))
+        song_text = _json_text(song_to_dict(song))
+        atomic_write_text(out / "song.json", song_text)
+        record_version(out, song_text, action=action)
     song.seconds_per_stage.update(timer.seconds)
     atomic_write_text(out / "report.json", _json_text(make_report(song)))
     return out
 
 
-def write_song_folder(song: "Song", path: str | os.PathLike, *, timer: StageTimer | None = None) -> Path:
-    """Write a complete new song folder at ``path`` atomically (replacing an old one whole)."""
+def write_song_folder(song: "Song", path: str | os.PathLike, *, progress: Progress | None = None, action: str = "compose") -> Path:
+    """Write a complete new song folder at ``path`` atomically (replacing an old one whole).
+
+    An unrendered song is rendered inside the new folder, so its render cache
+    (``cache/``) comes with it and later edits re-render only what changed.
+    """
     target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise OutputPathError(f"--out must be a folder path, got {str(target)!r}, which is an existing file")
     with atomic_folder(target) as tmp:
-        write_song_files(song, tmp, timer=timer)
+        old_history = target / HISTORY_FOLDER
+        if old_history.is_dir():  # composing over a song folder keeps its versions
+            shutil.copytree(old_history, tmp / HISTORY_FOLDER)
+        if song.master_audio is None:
+            if song.stems is None:
+                song.render(cache_dir=tmp / CACHE_FOLDER, progress=progress)
+            song.mix(progress=progress)
+        write_song_files(song, tmp, timer=StageTimer(progress), action=action)
     return target

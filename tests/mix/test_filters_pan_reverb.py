@@ -1,0 +1,99 @@
+"""High-pass and EQ responses, the pan law, and the reverb's impulse response."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lemm.errors import ParameterError
+from lemm.mix.filters import EqBand, equalize, highpass
+from lemm.mix.panning import apply_pan, pan_gains, pan_matrix
+from lemm.mix.reverb import reverb, reverb_impulse_response
+
+from .signals import SAMPLE_RATE, sine
+
+
+def _steady_gain_db(x: np.ndarray, y: np.ndarray) -> float:
+    half = x.shape[-1] // 2  # after the filter has settled
+    return 10 * math.log10(np.mean(np.square(y[..., half:], dtype=np.float64)) / np.mean(np.square(x[..., half:])))
+
+
+@pytest.mark.parametrize("cutoff_hz", [40.0, 120.0, 1000.0])
+def test_highpass_is_3_db_down_at_cutoff(cutoff_hz: float) -> None:
+    x = sine(cutoff_hz, -6.0, 2.0)[None, :]
+    assert _steady_gain_db(x, highpass(x, sample_rate=SAMPLE_RATE, cutoff_hz=cutoff_hz)) == pytest.approx(-3.01, abs=0.1)
+    # 12 dB/octave: an octave below the cutoff is ~12 dB down, a decade above is untouched.
+    low = sine(cutoff_hz / 2, -6.0, 2.0)[None, :]
+    assert _steady_gain_db(low, highpass(low, sample_rate=SAMPLE_RATE, cutoff_hz=cutoff_hz)) == pytest.approx(-12.3, abs=0.3)
+    high = sine(cutoff_hz * 10, -6.0, 2.0)[None, :]
+    assert _steady_gain_db(high, highpass(high, sample_rate=SAMPLE_RATE, cutoff_hz=cutoff_hz)) == pytest.approx(0.0, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("kind", "probe_hz", "expected_db"), [("peak", 1000.0, 6.0), ("low_shelf", 30.0, 6.0), ("high_shelf", 15000.0, 6.0)]
+)
+def test_eq_bands(kind: str, probe_hz: float, expected_db: float) -> None:
+    band = EqBand(kind, 1000.0, 6.0, 0.707)
+    x = sine(probe_hz, -12.0, 2.0)[None, :]
+    assert _steady_gain_db(x, equalize(x, sample_rate=SAMPLE_RATE, bands=(band,))) == pytest.approx(expected_db, abs=0.2)
+
+
+def test_filter_errors_name_the_field() -> None:
+    with pytest.raises(ParameterError, match="cutoff_hz"):
+        highpass(np.zeros((1, 10)), sample_rate=8000, cutoff_hz=5000.0)  # above Nyquist
+    with pytest.raises(ParameterError, match="kind"):
+        EqBand("notch", 100.0, 3.0, 1.0)
+
+
+@settings(max_examples=50, deadline=None, derandomize=True)
+@given(st.floats(-1.0, 1.0))
+def test_pan_law_is_constant_power(pan: float) -> None:
+    left, right = pan_gains(pan)
+    assert left**2 + right**2 == pytest.approx(1.0, abs=1e-12)
+    m = pan_matrix(pan, 2)
+    np.testing.assert_allclose((m**2).sum(axis=0), 1.0, atol=1e-12)  # each stereo channel keeps its power
+
+
+def test_pan_positions() -> None:
+    assert pan_gains(0.0) == pytest.approx((math.sqrt(0.5), math.sqrt(0.5)))
+    assert pan_gains(-1.0) == (1.0, 0.0)
+    assert pan_gains(1.0) == (0.0, 1.0)
+    x = np.random.default_rng(0).standard_normal((2, 100)).astype(np.float32)
+    np.testing.assert_array_equal(apply_pan(x, pan=0.0), x)  # stereo at centre: untouched
+    mono = apply_pan(x[:1], pan=-1.0)
+    np.testing.assert_array_equal(mono[1], 0.0)
+    np.testing.assert_allclose(mono[0], x[0])
+    with pytest.raises(ParameterError, match="pan"):
+        pan_gains(1.5)
+
+
+def test_reverb_is_deterministic_and_unit_energy() -> None:
+    a = reverb_impulse_response(sample_rate=SAMPLE_RATE, decay_seconds=1.2)
+    b = reverb_impulse_response(sample_rate=SAMPLE_RATE, decay_seconds=1.2)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose((a.astype(np.float64) ** 2).sum(axis=1), 1.0, rtol=1e-4)
+    # Decorrelated channels: a wide tail.
+    assert abs(np.corrcoef(a[0], a[1])[0, 1]) < 0.1
+
+
+def test_reverb_decays_60_db_over_its_decay_time() -> None:
+    decay = 1.0
+    ir = reverb_impulse_response(sample_rate=SAMPLE_RATE, decay_seconds=decay, predelay_ms=0.0, damping=0.0, highpass_hz=0.0)
+    energy = ir.astype(np.float64) ** 2
+    win = int(0.05 * SAMPLE_RATE)
+    early = energy[:, int(0.1 * SAMPLE_RATE) : int(0.1 * SAMPLE_RATE) + win].mean()
+    late = energy[:, int(0.6 * SAMPLE_RATE) : int(0.6 * SAMPLE_RATE) + win].mean()
+    assert 10 * math.log10(early / late) == pytest.approx(60.0 * 0.5 / decay, abs=3.0)  # 30 dB over 0.5 s
+
+
+def test_reverb_output_shape_and_predelay() -> None:
+    click = np.zeros((1, SAMPLE_RATE // 2))
+    click[0, 0] = 1.0
+    wet = reverb(click, sample_rate=SAMPLE_RATE, decay_seconds=0.3, predelay_ms=20.0)
+    assert wet.shape == (2, SAMPLE_RATE // 2) and wet.dtype == np.float32
+    assert np.abs(wet[:, : int(0.02 * SAMPLE_RATE)]).max() < 1e-6  # FFT round-off only
+    assert np.abs(wet[:, int(0.02 * SAMPLE_RATE) + 100 :]).max() > 1e-3
