@@ -6,6 +6,8 @@
     lemm render DIR      re-render stems, mix and master from DIR/song.json after edits
     lemm regen DIR --track T --section S [--seed N]
                          rewrite one track in one section; every other note stays as it is
+    lemm edit DIR "make the drums heavier in the second chorus" [--dry-run] [--yes]
+                         an instruction from a small documented grammar (docs/instructions.md)
     lemm history DIR     the saved versions of song.json
     lemm checkout DIR N  make version N current again (as a new version) and re-render
     lemm info DIR        summary: plan, tracks, loudness
@@ -75,12 +77,9 @@ def _cmd_compose(args: argparse.Namespace) -> int:
 
 
 def _rerender(song: "Song", folder: str, *, action: str) -> None:
-    """Render (reusing the folder's cache), mix, master and rewrite the folder's files."""
-    from lemm.project.folder import CACHE_FOLDER, write_song_files
+    from lemm.project.folder import rerender_song_folder
 
-    song.render(cache_dir=Path(folder) / CACHE_FOLDER, progress=_progress)
-    song.mix(progress=_progress)
-    write_song_files(song, folder, action=action)
+    rerender_song_folder(song, folder, action=action, progress=_progress)
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
@@ -206,6 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="print a summary of a song folder as JSON")
     p.add_argument("dir")
     p.set_defaults(func=_cmd_info)
+
+    from lemm.instruct.cli import add_edit_subcommand
+
+    add_edit_subcommand(sub)
 
     p = sub.add_parser("licenses", help="list installed dependency licenses; fail on any not cleared")
     p.set_defaults(func=_cmd_licenses)

@@ -39,7 +39,16 @@ from lemm.score.jsonio import from_jsonable, score_from_dict, score_to_dict, to_
 if TYPE_CHECKING:
     from lemm.song import Song
 
-__all__ = ["song_to_dict", "song_from_dict", "read_song_json", "write_song_files", "write_song_folder", "make_report", "SONG_FORMAT"]
+__all__ = [
+    "song_to_dict",
+    "song_from_dict",
+    "read_song_json",
+    "write_song_files",
+    "write_song_folder",
+    "rerender_song_folder",
+    "make_report",
+    "SONG_FORMAT",
+]
 
 SONG_FORMAT = "lemm-song"
 CACHE_FOLDER = "cache"
@@ -202,3 +211,15 @@ def write_song_folder(song: "Song", path: str | os.PathLike, *, progress: Progre
             song.mix(progress=progress)
         write_song_files(song, tmp, timer=StageTimer(progress), action=action)
     return target
+
+
+def rerender_song_folder(song: "Song", folder: str | os.PathLike, *, action: str, progress: Progress | None = None) -> Path:
+    """Render ``song`` into its existing folder, reusing the folder's render cache.
+
+    Only the (track, section) slices whose content changed are rendered again;
+    then the song is mixed and mastered and every file is rewritten atomically,
+    and song.json is saved as a new version labelled ``action``.
+    """
+    song.render(cache_dir=Path(folder) / CACHE_FOLDER, progress=progress)
+    song.mix(progress=progress)
+    return write_song_files(song, folder, timer=StageTimer(progress), action=action)

@@ -1,0 +1,503 @@
+"""Edit operations an instruction becomes: frozen data that says in plain words what it does.
+
+Each operation names tracks and sections (never ticks), so operations stay valid one
+after another; ``op.describe()`` is the line ``lemm edit`` prints before applying and
+``op.apply(song)`` returns a new :class:`~lemm.song.Song` (no audio) and never changes
+``song``. What the words mean:
+
+- ``louder``/``quieter`` in sections: every note's velocity is scaled (x1.25 / x0.75;
+  "much" doubles the change, "a bit" halves it). For the whole song: the track's mix gain
+  changes (+/-4 dB, or "by N dB"): the stored mix settings if the song has them for that
+  track, else the score track's ``gain_db`` hint the automatic mix adds.
+- ``heavier``/``lighter``: the part is written again for those sections by the composer at
+  plan energy +/-0.25 (busier or sparser: more or fewer hits, fills and chord strokes), with
+  the song's own seed, and its velocities move +/-12. The melody (lead, vocal) and parts the
+  composer does not write only get the velocity change.
+- ``brighter``/``darker``: the track's ``brightness`` curve moves +/-0.2 (0..1) in the span.
+- ``transpose``: notes move by semitones (drums never); when every track moves, the chord
+  symbols and the key move too (a key change for a span; the plan's key for the whole song).
+- ``double``/``halve the length``: each named section of the plan gets twice / half its
+  bars and the whole score is **re-composed** from the plan (song seed and lyrics): edits
+  made to notes before are replaced, and every later section moves later (or earlier).
+- ``swap X for Y``: the track's preset and GM program change (and the plan part's), notes untouched.
+- ``remove``/``mute`` in sections: the track's notes there are deleted. For the whole song,
+  ``remove`` deletes the track (and its plan part), ``mute`` mutes it in the mix settings.
+- ``add``: a new plan part, written by the composer over the score's chords (song seed).
+- ``tempo``: plan and score get one new tempo; notes stay on their beats.
+
+Examples
+--------
+>>> ScaleVelocity("strings", ("bridge",), 0.75).describe()
+'strings in bridge: velocities x0.75'
+>>> Transpose(None, ("chorus 2",), 2).describe()
+'all tracks in chorus 2: transpose up 2 semitones (chord symbols and key too; drums untouched)'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from dataclasses import dataclass
+
+from lemm.compose.plan_model import Instrument, Plan
+from lemm.errors import ParameterError
+from lemm.score.model import ChordSymbol, CurvePoint, ExpressionCurve, KeyChange, Note, Score, Track
+from lemm.seeding import derive_seed
+
+__all__ = [
+    "Operation", "ScaleVelocity", "ChangeGain", "Intensify", "ShiftBrightness", "Regenerate", "Transpose",
+    "ResizeSections", "SwapPreset", "RemoveNotes", "RemoveTrack", "MuteTrack", "AddPart", "SetTempo",
+    "transpose_chord_symbol",
+]
+
+_SHARP_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+_LETTER_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+
+
+def _where(sections: tuple[str, ...]) -> str:
+    return "the whole song" if not sections else ", ".join(sections)
+
+
+def _new_song(song, *, brief=None, plan=None, score=None, mix_settings=dataclasses.MISSING):
+    from lemm.song import Song
+
+    return Song(
+        brief if brief is not None else song.brief,
+        plan if plan is not None else song.plan,
+        score if score is not None else song.score,
+        song.render_settings,
+        song.mix_settings if mix_settings is dataclasses.MISSING else mix_settings,
+    )
+
+
+def _spans(score: Score, sections: tuple[str, ...]) -> list[tuple[int, int]]:
+    if not sections:
+        return [(0, max(score.end_tick, 1) + 1)]
+    return [(score.section(s).start_tick, score.section(s).end_tick) for s in sections]
+
+
+def _inside(tick: int, spans: list[tuple[int, int]]) -> bool:
+    return any(lo <= tick < hi for lo, hi in spans)
+
+
+def _map_notes(score: Score, track: str, sections: tuple[str, ...], fn) -> Score:
+    t = score.track(track)
+    spans = _spans(score, sections)
+    notes = tuple(fn(n) if _inside(n.start_tick, spans) else n for n in t.notes)
+    new = dataclasses.replace(t, notes=tuple(sorted(notes, key=lambda n: (n.start_tick, n.pitch))))
+    return dataclasses.replace(score, tracks=tuple(new if x.name == track else x for x in score.tracks))
+
+
+def _clamp_velocity(v: float) -> int:
+    return int(min(127, max(1, round(v))))
+
+
+class Operation:
+    """Base of the edit operations: ``describe()`` in plain words, ``apply(song) -> Song``."""
+
+    def describe(self) -> str:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    def apply(self, song):  # pragma: no cover
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class ScaleVelocity(Operation):
+    """Scale the velocity of ``track``'s notes that start in ``sections`` by ``factor``."""
+
+    track: str
+    sections: tuple[str, ...]
+    factor: float
+
+    def describe(self) -> str:
+        return f"{self.track} in {_where(self.sections)}: velocities x{self.factor:g}"
+
+    def apply(self, song):
+        score = _map_notes(song.score, self.track, self.sections, lambda n: dataclasses.replace(n, velocity=_clamp_velocity(n.velocity * self.factor)))
+        return _new_song(song, score=score)
+
+
+@dataclass(frozen=True)
+class ChangeGain(Operation):
+    """Change ``track``'s level for the whole song by ``gain_db`` (mix settings, else the score's gain hint)."""
+
+    track: str
+    gain_db: float
+
+    def describe(self) -> str:
+        return f"{self.track} (whole song): gain {self.gain_db:+g} dB"
+
+    def apply(self, song):
+        track = song.score.track(self.track)
+        mix = song.mix_settings
+        if mix is not None and self.track in mix.tracks:
+            old = mix.tracks[self.track]
+            new = dataclasses.replace(old, gain_db=min(48.0, max(-120.0, old.gain_db + self.gain_db)))
+            return _new_song(song, mix_settings=mix.with_track(self.track, new))
+        hint = min(24.0, max(-60.0, track.gain_db + self.gain_db))
+        score = dataclasses.replace(song.score, tracks=tuple(dataclasses.replace(t, gain_db=hint) if t.name == self.track else t for t in song.score.tracks))
+        return _new_song(song, score=score)
+
+
+def _with_energy(plan: Plan, section: str, delta: float) -> Plan:
+    start = dict(zip((s.name for s in plan.sections), plan.section_start_bars()))[section]
+    sec = next(s for s in plan.sections if s.name == section)
+    energy = list(plan.energy_per_bar)
+    for b in range(start, start + sec.bars):
+        energy[b] = round(min(1.0, max(0.0, energy[b] + delta)), 4)
+    mean = sum(energy[start : start + sec.bars]) / sec.bars
+    sections = tuple(dataclasses.replace(s, energy=round(mean, 4)) if s.name == section else s for s in plan.sections)
+    return dataclasses.replace(plan, sections=sections, energy_per_bar=tuple(energy))
+
+
+@dataclass(frozen=True)
+class Intensify(Operation):
+    """Heavier (positive) or lighter: rewrite the part at plan energy + ``energy_delta``, then velocity + ``velocity_delta``.
+
+    ``rewrite`` False: velocity only (melody parts, parts the composer does not write).
+    """
+
+    track: str
+    sections: tuple[str, ...]
+    energy_delta: float
+    velocity_delta: int
+    rewrite: bool = True
+
+    def describe(self) -> str:
+        word = "busier" if self.energy_delta > 0 else "sparser"
+        how = f"written again at energy {self.energy_delta:+g} ({word}), " if self.rewrite else ""
+        return f"{self.track} in {_where(self.sections)}: {how}velocity {self.velocity_delta:+d}"
+
+    def apply(self, song):
+        from lemm.compose.regen import regenerate
+
+        score = song.score
+        score.track(self.track)
+        names = self.sections or tuple(s.name for s in score.sections)
+        if self.rewrite:
+            for name in names:
+                plan = _with_energy(song.plan, name, self.energy_delta)
+                score = regenerate(score, plan, track=self.track, section=name, seed=song.seed, lyrics=song.brief.lyrics)
+        score = _map_notes(score, self.track, names, lambda n: dataclasses.replace(n, velocity=_clamp_velocity(n.velocity + self.velocity_delta)))
+        return _new_song(song, score=score)
+
+
+def _curve_value(points: tuple[CurvePoint, ...], tick: int, default: float) -> float:
+    if not points:
+        return default
+    if tick <= points[0].tick:
+        return points[0].value
+    for a, b in zip(points, points[1:]):
+        if a.tick <= tick <= b.tick:
+            return a.value if b.tick == a.tick else a.value + (b.value - a.value) * (tick - a.tick) / (b.tick - a.tick)
+    return points[-1].value
+
+
+def shift_curve(points: tuple[CurvePoint, ...], spans: list[tuple[int, int]], delta: float, *, default: float, low: float, high: float) -> tuple[CurvePoint, ...]:
+    """Breakpoints of a piecewise-linear curve with ``delta`` added inside each ``[lo, hi)`` span (clipped to low..high).
+
+    >>> [(p.tick, p.value) for p in shift_curve((), [(100, 200)], 0.2, default=0.5, low=0.0, high=1.0)]
+    [(99, 0.5), (100, 0.7), (199, 0.7), (200, 0.5)]
+    """
+    spans = sorted(spans)
+    ticks = sorted({p.tick for p in points} | {t for lo, hi in spans for t in (max(lo - 1, 0), lo, hi - 1, hi)})
+    out = []
+    for t in ticks:
+        v = _curve_value(points, t, default)
+        if _inside(t, spans):
+            v = min(high, max(low, v + delta))
+        out.append(CurvePoint(t, round(v, 4)))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class ShiftBrightness(Operation):
+    """Move ``track``'s brightness curve (0 dark .. 0.5 neutral .. 1 bright) by ``delta`` in ``sections``."""
+
+    track: str
+    sections: tuple[str, ...]
+    delta: float
+
+    def describe(self) -> str:
+        return f"{self.track} in {_where(self.sections)}: brightness {self.delta:+g}"
+
+    def apply(self, song):
+        t = song.score.track(self.track)
+        old = t.curve("brightness")
+        points = shift_curve(old.points if old else (), _spans(song.score, self.sections), self.delta, default=0.5, low=0.0, high=1.0)
+        curve = ExpressionCurve("brightness", points)
+        expression = tuple(curve if c.name == "brightness" else c for c in t.expression) if old else t.expression + (curve,)
+        new = dataclasses.replace(t, expression=expression)
+        return _new_song(song, score=dataclasses.replace(song.score, tracks=tuple(new if x.name == t.name else x for x in song.score.tracks)))
+
+
+@dataclass(frozen=True)
+class Regenerate(Operation):
+    """Write ``track`` in ``section`` again (see :func:`lemm.compose.regen.regenerate`); ``seed`` None = derived."""
+
+    track: str
+    section: str
+    seed: int | None = None
+
+    def take_seed(self, song_seed: int) -> int:
+        """The seed of the new take: ``seed``, or ``derive_seed(song_seed, "regen", track, section)`` as ``lemm regen``."""
+        return self.seed if self.seed is not None else derive_seed(song_seed, "regen", self.track, self.section)
+
+    def describe(self) -> str:
+        seed = "" if self.seed is None else f", seed {self.seed}"
+        return f"{self.track} in {self.section}: regenerate (a new take{seed}; everything else untouched)"
+
+    def apply(self, song):
+        from lemm.compose.regen import regenerate
+
+        score = regenerate(song.score, song.plan, track=self.track, section=self.section, seed=self.take_seed(song.seed), lyrics=song.brief.lyrics)
+        return _new_song(song, score=score)
+
+
+def transpose_chord_symbol(symbol: str, semitones: int) -> str:
+    """A chord symbol moved by ``semitones`` (spelled C C# D Eb E F F# G Ab A Bb B).
+
+    >>> transpose_chord_symbol("F#m7/A", 2), transpose_chord_symbol("Bb", -3)
+    ('Abm7/B', 'G')
+    """
+    m = re.match(r"^([A-G])([#b]?)([^/]*)(?:/([A-G])([#b]?))?$", symbol)
+    if m is None:
+        raise ParameterError.for_field("chord", symbol, "a chord symbol like Am7 or F/A")
+
+    def move(letter: str, acc: str) -> str:
+        pc = _LETTER_PC[letter] + (1 if acc == "#" else -1 if acc == "b" else 0)
+        return _SHARP_NAMES[(pc + semitones) % 12]
+
+    out = move(m.group(1), m.group(2)) + m.group(3)
+    return out + ("/" + move(m.group(4), m.group(5)) if m.group(4) else "")
+
+
+def _key_name(tonic: str, semitones: int) -> str:
+    return transpose_chord_symbol(tonic, semitones)
+
+
+def _transpose_keys(score: Score, spans: list[tuple[int, int]], semitones: int) -> tuple[KeyChange, ...]:
+    def key_at(tick: int) -> KeyChange:
+        return [k for k in score.keys if k.tick <= tick][-1]
+
+    end = score.end_tick
+    events: dict[int, KeyChange] = {k.tick: k for k in score.keys}
+    for lo, hi in spans:
+        for k in [k for k in score.keys if lo < k.tick < hi] + [dataclasses.replace(key_at(lo), tick=lo)]:
+            events[k.tick] = KeyChange(k.tick, _key_name(k.tonic, semitones), k.mode)
+        if hi < end and not _inside(hi, spans):
+            events.setdefault(hi, dataclasses.replace(key_at(hi), tick=hi))
+    keys = [events[t] for t in sorted(events)]
+    merged = [keys[0]]
+    for k in keys[1:]:
+        if (k.tonic, k.mode) != (merged[-1].tonic, merged[-1].mode):
+            merged.append(k)
+    return tuple(merged)
+
+
+@dataclass(frozen=True)
+class Transpose(Operation):
+    """Move notes by ``semitones``: one track (``track``) or every track (None: chords and key too)."""
+
+    track: str | None
+    sections: tuple[str, ...]
+    semitones: int
+
+    def describe(self) -> str:
+        word = "up" if self.semitones > 0 else "down"
+        n = abs(self.semitones)
+        what = f"transpose {word} {n} semitone{'s' if n != 1 else ''}"
+        if self.track is None:
+            return f"all tracks in {_where(self.sections)}: {what} (chord symbols and key too; drums untouched)"
+        return f"{self.track} in {_where(self.sections)}: {what}"
+
+    def apply(self, song):
+        from lemm.score.edit import transpose
+
+        score = song.score
+        spans = _spans(score, self.sections)
+        for lo, hi in spans:
+            score = transpose(score, self.semitones, track=self.track, start_tick=lo, end_tick=hi)
+        plan = song.plan
+        if self.track is None:
+            chords = tuple(ChordSymbol(c.start_tick, c.duration_ticks, transpose_chord_symbol(c.symbol, self.semitones)) if _inside(c.start_tick, spans) else c for c in score.chords)
+            score = dataclasses.replace(score, chords=chords, keys=_transpose_keys(score, spans if self.sections else [(0, score.end_tick + 1)], self.semitones))
+            if not self.sections:
+                sections = tuple(dataclasses.replace(s, chords=tuple(transpose_chord_symbol(c, self.semitones) for c in s.chords)) for s in plan.sections)
+                melody = tuple(dataclasses.replace(n, pitch=n.pitch + self.semitones) for n in plan.melody if 0 <= n.pitch + self.semitones <= 127)
+                plan = dataclasses.replace(plan, key_tonic=_key_name(plan.key_tonic, self.semitones), sections=sections, melody=melody)
+        return _new_song(song, score=score, plan=plan)
+
+
+def _brief_for(song, plan: Plan):
+    seconds = min(600.0, max(10.0, round(plan.duration_seconds + plan.start_offset_seconds, 2)))
+    return dataclasses.replace(song.brief, duration_seconds=seconds)
+
+
+def recompose(song, plan: Plan):
+    """A new Song whose score is composed afresh from ``plan`` (song seed, lyrics and title), no audio."""
+    from lemm.compose.arrange import compose_score
+
+    score = compose_score(plan, lyrics=song.brief.lyrics, seed=song.seed, title=song.score.title)
+    return _new_song(song, brief=_brief_for(song, plan), plan=plan, score=score)
+
+
+@dataclass(frozen=True)
+class ResizeSections(Operation):
+    """Scale each of ``sections`` by ``factor`` (2: double, 0.5: halve) in the plan, then re-compose the whole score.
+
+    ``old_bars`` is what the sections had when the instruction was read (for :meth:`describe`);
+    the new lengths are computed from the plan the operation is applied to.
+    """
+
+    sections: tuple[str, ...]
+    factor: float
+    old_bars: tuple[int, ...] = ()
+
+    def describe(self) -> str:
+        def bars(n: float) -> str:
+            return f"{n:g} bar{'s' if n != 1 else ''}"
+
+        sizes = ", ".join(f"{s} {bars(a)} -> {bars(int(a * self.factor))}" for s, a in zip(self.sections, self.old_bars)) or ", ".join(self.sections)
+        return f"plan: {sizes}; then re-compose the whole score from the plan (same seed and lyrics): note edits made before are replaced and later sections move"
+
+    def apply(self, song):
+        from lemm.compose.plan_edit import resize_section
+
+        plan = song.plan
+        for name in self.sections:
+            old = next((s.bars for s in plan.sections if s.name == name), None)
+            if old is None:
+                raise ParameterError.for_field("section", name, "a section of the plan (" + ", ".join(s.name for s in plan.sections) + ")")
+            bars = int(old * self.factor)
+            if not 1 <= bars <= 256:
+                raise ParameterError(f"section {name!r} would have {bars} bars ({old} x {self.factor:g}); a section has 1..256 bars")
+            plan = resize_section(plan, name, bars)
+        return recompose(song, plan)
+
+
+@dataclass(frozen=True)
+class SwapPreset(Operation):
+    """Give ``track`` another preset (and its GM program), in the score and the plan; notes untouched."""
+
+    track: str
+    old_preset: str
+    preset: str
+
+    def describe(self) -> str:
+        return f"{self.track}: sound {self.old_preset} -> {self.preset} (notes untouched)"
+
+    def apply(self, song):
+        from lemm.compose.instruments import PRESET_PROGRAMS
+
+        program = PRESET_PROGRAMS[self.preset]
+        t = song.score.track(self.track)
+        new = dataclasses.replace(t, preset=self.preset, program=program)
+        score = dataclasses.replace(song.score, tracks=tuple(new if x.name == t.name else x for x in song.score.tracks))
+        instruments = tuple(dataclasses.replace(i, preset=self.preset, program=program) if i.name == self.track else i for i in song.plan.instruments)
+        return _new_song(song, score=score, plan=dataclasses.replace(song.plan, instruments=instruments))
+
+
+@dataclass(frozen=True)
+class RemoveNotes(Operation):
+    """Delete ``track``'s notes that start in ``sections``."""
+
+    track: str
+    sections: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"{self.track} in {_where(self.sections)}: remove its notes (silent there)"
+
+    def apply(self, song):
+        t = song.score.track(self.track)
+        spans = _spans(song.score, self.sections)
+        new = dataclasses.replace(t, notes=tuple(n for n in t.notes if not _inside(n.start_tick, spans)))
+        return _new_song(song, score=dataclasses.replace(song.score, tracks=tuple(new if x.name == t.name else x for x in song.score.tracks)))
+
+
+@dataclass(frozen=True)
+class RemoveTrack(Operation):
+    """Delete the track (and the plan part of that name)."""
+
+    track: str
+
+    def describe(self) -> str:
+        return f"{self.track}: remove the track from the song (and from the plan)"
+
+    def apply(self, song):
+        from lemm.score.edit import remove_track
+
+        score = remove_track(song.score, self.track)
+        plan = dataclasses.replace(song.plan, instruments=tuple(i for i in song.plan.instruments if i.name != self.track))
+        return _new_song(song, score=score, plan=plan)
+
+
+@dataclass(frozen=True)
+class MuteTrack(Operation):
+    """Mute the track in the mix settings (notes kept; unmute in song.json's mix settings)."""
+
+    track: str
+
+    def describe(self) -> str:
+        return f"{self.track}: mute in the mix (notes kept)"
+
+    def apply(self, song):
+        from lemm.mix.settings import MixSettings, TrackMix
+
+        song.score.track(self.track)
+        mix = song.mix_settings if song.mix_settings is not None else MixSettings()
+        old = mix.tracks.get(self.track, TrackMix())
+        return _new_song(song, mix_settings=mix.with_track(self.track, dataclasses.replace(old, mute=True)))
+
+
+@dataclass(frozen=True)
+class AddPart(Operation):
+    """Add a plan part and write its notes with the composer in ``sections`` (empty = every section)."""
+
+    name: str
+    role: str
+    preset: str
+    sections: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"add a part {self.name!r} ({self.role}, {self.preset}) written by the composer in {_where(self.sections)}"
+
+    def apply(self, song):
+        from lemm.compose.arrange import part_specs, track_for_part
+        from lemm.compose.instruments import PRESET_PROGRAMS
+        from lemm.compose.regen import regenerate_notes
+        from lemm.score.edit import add_track
+
+        inst = Instrument(self.name, self.role, self.preset, PRESET_PROGRAMS[self.preset], is_drum=self.role in ("drums", "percussion"))
+        plan = dataclasses.replace(song.plan, instruments=song.plan.instruments + (inst,))
+        spec = next(s for s in part_specs(plan, lyrics=song.brief.lyrics) if s.name == self.name)
+        bar_ticks = song.score.meters[0].bar_ticks(song.score.resolution)
+        empty = track_for_part(plan, spec, (), bar_ticks=bar_ticks, resolution=song.score.resolution)
+        score = add_track(song.score, empty)
+        notes: list[Note] = []
+        for name in self.sections or tuple(s.name for s in score.sections):
+            notes += regenerate_notes(score, plan, track=self.name, section=name, seed=song.seed, lyrics=song.brief.lyrics)
+        track = track_for_part(plan, spec, sorted(notes, key=lambda n: (n.start_tick, n.pitch)), bar_ticks=bar_ticks, resolution=song.score.resolution)
+        score = add_track(song.score, track)
+        return _new_song(song, score=score, plan=plan)
+
+
+@dataclass(frozen=True)
+class SetTempo(Operation):
+    """One tempo for the whole song, in the plan and the score (notes keep their beats)."""
+
+    old_tempo_bpm: float
+    tempo_bpm: float
+
+    def describe(self) -> str:
+        return f"tempo {self.old_tempo_bpm:g} -> {self.tempo_bpm:g} bpm (whole song; notes keep their beats)"
+
+    def apply(self, song):
+        from lemm.score.edit import set_tempo
+
+        if not (math.isfinite(self.tempo_bpm) and 20.0 <= self.tempo_bpm <= 400.0):
+            raise ParameterError.for_field("tempo_bpm", self.tempo_bpm, "a number in 20..400")
+        plan = dataclasses.replace(song.plan, tempo_bpm=float(self.tempo_bpm))
+        return _new_song(song, brief=_brief_for(song, plan), plan=plan, score=set_tempo(song.score, self.tempo_bpm))
