@@ -5,7 +5,15 @@ master), the master's integrated loudness and true peak, and, as a named
 baseline in the same run, pyloudnorm's integrated-loudness meter beside
 lemm's on the master.
 
-Run: ``python benchmarks/master.py [--seconds 210] [--workers 2]``
+Also judges the masters (``checks``): the 3:30 song and three external
+stereo signals (dense noise + tones, sparse piano-like notes, very dynamic
+drums), each mastered at the streaming target: integrated loudness within
++-0.3 LU of -14 (lemm and pyloudnorm), true peak <= -1.0 dBTP on lemm's 4x
+meter and on an independent 8x ``scipy.signal.resample_poly`` meter, no NaN,
+no sample at or above 0 dBFS, PLR >= 8 dB, mono fold-down loss <= 1.5 dB,
+low-end (< 120 Hz) correlation >= 0.9.
+
+Run: ``python benchmarks/master.py [--seconds 210] [--workers 2] [--external-seconds 60]``
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import os
 import time
 
 import numpy as np
+import scipy.signal
 
 from lemm.mix import apply_mix, auto_mix_settings, integrated_loudness, master, true_peak_db
 
@@ -82,11 +91,61 @@ def make_stems(seconds: float, *, seed: int = 0) -> dict[str, np.ndarray]:
     return stems
 
 
+def external_signals(seconds: float) -> dict[str, np.ndarray]:
+    """Three stereo signals that are not lemm's (the generators of tests/mix/signals.py)."""
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    from tests.mix.signals import dense_mix, dynamic_signal, sparse_notes
+
+    return {"dense": dense_mix(seconds, seed=11), "sparse": sparse_notes(seconds, seed=12), "dynamic": dynamic_signal(seconds, seed=13)}
+
+
+def judge(out: np.ndarray, report: dict, source: np.ndarray, *, target_lufs: float = -14.0) -> dict:
+    """The acceptance checks of one master (values and pass/fail).
+
+    PLR: >= 8 dB, or no more than 0.5 dB below the source's own PLR where the
+    source is denser than that (a steady source has no peaks to keep).
+    """
+    source_plr = true_peak_db(source, sample_rate=SAMPLE_RATE) - integrated_loudness(source, sample_rate=SAMPLE_RATE)
+    reference_lufs = None
+    try:
+        import pyloudnorm
+
+        reference_lufs = float(pyloudnorm.Meter(SAMPLE_RATE).integrated_loudness(out.T.astype(np.float64)))
+    except ImportError:
+        pass
+    independent_tp = 20 * np.log10(np.abs(scipy.signal.resample_poly(out.astype(np.float64), 8, 1, axis=-1)).max())
+    values = {
+        "integrated_lufs": round(report["integrated_lufs"], 3),
+        "pyloudnorm_lufs": None if reference_lufs is None else round(reference_lufs, 3),
+        "true_peak_dbtp": round(report["true_peak_dbtp"], 3),
+        "true_peak_8x_resample_poly": round(float(independent_tp), 3),
+        "sample_peak_dbfs": round(report["sample_peak_dbfs"], 3),
+        "plr_db": round(report["plr_db"], 2),
+        "source_plr_db": round(float(source_plr), 2),
+        "mono_fold_down_loss_db": round(report["mono_fold_down_loss_db"], 3),
+        "low_end_correlation": round(report["low_end_correlation"], 4),
+        "spectral_tilt_db_per_octave": round(report["spectral_tilt_db_per_octave"], 2),
+    }
+    ok = (
+        abs(report["integrated_lufs"] - target_lufs) <= 0.3
+        and (reference_lufs is None or abs(reference_lufs - target_lufs) <= 0.3)
+        and report["true_peak_dbtp"] <= -1.0 and independent_tp <= -1.0
+        and bool(np.isfinite(out).all()) and float(np.abs(out).max()) < 1.0
+        and (report["plr_db"] >= 8.0 or report["plr_db"] >= source_plr - 0.5)
+        and report["mono_fold_down_loss_db"] <= 1.5
+        and report["low_end_correlation"] >= 0.9
+    )
+    return {**values, "pass": bool(ok)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=210.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=1, help="run N times, report the fastest run (shared machines)")
+    parser.add_argument("--external-seconds", type=float, default=60.0, help="length of the external test signals (0: skip)")
     args = parser.parse_args()
     stems = make_stems(args.seconds)
 
@@ -115,6 +174,12 @@ def main() -> None:
         baseline.update(seconds=round(time.perf_counter() - b0, 3), integrated_lufs=round(float(theirs), 3))
     except ImportError:
         baseline.update(seconds=None, integrated_lufs=None)
+
+    checks = {"song": judge(out, report, mix)}
+    if args.external_seconds > 0:
+        for name, signal in external_signals(args.external_seconds).items():
+            ext_out, ext_report = master(signal, sample_rate=SAMPLE_RATE)
+            checks[name] = judge(ext_out, ext_report, signal)
 
     print(
         json.dumps(
@@ -149,6 +214,8 @@ def main() -> None:
                 "loudness_iterations": report["iterations"],
                 "lemm_meter_seconds": round(lemm_meter, 3),
                 "baseline": baseline,
+                "checks": checks,
+                "all_pass": all(c["pass"] for c in checks.values()),
             }
         )
     )

@@ -3,11 +3,17 @@
 ::
 
     lemm compose "PROMPT" [--tags pop,upbeat] [--lyrics FILE] [--duration 3:30] [--seed N] --out DIR
+                 [--guide FILE [--keep-chords] [--keep-melody]] [--plan FILE] [--chords "Am F C G"]
+    lemm analyze FILE    tempo, meter, key, beats, downbeats, sections, energy of a guide (JSON)
     lemm render DIR      re-render stems, mix and master from DIR/song.json after edits
     lemm regen DIR --track T --section S [--seed N]
                          rewrite one track in one section; every other note stays as it is
     lemm edit DIR "make the drums heavier in the second chorus" [--dry-run] [--yes]
                          an instruction from a small documented grammar (docs/instructions.md)
+    lemm mix DIR [--target streaming|apple|loud|broadcast|-14] [--reference FILE]
+    lemm master IN.wav -o OUT.wav [--target ...] [--reference FILE] [--bit-depth 16|24]
+    lemm import DIR FILE bring edits of score.musicxml / score.mid back; re-render what changed
+    lemm diff DIR A B    what changed between versions A and B ("chorus 2 drums: 34 notes changed")
     lemm history DIR     the saved versions of song.json
     lemm checkout DIR N  make version N current again (as a new version) and re-render
     lemm info DIR        summary: plan, tracks, loudness
@@ -59,13 +65,25 @@ def _cmd_compose(args: argparse.Namespace) -> int:
     tags = tuple(t.strip() for t in args.tags.split(",") if t.strip()) if args.tags else ()
     start = time.perf_counter()
     plan = None
-    if args.chords:
+    if args.plan is not None:
+        from lemm.compose.plan_edit import load_plan
+
+        plan = load_plan(args.plan)
+    elif args.guide is not None or args.chords:
         from lemm.compose.brief import Brief, parse_duration
-        from lemm.compose.chord_input import apply_chords
-        from lemm.pipeline import make_plan
+        from lemm.compose.planner import make_plan
 
         brief = Brief(prompt=args.prompt, tags=tags, lyrics=lyrics, duration_seconds=parse_duration(args.duration), seed=args.seed)
-        plan = apply_chords(make_plan(brief), args.chords)
+        guide = None
+        if args.guide is not None:
+            from lemm.compose.guide import analyze_guide
+
+            guide = analyze_guide(args.guide)
+        plan = make_plan(brief, guide=guide, keep_chords=args.keep_chords, keep_melody=args.keep_melody)
+    if args.chords:
+        from lemm.compose.chord_input import apply_chords
+
+        plan = apply_chords(plan, args.chords)
     song = lemm.compose(args.prompt, tags=tags, lyrics=lyrics, duration=args.duration, seed=args.seed, plan=plan, progress=_progress)
     song.save(out, progress=_progress)
     report = song.report()
@@ -80,6 +98,68 @@ def _rerender(song: "Song", folder: str, *, action: str) -> None:
     from lemm.project.folder import rerender_song_folder
 
     rerender_song_folder(song, folder, action=action, progress=_progress)
+
+
+def _cmd_mix(args: argparse.Namespace) -> int:
+    from lemm.io.audio import read_audio
+    from lemm.io.jsondata import json_safe
+    from lemm.mix.reference import match_reference
+    from lemm.mix.targets import settings_for_target
+    from lemm.project.folder import CACHE_FOLDER
+    from lemm.song import load
+
+    song = load(args.dir)
+    reference = read_audio(args.reference) if args.reference else None  # fail before any work
+    song.render(cache_dir=Path(args.dir) / CACHE_FOLDER, progress=_progress)
+    song.mix(progress=_progress)
+    settings = song.mix_settings
+    if args.target is not None:
+        settings = settings_for_target(settings, args.target)
+    if reference is not None:
+        settings = match_reference(settings, song.mix_audio, reference[0], sample_rate=song.sample_rate,
+                                   reference_sample_rate=reference[1])
+    song.mix_settings = settings
+    _rerender(song, args.dir, action="mix" + (f" --target {args.target}" if args.target else "")
+              + (" --reference" if reference is not None else ""))
+    print(json.dumps(json_safe(song.report()), indent=1))
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from lemm.score.merge import describe_changes, import_notation
+    from lemm.song import load
+
+    song = load(args.dir)
+    new_score = import_notation(song.score, args.file)
+    changes = describe_changes(song.score, new_score)
+    if not changes:
+        print(f"{args.file}: no changes")
+        return 0
+    for line in changes:
+        print(line)
+    _rerender(song.with_score(new_score), args.dir, action=f"import {Path(args.file).name}")
+    return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from lemm.project.folder import song_from_dict
+    from lemm.project.history import version_text
+    from lemm.score.merge import describe_changes
+
+    a, b = (song_from_dict(_json.loads(version_text(args.dir, v)), source=f"version {v}").score for v in (args.a, args.b))
+    lines = describe_changes(a, b)
+    print("\n".join(lines) if lines else f"versions {args.a} and {args.b} have the same score")
+    return 0
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from lemm.compose.guide import analyze_guide
+    from lemm.io.jsondata import json_safe
+
+    print(json.dumps(json_safe(analyze_guide(args.file).to_dict()), indent=1))
+    return 0
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
@@ -179,8 +259,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_int_arg, default=0, help="seed of every random choice, 0..4294967295 (default 0)")
     p.add_argument("--chords", default=None,
                    help='fix the harmony: "Am F C G" for every section, or per section "verse=Am F C G; chorus=F G C Am"')
+    p.add_argument("--guide", default=None, help="guide audio (WAV/FLAC/OGG/MP3) or MIDI file to plan from")
+    p.add_argument("--keep-chords", action="store_true", help="with --guide: keep the guide's chords")
+    p.add_argument("--keep-melody", action="store_true", help="with --guide: keep the guide MIDI's melody")
+    p.add_argument("--plan", default=None, help="a plan JSON file (edited) to follow exactly instead of planning")
     p.add_argument("--out", required=True, help="output folder (created or replaced whole)")
     p.set_defaults(func=_cmd_compose)
+
+    p = sub.add_parser("analyze", help="analyse a guide audio or MIDI file; print tempo, meter, key, beats, sections, energy as JSON")
+    p.add_argument("file")
+    p.set_defaults(func=_cmd_analyze)
 
     p = sub.add_parser("render", help="re-render stems, mix and master from DIR/song.json")
     p.add_argument("dir")
@@ -202,13 +290,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("version", type=_int_arg)
     p.set_defaults(func=_cmd_checkout)
 
+    p = sub.add_parser("import", help="bring edits made in a notation editor or DAW (MusicXML or MIDI) back into the song")
+    p.add_argument("dir")
+    p.add_argument("file", help="the edited score.musicxml / .mxl / score.mid (parts matched by name)")
+    p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("diff", help="describe what changed between two saved versions, in musical terms")
+    p.add_argument("dir")
+    p.add_argument("a", type=_int_arg)
+    p.add_argument("b", type=_int_arg)
+    p.set_defaults(func=_cmd_diff)
+
     p = sub.add_parser("info", help="print a summary of a song folder as JSON")
     p.add_argument("dir")
     p.set_defaults(func=_cmd_info)
 
+    p = sub.add_parser("mix", help="re-mix and re-master a song folder (to a target, or matched to a reference)")
+    p.add_argument("dir")
+    p.add_argument("--target", default=None,
+                   help="streaming (-14 LUFS), apple (-16), loud (-9), broadcast (-23) or a number of LUFS")
+    p.add_argument("--reference", default=None, help="reference track (WAV/FLAC): match its loudness, tilt and width")
+    p.set_defaults(func=_cmd_mix)
+
     from lemm.instruct.cli import add_edit_subcommand
+    from lemm.mix.cli import add_mix_subcommands
 
     add_edit_subcommand(sub)
+    add_mix_subcommands(sub)
 
     p = sub.add_parser("licenses", help="list installed dependency licenses; fail on any not cleared")
     p.set_defaults(func=_cmd_licenses)

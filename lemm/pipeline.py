@@ -113,6 +113,8 @@ def mix_and_master(
     settings: RenderSettings,
     mix_settings: object | None,
     timer: StageTimer,
+    genre: str | None = None,
+    tempo_bpm: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict, object]:
     """Mix the stems with ``mix_settings`` (automatic where None) and master the mix.
 
@@ -124,8 +126,12 @@ def mix_and_master(
         The mastering report (loudness, true peak, ...).
     mix_settings : lemm.mix.MixSettings
         The settings used (store them so a person can edit them).
+
+    ``genre`` picks the master's target tilt and ``tempo_bpm`` times the delay
+    send, for settings made automatically (stored settings are kept as they are).
     """
     from lemm.mix import apply_mix, auto_mix_settings, master
+    from lemm.mix.targets import tilt_target_for_genre
 
     if not stems:
         raise ParameterError.for_field("stems", "no stems", "at least one rendered track")
@@ -138,6 +144,10 @@ def mix_and_master(
             # A pan of 0.0 is the score's default, not a request: the mixer places those by role.
             pan_hints={n: t.pan for n, t in tracks.items() if t.pan != 0.0},
             gain_hints_db={n: t.gain_db for n, t in tracks.items()},
+            tempo_bpm=tempo_bpm,
+        )
+        auto = dataclasses.replace(
+            auto, master=dataclasses.replace(auto.master, tilt_target_db_per_octave=tilt_target_for_genre(genre))
         )
         used = auto if mix_settings is None else merge_mix_settings(mix_settings, auto, names=list(stems))
         mixed = apply_mix(stems, used, sample_rate=settings.sample_rate)

@@ -94,9 +94,13 @@ class Song:
         )
         cache = RenderCache(cache_dir) if cache_dir is not None else None
         with timer.stage("render"):
-            self.stems, self.render_stats = render_stems(
+            stems, self.render_stats = render_stems(
                 self.score, settings=self.render_settings, seed=self.seed, n_samples=n_samples, cache=cache
             )
+            # A plan made from a guide recording starts at the guide's first downbeat:
+            # silence before bar 1 lines the stems up with the guide in a DAW.
+            offset = int(round(self.plan.start_offset_seconds * self.sample_rate))
+            self.stems = {k: np.pad(v, ((0, 0), (offset, 0))) if offset else v for k, v in stems.items()}
         if progress and cache is not None:
             progress(f"rendered {len(self.render_stats.rendered)} slices, reused {len(self.render_stats.cached)} from the cache")
         self.seconds_per_stage.update(timer.seconds)
@@ -109,7 +113,13 @@ class Song:
             self.render(progress=progress)
         timer = StageTimer(progress)
         self.mix_audio, self.master_audio, self.master_report, self.mix_settings = pipeline.mix_and_master(
-            self.stems, self.score, settings=self.render_settings, mix_settings=self.mix_settings, timer=timer
+            self.stems,
+            self.score,
+            settings=self.render_settings,
+            mix_settings=self.mix_settings,
+            timer=timer,
+            genre=self.plan.genre,
+            tempo_bpm=self.plan.tempo_bpm,
         )
         self.seconds_per_stage.update(timer.seconds)
         return self.master_audio

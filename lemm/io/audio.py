@@ -25,13 +25,15 @@ from lemm.io.atomic import atomic_path
 __all__ = ["write_audio", "read_audio"]
 
 _SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
+DITHER_SEED = 0x1E3
 
 
 def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int, bit_depth: int = 24) -> Path:
     """Write ``audio`` [shape=(n_channels, n_samples)] as WAV (or FLAC by suffix), atomically.
 
     Samples are clipped to [-1, 1 - 2**-(bit_depth-1)] by soundfile's PCM
-    conversion; callers that care (the master) keep below full scale.
+    conversion; callers that care (the master) keep below full scale. 16-bit
+    output gets seeded TPDF dither (:func:`lemm.mix.dither.tpdf_dither`).
     """
     import soundfile as sf
 
@@ -42,6 +44,10 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int,
         raise ParameterError.for_field("audio", "non-finite samples", "finite samples")
     if bit_depth not in _SUBTYPES:
         raise ParameterError.for_field("bit_depth", bit_depth, "16, 24 or 32")
+    if bit_depth == 16:
+        from lemm.mix.dither import tpdf_dither
+
+        a = tpdf_dither(a, bit_depth=16, seed=DITHER_SEED)  # seeded: same input, same bytes
     target = Path(path)
     fmt = "FLAC" if target.suffix.lower() == ".flac" else "WAV"
     with atomic_path(target) as tmp:

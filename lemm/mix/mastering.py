@@ -1,10 +1,21 @@
-"""Mastering: glue compression, then gain into a true-peak limiter, in a loudness loop.
+"""Mastering: tilt EQ, stereo width, glue compression, then gain into a true-peak limiter, in a loudness loop.
 
 Chain::
 
-    mix -> glue compressor -> gain G -> lookahead true-peak limiter -> master
-                                 ^                                      |
-                                 +---- measure loudness, correct G -----+
+    mix -> tilt EQ -> width / mono bass -> glue compressor -> gain G -> lookahead true-peak limiter -> master
+                                                                ^                                      |
+                                                                +---- measure loudness, correct G -----+
+
+Tilt EQ: the mix's spectral tilt (:func:`lemm.mix.spectrum.spectral_tilt`)
+is moved ``tilt_strength`` of the way toward ``tilt_target_db_per_octave``
+(at most 1.5 dB/octave) by :func:`lemm.mix.spectrum.tilt_sos`, pivoting at 1 kHz.
+
+Width: the side is high-passed at ``mono_bass_hz`` (mono low end) and scaled
+by ``stereo_width``; where the mono fold-down would then lose more than
+``max_fold_down_loss_db`` of loudness (:func:`lemm.mix.stereo.fold_down_loss_db`),
+the side is narrowed further until it loses exactly that much. The
+K-weighted power is measured on mid and side (``L**2 + R**2 = 2 (M**2 + S**2)``),
+so the narrowing is computed without filtering again.
 
 The glue compressor is light (ratio 1.5, soft knee, peak detector, 30 ms
 attack, 250 ms release) with its threshold ``glue_threshold_lu`` above the
@@ -36,13 +47,23 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.signal
 
 from lemm.mix._validate import as_audio, check_number, check_sample_rate
 from lemm.mix.dynamics import compressor_gain
 from lemm.mix.limiter import limit_with_detector, limiter_detector, limiter_gain, limiter_gain_db
-from lemm.mix.loudness import block_powers, gated_loudness, integrated_from_power, k_weighted_power
+from lemm.mix.loudness import (
+    block_powers,
+    block_powers_from_power,
+    gated_loudness,
+    integrated_from_power,
+    k_weighted_power,
+    k_weighting_sos,
+)
 from lemm.mix.meters import measure_parts
 from lemm.mix.peak import phase_peaks
+from lemm.mix.spectrum import spectral_tilt, tilt_sos
+from lemm.mix.stereo import mid_side, side_highpass_sos
 
 __all__ = ["master"]
 
@@ -51,10 +72,18 @@ _FINAL_TOLERANCE_LU = 0.05
 _MAX_BOOST_DB = 40.0
 _MARGIN_DB = 0.1  # limiter threshold below the ceiling, grown if a check finds a peak over it
 _MAX_PASSES = 5
+_MAX_TILT_CORRECTION = 1.5  # dB per octave
 
 
 def _check_options(target_lufs, ceiling_dbtp, glue_ratio, glue_threshold_lu, glue_attack_ms, glue_release_ms,
-                   limiter_lookahead_ms, limiter_release_ms) -> None:
+                   limiter_lookahead_ms, limiter_release_ms, tilt_target_db_per_octave, tilt_strength, stereo_width,
+                   mono_bass_hz, max_fold_down_loss_db) -> None:
+    check_number(tilt_target_db_per_octave, "tilt_target_db_per_octave", -12.0, 6.0)
+    check_number(tilt_strength, "tilt_strength", 0.0, 1.0)
+    check_number(stereo_width, "stereo_width", 0.0, 2.0)
+    if mono_bass_hz is not None:
+        check_number(mono_bass_hz, "mono_bass_hz", 20.0, 500.0)
+    check_number(max_fold_down_loss_db, "max_fold_down_loss_db", 0.1, 3.0)
     check_number(target_lufs, "target_lufs", -60.0, 0.0)
     check_number(ceiling_dbtp, "ceiling_dbtp", -20.0, -0.1)
     check_number(glue_ratio, "glue_ratio", 1.0, 10.0)
@@ -77,6 +106,11 @@ def master(
     glue_release_ms: float = 250.0,
     limiter_lookahead_ms: float = 5.0,
     limiter_release_ms: float = 100.0,
+    tilt_target_db_per_octave: float = -4.5,
+    tilt_strength: float = 0.5,
+    stereo_width: float = 1.0,
+    mono_bass_hz: float | None = 120.0,
+    max_fold_down_loss_db: float = 1.2,
 ) -> tuple[np.ndarray, dict]:
     """Master ``audio`` to ``target_lufs`` integrated loudness with true peak <= ``ceiling_dbtp``.
 
@@ -95,6 +129,15 @@ def master(
         above the mix's integrated loudness.
     limiter_lookahead_ms, limiter_release_ms : float
         The limiter's lookahead (= attack ramp) and release time constant.
+    tilt_target_db_per_octave, tilt_strength : float
+        Target spectral tilt (-12..6 dB/octave) and the fraction (0..1) of
+        the way the tilt EQ moves toward it (0 = no tilt EQ).
+    stereo_width : float
+        Side gain, 0..2 (stereo input only).
+    mono_bass_hz : float or None
+        Side high-pass, 20..500 Hz (None = none).
+    max_fold_down_loss_db : float
+        Largest loudness loss of the mono fold-down, 0.1..3 dB.
         (The names match :class:`lemm.mix.settings.MasterSettings`' fields.)
 
     Returns
@@ -104,9 +147,15 @@ def master(
         :func:`lemm.mix.meters.measure` of the master, plus ``target_lufs``,
         ``ceiling_dbtp``, ``gain_db`` (gain into the limiter), ``max_gain_reduction_db``
         (limiter), ``glue_max_gain_reduction_db``, ``iterations`` (loudness
-        loop passes), ``target_reached`` (within 0.1 LU) and ``silent`` (True
+        loop passes), ``target_reached`` (within 0.1 LU), ``silent`` (True
         when no 400 ms block of the input is above -70 LUFS: the input is
-        returned unchanged, only limited if it peaks over the ceiling).
+        returned unchanged, only limited if it peaks over the ceiling),
+        ``tilt_target_db_per_octave``, ``tilt_input_db_per_octave`` (of the
+        mix), ``tilt_correction_db_per_octave`` (applied), ``side_gain`` (the
+        side's final gain: ``stereo_width`` times any narrowing),
+        ``short_term_lufs`` (list, one 3 s window per second, None where
+        silent) and ``gain_reduction_db`` (list, per second: the largest
+        glue plus limiter reduction in it).
 
     Raises
     ------
@@ -116,15 +165,25 @@ def master(
     a = as_audio(audio, dtype=np.float32)
     rate = check_sample_rate(sample_rate)
     _check_options(target_lufs, ceiling_dbtp, glue_ratio, glue_threshold_lu, glue_attack_ms, glue_release_ms,
-                   limiter_lookahead_ms, limiter_release_ms)
+                   limiter_lookahead_ms, limiter_release_ms, tilt_target_db_per_octave, tilt_strength, stereo_width,
+                   mono_bass_hz, max_fold_down_loss_db)
     limiter_options = dict(sample_rate=rate, ceiling_dbtp=ceiling_dbtp, lookahead_ms=limiter_lookahead_ms,
                            release_ms=limiter_release_ms)
-    power_in = k_weighted_power(a, sample_rate=rate)
-    loudness_in = integrated_from_power(power_in, sample_rate=rate)
-    base = {"target_lufs": float(target_lufs), "ceiling_dbtp": float(ceiling_dbtp)}
-
-    if loudness_in == -math.inf:
+    base = {"target_lufs": float(target_lufs), "ceiling_dbtp": float(ceiling_dbtp),
+            "tilt_target_db_per_octave": float(tilt_target_db_per_octave)}
+    if integrated_from_power(k_weighted_power(a, sample_rate=rate), sample_rate=rate) == -math.inf:
         return _master_silence(a, limiter_options, base)
+
+    tilt_in = spectral_tilt(a, sample_rate=rate)
+    correction = float(np.clip(tilt_strength * (tilt_target_db_per_octave - tilt_in), -_MAX_TILT_CORRECTION, _MAX_TILT_CORRECTION))
+    if abs(correction) >= 0.05:
+        a = scipy.signal.sosfilt(tilt_sos(correction, sample_rate=rate).astype(np.float32), a, axis=-1).astype(np.float32)
+    else:
+        correction = 0.0
+    a, power_in, side_gain = _width(a, rate, stereo_width, mono_bass_hz, max_fold_down_loss_db)
+    loudness_in = integrated_from_power(power_in, sample_rate=rate)
+    base.update(tilt_input_db_per_octave=round(tilt_in, 3), tilt_correction_db_per_octave=round(correction, 3),
+                side_gain=round(side_gain, 4))
 
     # Glue compressor; its K-weighted power is approximated by power_in * gain**2 for the loop.
     if glue_ratio > 1.0:
@@ -169,6 +228,9 @@ def master(
     out = np.ascontiguousarray(out, dtype=np.float32)
     report = measure_parts(out, sample_rate=rate, blocks=blocks_out, peaks_4x=peaks)
     report.update(base)
+    glue_curve = _per_second_reduction_db(glue, rate) if glue_ratio > 1.0 else None
+    limiter_curve = _per_second_reduction_db(gain, rate, reference_db=gain_db)
+    total = limiter_curve if glue_curve is None else limiter_curve + glue_curve
     report.update(
         gain_db=float(gain_db),
         max_gain_reduction_db=float(max_reduction),
@@ -176,8 +238,61 @@ def master(
         iterations=iterations,
         target_reached=bool(abs(report["integrated_lufs"] - target_lufs) <= 0.1),
         silent=False,
+        short_term_lufs=_per_second_lufs(blocks_out.short_term),
+        gain_reduction_db=[round(float(v), 2) for v in total],
     )
     return out, report
+
+
+def _width(a: np.ndarray, rate: int, width: float, mono_bass_hz: float | None, max_loss_db: float):
+    """Width and mono bass on a stereo mix; returns (audio, K-weighted power per sample, side gain)."""
+    if a.shape[0] == 1:
+        return a, k_weighted_power(a, sample_rate=rate), 1.0
+    mid, side = mid_side(a)
+    if mono_bass_hz is not None:
+        side = scipy.signal.sosfilt(side_highpass_sos(mono_bass_hz, sample_rate=rate).astype(np.float32), side).astype(np.float32)
+    sos = k_weighting_sos(rate).astype(np.float32)
+    power_mid = np.square(scipy.signal.sosfilt(sos, mid), dtype=np.float64)
+    power_side = np.square(scipy.signal.sosfilt(sos, side), dtype=np.float64)
+    windows_mid = block_powers_from_power(power_mid, sample_rate=rate).momentary
+    windows_side = block_powers_from_power(power_side, sample_rate=rate).momentary
+
+    def loss_db(g: float) -> float:
+        stereo = gated_loudness(2.0 * (windows_mid + g * g * windows_side))
+        fold = gated_loudness(2.0 * windows_mid)
+        if stereo == -math.inf:
+            return 0.0
+        return math.inf if fold == -math.inf else stereo - fold
+
+    g = float(width)
+    if loss_db(g) > max_loss_db:
+        low, high = 0.0, g
+        for _ in range(30):  # bisection: the loss grows with the side gain
+            g = 0.5 * (low + high)
+            low, high = (g, high) if loss_db(g) <= max_loss_db else (low, g)
+        g = low
+    side *= np.float32(g)
+    power_mid += (g * g) * power_side
+    power_mid *= 2.0
+    return np.stack([mid + side, mid - side]), power_mid, g
+
+
+def _per_second_reduction_db(gain: np.ndarray, rate: int, *, reference_db: float = 0.0) -> np.ndarray:
+    """Largest gain reduction (dB, >= 0) in each second of a linear gain curve (relative to ``reference_db``)."""
+    n = gain.shape[0] // rate * rate
+    parts = [gain[:n].reshape(-1, rate).min(axis=1)] if n else []
+    if gain.shape[0] > n:
+        parts.append(np.array([gain[n:].min()]))
+    lowest = np.concatenate(parts) if parts else np.zeros(0)
+    with np.errstate(divide="ignore"):
+        return np.maximum(reference_db - 20.0 * np.log10(np.maximum(lowest.astype(np.float64), 1e-12)), 0.0)
+
+
+def _per_second_lufs(short_term_powers: np.ndarray) -> list:
+    """Short-term loudness (3 s windows) once per second, rounded; None for silent windows."""
+    with np.errstate(divide="ignore"):
+        values = -0.691 + 10.0 * np.log10(short_term_powers[::10])
+    return [round(float(v), 2) if math.isfinite(v) else None for v in values]
 
 
 class _LimitedLoudness:
@@ -243,8 +358,11 @@ def _master_silence(a: np.ndarray, limiter_options: dict, base: dict) -> tuple[n
     if out.size and float(peaks.max()) > 10.0 ** (limiter_options["ceiling_dbtp"] / 20.0):
         detector = limiter_detector(out, sample_rate=rate, oversample=8)
         out, max_reduction, peaks = limit_with_detector(out, detector, input_gain_db=0.0, check_oversample=4, **limiter_options)
-    report = measure_parts(out, sample_rate=rate, blocks=block_powers(out, sample_rate=rate), peaks_4x=peaks)
+    report_blocks = block_powers(out, sample_rate=rate)
+    report = measure_parts(out, sample_rate=rate, blocks=report_blocks, peaks_4x=peaks)
     report.update(base)
     report.update(gain_db=0.0, max_gain_reduction_db=float(max_reduction), glue_max_gain_reduction_db=0.0, iterations=0,
-                  target_reached=False, silent=True)
+                  target_reached=False, silent=True, tilt_input_db_per_octave=0.0, tilt_correction_db_per_octave=0.0,
+                  side_gain=1.0, short_term_lufs=_per_second_lufs(report_blocks.short_term),
+                  gain_reduction_db=[round(float(max_reduction), 2)] * len(report_blocks.short_term[::10]))
     return out, report

@@ -1,10 +1,11 @@
-"""The measured report of a piece of audio: loudness, peaks, range, crest, stereo correlation.
+"""The measured report of a piece of audio: loudness, peaks, range, crest, stereo and spectral balance.
 
 Re-exports the meters of :mod:`lemm.mix.loudness` and :mod:`lemm.mix.peak`
 so ``from lemm.mix.meters import integrated_loudness, true_peak_db`` works.
 
 Conventions for silence (all-zero audio): loudness and peaks are ``-inf``,
-``lra_lu``, ``crest_db`` and ``plr_db`` are 0.0, ``correlation`` is 1.0.
+``lra_lu``, ``crest_db``, ``plr_db``, ``mono_fold_down_loss_db`` and
+``spectral_tilt_db_per_octave`` are 0.0, the correlations 1.0.
 
 Examples
 --------
@@ -12,8 +13,10 @@ Examples
 >>> t = np.arange(48000 * 3) / 48000
 >>> sine = 0.5 * np.sin(2 * np.pi * 1000 * t)
 >>> m = measure(np.stack([sine, sine]), sample_rate=48000)
->>> sorted(m)
-['correlation', 'crest_db', 'duration_seconds', 'integrated_lufs', 'lra_lu', 'plr_db', 'sample_peak_dbfs', 'true_peak_dbtp']
+>>> sorted(m)[:6]
+['correlation', 'crest_db', 'duration_seconds', 'integrated_lufs', 'low_end_correlation', 'lra_lu']
+>>> sorted(m)[6:]
+['mono_fold_down_loss_db', 'plr_db', 'sample_peak_dbfs', 'spectral_tilt_db_per_octave', 'true_peak_dbtp']
 >>> round(m["crest_db"], 2), round(m["correlation"], 3), m["duration_seconds"]
 (3.01, 1.0, 3.0)
 """
@@ -36,6 +39,8 @@ from lemm.mix.loudness import (
     short_term_loudness,
 )
 from lemm.mix.peak import phase_peaks, sample_peak_db, true_peak_db
+from lemm.mix.spectrum import spectral_tilt
+from lemm.mix.stereo import low_end_correlation
 
 __all__ = [
     "measure",
@@ -88,6 +93,11 @@ def measure_parts(audio: np.ndarray, *, sample_rate: int, blocks: BlockPowers, p
     rms_db = 10.0 * math.log10(mean_square) if mean_square > 0 else -math.inf
     silent = sample_peak == 0.0
     tp_db = _db(true_peak)
+    fold_loss = 0.0
+    if audio.shape[0] == 2 and integrated != -math.inf:
+        mid = ((audio[0] + audio[1]) * audio.dtype.type(0.5))[None, :]
+        fold = gated_loudness(2.0 * block_powers(mid, sample_rate=sample_rate).momentary)
+        fold_loss = math.inf if fold == -math.inf else integrated - fold
     return {
         "integrated_lufs": integrated,
         "true_peak_dbtp": tp_db,
@@ -97,6 +107,9 @@ def measure_parts(audio: np.ndarray, *, sample_rate: int, blocks: BlockPowers, p
         "plr_db": 0.0 if silent or integrated == -math.inf else tp_db - integrated,
         "correlation": stereo_correlation(audio),
         "duration_seconds": audio.shape[1] / sample_rate,
+        "mono_fold_down_loss_db": fold_loss,
+        "low_end_correlation": low_end_correlation(audio, sample_rate=sample_rate),
+        "spectral_tilt_db_per_octave": spectral_tilt(audio, sample_rate=sample_rate),
     }
 
 
@@ -110,7 +123,12 @@ def measure(audio: np.ndarray, *, sample_rate: int) -> dict[str, float]:
         ``lra_lu`` (EBU Tech 3342), ``crest_db`` (sample peak over RMS of all
         samples, both in dBFS, a full-scale sine reads 3.01), ``plr_db``
         (true peak minus integrated loudness), ``correlation`` (see
-        :func:`stereo_correlation`), ``duration_seconds``.
+        :func:`stereo_correlation`), ``duration_seconds``,
+        ``mono_fold_down_loss_db`` (loudness lost by the mono fold-down
+        ``(L + R) / 2``, :func:`lemm.mix.stereo.fold_down_loss_db`),
+        ``low_end_correlation`` (L/R correlation below 120 Hz) and
+        ``spectral_tilt_db_per_octave`` (100 Hz..10 kHz,
+        :func:`lemm.mix.spectrum.spectral_tilt`).
 
     Raises
     ------

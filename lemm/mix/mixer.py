@@ -1,9 +1,13 @@
-"""The mixer: each stem through its channel strip, summed, plus a shared reverb.
+"""The mixer: each stem through its channel strip, summed, plus a shared reverb and delay.
 
 Channel strip (:func:`channel_strip`)::
 
-    stem -> gain -> high-pass -> EQ -> compressor -> pan --+--> stereo bus
-                                                           +--> reverb send (post-fader, post-pan)
+    stem -> gain -> high-pass -> EQ -> compressor -> ducking -> pan --+--> stereo bus
+                                                                      +--> reverb send (post-fader, post-pan)
+                                                                      +--> delay send (post-fader, post-pan)
+
+Ducking (optional, ``TrackMix.sidechain_source``) follows the low end of
+another stem, usually the kick in the drums (:func:`lemm.mix.sidechain.ducking_gain`).
 
 The gain, the compressor's gain curve and the pan matrix are folded into one
 multiply per channel (the filters are linear, and the compressor detector sees
@@ -11,7 +15,8 @@ the audio at its post-fader level). The stems at even and at odd positions
 are summed, in order, by two threads (numpy and scipy release the GIL), and
 the two halves added, so the result does not depend on scheduling or on the
 number of workers. The reverb bus is convolved once
-(:func:`lemm.mix.reverb.reverb`) and added at ``return_db``.
+(:func:`lemm.mix.reverb.reverb`) and the delay bus echoed once
+(:func:`lemm.mix.delay.delay`), each added at its ``return_db``.
 
 Examples
 --------
@@ -37,14 +42,19 @@ from lemm.mix._validate import as_audio, check_sample_rate
 from lemm.mix.dynamics import compressor_gain
 from lemm.mix.filters import apply_sos, track_filter_sos
 from lemm.mix.panning import pan_matrix
+from lemm.mix.delay import delay
 from lemm.mix.reverb import reverb
 from lemm.mix.settings import MixSettings, TrackMix
+from lemm.mix.sidechain import ducking_gain
 
 __all__ = ["channel_strip", "apply_mix"]
 
 
-def channel_strip(audio: np.ndarray, track: TrackMix, *, sample_rate: int) -> np.ndarray:
-    """One track through gain, high-pass, EQ, compressor and pan: [shape=(2, n_samples)], float32.
+def channel_strip(audio: np.ndarray, track: TrackMix, *, sample_rate: int, duck_gain: np.ndarray | None = None) -> np.ndarray:
+    """One track through gain, high-pass, EQ, compressor, ducking and pan: [shape=(2, n_samples)], float32.
+
+    ``duck_gain`` [shape=(n_samples,)] is the sidechain's linear gain (see
+    :func:`lemm.mix.sidechain.ducking_gain`), or None.
 
     Examples
     --------
@@ -70,10 +80,14 @@ def channel_strip(audio: np.ndarray, track: TrackMix, *, sample_rate: int) -> np
             y, sample_rate=rate, threshold_db=c.threshold_db, ratio=c.ratio, attack_ms=c.attack_ms,
             release_ms=c.release_ms, knee_db=c.knee_db, makeup_db=c.makeup_db, input_gain_db=track.gain_db,
         )
+        if duck_gain is not None:
+            gain *= duck_gain
         y = np.multiply(y, gain[None, :], out=y if y is not a else None)
         matrix = matrix * fader
     else:
         matrix = matrix * (fader * 10.0 ** (c.makeup_db / 20.0))
+        if duck_gain is not None:
+            y = np.multiply(y, np.asarray(duck_gain, dtype=np.float32)[None, :], out=y if y is not a else None)
     matrix = matrix.astype(np.float32)
     if a.shape[0] == 2 and matrix[0, 1] == 0.0 and matrix[1, 0] == 0.0:  # stereo, centred: a scale per channel
         return np.multiply(y, matrix.diagonal()[:, None], out=y if y is not a else None)
@@ -137,7 +151,8 @@ def apply_mix(
     ------
     ParameterError
         No stems, stems of different lengths (naming both), NaN/inf samples or
-        more than two channels (naming the stem), or a stem missing from ``settings``.
+        more than two channels (naming the stem), a stem missing from
+        ``settings``, or a sidechain source that is not a stem.
     """
     rate = check_sample_rate(sample_rate)
     if not isinstance(settings, MixSettings):
@@ -148,19 +163,25 @@ def apply_mix(
         raise ParameterError.for_field("settings.tracks", f"no entry for stem(s) {missing}", "an entry for every stem")
     n = next(iter(arrays.values())).shape[1]
     names = list(arrays)
-    with_sends = any(settings.tracks[name].reverb_send_db is not None and not settings.tracks[name].mute for name in names)
+    live = [name for name in names if not settings.tracks[name].mute]
+    with_sends = any(settings.tracks[name].reverb_send_db is not None for name in live)
+    with_delay = any(settings.tracks[name].delay_send_db is not None for name in live)
+    ducks = _ducking_gains(arrays, settings, live, rate)
 
-    def mix_part(part: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+    def mix_part(part: list[str]) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         bus = np.zeros((2, n), dtype=np.float32)
         sends = np.zeros((2, n), dtype=np.float32) if with_sends else None
-        scratch = np.empty((2, n), dtype=np.float32) if with_sends else None
+        delay_sends = np.zeros((2, n), dtype=np.float32) if with_delay else None
+        scratch = np.empty((2, n), dtype=np.float32) if with_sends or with_delay else None
         for name in part:  # in order
             track = settings.tracks[name]
-            out = channel_strip(arrays[name], track, sample_rate=rate)
+            out = channel_strip(arrays[name], track, sample_rate=rate, duck_gain=ducks.get(name))
             bus += out
             if sends is not None and track.reverb_send_db is not None:
                 sends += np.multiply(out, np.float32(10.0 ** (track.reverb_send_db / 20.0)), out=scratch)
-        return bus, sends
+            if delay_sends is not None and track.delay_send_db is not None:
+                delay_sends += np.multiply(out, np.float32(10.0 ** (track.delay_send_db / 20.0)), out=scratch)
+        return bus, sends, delay_sends
 
     # Two fixed halves (even / odd positions), each summed in order, then added: the
     # result is bit-identical whatever the number of workers.
@@ -171,13 +192,39 @@ def apply_mix(
     else:
         with ThreadPoolExecutor(max_workers=n_workers) as pool:
             results = list(pool.map(mix_part, parts))
-    bus, sends = results[0]
+    bus, sends, delay_sends = results[0]
     bus += results[1][0]
     if sends is not None:
         sends += results[1][1]
+    if delay_sends is not None:
+        delay_sends += results[1][2]
+    if delay_sends is not None and np.any(delay_sends):
+        d = settings.delay
+        wet = delay(delay_sends, sample_rate=rate, time_ms=d.time_ms, feedback=d.feedback, highpass_hz=d.highpass_hz,
+                    lowpass_hz=d.lowpass_hz, ping_pong=d.ping_pong)
+        bus += np.float32(10.0 ** (d.return_db / 20.0)) * wet
     if sends is not None and np.any(sends):
         r = settings.reverb
         wet = reverb(sends, sample_rate=rate, decay_seconds=r.decay_seconds, predelay_ms=r.predelay_ms, damping=r.damping,
                      highpass_hz=r.highpass_hz)
         bus += np.float32(10.0 ** (r.return_db / 20.0)) * wet
     return bus
+
+
+def _ducking_gains(arrays: dict[str, np.ndarray], settings: MixSettings, live: list[str], rate: int) -> dict[str, np.ndarray]:
+    """Sidechain gain of every ducked track (computed once per source, depth and release)."""
+    gains: dict[str, np.ndarray] = {}
+    cache: dict[tuple, np.ndarray] = {}
+    for name in live:
+        track = settings.tracks[name]
+        if track.sidechain_source is None or track.sidechain_depth_db == 0.0:
+            continue
+        if track.sidechain_source not in arrays:
+            raise ParameterError.for_field(f"settings.tracks[{name!r}].sidechain_source", track.sidechain_source,
+                                           f"the name of a stem ({', '.join(arrays)})")
+        key = (track.sidechain_source, track.sidechain_depth_db, track.sidechain_release_ms)
+        if key not in cache:
+            cache[key] = ducking_gain(arrays[track.sidechain_source], sample_rate=rate, depth_db=track.sidechain_depth_db,
+                                      release_ms=track.sidechain_release_ms)
+        gains[name] = cache[key]
+    return gains

@@ -8,7 +8,8 @@ naming the field, e.g. ``mix.tracks['piano'].pan must be a finite number in
 
 Units: ``*_db`` decibels, ``pan`` -1 (left) .. +1 (right), ``*_hz`` hertz,
 ``*_ms`` milliseconds. ``highpass_hz: None`` means no high-pass;
-``reverb_send_db: None`` means no reverb send.
+``reverb_send_db: None`` / ``delay_send_db: None`` mean no send;
+``sidechain_source: None`` means no ducking.
 
 Examples
 --------
@@ -36,7 +37,10 @@ from lemm.errors import ParameterError
 from lemm.mix._validate import check_number
 from lemm.mix.filters import EqBand
 
-__all__ = ["EqBand", "CompressorSettings", "TrackMix", "ReverbSettings", "MasterSettings", "MixSettings", "SCHEMA_VERSION"]
+__all__ = [
+    "EqBand", "CompressorSettings", "TrackMix", "ReverbSettings", "DelaySettings", "MasterSettings", "MixSettings",
+    "SCHEMA_VERSION",
+]
 
 #: Version of the dict layout written by :meth:`MixSettings.to_dict`.
 SCHEMA_VERSION = 1
@@ -82,6 +86,14 @@ class TrackMix:
         Post-fader, post-pan send level to the shared reverb (None = no send).
     mute : bool
         Leave the track out of the mix.
+    delay_send_db : float or None
+        Post-fader, post-pan send level to the shared delay (None = no send).
+    sidechain_source : str or None
+        Name of the stem whose low end (the kick) ducks this track, or None.
+    sidechain_depth_db : float
+        Gain reduction at the source's loudest hits, 0..24 dB (0 = off).
+    sidechain_release_ms : float
+        Recovery time constant of the ducking, 1..2000 ms.
     """
 
     gain_db: float = 0.0
@@ -91,6 +103,10 @@ class TrackMix:
     compressor: CompressorSettings = field(default_factory=CompressorSettings)
     reverb_send_db: float | None = None
     mute: bool = False
+    delay_send_db: float | None = None
+    sidechain_source: str | None = None
+    sidechain_depth_db: float = 0.0
+    sidechain_release_ms: float = 150.0
 
     def __post_init__(self) -> None:
         _number(self, "gain_db", -120.0, 48.0)
@@ -105,6 +121,12 @@ class TrackMix:
             _number(self, "reverb_send_db", -120.0, 12.0)
         if not isinstance(self.mute, bool):
             raise ParameterError.for_field("mute", self.mute, "True or False")
+        if self.delay_send_db is not None:
+            _number(self, "delay_send_db", -120.0, 12.0)
+        if self.sidechain_source is not None and (not isinstance(self.sidechain_source, str) or not self.sidechain_source):
+            raise ParameterError.for_field("sidechain_source", self.sidechain_source, "None or a stem name")
+        _number(self, "sidechain_depth_db", 0.0, 24.0)
+        _number(self, "sidechain_release_ms", 1.0, 2000.0)
 
 
 @dataclass(frozen=True)
@@ -126,11 +148,40 @@ class ReverbSettings:
 
 
 @dataclass(frozen=True)
-class MasterSettings:
-    """The master bus: glue compressor, loudness target, true-peak limiter. See :func:`lemm.mix.master`.
+class DelaySettings:
+    """The shared delay bus (echoes). See :func:`lemm.mix.delay.delay`."""
 
+    time_ms: float = 375.0
+    feedback: float = 0.3
+    highpass_hz: float = 300.0
+    lowpass_hz: float = 6000.0
+    ping_pong: bool = True
+    return_db: float = 0.0
+
+    def __post_init__(self) -> None:
+        _number(self, "time_ms", 1.0, 4000.0)
+        _number(self, "feedback", 0.0, 0.95)
+        _number(self, "highpass_hz", 0.0, 2000.0)
+        _number(self, "lowpass_hz", 500.0, 24000.0)
+        if not isinstance(self.ping_pong, bool):
+            raise ParameterError.for_field("ping_pong", self.ping_pong, "True or False")
+        _number(self, "return_db", -120.0, 12.0)
+
+
+@dataclass(frozen=True)
+class MasterSettings:
+    """The master bus: tilt EQ, stereo width, glue compressor, loudness target, true-peak limiter.
+
+    See :func:`lemm.mix.master` (its keyword names are these field names).
     ``glue_threshold_lu`` is relative to the mix's integrated loudness (the
     glue compressor's peak detector acts on peaks that many LU above it).
+    ``tilt_target_db_per_octave`` is the spectral tilt the tilt EQ moves
+    toward (see :data:`lemm.mix.targets.GENRE_TILT_DB_PER_OCTAVE`),
+    ``tilt_strength`` the fraction of the distance it moves (0 = off).
+    ``stereo_width`` scales the side signal (1 = unchanged, 0 = mono);
+    ``mono_bass_hz`` high-passes the side signal (None = off);
+    ``max_fold_down_loss_db`` narrows the side further where needed so the
+    mono fold-down loses at most that much loudness.
     """
 
     target_lufs: float = -14.0
@@ -141,9 +192,20 @@ class MasterSettings:
     glue_release_ms: float = 250.0
     limiter_lookahead_ms: float = 5.0
     limiter_release_ms: float = 100.0
+    tilt_target_db_per_octave: float = -4.5
+    tilt_strength: float = 0.5
+    stereo_width: float = 1.0
+    mono_bass_hz: float | None = 120.0
+    max_fold_down_loss_db: float = 1.2
 
     def __post_init__(self) -> None:
         _number(self, "target_lufs", -60.0, 0.0)
+        _number(self, "tilt_target_db_per_octave", -12.0, 6.0)
+        _number(self, "tilt_strength", 0.0, 1.0)
+        _number(self, "stereo_width", 0.0, 2.0)
+        if self.mono_bass_hz is not None:
+            _number(self, "mono_bass_hz", 20.0, 500.0)
+        _number(self, "max_fold_down_loss_db", 0.1, 3.0)
         _number(self, "ceiling_dbtp", -20.0, -0.1)
         _number(self, "glue_ratio", 1.0, 10.0)
         _number(self, "glue_threshold_lu", -20.0, 40.0)
@@ -163,6 +225,7 @@ class MixSettings:
     tracks: Mapping[str, TrackMix] = field(default_factory=dict)
     reverb: ReverbSettings = field(default_factory=ReverbSettings)
     master: MasterSettings = field(default_factory=MasterSettings)
+    delay: DelaySettings = field(default_factory=DelaySettings)
 
     def __post_init__(self) -> None:
         if not isinstance(self.tracks, Mapping):
@@ -176,6 +239,8 @@ class MixSettings:
             raise ParameterError.for_field("reverb", self.reverb, "a ReverbSettings")
         if not isinstance(self.master, MasterSettings):
             raise ParameterError.for_field("master", self.master, "a MasterSettings")
+        if not isinstance(self.delay, DelaySettings):
+            raise ParameterError.for_field("delay", self.delay, "a DelaySettings")
         object.__setattr__(self, "tracks", types.MappingProxyType(dict(self.tracks)))
 
     def with_track(self, name: str, track: TrackMix) -> "MixSettings":
@@ -189,6 +254,7 @@ class MixSettings:
             "tracks": {name: _track_to_dict(t) for name, t in self.tracks.items()},
             "reverb": dataclasses.asdict(self.reverb),
             "master": dataclasses.asdict(self.master),
+            "delay": dataclasses.asdict(self.delay),
         }
 
     @classmethod
@@ -201,7 +267,7 @@ class MixSettings:
             Unknown keys or bad values, naming the field (``mix.tracks['x'].pan``).
         """
         _require_mapping(data, "mix")
-        _check_keys(data, {"schema_version", "tracks", "reverb", "master"}, "mix")
+        _check_keys(data, {"schema_version", "tracks", "reverb", "master", "delay"}, "mix")
         version = data.get("schema_version", SCHEMA_VERSION)
         if version != SCHEMA_VERSION:
             raise ParameterError.for_field("mix.schema_version", version, f"{SCHEMA_VERSION}")
@@ -212,7 +278,8 @@ class MixSettings:
             tracks[name] = _track_from_dict(t, f"mix.tracks[{name!r}]")
         reverb = _build(ReverbSettings, data.get("reverb", {}), "mix.reverb")
         master = _build(MasterSettings, data.get("master", {}), "mix.master")
-        return _with_path(lambda: cls(tracks=tracks, reverb=reverb, master=master), "mix")
+        delay = _build(DelaySettings, data.get("delay", {}), "mix.delay")
+        return _with_path(lambda: cls(tracks=tracks, reverb=reverb, master=master, delay=delay), "mix")
 
 
 def _number(obj: object, name: str, low: float, high: float) -> None:

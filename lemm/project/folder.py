@@ -20,7 +20,6 @@ each atomically, leaving any other file in it alone.
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 from pathlib import Path
@@ -31,6 +30,7 @@ from lemm.compose.plan_model import Plan
 from lemm.errors import FileFormatError, LemmFileNotFoundError, OutputPathError, ScoreError
 from lemm.io.atomic import atomic_folder, atomic_write_text
 from lemm.io.audio import write_audio
+from lemm.io.jsondata import json_safe
 from lemm.pipeline import Progress, StageTimer
 from lemm.project.history import HISTORY_FOLDER, record_version
 from lemm.project.settings import RenderSettings
@@ -139,19 +139,8 @@ def make_report(song: "Song") -> dict[str, Any]:
     }
 
 
-def _finite_or_none(data: Any) -> Any:
-    """Replace inf/NaN (e.g. the loudness of silence) by null: strict JSON has no Infinity."""
-    if isinstance(data, float) and not math.isfinite(data):
-        return None
-    if isinstance(data, dict):
-        return {k: _finite_or_none(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_finite_or_none(v) for v in data]
-    return data
-
-
 def _json_text(data: Any) -> str:
-    return json.dumps(_finite_or_none(data), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(json_safe(data), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def write_song_files(song: "Song", folder: str | os.PathLike, *, timer: StageTimer | None = None, action: str = "render") -> Path:

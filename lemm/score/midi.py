@@ -50,6 +50,7 @@ import collections
 import json
 import math
 import os
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, 
 from lemm.io.atomic import atomic_path
 from lemm.score import model as m
 
-__all__ = ["score_to_midi", "write_midi", "midi_to_score", "read_midi", "section_kind_from_name", "role_and_preset_for_program"]
+__all__ = ["score_to_midi", "write_midi", "midi_to_score", "read_midi", "section_kind_from_name", "role_and_preset_for_program", "notes_signature"]
 
 _LEMM = "lemm:"
 _CHORD = "chord:"
@@ -197,6 +198,7 @@ def _track_meta(track: m.Track, note_events: list[tuple[int, int, Any]], end_tic
     ordered = [(tick, msg) for tick, _, msg in sorted(note_events, key=lambda e: (e[0], e[1]))]
     groups, _ = _decode_notes(ordered, end_tick)
     decoded = [n for g in groups.values() for n in g]
+    meta["sig"] = notes_signature(decoded)  # "notes" and "fix" hold only while the events still give this
     if [(n.pitch, n.start_tick, n.duration_ticks, n.velocity) for n in decoded] != [
         (n.pitch, n.start_tick, n.duration_ticks, n.velocity) for n in track.notes
     ]:  # overlapping notes of one pitch that plain note on/off pairs would not give back
@@ -389,9 +391,24 @@ def _plain_track(name: str, channel: int, notes: list[m.Note], events: list[tupl
     return m.Track(name, role, preset, program=program, is_drum=channel == 9, pan=pan, notes=tuple(notes), expression=tuple(curves))
 
 
+def notes_signature(notes: list[m.Note]) -> str:
+    """Checksum of the plain note events (pitch, start, length, velocity) of a track, in order.
+
+    lemm's text stores it; a program that edits the notes but keeps the text
+    changes the events, and the per-note data in the text is then ignored.
+
+    >>> notes_signature([m.Note(60, 0, 480, 90)])
+    'cd258f66'
+    """
+    data = ";".join(f"{n.pitch},{n.start_tick},{n.duration_ticks},{n.velocity}" for n in notes)
+    return f"{zlib.crc32(data.encode('ascii')):08x}"
+
+
 def _lemm_track(name: str, meta: dict, notes: list[m.Note], events: list[tuple[int, Any]]) -> m.Track:
-    """A track written by lemm: plain events plus the lemm text."""
+    """A track written by lemm: plain events plus the lemm text (its per-note data only while the notes agree)."""
     program = next((msg.program for _, msg in events if msg.type == "program_change"), 0)
+    if "sig" in meta and meta["sig"] != notes_signature(notes):
+        meta = {k: v for k, v in meta.items() if k not in ("notes", "fix")}
     if "notes" in meta:
         notes = [m.Note(p, s, d, v) for p, s, d, v in meta["notes"]]
     for i, articulation, lyric in meta.get("fix", ()):

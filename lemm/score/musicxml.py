@@ -372,8 +372,12 @@ def _part_items(music21, part, tick):
     return sorted(items, key=lambda x: x[0])
 
 
-def _part_notes(music21, items, tick) -> list[m.Note]:
-    """Notes of a part with tied notes joined again."""
+def _part_notes(music21, items, tick, unnotated_velocity: int | None = None) -> list[m.Note]:
+    """Notes of a part with tied notes joined again.
+
+    A note without a ``dynamics`` attribute takes ``unnotated_velocity`` if given,
+    else the velocity of the last dynamic marking (90 before any).
+    """
     notes: list[list] = []  # [pitch, start, end, velocity, articulation, lyric]
     open_ties: dict[tuple[str, int], int] = {}  # (voice, pitch) -> index in notes
     velocity = 90
@@ -392,7 +396,7 @@ def _part_notes(music21, items, tick) -> list[m.Note]:
             text = text[:-1] if extend else text
             if (text.strip() or extend) and syllabic in m.SYLLABICS:
                 lyric = m.Lyric(text, syllabic, extend)
-        vel = el.volume.velocity or velocity
+        vel = el.volume.velocity or (velocity if unnotated_velocity is None else unnotated_velocity)
         parts = el.notes if isinstance(el, music21.chord.Chord) else [el]
         for n in parts:
             pitch = n.pitch.midi if hasattr(n, "pitch") else n.displayPitch().midi
@@ -418,7 +422,7 @@ def _spans(starts: list[tuple[int, Any]], end_tick: int) -> list[tuple[int, int,
     return [(t, (starts[i + 1][0] if i + 1 < len(starts) else end_tick) - t, x) for i, (t, x) in enumerate(starts)]
 
 
-def musicxml_to_score(sc) -> m.Score:
+def musicxml_to_score(sc, *, unnotated_velocity: int | None = None) -> m.Score:
     """Read a score from a ``music21.stream.Score`` (see :func:`read_musicxml`)."""
     from lemm.score.harmony import pitch_class
     from lemm.score.midi import role_and_preset_for_program, section_kind_from_name
@@ -490,7 +494,7 @@ def musicxml_to_score(sc) -> m.Score:
         is_drum = bool(part.recurse().getElementsByClass(music21.clef.PercussionClef)) or inst.midiChannel == 9
         program = inst.midiProgram if inst.midiProgram is not None else 0
         role, preset = role_and_preset_for_program(program, is_drum=is_drum)
-        notes = _part_notes(music21, items, tick)
+        notes = _part_notes(music21, items, tick, unnotated_velocity)
         dyns = [m.DynamicMark(t, el.value) for t, _, el in items if isinstance(el, music21.dynamics.Dynamic) and el.value in m.DYNAMIC_MARKINGS]
         kwargs: dict[str, Any] = {}
         if extra is not None:
@@ -517,8 +521,18 @@ def _root_pc(symbol: str) -> int:
     return parse_chord(symbol).root_pc
 
 
-def read_musicxml(path: str | os.PathLike) -> m.Score:
+def read_musicxml(path: str | os.PathLike, *, unnotated_velocity: int | None = None) -> m.Score:
     """Read a ``.musicxml`` / ``.xml`` / ``.mxl`` file into a score.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    unnotated_velocity : int, optional
+        Velocity (1..127) for notes that carry no ``dynamics`` attribute (many
+        editors write none, and music21 drops it from chords it rewrites);
+        default: the velocity of the last dynamic marking, 90 before any.
+        :func:`lemm.score.merge.import_notation` sets it to tell such notes
+        apart, so their velocities are not taken as edits.
 
     Raises
     ------
@@ -529,7 +543,14 @@ def read_musicxml(path: str | os.PathLike) -> m.Score:
     ScoreError
         If its content does not make a valid score.
     """
+    if unnotated_velocity is not None and not (isinstance(unnotated_velocity, int) and 1 <= unnotated_velocity <= 127):
+        raise ParameterError.for_field("unnotated_velocity", unnotated_velocity, "None or an integer in 1..127")
     p = Path(path)
+    return _convert(_parse(p), p, unnotated_velocity)
+
+
+def _parse(p: Path):
+    """The music21 score of a MusicXML file, with lemm's errors."""
     if not p.is_file():
         raise LemmFileNotFoundError(f"MusicXML file {str(p)!r} does not exist or is not a file")
     music21 = _m21()
@@ -539,8 +560,12 @@ def read_musicxml(path: str | os.PathLike) -> m.Score:
         raise FileFormatError(f"MusicXML file {str(p)!r} cannot be read: {type(err).__name__}: {err}") from None
     if not isinstance(sc, music21.stream.Score):
         raise FileFormatError(f"MusicXML file {str(p)!r} must hold a score, got a {type(sc).__name__}")
+    return sc
+
+
+def _convert(sc, p: Path, unnotated_velocity: int | None) -> m.Score:
     try:
-        return musicxml_to_score(sc)
+        return musicxml_to_score(sc, unnotated_velocity=unnotated_velocity)
     except (ScoreError, FileFormatError):
         raise
     except (ParameterError, KeyError, IndexError, TypeError, ValueError, AttributeError) as err:

@@ -1,0 +1,55 @@
+"""`lemm import` of an edited MusicXML and `lemm diff` between versions."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import music21
+import pytest
+
+import lemm
+from lemm.cli import main
+
+
+def test_import_one_edited_note_and_diff(short_song_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    work = tmp_path / "imp"
+    shutil.copytree(short_song_dir, work)
+    before = lemm.load(work).score
+    parsed = music21.converter.parse(str(work / "score.musicxml"))
+    bass = next(p for p in parsed.parts if p.partName == "bass")
+    note = next(n for n in bass.recurse().notes if n.tie is None and not n.isChord)
+    note.pitch.midi += 2  # as a notation editor would: one (untied) note up a whole step
+    edited = tmp_path / "edited.musicxml"
+    parsed.write("musicxml", fp=str(edited))
+    capsys.readouterr()
+    assert main(["import", str(work), str(edited)]) == 0
+    out = capsys.readouterr().out
+    assert "bass" in out and "1 note" in out
+    after = lemm.load(work).score
+    changed = [(a, b) for a, b in zip(before.track("bass").notes, after.track("bass").notes) if a != b]
+    assert len(changed) == 1 and changed[0][1].pitch == changed[0][0].pitch + 2
+    assert all(before.track(t.name) == t for t in after.tracks if t.name != "bass")
+    assert (work / "stems" / "drums.wav").read_bytes() == (short_song_dir / "stems" / "drums.wav").read_bytes()
+    assert main(["diff", str(work), "1", "2"]) == 0
+    assert "bass" in capsys.readouterr().out
+
+
+def test_import_unedited_export_changes_nothing(short_song_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    capsys.readouterr()
+    assert main(["import", str(short_song_dir), str(short_song_dir / "score.mid")]) == 0
+    assert "no changes" in capsys.readouterr().out
+
+
+def test_import_unknown_part(short_song_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    s = music21.stream.Score()
+    p = music21.stream.Part()
+    p.partName = "kazoo"
+    p.append(music21.note.Note("C4"))
+    s.append(p)
+    f = tmp_path / "odd.musicxml"
+    s.write("musicxml", fp=str(f))
+    before = (short_song_dir / "song.json").read_text()
+    assert main(["import", str(short_song_dir), str(f)]) == 2
+    assert "kazoo" in capsys.readouterr().err
+    assert (short_song_dir / "song.json").read_text() == before
