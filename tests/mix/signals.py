@@ -19,13 +19,19 @@ def stereo(x: np.ndarray) -> np.ndarray:
 
 
 def dense_mix(seconds: float, *, seed: int = 0, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Band-limited noise (16 kHz) plus low tones: a dense, loud, steady signal."""
+    """Band-limited noise (16 kHz) plus tones and a kick-like thump on every beat at 120 bpm.
+
+    Dense and loud like a full mix; the beat gives it the transients every
+    produced track has (a perfectly steady signal has no peaks to keep).
+    """
     rng = np.random.default_rng(seed)
     n = int(seconds * sample_rate)
     t = np.arange(n) / sample_rate
     sos = scipy.signal.butter(6, 16000, fs=sample_rate, output="sos")
     noise = scipy.signal.sosfilt(sos, rng.standard_normal((2, n)), axis=-1) * 0.08
-    return noise + 0.25 * np.sin(2 * np.pi * 55 * t) + 0.12 * np.sin(2 * np.pi * 440 * t + np.array([[0.0], [0.7]]))
+    beat_t = t % 0.5
+    kick = 0.6 * np.sin(2 * np.pi * (50 * beat_t + 60 * (1 - np.exp(-beat_t * 30)) / 30)) * np.exp(-beat_t * 12)
+    return noise + kick + 0.25 * np.sin(2 * np.pi * 55 * t) + 0.12 * np.sin(2 * np.pi * 440 * t + np.array([[0.0], [0.7]]))
 
 
 def sparse_notes(seconds: float, *, seed: int = 0, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
