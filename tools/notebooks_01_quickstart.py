@@ -1,6 +1,6 @@
-"""Write the notebooks under notebooks/ from the cell sources below (outputs are not committed).
+"""Write notebooks/01_quickstart.ipynb from the cell sources below (outputs are not committed).
 
-Run ``python tools/make_notebooks.py`` after editing a notebook's cells here; the test suite
+Run ``python tools/notebooks_01_quickstart.py`` after editing the cells here; the test suite
 executes every notebook.
 """
 
