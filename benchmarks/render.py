@@ -1,15 +1,19 @@
 """Benchmark: render a 3:30, 8-track song at 48 kHz and print ONE JSON line.
 
-The score is built here (seeded random notes over a chord progression) since
-no composer exists yet. Prints wall time with 1 and with N workers, the
-realtime factor, and the peak RSS of this process.
+The score is built here (seeded random notes over a chord progression, GM
+programs set). Prints wall time with 1 and with N workers, the realtime
+factor, and the peak RSS of this process while lemm renders (measured before
+the baseline loads its SoundFont).
+
+Baseline, timed in the same run on the same MIDI file (the score written
+with :func:`lemm.score.midi.write_midi`): the tinysoundfont player with
+FluidR3_GM (``baseline.seconds``, single-threaded C), and the ratio
+``lemm_over_baseline`` = lemm's N-worker time / the player's time. Without
+tinysoundfont or the SoundFont, ``"baseline"`` says why it is missing.
 
 Usage::
 
-    python benchmarks/render.py [--seconds 210] [--workers 2] [--sample-rate 48000]
-
-No SoundFont player is installed here, so there is no baseline column yet
-(``"baseline": null``).
+    python benchmarks/render.py [--seconds 210] [--workers 2] [--sample-rate 48000] [--sf2 PATH]
 """
 
 from __future__ import annotations
@@ -18,12 +22,17 @@ import argparse
 import json
 import os
 import resource
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from lemm.errors import DependencyError, LemmFileNotFoundError
 from lemm.render import render_tracks
+from lemm.render.soundfont import PRESET_PROGRAMS, SoundFontPlayer
+from lemm.score.midi import write_midi
 from lemm.score.model import Note, Score, TempoChange, Track
 
 PROGRESSION = ((0, 4, 7, 11), (9, 12, 16, 19), (5, 9, 12, 16), (7, 11, 14, 17))  # Cmaj7 Am F G7 (pitch classes from C)
@@ -70,7 +79,10 @@ def build_song(seconds: float, *, seed: int = 0, tempo_bpm: float = 120.0) -> Sc
         "strings": ("strings", "string_ensemble"), "lead": ("lead", "synth_lead"), "guitar": ("guitar", "steel_guitar"), "brass": ("brass", "brass"),
     }  # fmt: skip
     tracks = tuple(
-        Track(name=name, role=presets[name][0], preset=presets[name][1], is_drum=name == "drums", notes=tuple(sorted(notes, key=lambda n: (n.start_tick, n.pitch))))
+        Track(
+            name=name, role=presets[name][0], preset=presets[name][1], is_drum=name == "drums",
+            program=PRESET_PROGRAMS.get(presets[name][1], 0), notes=tuple(sorted(notes, key=lambda n: (n.start_tick, n.pitch))),
+        )  # fmt: skip
         for name, notes in tr.items()
     )
     return Score(title="bench", tempos=(TempoChange(0, tempo_bpm),), tracks=tracks)
@@ -82,6 +94,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--sample-rate", type=int, default=48000)
     parser.add_argument("--skip-serial", action="store_true", help="only time the parallel render")
+    parser.add_argument("--sf2", default=None, help="SoundFont for the baseline (default FluidR3_GM)")
     args = parser.parse_args()
     score = build_song(args.seconds)
     n_samples = int(args.seconds * args.sample_rate)
@@ -107,8 +120,27 @@ def main() -> None:
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
     result["stems_mb"] = round(sum(a.nbytes for a in stems.values()) / 2**20, 1)
     result["peak_dbfs"] = {k: round(float(20 * np.log10(np.abs(a).max() + 1e-12)), 1) for k, a in stems.items()}
-    result["baseline"] = None
+    result["baseline"] = baseline(score, args.sf2, args.sample_rate, elapsed)
     print(json.dumps(result))
+
+
+def baseline(score: Score, sf2: str | None, sample_rate: int, lemm_seconds: float) -> dict | str:
+    """Time the SoundFont player on the same score written as MIDI."""
+    try:
+        player = SoundFontPlayer(sf2, sample_rate=sample_rate)
+    except (DependencyError, LemmFileNotFoundError) as err:
+        return f"unavailable: {err}"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_midi(score, Path(tmp) / "bench.mid")
+        t0 = time.perf_counter()
+        audio = player.midi(path, tail_seconds=0.0)
+        seconds = time.perf_counter() - t0
+    return {
+        "player": "tinysoundfont + FluidR3_GM",
+        "seconds": round(seconds, 2),
+        "audio_seconds": round(audio.shape[1] / sample_rate, 1),
+        "lemm_over_baseline": round(lemm_seconds / seconds, 2),
+    }
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@
     lemm master IN.wav -o OUT.wav [--target ...] [--reference FILE] [--bit-depth 16|24]
     lemm import DIR FILE bring edits of score.musicxml / score.mid back; re-render what changed
     lemm diff DIR A B    what changed between versions A and B ("chorus 2 drums: 34 notes changed")
+    lemm vocals clean IN.wav -o OUT.wav [--key K | --melody F.mid:TRACK] [--retune-ms 20] [--humanize]
+                         [--timing grid|melody] [--denoise];  lemm vocals shift IN -o OUT --semitones N
     lemm history DIR     the saved versions of song.json
     lemm checkout DIR N  make version N current again (as a new version) and re-render
     lemm info DIR        summary: plan, tracks, loudness
@@ -314,9 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from lemm.instruct.cli import add_edit_subcommand
     from lemm.mix.cli import add_mix_subcommands
+    from lemm.vocals.cli import add_vocals_subcommands
 
     add_edit_subcommand(sub)
     add_mix_subcommands(sub)
+    add_vocals_subcommands(sub)
 
     p = sub.add_parser("licenses", help="list installed dependency licenses; fail on any not cleared")
     p.set_defaults(func=_cmd_licenses)

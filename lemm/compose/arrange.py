@@ -54,6 +54,9 @@ from lemm.score.model import ChordSymbol, KeyChange, Lyric, MeterChange, Note, S
 from lemm.seeding import check_seed, derive_seed, make_rng
 from lemm.vocals.text import LyricLine, syllabify
 
+#: How the vocal / lead melody's pitches are chosen (``generate_melody``'s ``method``).
+MELODY_METHOD = "rules"
+
 __all__ = ["compose_score", "compose_part", "part_specs", "melody_source", "track_for_part"]
 
 RESOLUTION = 480
@@ -134,13 +137,20 @@ def _vocal_notes(ctx: ArrangeContext, spec: PartSpec, index: int, lines: list[Ly
         return []
     slots = line_slots(ctx, index, len(lines), repeat=sec.kind == "chorus")
     rhythm, sylls = [], []
+    prior = None
+    if MELODY_METHOD == "model":
+        from lemm.compose.melody.model import load_model
+        from lemm.compose.melody.rhythm import lied_rhythm
+
+        prior = load_model().config["rhythm_prior"]
     for k, (start, n_beats) in enumerate(slots):
         line = lines[k % len(lines)]
         syl = [s for w in line.words for s in w.syllables]
-        ph = syllable_rhythm(ctx, start, n_beats, syl, rng)
+        ph = lied_rhythm(ctx, start, n_beats, syl, rng, prior=prior) if prior is not None else syllable_rhythm(ctx, start, n_beats, syl, rng)
         rhythm.append(ph)
         sylls.append(syl[: len(ph)])
-    notes = generate_melody(ctx, index, preset=spec.preset, rng=rng, rhythm=rhythm)
+    syllabics = [[s.syllabic for s in group] for group in sylls]
+    notes = generate_melody(ctx, index, preset=spec.preset, rng=rng, rhythm=rhythm, syllables=syllabics, method=MELODY_METHOD)
     flat = [s for group in sylls for s in group]
     out = []
     for n, s in zip(notes, flat):
@@ -244,7 +254,7 @@ def write_fresh(ctx: ArrangeContext, spec: PartSpec, index: int, rng, lines: lis
             return _vocal_notes(ctx, spec, index, lines or [], rng)
         if sec.kind in ("intro", "outro", "break") and sec.energy < 0.5:
             return []
-        return generate_melody(ctx, index, preset=spec.preset, rng=rng)
+        return generate_melody(ctx, index, preset=spec.preset, rng=rng, method=MELODY_METHOD)
     return chord_part_section(ctx, spec, index, rng)
 
 

@@ -1,7 +1,8 @@
 """lemm.render: score tracks -> dry audio stems.
 
 A harmonic-plus-noise (DDSP-style) synth in torch with instrument presets as
-JSON data, and synthesised drum kits.
+JSON data (fitted to FluidR3_GM notes), timbre fitting to a user's recording
+(:func:`fit_preset`), a reverb send, a synthesised and a sampled drum kit.
 
 Examples
 --------
@@ -11,7 +12,9 @@ Examples
 """
 
 from lemm.render.drums import list_drum_kits
-from lemm.render.presets import Preset, list_presets, load_preset
+from lemm.render.fitting import fit_preset
+from lemm.render.presets import Preset, TimbreRegion, list_presets, load_preset
+from lemm.render.reverb import reverb_send
 from lemm.render.track import render_track, render_tracks
 
-__all__ = ["Preset", "list_drum_kits", "list_presets", "load_preset", "render_track", "render_tracks"]
+__all__ = ["Preset", "TimbreRegion", "fit_preset", "list_drum_kits", "list_presets", "load_preset", "render_track", "render_tracks", "reverb_send"]

@@ -12,9 +12,11 @@ the next closed or pedal hi-hat.
 Kits
 ----
 ``synth_kit``: an analog drum machine (punchy swept kick, snappy snare, metallic hats).
-``acoustic_kit``: for now a differently tuned *synthesised* kit (rounder kick,
-longer noisier snare, more noise than metal in the cymbals), standing in until
-sampled FluidR3 one-shots replace it.
+``acoustic_kit``: sampled one-shots of FluidR3_GM's standard kit (MIT) with
+three velocity layers, played by :mod:`lemm.render.sampler` from
+``lemm/render/kits/acoustic_kit/``. Its synthesised parameters below (a
+rounder, noisier tuning of the drum machine) stand in only if the sample files
+are missing.
 
 Examples
 --------
@@ -34,11 +36,12 @@ import numpy as np
 import torch
 
 from lemm.errors import ParameterError
+from lemm.render.sampler import available_kits, kit_samples, render_sampled_hits
 from lemm.score.model import Score, Track
 from lemm.score.timing import ticks_to_seconds
 from lemm.seeding import derive_seed, make_rng
 
-__all__ = ["GM_DRUM_VOICES", "DRUM_KITS", "list_drum_kits", "voice_for_key", "render_drum_track"]
+__all__ = ["GM_DRUM_VOICES", "DRUM_KITS", "SAMPLED_KITS", "list_drum_kits", "voice_for_key", "render_drum_track"]
 
 #: General MIDI percussion key -> kit voice.
 GM_DRUM_VOICES = {
@@ -114,6 +117,9 @@ DRUM_KITS: dict[str, dict[str, dict[str, float]]] = {
 for _v in DRUM_KITS["acoustic_kit"]:
     if _v.startswith("tom_"):
         DRUM_KITS["acoustic_kit"][_v].update(tone_hz=DRUM_KITS["acoustic_kit"][_v]["tone_hz"] * 1.15, tone_decay_s=0.45, sweep_ratio=1.2, noise_db=-14.0)
+
+#: Kits played from samples when their files are present (see :mod:`lemm.render.sampler`).
+SAMPLED_KITS = frozenset({"acoustic_kit"})
 
 #: Frequency ratios of the six square waves in the metallic cluster (TR-808 hat oscillators / 205.3 Hz).
 _METAL_RATIOS = (1.0, 1.4827, 1.8003, 2.5460, 2.6303, 3.8967)
@@ -250,10 +256,17 @@ def render_drum_track(
     notes = track.notes
     starts = np.round(ticks_to_seconds(score, np.array([n.start_tick for n in notes], dtype=np.float64)) * sample_rate).astype(np.int64) if notes else np.zeros(0, np.int64)
     voices = [voice_for_key(n.pitch) for n in notes]
-    lengths = {v: _voice_length(kit[v], sample_rate) for v in set(voices)}
+    sampled = track.preset in SAMPLED_KITS and track.preset in available_kits()
+    if sampled:
+        shots = kit_samples(track.preset, sample_rate)
+        lengths = {v: max(len(x) for x in shots[v][1]) for v in set(voices)}
+    else:
+        lengths = {v: _voice_length(kit[v], sample_rate) for v in set(voices)}
     if n_samples is None:
         n_samples = int(max((s + lengths[v] for s, v in zip(starts, voices)), default=0))
     chokers = np.array(sorted(s for s, v in zip(starts, voices) if v in ("closed_hat", "pedal_hat")), dtype=np.int64)
+    if sampled:
+        return _finish(_sampled_buffer(track.preset, kit, notes, starts, voices, chokers, lengths, n_samples, sample_rate, seed), sample_rate, n_samples)
     buffer = torch.zeros(2, n_samples, dtype=torch.float32, device=device)
     with torch.no_grad():
         for voice in sorted(set(voices)):
@@ -270,17 +283,40 @@ def render_drum_track(
                 group = idx[g : g + _GROUP]
                 vel = np.array([notes[i].velocity for i in group], dtype=np.float64)
                 variation = rng.uniform(-1.0, 1.0, size=(len(group), 4))
-                cut = np.full(len(group), float(n + 1))
-                if voice == "open_hat" and chokers.size:
-                    for j, i in enumerate(group):
-                        later = chokers[np.searchsorted(chokers, starts[i], side="right") :]
-                        if later.size:
-                            cut[j] = min(cut[j], float(later[0] - starts[i]))
+                cut = _choke_cuts(starts, group, chokers, n) if voice == "open_hat" else np.full(len(group), float(n + 1))
                 hits = _hits_audio(p, vel, variation, cut, n, sample_rate, generator, device)
                 for j, i in enumerate(group):
                     stop = min(n_samples, int(starts[i]) + n)
                     buffer[:, starts[i] : stop] += pan * hits[j, : stop - starts[i]]
-    audio = buffer.cpu().numpy()
+    return _finish(buffer.cpu().numpy(), sample_rate, n_samples)
+
+
+def _choke_cuts(starts: np.ndarray, group: list[int], chokers: np.ndarray, n: int) -> np.ndarray:
+    """Samples after each onset in ``group`` where the next closed/pedal hat chokes it (``n + 1``: never)."""
+    cut = np.full(len(group), float(n + 1))
+    if chokers.size:
+        for j, i in enumerate(group):
+            later = chokers[np.searchsorted(chokers, starts[i], side="right") :]
+            if later.size:
+                cut[j] = min(cut[j], float(later[0] - starts[i]))
+    return cut
+
+
+def _sampled_buffer(kit_name, kit, notes, starts, voices, chokers, lengths, n_samples, sample_rate, seed) -> np.ndarray:
+    buffer = np.zeros((2, n_samples), dtype=np.float32)
+    for voice in sorted(set(voices)):
+        idx = [i for i, v in enumerate(voices) if v == voice and starts[i] < n_samples]
+        if not idx:
+            continue
+        cuts = _choke_cuts(starts, idx, chokers, lengths[voice]) if voice == "open_hat" else np.full(len(idx), float(lengths[voice] + 1))
+        render_sampled_hits(
+            kit_name, voice, starts[idx], np.array([notes[i].velocity for i in idx], dtype=np.float64), cuts,
+            buffer=buffer, pan=float(kit[voice]["pan"]), sample_rate=sample_rate, seed=seed,
+        )  # fmt: skip
+    return buffer
+
+
+def _finish(audio: np.ndarray, sample_rate: int, n_samples: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     hop = max(1, round(sample_rate / 250.0))
     n_frames = max(1, -(-n_samples // hop))
     mono = np.zeros(n_frames * hop, dtype=np.float64)

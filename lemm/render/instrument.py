@@ -84,7 +84,7 @@ def render_voice(
     base = torch.as_tensor(base_np, dtype=torch.float32, device=device)
     ratios, pan_gains = copy_layout(preset)
     gains = torch.as_tensor(pan_gains, dtype=torch.float32, device=device)
-    phases = tuple(c / len(ratios) for c in range(len(ratios)))
+    phases = (0.0,) * len(ratios)  # copies start in phase (unison strings struck together), then drift apart
     if differentiable:
         dist = harmonic_distribution(preset, f0, bright, age, decay_rate=voice.decay_rate, base_amplitudes=base) * amp[:, None]
         copies = torch.stack(
@@ -162,12 +162,15 @@ def render_instrument_track(
     seed: int = 0,
     device: str | torch.device = "cpu",
     n_samples: int | None = None,
+    preset: Preset | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Dry stereo audio [shape=(2, n_samples)] float32 of a pitched track, and its controls.
 
-    ``n_samples=None`` renders until the last voice's release ends.
+    ``n_samples=None`` renders until the last voice's release ends; ``preset``
+    replaces the one named by ``track.preset`` (e.g. a fitted timbre).
     """
-    preset = load_preset(track.preset)
+    if preset is None:
+        preset = load_preset(track.preset)
     voices = note_voices(track, score, preset, sample_rate=sample_rate)
     if n_samples is None:
         n_samples = max((voice_end_sample(v) for v in voices), default=0)

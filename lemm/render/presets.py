@@ -142,6 +142,9 @@ class Preset:
         Spectra fitted at several (pitch, velocity) points; when present they
         replace ``harmonic_amplitudes`` and ``noise_band_db`` (interpolated per note).
         ``noise_level_db`` must then be set (it gates the noise path).
+    fixed_formants : bool
+        Read each region's spectrum as an envelope over frequency (formants stay put
+        when the pitch moves, as in winds and voices) instead of over harmonic number.
     """
 
     name: str
@@ -175,6 +178,7 @@ class Preset:
     vibrato_delay_ms: float = 300.0
     gain_db: float = 0.0
     regions: tuple[TimbreRegion, ...] = ()
+    fixed_formants: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -224,6 +228,8 @@ class Preset:
             _real(c, f"preset {self.name!r} detune_cents item", -100.0, 100.0)
         if not isinstance(self.regions, tuple) or not all(isinstance(r, TimbreRegion) for r in self.regions):
             raise ParameterError.for_field(f"preset {self.name!r} regions", self.regions, "a tuple of TimbreRegion")
+        if not isinstance(self.fixed_formants, bool):
+            raise ParameterError.for_field(f"preset {self.name!r} fixed_formants", self.fixed_formants, "true or false")
         if not isinstance(self.monophonic, bool):
             raise ParameterError.for_field(f"preset {self.name!r} monophonic", self.monophonic, "true or false")
 

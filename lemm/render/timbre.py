@@ -12,8 +12,8 @@ Examples
 >>> from lemm.render.presets import load_preset
 >>> p = load_preset("organ")
 >>> amps = harmonic_distribution(p, torch.full((3,), 220.0), torch.full((3,), 0.5), torch.zeros(3), decay_rate=0.0)
->>> tuple(amps.shape), round(float(amps[0].pow(2).sum()), 4)
-((3, 16), 1.0)
+>>> amps.shape == (3, len(p.harmonic_amplitudes)), round(float(amps[0].pow(2).sum()), 4)
+(True, 1.0)
 """
 
 from __future__ import annotations
@@ -110,11 +110,22 @@ def _interp_weights(x: float, points: list[float]) -> list[tuple[int, float]]:
     return [(hi - 1, 1.0 - w), (hi, w)]
 
 
+def _formant_shift(amplitudes: np.ndarray, ratio: float) -> np.ndarray:
+    """Harmonic amplitudes at f0 * ``ratio`` keeping the spectral envelope (log amplitude over frequency)."""
+    k = np.arange(1, len(amplitudes) + 1, dtype=np.float64)
+    log_a = np.log(np.maximum(amplitudes, 1e-6))
+    shifted = np.exp(np.interp(k * ratio, k, log_a, left=log_a[0], right=np.log(1e-6)))
+    shifted[shifted <= 1.5e-6] = 0.0
+    return shifted
+
+
 def region_timbre(preset: Preset, pitch: float, velocity: float) -> tuple[np.ndarray, np.ndarray, float]:
     """Harmonic amplitudes, noise band dB and noise level dB of ``preset`` at one note.
 
     With fitted regions: linear interpolation in pitch between the nearest
-    region pitches, and at each of those in velocity (ends held). Without
+    region pitches, and at each of those in velocity (ends held); with
+    ``preset.fixed_formants`` each region's spectrum is first moved to the
+    note's pitch as an envelope over frequency. Without
     regions: the preset's own ``harmonic_amplitudes``, ``noise_band_db`` and
     ``noise_level_db`` (-120 when None).
 
@@ -147,6 +158,8 @@ def region_timbre(preset: Preset, pitch: float, velocity: float) -> tuple[np.nda
             r = layer[j]
             a = np.zeros(n_harm)
             a[: len(r.harmonic_amplitudes)] = r.harmonic_amplitudes
+            if preset.fixed_formants and abs(r.pitch - pitch) > 1e-6:
+                a = _formant_shift(a, 2.0 ** ((pitch - r.pitch) / 12.0))
             amps += wp * wv * a / max(np.sqrt(np.sum(a**2)), 1e-12)
             bands += wp * wv * np.asarray(r.noise_band_db)
             level_db += wp * wv * r.noise_level_db

@@ -28,7 +28,7 @@ import torch
 from lemm.errors import ParameterError, RenderError
 from lemm.render.drums import DRUM_KITS, list_drum_kits, render_drum_track
 from lemm.render.instrument import render_instrument_track
-from lemm.render.presets import load_preset
+from lemm.render.presets import Preset, load_preset
 from lemm.render.synth import hop_samples
 from lemm.score.model import Score, Track
 from lemm.seeding import check_seed, derive_seed
@@ -75,6 +75,7 @@ def render_track(
     device: str = "cpu",
     n_samples: int | None = None,
     return_controls: bool = False,
+    preset: Preset | None = None,
 ) -> np.ndarray | tuple[np.ndarray, dict[str, np.ndarray]]:
     """Render the dry stereo stem of one non-vocal track.
 
@@ -95,6 +96,9 @@ def render_track(
         Output length; None renders until the last note's release ends.
     return_controls : bool
         Also return the per-frame controls (for plotting).
+    preset : Preset, optional
+        Render a pitched track with this preset instead of ``track.preset``
+        (e.g. one from :func:`lemm.render.fit_preset`).
 
     Returns
     -------
@@ -121,15 +125,18 @@ def render_track(
     if n_samples is not None and (isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 0):
         raise ParameterError.for_field("n_samples", n_samples, "None or an integer >= 0")
     n = None if n_samples is None else int(n_samples)
-    if track.is_drum or track.preset in DRUM_KITS:
+    if preset is not None and not isinstance(preset, Preset):
+        raise ParameterError.for_field("preset", type(preset).__name__, "None or a lemm.render.Preset")
+    if track.is_drum or (preset is None and track.preset in DRUM_KITS):
         if track.preset not in DRUM_KITS:
             raise ParameterError.for_field(f"track {track.name!r} drum kit", track.preset, f"one of {', '.join(list_drum_kits())}")
         with single_thread():
             audio, controls = render_drum_track(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n)
     else:
-        load_preset(track.preset)  # raises with the known names
+        if preset is None:
+            preset = load_preset(track.preset)  # raises with the known names
         with single_thread():
-            audio, controls = render_instrument_track(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n)
+            audio, controls = render_instrument_track(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n, preset=preset)
     if not np.all(np.isfinite(audio)):
         raise RenderError(f"track {track.name!r} rendered non-finite samples")
     audio = np.ascontiguousarray(audio, dtype=np.float32)

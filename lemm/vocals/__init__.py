@@ -7,6 +7,15 @@ worker process are only touched when :func:`sing_track` runs.
 - :func:`sing_track` sings a vocal track of a score into a stem (speech-to-singing:
   espeak-ng speaks the words in a separate worker process, WORLD re-sings them
   on the notes).
+- :func:`clean_vocal` cleans a recorded take (pitch to a key or melody, timing
+  to a grid or melody, noise reduction); :func:`shift_pitch` and
+  :func:`stretch_time` shift or stretch it keeping its formants. All work in
+  the WORLD domain (:mod:`lemm.vocals.analysis`, ``tuning``, ``timing``,
+  ``denoise``, ``transform``, ``clean``); ``lemm vocals clean|shift|stretch``
+  is their command line (:mod:`lemm.vocals.cli`).
+- :mod:`lemm.vocals.judge` scores sung words with an offline recognizer
+  (pocketsphinx, an evaluation extra) and :mod:`lemm.vocals.takes` builds
+  synthetic takes with known faults.
 
 Examples
 --------
@@ -26,7 +35,28 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from lemm.score.model import Score, Track
 
-__all__ = ["syllabify", "sing_track", "LyricLine", "Word", "Syllable", "VOICE_NAMES"]
+__all__ = [
+    "syllabify",
+    "sing_track",
+    "clean_vocal",
+    "shift_pitch",
+    "stretch_time",
+    "LyricLine",
+    "Word",
+    "Syllable",
+    "VOICE_NAMES",
+]
+
+_LAZY = {"clean_vocal": "lemm.vocals.clean", "shift_pitch": "lemm.vocals.transform", "stretch_time": "lemm.vocals.transform"}
+
+
+def __getattr__(name: str):
+    """Import the cleanup functions on first use (they pull in pyworld and scipy)."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: Voices a vocal track's preset may name.
 VOICE_NAMES = ("voice_low", "voice_high")

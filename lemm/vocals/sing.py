@@ -1,7 +1,9 @@
 """A vocal track -> a sung stem, by speech-to-singing conversion (Saitou et al. 2007).
 
-For each phrase (see :mod:`lemm.vocals.phrases`) the speech worker speaks
-the words as one utterance; WORLD analyses it; each spoken syllable is
+For each phrase (see :mod:`lemm.vocals.phrases`) a fresh speech worker
+speaks the words as one utterance (fresh, because espeak-ng keeps
+synthesiser state between utterances: a phrase sounds the same whatever
+came before it); WORLD analyses it; each spoken syllable is
 placed on its notes (:mod:`lemm.vocals.layout`), the spectral envelope and
 aperiodicity are read along that time warp (the words are kept), the f0
 comes from the notes (:mod:`lemm.vocals.pitch`), the formants are scaled for
@@ -228,18 +230,21 @@ def sing_track(
         n_samples = int(np.ceil((end + TAIL_SECONDS) * sample_rate)) if phrases else 0
     out = np.zeros(n_samples, dtype=np.float64)
     if phrases and n_samples > 0:
-        with SpeechWorker() as worker:
-            for i, phrase in enumerate(phrases):
-                if phrase.start_seconds * sample_rate >= n_samples:
-                    break
+        for phrase in phrases:
+            if phrase.start_seconds * sample_rate >= n_samples:
+                break
+            # a fresh worker per phrase (~0.1 s): espeak-ng keeps synthesiser state between
+            # utterances, so a reused worker would make a phrase depend on the phrases before it
+            with SpeechWorker() as worker:
                 utt = worker.speak(
                     phrase.text, words=tuple(w.text for w in phrase.words), voice=voice.espeak_voice, rate_wpm=voice.rate_wpm
                 )
-                rng = make_rng(derive_seed(seed, "vocals", track.name, i))
-                start, audio = sing_phrase(phrase, utt, voice=voice, sample_rate=sample_rate, rng=rng, track=track, score=score)
-                stop = min(start + audio.size, n_samples)
-                if stop > start:
-                    out[start:stop] += audio[: stop - start]
+            # seeded by the phrase's start (ms), not its index: editing one phrase leaves the others as they were
+            rng = make_rng(derive_seed(seed, "vocals", track.name, int(round(phrase.start_seconds * 1000.0))))
+            start, audio = sing_phrase(phrase, utt, voice=voice, sample_rate=sample_rate, rng=rng, track=track, score=score)
+            stop = min(start + audio.size, n_samples)
+            if stop > start:
+                out[start:stop] += audio[: stop - start]
     peak = float(np.max(np.abs(out))) if out.size else 0.0
     if peak > 0.99:  # headroom guard; the mixer stages levels
         out *= 0.99 / peak

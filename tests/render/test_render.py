@@ -124,9 +124,13 @@ def test_top_note_has_no_aliased_harmonics(name):
     assert spec[np.abs(freqs - 4186.0) > band].sum() < 1e-6 * spec.sum()
 
 
+# Whether upper harmonics die faster is measured by the fit (FluidR3's guitar and bass samples keep
+# their upper partials about as long as the fundamental), so the mechanism is checked with a set harmonic_decay.
 @pytest.mark.parametrize("name", ["acoustic_piano", "steel_guitar", "electric_bass"])
 def test_plucked_upper_harmonics_decay_faster(name):
-    a = render(make_track("preset", name, (Note(45, 0, 1920, 100),)), n_samples=2 * SR)[0]  # 110 Hz
+    preset = dataclasses.replace(load_preset(name), harmonic_decay=0.35)
+    track = make_track("preset", name, (Note(45, 0, 1920, 100),))
+    a = render_track(track, Score(tempos=SCORE_TEMPO, tracks=(track,)), sample_rate=SR, n_samples=2 * SR, preset=preset)[0]  # 110 Hz
 
     def ratio(start):
         seg = a[start : start + 4000] * np.hanning(4000)

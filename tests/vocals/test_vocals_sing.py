@@ -153,3 +153,16 @@ def test_no_worker_process_is_left_behind(low) -> None:
         if stat[1] == me and b"espeak_worker" in cmdline:
             left.append(entry.name)
     assert left == []
+
+
+def test_a_phrase_does_not_depend_on_the_phrases_before_it() -> None:
+    first = (Note(50, 0, 480, lyric=Lyric("sky")), Note(52, 480, 480, lyric=Lyric("blue")))
+    second = (Note(48, 2880, 480, lyric=Lyric("summer")), Note(50, 3360, 480, lyric=Lyric("rain")))
+    both = Track("vocal", "vocal", "voice_low", notes=first + second)
+    alone = Track("vocal", "vocal", "voice_low", notes=second)
+    score = Score(tempos=(TempoChange(0, 120.0),), tracks=(both,))
+    a = sing_track(both, score, seed=5)
+    b = sing_track(alone, score, seed=5, n_samples=a.shape[1])
+    cut = int(2.5 * SR)  # the second phrase starts at 3 s; the first has ended by then
+    assert np.any(a[:, cut:]) and not np.any(b[:, :cut])
+    np.testing.assert_array_equal(a[:, cut:], b[:, cut:])

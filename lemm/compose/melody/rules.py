@@ -55,10 +55,14 @@ MELODY_RANGES: dict[str, tuple[int, int]] = {
     "acoustic_piano": (62, 84),
 }
 
-#: Melody methods; a later version adds a learned model.
-METHODS = ("rules",)
+#: Melody methods: these rules, or the lieder-trained transformer (:mod:`lemm.compose.melody.model`)
+#: choosing the pitches on the same rhythms.
+METHODS = ("rules", "model")
 
 Phrase = list[tuple[int, int]]  # (start_tick, duration_ticks) per note
+
+#: With ``method="model"``, phrases sharing the first phrase's rhythm repeat its shape (as the rules do).
+MODEL_REUSES_MOTIF = True
 
 
 def pick_method(method: str) -> str:
@@ -251,6 +255,7 @@ def generate_melody(
     rng: np.random.Generator,
     method: str = "rules",
     rhythm: list[Phrase] | None = None,
+    syllables: list[list[str]] | None = None,
 ) -> list[Note]:
     """Melody notes for one section.
 
@@ -262,11 +267,14 @@ def generate_melody(
         The melody part's preset (picks the range).
     rng : np.random.Generator
         The part's own generator.
-    method : {"rules"}
-        How to write the melody.
+    method : {"rules", "model"}
+        How to choose the pitches: these rules, or the transformer with constrained
+        decoding (:class:`lemm.compose.melody.model.PitchDecoder`). The rhythm is the same.
     rhythm : list of phrases, optional
         Given phrase rhythms (e.g. one note per lyric syllable); when None an
         instrumental motif rhythm is made.
+    syllables : list of list of str, optional
+        MusicXML ``syllabic`` value per note of each phrase of ``rhythm`` (conditions the model).
 
     Returns
     -------
@@ -294,6 +302,11 @@ def generate_melody(
             rhythm.append(ph)
     contours = ("arch", "rise", "fall", "wave")
     contour_a = contours[int(rng.integers(len(contours)))]
+    decoder = None
+    if method == "model":
+        from lemm.compose.melody.model import PitchDecoder
+
+        decoder = PitchDecoder(ctx, low=low, high=high, kind=sec.kind, rng=rng)
     notes: list[Note] = []
     first_shape: tuple[Phrase, list[int]] | None = None
     prev: int | None = None
@@ -304,8 +317,14 @@ def generate_melody(
         same_rhythm = first_shape is not None and len(ph) == len(first_shape[0]) and all(
             d == d0 and (t - ph[0][0]) == (t0 - first_shape[0][0][0]) for (t, d), (t0, d0) in zip(ph, first_shape[0])
         )
-        if same_rhythm and not final:
+        if same_rhythm and not final and (decoder is None or MODEL_REUSES_MOTIF):
             pitches = _fit_shift(ctx, ph, first_shape[1], low, high)
+            if decoder is not None:
+                decoder.phrase(ph, forced=pitches, syllables=syllables[k] if syllables else None)
+        elif decoder is not None:
+            pitches = decoder.phrase(ph, syllables=syllables[k] if syllables else None, final=final)
+            if first_shape is None:
+                first_shape = (ph, pitches)
         else:
             contour = contour_a if k % 2 == 0 else contours[int(rng.integers(len(contours)))]
             pitches = pitch_line(ctx, ph, low=low, high=high, rng=rng, previous=prev, final=final, contour=contour)

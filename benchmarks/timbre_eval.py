@@ -1,0 +1,128 @@
+"""Benchmark: how close lemm's presets sound to their FluidR3_GM references; prints ONE JSON line.
+
+Part 1, stock presets: for each preset, the multi-scale STFT distance
+(:func:`lemm.render.spectral.multiscale_stft_distance`, unit-RMS signals) of
+lemm's render to the SoundFont note, at 3 pitches x 2 velocities (those of
+:mod:`lemm.render.fit_soundfont`), next to two plain baselines made here with
+numpy: a band-limited sawtooth and a sine, at the same pitch, with a 10 ms
+attack, full sustain and a 100 ms linear release. The baseline of a note is
+the closer of the two. A preset passes when its mean distance is at least 40 %
+below the baseline's mean.
+
+Part 2, timbre fitting on held-out notes: for GM instruments that no stock
+preset models, :func:`lemm.render.fit_preset` fits one note (pitch 60,
+velocity 100) and the result renders two other pitches; their distance is
+compared with that of the nearest stock preset (the stock preset closest on
+those same notes). Passes when fitting cuts the distance by >= 50 %.
+
+Usage::
+
+    python benchmarks/timbre_eval.py [--sf2 PATH] [--presets-dir DIR] [--skip-fit]
+
+Needs tinysoundfont and FluidR3_GM (see lemm/render/soundfont.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from lemm.render import fit_preset, list_presets, render_track
+from lemm.render.fit_soundfont import FIT_PITCHES, FIT_VELOCITIES, GATE_SECONDS, TAIL_SECONDS
+from lemm.render.fitting import note_score
+from lemm.render.presets import preset_from_dict
+from lemm.render.soundfont import PRESET_PROGRAMS, SoundFontPlayer
+from lemm.render.spectral import multiscale_stft_distance
+
+SR = 48000
+#: GM instruments without a stock preset, for the fitting test: name -> program.
+HELD_OUT_INSTRUMENTS = {"clarinet": 71, "vibraphone": 11, "violin": 40, "alto_sax": 65}
+FIT_PITCH, HELD_OUT_PITCHES = 60, (55, 67)
+
+
+def baseline(kind: str, pitch: int, n_samples: int) -> np.ndarray:
+    """Sawtooth (band-limited, 1/k) or sine at ``pitch``: 10 ms attack, sustain, 100 ms release after the gate."""
+    f0 = 440.0 * 2.0 ** ((pitch - 69) / 12.0)
+    t = np.arange(n_samples) / SR
+    ks = [1] if kind == "sine" else [k for k in range(1, 200) if k * f0 < SR / 2]
+    y = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in ks)
+    env = np.minimum(t / 0.01, 1.0) * np.clip(1.0 - (t - GATE_SECONDS) / 0.1, 0.0, 1.0)
+    return y * env
+
+
+def distance(a: np.ndarray, b: np.ndarray) -> float:
+    return float(multiscale_stft_distance(a.astype(np.float32), b.astype(np.float32)))
+
+
+def ours(name: str, pitch: int, velocity: int, n_samples: int, preset=None) -> np.ndarray:
+    track, score = note_score(name if preset is None else preset.name, pitch, velocity, GATE_SECONDS)
+    return render_track(track, score, sample_rate=SR, n_samples=n_samples, preset=preset).mean(0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sf2", default=None)
+    parser.add_argument("--presets-dir", default=None, help="evaluate the preset JSON files in this folder instead")
+    parser.add_argument("--skip-fit", action="store_true")
+    args = parser.parse_args()
+    t_start = time.perf_counter()
+    player = SoundFontPlayer(args.sf2, sample_rate=SR)
+    result: dict = {"benchmark": "timbre_eval", "sample_rate": SR, "load_average_1min": round(os.getloadavg()[0], 2), "presets": {}}
+    overrides = {}
+    if args.presets_dir:
+        overrides = {p.stem: preset_from_dict(json.loads(p.read_text())) for p in Path(args.presets_dir).glob("*.json")}
+    n_ref = int(round((GATE_SECONDS + TAIL_SECONDS) * SR))
+    passed = []
+    for name in list_presets():
+        d_preset, d_base, d_saw, d_sine = [], [], [], []
+        for pitch in FIT_PITCHES[name]:
+            for velocity in FIT_VELOCITIES:
+                ref = player.note(program=PRESET_PROGRAMS[name], pitch=pitch, velocity=velocity, gate_seconds=GATE_SECONDS, tail_seconds=TAIL_SECONDS).mean(0)
+                d_preset.append(distance(ours(name, pitch, velocity, n_ref, overrides.get(name)), ref))
+                d_saw.append(distance(baseline("saw", pitch, n_ref), ref))
+                d_sine.append(distance(baseline("sine", pitch, n_ref), ref))
+                d_base.append(min(d_saw[-1], d_sine[-1]))
+        closer = 1.0 - np.mean(d_preset) / np.mean(d_base)
+        passed.append(closer >= 0.4)
+        result["presets"][name] = {
+            "distance": round(float(np.mean(d_preset)), 3),
+            "baseline_sawtooth": round(float(np.mean(d_saw)), 3),
+            "baseline_sine": round(float(np.mean(d_sine)), 3),
+            "closer_than_baseline": round(float(closer), 3),
+            "pass": bool(closer >= 0.4),
+        }
+    result["all_presets_pass"] = bool(all(passed))
+    if not args.skip_fit:
+        stock = {name: overrides.get(name) for name in list_presets()}
+        fits = {}
+        for inst, program in HELD_OUT_INSTRUMENTS.items():
+            t0 = time.perf_counter()
+            train = player.note(program=program, pitch=FIT_PITCH, velocity=100, gate_seconds=GATE_SECONDS, tail_seconds=TAIL_SECONDS).mean(0)
+            fitted = fit_preset(train, sample_rate=SR, name=f"fitted_{inst}")
+            fit_seconds = time.perf_counter() - t0
+            refs = {p: player.note(program=program, pitch=p, velocity=100, gate_seconds=GATE_SECONDS, tail_seconds=TAIL_SECONDS).mean(0) for p in HELD_OUT_PITCHES}
+            d_fit = float(np.mean([distance(ours("", p, 100, n_ref, fitted), refs[p]) for p in HELD_OUT_PITCHES]))
+            d_stock = {name: float(np.mean([distance(ours(name, p, 100, n_ref, stock[name]), refs[p]) for p in HELD_OUT_PITCHES])) for name in stock}
+            nearest = min(d_stock, key=d_stock.get)
+            cut = 1.0 - d_fit / d_stock[nearest]
+            fits[inst] = {
+                "distance_fitted": round(d_fit, 3),
+                "nearest_stock_preset": nearest,
+                "distance_nearest_stock": round(d_stock[nearest], 3),
+                "cut": round(cut, 3),
+                "fit_seconds": round(fit_seconds, 1),
+                "pass": bool(cut >= 0.5),
+            }
+        result["fit_preset_held_out"] = fits
+        result["all_fits_pass"] = bool(all(f["pass"] for f in fits.values()))
+    result["seconds"] = round(time.perf_counter() - t_start, 1)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""Melody writers: the rule generator (:mod:`.rules`) and the lieder-trained transformer (:mod:`.model`).
+
+``generate_melody(ctx, section_index, *, preset, rng, method="rules", rhythm=None, syllables=None)``
+picks the method; every name the former ``lemm.compose.melody`` module exported is re-exported here.
+
+Modules: :mod:`.rules` (rule melodies, the baseline), :mod:`.data` (lieder extraction, split),
+:mod:`.tokens` (compound REMI note tokens), :mod:`.network` (the transformer), :mod:`.train`
+(``python -m lemm.compose.melody.train``), :mod:`.model` (weights loading, constrained decoding),
+:mod:`.rhythm` (lieder-statistics syllable rhythm for ``method="model"``), :mod:`.mgeval`
+(evaluation metrics). The arranger's default is ``lemm.compose.arrange.MELODY_METHOD``.
+
+Examples
+--------
+>>> melody_range("voice_high", "chorus")
+(60, 76)
+>>> pick_method("rules")
+'rules'
+"""
+
+from lemm.compose.melody.rules import (
+    MELODY_RANGES,
+    METHODS,
+    Phrase,
+    _phrase_bars,
+    generate_melody,
+    instrumental_rhythm,
+    melody_range,
+    phrase_slots,
+    pick_method,
+    pitch_line,
+    snap_strong_beats,
+    split_phrases,
+    vary_melody,
+)
+
+__all__ = ["MELODY_RANGES", "METHODS", "melody_range", "generate_melody", "pitch_line", "instrumental_rhythm", "pick_method", "split_phrases", "vary_melody", "snap_strong_beats", "phrase_slots", "Phrase"]

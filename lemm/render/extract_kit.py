@@ -1,0 +1,132 @@
+"""Extract the sampled ``acoustic_kit`` from a General MIDI SoundFont's standard drum kit (FluidR3_GM).
+
+Usage::
+
+    python -m lemm.render.extract_kit --sf2 /usr/share/sounds/sf2/FluidR3_GM.sf2 --out lemm/render/kits/acoustic_kit
+
+Renders every kit voice's GM key (:data:`VOICE_KEYS`; bank 128, preset 0) at
+the velocities in :data:`LAYER_VELOCITIES`, sums to mono, trims each
+one-shot where its level stays 60 dB under its peak (at most
+:data:`MAX_SECONDS` per voice), fades its last 10 % out, and writes mono
+16-bit FLAC files at 48 kHz plus ``kit.json`` (voices, layers, files, the
+playback gain) and ``CREDITS.md``. Deterministic: the same SoundFont gives the
+same files. Needs tinysoundfont (see :mod:`lemm.render.soundfont`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from lemm.io.atomic import atomic_write_text
+from lemm.render.analysis import envelope_db
+from lemm.render.soundfont import SoundFontPlayer
+
+__all__ = ["VOICE_KEYS", "LAYER_VELOCITIES", "MAX_SECONDS", "KIT_DIR", "trim_one_shot", "main"]
+
+#: Folder of the shipped sampled kit.
+KIT_DIR = Path(__file__).parent / "kits" / "acoustic_kit"
+SAMPLE_RATE = 48000
+#: Kit voice -> the GM key it is sampled from.
+VOICE_KEYS = {
+    "kick": 36, "side_stick": 37, "snare": 38, "clap": 39, "closed_hat": 42, "pedal_hat": 44, "open_hat": 46,
+    "tom_1": 41, "tom_2": 43, "tom_3": 45, "tom_4": 47, "tom_5": 48, "tom_6": 50, "crash": 49, "ride": 51,
+    "ride_bell": 53, "tambourine": 54, "splash": 55, "cowbell": 56,
+}  # fmt: skip
+LAYER_VELOCITIES = (45, 85, 125)
+#: Longest one-shot per voice, seconds (cymbals ring longest).
+MAX_SECONDS = {"crash": 2.2, "splash": 1.4, "ride": 1.8, "ride_bell": 1.4, "open_hat": 1.1}
+_DEFAULT_MAX_SECONDS = 0.8
+#: Peak of the kick's loudest layer at playback, dBFS.
+_KICK_PEAK_DBFS = -6.0
+
+CREDITS = """# acoustic_kit samples
+
+One-shots of the standard drum kit (bank 128, preset 0) of **FluidR3_GM.sf2**
+(FluidR3_GM, Copyright (c) Frank Wen, released under the MIT license; Debian
+package `fluid-soundfont-gm`), rendered with tinysoundfont by
+`python -m lemm.render.extract_kit`: mono, 48 kHz, 16-bit FLAC, trimmed and
+faded, at velocities {velocities}.
+
+The MIT license of FluidR3_GM applies to these files:
+
+> Permission is hereby granted, free of charge, to any person obtaining a copy
+> of this software and associated documentation files (the "Software"), to
+> deal in the Software without restriction, including without limitation the
+> rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
+> sell copies of the Software, and to permit persons to whom the Software is
+> furnished to do so, subject to the following conditions: The above copyright
+> notice and this permission notice shall be included in all copies or
+> substantial portions of the Software. THE SOFTWARE IS PROVIDED "AS IS",
+> WITHOUT WARRANTY OF ANY KIND.
+"""
+
+
+def trim_one_shot(audio: np.ndarray, *, sample_rate: int, max_seconds: float) -> np.ndarray:
+    """Cut a one-shot where it stays 60 dB under its peak (or at ``max_seconds``) and fade its last 10 % out.
+
+    Examples
+    --------
+    >>> x = np.exp(-np.arange(48000) / 2400.0) * np.sin(np.arange(48000) * 0.3)
+    >>> y = trim_one_shot(x, sample_rate=48000, max_seconds=1.0)
+    >>> 0.3 < len(y) / 48000 < 0.4, float(y[-1]) == 0.0
+    (True, True)
+    """
+    env, dt = envelope_db(audio, sample_rate=sample_rate, smooth_seconds=0.02)
+    loud = np.nonzero(env > env.max() - 60.0)[0]
+    end = min(len(audio), int((loud[-1] + 1) * dt * sample_rate) if loud.size else len(audio), int(max_seconds * sample_rate))
+    y = np.array(audio[:end], dtype=np.float64)
+    n_fade = max(int(0.01 * sample_rate), end // 10)
+    n_fade = min(n_fade, end)
+    y[end - n_fade :] *= 0.5 * (1.0 + np.cos(np.pi * np.arange(1, n_fade + 1) / n_fade))
+    return y
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sf2", default=None)
+    parser.add_argument("--out", default=str(KIT_DIR))
+    args = parser.parse_args(argv)
+    player = SoundFontPlayer(args.sf2, sample_rate=SAMPLE_RATE)
+    shots: dict[str, list[np.ndarray]] = {}
+    for voice, key in VOICE_KEYS.items():
+        max_s = MAX_SECONDS.get(voice, _DEFAULT_MAX_SECONDS)
+        shots[voice] = []
+        for vel in LAYER_VELOCITIES:
+            audio = player.note(program=0, pitch=key, velocity=vel, gate_seconds=max_s, tail_seconds=0.0, is_drum=True).mean(0)
+            start = int(np.argmax(np.abs(audio) > 1e-5))
+            shots[voice].append(trim_one_shot(audio[start:], sample_rate=SAMPLE_RATE, max_seconds=max_s))
+    peak = max(float(np.abs(s).max()) for layers in shots.values() for s in layers)
+    scale = 0.89 / peak  # store near full scale (-1 dBFS) for 16-bit resolution
+    kick_peak = float(np.abs(shots["kick"][-1]).max()) * scale
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    index: dict = {
+        "name": "acoustic_kit",
+        "sample_rate": SAMPLE_RATE,
+        "source": "FluidR3_GM.sf2, bank 128 preset 0 (MIT)",
+        "gain_db": round(_KICK_PEAK_DBFS - 20.0 * math.log10(kick_peak), 3),
+        "voices": {},
+    }
+    total = 0
+    for voice, layers in shots.items():
+        files = []
+        for vel, shot in zip(LAYER_VELOCITIES, layers):
+            name = f"{voice}_v{vel:03d}.flac"
+            pcm = np.clip(np.round(shot * scale * 32767.0), -32768, 32767).astype(np.int16)
+            sf.write(out / name, pcm, SAMPLE_RATE, format="FLAC", subtype="PCM_16")
+            total += (out / name).stat().st_size
+            files.append(name)
+        index["voices"][voice] = {"key": VOICE_KEYS[voice], "velocities": list(LAYER_VELOCITIES), "files": files}
+    atomic_write_text(out / "kit.json", json.dumps(index, indent=2) + "\n")
+    atomic_write_text(out / "CREDITS.md", CREDITS.format(velocities=", ".join(map(str, LAYER_VELOCITIES))))
+    print(f"wrote {sum(len(v) for v in shots.values())} one-shots, {total / 2**20:.2f} MiB, to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""``lemm vocals ...``: cleanup and formant-preserving shifts of recorded vocals from the command line.
+
+::
+
+    lemm vocals clean IN.wav -o OUT.wav [--key "A minor" | --melody score.mid:TRACK]
+                      [--retune-ms 20] [--humanize] [--timing grid|melody] [--bpm 120]
+                      [--grid 16] [--denoise]
+    lemm vocals shift IN.wav -o OUT.wav --semitones N [--no-formants]
+    lemm vocals stretch IN.wav -o OUT.wav --rate R
+
+The lead's ``lemm/cli.py`` wires these in with
+``add_vocals_subcommands(sub)``; each command sets ``func`` to a handler
+taking the parsed namespace and returning an exit status. Errors are
+:class:`lemm.errors.LemmError` (the main command prints them on one line).
+
+``--melody FILE.mid:TRACK`` reads the notes of the track named TRACK (or the
+first track whose name starts with "vocal", when TRACK is left out) with
+the MIDI file's tempo map; ``--timing grid`` snaps onsets to a grid of
+``--grid`` divisions per whole note at ``--bpm`` (the MIDI file's first
+tempo when a melody is given).
+
+Examples
+--------
+>>> import argparse
+>>> parser = argparse.ArgumentParser(prog="lemm")
+>>> _ = add_vocals_subcommands(parser.add_subparsers(dest="command"))
+>>> args = parser.parse_args(["vocals", "clean", "in.wav", "-o", "out.wav", "--key", "A minor", "--humanize"])
+>>> args.key, args.humanize, args.retune_ms
+('A minor', True, 20.0)
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from lemm.errors import ParameterError
+
+__all__ = ["add_vocals_subcommands", "read_melody"]
+
+
+def read_melody(spec: str) -> tuple[list[tuple[int, float, float]], float]:
+    """``"score.mid:TRACK"`` -> (notes as (pitch, start_seconds, end_seconds), first tempo in bpm)."""
+    from lemm.score.midi import read_midi
+    from lemm.score.timing import ticks_to_seconds
+    from lemm.vocals.phrases import monophonic_notes
+
+    path, name = spec, ""
+    if ":" in spec:
+        head, tail = spec.rsplit(":", 1)
+        if head.lower().endswith((".mid", ".midi")):
+            path, name = head, tail
+    score = read_midi(path)
+    tracks = [t for t in score.tracks if t.name == name] if name else [t for t in score.tracks if t.name.lower().startswith("vocal")]
+    if not tracks:
+        names = ", ".join(t.name for t in score.tracks) or "none"
+        raise ParameterError.for_field("--melody track", name or "(a track named vocal...)", f"one of the file's tracks ({names})")
+    notes = monophonic_notes(tracks[0].notes)
+    if not notes:
+        raise ParameterError.for_field("--melody track", tracks[0].name, "a track with notes")
+    starts = ticks_to_seconds(score, np.array([n.start_tick for n in notes], dtype=np.float64))
+    ends = ticks_to_seconds(score, np.array([n.end_tick for n in notes], dtype=np.float64))
+    return [(n.pitch, float(s), float(e)) for n, s, e in zip(notes, starts, ends)], float(score.tempos[0].tempo_bpm)
+
+
+def _write(path: str, audio: np.ndarray, sample_rate: int) -> None:
+    from lemm.io.audio import write_audio
+
+    write_audio(path, audio, sample_rate=sample_rate)
+    print(f"lemm: wrote {Path(path)}")
+
+
+def _cmd_clean(args: argparse.Namespace) -> int:
+    from lemm.io.audio import read_audio
+    from lemm.vocals.clean import clean_vocal
+
+    if args.key is not None and args.melody is not None:
+        raise ParameterError.for_field("--key/--melody", (args.key, args.melody), "one of them, not both")
+    audio, sample_rate = read_audio(args.input)
+    melody, bpm = (None, args.bpm)
+    if args.melody is not None:
+        melody, file_bpm = read_melody(args.melody)
+        bpm = args.bpm if args.bpm_given else file_bpm
+    grid_seconds = 240.0 / bpm / args.grid if args.timing == "grid" else None
+    result = clean_vocal(
+        audio,
+        sample_rate,
+        key=args.key,
+        melody=melody,
+        retune_ms=args.retune_ms,
+        humanize=args.humanize,
+        timing=args.timing,
+        grid_seconds=grid_seconds,
+        denoise=args.denoise,
+    )
+    _write(args.output, result.audio, sample_rate)
+    return 0
+
+
+def _cmd_shift(args: argparse.Namespace) -> int:
+    from lemm.io.audio import read_audio
+    from lemm.vocals.transform import shift_pitch
+
+    audio, sample_rate = read_audio(args.input)
+    _write(args.output, shift_pitch(audio, sample_rate, semitones=args.semitones, preserve_formants=not args.no_formants), sample_rate)
+    return 0
+
+
+def _cmd_stretch(args: argparse.Namespace) -> int:
+    from lemm.io.audio import read_audio
+    from lemm.vocals.transform import stretch_time
+
+    audio, sample_rate = read_audio(args.input)
+    _write(args.output, stretch_time(audio, sample_rate, rate=args.rate), sample_rate)
+    return 0
+
+
+class _BpmAction(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        namespace.bpm_given = True
+
+
+def add_vocals_subcommands(subparsers) -> argparse.ArgumentParser:
+    """Add ``vocals clean|shift|stretch`` to an argparse subparsers object; returns the ``vocals`` parser."""
+    vocals = subparsers.add_parser("vocals", help="clean up, retune, retime or shift recorded vocals")
+    sub = vocals.add_subparsers(dest="vocals_command", required=True)
+
+    p = sub.add_parser("clean", help="pitch/timing correction and noise reduction of a vocal take")
+    p.add_argument("input", help="the take (WAV/FLAC; mono or stereo, 8..192 kHz)")
+    p.add_argument("-o", "--output", required=True, help="where to write the cleaned take")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--key", default=None, help='correct pitch to this key\'s scale, e.g. "A minor", "Eb major"')
+    group.add_argument("--melody", default=None, help="correct pitch (and --timing melody) to a MIDI track: FILE.mid:TRACK")
+    p.add_argument("--retune-ms", dest="retune_ms", type=float, default=20.0, help="retune speed in ms, 0..1000 (default 20)")
+    p.add_argument("--humanize", action="store_true", help="keep vibrato and scoops: move whole notes")
+    p.add_argument("--timing", choices=["grid", "melody"], default=None, help="move note onsets to a grid or to the melody")
+    p.add_argument("--bpm", type=float, default=120.0, action=_BpmAction, help="tempo of the grid (default: the melody's, else 120)")
+    p.add_argument("--grid", type=int, default=16, help="grid divisions per whole note (default 16: sixteenth notes)")
+    p.add_argument("--denoise", action="store_true", help="reduce stationary noise (profile from quiet stretches)")
+    p.set_defaults(func=_cmd_clean, bpm_given=False)
+
+    p = sub.add_parser("shift", help="shift pitch by semitones, keeping the formants")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--semitones", type=float, required=True, help="-24..24")
+    p.add_argument("--no-formants", dest="no_formants", action="store_true", help="move the formants with the pitch (like resampling)")
+    p.set_defaults(func=_cmd_shift)
+
+    p = sub.add_parser("stretch", help="change the speed, keeping pitch and formants")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--rate", type=float, required=True, help="speed factor 0.25..4 (2 = twice as fast)")
+    p.set_defaults(func=_cmd_stretch)
+    return vocals
