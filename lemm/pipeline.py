@@ -9,8 +9,8 @@ Examples
 --------
 >>> from lemm.score.model import Score, Section
 >>> s = Score(sections=(Section("verse 1", "verse", 0, 4 * 1920),))  # 4 bars at 120 bpm = 8 s
->>> song_n_samples(s, sample_rate=1000, requested_seconds=8.0)
-9000
+>>> song_n_samples(s, sample_rate=1000, requested_seconds=8.0)  # + a 1.8 s tail: 0.9 of a 2 s bar
+9800
 """
 
 from __future__ import annotations
