@@ -184,3 +184,12 @@ def test_info_prints_plan_and_loudness(short_song_dir: Path, capsys: pytest.Capt
     info = json.loads(capsys.readouterr().out)
     assert info["sections"] and info["tracks"]
     assert abs(info["loudness"]["integrated_lufs"] + 14.0) <= 0.5
+
+
+def test_written_stems_and_mix_never_clip(short_song_dir: Path) -> None:
+    report = json.loads((short_song_dir / "report.json").read_text())
+    for p in list((short_song_dir / "stems").glob("*.wav")) + [short_song_dir / "mix.wav"]:
+        audio, _ = sf.read(str(p))
+        assert 20 * np.log10(np.abs(audio).max() + 1e-12) <= -0.99, p.name
+    assert set(report["stem_trim_db"]) == {p.stem for p in (short_song_dir / "stems").glob("*.wav")}
+    assert all(t <= 0.0 for t in report["stem_trim_db"].values())

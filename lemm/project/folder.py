@@ -19,11 +19,14 @@ each atomically, leaving any other file in it alone.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from lemm.compose.brief import Brief
 from lemm.compose.plan_model import Plan
@@ -139,6 +142,45 @@ def make_report(song: "Song") -> dict[str, Any]:
     }
 
 
+#: Peak level of written stems and mix.wav: louder ones are turned down so 24-bit files never clip.
+FILE_PEAK_DBFS = -1.0
+
+
+def headroom_trim_db(audio: np.ndarray, *, peak_dbfs: float = FILE_PEAK_DBFS) -> float:
+    """Gain in dB (<= 0) that brings ``audio``'s sample peak down to ``peak_dbfs``.
+
+    Dry stems are float and may peak above full scale (a chord of many notes);
+    written to PCM they would clip. The stems are written turned down by this
+    trim, report.json lists it per stem, and the DAW projects raise each
+    track's fader by the same amount, so the DAW session sums to the mix.
+
+    >>> round(headroom_trim_db(np.array([[2.0, -0.5]])), 2)
+    -7.02
+    >>> headroom_trim_db(np.array([[0.1, 0.0]]))
+    0.0
+    """
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    if peak <= 0.0:
+        return 0.0
+    return min(0.0, peak_dbfs - 20.0 * float(np.log10(peak)))
+
+
+def _gain(audio: np.ndarray, gain_db: float) -> np.ndarray:
+    return audio if gain_db == 0.0 else (audio * np.float32(10.0 ** (gain_db / 20.0))).astype(np.float32)
+
+
+def _compensated(mix_settings: Any, trims: dict[str, float]) -> Any:
+    """Mix settings whose faders undo the stems' headroom trims (for the DAW projects)."""
+    if mix_settings is None:
+        return None
+    out = mix_settings
+    for name, trim in trims.items():
+        if trim != 0.0 and name in out.tracks:
+            track = out.tracks[name]
+            out = out.with_track(name, dataclasses.replace(track, gain_db=track.gain_db - trim))
+    return out
+
+
 def _json_text(data: Any) -> str:
     return json.dumps(json_safe(data), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
@@ -165,19 +207,24 @@ def write_song_files(song: "Song", folder: str | os.PathLike, *, timer: StageTim
         (out / "stems").mkdir(parents=True, exist_ok=True)
         write_midi(song.score, out / "score.mid")
         write_musicxml(song.score, out / "score.musicxml")
+        trims = {name: headroom_trim_db(audio) for name, audio in song.stems.items()}
         for name, audio in song.stems.items():
-            write_audio(out / "stems" / f"{name}.wav", audio, sample_rate=sr, bit_depth=bits)
+            write_audio(out / "stems" / f"{name}.wav", _gain(audio, trims[name]), sample_rate=sr, bit_depth=bits)
         for stale in (out / "stems").glob("*.wav"):
             if stale.stem not in song.stems:
                 stale.unlink()  # a track removed by an edit leaves no stem behind
-        write_audio(out / "mix.wav", song.mix_audio, sample_rate=sr, bit_depth=bits)
-        write_daw_projects(song.score, out, stem_names=list(song.stems), mix_settings=song.mix_settings)
+        mix_trim = headroom_trim_db(song.mix_audio)
+        write_audio(out / "mix.wav", _gain(song.mix_audio, mix_trim), sample_rate=sr, bit_depth=bits)
+        write_daw_projects(song.score, out, stem_names=list(song.stems), mix_settings=_compensated(song.mix_settings, trims))
         write_audio(out / "master.wav", song.master_audio, sample_rate=sr, bit_depth=bits)
         song_text = _json_text(song_to_dict(song))
         atomic_write_text(out / "song.json", song_text)
         record_version(out, song_text, action=action)
     song.seconds_per_stage.update(timer.seconds)
-    atomic_write_text(out / "report.json", _json_text(make_report(song)))
+    report = make_report(song)
+    report["stem_trim_db"] = {name: round(t, 3) for name, t in trims.items()}
+    report["mix_trim_db"] = round(mix_trim, 3)
+    atomic_write_text(out / "report.json", _json_text(report))
     return out
 
 
