@@ -48,6 +48,7 @@ from lemm.compose.instruments import INSTRUMENT_WORDS, PRESET_PROGRAMS, PartSpec
 from lemm.compose.keys import chord_part_section
 from lemm.compose.lyrics_align import SUNG_KINDS, line_slots, lines_for_sections, syllable_rhythm
 from lemm.compose.melody import generate_melody, melody_range, snap_strong_beats
+from lemm.compose.lift import lift_score
 from lemm.compose.plan_model import Plan
 from lemm.errors import ParameterError
 from lemm.score.model import ChordSymbol, KeyChange, Lyric, MeterChange, Note, Score, Section, TempoChange, Track
@@ -396,7 +397,7 @@ def compose_score(plan: Plan, *, lyrics: str | None = None, seed: int = 0, title
     sections = []
     for sec, start_bar in zip(plan.sections, ctx.section_start_bars):
         sections.append(Section(sec.name, sec.kind, start_bar * ctx.bar_ticks, sec.bars * ctx.bar_ticks, float(sec.energy)))
-    return Score(
+    score = Score(
         title=title,
         resolution=ctx.resolution,
         tempos=(TempoChange(0, float(plan.tempo_bpm)),),
@@ -406,3 +407,4 @@ def compose_score(plan: Plan, *, lyrics: str | None = None, seed: int = 0, title
         chords=tuple(ChordSymbol(c.start_tick, c.duration_ticks, c.symbol) for c in ctx.chords),
         tracks=tuple(tracks),
     )
+    return lift_score(score, plan)  # the plan's last-chorus key change, if any

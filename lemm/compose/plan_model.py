@@ -130,6 +130,9 @@ class Plan:
         Report of what the prompt and tags were taken to mean.
     mood : str
         Main mood word (e.g. "happy", "dark", "neutral").
+    lift_semitones : int
+        0..5: the last chorus (and what follows it) moves up by this many
+        semitones, a key change; 0 = none. Needs two choruses or more.
     start_offset_seconds : float
         Silence before bar 1 when the song is rendered, so that it lines up with
         a guide's time line (the guide's first downbeat); 0 for plans from a prompt.
@@ -150,6 +153,7 @@ class Plan:
     instruments: tuple[Instrument, ...] = ()
     understood: tuple[Understood, ...] = ()
     mood: str = "neutral"
+    lift_semitones: int = 0
     start_offset_seconds: float = 0.0
     melody: tuple[PlanNote, ...] = ()
 
@@ -173,6 +177,7 @@ class Plan:
             bar += sec.bars
         _need(isinstance(self.start_offset_seconds, (int, float)) and math.isfinite(self.start_offset_seconds) and 0.0 <= self.start_offset_seconds <= 60.0, "start_offset_seconds", self.start_offset_seconds, "a number of seconds in 0..60")
         _need(isinstance(self.melody, tuple) and all(isinstance(n, PlanNote) for n in self.melody), "melody", type(self.melody).__name__, "a tuple of PlanNote")
+        _need(isinstance(self.lift_semitones, int) and not isinstance(self.lift_semitones, bool) and 0 <= self.lift_semitones <= 5, "lift_semitones", self.lift_semitones, "an integer in 0..5")
         inst_names = [i.name for i in self.instruments]
         _need(len(set(inst_names)) == len(inst_names), "instrument names", inst_names, "unique names")
 

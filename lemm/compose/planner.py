@@ -234,6 +234,7 @@ def make_plan(brief: Brief, *, guide: "GuideAnalysis | None" = None, keep_chords
         instruments=plan_parts(profile, reading, has_lyrics=brief.lyrics is not None and brief.lyrics.strip() != ""),
         understood=tuple(understood),
         mood=reading.mood or "neutral",
+        lift_semitones=2 if "lift" in reading.arcs and sum(k == "chorus" for k, _ in kinds_bars) >= 2 else 0,
     )
 
 

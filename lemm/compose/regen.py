@@ -58,8 +58,9 @@ from lemm.compose.arrange import (
 )
 from lemm.compose.context import build_context
 from lemm.compose.expression import dynamic_marks, vibrato_curves
-from lemm.compose.instruments import PRESET_PROGRAMS, PartSpec
+from lemm.compose.instruments import PRESET_PROGRAMS, PRESET_RANGES, PartSpec
 from lemm.compose.melody import melody_range, vary_melody
+from lemm.compose.lift import lift_block, lift_tick, unlift_score
 from lemm.compose.plan_model import Plan
 from lemm.errors import ParameterError, ScoreError
 from lemm.score.model import Note, Score, Track
@@ -97,9 +98,19 @@ def regenerate_notes(score: Score, plan: Plan, *, track: str, section: str, seed
     See :func:`regenerate` for the parameters.
     """
     check_seed(seed)
-    the_track = score.track(track)  # ScoreError naming the known tracks
+    score.track(track)  # ScoreError naming the known tracks
     score.section(section)  # ScoreError naming the known sections
     _check_plan_matches(score, plan)
+    notes = _regenerate_in_home_key(unlift_score(score, plan), plan, track=track, section=section, seed=seed, lyrics=lyrics)
+    tick = lift_tick(plan, score)
+    if tick is None or not notes or notes[0].start_tick < tick or score.track(track).is_drum:
+        return notes
+    low, high = PRESET_RANGES.get(score.track(track).preset, (0, 127))
+    return tuple(lift_block(list(notes), semitones=plan.lift_semitones, low=low, high=high))
+
+
+def _regenerate_in_home_key(score: Score, plan: Plan, *, track: str, section: str, seed: int, lyrics: str | None) -> tuple[Note, ...]:
+    the_track = score.track(track)
     spec = _spec_for(plan, the_track, lyrics)
     ctx = build_context(plan, seed=seed, resolution=score.resolution, chords=score.chords)
     index = ctx.section_index(section)

@@ -41,6 +41,7 @@ import re
 from dataclasses import dataclass
 
 from lemm.compose.plan_model import Instrument, Plan
+from lemm.score.harmony import transpose_symbol
 from lemm.errors import ParameterError
 from lemm.score.model import ChordSymbol, CurvePoint, ExpressionCurve, KeyChange, Note, Score, Track
 from lemm.seeding import derive_seed
@@ -51,8 +52,6 @@ __all__ = [
     "transpose_chord_symbol",
 ]
 
-_SHARP_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-_LETTER_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 
 
 def _where(sections: tuple[str, ...]) -> str:
@@ -257,21 +256,12 @@ class Regenerate(Operation):
 
 
 def transpose_chord_symbol(symbol: str, semitones: int) -> str:
-    """A chord symbol moved by ``semitones`` (spelled C C# D Eb E F F# G Ab A Bb B).
+    """A chord symbol moved by ``semitones`` (see :func:`lemm.score.harmony.transpose_symbol`).
 
     >>> transpose_chord_symbol("F#m7/A", 2), transpose_chord_symbol("Bb", -3)
     ('Abm7/B', 'G')
     """
-    m = re.match(r"^([A-G])([#b]?)([^/]*)(?:/([A-G])([#b]?))?$", symbol)
-    if m is None:
-        raise ParameterError.for_field("chord", symbol, "a chord symbol like Am7 or F/A")
-
-    def move(letter: str, acc: str) -> str:
-        pc = _LETTER_PC[letter] + (1 if acc == "#" else -1 if acc == "b" else 0)
-        return _SHARP_NAMES[(pc + semitones) % 12]
-
-    out = move(m.group(1), m.group(2)) + m.group(3)
-    return out + ("/" + move(m.group(4), m.group(5)) if m.group(4) else "")
+    return transpose_symbol(symbol, semitones)
 
 
 def _key_name(tonic: str, semitones: int) -> str:

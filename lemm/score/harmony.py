@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 from lemm.errors import ParameterError
 
-__all__ = ["ParsedChord", "parse_chord", "chord_pitches", "pitch_class", "QUALITY_INTERVALS", "scale_pitch_classes"]
+__all__ = ["ParsedChord", "parse_chord", "chord_pitches", "pitch_class", "QUALITY_INTERVALS", "scale_pitch_classes", "transpose_symbol"]
+
+_SHARP_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
 _NOTE_PCS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 
@@ -129,3 +131,19 @@ def chord_pitches(symbol: str, *, octave: int = 4) -> tuple[int, ...]:
     c = parse_chord(symbol)
     base = 12 * (octave + 1) + c.root_pc
     return tuple(base + i for i in c.intervals)
+
+
+def transpose_symbol(symbol: str, semitones: int) -> str:
+    """A chord symbol or note name moved by ``semitones`` (spelled C C# D Eb E F F# G Ab A Bb B).
+
+    >>> transpose_symbol("F#m7/A", 2), transpose_symbol("Bb", -3), transpose_symbol("E", 2)
+    ('Abm7/B', 'G', 'F#')
+    """
+    m = _CHORD_RE.match(symbol)
+    if m is None:
+        raise ParameterError.for_field("chord", symbol, "a chord symbol like Am7 or F/A")
+    letter, acc, quality, bass_letter, bass_acc = m.groups()
+    out = _SHARP_NAMES[(pitch_class(letter + acc) + semitones) % 12] + quality
+    if bass_letter:
+        out += "/" + _SHARP_NAMES[(pitch_class(bass_letter + bass_acc) + semitones) % 12]
+    return out
