@@ -12,9 +12,12 @@ Two paths make the same sound:
   ops, used for timbre fitting and as the reference. It builds an
   ``[n_samples, n_harmonics]`` tensor, so callers feed it short spans.
 - :func:`wavetable_voice` is the fast path used for rendering: one
-  single-cycle table per table frame (harmonic amplitudes times a sine basis)
-  read at the accumulated phase, crossfaded between frames, in chunks. Its cost
-  per sample does not depend on the number of harmonics.
+  single-cycle table per table frame (built by an inverse FFT of the harmonic
+  amplitudes) read at the accumulated phase, crossfaded between frames, in
+  chunks. Each (table, point) is stored as the four bilinear coefficients of
+  its cell, so a sample costs one 16-byte gather; positions stay float64, the
+  interpolation fractions are float32. Its cost per sample does not depend on
+  the number of harmonics.
 
 :func:`filtered_noise` shapes white noise frame by frame in the STFT domain
 and overlap-adds it back (DDSP's filtered noise, with a band-gain
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 
 import torch
 
@@ -228,26 +232,112 @@ def harmonic_tables(harmonic_amplitudes: torch.Tensor, *, table_size: int) -> to
     return harmonic_amplitudes @ basis
 
 
-def _table_positions(first_sample: int, n: int, n_tables: int, width: int, table_hop: int, device, dtype) -> tuple[torch.Tensor, torch.Tensor]:
-    """Flat offset of the current table and the crossfade fraction towards the next, per sample."""
-    sample = torch.arange(first_sample, first_sample + n, device=device)
-    j = torch.div(sample, table_hop, rounding_mode="floor").clamp(max=n_tables - 2)
-    t_frac = ((sample - j * table_hop).to(dtype) / table_hop).clamp(0.0, 1.0)
-    return j * width, t_frac
+_WORKSPACE = threading.local()
 
 
-def _read_tables(flat: torch.Tensor, size: int, width: int, phase: torch.Tensor, table_base: torch.Tensor, t_frac: torch.Tensor) -> torch.Tensor:
-    """Read flattened tables (rows of ``width = size + 1``) at ``phase`` (cycles), crossfading to the next row."""
-    pos = phase * size
-    i0 = pos.long().clamp_(0, size - 1)
-    frac = (pos - i0).to(flat.dtype)
-    base0 = table_base + i0
-    a0 = flat[base0]
-    a = a0 + (flat[base0 + 1] - a0) * frac
-    base0 += width
-    b0 = flat[base0]
-    b = b0 + (flat[base0 + 1] - b0) * frac
-    return a + (b - a) * t_frac
+def _buffer(name: str, shape: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """A per-thread scratch tensor reused across calls (fresh large allocations page-fault on every voice)."""
+    cache = getattr(_WORKSPACE, "buffers", None)
+    if cache is None:
+        cache = _WORKSPACE.buffers = {}
+    numel = math.prod(shape)
+    key = (name, dtype, str(device))
+    buf = cache.get(key)
+    if buf is None or buf.numel() < numel:
+        buf = cache[key] = torch.empty(max(numel, 1), dtype=dtype, device=device)
+    return buf[:numel].view(shape)
+
+
+@functools.lru_cache(maxsize=16)
+def _chunk_layout(n: int, table_hop: int, size: int, device: str, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per sample of a chunk starting on a table boundary: row offset ``table * size`` and crossfade fraction."""
+    sample = torch.arange(n, device=device)
+    j = torch.div(sample, table_hop, rounding_mode="floor")
+    t_frac = (sample - j * table_hop).to(dtype) / table_hop
+    return j * size, t_frac
+
+
+def _fft_tables(harmonic_amplitudes: torch.Tensor, table_size: int) -> torch.Tensor:
+    """:func:`harmonic_tables` by an inverse real FFT (needs ``n_harmonics < table_size / 2``; no BLAS call)."""
+    n_tables, n_harmonics = harmonic_amplitudes.shape
+    complex_dtype = torch.complex64 if harmonic_amplitudes.dtype == torch.float32 else torch.complex128
+    spec = torch.zeros(n_tables, table_size // 2 + 1, dtype=complex_dtype, device=harmonic_amplitudes.device)
+    spec.imag[:, 1 : n_harmonics + 1] = harmonic_amplitudes * (-table_size / 2.0)
+    tables = torch.fft.irfft(spec, table_size)
+    return torch.cat([tables, tables[:, :1]], 1)
+
+
+def _band_limited_tables(f0_max_hz: torch.Tensor, harmonic_amplitudes: torch.Tensor, *, sample_rate: int, max_ratio: float) -> torch.Tensor:
+    """Wavetables [shape=(n_tables, size + 1)] of ``harmonic_amplitudes`` [shape=(n_tables, n_harmonics)] with every
+    harmonic at or above Nyquist at ``f0_max_hz * max_ratio`` [shape=(n_tables,)] zeroed (tapered below it)."""
+    k = torch.arange(1, harmonic_amplitudes.shape[1] + 1, device=harmonic_amplitudes.device, dtype=torch.float32)
+    top = f0_max_hz.to(torch.float32)[:, None] * k * max_ratio
+    amps = harmonic_amplitudes * nyquist_taper(top, sample_rate=sample_rate).to(harmonic_amplitudes.dtype)
+    live = (amps.abs().amax(0) > 0).nonzero()
+    n_live = int(live.max().item()) + 1 if live.numel() else 1
+    return _fft_tables(amps[:, :n_live], _table_size(n_live))
+
+
+def _bilinear_rows(tables: torch.Tensor) -> torch.Tensor:
+    """[(n_tables - 1) * size, 4] coefficients ``(a, b, c, d)`` per (table, point), in a per-thread scratch buffer.
+
+    The value at point ``i + frac`` crossfaded ``t`` of the way to the next table is
+    ``a + b * frac + t * (c + d * frac)``, so one row read gives all four corners.
+    """
+    size = tables.shape[1] - 1
+    rows = _buffer("bilinear", (tables.shape[0] - 1, size, 4), tables.dtype, tables.device)
+    t0, t1 = tables[:-1], tables[1:]
+    a = t0[:, :-1]
+    rows[..., 0] = a
+    torch.sub(t0[:, 1:], a, out=rows[..., 1])
+    torch.sub(t1[:, :-1], a, out=rows[..., 2])
+    torch.sub(t1[:, 1:], t1[:, :-1], out=rows[..., 3])
+    rows[..., 3] -= rows[..., 1]
+    return rows.view(-1, 4)
+
+
+def _lerp_frames(frames: torch.Tensor, hop: int, n: int, name: str) -> torch.Tensor:
+    """``frames`` (frame ``j`` at sample ``j * hop``) linearly interpolated to ``n`` samples (ends held), in scratch ``name``."""
+    n_blocks = -(-n // hop)
+    f = frames[: n_blocks + 1]
+    if f.shape[0] < n_blocks + 1:
+        f = torch.cat([f, f[-1:].expand(n_blocks + 1 - f.shape[0])])
+    ramp = _ramp(hop, f.dtype, str(f.device))
+    full = _buffer(name, (n_blocks, hop), f.dtype, f.device)
+    torch.addcmul(f[:-1, None], (f[1:] - f[:-1])[:, None], ramp, out=full)
+    return full.view(-1)[:n]
+
+
+@functools.lru_cache(maxsize=16)
+def _ramp(hop: int, dtype: torch.dtype, device: str) -> torch.Tensor:
+    return (torch.arange(hop, dtype=torch.float64, device=device) / hop).to(dtype)[None, :]
+
+
+def _read_tables(
+    rows: torch.Tensor, size: int, position: torch.Tensor, table_base: torch.Tensor, t_frac: torch.Tensor, out: torch.Tensor
+) -> torch.Tensor:
+    """Read :func:`_bilinear_rows` at ``position`` [shape=(n_copies, n)] (float64 table points, wrapped here) into ``out``.
+
+    ``size`` is a power of two, so wrapping the integer point is a bit mask;
+    the fraction between points is float32, the position float64.
+    """
+    shape, device = position.shape, position.device
+    frac = _buffer("frac", shape, rows.dtype, device)
+    index = _buffer("index", shape, torch.int64, device)
+    index.copy_(position)  # truncation == floor: positions are >= 0
+    torch.sub(position, index, out=frac)
+    index.bitwise_and_(size - 1).add_(table_base)
+    if rows.dtype == torch.float32:  # one 16-byte element per row reads several times faster
+        q = _buffer("rows", (index.numel(),), torch.complex128, device)
+        torch.index_select(rows.view(torch.complex128).reshape(-1), 0, index.view(-1), out=q)
+        q = q.view(torch.float32)
+    else:
+        q = rows.index_select(0, index.view(-1))
+    q = q.view(shape + (4,))
+    hi = _buffer("hi", shape, rows.dtype, device)
+    torch.addcmul(q[..., 0], q[..., 1], frac, out=out)
+    torch.addcmul(q[..., 2], q[..., 3], frac, out=hi)
+    return out.addcmul_(hi, t_frac)
 
 
 def wavetable_voice(
@@ -279,7 +369,8 @@ def wavetable_voice(
     initial_phases : tuple of float, optional
         Starting phase (cycles) of each copy; zeros by default.
     chunk_samples : int
-        Samples rendered at once (bounds memory for long notes).
+        Samples rendered at once (bounds memory for long notes); rounded down to
+        a multiple of ``hop * table_hop_frames``.
 
     Returns
     -------
@@ -298,46 +389,69 @@ def wavetable_voice(
     check_finite("f0_hz", f0_hz, nonnegative=True)
     for name, v in (("amplitude", amplitude), ("harmonic_amplitudes", harmonic_amplitudes)):
         check_finite(name, v)
+    return _wavetable_voice(
+        f0_hz, amplitude, harmonic_amplitudes, hop=hop, table_hop_frames=table_hop_frames, sample_rate=sample_rate,
+        n_samples=n_samples, detune_ratios=detune_ratios, initial_phases=initial_phases, chunk_samples=chunk_samples,
+    )  # fmt: skip
+
+
+def _wavetable_voice(
+    f0_hz: torch.Tensor,
+    amplitude: torch.Tensor,
+    harmonic_amplitudes: torch.Tensor,
+    *,
+    hop: int,
+    table_hop_frames: int,
+    sample_rate: int,
+    n_samples: int,
+    detune_ratios: tuple[float, ...] = (1.0,),
+    initial_phases: tuple[float, ...] | None = None,
+    chunk_samples: int = 65536,
+    tables: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """:func:`wavetable_voice` without the finiteness checks (for callers whose controls are already checked);
+    ``tables`` [shape=(n_tables, size + 1)], from :func:`_band_limited_tables`, skips building them."""
     device = f0_hz.device
     table_hop = hop * table_hop_frames
     n_tables = harmonic_amplitudes.shape[0]
     if n_tables < 2 or (n_tables - 1) * table_hop < n_samples - 1:
         raise ParameterError.for_field("harmonic_amplitudes frames", n_tables, f"enough tables to cover {n_samples} samples")
-    # Highest f0 each table is heard at: frames within one table hop either side.
-    f0_max = torch.nn.functional.max_pool1d(
-        f0_hz.to(torch.float32)[None, None], kernel_size=2 * table_hop_frames + 1, stride=1, padding=table_hop_frames
-    )[0, 0]
-    idx = torch.clamp(torch.arange(n_tables, device=device) * table_hop_frames, max=f0_hz.shape[0] - 1)
-    k = torch.arange(1, harmonic_amplitudes.shape[1] + 1, device=device, dtype=torch.float32)
-    top = f0_max[idx][:, None] * k * max(detune_ratios)
-    amps = harmonic_amplitudes * nyquist_taper(top, sample_rate=sample_rate).to(harmonic_amplitudes.dtype)
-    live = (amps.abs().amax(0) > 0).nonzero()
-    n_live = int(live.max().item()) + 1 if live.numel() else 1
-    tables = harmonic_tables(amps[:, :n_live], table_size=_table_size(n_live))
-    phases = list(initial_phases) if initial_phases is not None else [0.0] * len(detune_ratios)
-    out = torch.empty(len(detune_ratios), n_samples, device=device, dtype=harmonic_amplitudes.dtype)
-    for start in range(0, n_samples, chunk_samples):
-        stop = min(n_samples, start + chunk_samples)
-        f0_first = start // hop
-        f0_last = min(f0_hz.shape[0], -(-stop // hop) + 1)
-        f0_chunk = upsample_frames(f0_hz[f0_first:f0_last].to(torch.float64), hop=hop, n_samples=stop - f0_first * hop)[start - f0_first * hop :]
-        amp_chunk = upsample_frames(amplitude[f0_first:f0_last], hop=hop, n_samples=stop - f0_first * hop)[start - f0_first * hop :]
-        inc = f0_chunk / sample_rate
-        total = torch.cumsum(inc, 0)
-        cycles = total - inc
-        t_first = start // table_hop
-        t_last = min(n_tables, -(-stop // table_hop) + 1)
-        sub = tables[t_first:t_last]
-        if sub.shape[0] < 2:
-            sub = torch.cat([sub, sub], 0)
-        width = sub.shape[1]
-        flat = sub.reshape(-1)
-        table_base, t_frac = _table_positions(start - t_first * table_hop, stop - start, sub.shape[0], width, table_hop, device, sub.dtype)
-        for c, ratio in enumerate(detune_ratios):
-            ph = cycles * ratio + phases[c] if ratio != 1.0 else cycles + phases[c]
-            ph = ph - torch.floor(ph)
-            out[c, start:stop] = _read_tables(flat, width - 1, width, ph, table_base, t_frac) * amp_chunk
-            phases[c] = float((phases[c] + float(total[-1]) * ratio) % 1.0)
+    if not detune_ratios or not all(math.isfinite(r) and r > 0 for r in detune_ratios):
+        raise ParameterError.for_field("detune_ratios", detune_ratios, "one or more finite ratios > 0")
+    if tables is None:
+        # Highest f0 each table is heard at: frames within one table hop either side.
+        f0_max = torch.nn.functional.max_pool1d(
+            f0_hz.to(torch.float32)[None, None], kernel_size=2 * table_hop_frames + 1, stride=1, padding=table_hop_frames
+        )[0, 0]
+        idx = torch.clamp(torch.arange(n_tables, device=device) * table_hop_frames, max=f0_hz.shape[0] - 1)
+        tables = _band_limited_tables(f0_max[idx], harmonic_amplitudes, sample_rate=sample_rate, max_ratio=max(detune_ratios))
+    phases = [float(p) % 1.0 for p in initial_phases] if initial_phases is not None else [0.0] * len(detune_ratios)
+    size = tables.shape[1] - 1
+    tables = torch.cat([tables, tables[-1:]], 0)  # the last table crossfades into itself
+    f0_frames = f0_hz.to(torch.float64) / sample_rate  # cycles per sample at each frame
+    n_copies = len(detune_ratios)
+    scale = torch.tensor([r * size for r in detune_ratios], dtype=torch.float64, device=device)[:, None]
+    chunk = max(table_hop, chunk_samples // table_hop * table_hop)
+    out = torch.empty(n_copies, n_samples, device=device, dtype=harmonic_amplitudes.dtype)
+    for start in range(0, n_samples, chunk):
+        n = min(n_samples, start + chunk) - start
+        frame0, table0 = start // hop, start // table_hop
+        n_rows = -(-n // table_hop)
+        rows = _bilinear_rows(tables[table0 : table0 + n_rows + 1])
+        table_base, t_frac = _chunk_layout(chunk, table_hop, size, str(device), rows.dtype)
+        inc = _lerp_frames(f0_frames[frame0:], hop, n, "inc")
+        amp = _lerp_frames(amplitude[frame0:].to(out.dtype), hop, n, "amp")
+        # position in table points: (phase + cycles since the chunk start * ratio) * size, float64
+        cycles = _buffer("cycles", (n,), torch.float64, device)
+        cycles[0] = 0.0
+        torch.cumsum(inc[:-1], 0, out=cycles[1:])
+        last = float(cycles[-1]) + float(inc[-1])
+        position = _buffer("position", (n_copies, n), torch.float64, device)
+        offset = torch.tensor([p * size for p in phases], dtype=torch.float64, device=device)[:, None]
+        torch.addcmul(offset, cycles[None], scale, out=position)
+        _read_tables(rows, size, position, table_base[:n], t_frac[:n], out[:, start : start + n])
+        out[:, start : start + n].mul_(amp)
+        phases = [float((ph + last * ratio) % 1.0) for ph, ratio in zip(phases, detune_ratios)]
     return out
 
 
@@ -396,11 +510,19 @@ def filtered_noise(
     n_fft = 2 * hop
     n_noise = max(n_samples, n_fft)
     noise = torch.randn(n_noise, generator=generator, device=device, dtype=torch.float32)
+    return _shape_noise(noise[None], band_gains[None], hop=hop, sample_rate=sample_rate)[0, :n_samples]
+
+
+def _shape_noise(noise: torch.Tensor, band_gains: torch.Tensor, *, hop: int, sample_rate: int) -> torch.Tensor:
+    """:func:`filtered_noise` for a batch: ``noise`` [shape=(batch, n)] (n >= 2 * hop) shaped by ``band_gains``
+    [shape=(batch, n_frames, n_bands)] (last frame held); returns [shape=(batch, n)]."""
+    device = noise.device
+    n_fft = 2 * hop
     window = torch.hann_window(n_fft, device=device, dtype=torch.float32)
     spec = torch.stft(noise, n_fft, hop_length=hop, window=window, center=True, return_complex=True)
-    n_frames = spec.shape[1]
+    n_frames = spec.shape[-1]
     gains = band_gains.to(torch.float32)
-    if gains.shape[0] < n_frames:
-        gains = torch.cat([gains, gains[-1:].expand(n_frames - gains.shape[0], -1)], 0)
-    bin_gains = gains[:n_frames] @ band_gain_matrix(n_fft, sample_rate=sample_rate, device=device)
-    return torch.istft(spec * bin_gains.T, n_fft, hop_length=hop, window=window, center=True, length=n_noise)[:n_samples]
+    if gains.shape[1] < n_frames:
+        gains = torch.cat([gains, gains[:, -1:].expand(-1, n_frames - gains.shape[1], -1)], 1)
+    bin_gains = gains[:, :n_frames] @ band_gain_matrix(n_fft, sample_rate=sample_rate, device=device)
+    return torch.istft(spec * bin_gains.transpose(1, 2), n_fft, hop_length=hop, window=window, center=True, length=noise.shape[-1])

@@ -37,7 +37,7 @@ def harmonic_distribution(
     brightness: torch.Tensor,
     age_seconds: torch.Tensor,
     *,
-    decay_rate: float,
+    decay_rate: float | torch.Tensor,
     base_amplitudes: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Per-frame harmonic amplitudes of ``preset``.
@@ -47,11 +47,13 @@ def harmonic_distribution(
     preset : Preset
     f0_hz, brightness, age_seconds : torch.Tensor [shape=(n_frames,)]
         Fundamental (Hz), brightness 0..1 and time since the onset (s) per frame.
-    decay_rate : float
+    decay_rate : float or torch.Tensor [shape=(n_frames,)]
         Decay rate of the fundamental in nepers per second (0 for sustained sounds);
         harmonic k decays by an extra ``decay_rate * harmonic_decay * (k - 1)``.
-    base_amplitudes : torch.Tensor [shape=(n_harmonics,)], optional
-        Replaces ``preset.harmonic_amplitudes`` (for fitting with autograd).
+        Per frame when frames of several notes are evaluated at once.
+    base_amplitudes : torch.Tensor [shape=(n_harmonics,) or (n_frames, n_harmonics)], optional
+        Replaces ``preset.harmonic_amplitudes`` (for fitting with autograd); per frame
+        when frames of several notes are evaluated at once.
 
     Returns
     -------
@@ -61,7 +63,7 @@ def harmonic_distribution(
     dtype = torch.float32
     device = f0_hz.device
     base = base_amplitudes if base_amplitudes is not None else torch.tensor(preset.harmonic_amplitudes, dtype=dtype, device=device)
-    k = torch.arange(1, base.shape[0] + 1, dtype=dtype, device=device)
+    k = torch.arange(1, base.shape[-1] + 1, dtype=dtype, device=device)
     log2k = torch.log2(k)
     f0 = f0_hz.to(dtype)[:, None]
     age = age_seconds.to(dtype)[:, None]
@@ -74,7 +76,10 @@ def harmonic_distribution(
         body_db = body_db + r.gain_db * torch.exp(-0.5 * ((k * f0 - r.freq_hz) / r.bandwidth_hz) ** 2)
     amps = base * torch.pow(10.0, (tilt_db + body_db) / 20.0)
     amps = amps / amps.pow(2).sum(-1, keepdim=True).clamp(min=1e-12).sqrt()
-    if decay_rate > 0.0 and preset.harmonic_decay > 0.0:
+    if isinstance(decay_rate, torch.Tensor):
+        if preset.harmonic_decay > 0.0 and bool((decay_rate > 0.0).any()):
+            amps = amps * torch.exp(-(decay_rate.to(dtype)[:, None] * preset.harmonic_decay) * (k - 1.0) * age)
+    elif decay_rate > 0.0 and preset.harmonic_decay > 0.0:
         amps = amps * torch.exp(-decay_rate * preset.harmonic_decay * (k - 1.0) * age)
     return amps
 
