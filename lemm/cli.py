@@ -144,13 +144,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    import json as _json
-
-    from lemm.project.folder import song_from_dict
-    from lemm.project.history import version_text
+    from lemm.project.folder import read_song_version
     from lemm.score.merge import describe_changes
 
-    a, b = (song_from_dict(_json.loads(version_text(args.dir, v)), source=f"version {v}").score for v in (args.a, args.b))
+    a, b = (read_song_version(args.dir, v).score for v in (args.a, args.b))
     lines = describe_changes(a, b)
     print("\n".join(lines) if lines else f"versions {args.a} and {args.b} have the same score")
     return 0
@@ -176,12 +173,9 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 
 def _cmd_checkout(args: argparse.Namespace) -> int:
-    import json as _json
+    from lemm.project.folder import read_song_version
 
-    from lemm.project.folder import song_from_dict
-    from lemm.project.history import version_text
-
-    song = song_from_dict(_json.loads(version_text(args.dir, args.version)), source=f"version {args.version}")
+    song = read_song_version(args.dir, args.version)
     _rerender(song, args.dir, action=f"checkout {args.version}")
     _progress(f"{args.dir} is now at the content of version {args.version}")
     return 0

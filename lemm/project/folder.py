@@ -35,7 +35,7 @@ from lemm.io.atomic import atomic_folder, atomic_write_text
 from lemm.io.audio import write_audio
 from lemm.io.jsondata import json_safe
 from lemm.pipeline import Progress, StageTimer
-from lemm.project.history import HISTORY_FOLDER, record_version
+from lemm.project.history import HISTORY_FOLDER, record_version, version_text
 from lemm.project.settings import RenderSettings
 from lemm.score.jsonio import from_jsonable, score_from_dict, score_to_dict, to_jsonable
 
@@ -46,6 +46,7 @@ __all__ = [
     "song_to_dict",
     "song_from_dict",
     "read_song_json",
+    "read_song_version",
     "write_song_files",
     "write_song_folder",
     "rerender_song_folder",
@@ -113,6 +114,11 @@ def read_song_json(path: str | os.PathLike) -> "Song":
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise FileFormatError(f"{str(file)!r} is not valid JSON: {err}") from None
     return song_from_dict(data, source=str(file))
+
+
+def read_song_version(folder: str | os.PathLike, version: int) -> "Song":
+    """Load saved ``version`` of a song folder's song.json (see :mod:`lemm.project.history`) without audio."""
+    return song_from_dict(json.loads(version_text(folder, version)), source=f"version {version}")
 
 
 def make_report(song: "Song") -> dict[str, Any]:
