@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lemm.errors import LemmError, OutputPathError
+from lemm.errors import LemmError, OutputPathError, ParameterError
 
 if TYPE_CHECKING:
     from lemm.song import Song
@@ -66,27 +66,13 @@ def _cmd_compose(args: argparse.Namespace) -> int:
         lyrics = read_lyrics_file(args.lyrics)
     tags = tuple(t.strip() for t in args.tags.split(",") if t.strip()) if args.tags else ()
     start = time.perf_counter()
-    plan = None
-    if args.plan is not None:
-        from lemm.compose.plan_edit import load_plan
-
-        plan = load_plan(args.plan)
-    elif args.guide is not None or args.chords:
-        from lemm.compose.brief import Brief, parse_duration
-        from lemm.compose.planner import make_plan
-
-        brief = Brief(prompt=args.prompt, tags=tags, lyrics=lyrics, duration_seconds=parse_duration(args.duration), seed=args.seed)
-        guide = None
-        if args.guide is not None:
-            from lemm.compose.guide import analyze_guide
-
-            guide = analyze_guide(args.guide)
-        plan = make_plan(brief, guide=guide, keep_chords=args.keep_chords, keep_melody=args.keep_melody)
-    if args.chords:
-        from lemm.compose.chord_input import apply_chords
-
-        plan = apply_chords(plan, args.chords)
-    song = lemm.compose(args.prompt, tags=tags, lyrics=lyrics, duration=args.duration, seed=args.seed, plan=plan, progress=_progress)
+    if args.plan is not None and args.guide is not None:
+        raise ParameterError.for_field("--guide", args.guide, "no --guide together with --plan (the plan already fixes the time line)")
+    song = lemm.compose(
+        args.prompt, tags=tags, lyrics=lyrics, duration=args.duration, seed=args.seed, plan=args.plan,
+        guide=args.guide, keep_chords=args.keep_chords, keep_melody=args.keep_melody, chords=args.chords,
+        progress=_progress,
+    )
     song.save(out, progress=_progress)
     report = song.report()
     _progress(

@@ -20,7 +20,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from lemm.errors import ParameterError
 from lemm.project.settings import RenderSettings
 from lemm.score.model import Score
 from lemm.score.timing import ticks_to_seconds
+
+if TYPE_CHECKING:
+    from lemm.compose.guide import GuideAnalysis
 
 __all__ = [
     "Progress",
@@ -66,11 +69,32 @@ class StageTimer:
             self._progress(f"{name} done in {took:.2f} s")
 
 
-def make_plan(brief: Brief) -> Plan:
-    """Plan a song from a brief (tempo, key, meter, sections, energy, instruments)."""
+def make_plan(
+    brief: Brief,
+    *,
+    guide: "GuideAnalysis | None" = None,
+    keep_chords: bool = False,
+    keep_melody: bool = False,
+    chords: str | None = None,
+) -> Plan:
+    """Plan a song from a brief (tempo, key, meter, sections, energy, instruments).
+
+    With ``guide`` (an analysis of a guide audio or MIDI file) the plan follows the
+    guide's time line, optionally keeping its chords and melody; ``chords`` (a
+    ``--chords`` text such as ``"Am F C G"`` or ``"verse: Am F; chorus: C G"``) then
+    fixes the chords of the sections it names.
+    """
     from lemm.compose.planner import make_plan as _make_plan
 
-    return _make_plan(brief)
+    plan = _make_plan(brief, guide=guide, keep_chords=keep_chords, keep_melody=keep_melody)
+    return plan if not chords else apply_chords_text(plan, chords)
+
+
+def apply_chords_text(plan: Plan, chords: str) -> Plan:
+    """The plan with the chords of a ``--chords`` text set (see :mod:`lemm.compose.chord_input`)."""
+    from lemm.compose.chord_input import apply_chords
+
+    return apply_chords(plan, chords)
 
 
 def make_score(plan: Plan, brief: Brief) -> Score:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from lemm.errors import ParameterError
 from lemm.pipeline import Progress, StageTimer
 from lemm.project.settings import RenderSettings
 from lemm.score.model import Score
+
+if TYPE_CHECKING:
+    from lemm.compose.guide import GuideAnalysis
 
 __all__ = ["Song", "compose", "load"]
 
@@ -144,7 +148,11 @@ def compose(
     lyrics: str | os.PathLike | None = None,
     duration: str | float = "3:30",
     seed: int = 0,
-    plan: Plan | None = None,
+    plan: Plan | str | os.PathLike | None = None,
+    guide: str | os.PathLike | "GuideAnalysis" | None = None,
+    keep_chords: bool = False,
+    keep_melody: bool = False,
+    chords: str | None = None,
     render_settings: RenderSettings | None = None,
     progress: Progress | None = None,
 ) -> Song:
@@ -162,8 +170,18 @@ def compose(
         ``"M:SS"`` or seconds, 0:10..10:00.
     seed : int
         Seed of every random choice.
-    plan : Plan or None
-        A plan to follow exactly instead of planning from the prompt.
+    plan : Plan, path or None
+        A plan (or a plan JSON file, e.g. an edited ``plan.json``) to follow exactly
+        instead of planning from the prompt. Not together with ``guide``.
+    guide : path, GuideAnalysis or None
+        A guide audio (WAV, FLAC, OGG, MP3) or MIDI file, or its analysis
+        (:func:`lemm.compose.guide.analyze_guide`): the plan follows its tempo,
+        meter, key, sections and energy, on its time line.
+    keep_chords, keep_melody : bool
+        With a guide: keep its chords per bar / its melody (MIDI guides).
+    chords : str or None
+        Chords to use, e.g. ``"Am F C G"`` or ``"verse: Am F C G; chorus: F G C Am"``
+        (see :mod:`lemm.compose.chord_input`); applied to whichever plan is used.
 
     Returns
     -------
@@ -173,15 +191,46 @@ def compose(
         lyrics = read_lyrics_file(lyrics)
     if isinstance(tags, str):
         raise ParameterError.for_field("tags", tags, "a list or tuple of tag strings, e.g. ('pop', 'upbeat')")
+    if plan is not None and guide is not None:
+        raise ParameterError.for_field("guide", str(guide), "no guide when a plan is given (the plan already fixes the time line)")
+    if (keep_chords or keep_melody) and guide is None:
+        raise ParameterError.for_field(
+            "keep_chords" if keep_chords else "keep_melody", True, "True only together with a guide file"
+        )
     brief = Brief(prompt=prompt, tags=tuple(tags), lyrics=lyrics, duration_seconds=parse_duration(duration), seed=seed)
     timer = StageTimer(progress)
     with timer.stage("plan"):
-        the_plan = plan if plan is not None else pipeline.make_plan(brief)
+        if plan is not None:
+            the_plan = _as_plan(plan)
+            if chords:
+                the_plan = pipeline.apply_chords_text(the_plan, chords)
+        else:
+            the_plan = pipeline.make_plan(
+                brief, guide=_as_guide(guide), keep_chords=keep_chords, keep_melody=keep_melody, chords=chords
+            )
     with timer.stage("compose"):
         score = pipeline.make_score(the_plan, brief)
     song = Song(brief=brief, plan=the_plan, score=score, render_settings=render_settings or RenderSettings())
     song.seconds_per_stage.update(timer.seconds)
     return song
+
+
+def _as_plan(plan: Plan | str | os.PathLike) -> Plan:
+    if isinstance(plan, Plan):
+        return plan
+    if isinstance(plan, (str, os.PathLike)):
+        from lemm.compose.plan_edit import load_plan
+
+        return load_plan(plan)
+    raise ParameterError.for_field("plan", type(plan).__name__, "a Plan or the path of a plan JSON file")
+
+
+def _as_guide(guide: "str | os.PathLike | GuideAnalysis | None") -> "GuideAnalysis | None":
+    if guide is None or not isinstance(guide, (str, os.PathLike)):
+        return guide
+    from lemm.compose.guide import analyze_guide
+
+    return analyze_guide(guide)
 
 
 def load(path: str | os.PathLike) -> Song:

@@ -63,3 +63,43 @@ def test_silent_guide_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) 
     sf.write(str(silent), np.zeros(22050 * 8, np.float32), 22050)
     assert main(["analyze", str(silent)]) == 2
     assert "lemm: error:" in capsys.readouterr().err
+
+
+def test_python_compose_takes_the_same_guide_and_chords_as_the_cli(guide_file: tuple[Path, dict]) -> None:
+    from lemm.compose.brief import Brief
+    from lemm.compose.chord_input import apply_chords
+    from lemm.compose.guide import analyze_guide
+    from lemm.compose.planner import make_plan
+
+    path, _ = guide_file
+    song = lemm.compose("pop song", tags=("pop",), duration="0:20", seed=2, guide=path, keep_chords=True, chords="C G Am F")
+    brief = Brief(prompt="pop song", tags=("pop",), duration_seconds=20.0, seed=2)
+    expected = apply_chords(make_plan(brief, guide=analyze_guide(path), keep_chords=True), "C G Am F")
+    assert song.plan == expected
+    assert song.plan.start_offset_seconds == pytest.approx(0.5, abs=0.05)
+    # an already analysed guide gives the same plan as its path
+    assert lemm.compose("pop song", tags=("pop",), duration="0:20", seed=2, guide=analyze_guide(path), keep_chords=True, chords="C G Am F").plan == expected
+
+
+def test_python_compose_takes_a_plan_file_and_chords(tmp_path: Path) -> None:
+    song = lemm.compose("rock song", tags=("rock",), duration="0:30", seed=4)
+    plan_file = tmp_path / "plan.json"
+    save_plan(song.plan, plan_file)
+    again = lemm.compose("rock song", tags=("rock",), duration="0:30", seed=4, plan=plan_file, chords="Em C G D")
+    assert again.plan.sections[0].chords[:4] == ("Em", "C", "G", "D")
+    assert again.score.chords[0].symbol == "Em"
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [({"keep_chords": True}, "keep_chords"), ({"keep_melody": True}, "keep_melody"), ({"plan": "p.json", "guide": "g.wav"}, "guide")],
+)
+def test_python_compose_refuses_contradictory_options(options: dict, field: str) -> None:
+    with pytest.raises(lemm.errors.ParameterError, match=field):
+        lemm.compose("pop", duration="0:20", **options)
+
+
+def test_cli_refuses_plan_with_guide(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    code = main(["compose", "pop", "--plan", str(tmp_path / "p.json"), "--guide", str(tmp_path / "g.wav"), "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "--guide" in capsys.readouterr().err
