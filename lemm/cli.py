@@ -244,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--guide", default=None, help="guide audio (WAV/FLAC/OGG/MP3) or MIDI file to plan from")
     p.add_argument("--keep-chords", action="store_true", help="with --guide: keep the guide's chords")
     p.add_argument("--keep-melody", action="store_true", help="with --guide: keep the guide MIDI's melody")
-    p.add_argument("--plan", default=None, help="a plan JSON file (edited) to follow exactly instead of planning")
+    p.add_argument("--plan", default=None, help="a plan JSON file (save_plan), or a song folder / its song.json, whose (edited) plan is followed exactly instead of planning")
     p.add_argument("--out", required=True, help="output folder (created or replaced whole)")
     p.set_defaults(func=_cmd_compose)
 

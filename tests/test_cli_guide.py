@@ -103,3 +103,14 @@ def test_cli_refuses_plan_with_guide(tmp_path: Path, capsys: pytest.CaptureFixtu
     code = main(["compose", "pop", "--plan", str(tmp_path / "p.json"), "--guide", str(tmp_path / "g.wav"), "--out", str(tmp_path / "o")])
     assert code == 2
     assert "--guide" in capsys.readouterr().err
+
+
+def test_a_song_folder_or_its_song_json_serves_as_a_plan(tmp_path: Path) -> None:
+    from lemm.compose.plan_edit import load_plan
+
+    song = lemm.compose("folk song", tags=("folk",), duration="0:20", seed=6)
+    folder = tmp_path / "song"
+    song.save(folder)
+    assert load_plan(folder / "song.json") == song.plan
+    assert load_plan(folder) == song.plan
+    assert lemm.compose("folk song", tags=("folk",), duration="0:20", seed=6, plan=folder / "song.json").score == song.score

@@ -239,7 +239,11 @@ def save_plan(plan: Plan, path: str | os.PathLike) -> Path:
 
 
 def load_plan(path: str | os.PathLike) -> Plan:
-    """Read a plan written by :func:`save_plan` (and maybe edited by hand).
+    """Read a plan written by :func:`save_plan` (and maybe edited by hand), or the plan of a song.json.
+
+    A song folder's ``song.json`` holds its plan under ``"plan"``: passing it (or the
+    folder) reads that plan, so ``lemm compose --plan my-song/song.json`` composes
+    again from a song's (edited) plan.
 
     Raises
     ------
@@ -251,12 +255,16 @@ def load_plan(path: str | os.PathLike) -> Plan:
         If the plan in it is not valid (see :func:`plan_from_dict`).
     """
     p = Path(path)
+    if p.is_dir() and (p / "song.json").is_file():
+        p = p / "song.json"
     if not p.is_file():
         raise LemmFileNotFoundError(f"plan file {str(p)!r} does not exist or is not a file")
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise FileFormatError(f"plan file {str(p)!r} must be JSON written by lemm (save_plan): {err}") from None
+    if isinstance(data, dict) and data.get("format") == "lemm-song" and isinstance(data.get("plan"), dict):
+        data = data["plan"]
     try:
         return plan_from_dict(data)
     except ScoreError as err:
