@@ -23,6 +23,7 @@ import dataclasses
 import json
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -191,6 +192,12 @@ def _json_text(data: Any) -> str:
     return json.dumps(json_safe(data), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
+def _write_audio_files(files: list[tuple[Path, np.ndarray, float]], *, sample_rate: int, bit_depth: int) -> None:
+    """Write each (path, audio, trim_db) atomically; the trimmed copy is made one file at a time."""
+    for path, audio, trim_db in files:
+        write_audio(path, _gain(audio, trim_db), sample_rate=sample_rate, bit_depth=bit_depth)
+
+
 def write_song_files(song: "Song", folder: str | os.PathLike, *, timer: StageTimer | None = None, action: str = "render") -> Path:
     """Write (or overwrite) every file of the song folder in ``folder``, each atomically.
 
@@ -211,18 +218,21 @@ def write_song_files(song: "Song", folder: str | os.PathLike, *, timer: StageTim
     sr, bits = song.sample_rate, song.render_settings.bit_depth
     with timer.stage("write"):
         (out / "stems").mkdir(parents=True, exist_ok=True)
-        write_midi(song.score, out / "score.mid")
-        write_musicxml(song.score, out / "score.musicxml")
         trims = {name: headroom_trim_db(audio) for name, audio in song.stems.items()}
-        for name, audio in song.stems.items():
-            write_audio(out / "stems" / f"{name}.wav", _gain(audio, trims[name]), sample_rate=sr, bit_depth=bits)
+        mix_trim = headroom_trim_db(song.mix_audio)
+        audio_files = [(out / "stems" / f"{name}.wav", audio, trims[name]) for name, audio in song.stems.items()]
+        audio_files += [(out / "mix.wav", song.mix_audio, mix_trim), (out / "master.wav", song.master_audio, 0.0)]
+        # The WAV encoder runs in C without the GIL: the audio files are written on a
+        # second thread while the MIDI and MusicXML exports (pure Python) run here.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            written = pool.submit(_write_audio_files, audio_files, sample_rate=sr, bit_depth=bits)
+            write_midi(song.score, out / "score.mid")
+            write_musicxml(song.score, out / "score.musicxml")
+            written.result()
         for stale in (out / "stems").glob("*.wav"):
             if stale.stem not in song.stems:
                 stale.unlink()  # a track removed by an edit leaves no stem behind
-        mix_trim = headroom_trim_db(song.mix_audio)
-        write_audio(out / "mix.wav", _gain(song.mix_audio, mix_trim), sample_rate=sr, bit_depth=bits)
         write_daw_projects(song.score, out, stem_names=list(song.stems), mix_settings=_compensated(song.mix_settings, trims))
-        write_audio(out / "master.wav", song.master_audio, sample_rate=sr, bit_depth=bits)
         song_text = _json_text(song_to_dict(song))
         atomic_write_text(out / "song.json", song_text)
         record_version(out, song_text, action=action)
