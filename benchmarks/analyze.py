@@ -9,10 +9,13 @@
 - **guide MIDI**: lemm scores in 24 keys exported to MIDI with the key
   signatures, chord texts, markers and lemm texts removed: key accuracy and
   section-boundary F-measure (within one bar) against the plan's form.
+  Each song row lists its true tempo, swing (of the plan), genre, estimate,
+  downbeat hit rate and the baseline's estimate. ``--cache DIR`` keeps the
+  rendered songs between runs.
 - **speed**: analysis of a 3:30 guide (44.1 kHz stereo) on 2 threads, beside
   ``librosa.beat.beat_track`` alone on the same audio.
 
-Run: ``python benchmarks/analyze.py [--quick]``
+Run: ``python benchmarks/analyze.py [--quick] [--cache /tmp/analyze_cache] [--audio-only]``
 """
 
 from __future__ import annotations
@@ -82,10 +85,20 @@ def bench_plans() -> dict:
     return {"n": n, **{k: round(v / n, 3) for k, v in checks.items()}}
 
 
-def _render_lemm(prompt: str, seconds: float, seed: int) -> tuple[np.ndarray, float, float, int] | None:
-    """Mono audio of a lemm song, its tempo, bar length and beats per bar; None if rendering is unavailable."""
+def _render_lemm(prompt: str, seconds: float, seed: int, cache: Path | None = None) -> dict | None:
+    """Mono audio of a lemm song with its plan's tempo, bar length, beats per bar and swing; None if rendering is unavailable.
+
+    With ``cache`` (a folder), the rendered song is kept there as ``.npz`` and read back on the next run.
+    """
+    path = None
+    if cache is not None:
+        path = cache / (f"{prompt}_{seconds:g}s_seed{seed}".replace(" ", "_") + ".npz")
+        if path.is_file():
+            with np.load(path) as z:
+                return {k: (z[k] if k == "y" else z[k].item()) for k in z.files}
     try:
         from lemm.compose.arrange import compose_score
+        from lemm.compose.profiles import load_profile
         from lemm.render import render_tracks
 
         plan = make_plan(Brief(prompt=prompt, duration_seconds=seconds, seed=seed))
@@ -93,38 +106,47 @@ def _render_lemm(prompt: str, seconds: float, seed: int) -> tuple[np.ndarray, fl
         stems = render_tracks(score, sample_rate=SR, seed=seed)
         y = sum(s.mean(axis=0) for s in stems.values())
         y = y / (np.abs(y).max() + 1e-9) * 0.8
-        return y.astype(np.float32), plan.tempo_bpm, plan.beats_per_bar * 60.0 / plan.tempo_bpm, plan.meter_numerator
+        got = {"y": y.astype(np.float32), "bpm": float(plan.tempo_bpm), "bar_seconds": plan.beats_per_bar * 60.0 / plan.tempo_bpm,
+               "beats_per_bar": int(plan.meter_numerator), "swing": float(plan.swing), "swing_unit": int(load_profile(plan.genre).swing_unit)}
     except Exception as err:  # noqa: BLE001 - the renderer is optional here
         print(f"lemm renderer unavailable ({type(err).__name__}: {err}); using the numpy test signal", file=sys.stderr)
         return None
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, **got)
+    return got
 
 
-def bench_audio(quick: bool) -> dict:
+#: Genres of the rendered guides; tempo i, straight (0) or swung (1) takes GENRES[(2 * i + swung) % 11],
+#: so the full set (11 tempos x 2 feels) holds each genre twice.
+GENRES = ("pop", "rock", "funk", "rnb", "country", "indie", "edm", "hip-hop", "lofi", "folk", "ballad")
+
+
+def bench_audio(quick: bool, cache: Path | None = None) -> dict:
     import librosa
 
     tempos = (70, 100, 130, 160) if quick else tuple(range(70, 171, 10))
-    genres = ("pop", "rock", "funk", "rnb", "country", "indie", "edm", "hip-hop")
     rows = []
     for i, bpm in enumerate(tempos):
-        for swing in (False, True):
-            genre = genres[(i + swing) % len(genres)]
-            prompt = f"{genre} {bpm} bpm" + (" swung" if swing else " straight")
-            got = _render_lemm(prompt, 30.0, seed=i)
+        for swung in (0, 1):
+            genre = GENRES[(2 * i + swung) % len(GENRES)]
+            prompt = f"{genre} {bpm} bpm" + (" swung" if swung else " straight")
+            got = _render_lemm(prompt, 30.0, seed=2 * i + swung, cache=cache)
             source = "lemm"
             if got is None:
-                audio, truth = make_test_guide(tempo_bpm=float(bpm), form=(("verse", 4), ("chorus", 4), ("verse", 4)), swing=0.3 if swing else 0.0, sample_rate=SR, seed=i)
-                got = (audio[0], float(bpm), 4 * 60.0 / bpm, 4)
+                audio, truth = make_test_guide(tempo_bpm=float(bpm), form=(("verse", 4), ("chorus", 4), ("verse", 4)), swing=0.3 if swung else 0.0, sample_rate=SR, seed=i)
+                got = {"y": audio[0], "bpm": float(bpm), "bar_seconds": 4 * 60.0 / bpm, "beats_per_bar": 4, "swing": 0.3 if swung else 0.0, "swing_unit": 8}
                 source = "testsignal"
-            y, true_bpm, bar_s, n_beats = got
+            y, true_bpm, bar_s = got["y"], got["bpm"], got["bar_seconds"]
             a = analyze_audio_array(y, sample_rate=SR)
             tempo_ok = abs(a.tempo_bpm - true_bpm) <= 0.02 * true_bpm
             rel = [d / bar_s for d in a.downbeats_seconds]
             phase = float(np.mean([abs(r - round(r)) * bar_s <= 0.07 for r in rel]))
             base_tempo, _ = librosa.beat.beat_track(y=y, sr=SR)
             base_tempo = float(np.atleast_1d(base_tempo)[0])
-            rows.append({"bpm": true_bpm, "swing": swing, "genre": genre, "source": source, "tempo": round(a.tempo_bpm, 2), "tempo_ok": bool(tempo_ok),
-                         "meter_ok": a.meter_numerator == n_beats, "downbeat_hits": round(phase, 3), "baseline_tempo": round(base_tempo, 2),
-                         "baseline_ok": abs(base_tempo - true_bpm) <= 0.02 * true_bpm})
+            rows.append({"bpm": true_bpm, "swing": round(got["swing"], 2), "swing_unit": got["swing_unit"], "genre": genre, "source": source,
+                         "tempo": round(a.tempo_bpm, 2), "tempo_ok": bool(tempo_ok), "meter_ok": a.meter_numerator == got["beats_per_bar"],
+                         "downbeat_hits": round(phase, 3), "baseline_tempo": round(base_tempo, 2), "baseline_ok": abs(base_tempo - true_bpm) <= 0.02 * true_bpm})
     n = len(rows)
     return {
         "n": n,
@@ -133,7 +155,9 @@ def bench_audio(quick: bool) -> dict:
         "downbeat_hit_rate": round(float(np.mean([r["downbeat_hits"] for r in rows])), 3),
         "meter_right": round(sum(r["meter_ok"] for r in rows) / n, 3),
         "baseline_librosa_tempo_within_2pct": round(sum(r["baseline_ok"] for r in rows) / n, 3),
-        "misses": [r for r in rows if not (r["tempo_ok"] and r["downbeat_hits"] >= 0.8)],
+        "songs_columns": ["true_bpm", "swing", "genre", "tempo", "downbeat_hits", "baseline_tempo"],
+        "songs": [[r["bpm"], r["swing"], r["genre"], r["tempo"], r["downbeat_hits"], r["baseline_tempo"]] for r in rows],
+        "misses": [r for r in rows if not (r["tempo_ok"] and r["downbeat_hits"] >= 0.8 and r["meter_ok"])],
     }
 
 
@@ -201,9 +225,14 @@ def bench_speed() -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer tempos and keys")
+    parser.add_argument("--cache", type=Path, default=None, help="folder that keeps the rendered guide songs between runs (e.g. /tmp/analyze_cache)")
+    parser.add_argument("--audio-only", action="store_true", help="only the guide-audio part")
     args = parser.parse_args()
+    if args.audio_only:
+        print(json.dumps({"benchmark": "analyze", "threads": 2, "audio": bench_audio(args.quick, args.cache)}))
+        return
     t0 = time.perf_counter()
-    out = {"benchmark": "analyze", "threads": 2, "plans": bench_plans(), "speed": bench_speed(), "audio": bench_audio(args.quick), "midi": bench_midi(args.quick)}
+    out = {"benchmark": "analyze", "threads": 2, "plans": bench_plans(), "speed": bench_speed(), "audio": bench_audio(args.quick, args.cache), "midi": bench_midi(args.quick)}
     out["total_seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(out))
 

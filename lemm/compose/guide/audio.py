@@ -8,13 +8,14 @@ hop 256: 86 frames per second) gives everything:
   chords), and of the mel magnitude (loudness-weighted) below 150 Hz, in
   150 Hz..2.5 kHz and below 2.5 kHz, each with its local mean removed.
 - **Tempo and beats**: the autocorrelation of the onset envelope gives a pulse;
-  its octave relatives (x1/4 .. x4) are each fitted as a constant-tempo beat
-  grid (period and phase searched finely so that the grid sits on the onsets).
-  The beat is the fastest level (55..180 bpm) at whose half tempo the
-  beats alternate kick and snare (a backbeat: one with a strong low band, the
-  other without) or are all alike (four on the floor); without such evidence, the
-  autocorrelation's pulse (with a log-normal preference around 115 bpm), halved
-  while every other beat is weak. The tempo is 60 / period: exact for a steady guide.
+  its relatives (x1/4 .. x4, x2/3, x3/2) in 50..200 bpm are each fitted as a
+  constant-tempo beat grid (period and phase searched finely so that the grid
+  sits on the onsets), and the beat is the one with the most evidence
+  (:mod:`lemm.compose.guide.tempo`: how full its subdivision is, straight or
+  swung; whether every other beat is weak; whether a bar of 4 or 3 of its
+  beats stands out by chord, bass and kick; a log-normal preference around
+  110 bpm). Of the grid and the grid moved onto the strongest off-beat, the
+  one on the kick is kept. The tempo is 60 / period: exact for a steady guide.
 - **Meter and downbeats**: per beat, the change of chroma and bass chroma
   (chords change on the bar line), the low-band onset (kick on 1) and, against
   it, the mid-band onset (snare on 2 and 4); the meter (3 or 4 beats) and the
@@ -51,10 +52,11 @@ import numpy as np
 
 from lemm.compose.guide.analysis import GuideAnalysis, GuideSection
 from lemm.compose.guide.segment import segment_bars
+from lemm.compose.guide.tempo import at, bar_cues, beat_sync, choose_tempo, comb, fit_beat_grid
 from lemm.compose.guide.tonal import chord_for_bar, estimate_key, key_evidence_from_chords
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError
 
-__all__ = ["ANALYSIS_SAMPLE_RATE", "MIN_GUIDE_SECONDS", "load_guide_audio", "analyze_audio", "analyze_audio_array", "fit_beat_grid"]
+__all__ = ["ANALYSIS_SAMPLE_RATE", "MIN_GUIDE_SECONDS", "load_guide_audio", "analyze_audio", "analyze_audio_array", "fit_beat_grid"]  # fit_beat_grid: from .tempo
 
 ANALYSIS_SAMPLE_RATE = 22050
 MIN_GUIDE_SECONDS = 5.0
@@ -146,163 +148,34 @@ def _features(y: np.ndarray) -> dict:
     return {"fps": fps, "full": full, "strong": strong, "weighted": weighted, "low_lin": low_lin, "mid_lin": mid_lin, "chroma": chroma, "bass": bass, "rms": rms, "bands": bands}
 
 
-def _autocorr(x: np.ndarray) -> np.ndarray:
-    n = len(x)
-    x = x - x.mean()
-    f = np.fft.rfft(x, 2 * n)
-    ac = np.fft.irfft(f * np.conj(f))[:n]
-    return ac / (ac[0] + 1e-12)
-
-
-def _comb(env: np.ndarray, period: np.ndarray, phase: np.ndarray) -> np.ndarray:
-    """Mean of ``env`` on grids ``phase + k * period`` [shape=(len(period), len(phase))] (linear interpolation)."""
-    n = len(env)
-    out = np.empty((len(period), len(phase)))
-    frames = np.arange(n, dtype=float)
-    for i, p in enumerate(period):
-        k = np.arange(int((n - 1) / p) + 1)
-        t = phase[:, None] + k[None, :] * p
-        vals = np.interp(t, frames, env, right=np.nan)
-        out[i] = np.nanmean(vals, axis=1)
-    return out
-
-
-def fit_beat_grid(env: np.ndarray, period_frames: float, *, spread: float = 0.04) -> tuple[float, float, float]:
-    """The constant-tempo beat grid that sits best on an onset envelope.
-
-    Parameters
-    ----------
-    env : np.ndarray [shape=(n_frames,)]
-        Onset envelope.
-    period_frames : float
-        Approximate beat period in frames.
-    spread : float
-        Relative range of periods searched around ``period_frames``.
-
-    Returns
-    -------
-    (period_frames, phase_frames, score) : tuple[float, float, float]
-        Beat ``k`` is at frame ``phase_frames + k * period_frames``; ``score`` is
-        the mean envelope on the grid.
-    """
-    periods = period_frames * (1.0 + np.linspace(-spread, spread, 41))
-    phases = np.arange(0.0, period_frames * (1 + spread), 0.5)
-    grid = _comb(env, periods, phases)
-    i, j = np.unravel_index(int(np.nanargmax(grid)), grid.shape)
-    p0, f0 = periods[i], phases[j]
-    step = periods[1] - periods[0]
-    fine_p = p0 + np.linspace(-step, step, 21)
-    fine_f = f0 + np.linspace(-0.75, 0.75, 7)
-    grid = _comb(env, fine_p, fine_f)
-    i, j = np.unravel_index(int(np.nanargmax(grid)), grid.shape)
-    phase = float(fine_f[j]) % float(fine_p[i])
-    return float(fine_p[i]), phase, float(grid[i, j])
-
-
-def _at(env: np.ndarray, frames: np.ndarray, radius: int = 2) -> np.ndarray:
-    """Max of ``env`` within ``radius`` frames of each (fractional) frame."""
-    idx = np.clip(np.round(frames).astype(int)[:, None] + np.arange(-radius, radius + 1)[None, :], 0, len(env) - 1)
-    return env[idx].max(axis=1)
-
-
 def _pick_tempo(f: dict, duration_seconds: float) -> tuple[float, float, list[str]]:
     """Beat period and phase in frames, and notes (see the module docstring)."""
-    fps = f["fps"]
     env = f["full"] + f["strong"]
-    ac = _autocorr(env)
-    bpms = np.exp(np.linspace(np.log(50.0), np.log(240.0), 400))
-    lags = fps * 60.0 / bpms
-    sal = np.interp(lags, np.arange(len(ac)), ac)
-    prior = np.exp(-0.5 * (np.log2(bpms / 115.0) / 1.2) ** 2)
-    bpm0 = float(bpms[int(np.argmax(sal * prior))])
-    levels = sorted({bpm0 * r for r in (0.25, 0.5, 1.0, 2.0, 4.0) if 27.0 <= bpm0 * r <= 260.0})
-    fits = {}
-    for bpm in levels:
-        period, phase, score = fit_beat_grid(env, fps * 60.0 / bpm)
-        n = int((len(env) - 1 - phase) / period) + 1
-        means = []
-        for band in ("low_lin", "mid_lin"):
-            on = _at(f[band], phase + np.arange(n) * period).mean()
-            off = _at(f[band], phase + (np.arange(n - 1) + 0.5) * period).mean() if n > 1 else 0.0
-            means.append((on + 1e-12, off + 1e-12))
-        fits[bpm] = (period, phase, score, means[0], means[1])
-    notes: list[str] = []
-
-    def evidence(bpm: float) -> tuple[bool, bool]:
-        """At half this tempo: do the grid's beats and off-beats alternate kick and snare, or match; are the off-beats weak?"""
-        h = [b for b in levels if abs(b - bpm / 2) < 1e-6]
-        if not h:
-            return False, False
-        (low_on, low_off), (mid_on, mid_off) = fits[h[0]][3], fits[h[0]][4]
-        pairs = ((low_on, low_off, mid_on, mid_off), (low_off, low_on, mid_off, mid_on))
-        backbeat = any(lo_b / lo_a < 0.45 and mid_b / mid_a >= 0.45 for lo_a, lo_b, mid_a, mid_b in pairs)
-        equal = min(low_off / low_on, low_on / low_off, mid_off / mid_on, mid_on / mid_off) >= 0.85
-        weak = max(low_off / low_on, mid_off / mid_on) < 0.3
-        return backbeat or equal, weak
-
-    # the beat is the fastest level (55..180 bpm) at whose half tempo the beats alternate kick and
-    # snare (a backbeat: one with a strong low band, the other without) or are all alike (four on the floor)
-    choice = None
-    for bpm in sorted(levels, reverse=True):
-        if 55.0 <= bpm <= 180.0 and evidence(bpm)[0]:
-            choice = bpm
-            break
-    if choice is None:  # no backbeat: the autocorrelation's pulse, halved while every other beat is weak
-        choice = min(levels, key=lambda b: abs(b - bpm0))
-        while evidence(choice)[1] and choice / 2 >= 55.0:
-            choice = min(levels, key=lambda b: abs(b - choice / 2))
-    period, phase = fits[choice][:2]
+    best, cands = choose_tempo(f, env)
+    period, phase = best["period"], best["phase"]
+    notes = ["tempo candidates (bpm: evidence): " + ", ".join(f"{c['bpm']:.1f}: {c['evidence']:.2f}" for c in cands)]
     # the grid may sit on loud off-beats (open hats, off-beat bass, swung eighths): of the grid and the
     # grid shifted to where the loudness-weighted band peaks between its beats, keep the one with the
-    # kick (a low band much stronger there), else the one where the weighted band is stronger
+    # kick (a low band clearly stronger there), else the one where the weighted band is stronger
     phases = np.arange(0.0, period, 0.5)
-    weighted = _comb(f["weighted"], np.array([period]), phases)[0]
+    weighted = comb(f["weighted"], np.array([period]), phases)[0]
     far = np.abs((phases - phase + 0.5 * period) % period - 0.5 * period) > 0.2 * period
     if far.any():
         other = float(phases[far][int(np.nanargmax(weighted[far]))])
         n = int((len(f["low_lin"]) - 1 - max(phase, other)) / period) + 1
         grids = [p0 + np.arange(n) * period for p0 in (phase, other)]
-        low = [float(_at(f["low_lin"], g, radius=3).mean()) + 1e-12 for g in grids]
-        w_here, w_other = (float(_at(f["weighted"], g, radius=3).mean()) for g in grids)
-        if low[1] > 3.0 * low[0] or (low[0] <= 3.0 * low[1] and w_other > 1.15 * w_here):
+        low = [float(at(f["low_lin"], g, radius=3).mean()) + 1e-12 for g in grids]
+        w_here, w_other = (float(at(f["weighted"], g, radius=3).mean()) for g in grids)
+        if low[1] > 1.55 * low[0] or (low[0] <= 3.0 * low[1] and w_other > 1.1 * w_here):
             phase = other
-    if fits[choice][2] <= 1e-9:
+    if best["score"] <= 1e-9:
         raise ParameterError.for_field("guide audio beats", "none found", "audio with a beat (onsets that repeat at a steady tempo)")
     return period, phase, notes
 
 
-def _beat_sync(x: np.ndarray, bounds: np.ndarray, *, median: bool = False) -> np.ndarray:
-    """Mean (or median: robust to drum transients) of columns of ``x`` [d, n_frames] between successive frame bounds -> [n_segments, d]."""
-    out = np.zeros((len(bounds) - 1, x.shape[0]))
-    reduce = np.median if median else np.mean
-    for i in range(len(bounds) - 1):
-        a, b = int(round(bounds[i])), max(int(round(bounds[i + 1])), int(round(bounds[i])) + 1)
-        out[i] = reduce(x[:, a:b], axis=1) if a < x.shape[1] else 0.0
-    return out
-
-
-def _cos_change(v: np.ndarray) -> np.ndarray:
-    n = np.linalg.norm(v, axis=1) + 1e-9
-    u = v / n[:, None]
-    out = np.zeros(len(v))
-    out[1:] = 1.0 - np.sum(u[1:] * u[:-1], axis=1)
-    return out
-
-
-def _z(x: np.ndarray) -> np.ndarray:
-    s = x.std()
-    return (x - x.mean()) / s if s > 1e-12 else x * 0.0
-
-
 def _meter_and_phase(f: dict, beat_frames: np.ndarray) -> tuple[int, int]:
     """Beats per bar (3 or 4) and the index of the first downbeat among the beats."""
-    bounds = np.append(beat_frames, beat_frames[-1] + np.median(np.diff(beat_frames)) if len(beat_frames) > 1 else beat_frames[-1] + 1)
-    chroma = _beat_sync(f["chroma"], bounds, median=True)
-    bass = _beat_sync(f["bass"], bounds, median=True)
-    ch, bs = _cos_change(chroma), _cos_change(bass)
-    if len(ch) > 1:
-        ch[0], bs[0] = ch[1:].mean(), bs[1:].mean()  # no change is measurable at the first beat
-    cue = 1.0 * _z(ch) + 0.7 * _z(bs) + 0.7 * _z(_at(f["low_lin"], beat_frames)) + 0.3 * _z(_at(f["mid_lin"], beat_frames))
+    cue, _ = bar_cues(f, beat_frames)
     best = (4, 0, -np.inf)
     for n in (4, 3):
         if len(cue) < 2 * n:
@@ -322,8 +195,8 @@ def _swing(f: dict, phase: float, period: float) -> float:
     if n < 4:
         return 0.0
     pos = np.linspace(0.4, 0.75, 36)
-    prof = np.array([_at(env, phase + (np.arange(n) + p) * period, radius=1).mean() for p in pos])
-    base = _at(env, phase + np.arange(n) * period, radius=1).mean()
+    prof = np.array([at(env, phase + (np.arange(n) + p) * period, radius=1).mean() for p in pos])
+    base = at(env, phase + np.arange(n) * period, radius=1).mean()
     p_best = float(pos[int(np.argmax(prof))])
     if prof.max() < 0.15 * base:
         return 0.0
@@ -386,7 +259,7 @@ def analyze_audio_array(y: np.ndarray, *, sample_rate: int, source: str = "audio
     down_frames = down_frames[down_frames + 0.5 * bar_frames <= n_frames] if len(down_frames) > 1 else down_frames
     # leading and trailing bars more than 40 dB below the loudest bar are silence (lead-in, tail): not bars of the song
     edges = np.append(down_frames, down_frames[-1] + bar_frames)
-    bar_db = 20.0 * np.log10(_beat_sync(f["rms"][None, :], np.clip(edges, 0, n_frames))[:, 0] + 1e-9)
+    bar_db = 20.0 * np.log10(beat_sync(f["rms"][None, :], np.clip(edges, 0, n_frames))[:, 0] + 1e-9)
     audible = np.flatnonzero(bar_db > bar_db.max() - 40.0)
     down_frames = down_frames[audible[0] : audible[-1] + 1]
     n_bars = len(down_frames)
@@ -394,13 +267,13 @@ def analyze_audio_array(y: np.ndarray, *, sample_rate: int, source: str = "audio
         raise ParameterError.for_field("guide audio bars", 0, "at least one whole bar")
     edges = np.append(down_frames, down_frames[-1] + bar_frames)
     # per-bar features
-    rms_bar = _beat_sync(f["rms"][None, :], np.clip(edges, 0, n_frames))[:, 0]
+    rms_bar = beat_sync(f["rms"][None, :], np.clip(edges, 0, n_frames))[:, 0]
     loud_db = 20.0 * np.log10(rms_bar + 1e-9)
     lo = max(float(loud_db.min()), float(loud_db.max()) - 30.0)
     energy = 0.1 + 0.85 * np.clip((loud_db - lo) / max(float(loud_db.max()) - lo, 1e-6), 0.0, 1.0)
-    chroma_bar = _beat_sync(f["chroma"], np.clip(edges, 0, n_frames), median=True)
-    bass_bar = _beat_sync(f["bass"], np.clip(edges, 0, n_frames), median=True)
-    bands_bar = _beat_sync(f["bands"], np.clip(edges, 0, n_frames))
+    chroma_bar = beat_sync(f["chroma"], np.clip(edges, 0, n_frames), median=True)
+    bass_bar = beat_sync(f["bass"], np.clip(edges, 0, n_frames), median=True)
+    bands_bar = beat_sync(f["bands"], np.clip(edges, 0, n_frames))
     chroma_n = chroma_bar / (chroma_bar.sum(axis=1, keepdims=True) + 1e-9)
     feats = np.hstack([2.0 * chroma_n, bands_bar / 10.0, loud_db[:, None] / 6.0])
     segs = segment_bars(feats, energy)
