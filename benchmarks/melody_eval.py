@@ -19,13 +19,17 @@ the wall time counts waiting for a busy machine, the CPU time does not).
 
 Usage::
 
-    python benchmarks/melody_eval.py [--songs 24] [--seed 1] [--out melody_eval.json]
+    python benchmarks/melody_eval.py [--songs 24] [--seed 1] [--out melody_eval.json] [--reference test]
+
+``--reference validation`` compares with the validation songs instead (for tuning decoding settings
+without looking at the test songs); the reported numbers use the test songs.
 """
 
 from __future__ import annotations
 
 import argparse
 import bisect
+import dataclasses
 import json
 import time
 
@@ -40,6 +44,7 @@ from lemm.compose.melody.mgeval import FEATURES, compare_sets, melody_features, 
 from lemm.compose.melody.train import grid_of
 from lemm.compose.melody.tokens import metric_strength
 from lemm.compose.planner import make_plan
+from lemm.seeding import derive_seed, make_rng
 
 LYRICS = [
     "I walked along the river road\nthe morning light was slow\nI carried every word you said\nand let the water flow\n\n"
@@ -92,49 +97,39 @@ def real_song_stats(song: dict) -> dict:
 
 def song_melody(plan, lyrics: str, seed: int, method: str) -> tuple[list, object, tuple[float, float]]:
     """The vocal notes of a whole song with ``method`` (as compose_score writes them), its context, (wall, CPU) seconds."""
-    old = arrange.MELODY_METHOD
-    arrange.MELODY_METHOD = method
-    try:
-        ctx = build_context(plan, seed=seed, resolution=arrange.RESOLUTION)
-        lines = arrange._lyric_lines(lyrics)
-        by_section = arrange._section_lines(ctx, lines)
-        spec = next(s for s in arrange.part_specs(plan, lyrics=lyrics) if arrange.is_melody(s))
-        t0 = time.perf_counter()
-        c0 = time.process_time()
-        cache: dict = {}
-        notes = []
-        for i in range(len(plan.sections)):
-            notes += arrange._write(ctx, spec, i, seed, by_section, cache)
-        notes = arrange.finish_part(ctx, spec, notes)
-        seconds = (time.perf_counter() - t0, time.process_time() - c0)
-    finally:
-        arrange.MELODY_METHOD = old
+    plan = dataclasses.replace(plan, melody_method=method)
+    ctx = build_context(plan, seed=seed, resolution=arrange.RESOLUTION)
+    lines = arrange._lyric_lines(lyrics)
+    by_section = arrange._section_lines(ctx, lines)
+    spec = next(s for s in arrange.part_specs(plan, lyrics=lyrics) if arrange.is_melody(s))
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    cache: dict = {}
+    notes = []
+    for i in range(len(plan.sections)):
+        notes += arrange._write(ctx, spec, i, seed, by_section, cache)
+    notes = arrange.finish_part(ctx, spec, notes)
+    seconds = (time.perf_counter() - t0, time.process_time() - c0)
     return notes, ctx, seconds
 
 
 def lyric_check(plan, lyrics: str, seed: int, method: str) -> dict:
     """Syllables expected vs notes written, in every sung section written fresh (the first chorus included)."""
-    old = arrange.MELODY_METHOD
-    arrange.MELODY_METHOD = method
-    try:
-        ctx = build_context(plan, seed=seed, resolution=arrange.RESOLUTION)
-        by_section = arrange._section_lines(ctx, arrange._lyric_lines(lyrics))
-        spec = next(s for s in arrange.part_specs(plan, lyrics=lyrics) if arrange.is_melody(s))
-        expected = written = unlyriced = lines_unsung = 0
-        for i, sec in enumerate(plan.sections):
-            lines = by_section[i]
-            if not lines or sec.kind not in SUNG_KINDS:
-                continue
-            slots = line_slots(ctx, i, len(lines), repeat=sec.kind == "chorus")
-            lines_unsung += max(0, len(lines) - len(slots))
-            expected += sum(len([s for w in lines[k % len(lines)].words for s in w.syllables]) for k in range(len(slots)))
-            from lemm.seeding import derive_seed, make_rng
-
-            notes = arrange._vocal_notes(ctx, spec, i, lines, make_rng(derive_seed(seed, spec.name, sec.name)))
-            written += len(notes)
-            unlyriced += sum(n.lyric is None for n in notes)
-    finally:
-        arrange.MELODY_METHOD = old
+    plan = dataclasses.replace(plan, melody_method=method)
+    ctx = build_context(plan, seed=seed, resolution=arrange.RESOLUTION)
+    by_section = arrange._section_lines(ctx, arrange._lyric_lines(lyrics))
+    spec = next(s for s in arrange.part_specs(plan, lyrics=lyrics) if arrange.is_melody(s))
+    expected = written = unlyriced = lines_unsung = 0
+    for i, sec in enumerate(plan.sections):
+        lines = by_section[i]
+        if not lines or sec.kind not in SUNG_KINDS:
+            continue
+        slots = line_slots(ctx, i, len(lines), repeat=sec.kind == "chorus")
+        lines_unsung += max(0, len(lines) - len(slots))
+        expected += sum(len([s for w in lines[k % len(lines)].words for s in w.syllables]) for k in range(len(slots)))
+        notes = arrange._vocal_notes(ctx, spec, i, lines, make_rng(derive_seed(seed, spec.name, sec.name)))
+        written += len(notes)
+        unlyriced += sum(n.lyric is None for n in notes)
     return {"syllables_expected": expected, "notes_written": written, "notes_without_syllable": unlyriced, "syllables_dropped": expected - (written - unlyriced), "lines_without_slot": lines_unsung}
 
 
@@ -165,9 +160,11 @@ def main(argv=None) -> dict:
     ap.add_argument("--songs", type=int, default=24)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--reference", choices=("test", "validation"), default="test",
+                    help="real songs to compare with: the held-out test songs (report) or the validation songs (tuning)")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(args.seed)
-    test = sorted((s for s in load_dataset() if split_of(s["id"]) == "test"), key=lambda s: s["id"])
+    test = sorted((s for s in load_dataset() if split_of(s["id"]) == args.reference), key=lambda s: s["id"])
     real = [real_song_stats(s) for s in test]
     gen = {"model": [], "rules": []}
     lyric = {"model": [], "rules": []}
@@ -193,6 +190,7 @@ def main(argv=None) -> dict:
     oa_model = {f: cmp["model|real_test"][f]["oa"] for f in FEATURES}
     oa_rules = {f: cmp["rules|real_test"][f]["oa"] for f in FEATURES}
     report = {
+        "reference": args.reference,
         "segments_per_set": {k: len(v) for k, v in sets.items()},
         "mgeval": cmp,
         "oa_model_ge_0.75": sum(v >= 0.75 for v in oa_model.values()),

@@ -16,10 +16,11 @@ ROOT = Path(__file__).resolve().parents[1]
 CELLS = [
     new_markdown_cell(
         "# Melodies: the lieder-trained transformer and the rules\n\n"
-        "lemm writes a sung melody in two steps: rules place one note per syllable (stressed syllables on beats,\n"
-        "a rest between lines), then the pitches are chosen either by rules (`method=\"rules\"`) or by a small\n"
-        "transformer trained on the CC0 OpenScore Lieder corpus (`method=\"model\"`), decoded under constraints:\n"
-        "in range, in key (a rare chromatic passing tone), chord tones on strong beats.\n"
+        "lemm writes a sung melody in two steps: one note per syllable (a rest between lines), then the pitches.\n"
+        "With `method=\"rules\"` both steps are rules (stressed syllables on beats, steps between chord tones). With\n"
+        "`method=\"model\"` both are learned from the CC0 OpenScore Lieder corpus: a count-based rhythm model samples\n"
+        "each line's rhythm, and a small transformer picks the pitches, decoded under constraints: in range, in key\n"
+        "(a rare chromatic passing tone), chord tones on strong beats.\n"
         "Here we give lyrics and chords, write a verse and a chorus both ways, listen, and measure."
     ),
     new_code_cell(
@@ -35,6 +36,7 @@ CELLS = [
         "from lemm.compose.melody import generate_melody\n"
         "from lemm.compose.melody.mgeval import pitch_class_entropy, scale_consistency\n"
         "from lemm.compose.melody.model import load_model\n"
+        "from lemm.compose.melody.rhythm import lied_rhythm\n"
         "from lemm.compose.planner import make_plan\n"
         "from lemm.seeding import make_rng\n"
         "from lemm.vocals.text import syllabify\n\n"
@@ -50,7 +52,7 @@ CELLS = [
         "      f\"{m.config['history'][-1]['validation_loss']:.3f} nats/note\")\n"
         "print([(s.name, s.kind, s.bars) for s in plan.sections])"
     ),
-    new_markdown_cell("## One note per syllable, pitches two ways\n\nThe rhythm is the same for both methods (same seed); only the pitches differ."),
+    new_markdown_cell("## One note per syllable, two ways\n\nThe rules' rhythm and pitches, then the lieder rhythm model's rhythm and the transformer's pitches."),
     new_code_cell(
         "lines = syllabify(lyrics)\n"
         "stanzas = {0: [l for l in lines if l.stanza == 0], 1: [l for l in lines if l.stanza == 1]}\n\n"
@@ -60,7 +62,8 @@ CELLS = [
         "    rhythm, syl = [], []\n"
         "    for k, line in enumerate(stanzas[stanza]):\n"
         "        s = [x for w in line.words for x in w.syllables]\n"
-        "        rhythm.append(syllable_rhythm(ctx, start + 2 * k * ctx.bar_ticks, 2 * ctx.beats_per_bar, s, rng))\n"
+        "        slot = (ctx, start + 2 * k * ctx.bar_ticks, 2 * ctx.beats_per_bar, s, rng)\n"
+        "        rhythm.append(lied_rhythm(*slot, prior=m.config['rhythm_prior']) if method == 'model' else syllable_rhythm(*slot))\n"
         "        syl.append(s)\n"
         "    notes = generate_melody(ctx, index, preset='voice_high', rng=rng, method=method, rhythm=rhythm,\n"
         "                            syllables=[[x.syllabic for x in s] for s in syl])\n"

@@ -55,9 +55,6 @@ from lemm.score.model import ChordSymbol, KeyChange, Lyric, MeterChange, Note, S
 from lemm.seeding import check_seed, derive_seed, make_rng
 from lemm.vocals.text import LyricLine, syllabify
 
-#: How the vocal / lead melody's pitches are chosen (``generate_melody``'s ``method``).
-MELODY_METHOD = "rules"
-
 __all__ = ["compose_score", "compose_part", "part_specs", "melody_source", "track_for_part"]
 
 RESOLUTION = 480
@@ -139,7 +136,7 @@ def _vocal_notes(ctx: ArrangeContext, spec: PartSpec, index: int, lines: list[Ly
     slots = line_slots(ctx, index, len(lines), repeat=sec.kind == "chorus")
     rhythm, sylls = [], []
     prior = None
-    if MELODY_METHOD == "model":
+    if ctx.plan.melody_method == "model":
         from lemm.compose.melody.model import load_model
         from lemm.compose.melody.rhythm import lied_rhythm
 
@@ -151,7 +148,7 @@ def _vocal_notes(ctx: ArrangeContext, spec: PartSpec, index: int, lines: list[Ly
         rhythm.append(ph)
         sylls.append(syl[: len(ph)])
     syllabics = [[s.syllabic for s in group] for group in sylls]
-    notes = generate_melody(ctx, index, preset=spec.preset, rng=rng, rhythm=rhythm, syllables=syllabics, method=MELODY_METHOD)
+    notes = generate_melody(ctx, index, preset=spec.preset, rng=rng, rhythm=rhythm, syllables=syllabics, method=ctx.plan.melody_method)
     flat = [s for group in sylls for s in group]
     out = []
     for n, s in zip(notes, flat):
@@ -255,7 +252,7 @@ def write_fresh(ctx: ArrangeContext, spec: PartSpec, index: int, rng, lines: lis
             return _vocal_notes(ctx, spec, index, lines or [], rng)
         if sec.kind in ("intro", "outro", "break") and sec.energy < 0.5:
             return []
-        return generate_melody(ctx, index, preset=spec.preset, rng=rng, method=MELODY_METHOD)
+        return generate_melody(ctx, index, preset=spec.preset, rng=rng, method=ctx.plan.melody_method)
     return chord_part_section(ctx, spec, index, rng)
 
 

@@ -19,7 +19,10 @@ from lemm.errors import ParameterError
 from lemm.score.harmony import parse_chord
 from lemm.score.model import MODES, PITCH_CLASSES, ROLES, SECTION_KINDS
 
-__all__ = ["PlanSection", "PlanNote", "Instrument", "Understood", "Plan"]
+__all__ = ["PlanSection", "PlanNote", "Instrument", "Understood", "Plan", "MELODY_METHODS"]
+
+#: Ways the composer can write the melody (``Plan.melody_method``).
+MELODY_METHODS = ("model", "rules")
 
 
 def _need(cond: bool, field: str, value: object, accepted: str) -> None:
@@ -139,6 +142,11 @@ class Plan:
     melody : tuple[PlanNote, ...]
         A melody the lead (or vocal) part must play as written (e.g. kept from a
         guide MIDI), beats counted from bar 1; empty = the composer writes one.
+    melody_method : str
+        How the composer writes the vocal / lead melody: ``"model"`` (the
+        lieder-trained transformer for pitches and the lieder rhythm model for
+        note lengths, :mod:`lemm.compose.melody.model`) or ``"rules"`` (the rule
+        baseline, :mod:`lemm.compose.melody.rules`).
     """
 
     genre: str
@@ -156,6 +164,7 @@ class Plan:
     lift_semitones: int = 0
     start_offset_seconds: float = 0.0
     melody: tuple[PlanNote, ...] = ()
+    melody_method: str = "model"
 
     def __post_init__(self) -> None:
         _need(isinstance(self.tempo_bpm, (int, float)) and math.isfinite(self.tempo_bpm) and 20 <= self.tempo_bpm <= 400, "tempo_bpm", self.tempo_bpm, "a number in 20..400")
@@ -178,6 +187,7 @@ class Plan:
         _need(isinstance(self.start_offset_seconds, (int, float)) and math.isfinite(self.start_offset_seconds) and 0.0 <= self.start_offset_seconds <= 60.0, "start_offset_seconds", self.start_offset_seconds, "a number of seconds in 0..60")
         _need(isinstance(self.melody, tuple) and all(isinstance(n, PlanNote) for n in self.melody), "melody", type(self.melody).__name__, "a tuple of PlanNote")
         _need(isinstance(self.lift_semitones, int) and not isinstance(self.lift_semitones, bool) and 0 <= self.lift_semitones <= 5, "lift_semitones", self.lift_semitones, "an integer in 0..5")
+        _need(self.melody_method in MELODY_METHODS, "melody_method", self.melody_method, "'model' or 'rules'")
         inst_names = [i.name for i in self.instruments]
         _need(len(set(inst_names)) == len(inst_names), "instrument names", inst_names, "unique names")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -114,19 +115,33 @@ def test_stressed_syllables_prefer_beats(pop_song):
     assert np.mean(on_beat[True]) > np.mean(on_beat[False])
 
 
-def test_melody_chord_tones_on_strong_beats_and_mostly_steps():
+@pytest.mark.parametrize("method", ["model", "rules"])
+def test_melody_chord_tones_on_strong_beats_and_mostly_steps(method: str):
+    # Intervals of at most 4 semitones: 84 % of the lieder's (the model's corpus); the
+    # rules write stepwise lines (>= 70 % in every song), the model about as the lieder
+    # (>= 75 % over the four songs, no song under 55 %).
+    small_leaps = []
     for genre, seed in (("pop", 1), ("folk", 2), ("edm", 3), ("ballad", 4)):
-        plan = make_plan(Brief(tags=(genre,), duration_seconds=90.0, seed=seed))
+        plan = dataclasses.replace(make_plan(Brief(tags=(genre,), duration_seconds=90.0, seed=seed)), melody_method=method)
         score = compose_score(plan, seed=seed)
         ctx = build_context(plan, seed=seed)
-        lead = score.track("lead")
-        strong = [n for n in lead.notes if ctx.metric_weight(n.start_tick) >= 0.75]
+        lead = score.track("lead").notes
+        strong = [n for n in lead if ctx.metric_weight(n.start_tick) >= 0.75]
         hits = [n.pitch % 12 in ctx.chord_at(n.start_tick).chord.pitch_classes for n in strong]
         assert len(strong) > 8 and np.mean(hits) >= 0.9
-        in_key = [n.pitch % 12 in ctx.scale_pcs or n.pitch % 12 in ctx.chord_at(n.start_tick).chord.pitch_classes for n in lead.notes]
-        assert np.mean(in_key) == 1.0
-        leaps = np.abs(np.diff([n.pitch for n in lead.notes]))
-        assert np.mean(leaps <= 4) >= 0.7
+        chromatic = [i for i, n in enumerate(lead) if n.pitch % 12 not in ctx.scale_pcs and n.pitch % 12 not in ctx.chord_at(n.start_tick).chord.pitch_classes]
+        if method == "rules":
+            assert chromatic == []
+        else:  # chromatic passing / neighbour tones, rare, on weak positions, joined by a step
+            assert len(chromatic) <= 0.03 * len(lead)
+            for i in chromatic:
+                assert ctx.metric_weight(lead[i].start_tick) < 0.5
+                steps = [abs(lead[j].pitch - lead[i].pitch) for j in (i - 1, i + 1) if 0 <= j < len(lead)]
+                assert min(steps) <= 2
+        leaps = np.abs(np.diff([n.pitch for n in lead]))
+        assert np.mean(leaps <= 4) >= (0.7 if method == "rules" else 0.55)
+        small_leaps.extend(leaps <= 4)
+    assert np.mean(small_leaps) >= (0.9 if method == "rules" else 0.75)
 
 
 def test_chorus_hook_repeats(pop_song):

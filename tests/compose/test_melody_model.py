@@ -84,21 +84,21 @@ def test_missing_and_corrupt_weights_raise_lemm_error(tmp_path):
     missing = tmp_path / "nope.safetensors"
     with pytest.raises(LemmError, match="nope.safetensors"):
         load_model(missing)
-    bad = tmp_path / "melody_v1.safetensors"
+    bad = tmp_path / "melody_v2.safetensors"
     bad.write_bytes(b"\x00\x01not a safetensors file")
-    shutil.copy(DEFAULT_WEIGHTS.with_suffix(".json"), tmp_path / "melody_v1.json")
+    shutil.copy(DEFAULT_WEIGHTS.with_suffix(".json"), tmp_path / "melody_v2.json")
     with pytest.raises(LemmError, match=str(bad)):
         load_model(bad)
-    truncated = tmp_path / "trunc" / "melody_v1.safetensors"
+    truncated = tmp_path / "trunc" / "melody_v2.safetensors"
     truncated.parent.mkdir()
     truncated.write_bytes(DEFAULT_WEIGHTS.read_bytes()[:5000])
     shutil.copy(DEFAULT_WEIGHTS.with_suffix(".json"), truncated.with_suffix(".json"))
     with pytest.raises(LemmError, match="trunc"):
         load_model(truncated)
-    no_config = tmp_path / "nocfg" / "melody_v1.safetensors"
+    no_config = tmp_path / "nocfg" / "melody_v2.safetensors"
     no_config.parent.mkdir()
     shutil.copy(DEFAULT_WEIGHTS, no_config)
-    with pytest.raises(LemmError, match="melody_v1.json"):
+    with pytest.raises(LemmError, match="melody_v2.json"):
         load_model(no_config)
 
 
@@ -180,17 +180,29 @@ def test_extractor_on_lieder_files_matches_music21():
 
 
 def test_lied_rhythm_one_onset_per_syllable_inside_the_slot(ctx):
-    from lemm.compose.melody.rhythm import lied_rhythm
+    from lemm.compose.melody.rhythm import MIN_GAP_UNITS, lied_rhythm
 
     prior = load_model().config["rhythm_prior"]
-    assert "4/4" in prior["onset_logp"] and len(prior["onset_logp"]["4/4"]) == 16
+    unit = ctx.resolution // 12
     for k, line in enumerate(LINES):
         syl = [s for w in line.words for s in w.syllables]
         start = k * 2 * ctx.bar_ticks
         r = lied_rhythm(ctx, start, 8, syl, make_rng(k), prior=prior)
         assert len(r) == len(syl)
         ticks = [t for t, _ in r]
-        assert ticks == sorted(set(ticks)) and ticks[0] >= start
-        assert all(t + d <= start + 8 * ctx.beat_ticks for t, d in r)
-        assert all(d > 0 and d <= 2 * ctx.beat_ticks for _, d in r)
+        assert ticks == sorted(set(ticks)) and start <= ticks[0] < start + ctx.bar_ticks
+        assert all(t % unit == 0 and d % unit == 0 and d > 0 for t, d in r)
+        assert all(t + d == t2 for (t, d), (t2, _) in zip(r, r[1:]))  # legato inside the line
+        assert r[-1][0] + r[-1][1] <= start + 8 * ctx.beat_ticks - MIN_GAP_UNITS * unit  # a rest before the next line
         assert r == lied_rhythm(ctx, start, 8, syl, make_rng(k), prior=prior)
+
+
+def test_model_decoding_respects_chromatic_share(ctx):
+    from lemm.compose.melody.model import PitchDecoder
+
+    rhythm = [(i * 240, 240) for i in range(64)]
+    for share, bound in ((0.0, 1), (0.05, 1 + 0.05 * 64)):  # one is allowed from the start
+        dec = PitchDecoder(ctx, low=57, high=76, kind="verse", rng=make_rng(4), chromatic_rate=4.0, chromatic_share=share)
+        pitches = dec.phrase(rhythm[:32]) + dec.phrase(rhythm[32:])
+        outside = sum(p % 12 not in ctx.scale_pcs for p in pitches)
+        assert outside <= bound

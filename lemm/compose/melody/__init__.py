@@ -6,8 +6,8 @@ picks the method; every name the former ``lemm.compose.melody`` module exported 
 Modules: :mod:`.rules` (rule melodies, the baseline), :mod:`.data` (lieder extraction, split),
 :mod:`.tokens` (compound REMI note tokens), :mod:`.network` (the transformer), :mod:`.train`
 (``python -m lemm.compose.melody.train``), :mod:`.model` (weights loading, constrained decoding),
-:mod:`.rhythm` (lieder-statistics syllable rhythm for ``method="model"``), :mod:`.mgeval`
-(evaluation metrics). The arranger's default is ``lemm.compose.arrange.MELODY_METHOD``.
+:mod:`.rhythm` (the lieder rhythm model: one note per syllable, for ``method="model"``), :mod:`.mgeval`
+(evaluation metrics). The arranger uses the plan's ``Plan.melody_method`` (default ``"model"``).
 
 Examples
 --------

@@ -1,7 +1,7 @@
 """Load the shipped melody transformer and decode pitches for given rhythms under constraints.
 
-The rhythm comes from the rules (lyric syllables or instrumental motifs, see
-:mod:`lemm.compose.lyrics_align` and :mod:`lemm.compose.melody.rules`); the network picks each
+The rhythm is given (with lyrics: the lieder rhythm model of :mod:`lemm.compose.melody.rhythm`, one
+note per syllable; instrumental: the rule motifs of :mod:`lemm.compose.melody.rules`); the network picks each
 note's pitch given the chord, metric position, duration, rest before, syllable boundary,
 phrase position, register, mode and the notes so far. Decoding is constrained:
 
@@ -10,7 +10,9 @@ phrase position, register, mode and the notes so far. Decoding is constrained:
   allowed at a low rate (``chromatic_rate``, a chromatic passing tone);
 - **harmony**: chord tones get a logit bonus on strong beats (``chord_bonus``, half on other
   beats) and at phrase ends; the section's last note prefers the tonic;
-- **leaps** larger than an octave are masked.
+- **leaps** larger than an octave are masked;
+- **variety**: pitches not sung in the last 16 notes get a logit bonus (``novelty_bonus``), and
+  out-of-key notes stay under a share of the notes so far (``chromatic_share``).
 
 Sampling uses the caller's ``numpy`` generator, so a seed gives the same melody. The network
 runs one step per note with a key/value cache on one thread (:func:`_one_thread`).
@@ -19,7 +21,7 @@ Examples
 --------
 >>> from lemm.compose.melody.model import DEFAULT_WEIGHTS
 >>> DEFAULT_WEIGHTS.name
-'melody_v1.safetensors'
+'melody_v2.safetensors'
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from lemm.errors import LemmError
 
 __all__ = ["DEFAULT_WEIGHTS", "LoadedModel", "load_model", "PitchDecoder"]
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "melody_v1.safetensors"
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "melody_v2.safetensors"
 _STRENGTH = {1.0: 0, 0.75: 1, 0.55: 2, 0.3: 3}
 _SYLLABIC = {"single": "S", "begin": "B", "middle": "M", "end": "E"}
 
@@ -125,13 +127,20 @@ class PitchDecoder:
     temperature, chromatic_rate, chord_bonus : float
         Sampling temperature; probability factor of an out-of-key note on weak positions;
         logit bonus of chord tones on strong beats (half on other beats).
+    novelty_bonus : float
+        Logit bonus of pitches not sung in the last ``novelty_window`` notes (a presence penalty in reverse:
+        the lieder use more distinct pitches per phrase than the network samples under the constraints).
+    novelty_window : int
+    chromatic_share : float
+        Most out-of-key notes as a share of the decoder's notes so far (one is allowed from the start):
+        the section's scale consistency stays near ``1 - chromatic_share`` or above.
     chromatic_on_beats : bool
         Also allow out-of-key notes (shorter than a beat) on weak beats, not only between beats.
     """
 
     def __init__(self, ctx, *, low: int, high: int, kind: str, rng: np.random.Generator, previous: int | None = None,
                  temperature: float = 1.3, chromatic_rate: float = 0.5, chord_bonus: float = 0.7, chromatic_on_beats: bool = True,
-                 model: LoadedModel | None = None):
+                 chromatic_share: float = 0.03, novelty_bonus: float = 1.0, novelty_window: int = 16, model: LoadedModel | None = None):
         self.m = model or load_model()
         self.ctx, self.low, self.high, self.rng = ctx, low, high, rng
         self.shift = key_shift(ctx.tonic_pc)
@@ -140,6 +149,10 @@ class PitchDecoder:
         self.register = register_token((low + high) / 2.0 + self.shift - 2)
         self.temperature, self.chromatic_rate, self.chord_bonus = temperature, chromatic_rate, chord_bonus
         self.chromatic_on_beats = chromatic_on_beats
+        self.chromatic_share = chromatic_share
+        self.novelty_bonus, self.novelty_window = novelty_bonus, novelty_window
+        self.recent: list[int] = []
+        self._chromatic_credit = 1.0
         self.scale = set(ctx.scale_pcs)
         self.prev = previous
         self.prev_end: int | None = None
@@ -217,7 +230,7 @@ class PitchDecoder:
                     allowed[max(lo_n, 0): max(min(hi_n + 1, len(cand)), 0)] = True
                     if self.prev is not None:
                         allowed &= np.abs(cand - self.prev) <= 12
-                    if strength <= (1 if self.chromatic_on_beats else 2) or last or d >= ctx.beat_ticks:
+                    if strength <= (1 if self.chromatic_on_beats else 2) or last or d >= ctx.beat_ticks or self._chromatic_credit < 1.0:
                         allowed &= in_scale
                     else:
                         z = z + np.where(in_scale, 0.0, np.log(self.chromatic_rate))
@@ -225,6 +238,8 @@ class PitchDecoder:
                         z = z + np.where(chord_mask, self.chord_bonus, 0.0)
                     elif strength == 2:
                         z = z + np.where(chord_mask, self.chord_bonus / 2, 0.0)
+                    if self.novelty_bonus and self.recent:
+                        z = z + np.where(np.isin(cand, self.recent[-self.novelty_window:]), 0.0, self.novelty_bonus)
                     if last and final:
                         z = z + np.where(cand % 12 == ctx.tonic_pc, 2.0, 0.0)
                     if not allowed.any():
@@ -235,6 +250,8 @@ class PitchDecoder:
                     prob /= prob.sum()
                     p = int(cand[int(self.rng.choice(len(cand), p=prob))])
                 out.append(p)
+                self.recent.append(p)
+                self._chromatic_credit += self.chromatic_share - (0.0 if p % 12 in self.scale else 1.0)
                 self.prev = p
                 self.prev_end = t + d
         return out

@@ -269,7 +269,8 @@ def generate_melody(
         The part's own generator.
     method : {"rules", "model"}
         How to choose the pitches: these rules, or the transformer with constrained
-        decoding (:class:`lemm.compose.melody.model.PitchDecoder`). The rhythm is the same.
+        decoding (:class:`lemm.compose.melody.model.PitchDecoder`), on the given rhythm (with lyrics
+        the caller writes it: the rule rhythm, or :func:`lemm.compose.melody.rhythm.lied_rhythm` for the model).
     rhythm : list of phrases, optional
         Given phrase rhythms (e.g. one note per lyric syllable); when None an
         instrumental motif rhythm is made.
