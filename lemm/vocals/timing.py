@@ -1,14 +1,16 @@
 """Timing correction of a sung take: note onsets -> grid or melody, by piecewise-linear time warping.
 
-Onsets (:func:`detect_onsets`) are found from the f0 track and the level:
-
-- a voice entry (a voiced run after at least 40 ms of unvoiced frames) is
-  placed where the level (of the 400..2500 Hz band, where vowels are
-  strong and nasals weak) first comes within 6 dB of the run's median level,
-  i.e. at the vowel, not at a voiced consonant such as "m" before it;
-- inside a voiced run, a rise of the level by at least 6 dB within 50 ms
-  after a dip (a voiced consonant such as "n" or "l" between two vowels)
-  is placed where the level crosses the middle of the rise (in dB).
+Onsets are vowel onsets, found from the level of the 400..2500 Hz band
+(where vowels are strong and nasals, "dh" and closures weak) every 2 ms and
+the f0 track: a vowel starts where that level rises steeply (its 20 ms-
+smoothed slope peaks) while the take is voiced, and the rise gets to the
+vowel's level. After an approximant following a stop ("br", "pl") the
+steepest rise is the consonant's; the level stalls there and climbs on into
+the vowel, and the onset is the halfway point of that climb.
+:func:`melody_onsets` looks for one onset near each written note start,
+:func:`detect_onsets` for all of them (for a grid). This is the same
+halfway-up-the-level rule by which :mod:`lemm.vocals.boundaries` places
+the sung vowel starts on the beat.
 
 Pitch changes are not used: scoops and overshoots move a pitch-based
 onset by tens of milliseconds, while the vowel's level rise is sharp.
@@ -35,38 +37,87 @@ from __future__ import annotations
 import numpy as np
 
 from lemm.errors import ParameterError
-from lemm.vocals.analysis import PitchTrack, VoiceFeatures
-from lemm.vocals.tuning import MelodyNote, _runs
+from lemm.vocals.analysis import PitchTrack, VoiceFeatures, _pyworld
+from lemm.vocals.tuning import MelodyNote
 
 __all__ = ["detect_onsets", "melody_onsets", "onset_anchors", "time_map", "output_duration", "warp_features"]
 
-_MIN_GAP_MS = 40.0
-_LEVEL_DROP_DB = 6.0
-_DIP_DB = 6.0
+_PERIOD_MS = 2.0  # frames of the onset analysis
+_REACH_DB = 6.0
+_MIN_GAIN_DB = 4.0  # a rise gains at least this over 40 ms
 _BAND_HZ = (400.0, 2500.0)
 _MIN_SLOPE, _MAX_SLOPE = 0.25, 4.0
+_SECOND_RISE_MS = 100.0  # a second rise (approximant -> vowel) is looked for this long after the first
 
 
-def _frame_level_db(audio: np.ndarray, sample_rate: int, n_frames: int, period_ms: float) -> np.ndarray:
-    """Level (dB) of the 400..2500 Hz band, where vowels are strong and nasals and "dh" weak, per frame."""
-    from scipy import signal
+def _envelope_level_db(pitch: PitchTrack, audio: np.ndarray, sample_rate: int, n_frames: int) -> np.ndarray:
+    """Level (dB) of the 400..2500 Hz band of the WORLD spectral envelope, every ``_PERIOD_MS``.
 
-    hop = sample_rate * period_ms / 1000.0
-    win = 1 << int(np.ceil(np.log2(0.016 * sample_rate)))
+    The band is where vowels are strong and nasals, "dh" and closures weak.
+    The envelope (CheapTrick, on a 16 kHz copy, with the take's f0) does not
+    depend on where the harmonics fall, so a scoop or vibrato moving them
+    across a formant does not move the level, and it is the same quantity
+    that places the sung vowel starts (:mod:`lemm.vocals.boundaries`).
+    """
+    import librosa
+
+    pw = _pyworld()
+    rate = 16000
     x = np.asarray(audio, dtype=np.float64)
-    freqs = np.fft.rfftfreq(win, 1.0 / sample_rate)
+    if sample_rate != rate:
+        x = librosa.resample(x, orig_sr=sample_rate, target_sr=rate, res_type="soxr_hq")
+    times = np.arange(n_frames) * _PERIOD_MS / 1000.0
+    f0 = np.interp(times, pitch.times_seconds, pitch.f0_hz)
+    near = np.clip(np.round(times / (pitch.times_seconds[1] - pitch.times_seconds[0])).astype(np.int64), 0, pitch.f0_hz.size - 1)
+    f0 = np.where(pitch.f0_hz[near] > 0, np.maximum(f0, 40.0), 0.0)
+    sp = pw.cheaptrick(np.ascontiguousarray(x), np.ascontiguousarray(f0), np.ascontiguousarray(times), rate)
+    freqs = np.arange(sp.shape[1]) * rate / (2 * (sp.shape[1] - 1))
     band = (freqs >= _BAND_HZ[0]) & (freqs <= _BAND_HZ[1])
-    window = signal.windows.hann(win, sym=False)
-    centres = np.round(np.arange(n_frames) * hop).astype(np.int64)
-    padded = np.pad(x, (win // 2, win // 2 + 1))
-    idx = centres[:, None] + np.arange(win)[None, :]
-    idx = np.clip(idx, 0, padded.size - 1)
-    spec = np.abs(np.fft.rfft(padded[idx] * window[None, :], axis=1)) ** 2
-    return 10.0 * np.log10(spec[:, band].sum(axis=1) + 1e-12)
+    return 10.0 * np.log10(sp[:, band].sum(axis=1) + 1e-12)
+
+
+def _rises(pitch: PitchTrack, audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Band level (dB), its 20 ms-smoothed slope (-inf where a vowel cannot start) and its 40 ms gain, per 2 ms frame."""
+    x = np.asarray(audio, dtype=np.float64)
+    n = int(x.size / sample_rate * 1000.0 / _PERIOD_MS) + 1
+    level = _envelope_level_db(pitch, x, sample_rate, n)
+    k = int(round(20.0 / _PERIOD_MS))
+    slope = np.convolve(np.gradient(level), np.ones(k) / k, mode="same")
+    span = int(round(40.0 / _PERIOD_MS))
+    gain = np.r_[level[span:] - level[:-span], np.zeros(span)] if n > span else np.zeros(n)
+    gain = np.roll(gain, span // 2)  # gain over the 40 ms centred on each frame
+    frame_times = np.arange(n) * _PERIOD_MS / 1000.0
+    pitch_period = pitch.times_seconds[1] - pitch.times_seconds[0]
+    voiced_idx = np.clip(np.round(frame_times / pitch_period).astype(np.int64), 0, pitch.f0_hz.size - 1)
+    voiced = pitch.f0_hz[voiced_idx] > 0
+    ahead = int(round(10.0 / _PERIOD_MS))
+    ok = voiced & np.r_[voiced[ahead:], np.zeros(ahead, dtype=bool)][:n]
+    return level, np.where(ok, slope, -np.inf), gain
+
+
+def _reaches(level: np.ndarray, top: np.ndarray | float) -> np.ndarray:
+    """True where the level 40 ms later is within ``_REACH_DB`` of ``top``: the rise gets to the vowel."""
+    later = int(round(40.0 / _PERIOD_MS))
+    return np.r_[level[later:], np.full(min(later, level.size), -np.inf)] >= np.asarray(top) - _REACH_DB
+
+
+def _onset_seconds(level: np.ndarray, slope: np.ndarray, gain: np.ndarray, j: int) -> float:
+    """The last rise into the vowel from the steepest one at frame j, its peak refined by a parabola (seconds)."""
+    j = _last_rise(level, slope, gain, j)
+    y0, y1, y2 = slope[max(j - 1, 0)], slope[j], slope[min(j + 1, slope.size - 1)]
+    denom = y0 - 2 * y1 + y2
+    frac = 0.5 * (y0 - y2) / denom if np.isfinite(denom) and denom < 0 else 0.0
+    return (j + float(np.clip(frac, -0.5, 0.5))) * _PERIOD_MS / 1000.0
 
 
 def detect_onsets(pitch: PitchTrack, audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Note onsets of a take, in seconds (sorted).
+    """Vowel onsets of a take, in seconds (sorted), for timing to a grid.
+
+    Every voiced rise of the band level that gains at least 4 dB over 40 ms
+    and reaches the vowel (40 ms later within 6 dB of the loudest level
+    from 100 ms before to 200 ms after) is an onset where its slope is the
+    largest within 60 ms either side; of two onsets closer than 80 ms the
+    steeper is kept. Each is placed as in :func:`melody_onsets`.
 
     Parameters
     ----------
@@ -80,96 +131,84 @@ def detect_onsets(pitch: PitchTrack, audio: np.ndarray, sample_rate: int) -> np.
     -------
     np.ndarray [shape=(n_onsets,)], float64 seconds
     """
-    times = pitch.times_seconds
-    if times.size < 2:
+    from scipy.ndimage import maximum_filter1d
+
+    if pitch.times_seconds.size < 2:
         return np.zeros(0)
-    period_ms = float(times[1] - times[0]) * 1000.0
-    midi = pitch.midi
-    voiced = np.isfinite(midi)
-    bridged = voiced.copy()
-    gap = max(int(round(_MIN_GAP_MS / period_ms)), 1)
-    for a, b in _runs(~voiced):
-        if a > 0 and b < voiced.size and b - a < gap:
-            bridged[a:b] = True
-    level = _frame_level_db(audio, sample_rate, times.size, period_ms)
-    onsets: list[float] = []
-    half = max(int(round(40.0 / period_ms)), 1)
-    for a, b in _runs(bridged):
-        if b - a < 4:
+    level, slope, gain = _rises(pitch, audio, sample_rate)
+    back, ahead = int(round(100.0 / _PERIOD_MS)), int(round(200.0 / _PERIOD_MS))
+    top = maximum_filter1d(level, size=back + ahead + 1, origin=(back - ahead) // 2, mode="nearest")
+    cand = np.where(_reaches(level, top) & (gain >= _MIN_GAIN_DB), slope, -np.inf)
+    local = maximum_filter1d(cand, size=2 * int(round(60.0 / _PERIOD_MS)) + 1, mode="nearest")
+    peaks = np.flatnonzero(np.isfinite(cand) & (cand >= local))
+    kept: list[int] = []
+    min_gap = int(round(80.0 / _PERIOD_MS))
+    for j in sorted(peaks.tolist(), key=lambda i: (-cand[i], i)):
+        if all(abs(j - q) >= min_gap for q in kept):
+            kept.append(j)
+    return np.array(sorted(_onset_seconds(level, slope, gain, j) for j in kept))
+
+
+def _last_rise(level: np.ndarray, slope: np.ndarray, gain: np.ndarray, j: int) -> int:
+    """The last rise into the vowel, from the steepest rise at frame j.
+
+    After a stop, a fricative or a nasal the vowel comes in one steep step.
+    After an approximant following a stop ("br", "pl", "kw") there are two:
+    the steepest is the consonant's own start; the level levels off on the
+    approximant and rises again into the vowel. A later local maximum of the
+    slope within ``_SECOND_RISE_MS``, after the slope has fallen below half of
+    it, whose rise gains at least ``_MIN_GAIN_DB`` and gets to the vowel, is
+    that second step, and the onset.
+    """
+    lo = j + int(round(10.0 / _PERIOD_MS))
+    hi = min(j + int(round(_SECOND_RISE_MS / _PERIOD_MS)), slope.size - 1)
+    half_width = int(round(10.0 / _PERIOD_MS))
+    top = float(np.max(level[j : min(hi + int(round(40.0 / _PERIOD_MS)), level.size)]))
+    best = j
+    for i in range(lo, hi):
+        s = slope[i]
+        if not np.isfinite(s) or s <= 0 or gain[i] < _MIN_GAIN_DB:
             continue
-        run_level = level[a:b]
-        ref = float(np.median(run_level[voiced[a:b]])) if np.any(voiced[a:b]) else float(np.median(run_level))
-        look = min(b, a + int(round(150.0 / period_ms)))
-        above = np.flatnonzero(level[a:look] >= ref - _LEVEL_DROP_DB)
-        i0 = a + int(above[0]) if above.size else a
-        if i0 > a and level[i0] > level[i0 - 1]:  # interpolate the crossing between frames
-            frac = (ref - _LEVEL_DROP_DB - level[i0 - 1]) / (level[i0] - level[i0 - 1])
-            onsets.append(float(times[i0 - 1] + np.clip(frac, 0.0, 1.0) * (times[i0] - times[i0 - 1])))
-        else:
-            onsets.append(float(times[i0]))
-        # inside a run: level rises after a dip (a voiced consonant before the vowel)
-        lv = level[a:b]
-        k = max(int(round(50.0 / period_ms)), 1)
-        for i in range(k, b - a):
-            lo_i = i - k + int(np.argmin(lv[i - k : i + 1]))
-            rise = lv[i] - lv[lo_i]
-            if rise >= _DIP_DB and lv[i] >= np.max(lv[i : min(i + k, b - a)]) - 0.5 and i - lo_i >= 1:
-                half_level = lv[lo_i] + 0.5 * rise
-                j = lo_i + int(np.argmax(lv[lo_i : i + 1] >= half_level))
-                frac = (half_level - lv[j - 1]) / (lv[j] - lv[j - 1]) if j > lo_i and lv[j] > lv[j - 1] else 0.0
-                t_on = float(times[a + j - 1] + frac * (times[a + j] - times[a + j - 1])) if j > lo_i else float(times[a + j])
-                if not onsets or t_on - onsets[-1] > 0.08:
-                    onsets.append(t_on)
-    return np.array(sorted(onsets))
+        if s < np.max(slope[max(i - half_width, 0) : i + half_width + 1]):
+            continue
+        if np.min(slope[j:i]) >= 0.5 * s or not _reaches(level[i:], top)[0]:
+            continue
+        best = i
+    return best
 
 
 def melody_onsets(
     pitch: PitchTrack, audio: np.ndarray, sample_rate: int, starts_seconds: np.ndarray, *, max_shift_ms: float = 120.0
 ) -> np.ndarray:
-    """For each written note start, the take's steepest voiced band-level rise within ``max_shift_ms`` (NaN if none).
+    """For each written note start, the take's vowel onset within ``max_shift_ms`` (NaN if none).
 
-    Only rises where the take is voiced there and 10 ms later, and whose level
-    40 ms later is within 6 dB of the loudest in the window, count: a vowel
-    starting, not the burst or hiss of an unvoiced consonant, nor a voiced
-    consonant ("m", "dh") rising out of silence.
-    A rise counts when the 400..2500 Hz level gains at least 4 dB over 40 ms;
-    its time is where the 20 ms-smoothed slope peaks (the middle of the
-    consonant-to-vowel rise), refined by a parabola through the peak.
+    The onset is the steepest voiced rise of the 400..2500 Hz level of the
+    spectral envelope near the start. Only rises where the take is voiced
+    there and 10 ms later, and whose level 40 ms later is within 6 dB of the
+    loudest in the window, count: a vowel starting, not the burst or hiss of
+    an unvoiced consonant, nor a voiced consonant ("m", "dh") rising out of
+    silence; and the rise must gain at least 4 dB over 40 ms. Its time is
+    where the 20 ms-smoothed slope peaks (the middle of the consonant-to-vowel
+    rise), refined by a parabola through the peak; when the level levels off
+    and rises again within 100 ms (an approximant after a stop, "br"), the
+    second rise (:func:`_last_rise`).
     """
-    x = np.asarray(audio, dtype=np.float64)
-    period_ms = 2.0
-    n = int(x.size / sample_rate * 1000.0 / period_ms) + 1
-    level = _frame_level_db(x, sample_rate, n, period_ms)
-    k = int(round(20.0 / period_ms))
-    slope = np.convolve(np.gradient(level), np.ones(k) / k, mode="same")
-    span = int(round(40.0 / period_ms))
-    gain = np.r_[level[span:] - level[:-span], np.zeros(span)]
-    gain = np.roll(gain, span // 2)  # gain over the 40 ms centred on each frame
-    frame_times = np.arange(n) * period_ms / 1000.0
-    pitch_period = pitch.times_seconds[1] - pitch.times_seconds[0]
-    voiced_idx = np.clip(np.round(frame_times / pitch_period).astype(np.int64), 0, pitch.f0_hz.size - 1)
-    voiced = pitch.f0_hz[voiced_idx] > 0
-    ahead = int(round(10.0 / period_ms))
-    ok = voiced & np.r_[voiced[ahead:], np.zeros(ahead, dtype=bool)]
-    slope = np.where(ok, slope, -np.inf)
+    level, slope, gain = _rises(pitch, audio, sample_rate)
+    n = level.size
     out = np.full(len(starts_seconds), np.nan)
-    w = int(round(max_shift_ms / period_ms))
+    w = int(round(max_shift_ms / _PERIOD_MS))
+    span = int(round(40.0 / _PERIOD_MS))
     for i, start in enumerate(np.asarray(starts_seconds, dtype=np.float64)):
-        c = int(round(start * 1000.0 / period_ms))
+        c = int(round(start * 1000.0 / _PERIOD_MS))
         lo, hi = max(c - w, 1), min(c + w, n - 2)
         if hi <= lo:
             continue
-        # the rise must reach the vowel: 20 ms later the level is within 6 dB of the window's loudest
         top = float(np.max(level[lo : min(hi + span, n)]))
-        reach = np.r_[level[2 * k :], np.full(2 * k, -np.inf)][lo:hi] >= top - 6.0
-        cand = np.where(reach, slope[lo:hi], -np.inf)
+        cand = np.where(_reaches(level, top)[lo:hi], slope[lo:hi], -np.inf)
         j = lo + int(np.argmax(cand))
-        if not np.isfinite(slope[j]) or gain[j] < 4.0:
+        if not np.isfinite(cand[j - lo]) or gain[j] < _MIN_GAIN_DB:
             continue
-        y0, y1, y2 = slope[j - 1], slope[j], slope[j + 1]
-        denom = y0 - 2 * y1 + y2
-        frac = 0.5 * (y0 - y2) / denom if np.isfinite(denom) and denom < 0 else 0.0
-        out[i] = (j + float(np.clip(frac, -0.5, 0.5))) * period_ms / 1000.0
+        out[i] = _onset_seconds(level, slope, gain, j)
     return out
 
 

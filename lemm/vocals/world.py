@@ -27,7 +27,7 @@ import numpy as np
 
 from lemm.errors import DependencyError
 
-__all__ = ["SpeechFeatures", "analyse_speech", "warp_features", "reshape_envelope", "synthesize"]
+__all__ = ["SpeechFeatures", "analyse_speech", "warp_features", "reshape_envelope", "smooth_envelope_for_f0", "synthesize"]
 
 FRAME_PERIOD_MS = 5.0
 
@@ -118,7 +118,7 @@ def reshape_envelope(
     *,
     source_rate: int,
     target_rate: int,
-    formant_scale: float = 1.0,
+    formant_scale: float | np.ndarray = 1.0,
     is_aperiodicity: bool = False,
 ) -> np.ndarray:
     """Map envelope bins from the analysis rate's FFT onto the output rate's, scaling formants.
@@ -129,8 +129,9 @@ def reshape_envelope(
         Power envelope (or aperiodicity with ``is_aperiodicity``).
     source_rate, target_rate : int
         Sample rates of analysis and synthesis.
-    formant_scale : float
-        Output frequency ``f`` takes the source's ``f / formant_scale``.
+    formant_scale : float or np.ndarray [shape=(n_frames,)]
+        Output frequency ``f`` takes the source's ``f / formant_scale``; one per frame
+        scales some frames (vowels) more than others (consonants).
     is_aperiodicity : bool
         Interpolate linearly and hold the top value instead of the log roll-off.
 
@@ -139,26 +140,69 @@ def reshape_envelope(
     np.ndarray [shape=(n_frames, target_fft_size // 2 + 1)]
     """
     pw = _pyworld()
-    n_src_bins = envelope.shape[1]
+    n_frames, n_src_bins = envelope.shape
     src_fft = 2 * (n_src_bins - 1)
     tgt_fft = pw.get_cheaptrick_fft_size(target_rate)
     f_out = np.arange(tgt_fft // 2 + 1) * (target_rate / tgt_fft)
-    src_pos = (f_out / formant_scale) * src_fft / source_rate
+    scale = np.asarray(formant_scale, dtype=np.float64)
+    per_frame = scale.ndim == 1
+    if per_frame and scale.shape != (n_frames,):
+        raise ValueError(f"formant_scale must be a float or one value per frame ({n_frames}), got shape {scale.shape}")
+    if per_frame and np.all(scale == scale[0]) and n_frames:
+        scale, per_frame = scale[:1].reshape(()), False
+    src_pos = (f_out[None, :] / scale[:, None] if per_frame else f_out / scale) * src_fft / source_rate
     top = n_src_bins - 1
     inside = np.clip(src_pos, 0.0, top)
     lo = np.floor(inside).astype(np.int64)
     hi = np.minimum(lo + 1, top)
     w = inside - lo
+    rows = np.arange(n_frames)[:, None] if per_frame else slice(None)
     if is_aperiodicity:
-        return (1.0 - w) * envelope[:, lo] + w * envelope[:, hi]
+        return (1.0 - w) * envelope[rows, lo] + w * envelope[rows, hi]
     log_env = np.log(np.maximum(envelope, 1e-16))
-    out = (1.0 - w) * log_env[:, lo] + w * log_env[:, hi]
+    out = (1.0 - w) * log_env[rows, lo] + w * log_env[rows, hi]
     over = src_pos > top
     if np.any(over):
         ref = log_env[:, int(0.85 * top) : top + 1].mean(axis=1, keepdims=True)
-        octaves = np.log2(src_pos[over] / top)
-        out[:, over] = ref + octaves[None, :] * (-12.0 / 10.0 * np.log(10.0)) - 0.5
+        octaves = np.log2(np.maximum(src_pos, top) / top)
+        out = np.where(over, ref + octaves * (-12.0 / 10.0 * np.log(10.0)) - 0.5, out)
     return np.exp(out)
+
+
+def smooth_envelope_for_f0(envelope: np.ndarray, f0_hz: np.ndarray, sample_rate: int, *, width: float = 1.0) -> np.ndarray:
+    """Smooth each frame's log envelope over ``width`` harmonic spacings (a sinc lifter, as CheapTrick's).
+
+    A voice samples its envelope only at its harmonics; at a high f0 a formant
+    peak narrower than the harmonic spacing falls between two harmonics and
+    vanishes, or one harmonic inside it sticks out, depending on the pitch.
+    Smoothed over one harmonic spacing, each harmonic carries the level of the
+    formant region around it instead, and the voice keeps its vowels at any
+    pitch. Unvoiced frames (f0 = 0) are left as they are.
+
+    Parameters
+    ----------
+    envelope : np.ndarray [shape=(n_frames, fft_size // 2 + 1)]
+        Power envelope.
+    f0_hz : np.ndarray [shape=(n_frames,)]
+    sample_rate : int
+    width : float
+        Smoothing width in harmonic spacings (0: none).
+
+    Returns
+    -------
+    np.ndarray, the envelope's shape
+    """
+    f0 = np.asarray(f0_hz, dtype=np.float64)
+    voiced = f0 > 0
+    if width <= 0 or not np.any(voiced):
+        return envelope
+    fft_size = 2 * (envelope.shape[1] - 1)
+    out = np.array(envelope, dtype=np.float64, copy=True)
+    cep = np.fft.irfft(np.log(np.maximum(envelope[voiced], 1e-16)), n=fft_size, axis=1)
+    quefrency = np.minimum(np.arange(fft_size), fft_size - np.arange(fft_size)) / sample_rate
+    lifter = np.sinc(width * f0[voiced, None] * quefrency[None, :])
+    out[voiced] = np.exp(np.fft.rfft(cep * lifter, axis=1).real)
+    return out
 
 
 def synthesize(

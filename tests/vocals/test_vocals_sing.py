@@ -89,13 +89,31 @@ def test_same_seed_gives_identical_bytes_and_cut_length_is_a_prefix(low) -> None
     assert longer.shape[1] == stem.shape[1] + 100 and np.all(longer[:, stem.shape[1] :] == 0)
 
 
+def _lpc_formants(x: np.ndarray) -> np.ndarray:
+    """Median F1-F3 (Hz) of 40 ms frames: LPC order 12 at 10 kHz, roots with bandwidth < 400 Hz."""
+    frames = librosa.util.frame(librosa.resample(x, orig_sr=SR, target_sr=10000), frame_length=400, hop_length=200)
+    found = []
+    for fr in frames.T:
+        a = librosa.lpc(np.append(fr[0], fr[1:] - 0.63 * fr[:-1]) * np.hamming(fr.size), order=12)
+        roots = [r for r in np.roots(a) if np.imag(r) > 0]
+        freqs = sorted(f for f, r in zip(np.angle(roots) * 10000 / (2 * np.pi), roots) if f > 200 and -0.5 * 10000 / np.pi * np.log(np.abs(r)) < 400)
+        if len(freqs) >= 3:
+            found.append(freqs[:3])
+    return np.median(np.array(found), axis=0)
+
+
 def test_voice_high_is_formant_shifted_up(low) -> None:
+    from lemm.vocals.sing import VOICES
+
     track, score, stem_low = low
     high_track = _track("voice_high", shift=-12)
     stem_high = sing_track(high_track, _score(high_track), seed=3)
     assert stem_high.shape == stem_low.shape and not np.array_equal(stem_high, stem_low)
-    centroid = [float(np.mean(librosa.feature.spectral_centroid(y=s[0], sr=SR))) for s in (stem_low, stem_high)]
-    assert centroid[1] > centroid[0] * 1.05
+    _pitch, start, end = _note_spans(track, score)[-1]  # the held neutral vowel, same pitch in both
+    mid = slice(int((start + 0.15) * SR), int((end - 0.1) * SR))
+    ratio = _lpc_formants(stem_high[0, mid].astype(np.float64)) / _lpc_formants(stem_low[0, mid].astype(np.float64))
+    assert np.all((ratio > 1.01) & (ratio < 1.1)), ratio
+    assert abs(float(np.mean(ratio)) - VOICES["voice_high"].formant_scale) < 0.025
 
 
 def test_melody_without_lyrics_is_sung_on_a_vowel() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -109,3 +110,34 @@ def test_f0_contour_follows_notes_with_vibrato_from_the_curve() -> None:
 def test_expression_curves_validate_names() -> None:
     curve = ExpressionCurve("vibrato_depth_cents", (CurvePoint(0, 30.0),))
     assert curve.points[0].value == 30.0
+
+
+def test_envelope_smoothing_is_a_boxcar_of_one_harmonic_spacing() -> None:
+    from lemm.vocals.world import smooth_envelope_for_f0
+
+    sample_rate, n_bins = 16000, 513
+    freqs = np.arange(n_bins) * sample_rate / 1024
+    log_env = 3.0 * np.exp(-(((freqs - 2000.0) / 60.0) ** 2) / 2)  # a narrow formant peak, 60 Hz wide
+    f0 = np.array([250.0, 0.0])
+    out = smooth_envelope_for_f0(np.exp(np.stack([log_env, log_env])), f0, sample_rate)
+    width = 250.0 / (sample_rate / 1024)  # 16 bins
+    box = np.convolve(log_env, np.ones(int(width)) / int(width), mode="same")
+    np.testing.assert_allclose(np.log(out[0][20:-20]), box[20:-20], atol=0.15)
+    np.testing.assert_array_equal(out[1], np.exp(log_env))  # unvoiced frames untouched
+    flat = np.full((1, n_bins), 3.0)
+    np.testing.assert_allclose(smooth_envelope_for_f0(flat, np.array([300.0]), sample_rate), flat, rtol=1e-9)
+
+
+def test_formant_scale_per_frame_moves_voiced_frames_only() -> None:
+    from lemm.vocals.sing import _formant_scale_per_frame
+    from lemm.vocals.world import reshape_envelope
+
+    voiced = np.r_[np.zeros(20, dtype=bool), np.ones(40, dtype=bool), np.zeros(20, dtype=bool)]
+    scale = _formant_scale_per_frame(1.1, voiced, 200.0)
+    assert scale[0] == 1.0 and scale[40] == pytest.approx(1.1) and np.all(np.diff(scale[:40]) >= 0)
+    rng = np.random.default_rng(0)
+    env = np.exp(rng.standard_normal((voiced.size, 513)))
+    per_frame = reshape_envelope(env, source_rate=22050, target_rate=48000, formant_scale=scale)
+    for i in (0, 40):  # each frame as if reshaped alone with its own scale
+        alone = reshape_envelope(env[i : i + 1], source_rate=22050, target_rate=48000, formant_scale=float(scale[i]))
+        np.testing.assert_allclose(per_frame[i], alone[0], rtol=1e-12)
