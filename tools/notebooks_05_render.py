@@ -55,8 +55,10 @@ CELLS = [
     ),
     new_markdown_cell(
         "## A fitted timbre\n\n"
-        "`fit_preset(audio, sample_rate=...)` fits a preset to a recording of one note: harmonics peak-picked at k·f0,\n"
-        "then gradient descent on a multi-scale STFT distance. Here the 'recording' is made up (a bright tone with an\n"
+        "`fit_preset(audio, sample_rate=...)` fits a preset to a recording of one note (or a list of notes: one timbre\n"
+        "region each, interpolated in pitch): harmonics peak-picked at k·f0, their motion while the note sounds as spectral\n"
+        "keyframes, then gradient descent on a multi-scale STFT distance, and the detune of its copies picked by the same\n"
+        "distance. Here the 'recording' is made up (a bright tone with an\n"
         "odd-harmonic spectrum, a soft attack and some breath noise) so the notebook needs no audio file; with a real\n"
         "recording, load it with `lemm.io.audio.read_audio`."
     ),

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from lemm.errors import ParameterError
+from lemm.render.presets import HARMONIC_GROUP_STARTS, KEYFRAME_SECONDS
 from lemm.render.spectral import band_noise_db, harmonic_magnitudes
 
-__all__ = ["NoteAnalysis", "analyse_note", "envelope_db", "estimate_f0"]
+__all__ = ["NoteAnalysis", "analyse_note", "envelope_db", "estimate_f0", "detect_partial_divisor", "measure_keyframes"]
 
 _ENV_SECONDS = 0.002
 _PERCUSSIVE_DB_PER_SECOND = 4.0
@@ -58,6 +59,16 @@ class NoteAnalysis:
         preset's ``noise_band_db`` with ``noise_level_db = 0``).
     gate_seconds : float
         Note-off time used (given, or where the level first stays 30 dB under its peak).
+    frame_amplitudes : np.ndarray [shape=(n_frames, n_harmonics)]
+        Peak-picked amplitude of each harmonic per STFT frame (not normalised).
+    frame_seconds : np.ndarray [shape=(n_frames,)]
+        Centre of each frame.
+    window_seconds : float
+        Length of the STFT window of those frames.
+    spectrum : np.ndarray [shape=(n_harmonics,)]
+        ``harmonic_amplitudes`` before the normalisation (same scale as ``frame_amplitudes``).
+    peak_seconds : float
+        Time of the level's peak; ``spectrum`` is the mean of the frames from 10 ms before to 100 ms after it.
     """
 
     f0_hz: float
@@ -72,6 +83,11 @@ class NoteAnalysis:
     harmonic_decay: float
     noise_band_db: np.ndarray
     gate_seconds: float
+    frame_amplitudes: np.ndarray
+    frame_seconds: np.ndarray
+    window_seconds: float
+    spectrum: np.ndarray
+    peak_seconds: float
 
 
 def envelope_db(audio: np.ndarray, *, sample_rate: int, smooth_seconds: float = 0.01) -> tuple[np.ndarray, float]:
@@ -176,7 +192,7 @@ def analyse_note(
     gate_seconds : float, optional
         Note-off time if known (a SoundFont render); else estimated.
     n_harmonics : int, optional
-        Default: every harmonic below min(Nyquist, 16 kHz), at most 128.
+        Default: every harmonic below min(Nyquist, 20 kHz), at most 256.
 
     Returns
     -------
@@ -184,17 +200,18 @@ def analyse_note(
     """
     x = np.asarray(audio, dtype=np.float64)
     if n_harmonics is None:
-        n_harmonics = int(max(1, min(128, math.floor(min(sample_rate / 2.0, 16000.0) / f0_hz - 1e-9))))
+        n_harmonics = int(max(1, min(256, math.floor(min(sample_rate / 2.0, 20000.0) / f0_hz - 1e-9))))
     env, dt = envelope_db(x, sample_rate=sample_rate, smooth_seconds=max(0.01, 2.0 / f0_hz))
     t_env = np.arange(len(env)) * dt
     peak_i = int(np.argmax(env))
     peak_db = float(env[peak_i])
+    top_i = int(np.argmax(env >= peak_db - 3.0))  # end of the attack: a slow swell's late peak must not hide a held level
     if gate_seconds is None:
         # Judge the held level on the first 60 % up to the -30 dB point (a release cannot bias it),
         # then put the note-off where a sustained level last holds within 6 dB, or at -30 dB.
         above = np.nonzero(env > peak_db - 30.0)[0]
         end_i = int(above[-1]) + 1 if above.size else len(env)
-        mid = slice(min(end_i - 1, peak_i + int(0.05 / dt)), max(peak_i + 2, peak_i + int(0.6 * (end_i - peak_i))))
+        mid = slice(min(end_i - 1, top_i + int(0.05 / dt)), max(top_i + 2, top_i + int(0.6 * (end_i - top_i))))
         held_db = float(np.median(env[mid])) if env[mid].size else peak_db
         if _slope(t_env[mid], env[mid]) >= -_PERCUSSIVE_DB_PER_SECOND:
             holding = np.nonzero(env > held_db - 6.0)[0]
@@ -211,7 +228,7 @@ def analyse_note(
     attack_ms = float(np.clip(2.0 * (half[0] + 1) * n1 / sample_rate * 1000.0, 1.0, 2000.0))
 
     # Level while held: a straight line in dB from 50 ms after the peak to the note-off.
-    held = slice(min(gate_i - 1, peak_i + int(0.05 / dt)), gate_i)
+    held = slice(min(gate_i - 1, top_i + int(0.05 / dt)), gate_i)
     t_held, e_held = t_env[held], env[held]
     slope_db = _slope(t_held, e_held)
     drop_db = peak_db - float(np.median(e_held[-max(1, len(e_held) // 5) :])) if len(e_held) else 0.0
@@ -275,4 +292,95 @@ def analyse_note(
         harmonic_decay=harmonic_decay,
         noise_band_db=noise_band_db,
         gate_seconds=float(gate_seconds),
+        frame_amplitudes=amps,
+        frame_seconds=frame_t,
+        window_seconds=2.0 * (power.shape[1] - 1) / sample_rate,
+        spectrum=spectrum,
+        peak_seconds=float(peak_t),
     )
+
+
+def detect_partial_divisor(audio: np.ndarray, *, sample_rate: int, f0_hz: float, threshold: float = 0.01) -> int:
+    """1, 2 or 4: whether a note has partials an octave or two under ``f0_hz`` (drawbar organs, layered pads).
+
+    Peak-picks the loud frames at multiples of ``f0_hz / 4`` up to ``4 * f0_hz``
+    (higher up, the stretched partials of strings drift into the sub-octave
+    slots); partials at odd multiples of ``f0 / 4`` holding more than
+    ``threshold`` of that power give 4, else at odd multiples of ``f0 / 2`` give 2, else 1.
+
+    Examples
+    --------
+    >>> sr = 16000; t = np.arange(sr) / sr
+    >>> tone = np.sin(2 * np.pi * 440 * t) + 0.5 * np.sin(2 * np.pi * 880 * t)
+    >>> detect_partial_divisor(tone, sample_rate=sr, f0_hz=440.0), detect_partial_divisor(tone + np.sin(2 * np.pi * 220 * t), sample_rate=sr, f0_hz=440.0)
+    (1, 2)
+    """
+    sub_hz = f0_hz / 4.0
+    n = int(max(4, min(16, math.floor(sample_rate / 2.0 / sub_hz - 1e-9))))
+    amps, _, _ = harmonic_magnitudes(np.asarray(audio, dtype=np.float64), sample_rate=sample_rate, f0_hz=sub_hz, n_harmonics=n)
+    frame_power = np.sum(amps**2, axis=1)
+    loud = frame_power >= 0.1 * frame_power.max()
+    power = np.median(amps[loud] ** 2, axis=0)  # the median: an attack thump is no partial
+    k = np.arange(1, n + 1)
+    total = max(float(power.sum()), 1e-20)
+    if float(power[k % 2 == 1].sum()) > threshold * total:
+        return 4
+    if float(power[k % 4 == 2].sum()) > threshold * total:
+        return 2
+    return 1
+
+
+def measure_keyframes(analysis: NoteAnalysis, envelope: np.ndarray, *, envelope_hop_seconds: float, gate_seconds: float) -> np.ndarray:
+    """Gain (dB) per keyframe and harmonic group that makes a model envelope follow the measured harmonics.
+
+    The model sounds harmonic ``k`` at ``envelope(t) * spectrum_k * g_k(t)``;
+    this returns ``g`` per :data:`~lemm.render.presets.KEYFRAME_SECONDS` time and
+    :data:`~lemm.render.presets.HARMONIC_GROUP_STARTS` group (power summed within
+    a group), 0 dB over the frames ``analysis.spectrum`` was measured on.
+    Keyframes after the note-off, where the envelope is under -60 dB of its
+    peak, or for a group without power, hold the previous value.
+
+    Parameters
+    ----------
+    analysis : NoteAnalysis
+    envelope : np.ndarray [shape=(n_frames,)]
+        The model's linear level per control frame (``VoiceControls.amplitude``).
+    envelope_hop_seconds : float
+    gate_seconds : float
+
+    Returns
+    -------
+    np.ndarray [shape=(len(KEYFRAME_SECONDS), len(HARMONIC_GROUP_STARTS))], dB in -40..20
+    """
+    n_harm = analysis.frame_amplitudes.shape[1]
+    groups = np.searchsorted(np.asarray(HARMONIC_GROUP_STARTS), np.arange(1, n_harm + 1), side="right") - 1
+    n_groups = len(HARMONIC_GROUP_STARTS)
+    frame_power = np.zeros((analysis.frame_amplitudes.shape[0], n_groups))
+    spec_power = np.zeros(n_groups)
+    for g in range(n_groups):
+        sel = groups == g
+        if sel.any():
+            frame_power[:, g] = np.sum(analysis.frame_amplitudes[:, sel] ** 2, axis=1)
+            spec_power[g] = np.sum(analysis.spectrum[sel] ** 2)
+    # the model envelope as the STFT sees it: power smoothed by the analysis window
+    width = max(1, int(round(analysis.window_seconds / envelope_hop_seconds)))
+    kernel = np.hanning(width + 2)[1:-1]
+    env_power = np.convolve(np.asarray(envelope, dtype=np.float64) ** 2, kernel / kernel.sum(), mode="same")
+    env_t = np.arange(len(env_power)) * envelope_hop_seconds
+    model = np.interp(analysis.frame_seconds, env_t, env_power, right=0.0)
+    early = (analysis.frame_seconds >= analysis.peak_seconds - 0.01) & (analysis.frame_seconds <= analysis.peak_seconds + 0.1)
+    ref_model = float(np.mean(model[early])) if early.any() else float(model.max())
+    out = np.zeros((len(KEYFRAME_SECONDS), n_groups))
+    floor = 1e-6 * float(model.max())
+    prev = np.zeros(n_groups)
+    for i, t in enumerate(KEYFRAME_SECONDS):
+        m = float(np.interp(t, analysis.frame_seconds, model))
+        if t > gate_seconds - 0.02 or m <= floor:
+            out[i] = prev
+            continue
+        measured = np.array([np.interp(t, analysis.frame_seconds, frame_power[:, g]) for g in range(n_groups)])
+        has_power = spec_power > 1e-8 * max(float(spec_power.sum()), 1e-30)
+        ratio = np.where(has_power, measured / np.maximum(spec_power, 1e-30) * ref_model / m, 1.0)
+        out[i] = np.where(has_power, np.clip(10.0 * np.log10(np.maximum(ratio, 1e-12)), -40.0, 20.0), prev)
+        prev = out[i]
+    return out

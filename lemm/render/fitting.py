@@ -1,15 +1,22 @@
 """Timbre fitting: reference notes -> a :class:`~lemm.render.presets.Preset` that renders any score.
 
-Two steps per reference note (DDSP-style analysis by synthesis):
+Steps (DDSP-style analysis by synthesis):
 
-1. analytic: :func:`lemm.render.analysis.analyse_note` peak-picks the
-   harmonics at ``k * f0`` and reads the envelope and the noise between the
-   harmonics; the envelope of all notes sets the preset's ADSR, decay and
-   velocity response;
+1. analytic: partials under the written pitch (drawbar organs) set the
+   preset's ``partial_divisor`` (:func:`lemm.render.analysis.detect_partial_divisor`);
+   :func:`lemm.render.analysis.analyse_note` peak-picks the harmonics at
+   ``k * f0`` and reads the envelope and the noise between the harmonics; the
+   envelope of all notes sets the preset's ADSR, decay and velocity response;
+   per note, the measured harmonics over time divided by that envelope give
+   the region's spectral keyframes (:func:`lemm.render.analysis.measure_keyframes`:
+   upper partials that die or swell, slow beating);
 2. gradient descent (Adam) on the multi-scale STFT distance
    (:func:`lemm.render.spectral.multiscale_stft_distance`) between the
    reference and the differentiable synth path, over the note's harmonic
-   amplitudes (log) and noise band gains (dB), with the envelope held.
+   amplitudes (log) and noise band gains (dB), with the envelope and keyframes held;
+3. the detune of the preset's copies (chorus, ensemble beating, or none) is
+   picked from a few candidates by the same distance on the full notes,
+   rendered by the fast path.
 
 Each reference becomes one :class:`~lemm.render.presets.TimbreRegion`; the
 synth interpolates between regions by pitch and velocity. Fitting is
@@ -36,16 +43,16 @@ import torch
 from scipy.signal import resample_poly
 
 from lemm.errors import ParameterError
-from lemm.render.analysis import NoteAnalysis, analyse_note, estimate_f0
+from lemm.render.analysis import NoteAnalysis, analyse_note, detect_partial_divisor, estimate_f0, measure_keyframes
 from lemm.render.controls import note_voices
 from lemm.render.presets import Preset, TimbreRegion
 from lemm.render.spectral import multiscale_stft_distance
 from lemm.render.synth import filtered_noise, harmonic_synthesis, hop_samples, n_frames_for
-from lemm.render.timbre import harmonic_distribution, noise_band_gains
-from lemm.render.track import single_thread
+from lemm.render.timbre import harmonic_distribution, keyframe_gains, noise_band_gains
+from lemm.render.track import render_track, single_thread
 from lemm.score.model import CurvePoint, ExpressionCurve, Note, Score, TempoChange, Track
 
-__all__ = ["FIT_SAMPLE_RATE", "ReferenceNote", "fit_preset", "fit_regions", "render_fit_note", "note_score"]
+__all__ = ["FIT_SAMPLE_RATE", "DETUNE_CANDIDATES", "ReferenceNote", "fit_preset", "fit_regions", "render_fit_note", "note_score"]
 
 #: Highest sample rate of the gradient-descent step (the analytic step uses the reference's own rate).
 FIT_SAMPLE_RATE = 32000
@@ -55,6 +62,8 @@ _FIT_SECONDS = 0.5
 _MAX_NOISE_DB = -6.0
 #: Regions whose loudest noise band is under this (dB re the harmonics) render without the noise path.
 _AUDIBLE_NOISE_DB = -35.0
+#: Detune layouts (cents per copy) the fit chooses from, besides the template's own.
+DETUNE_CANDIDATES = ((0.0,), (-2.0, 2.0), (-4.0, 4.0), (-7.0, 7.0), (-12.0, 12.0), (-5.0, 0.0, 5.0), (-10.0, 0.0, 10.0))
 _RESOLUTION = 480
 _TEMPO_BPM = 120.0  # 960 ticks per second
 
@@ -93,11 +102,13 @@ def render_fit_note(
     sample_rate: int,
     n_samples: int,
     seed: int = 0,
+    keyframe_gains_db: np.ndarray | None = None,
 ) -> torch.Tensor:
     """Differentiable mono render [shape=(n_samples,)] of one note with the given harmonic and noise parameters.
 
     The envelope, brightness and pitch come from ``preset`` through the same
-    controls as rendering; detuned copies and the attack burst are left out.
+    controls as rendering (``keyframe_gains_db`` as a region's); detuned copies
+    and the attack burst are left out.
     """
     track, score = note_score(preset.name, pitch, velocity, gate_seconds)
     voice = note_voices(track, score, preset, sample_rate=sample_rate)[0]
@@ -109,11 +120,14 @@ def render_fit_note(
         v[: min(m, len(values))] = values[:m]
         return torch.as_tensor(v, dtype=dtype)
 
-    f0 = frames(voice.f0_hz, torch.float64)
+    f0 = frames(voice.f0_hz, torch.float64) / preset.partial_divisor
     amp = frames(voice.amplitude, torch.float32)
     bright = frames(voice.brightness, torch.float32)
     age = torch.arange(m, dtype=torch.float32) * hop / sample_rate
-    dist = harmonic_distribution(preset, f0, bright, age, decay_rate=voice.decay_rate, base_amplitudes=torch.exp(log_amplitudes)) * amp[:, None]
+    gains = keyframe_gains(keyframe_gains_db, age.numpy().astype(np.float64), int(log_amplitudes.shape[0]))
+    gains_t = None if gains is None else torch.as_tensor(gains, dtype=torch.float32)
+    base = torch.exp(log_amplitudes)
+    dist = harmonic_distribution(preset, f0, bright, age, decay_rate=voice.decay_rate, base_amplitudes=base, harmonic_gains=gains_t) * amp[:, None]
     y = harmonic_synthesis(f0, dist, hop=hop, sample_rate=sample_rate, n_samples=n_samples)
     if noise_band_db is not None:
         gains = noise_band_gains(noise_band_db, amp, bright)
@@ -167,6 +181,7 @@ def fit_regions(
     n_steps: int = 80,
     learning_rate: float = 0.05,
     seed: int = 0,
+    detune_candidates: Sequence[tuple[float, ...]] = DETUNE_CANDIDATES,
 ) -> Preset:
     """Fit envelope and one timbre region per reference note, keeping ``template``'s other fields.
 
@@ -181,34 +196,58 @@ def fit_regions(
     learning_rate : float
     seed : int
         Seed of the noise used inside the loss.
+    detune_candidates : sequence of tuple of float
+        Detune layouts (cents per copy) to choose from, with the template's own;
+        empty keeps the template's.
 
     Returns
     -------
     Preset
-        With ``regions`` (one per reference), ``harmonic_amplitudes`` of the
-        reference nearest to pitch 60 / velocity 100, and fitted envelope fields.
+        With ``regions`` (one per reference, with spectral keyframes),
+        ``harmonic_amplitudes`` of the reference nearest to pitch 60 / velocity
+        100, ``partial_divisor``, ``detune_cents`` and fitted envelope fields.
     """
     if not references:
         raise ParameterError.for_field("references", references, "at least one reference note")
+    f0s = [440.0 * 2.0 ** ((r.pitch - 69.0) / 12.0) for r in references]
+    votes = [detect_partial_divisor(np.asarray(r.audio, dtype=np.float64), sample_rate=r.sample_rate, f0_hz=f) for r, f in zip(references, f0s)]
+    divisor = int(max(set(votes), key=lambda d: (votes.count(d), -d)))
     analyses = []
-    for r in references:
+    for r, f in zip(references, f0s):
         x = np.asarray(r.audio, dtype=np.float64)
-        analyses.append(analyse_note(x, sample_rate=r.sample_rate, f0_hz=440.0 * 2.0 ** ((r.pitch - 69.0) / 12.0), gate_seconds=r.gate_seconds))
+        analyses.append(analyse_note(x, sample_rate=r.sample_rate, f0_hz=f / divisor, gate_seconds=r.gate_seconds))
     fields = _envelope_fields(analyses, references, template)
-    preset = dataclasses.replace(template, **fields, noise_level_db=0.0, regions=())
+    preset = dataclasses.replace(template, **fields, partial_divisor=divisor, noise_level_db=0.0, regions=())
     regions = []
     with single_thread():
         for i, (r, a) in enumerate(zip(references, analyses)):
             regions.append(_fit_region(preset, r, a, n_steps=n_steps, learning_rate=learning_rate, seed=seed + i))
     loud_noise = max(max(reg.noise_band_db) for reg in regions)
     nearest = min(range(len(regions)), key=lambda i: (abs(references[i].pitch - 60.0), abs(references[i].velocity - 100)))
-    return dataclasses.replace(
+    fitted = dataclasses.replace(
         preset,
         regions=tuple(regions),
         harmonic_amplitudes=regions[nearest].harmonic_amplitudes,
         noise_band_db=regions[nearest].noise_band_db,
         noise_level_db=0.0 if loud_noise > _AUDIBLE_NOISE_DB else None,
     )
+    if detune_candidates:
+        candidates = list(dict.fromkeys([template.detune_cents, *detune_candidates]))
+        with single_thread():
+            scores = [_full_distance(dataclasses.replace(fitted, detune_cents=c), references, analyses, seed=seed) for c in candidates]
+        fitted = dataclasses.replace(fitted, detune_cents=candidates[int(np.argmin(scores))])
+    return fitted
+
+
+def _full_distance(preset: Preset, references: Sequence[ReferenceNote], analyses: Sequence[NoteAnalysis], *, seed: int) -> float:
+    """Mean multi-scale STFT distance of ``preset``'s fast render to each whole reference note."""
+    total = 0.0
+    for r, a in zip(references, analyses):
+        gate = r.gate_seconds if r.gate_seconds is not None else a.gate_seconds
+        track, score = note_score(preset.name, r.pitch, r.velocity, gate)
+        y = render_track(track, score, sample_rate=r.sample_rate, n_samples=len(r.audio), preset=preset, seed=seed).mean(0)
+        total += float(multiscale_stft_distance(y, np.asarray(r.audio, dtype=np.float32)))
+    return total / len(references)
 
 
 def _fit_region(preset: Preset, ref: ReferenceNote, analysis: NoteAnalysis, *, n_steps: int, learning_rate: float, seed: int) -> TimbreRegion:
@@ -217,6 +256,10 @@ def _fit_region(preset: Preset, ref: ReferenceNote, analysis: NoteAnalysis, *, n
     n = min(len(target), int(_FIT_SECONDS * sr))
     target_t = torch.as_tensor(target[:n], dtype=torch.float32)
     n_harm = len(analysis.harmonic_amplitudes)
+    gate = ref.gate_seconds if ref.gate_seconds is not None else analysis.gate_seconds
+    track, score = note_score(preset.name, ref.pitch, ref.velocity, gate)
+    envelope = note_voices(track, score, preset, sample_rate=ref.sample_rate)[0].amplitude
+    keys_db = measure_keyframes(analysis, envelope, envelope_hop_seconds=hop_samples(ref.sample_rate) / ref.sample_rate, gate_seconds=gate)
     # Undo what the preset's tilt and body resonances will add at this note, so the analytic start matches.
     f0 = analysis.f0_hz
     shape = harmonic_distribution(
@@ -231,12 +274,11 @@ def _fit_region(preset: Preset, ref: ReferenceNote, analysis: NoteAnalysis, *, n
     init = init / max(float(np.sqrt(np.sum(init**2))), 1e-12)
     log_amps = torch.tensor(np.log(init + 1e-4), dtype=torch.float32, requires_grad=True)
     bands = torch.tensor(np.clip(analysis.noise_band_db, -100.0, _MAX_NOISE_DB), dtype=torch.float32, requires_grad=True)
-    gate = ref.gate_seconds if ref.gate_seconds is not None else analysis.gate_seconds
     if n_steps > 0 and n >= 256:
         opt = torch.optim.Adam([{"params": [log_amps], "lr": learning_rate}, {"params": [bands], "lr": 20.0 * learning_rate}])
         for _ in range(n_steps):
             opt.zero_grad()
-            y = render_fit_note(preset, ref.pitch, ref.velocity, gate, log_amps, bands, sample_rate=sr, n_samples=n, seed=seed)
+            y = render_fit_note(preset, ref.pitch, ref.velocity, gate, log_amps, bands, sample_rate=sr, n_samples=n, seed=seed, keyframe_gains_db=keys_db)
             loss = multiscale_stft_distance(y, target_t)
             loss.backward()
             opt.step()
@@ -252,6 +294,7 @@ def _fit_region(preset: Preset, ref: ReferenceNote, analysis: NoteAnalysis, *, n
         harmonic_amplitudes=tuple(round(float(a), 5) for a in amps),
         noise_band_db=tuple(round(float(b), 2) for b in bands.detach().numpy()),
         noise_level_db=0.0,
+        keyframe_gains_db=tuple(tuple(round(float(g), 1) for g in row) for row in keys_db),
     )
 
 
@@ -267,68 +310,24 @@ _USER_TEMPLATE = dict(
 )
 
 
-def fit_preset(
-    audio: np.ndarray,
-    *,
-    sample_rate: int,
-    f0_hz: float | None = None,
-    name: str = "fitted",
-    velocity: int = 100,
-    n_steps: int = 80,
-    seed: int = 0,
-) -> Preset:
-    """Fit a preset to a recording of one single note; the result renders any score.
-
-    Parameters
-    ----------
-    audio : np.ndarray [shape=(n_samples,) or (n_channels, n_samples)]
-        The note (channels are averaged); leading silence is skipped.
-    sample_rate : int
-        Hz, 8000..192000.
-    f0_hz : float, optional
-        Fundamental of the note; estimated (YIN) when None.
-    name : str
-        Name of the new preset (use it as ``Track.preset`` through a preset file,
-        or render it directly with :func:`lemm.render.instrument.render_voice`).
-    velocity : int
-        Velocity the note was played at (1..127).
-    n_steps : int
-        Gradient-descent steps (0..2000) after the analytic fit.
-    seed : int
-
-    Returns
-    -------
-    Preset
-        One :class:`TimbreRegion` at the note's pitch; envelope fitted. A
-        sustained sound gets ``fixed_formants=True`` (other pitches keep its
-        spectral envelope over frequency), a decaying one keeps its harmonic
-        spectrum.
-
-    Raises
-    ------
-    ParameterError
-        Empty, non-finite or silent audio, an f0 outside 20 Hz..Nyquist/2, bad
-        sample rate, velocity or n_steps.
-    """
-    hop_samples(sample_rate)
+def _reference(audio: np.ndarray, sample_rate: int, f0_hz: float | None, velocity: int, field: str) -> ReferenceNote:
+    """One checked note: mono, leading silence cut (2 ms kept), f0 estimated when None."""
     x = np.asarray(audio, dtype=np.float64)
     if x.ndim == 2:
         x = x.mean(0)
     if x.ndim != 1 or x.size == 0:
-        raise ParameterError.for_field("reference audio", f"shape {np.shape(audio)}", "a non-empty mono or (n_channels, n_samples) array")
+        raise ParameterError.for_field(field, f"shape {np.shape(audio)}", "a non-empty mono or (n_channels, n_samples) array")
     if not np.all(np.isfinite(x)):
-        raise ParameterError.for_field("reference audio", "non-finite samples (NaN or inf)", "finite samples")
+        raise ParameterError.for_field(field, "non-finite samples (NaN or inf)", "finite samples")
     peak = float(np.abs(x).max())
     if peak < 1e-6:
-        raise ParameterError.for_field("reference audio", f"peak {peak:.2g}", "a recording with sound in it (peak >= 1e-6)")
+        raise ParameterError.for_field(field, f"peak {peak:.2g}", "a recording with sound in it (peak >= 1e-6)")
     if isinstance(velocity, bool) or not isinstance(velocity, (int, np.integer)) or not 1 <= velocity <= 127:
         raise ParameterError.for_field("velocity", velocity, "an integer in 1..127")
-    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or not 0 <= n_steps <= 2000:
-        raise ParameterError.for_field("n_steps", n_steps, "an integer in 0..2000")
     onset = int(np.argmax(np.abs(x) > 0.01 * peak))
     x = x[max(0, onset - int(0.002 * sample_rate)) :]
     if x.size < int(0.05 * sample_rate):
-        raise ParameterError.for_field("reference audio", f"{x.size} samples after the onset", f"at least 50 ms ({int(0.05 * sample_rate)} samples)")
+        raise ParameterError.for_field(field, f"{x.size} samples after the onset", f"at least 50 ms ({int(0.05 * sample_rate)} samples)")
     if f0_hz is None:
         f0_hz = estimate_f0(x, sample_rate=sample_rate)
     if isinstance(f0_hz, bool) or not isinstance(f0_hz, (int, float)) or not math.isfinite(f0_hz) or not 20.0 <= f0_hz <= sample_rate / 4.0:
@@ -336,7 +335,76 @@ def fit_preset(
     pitch = 69.0 + 12.0 * math.log2(f0_hz / 440.0)
     if not 0.0 <= pitch <= 127.0:
         raise ParameterError.for_field("f0_hz", f0_hz, "a frequency of a MIDI pitch in 0..127")
+    return ReferenceNote(x, int(sample_rate), pitch, int(velocity), None)
+
+
+def fit_preset(
+    audio: np.ndarray | Sequence[np.ndarray],
+    *,
+    sample_rate: int,
+    f0_hz: float | Sequence[float | None] | None = None,
+    name: str = "fitted",
+    velocity: int | Sequence[int] = 100,
+    n_steps: int = 80,
+    seed: int = 0,
+) -> Preset:
+    """Fit a preset to a recording of a single note, or to several single notes; the result renders any score.
+
+    With several notes (best a few across the range, e.g. an octave apart),
+    each becomes a timbre region and other pitches interpolate between the
+    nearest two (their spectra over harmonic number for struck sounds, over
+    frequency for sustained ones), so the preset follows how the
+    instrument's colour changes over its range.
+
+    Parameters
+    ----------
+    audio : np.ndarray [shape=(n_samples,) or (n_channels, n_samples)], or a sequence of them
+        The note(s), one note per array (channels are averaged); leading silence is skipped.
+    sample_rate : int
+        Hz, 8000..192000 (the same for all notes).
+    f0_hz : float, optional, or a sequence (one per note, None entries allowed)
+        Fundamental of each note; estimated (YIN) when None.
+    name : str
+        Name of the new preset (use it as ``Track.preset`` through a preset file,
+        or render it directly with :func:`lemm.render.instrument.render_voice`).
+    velocity : int or sequence of int
+        Velocity each note was played at (1..127).
+    n_steps : int
+        Gradient-descent steps (0..2000) per note after the analytic fit.
+    seed : int
+
+    Returns
+    -------
+    Preset
+        One :class:`TimbreRegion` per note at its pitch (with spectral
+        keyframes); envelope, sub-octave partials and detune fitted. A
+        sustained sound gets ``fixed_formants=True`` (other pitches keep its
+        spectral envelope over frequency), a decaying one keeps its harmonic
+        spectrum.
+
+    Raises
+    ------
+    ParameterError
+        Empty, non-finite or silent audio, an f0 outside 20 Hz..Nyquist/4, bad
+        sample rate, velocity or n_steps, or per-note lists of different lengths.
+    """
+    hop_samples(sample_rate)
+    several = isinstance(audio, (list, tuple))
+    notes = list(audio) if several else [audio]
+    if not notes:
+        raise ParameterError.for_field("reference audio", "an empty sequence", "one note (an array) or a sequence of notes")
+    f0s = list(f0_hz) if isinstance(f0_hz, (list, tuple)) else [f0_hz] * len(notes)
+    velocities = list(velocity) if isinstance(velocity, (list, tuple)) else [velocity] * len(notes)
+    for field, values in (("f0_hz", f0s), ("velocity", velocities)):
+        if len(values) != len(notes):
+            raise ParameterError.for_field(field, f"{len(values)} values", f"one per note ({len(notes)})")
+    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or not 0 <= n_steps <= 2000:
+        raise ParameterError.for_field("n_steps", n_steps, "an integer in 0..2000")
+    refs = [
+        _reference(a, sample_rate, f, v, f"reference audio[{i}]" if several else "reference audio")
+        for i, (a, f, v) in enumerate(zip(notes, f0s, velocities))
+    ]
     template = Preset(name=name, **_USER_TEMPLATE)
-    fitted = fit_regions([ReferenceNote(x, int(sample_rate), pitch, int(velocity), None)], template, n_steps=int(n_steps), seed=seed)
+    fitted = fit_regions(refs, template, n_steps=int(n_steps), seed=seed)
     # Sustained sounds (winds, bowed strings, voices) keep their formants when transposed; struck ones their partials.
     return dataclasses.replace(fitted, fixed_formants=fitted.decay_seconds is None)

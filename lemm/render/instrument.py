@@ -39,7 +39,7 @@ from lemm.render.synth import (
     harmonic_synthesis,
     hop_samples,
 )
-from lemm.render.timbre import harmonic_distribution, noise_band_gains, region_timbre
+from lemm.render.timbre import harmonic_distribution, keyframe_gains, noise_band_gains, region_timbre
 from lemm.score.model import Score, Track
 from lemm.seeding import derive_seed
 
@@ -129,19 +129,26 @@ def _group_tables(
     """
     idxs = [_table_frames(len(v.f0_hz)) for v in voices]
     lengths = [len(i) for i in idxs]
-    f0 = torch.as_tensor(np.concatenate([v.f0_hz[i] for v, i in zip(voices, idxs)]), dtype=torch.float64, device=device)
+    div = float(preset.partial_divisor)
+    f0 = torch.as_tensor(np.concatenate([v.f0_hz[i] for v, i in zip(voices, idxs)]) / div, dtype=torch.float64, device=device)
     bright = torch.as_tensor(np.concatenate([v.brightness[i] for v, i in zip(voices, idxs)]), dtype=torch.float32, device=device)
     age = torch.as_tensor(np.concatenate([v.age_seconds[i] for v, i in zip(voices, idxs)]), dtype=torch.float32, device=device)
     bases = [timbres[(v.pitch, v.velocity)][0] for v in voices]
     base_np = np.concatenate([np.broadcast_to(b, (m, len(b))) for b, m in zip(bases, lengths)])
     base = torch.as_tensor(base_np, dtype=torch.float32, device=device)
     decay = torch.as_tensor(np.repeat([v.decay_rate for v in voices], lengths), dtype=torch.float32, device=device)
-    dist = harmonic_distribution(preset, f0, bright, age, decay_rate=decay, base_amplitudes=base)
+    gains = None
+    if any(timbres[(v.pitch, v.velocity)][3] is not None for v in voices):
+        n_harm = base_np.shape[1]
+        rows = [keyframe_gains(timbres[(v.pitch, v.velocity)][3], v.age_seconds[i], n_harm) for v, i in zip(voices, idxs)]
+        rows = [np.ones((len(i), n_harm)) if r is None else r for r, i in zip(rows, idxs)]
+        gains = torch.as_tensor(np.concatenate(rows), dtype=torch.float32, device=device)
+    dist = harmonic_distribution(preset, f0, bright, age, decay_rate=decay, base_amplitudes=base, harmonic_gains=gains)
     # highest f0 each table is heard at: frames within one table hop either side (as wavetable_voice)
     f0_max = []
     for v, i in zip(voices, idxs):
         padded = np.pad(v.f0_hz.astype(np.float32), TABLE_HOP_FRAMES, constant_values=-np.inf)
-        f0_max.append(np.lib.stride_tricks.sliding_window_view(padded, 2 * TABLE_HOP_FRAMES + 1).max(1)[i])
+        f0_max.append(np.lib.stride_tricks.sliding_window_view(padded, 2 * TABLE_HOP_FRAMES + 1).max(1)[i] / np.float32(div))
     ratios, _ = copy_layout(preset)
     f0_max_hz = torch.as_tensor(np.concatenate(f0_max), device=device)
     tables = _band_limited_tables(f0_max_hz, dist, sample_rate=sample_rate, max_ratio=max(ratios))
@@ -196,7 +203,7 @@ def _render_voice(
     device: str | torch.device = "cpu",
     differentiable: bool = False,
     sustained_noise: bool = True,
-    timbre: tuple[np.ndarray, np.ndarray, float] | None = None,
+    timbre: tuple[np.ndarray, np.ndarray, float, np.ndarray | None] | None = None,
     dist: torch.Tensor | None = None,
     tables: torch.Tensor | None = None,
     attack_noise: bool = True,
@@ -207,24 +214,33 @@ def _render_voice(
     ``attack_noise=False`` leaves out the attack burst (see :func:`_attack_bursts`)."""
     hop = hop_samples(sample_rate)
     n = voice.n_samples
-    f0 = torch.as_tensor(voice.f0_hz, dtype=torch.float64, device=device)
+    f0 = torch.as_tensor(voice.f0_hz / preset.partial_divisor, dtype=torch.float64, device=device)  # harmonic 1
     amp = torch.as_tensor(voice.amplitude, dtype=torch.float32, device=device)
     bright = torch.as_tensor(voice.brightness, dtype=torch.float32, device=device)
     age = torch.as_tensor(voice.age_seconds, dtype=torch.float32, device=device)
-    base_np, band_db_np, noise_db = timbre if timbre is not None else region_timbre(preset, voice.pitch, voice.velocity)
+    base_np, band_db_np, noise_db, keys_db = timbre if timbre is not None else region_timbre(preset, voice.pitch, voice.velocity)
     base = torch.as_tensor(base_np, dtype=torch.float32, device=device)
+
+    def gains_at(frames: np.ndarray) -> torch.Tensor | None:
+        g = keyframe_gains(keys_db, voice.age_seconds[frames], len(base_np))
+        return None if g is None else torch.as_tensor(g, dtype=torch.float32, device=device)
+
     ratios, pan_gains = copy_layout(preset)
     gains = torch.as_tensor(pan_gains, dtype=torch.float32, device=device)
     phases = (0.0,) * len(ratios)  # copies start in phase (unison strings struck together), then drift apart
     if differentiable:
-        dist = harmonic_distribution(preset, f0, bright, age, decay_rate=voice.decay_rate, base_amplitudes=base) * amp[:, None]
+        gains = gains_at(np.arange(len(voice.f0_hz)))
+        dist = harmonic_distribution(preset, f0, bright, age, decay_rate=voice.decay_rate, base_amplitudes=base, harmonic_gains=gains) * amp[:, None]
         copies = torch.stack(
             [harmonic_synthesis(f0 * r, dist, hop=hop, sample_rate=sample_rate, n_samples=n, initial_phase=ph) for r, ph in zip(ratios, phases)]
         )
     else:
         if dist is None:
-            idx = torch.as_tensor(_table_frames(f0.shape[0]), device=device)
-            dist = harmonic_distribution(preset, f0[idx], bright[idx], age[idx], decay_rate=voice.decay_rate, base_amplitudes=base)
+            idx_np = _table_frames(f0.shape[0])
+            idx = torch.as_tensor(idx_np, device=device)
+            dist = harmonic_distribution(
+                preset, f0[idx], bright[idx], age[idx], decay_rate=voice.decay_rate, base_amplitudes=base, harmonic_gains=gains_at(idx_np)
+            )
         # controls were checked finite by note_voices (f0 >= 0 by construction), so skip wavetable_voice's checks
         copies = _wavetable_voice(
             f0, amp, dist, hop=hop, table_hop_frames=TABLE_HOP_FRAMES, sample_rate=sample_rate, n_samples=n,
@@ -382,7 +398,7 @@ def render_instrument_track(
     if preset.noise_level_db is not None:  # the sustained noise of all voices is rendered once per track
         natural = max((voice_end_sample(v) for v in voices), default=0)
         power = np.zeros((natural // hop + 2, len(NOISE_BAND_CENTERS_HZ)), dtype=np.float32)
-    timbres: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, float]] = {}
+    timbres: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, float, np.ndarray | None]] = {}
     for v in voices:
         if (v.pitch, v.velocity) not in timbres:
             timbres[(v.pitch, v.velocity)] = region_timbre(preset, v.pitch, v.velocity)

@@ -29,10 +29,29 @@ from pathlib import Path
 from lemm.errors import FileFormatError, ParameterError
 from lemm.render.synth import NOISE_BAND_CENTERS_HZ
 
-__all__ = ["BodyResonance", "TimbreRegion", "Preset", "PRESET_DIR", "list_presets", "load_preset", "preset_from_dict", "preset_to_dict"]
+__all__ = [
+    "BodyResonance",
+    "TimbreRegion",
+    "Preset",
+    "PRESET_DIR",
+    "KEYFRAME_SECONDS",
+    "HARMONIC_GROUP_STARTS",
+    "MAX_HARMONICS",
+    "list_presets",
+    "load_preset",
+    "preset_from_dict",
+    "preset_to_dict",
+]
 
 #: Folder holding the preset JSON files.
 PRESET_DIR = Path(__file__).parent / "presets"
+
+#: Most harmonics a preset or region may list.
+MAX_HARMONICS = 256
+#: Times after the onset (s) of a region's spectral keyframes (``TimbreRegion.keyframe_gains_db``).
+KEYFRAME_SECONDS = (0.02, 0.06, 0.12, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0)
+#: First harmonic (1-based) of each harmonic group a keyframe gives one gain to; a group runs to the next start.
+HARMONIC_GROUP_STARTS = (1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193)
 
 
 def _real(value: object, field: str, low: float = -math.inf, high: float = math.inf) -> float:
@@ -63,6 +82,14 @@ class TimbreRegion:
     (see :func:`lemm.render.timbre.region_timbre`); outside them it holds the
     nearest. ``noise_band_db + noise_level_db`` is the sustained noise relative
     to the harmonic part (-120 means none).
+
+    ``keyframe_gains_db`` makes the spectrum move while the note sounds: one row
+    per :data:`KEYFRAME_SECONDS` time, one gain (dB) per harmonic group of
+    :data:`HARMONIC_GROUP_STARTS`, on top of the preset's level envelope
+    (linear in time between keyframes, the first and last held). It carries
+    what one envelope cannot: upper partials of an electric piano dying while
+    the fundamental holds, a pad's slow swell and filter sweep, a rotary
+    speaker's slow beating. Empty: a static spectrum.
     """
 
     pitch: int
@@ -70,6 +97,7 @@ class TimbreRegion:
     harmonic_amplitudes: tuple[float, ...]
     noise_band_db: tuple[float, ...] = (-60.0,) * len(NOISE_BAND_CENTERS_HZ)
     noise_level_db: float = -120.0
+    keyframe_gains_db: tuple[tuple[float, ...], ...] = ()
 
     def __post_init__(self) -> None:
         for field, low, high in (("pitch", 0, 127), ("velocity", 1, 127)):
@@ -77,8 +105,8 @@ class TimbreRegion:
             if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
                 raise ParameterError.for_field(f"region {field}", v, f"an integer in {low}..{high}")
         amps = self.harmonic_amplitudes
-        if not isinstance(amps, tuple) or not 1 <= len(amps) <= 128:
-            raise ParameterError.for_field("region harmonic_amplitudes", amps, "a tuple of 1..128 numbers")
+        if not isinstance(amps, tuple) or not 1 <= len(amps) <= MAX_HARMONICS:
+            raise ParameterError.for_field("region harmonic_amplitudes", amps, f"a tuple of 1..{MAX_HARMONICS} numbers")
         for a in amps:
             _real(a, "region harmonic_amplitudes item", 0.0, 10.0)
         if not any(a > 0 for a in amps):
@@ -88,6 +116,15 @@ class TimbreRegion:
         for b in self.noise_band_db:
             _real(b, "region noise_band_db item", -120.0, 40.0)
         _real(self.noise_level_db, "region noise_level_db", -120.0, 40.0)
+        keys = self.keyframe_gains_db
+        shape = f"() or {len(KEYFRAME_SECONDS)} tuples (one per KEYFRAME_SECONDS) of {len(HARMONIC_GROUP_STARTS)} numbers (dB per harmonic group)"
+        if not isinstance(keys, tuple) or (keys and len(keys) != len(KEYFRAME_SECONDS)):
+            raise ParameterError.for_field("region keyframe_gains_db", keys, shape)
+        for row in keys:
+            if not isinstance(row, tuple) or len(row) != len(HARMONIC_GROUP_STARTS):
+                raise ParameterError.for_field("region keyframe_gains_db", keys, shape)
+            for g in row:
+                _real(g, "region keyframe_gains_db item", -120.0, 40.0)
 
 
 @dataclass(frozen=True)
@@ -98,7 +135,7 @@ class Preset:
     ----------
     name, description : str
     harmonic_amplitudes : tuple of float
-        Relative amplitude of harmonics 1..K (K = its length, 1..128).
+        Relative amplitude of harmonics 1..K (K = its length, 1..256).
     attack_ms, decay_ms, sustain_level, release_ms : float
         ADSR: attack ramp, time to settle to ``sustain_level`` (0..1), release after note off.
     decay_seconds : float or None
@@ -145,6 +182,10 @@ class Preset:
     fixed_formants : bool
         Read each region's spectrum as an envelope over frequency (formants stay put
         when the pitch moves, as in winds and voices) instead of over harmonic number.
+    partial_divisor : int
+        1..4: the harmonics are multiples of ``f0 / partial_divisor`` (a drawbar
+        organ's 16' and 5 1/3' pipes sound under and between the written pitch's
+        harmonics); harmonic ``partial_divisor`` is the written pitch.
     """
 
     name: str
@@ -179,13 +220,14 @@ class Preset:
     gain_db: float = 0.0
     regions: tuple[TimbreRegion, ...] = ()
     fixed_formants: bool = False
+    partial_divisor: int = 1
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise ParameterError.for_field("preset.name", self.name, "a non-empty string")
         amps = self.harmonic_amplitudes
-        if not isinstance(amps, tuple) or not 1 <= len(amps) <= 128:
-            raise ParameterError.for_field(f"preset {self.name!r} harmonic_amplitudes", amps, "a tuple of 1..128 numbers")
+        if not isinstance(amps, tuple) or not 1 <= len(amps) <= MAX_HARMONICS:
+            raise ParameterError.for_field(f"preset {self.name!r} harmonic_amplitudes", amps, f"a tuple of 1..{MAX_HARMONICS} numbers")
         for a in amps:
             _real(a, f"preset {self.name!r} harmonic_amplitudes item", 0.0, 10.0)
         if not any(a > 0 for a in amps):
@@ -230,6 +272,9 @@ class Preset:
             raise ParameterError.for_field(f"preset {self.name!r} regions", self.regions, "a tuple of TimbreRegion")
         if not isinstance(self.fixed_formants, bool):
             raise ParameterError.for_field(f"preset {self.name!r} fixed_formants", self.fixed_formants, "true or false")
+        d = self.partial_divisor
+        if isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= 4:
+            raise ParameterError.for_field(f"preset {self.name!r} partial_divisor", d, "an integer in 1..4")
         if not isinstance(self.monophonic, bool):
             raise ParameterError.for_field(f"preset {self.name!r} monophonic", self.monophonic, "true or false")
 
@@ -273,10 +318,12 @@ def preset_from_dict(data: dict) -> Preset:
             for field in ("harmonic_amplitudes", "noise_band_db"):
                 if isinstance(r.get(field), list):
                     r[field] = tuple(r[field])
+            if isinstance(r.get("keyframe_gains_db"), list):
+                r["keyframe_gains_db"] = tuple(tuple(row) if isinstance(row, list) else row for row in r["keyframe_gains_db"])
             try:
                 regions.append(TimbreRegion(**r))
             except TypeError as err:
-                raise ParameterError.for_field("preset regions item", sorted(r), "keys pitch, velocity, harmonic_amplitudes, noise_band_db, noise_level_db") from err
+                raise ParameterError.for_field("preset regions item", sorted(r), "keys pitch, velocity, harmonic_amplitudes, noise_band_db, noise_level_db, keyframe_gains_db") from err
         kwargs["regions"] = tuple(regions)
     try:
         return Preset(**kwargs)

@@ -4,7 +4,8 @@ The harmonic distribution of a frame is the preset's ``harmonic_amplitudes``
 times a spectral tilt from brightness (plus an attack boost that fades;
 capped at +12 dB per harmonic), times the static body resonances
 (evaluated at each harmonic's frequency), normalised to unit power; then, for plucked/struck presets, a decay that is
-faster for higher harmonics.
+faster for higher harmonics, and the fitted region's spectral keyframes
+(:func:`keyframe_gains`: a gain per harmonic group that moves with the time since the onset).
 
 Examples
 --------
@@ -21,10 +22,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from lemm.render.presets import Preset
+from lemm.render.presets import HARMONIC_GROUP_STARTS, KEYFRAME_SECONDS, Preset
 from lemm.render.synth import NOISE_BAND_CENTERS_HZ
 
-__all__ = ["harmonic_distribution", "noise_band_gains", "region_timbre"]
+__all__ = ["harmonic_distribution", "harmonic_groups", "keyframe_gains", "noise_band_gains", "region_timbre"]
 
 #: Brightness tilts harmonics by at most this much up (and this much down) relative to the preset.
 _MAX_TILT_BOOST_DB = 12.0
@@ -39,6 +40,7 @@ def harmonic_distribution(
     *,
     decay_rate: float | torch.Tensor,
     base_amplitudes: torch.Tensor | None = None,
+    harmonic_gains: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Per-frame harmonic amplitudes of ``preset``.
 
@@ -54,11 +56,16 @@ def harmonic_distribution(
     base_amplitudes : torch.Tensor [shape=(n_harmonics,) or (n_frames, n_harmonics)], optional
         Replaces ``preset.harmonic_amplitudes`` (for fitting with autograd); per frame
         when frames of several notes are evaluated at once.
+    harmonic_gains : torch.Tensor [shape=(n_frames, n_harmonics)], optional
+        Linear gain per frame and harmonic applied after the normalisation (the
+        region's keyframes, see :func:`keyframe_gains`).
 
     Returns
     -------
     torch.Tensor [shape=(n_frames, n_harmonics)]
-        Unit power at the onset; not band-limited (the synth zeroes harmonics at or above Nyquist).
+        Unit power at the onset (times ``harmonic_gains``); not band-limited (the synth zeroes
+        harmonics at or above Nyquist). ``f0_hz`` is the frequency of harmonic 1 (the written
+        pitch divided by ``preset.partial_divisor``).
     """
     dtype = torch.float32
     device = f0_hz.device
@@ -81,7 +88,47 @@ def harmonic_distribution(
             amps = amps * torch.exp(-(decay_rate.to(dtype)[:, None] * preset.harmonic_decay) * (k - 1.0) * age)
     elif decay_rate > 0.0 and preset.harmonic_decay > 0.0:
         amps = amps * torch.exp(-decay_rate * preset.harmonic_decay * (k - 1.0) * age)
+    if harmonic_gains is not None:
+        amps = amps * harmonic_gains.to(dtype)
     return amps
+
+
+def harmonic_groups(n_harmonics: int) -> np.ndarray:
+    """Index into :data:`~lemm.render.presets.HARMONIC_GROUP_STARTS` of harmonics ``1..n_harmonics``.
+
+    Examples
+    --------
+    >>> harmonic_groups(10).tolist()
+    [0, 1, 2, 3, 4, 4, 5, 5, 6, 6]
+    """
+    return np.searchsorted(np.asarray(HARMONIC_GROUP_STARTS), np.arange(1, n_harmonics + 1), side="right") - 1
+
+
+def keyframe_gains(gains_db: np.ndarray | None, age_seconds: np.ndarray, n_harmonics: int) -> np.ndarray | None:
+    """Linear gain per frame and harmonic [shape=(n_frames, n_harmonics)] from keyframe gains.
+
+    Parameters
+    ----------
+    gains_db : np.ndarray [shape=(len(KEYFRAME_SECONDS), len(HARMONIC_GROUP_STARTS))] or None
+        dB per keyframe and harmonic group (None: no keyframes, returns None).
+    age_seconds : np.ndarray [shape=(n_frames,)]
+        Time since the onset; linear between keyframes, the first and last held.
+    n_harmonics : int
+
+    Examples
+    --------
+    >>> g = np.zeros((len(KEYFRAME_SECONDS), len(HARMONIC_GROUP_STARTS))); g[-1, 1] = -20.0
+    >>> keyframe_gains(g, np.array([0.0, 2.0]), 3).round(3).tolist()
+    [[1.0, 1.0, 1.0], [1.0, 0.1, 1.0]]
+    """
+    if gains_db is None:
+        return None
+    keys = np.asarray(KEYFRAME_SECONDS)
+    age = np.asarray(age_seconds, dtype=np.float64)
+    hi = np.clip(np.searchsorted(keys, age, side="right"), 1, len(keys) - 1)
+    w = np.clip((age - keys[hi - 1]) / (keys[hi] - keys[hi - 1]), 0.0, 1.0)[:, None]
+    db = gains_db[hi - 1] * (1.0 - w) + gains_db[hi] * w  # [n_frames, n_groups]
+    return np.power(10.0, db[:, harmonic_groups(n_harmonics)] / 20.0)
 
 
 def noise_band_gains(band_db: tuple[float, ...] | torch.Tensor, level: torch.Tensor, brightness: torch.Tensor | None = None) -> torch.Tensor:
@@ -124,21 +171,24 @@ def _formant_shift(amplitudes: np.ndarray, ratio: float) -> np.ndarray:
     return shifted
 
 
-def region_timbre(preset: Preset, pitch: float, velocity: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """Harmonic amplitudes, noise band dB and noise level dB of ``preset`` at one note.
+def region_timbre(preset: Preset, pitch: float, velocity: float) -> tuple[np.ndarray, np.ndarray, float, np.ndarray | None]:
+    """Harmonic amplitudes, noise band dB, noise level dB and keyframe gains of ``preset`` at one note.
 
     With fitted regions: linear interpolation in pitch between the nearest
     region pitches, and at each of those in velocity (ends held); with
     ``preset.fixed_formants`` each region's spectrum is first moved to the
     note's pitch as an envelope over frequency. Without
     regions: the preset's own ``harmonic_amplitudes``, ``noise_band_db`` and
-    ``noise_level_db`` (-120 when None).
+    ``noise_level_db`` (-120 when None). Keyframe gains interpolate in dB with
+    the same weights (a region without keyframes counts as 0 dB).
 
     Returns
     -------
     harmonic_amplitudes : np.ndarray [shape=(n_harmonics,)]
     noise_band_db : np.ndarray [shape=(n_bands,)]
     noise_level_db : float
+    keyframe_gains_db : np.ndarray [shape=(n_keyframes, n_groups)] or None
+        None when no region has keyframes.
 
     Examples
     --------
@@ -151,8 +201,10 @@ def region_timbre(preset: Preset, pitch: float, velocity: float) -> tuple[np.nda
     """
     if not preset.regions:
         level = preset.noise_level_db if preset.noise_level_db is not None else -120.0
-        return np.asarray(preset.harmonic_amplitudes, dtype=np.float64), np.asarray(preset.noise_band_db, dtype=np.float64), float(level)
+        return np.asarray(preset.harmonic_amplitudes, dtype=np.float64), np.asarray(preset.noise_band_db, dtype=np.float64), float(level), None
     n_harm = max(len(r.harmonic_amplitudes) for r in preset.regions)
+    with_keys = any(r.keyframe_gains_db for r in preset.regions)
+    keys = np.zeros((len(KEYFRAME_SECONDS), len(HARMONIC_GROUP_STARTS))) if with_keys else None
     pitches = sorted({r.pitch for r in preset.regions})
     amps = np.zeros(n_harm)
     bands = np.zeros(len(NOISE_BAND_CENTERS_HZ))
@@ -168,4 +220,6 @@ def region_timbre(preset: Preset, pitch: float, velocity: float) -> tuple[np.nda
             amps += wp * wv * a / max(np.sqrt(np.sum(a**2)), 1e-12)
             bands += wp * wv * np.asarray(r.noise_band_db)
             level_db += wp * wv * r.noise_level_db
-    return amps, bands, float(level_db)
+            if keys is not None and r.keyframe_gains_db:
+                keys += wp * wv * np.asarray(r.keyframe_gains_db)
+    return amps, bands, float(level_db), keys
