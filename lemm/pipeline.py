@@ -86,15 +86,10 @@ def make_plan(
     """
     from lemm.compose.planner import make_plan as _make_plan
 
-    plan = _make_plan(brief, guide=guide, keep_chords=keep_chords, keep_melody=keep_melody)
-    return plan if not chords else apply_chords_text(plan, chords)
-
-
-def apply_chords_text(plan: Plan, chords: str) -> Plan:
-    """The plan with the chords of a ``--chords`` text set (see :mod:`lemm.compose.chord_input`)."""
     from lemm.compose.chord_input import apply_chords
 
-    return apply_chords(plan, chords)
+    plan = _make_plan(brief, guide=guide, keep_chords=keep_chords, keep_melody=keep_melody)
+    return plan if not chords else apply_chords(plan, chords)
 
 
 def make_score(plan: Plan, brief: Brief) -> Score:

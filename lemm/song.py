@@ -203,7 +203,9 @@ def compose(
         if plan is not None:
             the_plan = _as_plan(plan)
             if chords:
-                the_plan = pipeline.apply_chords_text(the_plan, chords)
+                from lemm.compose.chord_input import apply_chords
+
+                the_plan = apply_chords(the_plan, chords)
         else:
             the_plan = pipeline.make_plan(
                 brief, guide=_as_guide(guide), keep_chords=keep_chords, keep_melody=keep_melody, chords=chords
