@@ -160,7 +160,8 @@ def _render_slice(sl: Slice, score: Score, *, settings: RenderSettings, seed: in
     if sl.track.role == "vocal":
         from lemm.vocals import sing_track
 
-        audio = sing_track(sl.track, score, sample_rate=settings.sample_rate, seed=slice_seed, n_samples=n_samples)
+        # slices already run side by side: one thread per slice
+        audio = sing_track(sl.track, score, sample_rate=settings.sample_rate, seed=slice_seed, n_samples=n_samples, n_workers=1)
     else:
         from lemm.render import render_track
 

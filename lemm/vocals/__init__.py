@@ -69,6 +69,7 @@ def sing_track(
     sample_rate: int = 48000,
     seed: int = 0,
     n_samples: int | None = None,
+    n_workers: int | None = None,
 ) -> "np.ndarray":
     """Sing a vocal track into a stem [shape=(2, n_samples)], float32.
 
@@ -76,4 +77,4 @@ def sing_track(
     """
     from lemm.vocals.sing import sing_track as _sing_track
 
-    return _sing_track(track, score, sample_rate=sample_rate, seed=seed, n_samples=n_samples)
+    return _sing_track(track, score, sample_rate=sample_rate, seed=seed, n_samples=n_samples, n_workers=n_workers)

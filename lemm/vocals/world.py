@@ -196,12 +196,14 @@ def smooth_envelope_for_f0(envelope: np.ndarray, f0_hz: np.ndarray, sample_rate:
     voiced = f0 > 0
     if width <= 0 or not np.any(voiced):
         return envelope
-    fft_size = 2 * (envelope.shape[1] - 1)
+    from scipy.fft import dct, idct
+
     out = np.array(envelope, dtype=np.float64, copy=True)
-    cep = np.fft.irfft(np.log(np.maximum(envelope[voiced], 1e-16)), n=fft_size, axis=1)
-    quefrency = np.minimum(np.arange(fft_size), fft_size - np.arange(fft_size)) / sample_rate
-    lifter = np.sinc(width * f0[voiced, None] * quefrency[None, :])
-    out[voiced] = np.exp(np.fft.rfft(cep * lifter, axis=1).real)
+    # the log envelope is even around 0 and Nyquist: its cepstrum is a DCT-I (half the work of a full FFT)
+    cep = dct(np.log(np.maximum(envelope[voiced], 1e-16)), type=1, axis=1)
+    quefrency = np.arange(envelope.shape[1]) / sample_rate
+    cep *= np.sinc(width * f0[voiced, None] * quefrency[None, :])
+    out[voiced] = np.exp(idct(cep, type=1, axis=1))
     return out
 
 

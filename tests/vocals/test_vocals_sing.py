@@ -145,6 +145,9 @@ def test_bad_input_raises_parameter_error() -> None:
         sing_track(good, _score(good), n_samples=-1)
     with pytest.raises(ParameterError, match="seed"):
         sing_track(good, _score(good), seed=-1)
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ParameterError, match="n_workers"):
+            sing_track(good, _score(good), n_workers=bad)
 
 
 def test_empty_track_is_silence() -> None:
@@ -184,3 +187,15 @@ def test_a_phrase_does_not_depend_on_the_phrases_before_it() -> None:
     cut = int(2.5 * SR)  # the second phrase starts at 3 s; the first has ended by then
     assert np.any(a[:, cut:]) and not np.any(b[:, :cut])
     np.testing.assert_array_equal(a[:, cut:], b[:, cut:])
+
+
+def test_output_does_not_depend_on_the_number_of_workers() -> None:
+    # three phrases (rests of 1 s between them), the middle two overlapping in their release tails
+    notes = []
+    for k, (start, words) in enumerate(((0, ("sky", "blue")), (1920, ("summer", "rain")), (3840, ("hold", "on")))):
+        notes += [Note(50 + k, start + 480 * i, 480, lyric=Lyric(w)) for i, w in enumerate(words)]
+    track = Track("vocal", "vocal", "voice_low", notes=tuple(notes))
+    score = Score(tempos=(TempoChange(0, 120.0),), tracks=(track,))
+    one = sing_track(track, score, seed=2, n_workers=1)
+    assert one.tobytes() == sing_track(track, score, seed=2, n_workers=3).tobytes()
+    assert one.tobytes() == sing_track(track, score, seed=2).tobytes()
