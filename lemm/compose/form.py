@@ -261,6 +261,15 @@ def fit_form(
             break
     else:
         secs[-1][1] += rest
+    # the odd remainder makes one section odd: keep it short (5 -> 3, 7 -> 3, 9 -> 5 bars) and
+    # give the even rest to the intro (or the last verse), so short songs stay in 2- and 4-bar phrases
+    odd = next((i for kind in ("outro", "intro") if (i := _last_index(secs, kind)) >= 0), -1)
+    if odd >= 0 and secs[odd][1] % 2 == 1 and secs[odd][1] >= 5:
+        moved = min(secs[odd][1] - 3, 4)
+        to = next((i for kind in ("intro", "verse", "chorus") if (i := _last_index(secs, kind)) >= 0 and i != odd), -1)
+        if to >= 0:
+            secs[odd][1] -= moved
+            secs[to][1] += moved
     merged: list[list] = []
     for k, b in secs:
         if b <= 0:
