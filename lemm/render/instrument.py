@@ -43,7 +43,7 @@ from lemm.render.timbre import harmonic_distribution, keyframe_gains, noise_band
 from lemm.score.model import Score, Track
 from lemm.seeding import derive_seed
 
-__all__ = ["TABLE_HOP_FRAMES", "copy_layout", "render_voice", "render_instrument_track", "track_controls"]
+__all__ = ["TABLE_HOP_FRAMES", "copy_layout", "pitch_pan", "render_voice", "render_instrument_track", "track_controls"]
 
 #: Wavetables are rebuilt every this many control frames (16 ms at 250 frames/s).
 TABLE_HOP_FRAMES = 4
@@ -57,12 +57,32 @@ _GROUP_TABLES = 1024
 _ATTACK_NOISE_SPAN = 8.0
 
 
-def copy_layout(preset: Preset) -> tuple[tuple[float, ...], np.ndarray]:
+def pitch_pan(pitch: float, stereo_width: float) -> float:
+    """Pan (-1 left .. +1 right) of a note of a single-copy polyphonic preset: a keyboard's or a section's image.
+
+    Notes spread with pitch (``(pitch - 60) / 24``, clipped to +/-1, times
+    ``stereo_width``), and the lowest octave narrows to the centre (pitch 36 and
+    below sit in the middle) so the low end stays mono.
+
+    Examples
+    --------
+    >>> [round(pitch_pan(p, 0.5), 3) for p in (30, 42, 60, 72, 96)]
+    [0.0, -0.188, 0.0, 0.25, 0.5]
+    """
+    return float(stereo_width * np.clip((pitch - 60.0) / 24.0, -1.0, 1.0) * np.clip((pitch - 36.0) / 12.0, 0.0, 1.0)) + 0.0
+
+
+def copy_layout(preset: Preset, *, pitch: float | None = None) -> tuple[tuple[float, ...], np.ndarray]:
     """Detune ratios of the preset's copies and their (left, right) gains [shape=(2, n_copies)].
 
     Copies spread evenly over ``-stereo_width..+stereo_width`` with a
     constant-power pan law (centre = 1 on both sides); gains are scaled by
     ``1 / sqrt(n_copies)`` so detuned copies sum to about the level of one.
+    A single copy of a polyphonic preset is placed by its note's ``pitch``
+    (:func:`pitch_pan`): the stereo image of a piano or a string section,
+    with left and right the same signal at two levels, so the mono sum
+    cannot cancel (detuned copies would beat). Monophonic presets, and
+    ``pitch=None``, stay in the centre.
 
     Examples
     --------
@@ -70,11 +90,18 @@ def copy_layout(preset: Preset) -> tuple[tuple[float, ...], np.ndarray]:
     >>> ratios, gains = copy_layout(load_preset("flute"))
     >>> ratios, gains.round(3).tolist()
     ((1.0,), [[1.0], [1.0]])
+    >>> copy_layout(load_preset("synth_pad"), pitch=84)[1].round(3).tolist()
+    [[0.0], [1.414]]
     """
     cents = np.array(preset.detune_cents, dtype=np.float64)
     ratios = tuple(float(r) for r in 2.0 ** (cents / 1200.0))
     n = len(ratios)
-    pans = np.linspace(-preset.stereo_width, preset.stereo_width, n) if n > 1 else np.zeros(1)
+    if n > 1:
+        pans = np.linspace(-preset.stereo_width, preset.stereo_width, n)
+    elif pitch is not None and not preset.monophonic:
+        pans = np.array([pitch_pan(pitch, preset.stereo_width)])
+    else:
+        pans = np.zeros(1)
     theta = (pans + 1.0) * np.pi / 4.0
     gains = np.stack([np.cos(theta), np.sin(theta)]) * math.sqrt(2.0) / math.sqrt(n)
     return ratios, gains
@@ -225,12 +252,13 @@ def _render_voice(
         g = keyframe_gains(keys_db, voice.age_seconds[frames], len(base_np))
         return None if g is None else torch.as_tensor(g, dtype=torch.float32, device=device)
 
-    ratios, pan_gains = copy_layout(preset)
+    ratios, pan_gains = copy_layout(preset, pitch=voice.pitch)
     gains = torch.as_tensor(pan_gains, dtype=torch.float32, device=device)
     phases = (0.0,) * len(ratios)  # copies start in phase (unison strings struck together), then drift apart
     if differentiable:
-        gains = gains_at(np.arange(len(voice.f0_hz)))
-        dist = harmonic_distribution(preset, f0, bright, age, decay_rate=voice.decay_rate, base_amplitudes=base, harmonic_gains=gains) * amp[:, None]
+        harmonic_gains = gains_at(np.arange(len(voice.f0_hz)))
+        dist = harmonic_distribution(preset, f0, bright, age, decay_rate=voice.decay_rate, base_amplitudes=base, harmonic_gains=harmonic_gains)
+        dist = dist * amp[:, None]
         copies = torch.stack(
             [harmonic_synthesis(f0 * r, dist, hop=hop, sample_rate=sample_rate, n_samples=n, initial_phase=ph) for r, ph in zip(ratios, phases)]
         )
@@ -261,7 +289,7 @@ def _render_voice(
             level[-1] = 0.0
             bands = noise_band_gains(preset.attack_noise_band_db, level, bright[:n_frames])
             burst = filtered_noise(bands, hop=hop, sample_rate=sample_rate, n_samples=n_burst, generator=generator)
-            out[:, :n_burst] = out[:, :n_burst] + burst
+            out[:, :n_burst] = out[:, :n_burst] + burst * gains.mean(1, keepdim=True)  # placed with the note
     return out
 
 

@@ -168,7 +168,8 @@ class Preset:
     detune_cents : tuple of float
         One copy of each voice per entry, detuned by that many cents (chorus, ensemble).
     stereo_width : float
-        0..1: how far copies spread left/right.
+        0..1: how far copies spread left/right; a single-copy polyphonic preset
+        spreads its notes by pitch instead (:func:`lemm.render.instrument.pitch_pan`).
     monophonic : bool
         One voice at a time; legato notes glide (``portamento_ms``).
     vibrato_depth_cents, vibrato_rate_hz, vibrato_delay_ms : float
