@@ -1,8 +1,8 @@
 """A vocal track -> a sung stem, by speech-to-singing conversion (Saitou et al. 2007).
 
-For each phrase (see :mod:`lemm.vocals.phrases`) a fresh speech worker
-speaks the words as one utterance (fresh, because espeak-ng keeps
-synthesiser state between utterances: a phrase sounds the same whatever
+For each phrase (see :mod:`lemm.vocals.phrases`) a speech worker speaks
+the words as one utterance from a fresh synthesiser state (espeak-ng keeps
+state between utterances; a fresh one makes a phrase sound the same whatever
 came before it); WORLD analyses it; each spoken syllable (vowel starts
 after sonorants moved to where the vowel sounds, :mod:`lemm.vocals.boundaries`)
 is placed on its notes (:mod:`lemm.vocals.layout`), the spectral envelope and
@@ -32,7 +32,9 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -264,18 +266,33 @@ def sing_track(
     out = np.zeros(n_samples, dtype=np.float64)
     phrases = [p for p in phrases if p.start_seconds * sample_rate < n_samples]
 
+    idle: queue.SimpleQueue = queue.SimpleQueue()  # speech workers between phrases, one per thread at most
+    started: list[SpeechWorker] = []
+
     def one(phrase: Phrase) -> tuple[int, np.ndarray]:
-        # a fresh worker per phrase (~0.1 s): espeak-ng keeps synthesiser state between
-        # utterances, so a reused worker would make a phrase depend on the phrases before it
-        with SpeechWorker() as worker:
-            utt = worker.speak(phrase.text, words=tuple(w.text for w in phrase.words), voice=voice.espeak_voice, rate_wpm=voice.rate_wpm)
+        try:
+            worker = idle.get_nowait()
+        except queue.Empty:
+            worker = SpeechWorker()
+            started.append(worker)
+        # fresh: espeak-ng keeps synthesiser state between utterances, and a phrase must not
+        # depend on the phrases spoken before it
+        utt = worker.speak(
+            phrase.text, words=tuple(w.text for w in phrase.words), voice=voice.espeak_voice, rate_wpm=voice.rate_wpm, fresh=True
+        )
+        idle.put(worker)
         # seeded by the phrase's start (ms), not its index: editing one phrase leaves the others as they were
         rng = make_rng(derive_seed(seed, "vocals", track.name, int(round(phrase.start_seconds * 1000.0))))
         return sing_phrase(phrase, utt, voice=voice, sample_rate=sample_rate, rng=rng, track=track, score=score)
 
     workers = max(1, min(n_workers or (os.cpu_count() or 1), len(phrases)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for start, audio in pool.map(one, phrases):  # in phrase order, whatever the number of workers
+    with contextlib.ExitStack() as stack, ThreadPoolExecutor(max_workers=workers) as pool:
+        stack.callback(lambda: [w.close() for w in started])
+        # longest phrases first keeps the workers busy to the end; summed in phrase order
+        # below, so the stem is the same whatever the number of workers
+        futures = {i: pool.submit(one, phrases[i]) for i in sorted(range(len(phrases)), key=lambda i: phrases[i].start_seconds - phrases[i].end_seconds)}
+        for i in range(len(phrases)):
+            start, audio = futures.pop(i).result()
             stop = min(start + audio.size, n_samples)
             if stop > start:
                 out[start:stop] += audio[: stop - start]

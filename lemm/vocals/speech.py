@@ -21,6 +21,7 @@ import importlib.util
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -78,7 +79,10 @@ def _loader_root() -> str:
 
 def _kill(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
-        proc.kill()
+        try:  # the worker leads its own process group: a child speaking for it goes too
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (AttributeError, OSError):
+            proc.kill()
     try:
         proc.wait(timeout=5)
     except subprocess.TimeoutExpired:  # pragma: no cover
@@ -119,6 +123,9 @@ class SpeechWorker:
         if not isinstance(timeout_seconds, (int, float)) or not timeout_seconds > 0:
             raise ParameterError.for_field("timeout_seconds", timeout_seconds, "a number of seconds > 0")
         self.timeout_seconds = float(timeout_seconds)
+        self._start()
+
+    def _start(self) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         # -I: the worker sees neither lemm nor the caller's directory; it imports only ctypes code.
         self._proc = subprocess.Popen(
@@ -127,6 +134,7 @@ class SpeechWorker:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env=env,
+            start_new_session=hasattr(os, "killpg"),
         )
         self._finalizer = weakref.finalize(self, _kill, self._proc)
         self._lines: queue.Queue = queue.Queue()
@@ -136,6 +144,8 @@ class SpeechWorker:
             self.close()
             raise WorkerError(f"speech worker failed to start: {hello.get('error', hello)}")
         self.sample_rate = int(hello["sample_rate"])
+        self._can_fork = bool(hello.get("fresh"))
+        self._dirty = False  # the process has spoken (not from a forked child): its state moved on
 
     @property
     def pid(self) -> int:
@@ -171,8 +181,16 @@ class SpeechWorker:
         voice: str = DEFAULT_VOICE,
         rate_wpm: int = 175,
         timeout_seconds: float | None = None,
+        fresh: bool = False,
     ) -> Utterance:
         """Speak ``text`` as one utterance.
+
+        espeak-ng carries synthesiser state from one utterance to the next, so
+        by default an utterance depends on what this worker said before;
+        ``fresh=True`` speaks from the state of a new worker, so the same
+        request always gives the same samples: a forked child of the worker
+        speaks it (about 1 ms; the worker itself stays clean), and a worker
+        that has spoken without ``fresh`` (or cannot fork) is restarted first.
 
         Parameters
         ----------
@@ -186,6 +204,8 @@ class SpeechWorker:
             Speaking rate in words per minute, 80..450.
         timeout_seconds : float or None
             Time limit for this answer; None uses the worker's limit.
+        fresh : bool
+            Speak from a new worker's state (see above).
 
         Returns
         -------
@@ -202,7 +222,12 @@ class SpeechWorker:
             raise ParameterError.for_field("rate_wpm", rate_wpm, "an integer in 80..450")
         if not self.alive:
             raise WorkerError("speech worker is not running (closed or killed)")
-        request = {"op": "speak", "text": text, "voice": voice, "rate_wpm": rate_wpm, "words": list(words)}
+        if fresh and self._dirty:  # a new process starts from a clean state
+            self.close()
+            self._start()
+        fork = bool(fresh) and self._can_fork  # the child speaks; this process stays clean
+        self._dirty = self._dirty or not fork
+        request = {"op": "speak", "text": text, "voice": voice, "rate_wpm": rate_wpm, "words": list(words), "fresh": fork}
         try:
             self._proc.stdin.write((json.dumps(request) + "\n").encode("utf-8"))
             self._proc.stdin.flush()

@@ -66,3 +66,39 @@ def test_worker_reports_errors_and_stays_usable() -> None:
             worker.speak("hello", rate_wpm=5)
     with pytest.raises(ParameterError, match="timeout_seconds"):
         SpeechWorker(timeout_seconds=0)
+
+
+def test_fresh_requests_sound_like_a_new_workers_first_utterance() -> None:
+    lines = ("the city lights are shining bright", "summer in the city", "hold on to the night")
+    first = {}
+    for line in lines:
+        with SpeechWorker() as new:
+            first[line] = new.speak(line).audio
+    with SpeechWorker() as worker:
+        worker.speak("something else entirely, said first")  # leaves state behind
+        stale = worker.speak(lines[1]).audio
+        assert not np.array_equal(stale, first[lines[1]]), "espeak-ng carries state over (the reason for fresh)"
+        pid = worker.pid
+        for line in lines + lines[::-1]:
+            np.testing.assert_array_equal(worker.speak(line, fresh=True).audio, first[line])
+        assert worker.pid != pid and _gone(pid), "a worker that spoke stale state is restarted once"
+        pid = worker.pid
+        for line in lines:
+            np.testing.assert_array_equal(worker.speak(line, fresh=True).audio, first[line])
+        assert worker.pid == pid, "fresh requests fork: the worker itself stays clean and is kept"
+        # where the worker cannot fork, each fresh request after the first restarts it
+        worker._can_fork = False
+        for line in lines:
+            np.testing.assert_array_equal(worker.speak(line, fresh=True).audio, first[line])
+        assert _gone(pid)
+
+
+def test_a_fresh_request_that_times_out_leaves_no_process_behind() -> None:
+    worker = SpeechWorker()
+    pid = worker.pid
+    with pytest.raises(WorkerError, match="within"):
+        worker.speak("this line takes longer than a microsecond to say " * 20, timeout_seconds=1e-6, fresh=True)
+    assert not worker.alive and _gone(pid)
+    if hasattr(os, "killpg"):  # the worker led its own group: its speaking child was killed with it
+        with pytest.raises(ProcessLookupError):
+            os.killpg(pid, 0)
