@@ -37,6 +37,7 @@ from lemm.io.atomic import atomic_path
 from lemm.project.settings import RenderSettings
 from lemm.score.jsonio import to_jsonable
 from lemm.score.model import Score, Track
+from lemm.score.timing import ticks_to_seconds
 from lemm.seeding import derive_seed
 
 __all__ = ["Slice", "track_slices", "slice_key", "RenderCache", "render_stems", "RenderStats"]
@@ -169,6 +170,13 @@ def _render_slice(sl: Slice, score: Score, *, settings: RenderSettings, seed: in
     return _trim(np.asarray(audio, dtype=np.float32))
 
 
+def _slice_cost(sl: Slice, score: Score) -> float:
+    """A rough render cost of a slice, for scheduling: its span in seconds (sung slices cost about 3x) plus its notes."""
+    notes = sl.track.notes
+    span = float(ticks_to_seconds(score, max(n.end_tick for n in notes)) - ticks_to_seconds(score, min(n.start_tick for n in notes)))
+    return span * (3.0 if sl.track.role == "vocal" else 1.0) + 0.01 * len(notes)
+
+
 def render_stems(
     score: Score,
     *,
@@ -221,7 +229,8 @@ def render_stems(
             done = [work(i) for i in todo]
         else:
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                done = list(pool.map(work, todo))
+                # the costliest slices first, so no long one is left running alone at the end
+                done = list(pool.map(work, sorted(todo, key=lambda i: -_slice_cost(slices[i], score))))
     for i, result in done:
         results[i] = result
         if cache is not None:
