@@ -218,8 +218,9 @@ def sing_track(
     """Sing a vocal track: its notes with their Lyric syllables -> a stereo stem.
 
     Phrases are sung side by side on ``n_workers`` threads (WORLD and numpy
-    release the GIL; each phrase has its own speech worker process) and summed
-    in phrase order, so the output does not depend on ``n_workers``.
+    release the GIL; each thread keeps one speech worker, which speaks every
+    phrase from a fresh synthesiser state) and summed in phrase order, so the
+    output does not depend on ``n_workers``.
 
     Parameters
     ----------
