@@ -33,8 +33,9 @@ The weights were fitted (a softmax over each song's candidates, lightly
 regularised, rounded) on a development set of 115 songs: 79 composed and
 rendered by lemm at 72..167 bpm, straight and swung, 12 genres, and 36
 :func:`~lemm.compose.guide.testsignal.make_test_guide` signals at 74..170 bpm
-in 4/4 and 3/4. ``benchmarks/analyze.py`` measures them on a separate set of
-22 lemm songs (70..170 bpm, seeds and prompts of its own).
+in 4/4 and 3/4 (``tools/fit_tempo_weights.py`` renders the set and refits).
+``benchmarks/analyze.py`` measures them on a separate set of 22 lemm songs
+(70..170 bpm, seeds and prompts of its own).
 
 Examples
 --------
