@@ -25,7 +25,7 @@ import torch
 from lemm.render.presets import HARMONIC_GROUP_STARTS, KEYFRAME_SECONDS, Preset
 from lemm.render.synth import NOISE_BAND_CENTERS_HZ
 
-__all__ = ["harmonic_distribution", "harmonic_groups", "keyframe_gains", "noise_band_gains", "region_timbre"]
+__all__ = ["harmonic_distribution", "harmonic_groups", "keyframe_gains", "noise_band_gains", "odd_harmonic_excess", "region_timbre"]
 
 #: Brightness tilts harmonics by at most this much up (and this much down) relative to the preset.
 _MAX_TILT_BOOST_DB = 12.0
@@ -162,12 +162,76 @@ def _interp_weights(x: float, points: list[float]) -> list[tuple[int, float]]:
     return [(hi - 1, 1.0 - w), (hi, w)]
 
 
+#: Odd-harmonic dominance counts when harmonics 2..5 each stand out from (odd) or dip under
+#: (even) their neighbours by at least this much (dB): a cylindrical bore (clarinet) in its low register.
+_ODD_DOMINANCE_DB = 6.0
+#: Most an odd-harmonic excess may add (dB), however deep the even harmonics dip.
+_MAX_ODD_EXCESS_DB = 30.0
+
+
+def _smooth_over_harmonics(x: np.ndarray, taps: np.ndarray) -> np.ndarray:
+    pad = len(taps) // 2
+    return np.convolve(np.pad(x, pad, mode="edge"), taps, mode="valid")
+
+
+def odd_harmonic_excess(log_amplitudes: np.ndarray) -> np.ndarray:
+    """The part of a log spectrum (nepers per harmonic) that belongs to harmonic parity, not to the envelope.
+
+    A cylindrical bore (clarinet) sounds its odd harmonics much louder than
+    the even ones, at every pitch: that pattern moves with the harmonic
+    number, while the formants stay put in frequency. When harmonics 2..5
+    each stand out from (odd) or dip under (even) the mean of their
+    neighbours by :data:`_ODD_DOMINANCE_DB` or more, the excess is the
+    alternation around a 3-harmonic moving average, demodulated and smoothed
+    over 5 harmonics, kept where the odd ones lead (``+`` on odd, ``-`` on
+    even harmonics); otherwise zero.
+
+    Parameters
+    ----------
+    log_amplitudes : np.ndarray [shape=(n_harmonics,)]
+        Natural log of harmonic amplitudes 1..n.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_harmonics,)]
+        Nepers to add per harmonic (0 where there is no consistent parity).
+
+    Examples
+    --------
+    >>> k = np.arange(1, 13)
+    >>> clarinet = np.where(k % 2 == 1, 1.0 / k, 0.01 / k)
+    >>> excess = odd_harmonic_excess(np.log(clarinet))
+    >>> bool(excess[0] > 0 and excess[1] < 0), float(np.abs(odd_harmonic_excess(np.log(1.0 / k))).max())
+    (True, 0.0)
+    """
+    la = np.asarray(log_amplitudes, dtype=np.float64)
+    out = np.zeros_like(la)
+    if la.size < 6:
+        return out
+    sign = (-1.0) ** np.arange(la.size)  # +1 on odd harmonics (index 0 is harmonic 1)
+    alternation = (la[1:5] - 0.5 * (la[0:4] + la[2:6])) * sign[1:5]
+    if not np.all(alternation >= _ODD_DOMINANCE_DB / (20.0 / np.log(10.0))):
+        return out
+    residual = la - _smooth_over_harmonics(la, np.array([0.25, 0.5, 0.25]))
+    excess = _smooth_over_harmonics(residual * sign, np.full(5, 0.2))
+    return np.clip(excess, 0.0, _MAX_ODD_EXCESS_DB / (20.0 / np.log(10.0))) * sign
+
+
 def _formant_shift(amplitudes: np.ndarray, ratio: float) -> np.ndarray:
-    """Harmonic amplitudes at f0 * ``ratio`` keeping the spectral envelope (log amplitude over frequency)."""
+    """Harmonic amplitudes at f0 * ``ratio`` keeping the spectral envelope (log amplitude over frequency).
+
+    An odd-harmonic excess (:func:`odd_harmonic_excess`) stays with the
+    harmonic number; the rest, the envelope, is read over frequency.
+    """
     k = np.arange(1, len(amplitudes) + 1, dtype=np.float64)
+    live = np.asarray(amplitudes, dtype=np.float64) > 1.5e-6
     log_a = np.log(np.maximum(amplitudes, 1e-6))
-    shifted = np.exp(np.interp(k * ratio, k, log_a, left=log_a[0], right=np.log(1e-6)))
-    shifted[shifted <= 1.5e-6] = 0.0
+    n_live = int(np.nonzero(live)[0].max()) + 1 if live.any() else 0
+    parity = np.zeros_like(log_a)
+    parity[:n_live] = odd_harmonic_excess(log_a[:n_live])
+    envelope = log_a - parity
+    shifted = np.exp(np.interp(k * ratio, k, envelope, left=envelope[0], right=np.log(1e-6)) + parity)
+    shifted[np.interp(k * ratio, k, log_a, left=log_a[0], right=np.log(1e-6)) <= np.log(1.5e-6)] = 0.0
     return shifted
 
 
@@ -177,7 +241,8 @@ def region_timbre(preset: Preset, pitch: float, velocity: float) -> tuple[np.nda
     With fitted regions: linear interpolation in pitch between the nearest
     region pitches, and at each of those in velocity (ends held); with
     ``preset.fixed_formants`` each region's spectrum is first moved to the
-    note's pitch as an envelope over frequency. Without
+    note's pitch as an envelope over frequency (an odd-harmonic excess, see
+    :func:`odd_harmonic_excess`, stays with the harmonic number). Without
     regions: the preset's own ``harmonic_amplitudes``, ``noise_band_db`` and
     ``noise_level_db`` (-120 when None). Keyframe gains interpolate in dB with
     the same weights (a region without keyframes counts as 0 dB).

@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lemm.errors import ParameterError
 from lemm.render import TimbreRegion, fit_preset, load_preset, render_track
@@ -14,7 +16,7 @@ from lemm.render.analysis import analyse_note
 from lemm.render.fitting import note_score
 from lemm.render.presets import preset_from_dict, preset_to_dict
 from lemm.render.spectral import harmonic_magnitudes, multiscale_stft_distance
-from lemm.render.timbre import region_timbre
+from lemm.render.timbre import _formant_shift, odd_harmonic_excess, region_timbre
 
 SR = 16000
 
@@ -89,6 +91,39 @@ def test_regions_interpolate_by_pitch_and_change_the_sound():
     amps, _, _ = harmonic_magnitudes(y, sample_rate=SR, f0_hz=523.25, n_harmonics=3)
     h = np.median(amps, 0)
     assert h[1] > 20 * h[0]  # the pitch-72 region has only harmonic 2
+
+
+def _formant_region_preset(amplitudes, pitch=60):
+    return dataclasses.replace(load_preset("flute"), name="formants", regions=(TimbreRegion(pitch, 100, tuple(amplitudes)),), noise_level_db=-120.0, fixed_formants=True)
+
+
+def test_fixed_formants_keep_a_smooth_envelope_over_frequency():
+    k = np.arange(1, 25)
+    envelope_db = -6.0 * np.log2(k) - 12.0 * np.exp(-0.5 * ((k * 262.0 - 1500.0) / 300.0) ** 2)  # a dip at 1.5 kHz
+    amps = 10.0 ** (envelope_db / 20.0)
+    up = region_timbre(_formant_region_preset(amps), 62, 100)[0]  # 2 semitones up: harmonic k now at k * 294 Hz
+    ratio = 2.0 ** (2.0 / 12.0)
+    expected = np.exp(np.interp(k * ratio, k, np.log(amps)))
+    expected[k * ratio > k[-1]] = 0.0
+    np.testing.assert_allclose(up / np.linalg.norm(up), expected / np.linalg.norm(expected), atol=1e-9)
+    assert not odd_harmonic_excess(np.log(amps)).any()
+
+
+def test_fixed_formants_keep_a_clarinets_odd_harmonics():
+    # cylindrical bore: even harmonics 25 dB under the odd ones, at every pitch
+    k = np.arange(1, 25)
+    amps = np.where(k % 2 == 1, 1.0, 10.0 ** (-25.0 / 20.0)) / k
+    for semitones in (1, -1, 5):
+        moved = region_timbre(_formant_region_preset(amps), 60 + semitones, 100)[0]
+        db = 20.0 * np.log10(np.maximum(moved[:12], 1e-12))
+        even_dip = db[1:11:2] - 0.5 * (db[0:10:2] + db[2:12:2])
+        assert np.all(even_dip < -18.0), (semitones, even_dip)
+
+
+@given(st.lists(st.floats(1e-5, 1.0), min_size=1, max_size=40))
+def test_formant_shift_by_unity_is_the_identity(amps):
+    a = np.asarray(amps)
+    np.testing.assert_allclose(_formant_shift(a, 1.0), a, rtol=1e-9)
 
 
 @pytest.mark.parametrize(
