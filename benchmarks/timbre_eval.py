@@ -120,8 +120,16 @@ def main() -> None:
             d_stock = {name: float(np.mean([distance(ours(name, p, 100, n_ref, stock[name]), refs[p]) for p in HELD_OUT_PITCHES])) for name in stock}
             nearest = min(d_stock, key=d_stock.get)
             cut = 1.0 - d_fit / d_stock[nearest]
+            nearest_train = {p: min(fit_pitches, key=lambda q: abs(q - p)) for p in HELD_OUT_PITCHES}
+            sampler = {
+                p: player.note(program=program, pitch=q, velocity=100, gate_seconds=GATE_SECONDS, tail_seconds=TAIL_SECONDS, bend_semitones=float(p - q)).mean(0)
+                for p, q in nearest_train.items()
+            }
+            d_sampler = float(np.mean([distance(sampler[p], refs[p]) for p in HELD_OUT_PITCHES]))
             fits[inst] = {
                 "distance_fitted": round(d_fit, 3),
+                "distance_training_note_transposed": round(d_sampler, 3),
+                "cut_training_note_transposed": round(1.0 - d_sampler / d_stock[nearest], 3),
                 "nearest_stock_preset": nearest,
                 "distance_nearest_stock": round(d_stock[nearest], 3),
                 "cut": round(cut, 3),

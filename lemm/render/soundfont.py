@@ -81,8 +81,15 @@ class SoundFontPlayer:
         buf = self._synth.generate(int(n_samples))
         return np.frombuffer(buf, dtype=np.float32).reshape(-1, 2).T.copy()
 
-    def note(self, *, program: int, pitch: int, velocity: int, gate_seconds: float, tail_seconds: float, is_drum: bool = False) -> np.ndarray:
+    def note(
+        self, *, program: int, pitch: int, velocity: int, gate_seconds: float, tail_seconds: float, is_drum: bool = False, bend_semitones: float = 0.0
+    ) -> np.ndarray:
         """One note from silence: held ``gate_seconds``, then ``tail_seconds`` after note-off.
+
+        ``bend_semitones`` (-12..12) plays key ``pitch`` with the pitch wheel
+        held that far: the SoundFont's sample for ``pitch``, transposed the way
+        a sampler does it (looped sustain, the same envelope), not the sample it
+        would pick for the sounding pitch.
 
         Returns
         -------
@@ -91,16 +98,21 @@ class SoundFontPlayer:
         for field, value, low, high in (("program", program, 0, 127), ("pitch", pitch, 0, 127), ("velocity", velocity, 1, 127)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
                 raise ParameterError.for_field(field, value, f"an integer in {low}..{high}")
+        if isinstance(bend_semitones, bool) or not isinstance(bend_semitones, (int, float)) or not -12.0 <= bend_semitones <= 12.0:
+            raise ParameterError.for_field("bend_semitones", bend_semitones, "a number of semitones in -12..12")
         s = self._synth
         s.sounds_off()
         self._generate(256)
         chan = 9 if is_drum else 0
         s.program_select(chan, self._sfid, 128 if is_drum else 0, int(program), is_drum)
+        s.pitchbend_range(chan, 12.0)
+        s.pitchbend(chan, int(round(np.clip(8192 + bend_semitones / 12.0 * 8192, 0, 16383))))
         s.noteon(chan, int(pitch), int(velocity))
         n_gate = int(round(gate_seconds * self.sample_rate))
         held = self._generate(n_gate)
         s.noteoff(chan, int(pitch))
         tail = self._generate(int(round((gate_seconds + tail_seconds) * self.sample_rate)) - n_gate)
+        s.pitchbend(chan, 8192)
         return np.concatenate([held, tail], axis=1)
 
     def midi(self, midi_path: str | Path, *, tail_seconds: float = 2.0) -> np.ndarray:
