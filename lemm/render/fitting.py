@@ -379,7 +379,8 @@ def fit_preset(
         One :class:`TimbreRegion` per note at its pitch (with spectral
         keyframes); envelope, sub-octave partials and detune fitted. A
         sustained sound gets ``fixed_formants=True`` (other pitches keep its
-        spectral envelope over frequency), a decaying one keeps its harmonic
+        spectral envelope over frequency, and a clarinet-like odd-harmonic
+        pattern by harmonic number), a decaying one keeps its harmonic
         spectrum.
 
     Raises
