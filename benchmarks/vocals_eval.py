@@ -71,13 +71,24 @@ _BASE = {"voice_low": 48, "voice_high": 60}
 _SEEDS = (0, 1, 2)
 
 
-def _wc(lines, audios, rates) -> float:
+def _counts(lines, audios, rates) -> tuple[int, int]:
+    """Words recognised correctly and words in ``lines``, over the recognizer's noise seeds."""
     hits = total = 0
     for line, y, sr in zip(lines, audios, rates):
         for s in _SEEDS:
             h, n = word_correct(line, recognize(y, sr, seed=s))
             hits, total = hits + h, total + n
+    return hits, total
+
+
+def _wc(lines, audios, rates) -> float:
+    hits, total = _counts(lines, audios, rates)
     return hits / total
+
+
+def _pooled(per_seed: list[tuple[int, int]]) -> tuple[float, list[float]]:
+    """Word-correct over all seeds' (hits, total) counts, and per seed (rounded)."""
+    return sum(h for h, _ in per_seed) / sum(t for _, t in per_seed), [round(h / t, 3) for h, t in per_seed]
 
 
 def _natural_times(worker, line):
@@ -159,13 +170,16 @@ def intelligibility_and_pitch(quick: bool, sing_seeds: tuple[int, ...] = (0, 1, 
                 errors.append(e)
                 voiced.append(v)
         destretched = [destretch(y, SR) for y in song]
-        out[f"sung_natural_{voice}"] = _wc(many, nat, [SR] * len(nat))
-        out[f"sung_natural_{voice}_ratio"] = out[f"sung_natural_{voice}"] / out["spoken"]
+        k = len(lines)
+        seeds = range(len(sing_seeds))
+        natural_wc, natural_per_seed = _pooled([_counts(lines, nat[i * k : (i + 1) * k], [SR] * k) for i in seeds])
+        destretch_wc, destretch_per_seed = _pooled([_counts(lines, destretched[i * k : (i + 1) * k], [16000] * k) for i in seeds])
+        out[f"sung_natural_{voice}"] = natural_wc
+        out[f"sung_natural_{voice}_ratio"] = natural_wc / out["spoken"]
         out[f"song_{voice}_plain"] = _wc(many, song, [SR] * len(song))
-        out[f"song_{voice}_destretch"] = _wc(many, destretched, [16000] * len(song))
-        n = len(lines)
-        out[f"sung_natural_{voice}_per_seed"] = [round(_wc(lines, nat[i * n : (i + 1) * n], [SR] * n), 3) for i in range(len(sing_seeds))]
-        out[f"song_{voice}_destretch_per_seed"] = [round(_wc(lines, destretched[i * n : (i + 1) * n], [16000] * n), 3) for i in range(len(sing_seeds))]
+        out[f"song_{voice}_destretch"] = destretch_wc
+        out[f"sung_natural_{voice}_per_seed"] = natural_per_seed
+        out[f"song_{voice}_destretch_per_seed"] = destretch_per_seed
         out[f"pitch_median_error_cents_{voice}"] = float(np.median(np.concatenate(errors)))
         out[f"pitch_voiced_notes_{voice}"] = float(np.mean(voiced))
     out["sing_compute_seconds_per_second"] = compute / max(sing_seconds / 2, 1e-9)
