@@ -11,6 +11,12 @@ Run: ``python benchmarks/vocals_eval.py [--quick] [--out results.json]``.
     mostly noise; per-seed values are listed too):
 
     - ``spoken``: the espeak-ng speech the singing is made from;
+    - ``spoken_in_register_<voice>``: that speech with its pitch moved
+      (:func:`lemm.vocals.shift_pitch`, formants kept) by the interval from
+      its median f0 to the median pitch of the line's notes for the voice:
+      the recognizer's own loss at the voice's register, before any singing
+      (the speech is at about 100 Hz; pocketsphinx's model is trained on
+      speech, and a high voice loses words even when it merely speaks);
     - ``sung_natural_<voice>``: each line sung with every syllable's note
       starting where its vowel starts in the speech (natural syllable
       lengths), on a stepwise melody in the voice's register (voice_low
@@ -62,7 +68,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lemm.score.model import Lyric, Note, Score, TempoChange, Track  # noqa: E402
-from lemm.vocals import sing_track, syllabify  # noqa: E402
+from lemm.vocals import shift_pitch, sing_track, syllabify  # noqa: E402
 from lemm.vocals.judge import LYRIC_LINES, destretch, recognize, word_correct  # noqa: E402
 
 SR = 48000
@@ -116,6 +122,16 @@ def _line_track(line, starts, ends, voice) -> tuple[Track, Score, list]:
     return track, Score(tempos=(TempoChange(0, 120.0),), tracks=(track,)), spans
 
 
+def _register_interval(utt, line: str, voice: str) -> float:
+    """Semitones from the speech's median f0 to the median pitch of ``line``'s notes for ``voice``."""
+    from lemm.vocals.world import analyse_speech
+
+    f0 = analyse_speech(utt.audio, utt.sample_rate).f0_hz
+    n = syllabify(line)[0].n_syllables
+    sung = np.median([_BASE[voice] + _STEPS[k % len(_STEPS)] for k in range(n)])
+    return float(sung - (69.0 + 12.0 * np.log2(np.median(f0[f0 > 0]) / 440.0)))
+
+
 def _pyin_errors(y, sr, spans):
     import librosa
 
@@ -148,6 +164,9 @@ def intelligibility_and_pitch(quick: bool, sing_seeds: tuple[int, ...] = (0, 1, 
             utts.append(utt)
             natural.append((st, en))
     out["spoken"] = _wc(lines, [u.audio for u in utts], [u.sample_rate for u in utts])
+    for voice in ("voice_low", "voice_high"):
+        shifted = [shift_pitch(u.audio, u.sample_rate, semitones=_register_interval(u, line, voice)) for u, line in zip(utts, lines)]
+        out[f"spoken_in_register_{voice}"] = _wc(lines, shifted, [u.sample_rate for u in utts])
     sing_seconds = compute = 0.0
     many = lines * len(sing_seeds)
     for voice in ("voice_low", "voice_high"):

@@ -10,7 +10,12 @@ aperiodicity are read along that time warp (the words are kept), the f0
 comes from the notes (:mod:`lemm.vocals.pitch`), the formants of voiced
 frames are scaled for the voice (unvoiced consonants keep theirs), the
 envelope is smoothed over one harmonic spacing of the sung f0 (so a formant
-between two harmonics of a high note is not lost), and WORLD synthesises
+between two harmonics of a high note is not lost), but over no more than
+200 Hz (wider, it merges neighbouring formants: sung in C4..G4 at natural
+syllable lengths, pocketsphinx's word-correct rose from 0.475 to 0.528 on the
+benchmark's lyric set and from 0.537 to 0.562 on examples/lyrics.txt with the
+bound, over singing seeds 0..2; with no smoothing at all the high voice read
+0.558 but the low voice fell from 0.772 to 0.730), and WORLD synthesises
 the phrase at the output rate. Loudness follows note velocity and the
 track's ``dynamics`` curve.
 
@@ -61,6 +66,7 @@ _ATTACK_SECONDS = 0.006
 _RELEASE_SECONDS = 0.03
 _SCALE_CROSSFADE_SECONDS = 0.01
 _ENVELOPE_SMOOTHING = 1.0  # harmonic spacings (world.smooth_envelope_for_f0)
+_ENVELOPE_SMOOTHING_MAX_HZ = 200.0  # ... but never wider than this (world.smooth_envelope_for_f0)
 
 
 @dataclass(frozen=True)
@@ -199,7 +205,7 @@ def sing_phrase(
     scale = _formant_scale_per_frame(voice.formant_scale, voiced, 1.0 / frame_seconds)
     sp = world.reshape_envelope(sp, source_rate=sr_src, target_rate=sample_rate, formant_scale=scale)
     ap = world.reshape_envelope(ap, source_rate=sr_src, target_rate=sample_rate, formant_scale=scale, is_aperiodicity=True)
-    sp = world.smooth_envelope_for_f0(sp, f0, sample_rate, width=_ENVELOPE_SMOOTHING)
+    sp = world.smooth_envelope_for_f0(sp, f0, sample_rate, width=_ENVELOPE_SMOOTHING, max_width_hz=_ENVELOPE_SMOOTHING_MAX_HZ)
     audio = world.synthesize(f0, sp, ap, sample_rate)
     sample_times = first_frame * frame_seconds + np.arange(audio.size) / sample_rate
     audio *= np.interp(sample_times, times, gain) * _OUTPUT_GAIN

@@ -169,7 +169,9 @@ def reshape_envelope(
     return np.exp(out)
 
 
-def smooth_envelope_for_f0(envelope: np.ndarray, f0_hz: np.ndarray, sample_rate: int, *, width: float = 1.0) -> np.ndarray:
+def smooth_envelope_for_f0(
+    envelope: np.ndarray, f0_hz: np.ndarray, sample_rate: int, *, width: float = 1.0, max_width_hz: float | None = None
+) -> np.ndarray:
     """Smooth each frame's log envelope over ``width`` harmonic spacings (a sinc lifter, as CheapTrick's).
 
     A voice samples its envelope only at its harmonics; at a high f0 a formant
@@ -187,6 +189,11 @@ def smooth_envelope_for_f0(envelope: np.ndarray, f0_hz: np.ndarray, sample_rate:
     sample_rate : int
     width : float
         Smoothing width in harmonic spacings (0: none).
+    max_width_hz : float or None
+        Upper bound of the smoothing width in Hz (None: no bound). Wider
+        than a formant's spacing from its neighbour, smoothing merges formants
+        (F1 and F2 of /u/ and /o/ lie 300-500 Hz apart) and flattens the
+        vowel, which costs more than the harmonic sampling it evens out.
 
     Returns
     -------
@@ -202,7 +209,10 @@ def smooth_envelope_for_f0(envelope: np.ndarray, f0_hz: np.ndarray, sample_rate:
     # the log envelope is even around 0 and Nyquist: its cepstrum is a DCT-I (half the work of a full FFT)
     cep = dct(np.log(np.maximum(envelope[voiced], 1e-16)), type=1, axis=1)
     quefrency = np.arange(envelope.shape[1]) / sample_rate
-    cep *= np.sinc(width * f0[voiced, None] * quefrency[None, :])
+    width_hz = width * f0[voiced]
+    if max_width_hz is not None:
+        width_hz = np.minimum(width_hz, float(max_width_hz))
+    cep *= np.sinc(width_hz[:, None] * quefrency[None, :])
     out[voiced] = np.exp(idct(cep, type=1, axis=1))
     return out
 

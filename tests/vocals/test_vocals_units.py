@@ -128,6 +128,24 @@ def test_envelope_smoothing_is_a_boxcar_of_one_harmonic_spacing() -> None:
     np.testing.assert_allclose(smooth_envelope_for_f0(flat, np.array([300.0]), sample_rate), flat, rtol=1e-9)
 
 
+def test_envelope_smoothing_width_is_bounded_in_hz() -> None:
+    from lemm.vocals.world import smooth_envelope_for_f0
+
+    sample_rate, n_bins = 16000, 513
+    freqs = np.arange(n_bins) * sample_rate / 1024
+    log_env = 3.0 * np.exp(-(((freqs - 2000.0) / 60.0) ** 2) / 2)
+    env = np.exp(np.stack([log_env, log_env]))
+    f0 = np.array([400.0, 150.0])
+    out = smooth_envelope_for_f0(env, f0, sample_rate, max_width_hz=200.0)
+    # the 400 Hz frame is smoothed over 200 Hz (a boxcar of 12.8 bins), not over 400 Hz
+    box = np.convolve(log_env, np.ones(13) / 13, mode="same")
+    np.testing.assert_allclose(np.log(out[0][20:-20]), box[20:-20], atol=0.15)
+    wide = smooth_envelope_for_f0(env, f0, sample_rate)
+    assert np.log(out[0]).max() > np.log(wide[0]).max() + 0.5  # the formant peak keeps more of its height
+    # a frame under the bound is smoothed exactly as without it
+    np.testing.assert_array_equal(out[1], wide[1])
+
+
 def test_formant_scale_per_frame_moves_voiced_frames_only() -> None:
     from lemm.vocals.sing import _formant_scale_per_frame
     from lemm.vocals.world import reshape_envelope
