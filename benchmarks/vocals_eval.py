@@ -122,14 +122,18 @@ def _line_track(line, starts, ends, voice) -> tuple[Track, Score, list]:
     return track, Score(tempos=(TempoChange(0, 120.0),), tracks=(track,)), spans
 
 
-def _register_interval(utt, line: str, voice: str) -> float:
-    """Semitones from the speech's median f0 to the median pitch of ``line``'s notes for ``voice``."""
+def _speech_pitch(utt) -> float:
+    """Median pitch (MIDI number, fractional) of the voiced frames of an utterance."""
     from lemm.vocals.world import analyse_speech
 
     f0 = analyse_speech(utt.audio, utt.sample_rate).f0_hz
+    return float(69.0 + 12.0 * np.log2(np.median(f0[f0 > 0]) / 440.0))
+
+
+def _sung_pitch(line: str, voice: str) -> float:
+    """Median pitch of ``line``'s notes for ``voice`` (see :func:`_line_track`)."""
     n = syllabify(line)[0].n_syllables
-    sung = np.median([_BASE[voice] + _STEPS[k % len(_STEPS)] for k in range(n)])
-    return float(sung - (69.0 + 12.0 * np.log2(np.median(f0[f0 > 0]) / 440.0)))
+    return float(np.median([_BASE[voice] + _STEPS[k % len(_STEPS)] for k in range(n)]))
 
 
 def _pyin_errors(y, sr, spans):
@@ -164,8 +168,9 @@ def intelligibility_and_pitch(quick: bool, sing_seeds: tuple[int, ...] = (0, 1, 
             utts.append(utt)
             natural.append((st, en))
     out["spoken"] = _wc(lines, [u.audio for u in utts], [u.sample_rate for u in utts])
+    speech_pitch = [_speech_pitch(u) for u in utts]
     for voice in ("voice_low", "voice_high"):
-        shifted = [shift_pitch(u.audio, u.sample_rate, semitones=_register_interval(u, line, voice)) for u, line in zip(utts, lines)]
+        shifted = [shift_pitch(u.audio, u.sample_rate, semitones=_sung_pitch(line, voice) - p) for u, line, p in zip(utts, lines, speech_pitch)]
         out[f"spoken_in_register_{voice}"] = _wc(lines, shifted, [u.sample_rate for u in utts])
     sing_seconds = compute = 0.0
     many = lines * len(sing_seeds)

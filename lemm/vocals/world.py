@@ -192,7 +192,7 @@ def smooth_envelope_for_f0(
     max_width_hz : float or None
         Upper bound of the smoothing width in Hz (None: no bound). Wider
         than a formant's spacing from its neighbour, smoothing merges formants
-        (F1 and F2 of /u/ and /o/ lie 300-500 Hz apart) and flattens the
+        (F1 and F2 of /ɔ/, /o/ and /u/ lie about 300-600 Hz apart) and flattens the
         vowel, which costs more than the harmonic sampling it evens out.
 
     Returns
