@@ -109,12 +109,17 @@ def _natural_times(worker, line):
     return utt, starts, ends
 
 
+def _melody_pitch(voice: str, k: int) -> int:
+    """Pitch of syllable ``k`` of a benchmark line: the stepwise melody in ``voice``'s register."""
+    return _BASE[voice] + _STEPS[k % len(_STEPS)]
+
+
 def _line_track(line, starts, ends, voice) -> tuple[Track, Score, list]:
     notes, spans, k = [], [], 0
     for w in syllabify(line)[0].words:
         for syl in w.syllables:
             st, en = int(round(starts[k] * 960)), int(round(ends[k] * 960))
-            pitch = _BASE[voice] + _STEPS[k % len(_STEPS)]
+            pitch = _melody_pitch(voice, k)
             notes.append(Note(pitch, st, max(en - st, 10), lyric=Lyric(syl.text, syl.syllabic)))
             spans.append((pitch, st / 960, (st + max(en - st, 10)) / 960))
             k += 1
@@ -133,7 +138,7 @@ def _speech_pitch(utt) -> float:
 def _sung_pitch(line: str, voice: str) -> float:
     """Median pitch of ``line``'s notes for ``voice`` (see :func:`_line_track`)."""
     n = syllabify(line)[0].n_syllables
-    return float(np.median([_BASE[voice] + _STEPS[k % len(_STEPS)] for k in range(n)]))
+    return float(np.median([_melody_pitch(voice, k) for k in range(n)]))
 
 
 def _pyin_errors(y, sr, spans):
