@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lemm.errors import DependencyError
+from lemm.errors import DependencyError, ParameterError
 
 __all__ = ["SpeechFeatures", "analyse_speech", "warp_features", "reshape_envelope", "smooth_envelope_for_f0", "synthesize"]
 
@@ -199,6 +199,8 @@ def smooth_envelope_for_f0(
     -------
     np.ndarray, the envelope's shape
     """
+    if max_width_hz is not None and (isinstance(max_width_hz, bool) or not isinstance(max_width_hz, (int, float)) or not max_width_hz > 0):
+        raise ParameterError.for_field("max_width_hz", max_width_hz, "None or a number of Hz > 0")
     f0 = np.asarray(f0_hz, dtype=np.float64)
     voiced = f0 > 0
     if width <= 0 or not np.any(voiced):

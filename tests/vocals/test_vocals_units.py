@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lemm.errors import ParameterError
 from lemm.score.model import CurvePoint, ExpressionCurve, Lyric, Note, Score, TempoChange, Track
 from lemm.vocals.layout import gate_intervals, layout_syllables, source_time
 from lemm.vocals.phonetics import SpokenSyllable, syllable_spans
@@ -144,6 +145,9 @@ def test_envelope_smoothing_width_is_bounded_in_hz() -> None:
     assert np.log(out[0]).max() > np.log(wide[0]).max() + 0.5  # the formant peak keeps more of its height
     # a frame under the bound is smoothed exactly as without it
     np.testing.assert_array_equal(out[1], wide[1])
+    for bad in (0.0, -200.0, float("nan"), True, "200"):
+        with pytest.raises(ParameterError, match="max_width_hz"):
+            smooth_envelope_for_f0(env, f0, sample_rate, max_width_hz=bad)
 
 
 def test_formant_scale_per_frame_moves_voiced_frames_only() -> None:
