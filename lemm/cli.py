@@ -16,6 +16,10 @@
     lemm diff DIR A B    what changed between versions A and B ("chorus 2 drums: 34 notes changed")
     lemm vocals clean IN.wav -o OUT.wav [--key K | --melody F.mid:TRACK] [--retune-ms 20] [--humanize]
                          [--timing grid|melody] [--denoise];  lemm vocals shift IN -o OUT --semitones N
+    lemm timbre fit NOTE.wav [NOTE.wav ...] --name NAME [-o PRESET.json] [--song DIR [--track T ...]] [--split]
+                         fit an instrument preset to recorded notes; keep it in a file and/or a song
+    lemm timbre add DIR PRESET.json [--track T ...]
+                         put a preset file into a song (and play tracks with it), then re-render
     lemm history DIR     the saved versions of song.json
     lemm checkout DIR N  make version N current again (as a new version) and re-render
     lemm info DIR        summary: plan, tracks, loudness
@@ -191,6 +195,64 @@ def _cmd_regen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _use_song_preset(preset, folder: str, tracks: list[str], *, action: str) -> None:
+    """Keep ``preset`` in the song at ``folder``, switch ``tracks`` to it and re-render."""
+    from lemm.song import load
+
+    song = load(folder).with_preset(preset, tracks=tuple(tracks))
+    _rerender(song, folder, action=action)
+    played = f"; {', '.join(tracks)} play{'s' if len(tracks) == 1 else ''} it" if tracks else ""
+    _progress(f"{folder} keeps the preset {preset.name!r}{played}")
+
+
+def _cmd_timbre_fit(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from lemm.io.atomic import atomic_write_text
+    from lemm.io.audio import read_audio
+    from lemm.project.presets import check_song_preset_name
+    from lemm.render import fit_preset
+    from lemm.render.presets import preset_to_dict
+    from lemm.render.segment import split_notes
+
+    check_song_preset_name(args.name)
+    if args.output is None and args.song is None:
+        raise ParameterError.for_field("output", "neither -o nor --song", "-o PRESET.json, --song DIR, or both")
+    if args.track and args.song is None:
+        raise ParameterError.for_field("--track", args.track, "used together with --song DIR")
+    notes, rates = [], set()
+    for path in args.notes:
+        audio, sample_rate = read_audio(path)
+        rates.add(sample_rate)
+        notes.extend(split_notes(audio, sample_rate=sample_rate) if args.split else [np.asarray(audio, dtype=np.float64).mean(0)])
+    if len(rates) > 1:
+        raise ParameterError.for_field("note files' sample rates", sorted(rates), "one sample rate for all the notes")
+    _progress(f"fitting {args.name!r} to {len(notes)} note{'s' if len(notes) != 1 else ''}")
+    preset = fit_preset(notes, sample_rate=rates.pop(), name=args.name, velocity=args.velocity, n_steps=args.steps)
+    if args.output is not None:
+        atomic_write_text(args.output, json.dumps(preset_to_dict(preset), indent=1) + "\n")
+        _progress(f"wrote {args.output}")
+    if args.song is not None:
+        _use_song_preset(preset, args.song, args.track, action=f"timbre fit {args.name}")
+    return 0
+
+
+def _cmd_timbre_add(args: argparse.Namespace) -> int:
+    from lemm.errors import FileFormatError, LemmFileNotFoundError
+    from lemm.render.presets import preset_from_dict
+
+    path = Path(args.preset)
+    if not path.is_file():
+        raise LemmFileNotFoundError(f"preset file {str(path)!r} does not exist")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise FileFormatError(f"preset file {str(path)!r} is not valid JSON: {err}") from None
+    preset = preset_from_dict(data)
+    _use_song_preset(preset, args.dir, args.track, action=f"timbre add {preset.name}")
+    return 0
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     from lemm.song import load
 
@@ -205,6 +267,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
         "duration_seconds": round(plan.duration_seconds, 2),
         "sections": [{"name": s.name, "kind": s.kind, "bars": s.bars, "energy": round(s.energy, 2)} for s in plan.sections],
         "tracks": [{"name": t.name, "role": t.role, "preset": t.preset, "notes": len(t.notes)} for t in song.score.tracks],
+        "song_presets": sorted(song.presets),
         "understood": [{"words": u.words, "meaning": u.meaning} for u in plan.understood],
     }
     report_file = Path(args.dir) / "report.json"
@@ -293,6 +356,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="streaming (-14 LUFS), apple (-16), loud (-9), broadcast (-23) or a number of LUFS")
     p.add_argument("--reference", default=None, help="reference track (WAV/FLAC): match its loudness, tilt and width")
     p.set_defaults(func=_cmd_mix)
+
+    timbre = sub.add_parser("timbre", help="fit instrument presets to your recordings and use them in a song")
+    tsub = timbre.add_subparsers(dest="timbre_command", required=True)
+    p = tsub.add_parser("fit", help="fit a preset to recorded single notes (one note per file, or --split)")
+    p.add_argument("notes", nargs="+", help="audio files (WAV/FLAC/OGG/MP3), one note each unless --split")
+    p.add_argument("--name", required=True, help="the preset's name (not a stock preset's), e.g. my_cello")
+    p.add_argument("-o", "--output", default=None, help="write the preset JSON here")
+    p.add_argument("--song", default=None, help="keep the preset in this song folder and re-render it")
+    p.add_argument("--track", action="append", default=[], help="with --song: a track to play with the preset (repeatable)")
+    p.add_argument("--split", action="store_true", help="each file holds several notes with short gaps between: cut them apart")
+    p.add_argument("--velocity", type=_int_arg, default=100, help="velocity the notes were played at, 1..127 (default 100)")
+    p.add_argument("--steps", type=_int_arg, default=80, help="gradient-descent steps per note, 0..2000 (default 80)")
+    p.set_defaults(func=_cmd_timbre_fit)
+    p = tsub.add_parser("add", help="put a preset JSON file into a song folder (and play tracks with it), then re-render")
+    p.add_argument("dir")
+    p.add_argument("preset", help="a preset JSON file, e.g. from lemm timbre fit -o")
+    p.add_argument("--track", action="append", default=[], help="a track to play with the preset (repeatable)")
+    p.set_defaults(func=_cmd_timbre_add)
 
     from lemm.instruct.cli import add_edit_subcommand
     from lemm.mix.cli import add_mix_subcommands

@@ -30,6 +30,7 @@ from lemm.score.model import Score
 
 if TYPE_CHECKING:
     from lemm.compose.guide import GuideAnalysis
+    from lemm.render.presets import Preset
 
 __all__ = ["Song", "compose", "load"]
 
@@ -53,6 +54,10 @@ class Song:
     seconds_per_stage : dict[str, float]
     render_stats : lemm.project.slices.RenderStats or None
         Which (track, section) slices the last render rendered and which it reused.
+    presets : dict[str, lemm.render.Preset]
+        The song's own presets (e.g. timbres from :func:`lemm.render.fit_preset`),
+        by name; a track whose ``preset`` names one renders with it, and
+        song.json keeps them (see :mod:`lemm.project.presets`).
     """
 
     brief: Brief
@@ -66,6 +71,7 @@ class Song:
     master_report: dict | None = None
     seconds_per_stage: dict[str, float] = field(default_factory=dict)
     render_stats: object | None = None
+    presets: dict[str, "Preset"] = field(default_factory=dict)
 
     @property
     def seed(self) -> int:
@@ -79,7 +85,49 @@ class Song:
 
     def with_score(self, score: Score) -> "Song":
         """A new Song with ``score`` and no audio (it must be re-rendered)."""
-        return Song(self.brief, self.plan, score, self.render_settings, self.mix_settings)
+        return Song(self.brief, self.plan, score, self.render_settings, self.mix_settings, presets=dict(self.presets))
+
+    def with_preset(self, preset: "Preset", *, tracks: tuple[str, ...] = ()) -> "Song":
+        """A new Song (no audio) that holds ``preset`` as a song preset and plays ``tracks`` with it.
+
+        Parameters
+        ----------
+        preset : lemm.render.Preset
+            Kept under ``preset.name`` (replacing a song preset of that name);
+            the name must not be a stock preset, drum kit or voice.
+        tracks : tuple of str
+            Names of non-vocal, non-drum tracks to switch to it (score and
+            plan); their notes and GM programs stay as they are.
+
+        Raises
+        ------
+        ParameterError
+            A bad preset or name, an unknown track, or a vocal or drum track.
+
+        Examples
+        --------
+        >>> song = lemm.compose("a calm folk song", tags=("folk",), duration="0:20", seed=1)  # doctest: +SKIP
+        >>> song = song.with_preset(lemm.render.fit_preset(notes, sample_rate=48000, name="my_cello"), tracks=("bass",))  # doctest: +SKIP
+        """
+        import dataclasses
+
+        from lemm.project.presets import check_song_presets
+
+        presets = check_song_presets({**self.presets, getattr(preset, "name", None): preset})
+        known = {t.name: t for t in self.score.tracks}
+        for name in tracks:
+            if name not in known:
+                raise ParameterError.for_field("tracks item", name, "one of the score's tracks: " + ", ".join(known))
+            if known[name].role == "vocal" or known[name].is_drum:
+                raise ParameterError.for_field("tracks item", name, "a pitched instrument track (not vocal or drums)")
+        wanted = set(tracks)
+        score = dataclasses.replace(
+            self.score, tracks=tuple(dataclasses.replace(t, preset=preset.name) if t.name in wanted else t for t in self.score.tracks)
+        )
+        plan = dataclasses.replace(
+            self.plan, instruments=tuple(dataclasses.replace(i, preset=preset.name) if i.name in wanted else i for i in self.plan.instruments)
+        )
+        return Song(self.brief, plan, score, self.render_settings, self.mix_settings, presets=presets)
 
     def render(self, *, cache_dir: str | os.PathLike | None = None, progress: Progress | None = None) -> dict[str, np.ndarray]:
         """Render every track (instruments and vocals) to stems; returns and keeps them.
@@ -99,7 +147,7 @@ class Song:
         cache = RenderCache(cache_dir) if cache_dir is not None else None
         with timer.stage("render"):
             stems, self.render_stats = render_stems(
-                self.score, settings=self.render_settings, seed=self.seed, n_samples=n_samples, cache=cache
+                self.score, settings=self.render_settings, seed=self.seed, n_samples=n_samples, cache=cache, presets=self.presets
             )
             # A plan made from a guide recording starts at the guide's first downbeat:
             # silence before bar 1 lines the stems up with the guide in a DAW.

@@ -67,6 +67,7 @@ def _new_song(song, *, brief=None, plan=None, score=None, mix_settings=dataclass
         score if score is not None else song.score,
         song.render_settings,
         song.mix_settings if mix_settings is dataclasses.MISSING else mix_settings,
+        presets=dict(song.presets),
     )
 
 

@@ -37,6 +37,7 @@ from lemm.io.audio import write_audio
 from lemm.io.jsondata import json_safe
 from lemm.pipeline import Progress, StageTimer
 from lemm.project.history import HISTORY_FOLDER, record_version, version_text
+from lemm.project.presets import song_presets_from_dict, song_presets_to_dict
 from lemm.project.settings import RenderSettings
 from lemm.score.jsonio import from_jsonable, score_from_dict, score_to_dict, to_jsonable
 
@@ -78,6 +79,7 @@ def song_to_dict(song: "Song") -> dict[str, Any]:
         "score": score_to_dict(song.score),
         "render": to_jsonable(song.render_settings),
         "mix": None if song.mix_settings is None else song.mix_settings.to_dict(),
+        "presets": song_presets_to_dict(song.presets),
     }
 
 
@@ -101,7 +103,8 @@ def song_from_dict(data: Any, *, source: str = "song.json") -> "Song":
         from lemm.mix import MixSettings
 
         mix = MixSettings.from_dict(data["mix"])
-    return Song(brief=brief, plan=plan, score=score, render_settings=render, mix_settings=mix)
+    presets = song_presets_from_dict(data.get("presets"))
+    return Song(brief=brief, plan=plan, score=score, render_settings=render, mix_settings=mix, presets=presets)
 
 
 def read_song_json(path: str | os.PathLike) -> "Song":

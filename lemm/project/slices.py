@@ -4,7 +4,8 @@ Every stem is the sum of its slices: the notes of one track that start in one
 section, rendered with that slice's own seed (``derive_seed(seed, track,
 section)``) over the song's time line, tails and all. A slice's audio depends
 only on what is hashed into its key (the slice's notes, the track's sound and
-expression, the tempo map, the render settings, the seed and lemm's version),
+expression, a song preset's own numbers when the track uses one, the tempo
+map, the render settings, the seed and lemm's version),
 so after an edit only the slices whose key changed are rendered again, and
 every untouched stem comes out bit-identical. Rendering always goes through
 slices, cache or not, so the audio does not depend on whether a cache is used.
@@ -29,7 +30,9 @@ import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -39,6 +42,9 @@ from lemm.score.jsonio import to_jsonable
 from lemm.score.model import Score, Track
 from lemm.score.timing import ticks_to_seconds
 from lemm.seeding import derive_seed
+
+if TYPE_CHECKING:
+    from lemm.render.presets import Preset
 
 __all__ = ["Slice", "track_slices", "slice_key", "RenderCache", "render_stems", "RenderStats"]
 
@@ -80,9 +86,14 @@ def track_slices(score: Score) -> list[Slice]:
     return out
 
 
-def slice_key(sl: Slice, score: Score, *, settings: RenderSettings, seed: int, n_samples: int) -> str:
-    """Content hash of everything that shapes a slice's audio (not pan or gain hints: the mixer applies those)."""
+def slice_key(sl: Slice, score: Score, *, settings: RenderSettings, seed: int, n_samples: int, preset: "Preset | None" = None) -> str:
+    """Content hash of everything that shapes a slice's audio (not pan or gain hints: the mixer applies those).
+
+    ``preset`` is the song preset the slice's track uses (None for a stock one):
+    its numbers are hashed too, so a refitted timbre renders again.
+    """
     from lemm import __version__
+    from lemm.render.presets import preset_to_dict
 
     track = to_jsonable(sl.track)
     track.pop("pan")
@@ -99,6 +110,8 @@ def slice_key(sl: Slice, score: Score, *, settings: RenderSettings, seed: int, n
         "seed": derive_seed(seed, sl.track_name, sl.section_name),
         "n_samples": n_samples,
     }
+    if preset is not None:
+        payload["song_preset"] = preset_to_dict(preset)
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
@@ -156,7 +169,7 @@ def _trim(audio: np.ndarray) -> tuple[int, np.ndarray]:
     return int(nonzero[0]), np.ascontiguousarray(audio[:, nonzero[0] : nonzero[-1] + 1], dtype=np.float32)
 
 
-def _render_slice(sl: Slice, score: Score, *, settings: RenderSettings, seed: int, n_samples: int) -> tuple[int, np.ndarray]:
+def _render_slice(sl: Slice, score: Score, *, settings: RenderSettings, seed: int, n_samples: int, preset: "Preset | None") -> tuple[int, np.ndarray]:
     slice_seed = derive_seed(seed, sl.track_name, sl.section_name)
     if sl.track.role == "vocal":
         from lemm.vocals import sing_track
@@ -166,7 +179,7 @@ def _render_slice(sl: Slice, score: Score, *, settings: RenderSettings, seed: in
     else:
         from lemm.render import render_track
 
-        audio = render_track(sl.track, score, sample_rate=settings.sample_rate, seed=slice_seed, device=settings.device, n_samples=n_samples)
+        audio = render_track(sl.track, score, sample_rate=settings.sample_rate, seed=slice_seed, device=settings.device, n_samples=n_samples, preset=preset)
     return _trim(np.asarray(audio, dtype=np.float32))
 
 
@@ -185,6 +198,7 @@ def render_stems(
     n_samples: int,
     cache: RenderCache | None = None,
     n_workers: int | None = None,
+    presets: Mapping[str, "Preset"] | None = None,
 ) -> tuple[dict[str, np.ndarray], RenderStats]:
     """Render every track of ``score`` to a stereo stem [shape=(2, n_samples)], slice by slice.
 
@@ -200,17 +214,30 @@ def render_stems(
         Where to reuse and store slices; entries this score no longer uses are pruned.
     n_workers : int or None
         Slices rendered side by side (threads; each renders with one torch thread).
+    presets : mapping of str to Preset, optional
+        The song's own presets (see :mod:`lemm.project.presets`): a non-vocal
+        track whose ``preset`` names one renders with it.
 
     Returns
     -------
     stems : dict[str, np.ndarray]
         One stem per track, in score order (silent for a track without notes).
     stats : RenderStats
+
+    Raises
+    ------
+    ParameterError
+        A non-vocal track whose preset is neither stock nor a song preset
+        (before anything renders), or bad ``presets``.
     """
+    from lemm.project.presets import check_song_presets, check_track_presets
     from lemm.render.track import single_thread
 
+    own = check_song_presets({} if presets is None else presets)
+    check_track_presets(score, own)
     slices = track_slices(score)
-    keys = [slice_key(sl, score, settings=settings, seed=seed, n_samples=n_samples) for sl in slices]
+    slice_presets = [None if sl.track.role == "vocal" else own.get(sl.track.preset) for sl in slices]
+    keys = [slice_key(sl, score, settings=settings, seed=seed, n_samples=n_samples, preset=p) for sl, p in zip(slices, slice_presets)]
     results: dict[int, tuple[int, np.ndarray]] = {}
     todo = []
     for i, key in enumerate(keys):
@@ -221,7 +248,7 @@ def render_stems(
             todo.append(i)
 
     def work(i: int) -> tuple[int, tuple[int, np.ndarray]]:
-        return i, _render_slice(slices[i], score, settings=settings, seed=seed, n_samples=n_samples)
+        return i, _render_slice(slices[i], score, settings=settings, seed=seed, n_samples=n_samples, preset=slice_presets[i])
 
     workers = max(1, min(n_workers or (os.cpu_count() or 1), len(todo) or 1))
     with single_thread():

@@ -294,7 +294,7 @@ _TUPLE_FIELDS = ("harmonic_amplitudes", "noise_band_db", "attack_noise_band_db",
 
 
 def preset_from_dict(data: dict) -> Preset:
-    """Build a :class:`Preset` from its JSON dictionary (unknown keys are an error)."""
+    """Build a :class:`Preset` from its JSON dictionary, or from :func:`preset_to_dict` itself (unknown keys are an error)."""
     if not isinstance(data, dict):
         raise ParameterError.for_field("preset", type(data).__name__, "a JSON object")
     known = {f.name for f in dataclasses.fields(Preset)}
@@ -303,23 +303,26 @@ def preset_from_dict(data: dict) -> Preset:
         raise ParameterError.for_field("preset keys", unknown, f"keys among {', '.join(sorted(known))}")
     kwargs = dict(data)
     for field in _TUPLE_FIELDS:
-        if field in kwargs and isinstance(kwargs[field], list):
+        if field in kwargs and isinstance(kwargs[field], (list, tuple)):
             kwargs[field] = tuple(kwargs[field])
-    if isinstance(kwargs.get("body_resonances"), list):
+    if isinstance(kwargs.get("body_resonances"), (list, tuple)):
         try:
-            kwargs["body_resonances"] = tuple(BodyResonance(**r) for r in kwargs["body_resonances"])
+            kwargs["body_resonances"] = tuple(r if isinstance(r, BodyResonance) else BodyResonance(**r) for r in kwargs["body_resonances"])
         except TypeError as err:
             raise ParameterError.for_field("preset body_resonances", kwargs["body_resonances"], "objects with freq_hz, gain_db, bandwidth_hz") from err
-    if isinstance(kwargs.get("regions"), list):
+    if isinstance(kwargs.get("regions"), (list, tuple)):
         regions = []
         for r in kwargs["regions"]:
+            if isinstance(r, TimbreRegion):
+                regions.append(r)
+                continue
             if not isinstance(r, dict):
                 raise ParameterError.for_field("preset regions item", r, "a JSON object")
             r = dict(r)
             for field in ("harmonic_amplitudes", "noise_band_db"):
-                if isinstance(r.get(field), list):
+                if isinstance(r.get(field), (list, tuple)):
                     r[field] = tuple(r[field])
-            if isinstance(r.get("keyframe_gains_db"), list):
+            if isinstance(r.get("keyframe_gains_db"), (list, tuple)):
                 r["keyframe_gains_db"] = tuple(tuple(row) if isinstance(row, list) else row for row in r["keyframe_gains_db"])
             try:
                 regions.append(TimbreRegion(**r))
