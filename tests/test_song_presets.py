@@ -242,3 +242,19 @@ def test_preset_from_dict_inverts_preset_to_dict_without_json() -> None:
     for name in list_presets():
         preset = load_preset(name)
         assert preset_from_dict(preset_to_dict(preset)) == preset, name
+
+
+def test_edit_grammar_swaps_to_a_song_preset(fitted: Preset) -> None:
+    from lemm.instruct import apply_operations, parse_instruction
+    from lemm.instruct.errors import InstructionError
+
+    song = lemm.compose("a calm folk song", tags=("folk",), duration="0:20", seed=3).with_preset(fitted)
+    new = apply_operations(song, parse_instruction("swap the cello for my tone", song))
+    old_t, new_t = song.score.track("cello"), new.score.track("cello")
+    assert (new_t.preset, new_t.program, new_t.notes) == ("my_tone", old_t.program, old_t.notes)
+    assert next(i for i in new.plan.instruments if i.name == "cello").preset == "my_tone"
+    assert new.presets == song.presets
+    back = apply_operations(new, parse_instruction("swap the cello for a flute", new))
+    assert back.score.track("cello").preset == "flute" and back.presets == song.presets
+    with pytest.raises(InstructionError, match="my_tone"):
+        parse_instruction("swap the cello for my kazoo", song)

@@ -177,7 +177,7 @@ def _swap(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
     if scope is not None:
         raise NotFound("a sound swap applies to the whole track (a track has one instrument); leave out the section")
     tracks = resolve_tracks(m.group("a"), song.score)
-    preset = resolve_preset(m.group("b"))
+    preset = resolve_preset(m.group("b"), song_presets=song.presets)
     ops = []
     for name in tracks:
         track = song.score.track(name)

@@ -371,7 +371,10 @@ class ResizeSections(Operation):
 
 @dataclass(frozen=True)
 class SwapPreset(Operation):
-    """Give ``track`` another preset (and its GM program), in the score and the plan; notes untouched."""
+    """Give ``track`` another preset (and its GM program), in the score and the plan; notes untouched.
+
+    A song preset (``Song.presets``) has no GM program of its own: the track keeps its program.
+    """
 
     track: str
     old_preset: str
@@ -383,8 +386,8 @@ class SwapPreset(Operation):
     def apply(self, song):
         from lemm.compose.instruments import PRESET_PROGRAMS
 
-        program = PRESET_PROGRAMS[self.preset]
         t = song.score.track(self.track)
+        program = PRESET_PROGRAMS.get(self.preset, t.program)
         new = dataclasses.replace(t, preset=self.preset, program=program)
         score = dataclasses.replace(song.score, tracks=tuple(new if x.name == t.name else x for x in song.score.tracks))
         instruments = tuple(dataclasses.replace(i, preset=self.preset, program=program) if i.name == self.track else i for i in song.plan.instruments)

@@ -23,6 +23,7 @@ Examples
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from lemm.compose.instruments import DRUM_KITS, INSTRUMENT_WORDS, PRESET_PROGRAMS, VOICES
 from lemm.score.model import ROLES, Score
@@ -220,14 +221,23 @@ def preset_kind(preset: str) -> str:
     return "kit" if preset in DRUM_KITS else "voice" if preset in VOICES else "instrument"
 
 
-def resolve_preset(phrase: str) -> str:
+def resolve_preset(phrase: str, *, song_presets: Collection[str] = ()) -> str:
     """The preset (instrument sound, drum kit or voice) a phrase names ("electric piano" -> ``electric_piano``).
+
+    ``song_presets`` are the song's own preset names (``Song.presets``), matched
+    first, without regard to case, with spaces for underscores ("my cello" ->
+    ``my_cello``).
 
     Raises
     ------
     NotFound
         If it names none; the message lists the presets.
     """
+    own = {name.lower(): name for name in song_presets}
+    for v in (phrase.strip(), _strip_articles(phrase)):  # "my cello" may be a name, "my" no article
+        v = re.sub(r"\s+(?:sound|preset|patch)$", "", v).strip()
+        if v.replace(" ", "_") in own:
+            return own[v.replace(" ", "_")]
     p = _strip_articles(phrase)
     p = re.sub(r"\s+(?:sound|preset|patch|one)$", "", p).strip()
     for v in (p, p.replace("-", " ")):
@@ -237,4 +247,5 @@ def resolve_preset(phrase: str) -> str:
             return _PRESET_WORDS[v]
         if v in INSTRUMENT_WORDS:
             return INSTRUMENT_WORDS[v].preset
-    raise NotFound(f"unknown instrument {p!r}; instruments are: {', '.join(n.replace('_', ' ') for n in PRESET_PROGRAMS)}")
+    names = [n.replace("_", " ") for n in PRESET_PROGRAMS] + sorted(song_presets)
+    raise NotFound(f"unknown instrument {p!r}; instruments are: {', '.join(names)}")
