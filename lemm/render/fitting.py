@@ -45,8 +45,9 @@ from scipy.signal import resample_poly
 from lemm.errors import ParameterError
 from lemm.render.analysis import NoteAnalysis, analyse_note, detect_partial_divisor, estimate_f0, measure_keyframes
 from lemm.render.controls import note_voices
+from lemm.render.instrument import preset_phases
 from lemm.render.presets import Preset, TimbreRegion
-from lemm.render.spectral import multiscale_stft_distance
+from lemm.render.spectral import harmonic_phase_offsets, multiscale_stft_distance
 from lemm.render.synth import filtered_noise, harmonic_synthesis, hop_samples, n_frames_for
 from lemm.render.timbre import harmonic_distribution, keyframe_gains, noise_band_gains
 from lemm.render.track import render_track, single_thread
@@ -128,7 +129,7 @@ def render_fit_note(
     gains_t = None if gains is None else torch.as_tensor(gains, dtype=torch.float32)
     base = torch.exp(log_amplitudes)
     dist = harmonic_distribution(preset, f0, bright, age, decay_rate=voice.decay_rate, base_amplitudes=base, harmonic_gains=gains_t) * amp[:, None]
-    y = harmonic_synthesis(f0, dist, hop=hop, sample_rate=sample_rate, n_samples=n_samples)
+    y = harmonic_synthesis(f0, dist, hop=hop, sample_rate=sample_rate, n_samples=n_samples, harmonic_phases=preset_phases(preset))
     if noise_band_db is not None:
         gains = noise_band_gains(noise_band_db, amp, bright)
         y = y + filtered_noise(gains, hop=hop, sample_rate=sample_rate, n_samples=n_samples, generator=torch.Generator().manual_seed(seed))
@@ -204,8 +205,10 @@ def fit_regions(
     -------
     Preset
         With ``regions`` (one per reference, with spectral keyframes),
-        ``harmonic_amplitudes`` of the reference nearest to pitch 60 / velocity
-        100, ``partial_divisor``, ``detune_cents`` and fitted envelope fields.
+        ``harmonic_amplitudes`` and ``harmonic_phases`` (the waveform's shape,
+        :func:`lemm.render.spectral.harmonic_phase_offsets`) of the reference
+        nearest to pitch 60 / velocity 100, ``partial_divisor``,
+        ``detune_cents`` and fitted envelope fields.
     """
     if not references:
         raise ParameterError.for_field("references", references, "at least one reference note")
@@ -217,13 +220,14 @@ def fit_regions(
         x = np.asarray(r.audio, dtype=np.float64)
         analyses.append(analyse_note(x, sample_rate=r.sample_rate, f0_hz=f / divisor, gate_seconds=r.gate_seconds))
     fields = _envelope_fields(analyses, references, template)
-    preset = dataclasses.replace(template, **fields, partial_divisor=divisor, noise_level_db=0.0, regions=())
+    nearest = min(range(len(references)), key=lambda i: (abs(references[i].pitch - 60.0), abs(references[i].velocity - 100)))
+    phases = _waveform_phases(references[nearest], analyses[nearest])
+    preset = dataclasses.replace(template, **fields, partial_divisor=divisor, noise_level_db=0.0, regions=(), harmonic_phases=phases)
     regions = []
     with single_thread():
         for i, (r, a) in enumerate(zip(references, analyses)):
             regions.append(_fit_region(preset, r, a, n_steps=n_steps, learning_rate=learning_rate, seed=seed + i))
     loud_noise = max(max(reg.noise_band_db) for reg in regions)
-    nearest = min(range(len(regions)), key=lambda i: (abs(references[i].pitch - 60.0), abs(references[i].velocity - 100)))
     fitted = dataclasses.replace(
         preset,
         regions=tuple(regions),
@@ -237,6 +241,17 @@ def fit_regions(
             scores = [_full_distance(dataclasses.replace(fitted, detune_cents=c), references, analyses, seed=seed) for c in candidates]
         fitted = dataclasses.replace(fitted, detune_cents=candidates[int(np.argmin(scores))])
     return fitted
+
+
+def _waveform_phases(ref: ReferenceNote, analysis: NoteAnalysis) -> tuple[float, ...]:
+    """Per-harmonic phase offsets of ``ref`` (radians, 4 decimals) over its body: 50 ms after the attack to the note-off (at most 1 s)."""
+    gate = ref.gate_seconds if ref.gate_seconds is not None else analysis.gate_seconds
+    start = analysis.attack_ms / 1000.0 + 0.05
+    psi = harmonic_phase_offsets(
+        np.asarray(ref.audio, dtype=np.float64), sample_rate=ref.sample_rate, f0_hz=analysis.f0_hz,
+        n_harmonics=len(analysis.harmonic_amplitudes), start_seconds=start, end_seconds=min(gate, start + 1.0),
+    )  # fmt: skip
+    return tuple(round(float(v), 4) for v in psi)
 
 
 def _full_distance(preset: Preset, references: Sequence[ReferenceNote], analyses: Sequence[NoteAnalysis], *, seed: int) -> float:

@@ -107,6 +107,11 @@ def copy_layout(preset: Preset, *, pitch: float | None = None) -> tuple[tuple[fl
     return ratios, gains
 
 
+def preset_phases(preset: Preset, device: str | torch.device = "cpu") -> torch.Tensor | None:
+    """The preset's per-harmonic phase offsets as a float64 tensor, or None when it has none (all 0)."""
+    return torch.tensor(preset.harmonic_phases, dtype=torch.float64, device=device) if preset.harmonic_phases else None
+
+
 def render_voice(
     voice: VoiceControls,
     preset: Preset,
@@ -178,7 +183,7 @@ def _group_tables(
         f0_max.append(np.lib.stride_tricks.sliding_window_view(padded, 2 * TABLE_HOP_FRAMES + 1).max(1)[i] / np.float32(div))
     ratios, _ = copy_layout(preset)
     f0_max_hz = torch.as_tensor(np.concatenate(f0_max), device=device)
-    tables = _band_limited_tables(f0_max_hz, dist, sample_rate=sample_rate, max_ratio=max(ratios))
+    tables = _band_limited_tables(f0_max_hz, dist, sample_rate=sample_rate, max_ratio=max(ratios), harmonic_phases=preset_phases(preset, device))
     return list(zip(torch.split(dist, lengths), torch.split(tables, lengths)))
 
 
@@ -260,7 +265,10 @@ def _render_voice(
         dist = harmonic_distribution(preset, f0, bright, age, decay_rate=voice.decay_rate, base_amplitudes=base, harmonic_gains=harmonic_gains)
         dist = dist * amp[:, None]
         copies = torch.stack(
-            [harmonic_synthesis(f0 * r, dist, hop=hop, sample_rate=sample_rate, n_samples=n, initial_phase=ph) for r, ph in zip(ratios, phases)]
+            [
+                harmonic_synthesis(f0 * r, dist, hop=hop, sample_rate=sample_rate, n_samples=n, initial_phase=ph, harmonic_phases=preset_phases(preset, device))
+                for r, ph in zip(ratios, phases)
+            ]
         )
     else:
         if dist is None:
@@ -272,7 +280,7 @@ def _render_voice(
         # controls were checked finite by note_voices (f0 >= 0 by construction), so skip wavetable_voice's checks
         copies = _wavetable_voice(
             f0, amp, dist, hop=hop, table_hop_frames=TABLE_HOP_FRAMES, sample_rate=sample_rate, n_samples=n,
-            detune_ratios=ratios, initial_phases=phases, tables=tables,
+            detune_ratios=ratios, initial_phases=phases, tables=tables, harmonic_phases=preset_phases(preset, device),
         )  # fmt: skip
     out = gains[:, :1] * copies[0]  # pan the copies (elementwise: a BLAS call here scales badly across threads)
     for c in range(1, copies.shape[0]):

@@ -187,6 +187,11 @@ class Preset:
         1..4: the harmonics are multiples of ``f0 / partial_divisor`` (a drawbar
         organ's 16' and 5 1/3' pipes sound under and between the written pitch's
         harmonics); harmonic ``partial_divisor`` is the written pitch.
+    harmonic_phases : tuple of float
+        Phase offset of harmonic ``k`` (radians, -pi..pi) in
+        ``sin(2 pi k phase + psi_k)``: the shape of the waveform within a period
+        (a reed's or a bow's pulse), measured by :func:`lemm.render.fit_preset`;
+        harmonics past the tuple (and every harmonic when it is empty) take 0.
     """
 
     name: str
@@ -222,6 +227,7 @@ class Preset:
     regions: tuple[TimbreRegion, ...] = ()
     fixed_formants: bool = False
     partial_divisor: int = 1
+    harmonic_phases: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -278,6 +284,10 @@ class Preset:
             raise ParameterError.for_field(f"preset {self.name!r} partial_divisor", d, "an integer in 1..4")
         if not isinstance(self.monophonic, bool):
             raise ParameterError.for_field(f"preset {self.name!r} monophonic", self.monophonic, "true or false")
+        if not isinstance(self.harmonic_phases, tuple) or len(self.harmonic_phases) > MAX_HARMONICS:
+            raise ParameterError.for_field(f"preset {self.name!r} harmonic_phases", self.harmonic_phases, f"a tuple of 0..{MAX_HARMONICS} numbers")
+        for psi in self.harmonic_phases:
+            _real(psi, f"preset {self.name!r} harmonic_phases item", -math.pi - 1e-6, math.pi + 1e-6)
 
     @property
     def uses_noise(self) -> bool:
@@ -290,7 +300,7 @@ class Preset:
         return self.decay_seconds is not None
 
 
-_TUPLE_FIELDS = ("harmonic_amplitudes", "noise_band_db", "attack_noise_band_db", "detune_cents")
+_TUPLE_FIELDS = ("harmonic_amplitudes", "noise_band_db", "attack_noise_band_db", "detune_cents", "harmonic_phases")
 
 
 def preset_from_dict(data: dict) -> Preset:

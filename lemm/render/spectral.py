@@ -32,7 +32,7 @@ import torch
 
 from lemm.render.synth import NOISE_BAND_CENTERS_HZ
 
-__all__ = ["FFT_SIZES", "multiscale_stft_distance", "harmonic_magnitudes", "band_noise_db"]
+__all__ = ["FFT_SIZES", "multiscale_stft_distance", "harmonic_magnitudes", "harmonic_phase_offsets", "band_noise_db"]
 
 #: FFT sizes of the multi-scale STFT distance (hop = size / 4).
 FFT_SIZES = (2048, 1024, 512, 256, 128)
@@ -138,6 +138,69 @@ def harmonic_magnitudes(audio: np.ndarray, *, sample_rate: int, f0_hz: float, n_
         p = np.where(np.abs(denom) > 1e-12, 0.5 * (a - c) / np.where(np.abs(denom) > 1e-12, denom, 1.0), 0.0)
         amps[:, k - 1] = np.exp(b - 0.25 * (a - c) * np.clip(p, -0.5, 0.5))  # parabolic peak (log magnitude)
     return amps, spec**2, hop
+
+
+def harmonic_phase_offsets(
+    audio: np.ndarray, *, sample_rate: int, f0_hz: float, n_harmonics: int, start_seconds: float = 0.0, end_seconds: float | None = None
+) -> np.ndarray:
+    """The waveform's shape: phase of each harmonic relative to the fundamental's, as lemm's synth writes it.
+
+    Each frame (Hann window of four periods, hop one period, between
+    ``start_seconds`` and ``end_seconds``) is projected on ``k * f0_hz``
+    (complex amplitude ``c_k``, phase ``phi_k`` of ``cos``); ``phi_k - k phi_1``
+    does not depend on where the frame starts, so it is summed over frames as
+    ``c_k * conj(c_1 / |c_1|)^k`` (louder frames count more) and converted to
+    the offset ``psi_k`` of ``sin(2 pi k phase + psi_k)`` (``psi_1 = 0``), the
+    convention of :func:`lemm.render.synth.harmonic_synthesis`.
+
+    Parameters
+    ----------
+    audio : np.ndarray [shape=(n_samples,)]
+    sample_rate : int
+    f0_hz : float
+    n_harmonics : int
+        Harmonics at or above Nyquist read as 0.
+    start_seconds, end_seconds : float
+        The stretch to measure (None: to the end); the whole note when shorter
+        than one window.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_harmonics,)]
+        Radians in -pi..pi.
+
+    Examples
+    --------
+    >>> sr = 16000; t = np.arange(sr // 2) / sr
+    >>> x = np.sin(2 * np.pi * 200 * t) + 0.5 * np.sin(2 * np.pi * 400 * t + 1.0)
+    >>> np.round(harmonic_phase_offsets(x, sample_rate=sr, f0_hz=200.0, n_harmonics=2), 3).tolist()
+    [0.0, 1.0]
+    """
+    x = np.asarray(audio, dtype=np.float64).reshape(-1)
+    period = sample_rate / float(f0_hz)
+    n = int(math.ceil(4.0 * period))
+    hop = max(1, int(round(period)))
+    a = int(max(0.0, start_seconds) * sample_rate)
+    b = x.size if end_seconds is None else min(x.size, int(end_seconds * sample_rate))
+    if b - a < n:
+        a, b = 0, x.size
+    if b - a < n:
+        x = np.pad(x, (0, n - (b - a)))
+        b = a + n
+    starts = np.arange(a, b - n + 1, hop)
+    k = np.arange(1, n_harmonics + 1)
+    live = k * f0_hz < sample_rate / 2.0
+    window = np.hanning(n + 2)[1:-1]
+    basis = window[:, None] * np.exp(-2j * np.pi * np.outer(np.arange(n), k * f0_hz / sample_rate))  # [n, K]
+    frames = x[starts[:, None] + np.arange(n)[None, :]]
+    c = (frames @ basis) * np.exp(-2j * np.pi * np.outer(starts, k * f0_hz / sample_rate))  # [F, K], phases at absolute time
+    u1 = c[:, :1] / np.maximum(np.abs(c[:, :1]), 1e-300)
+    relative = np.sum(c * np.conj(u1) ** k[None, :], axis=0)
+    psi = np.angle(relative) + (1 - k) * (np.pi / 2.0)  # cos-phase of the measurement -> sin-phase of the synth
+    psi = np.angle(np.exp(1j * psi))
+    psi[0] = 0.0
+    psi[~live] = 0.0
+    return psi
 
 
 def band_noise_db(power: np.ndarray, *, sample_rate: int, f0_hz: float, frames: slice) -> np.ndarray:

@@ -163,6 +163,7 @@ def harmonic_synthesis(
     sample_rate: int,
     n_samples: int,
     initial_phase: float = 0.0,
+    harmonic_phases: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Sum of harmonics of ``f0_hz`` with per-harmonic amplitudes (differentiable reference path).
 
@@ -176,11 +177,14 @@ def harmonic_synthesis(
         Frame spacing in samples, sample rate in Hz, output length.
     initial_phase : float
         Starting phase of the fundamental in cycles.
+    harmonic_phases : torch.Tensor [shape=(n_phases,)], optional
+        Phase offset ``psi_k`` of harmonic ``k = 1..n_phases`` in radians (the
+        waveform's shape); harmonics past ``n_phases`` take 0. None: all 0.
 
     Returns
     -------
     torch.Tensor [shape=(n_samples,)]
-        ``sum_k a_k[n] * sin(2 pi k phase[n])`` with ``a_k`` zeroed where ``k f0 >= Nyquist``.
+        ``sum_k a_k[n] * sin(2 pi k phase[n] + psi_k)`` with ``a_k`` zeroed where ``k f0 >= Nyquist``.
 
     Raises
     ------
@@ -202,16 +206,28 @@ def harmonic_synthesis(
     harmonic_phase = phase[:, None] * k
     harmonic_phase = harmonic_phase - torch.floor(harmonic_phase.detach())
     mask = nyquist_taper(f0[:, None] * k, sample_rate=sample_rate).to(amps.dtype)
-    return (torch.sin(2.0 * math.pi * harmonic_phase).to(amps.dtype) * amps * mask).sum(-1)
+    angle = 2.0 * math.pi * harmonic_phase
+    if harmonic_phases is not None:
+        angle = angle + _phase_offsets(harmonic_phases, amps.shape[-1]).to(device=angle.device, dtype=torch.float64)
+    return (torch.sin(angle).to(amps.dtype) * amps * mask).sum(-1)
+
+
+def _phase_offsets(harmonic_phases: torch.Tensor, n_harmonics: int) -> torch.Tensor:
+    """``harmonic_phases`` cut or zero-padded to ``n_harmonics`` values."""
+    psi = torch.as_tensor(harmonic_phases).reshape(-1)[:n_harmonics]
+    if not torch.isfinite(psi).all():
+        raise RenderError("harmonic_phases holds NaN or inf")
+    return torch.nn.functional.pad(psi, (0, n_harmonics - psi.shape[0]))
 
 
 @functools.lru_cache(maxsize=64)
-def _sine_basis(n_harmonics: int, table_size: int, device: str, dtype: torch.dtype) -> torch.Tensor:
-    """[n_harmonics, table_size + 1]: sin(2 pi k n / table_size); the last column wraps to the first."""
+def _sine_basis(n_harmonics: int, table_size: int, device: str, dtype: torch.dtype, quarter: bool = False) -> torch.Tensor:
+    """[n_harmonics, table_size + 1]: sin(2 pi k n / table_size) (``quarter``: cos); the last column wraps to the first."""
     n = torch.arange(table_size + 1, dtype=torch.float64)
     k = torch.arange(1, n_harmonics + 1, dtype=torch.float64)
     cycles = torch.remainder(k[:, None] * n[None, :], table_size) / table_size
-    return torch.sin(2.0 * math.pi * cycles).to(device=device, dtype=dtype)
+    angle = 2.0 * math.pi * cycles
+    return (torch.cos(angle) if quarter else torch.sin(angle)).to(device=device, dtype=dtype)
 
 
 def _table_size(n_harmonics: int) -> int:
@@ -219,17 +235,28 @@ def _table_size(n_harmonics: int) -> int:
     return int(min(1024, max(256, 2 ** math.ceil(math.log2(16 * max(n_harmonics, 1))))))
 
 
-def harmonic_tables(harmonic_amplitudes: torch.Tensor, *, table_size: int) -> torch.Tensor:
+def harmonic_tables(harmonic_amplitudes: torch.Tensor, *, table_size: int, harmonic_phases: torch.Tensor | None = None) -> torch.Tensor:
     """Single-cycle tables [shape=(n_tables, table_size + 1)] from amplitudes [shape=(n_tables, n_harmonics)].
+
+    ``harmonic_phases`` as in :func:`harmonic_synthesis`: table point ``n`` is
+    ``sum_k a_k sin(2 pi k n / table_size + psi_k)``.
 
     Examples
     --------
     >>> t = harmonic_tables(torch.tensor([[1.0]]), table_size=4)
     >>> [round(v, 6) for v in t[0].tolist()]
     [0.0, 1.0, 0.0, -1.0, 0.0]
+    >>> t = harmonic_tables(torch.tensor([[1.0]]), table_size=4, harmonic_phases=torch.tensor([math.pi / 2]))
+    >>> [round(v, 6) + 0.0 for v in t[0].tolist()]
+    [1.0, 0.0, -1.0, 0.0, 1.0]
     """
-    basis = _sine_basis(harmonic_amplitudes.shape[-1], table_size, str(harmonic_amplitudes.device), harmonic_amplitudes.dtype)
-    return harmonic_amplitudes @ basis
+    n_harmonics, device, dtype = harmonic_amplitudes.shape[-1], str(harmonic_amplitudes.device), harmonic_amplitudes.dtype
+    if harmonic_phases is None:
+        return harmonic_amplitudes @ _sine_basis(n_harmonics, table_size, device, dtype)
+    psi = _phase_offsets(harmonic_phases, n_harmonics).to(device=harmonic_amplitudes.device, dtype=torch.float64)
+    # sin(x + psi) = sin(x) cos(psi) + cos(x) sin(psi)
+    sines = (harmonic_amplitudes * torch.cos(psi).to(dtype)) @ _sine_basis(n_harmonics, table_size, device, dtype)
+    return sines + (harmonic_amplitudes * torch.sin(psi).to(dtype)) @ _sine_basis(n_harmonics, table_size, device, dtype, quarter=True)
 
 
 _WORKSPACE = threading.local()
@@ -257,25 +284,33 @@ def _chunk_layout(n: int, table_hop: int, size: int, device: str, dtype: torch.d
     return j * size, t_frac
 
 
-def _fft_tables(harmonic_amplitudes: torch.Tensor, table_size: int) -> torch.Tensor:
+def _fft_tables(harmonic_amplitudes: torch.Tensor, table_size: int, harmonic_phases: torch.Tensor | None = None) -> torch.Tensor:
     """:func:`harmonic_tables` by an inverse real FFT (needs ``n_harmonics < table_size / 2``; no BLAS call)."""
     n_tables, n_harmonics = harmonic_amplitudes.shape
     complex_dtype = torch.complex64 if harmonic_amplitudes.dtype == torch.float32 else torch.complex128
     spec = torch.zeros(n_tables, table_size // 2 + 1, dtype=complex_dtype, device=harmonic_amplitudes.device)
-    spec.imag[:, 1 : n_harmonics + 1] = harmonic_amplitudes * (-table_size / 2.0)
+    if harmonic_phases is None:
+        spec.imag[:, 1 : n_harmonics + 1] = harmonic_amplitudes * (-table_size / 2.0)
+    else:  # a sin(x + psi) is the real part of -i a e^(i psi) e^(i x)
+        psi = _phase_offsets(harmonic_phases, n_harmonics).to(device=harmonic_amplitudes.device, dtype=torch.float64)
+        spec.real[:, 1 : n_harmonics + 1] = harmonic_amplitudes * (torch.sin(psi) * (table_size / 2.0)).to(harmonic_amplitudes.dtype)
+        spec.imag[:, 1 : n_harmonics + 1] = harmonic_amplitudes * (torch.cos(psi) * (-table_size / 2.0)).to(harmonic_amplitudes.dtype)
     tables = torch.fft.irfft(spec, table_size)
     return torch.cat([tables, tables[:, :1]], 1)
 
 
-def _band_limited_tables(f0_max_hz: torch.Tensor, harmonic_amplitudes: torch.Tensor, *, sample_rate: int, max_ratio: float) -> torch.Tensor:
+def _band_limited_tables(
+    f0_max_hz: torch.Tensor, harmonic_amplitudes: torch.Tensor, *, sample_rate: int, max_ratio: float, harmonic_phases: torch.Tensor | None = None
+) -> torch.Tensor:
     """Wavetables [shape=(n_tables, size + 1)] of ``harmonic_amplitudes`` [shape=(n_tables, n_harmonics)] with every
-    harmonic at or above Nyquist at ``f0_max_hz * max_ratio`` [shape=(n_tables,)] zeroed (tapered below it)."""
+    harmonic at or above Nyquist at ``f0_max_hz * max_ratio`` [shape=(n_tables,)] zeroed (tapered below it);
+    ``harmonic_phases`` as in :func:`harmonic_synthesis`."""
     k = torch.arange(1, harmonic_amplitudes.shape[1] + 1, device=harmonic_amplitudes.device, dtype=torch.float32)
     top = f0_max_hz.to(torch.float32)[:, None] * k * max_ratio
     amps = harmonic_amplitudes * nyquist_taper(top, sample_rate=sample_rate).to(harmonic_amplitudes.dtype)
     live = (amps.abs().amax(0) > 0).nonzero()
     n_live = int(live.max().item()) + 1 if live.numel() else 1
-    return _fft_tables(amps[:, :n_live], _table_size(n_live))
+    return _fft_tables(amps[:, :n_live], _table_size(n_live), harmonic_phases)
 
 
 def _bilinear_rows(tables: torch.Tensor) -> torch.Tensor:
@@ -352,6 +387,7 @@ def wavetable_voice(
     detune_ratios: tuple[float, ...] = (1.0,),
     initial_phases: tuple[float, ...] | None = None,
     chunk_samples: int = 65536,
+    harmonic_phases: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Fast harmonic voice: wavetables per table frame read at a float64 phase, in chunks.
 
@@ -371,6 +407,8 @@ def wavetable_voice(
     chunk_samples : int
         Samples rendered at once (bounds memory for long notes); rounded down to
         a multiple of ``hop * table_hop_frames``.
+    harmonic_phases : torch.Tensor [shape=(n_phases,)], optional
+        Per-harmonic phase offsets in radians, as in :func:`harmonic_synthesis`.
 
     Returns
     -------
@@ -392,6 +430,7 @@ def wavetable_voice(
     return _wavetable_voice(
         f0_hz, amplitude, harmonic_amplitudes, hop=hop, table_hop_frames=table_hop_frames, sample_rate=sample_rate,
         n_samples=n_samples, detune_ratios=detune_ratios, initial_phases=initial_phases, chunk_samples=chunk_samples,
+        harmonic_phases=harmonic_phases,
     )  # fmt: skip
 
 
@@ -408,9 +447,11 @@ def _wavetable_voice(
     initial_phases: tuple[float, ...] | None = None,
     chunk_samples: int = 65536,
     tables: torch.Tensor | None = None,
+    harmonic_phases: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """:func:`wavetable_voice` without the finiteness checks (for callers whose controls are already checked);
-    ``tables`` [shape=(n_tables, size + 1)], from :func:`_band_limited_tables`, skips building them."""
+    ``tables`` [shape=(n_tables, size + 1)], from :func:`_band_limited_tables`, skips building them
+    (``harmonic_phases`` is then unused: the tables hold it)."""
     device = f0_hz.device
     table_hop = hop * table_hop_frames
     n_tables = harmonic_amplitudes.shape[0]
@@ -424,7 +465,9 @@ def _wavetable_voice(
             f0_hz.to(torch.float32)[None, None], kernel_size=2 * table_hop_frames + 1, stride=1, padding=table_hop_frames
         )[0, 0]
         idx = torch.clamp(torch.arange(n_tables, device=device) * table_hop_frames, max=f0_hz.shape[0] - 1)
-        tables = _band_limited_tables(f0_max[idx], harmonic_amplitudes, sample_rate=sample_rate, max_ratio=max(detune_ratios))
+        tables = _band_limited_tables(
+            f0_max[idx], harmonic_amplitudes, sample_rate=sample_rate, max_ratio=max(detune_ratios), harmonic_phases=harmonic_phases
+        )
     phases = [float(p) % 1.0 for p in initial_phases] if initial_phases is not None else [0.0] * len(detune_ratios)
     size = tables.shape[1] - 1
     tables = torch.cat([tables, tables[-1:]], 0)  # the last table crossfades into itself
