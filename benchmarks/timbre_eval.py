@@ -18,7 +18,10 @@ cuts the distance by >= 50 %. For context, ``distance_fitted_on_held_out``
 fits each held-out note itself and renders it back: what a fit reaches on the
 very note (FluidR3 plays different pitches from different samples, so no fit
 from other notes can be expected to do better), and ``cut_upper_bound`` the
-cut that would give.
+cut that would give. ``distance_static_spectrum_oracle`` rebuilds each judged
+note from its own median harmonic spectrum and waveform phases (0.2-0.9 s)
+times its own level envelope: what a preset (one spectrum and waveform per
+note, times an envelope) fitted perfectly to the judged note would score.
 
 Usage::
 
@@ -42,7 +45,7 @@ from lemm.render.fit_soundfont import FIT_PITCHES, FIT_VELOCITIES, GATE_SECONDS,
 from lemm.render.fitting import note_score
 from lemm.render.presets import preset_from_dict
 from lemm.render.soundfont import PRESET_PROGRAMS, SoundFontPlayer
-from lemm.render.spectral import harmonic_magnitudes, multiscale_stft_distance
+from lemm.render.spectral import harmonic_magnitudes, harmonic_phase_offsets, multiscale_stft_distance
 
 SR = 48000
 #: GM instruments without a stock preset, for the fitting test: name -> program.
@@ -61,7 +64,7 @@ def baseline(kind: str, pitch: int, n_samples: int) -> np.ndarray:
 
 
 def static_spectrum_oracle(reference: np.ndarray, pitch: int) -> np.ndarray:
-    """``reference`` rebuilt as its median harmonic spectrum (0.2-0.9 s) times its level envelope, at ``pitch``."""
+    """``reference`` rebuilt as its median harmonic spectrum and its waveform's phases (0.2-0.9 s) times its level envelope, at ``pitch``."""
     f0 = 440.0 * 2.0 ** ((pitch - 69) / 12.0)
     n_harmonics = int(SR / 2 / f0 * 0.95)
     amps, _, hop = harmonic_magnitudes(reference, sample_rate=SR, f0_hz=f0, n_harmonics=n_harmonics)
@@ -69,10 +72,11 @@ def static_spectrum_oracle(reference: np.ndarray, pitch: int) -> np.ndarray:
     level = np.sqrt(np.sum(amps**2, axis=1))
     sustain = (frame_seconds > 0.2) & (frame_seconds < 0.9)
     spectrum = np.median(amps[sustain] / np.maximum(level[sustain, None], 1e-12), axis=0)
+    psi = harmonic_phase_offsets(reference, sample_rate=SR, f0_hz=f0, n_harmonics=n_harmonics, start_seconds=0.2, end_seconds=0.9)
     t = np.arange(reference.size) / SR
     wave = np.zeros(reference.size)
-    for k, a in enumerate(spectrum, start=1):
-        wave += a * np.sin(2 * np.pi * k * f0 * t)
+    for k, (a, phase) in enumerate(zip(spectrum, psi), start=1):
+        wave += a * np.sin(2 * np.pi * k * f0 * t + phase)
     return wave * np.interp(t, frame_seconds, level)
 
 

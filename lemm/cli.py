@@ -208,11 +208,10 @@ def _use_song_preset(preset, folder: str, tracks: list[str], *, action: str) -> 
 def _cmd_timbre_fit(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from lemm.io.atomic import atomic_write_text
     from lemm.io.audio import read_audio
     from lemm.project.presets import check_song_preset_name
     from lemm.render import fit_preset
-    from lemm.render.presets import preset_to_dict
+    from lemm.render.presets import save_preset
     from lemm.render.segment import split_notes
 
     check_song_preset_name(args.name)
@@ -230,7 +229,7 @@ def _cmd_timbre_fit(args: argparse.Namespace) -> int:
     _progress(f"fitting {args.name!r} to {len(notes)} note{'s' if len(notes) != 1 else ''}")
     preset = fit_preset(notes, sample_rate=rates.pop(), name=args.name, velocity=args.velocity, n_steps=args.steps)
     if args.output is not None:
-        atomic_write_text(args.output, json.dumps(preset_to_dict(preset), indent=1) + "\n")
+        save_preset(preset, args.output)
         _progress(f"wrote {args.output}")
     if args.song is not None:
         _use_song_preset(preset, args.song, args.track, action=f"timbre fit {args.name}")
@@ -238,17 +237,9 @@ def _cmd_timbre_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_timbre_add(args: argparse.Namespace) -> int:
-    from lemm.errors import FileFormatError, LemmFileNotFoundError
-    from lemm.render.presets import preset_from_dict
+    from lemm.render.presets import read_preset
 
-    path = Path(args.preset)
-    if not path.is_file():
-        raise LemmFileNotFoundError(f"preset file {str(path)!r} does not exist")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise FileFormatError(f"preset file {str(path)!r} is not valid JSON: {err}") from None
-    preset = preset_from_dict(data)
+    preset = read_preset(args.preset)
     _use_song_preset(preset, args.dir, args.track, action=f"timbre add {preset.name}")
     return 0
 

@@ -258,3 +258,19 @@ def test_edit_grammar_swaps_to_a_song_preset(fitted: Preset) -> None:
     assert back.score.track("cello").preset == "flute" and back.presets == song.presets
     with pytest.raises(InstructionError, match="my_tone"):
         parse_instruction("swap the cello for my kazoo", song)
+
+
+def test_preset_files_round_trip_and_refuse_bad_files(fitted: Preset, tmp_path: Path) -> None:
+    from lemm.errors import FileFormatError, LemmFileNotFoundError
+    from lemm.render.presets import read_preset, save_preset
+
+    path = save_preset(fitted, tmp_path / "p.json")
+    assert read_preset(path) == fitted
+    (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(FileFormatError, match="bad.json"):
+        read_preset(tmp_path / "bad.json")
+    with pytest.raises(LemmFileNotFoundError, match="nothing.json"):
+        read_preset(tmp_path / "nothing.json")
+    (tmp_path / "keys.json").write_text(json.dumps({"name": "x", "colour": 1}), encoding="utf-8")
+    with pytest.raises(ParameterError, match="colour"):
+        read_preset(tmp_path / "keys.json")

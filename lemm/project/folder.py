@@ -34,7 +34,7 @@ from lemm.compose.plan_model import Plan
 from lemm.errors import FileFormatError, LemmFileNotFoundError, OutputPathError, ScoreError
 from lemm.io.atomic import atomic_folder, atomic_write_text
 from lemm.io.audio import write_audio
-from lemm.io.jsondata import json_safe
+from lemm.io.jsondata import json_safe, read_json_file
 from lemm.pipeline import Progress, StageTimer
 from lemm.project.history import HISTORY_FOLDER, record_version, version_text
 from lemm.project.presets import song_presets_from_dict, song_presets_to_dict
@@ -113,11 +113,7 @@ def read_song_json(path: str | os.PathLike) -> "Song":
     file = p / "song.json" if p.is_dir() or not p.suffix else p
     if not file.is_file():
         raise LemmFileNotFoundError(f"song folder {str(p)!r} has no song.json (expected {str(file)!r})")
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise FileFormatError(f"{str(file)!r} is not valid JSON: {err}") from None
-    return song_from_dict(data, source=str(file))
+    return song_from_dict(read_json_file(file, what="song file"), source=str(file))
 
 
 def read_song_version(folder: str | os.PathLike, version: int) -> "Song":

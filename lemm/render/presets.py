@@ -23,6 +23,7 @@ import dataclasses
 import functools
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -348,6 +349,28 @@ def preset_from_dict(data: dict) -> Preset:
 def preset_to_dict(preset: Preset) -> dict:
     """The JSON dictionary of ``preset`` (inverse of :func:`preset_from_dict`)."""
     return dataclasses.asdict(preset)
+
+
+def save_preset(preset: Preset, path: str | os.PathLike) -> Path:
+    """Write ``preset`` as a JSON file, atomically (the format of the shipped presets). Returns the path written."""
+    from lemm.io.atomic import atomic_write_text
+
+    return atomic_write_text(Path(path), json.dumps(preset_to_dict(preset), indent=1) + "\n")
+
+
+def read_preset(path: str | os.PathLike) -> Preset:
+    """Read a preset JSON file (:func:`save_preset`, ``lemm timbre fit -o``, or a shipped one).
+
+    Raises
+    ------
+    LemmFileNotFoundError, FileFormatError
+        A missing or non-JSON file.
+    ParameterError
+        A preset that is not valid (unknown keys, values out of range).
+    """
+    from lemm.io.jsondata import read_json_file
+
+    return preset_from_dict(read_json_file(path, what="preset file"))
 
 
 def list_presets() -> list[str]:
