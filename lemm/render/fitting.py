@@ -18,6 +18,11 @@ Steps (DDSP-style analysis by synthesis):
    picked from a few candidates by the same distance on the full notes,
    rendered by the fast path.
 
+Before the descent, the waveform's shape (each harmonic's phase relative to
+the fundamental, :func:`lemm.render.spectral.harmonic_phase_offsets`) is read
+from the note nearest pitch 60, and :func:`fit_preset` reads the vibrato of
+sustained notes (:func:`lemm.render.vibrato.measure_vibrato`).
+
 Each reference becomes one :class:`~lemm.render.presets.TimbreRegion`; the
 synth interpolates between regions by pitch and velocity. Fitting is
 deterministic (fixed noise seed, one intra-op thread).
@@ -51,6 +56,7 @@ from lemm.render.spectral import harmonic_phase_offsets, multiscale_stft_distanc
 from lemm.render.synth import filtered_noise, harmonic_synthesis, hop_samples, n_frames_for
 from lemm.render.timbre import harmonic_distribution, keyframe_gains, noise_band_gains
 from lemm.render.track import render_track, single_thread
+from lemm.render.vibrato import measure_vibrato
 from lemm.score.model import CurvePoint, ExpressionCurve, Note, Score, TempoChange, Track
 
 __all__ = ["FIT_SAMPLE_RATE", "DETUNE_CANDIDATES", "ReferenceNote", "fit_preset", "fit_regions", "render_fit_note", "note_score"]
@@ -183,6 +189,7 @@ def fit_regions(
     learning_rate: float = 0.05,
     seed: int = 0,
     detune_candidates: Sequence[tuple[float, ...]] = DETUNE_CANDIDATES,
+    fit_vibrato: bool = False,
 ) -> Preset:
     """Fit envelope and one timbre region per reference note, keeping ``template``'s other fields.
 
@@ -200,6 +207,11 @@ def fit_regions(
     detune_candidates : sequence of tuple of float
         Detune layouts (cents per copy) to choose from, with the template's own;
         empty keeps the template's.
+    fit_vibrato : bool
+        Measure the vibrato of sustained notes (:func:`lemm.render.vibrato.measure_vibrato`):
+        when most references have one, the preset takes their median depth,
+        rate and delay; when most have none, its depth is 0. False keeps the
+        template's vibrato.
 
     Returns
     -------
@@ -222,6 +234,8 @@ def fit_regions(
     fields = _envelope_fields(analyses, references, template)
     nearest = min(range(len(references)), key=lambda i: (abs(references[i].pitch - 60.0), abs(references[i].velocity - 100)))
     phases = _waveform_phases(references[nearest], analyses[nearest])
+    if fit_vibrato and fields["decay_seconds"] is None:
+        fields.update(_vibrato_fields(references, analyses))
     preset = dataclasses.replace(template, **fields, partial_divisor=divisor, noise_level_db=0.0, regions=(), harmonic_phases=phases)
     regions = []
     with single_thread():
@@ -252,6 +266,24 @@ def _waveform_phases(ref: ReferenceNote, analysis: NoteAnalysis) -> tuple[float,
         n_harmonics=len(analysis.harmonic_amplitudes), start_seconds=start, end_seconds=min(gate, start + 1.0),
     )  # fmt: skip
     return tuple(round(float(v), 4) for v in psi)
+
+
+def _vibrato_fields(references: Sequence[ReferenceNote], analyses: Sequence[NoteAnalysis]) -> dict:
+    """Preset vibrato fields from the references' measured vibrato (median of those that have one, or depth 0)."""
+    found = []
+    for r, a in zip(references, analyses):
+        gate = r.gate_seconds if r.gate_seconds is not None else a.gate_seconds
+        v = measure_vibrato(np.asarray(r.audio, dtype=np.float64), sample_rate=r.sample_rate, f0_hz=a.f0_hz,
+                            start_seconds=a.attack_ms / 1000.0 + 0.05, end_seconds=gate)  # fmt: skip
+        if v.depth_cents > 0:
+            found.append(v)
+    if len(found) * 2 <= len(references):
+        return {"vibrato_depth_cents": 0.0}
+    return {
+        "vibrato_depth_cents": float(np.median([v.depth_cents for v in found])),
+        "vibrato_rate_hz": float(np.median([v.rate_hz for v in found])),
+        "vibrato_delay_ms": float(np.median([v.delay_ms for v in found])),
+    }
 
 
 def _full_distance(preset: Preset, references: Sequence[ReferenceNote], analyses: Sequence[NoteAnalysis], *, seed: int) -> float:
@@ -392,7 +424,8 @@ def fit_preset(
     -------
     Preset
         One :class:`TimbreRegion` per note at its pitch (with spectral
-        keyframes); envelope, sub-octave partials and detune fitted. A
+        keyframes); envelope, sub-octave partials, detune, the waveform's
+        phases and (for sustained sounds) the vibrato fitted. A
         sustained sound gets ``fixed_formants=True`` (other pitches keep its
         spectral envelope over frequency, and a clarinet-like odd-harmonic
         pattern by harmonic number), a decaying one keeps its harmonic
@@ -421,6 +454,6 @@ def fit_preset(
         for i, (a, f, v) in enumerate(zip(notes, f0s, velocities))
     ]
     template = Preset(name=name, **_USER_TEMPLATE)
-    fitted = fit_regions(refs, template, n_steps=int(n_steps), seed=seed)
+    fitted = fit_regions(refs, template, n_steps=int(n_steps), seed=seed, fit_vibrato=True)
     # Sustained sounds (winds, bowed strings, voices) keep their formants when transposed; struck ones their partials.
     return dataclasses.replace(fitted, fixed_formants=fitted.decay_seconds is None)
