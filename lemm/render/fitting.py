@@ -20,7 +20,9 @@ Steps (DDSP-style analysis by synthesis):
 
 Before the descent, the waveform's shape (each harmonic's phase relative to
 the fundamental, :func:`lemm.render.spectral.harmonic_phase_offsets`) is read
-from the note nearest pitch 60, and :func:`fit_preset` reads the vibrato of
+from the note nearest pitch 60 (and kept after step 3 only if the full notes
+come out closer with it than in sine phase: detuned copies drift out of any
+shape), and :func:`fit_preset` reads the vibrato of
 sustained notes (:func:`lemm.render.vibrato.measure_vibrato`).
 
 Each reference becomes one :class:`~lemm.render.presets.TimbreRegion`; the
@@ -218,8 +220,9 @@ def fit_regions(
     Preset
         With ``regions`` (one per reference, with spectral keyframes),
         ``harmonic_amplitudes`` and ``harmonic_phases`` (the waveform's shape,
-        :func:`lemm.render.spectral.harmonic_phase_offsets`) of the reference
-        nearest to pitch 60 / velocity 100, ``partial_divisor``,
+        :func:`lemm.render.spectral.harmonic_phase_offsets`, or none when
+        sine phase renders the notes closer) of the reference nearest to
+        pitch 60 / velocity 100, ``partial_divisor``,
         ``detune_cents`` and fitted envelope fields.
     """
     if not references:
@@ -249,11 +252,18 @@ def fit_regions(
         noise_band_db=regions[nearest].noise_band_db,
         noise_level_db=0.0 if loud_noise > _AUDIBLE_NOISE_DB else None,
     )
-    if detune_candidates:
-        candidates = list(dict.fromkeys([template.detune_cents, *detune_candidates]))
-        with single_thread():
+    with single_thread():
+        shaped = None
+        if detune_candidates:
+            candidates = list(dict.fromkeys([template.detune_cents, *detune_candidates]))
             scores = [_full_distance(dataclasses.replace(fitted, detune_cents=c), references, analyses, seed=seed) for c in candidates]
-        fitted = dataclasses.replace(fitted, detune_cents=candidates[int(np.argmin(scores))])
+            fitted, shaped = dataclasses.replace(fitted, detune_cents=candidates[int(np.argmin(scores))]), min(scores)
+        if fitted.harmonic_phases:  # keep the measured waveform only where it brings the whole notes closer
+            plain = dataclasses.replace(fitted, harmonic_phases=())
+            if shaped is None:
+                shaped = _full_distance(fitted, references, analyses, seed=seed)
+            if _full_distance(plain, references, analyses, seed=seed) < shaped:
+                fitted = plain
     return fitted
 
 

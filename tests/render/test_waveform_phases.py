@@ -81,7 +81,6 @@ def test_measured_phases_do_not_depend_on_where_the_note_starts(start: float, f0
 
 def test_preset_phases_are_validated_and_round_trip() -> None:
     organ = load_preset("organ")
-    assert organ.harmonic_phases == ()  # stock presets: sine phases, unchanged
     shaped = dataclasses.replace(organ, name="shaped", harmonic_phases=tuple(float(p) for p in PSI))
     assert preset_from_dict(json.loads(json.dumps(preset_to_dict(shaped)))) == shaped
     for bad in ((float("nan"),), (4.0,), tuple([0.0] * 300), [0.0, 1.0]):
@@ -122,3 +121,16 @@ def test_fit_measures_the_waveform_and_gets_closer_for_it() -> None:
     d_plain = float(multiscale_stft_distance(y_plain, reference))
     assert d_shaped < 0.9 * d_plain, (d_shaped, d_plain)
     assert math.isfinite(d_shaped)
+
+
+def test_fit_keeps_the_waveform_only_when_it_renders_the_notes_closer(monkeypatch: pytest.MonkeyPatch) -> None:
+    import lemm.render.fitting as fitting
+
+    t = np.arange(int(0.5 * SR)) / SR
+    k = np.arange(1, 16)
+    reference = np.minimum(t / 0.02, 1.0) * np.sum(np.sin(2 * np.pi * np.outer(130.0 * t, k) + 0.9 * k**2) / k, axis=1)
+    assert fit_preset(reference, sample_rate=SR, n_steps=2, f0_hz=130.0).harmonic_phases != ()
+    real = fitting._full_distance
+    # were sine phase closer on the whole notes, the measured shape would be dropped
+    monkeypatch.setattr(fitting, "_full_distance", lambda preset, *a, **kw: real(preset, *a, **kw) + (1.0 if preset.harmonic_phases else 0.0))
+    assert fit_preset(reference, sample_rate=SR, n_steps=2, f0_hz=130.0).harmonic_phases == ()
