@@ -28,9 +28,9 @@ import dataclasses
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
