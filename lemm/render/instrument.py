@@ -260,13 +260,14 @@ def _render_voice(
     ratios, pan_gains = copy_layout(preset, pitch=voice.pitch)
     gains = torch.as_tensor(pan_gains, dtype=torch.float32, device=device)
     phases = (0.0,) * len(ratios)  # copies start in phase (unison strings struck together), then drift apart
+    waveform = preset_phases(preset, device)
     if differentiable:
         harmonic_gains = gains_at(np.arange(len(voice.f0_hz)))
         dist = harmonic_distribution(preset, f0, bright, age, decay_rate=voice.decay_rate, base_amplitudes=base, harmonic_gains=harmonic_gains)
         dist = dist * amp[:, None]
         copies = torch.stack(
             [
-                harmonic_synthesis(f0 * r, dist, hop=hop, sample_rate=sample_rate, n_samples=n, initial_phase=ph, harmonic_phases=preset_phases(preset, device))
+                harmonic_synthesis(f0 * r, dist, hop=hop, sample_rate=sample_rate, n_samples=n, initial_phase=ph, harmonic_phases=waveform)
                 for r, ph in zip(ratios, phases)
             ]
         )
@@ -280,7 +281,7 @@ def _render_voice(
         # controls were checked finite by note_voices (f0 >= 0 by construction), so skip wavetable_voice's checks
         copies = _wavetable_voice(
             f0, amp, dist, hop=hop, table_hop_frames=TABLE_HOP_FRAMES, sample_rate=sample_rate, n_samples=n,
-            detune_ratios=ratios, initial_phases=phases, tables=tables, harmonic_phases=preset_phases(preset, device),
+            detune_ratios=ratios, initial_phases=phases, tables=tables, harmonic_phases=waveform,
         )  # fmt: skip
     out = gains[:, :1] * copies[0]  # pan the copies (elementwise: a BLAS call here scales badly across threads)
     for c in range(1, copies.shape[0]):
