@@ -32,7 +32,7 @@ import torch
 
 from lemm.render.synth import NOISE_BAND_CENTERS_HZ
 
-__all__ = ["FFT_SIZES", "multiscale_stft_distance", "harmonic_magnitudes", "harmonic_phase_offsets", "band_noise_db"]
+__all__ = ["FFT_SIZES", "multiscale_stft_distance", "harmonic_magnitudes", "harmonic_projections", "harmonic_phase_offsets", "band_noise_db"]
 
 #: FFT sizes of the multi-scale STFT distance (hop = size / 4).
 FFT_SIZES = (2048, 1024, 512, 256, 128)
@@ -140,6 +140,28 @@ def harmonic_magnitudes(audio: np.ndarray, *, sample_rate: int, f0_hz: float, n_
     return amps, spec**2, hop
 
 
+def harmonic_projections(
+    audio: np.ndarray, *, sample_rate: int, f0_hz: float, harmonics: np.ndarray, starts: np.ndarray, window_samples: int
+) -> np.ndarray:
+    """Complex amplitude of each harmonic in each frame, its phase read at absolute time.
+
+    Frame ``j`` is ``audio[starts[j] : starts[j] + window_samples]`` under a
+    Hann window, projected on ``k * f0_hz`` for each ``k`` in ``harmonics``;
+    the phase is that of ``cos(2 pi k f0 t + phi)`` with ``t`` counted from
+    the start of ``audio``, so a steady partial reads the same ``phi`` in
+    every frame.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_frames, n_harmonics)], complex128
+    """
+    k = np.asarray(harmonics, dtype=np.float64)
+    window = np.hanning(window_samples + 2)[1:-1]
+    basis = window[:, None] * np.exp(-2j * np.pi * np.outer(np.arange(window_samples), k * f0_hz / sample_rate))  # [n, K]
+    frames = np.asarray(audio, dtype=np.float64)[starts[:, None] + np.arange(window_samples)[None, :]]
+    return (frames @ basis) * np.exp(-2j * np.pi * np.outer(starts, k * f0_hz / sample_rate))
+
+
 def harmonic_phase_offsets(
     audio: np.ndarray, *, sample_rate: int, f0_hz: float, n_harmonics: int, start_seconds: float = 0.0, end_seconds: float | None = None
 ) -> np.ndarray:
@@ -190,10 +212,7 @@ def harmonic_phase_offsets(
     starts = np.arange(a, b - n + 1, hop)
     k = np.arange(1, n_harmonics + 1)
     live = k * f0_hz < sample_rate / 2.0
-    window = np.hanning(n + 2)[1:-1]
-    basis = window[:, None] * np.exp(-2j * np.pi * np.outer(np.arange(n), k * f0_hz / sample_rate))  # [n, K]
-    frames = x[starts[:, None] + np.arange(n)[None, :]]
-    c = (frames @ basis) * np.exp(-2j * np.pi * np.outer(starts, k * f0_hz / sample_rate))  # [F, K], phases at absolute time
+    c = harmonic_projections(x, sample_rate=sample_rate, f0_hz=f0_hz, harmonics=k, starts=starts, window_samples=n)
     u1 = c[:, :1] / np.maximum(np.abs(c[:, :1]), 1e-300)
     relative = np.sum(c * np.conj(u1) ** k[None, :], axis=0)
     psi = np.angle(relative) + (1 - k) * (np.pi / 2.0)  # cos-phase of the measurement -> sin-phase of the synth

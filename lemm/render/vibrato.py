@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lemm.render.spectral import harmonic_projections
+
 __all__ = ["Vibrato", "measure_vibrato", "pitch_contour_cents"]
 
 #: Vibrato rates looked for (Hz).
@@ -74,15 +76,11 @@ def pitch_contour_cents(audio: np.ndarray, *, sample_rate: int, f0_hz: float, st
     starts = np.arange(a, b - n + 1, hop)
     if starts.size < 2:
         return np.zeros(0), np.zeros(0)
-    window = np.hanning(n + 2)[1:-1]
-    frames = x[starts[:, None] + np.arange(n)[None, :]] * window
-    deviation, weight = np.zeros(starts.size - 1), np.zeros(starts.size - 1)
-    for k in (k for k in range(1, 5) if k * f0_hz < 0.45 * sample_rate):
-        c = (frames @ np.exp(-2j * np.pi * k * f0_hz / sample_rate * np.arange(n))) * np.exp(-2j * np.pi * k * f0_hz / sample_rate * starts)
-        turn = c[1:] * np.conj(c[:-1])  # its angle: radians per hop beyond k * f0, its size: how much to trust it
-        deviation += np.angle(turn) / (2.0 * np.pi * hop / sample_rate) / k * np.abs(turn)
-        weight += np.abs(turn)
-    deviation_hz = deviation / np.maximum(weight, 1e-300)
+    k = np.array([k for k in range(1, 5) if k * f0_hz < 0.45 * sample_rate])
+    c = harmonic_projections(x, sample_rate=sample_rate, f0_hz=f0_hz, harmonics=k, starts=starts, window_samples=n)
+    turn = c[1:] * np.conj(c[:-1])  # its angle: radians per hop beyond k * f0, its size: how much to trust it
+    weight = np.abs(turn)
+    deviation_hz = np.sum(np.angle(turn) / (2.0 * np.pi * hop / sample_rate) / k * weight, axis=1) / np.maximum(weight.sum(axis=1), 1e-300)
     cents = 1200.0 * np.log2(np.maximum(1.0 + deviation_hz / f0_hz, 1e-6))
     times = (starts[1:] - hop / 2.0 + n / 2.0) / sample_rate
     return times, cents
