@@ -22,6 +22,10 @@ cut that would give. ``distance_static_spectrum_oracle`` rebuilds each judged
 note from its own median harmonic spectrum and waveform phases (0.2-0.9 s)
 times its own level envelope: what a preset (one spectrum and waveform per
 note, times an envelope) fitted perfectly to the judged note would score.
+``distance_judged_note_detuned`` is the judged note itself played
+:data:`DETUNE_CENTS` sharp (the same sample, the same timbre): how much of the
+distance is sample-exact alignment (vibrato phase, waveform position) that no
+timbre model rendering a new note can reproduce.
 
 Usage::
 
@@ -51,6 +55,8 @@ SR = 48000
 #: GM instruments without a stock preset, for the fitting test: name -> program.
 HELD_OUT_INSTRUMENTS = {"clarinet": 71, "vibraphone": 11, "violin": 40, "alto_sax": 65}
 FIT_PITCH, HELD_OUT_PITCHES = 60, (55, 67)
+#: The alignment control: the judged note itself, played this many cents sharp.
+DETUNE_CENTS = 5.0
 
 
 def baseline(kind: str, pitch: int, n_samples: int) -> np.ndarray:
@@ -147,12 +153,19 @@ def main() -> None:
             }
             d_sampler = float(np.mean([distance(sampler[p], refs[p]) for p in HELD_OUT_PITCHES]))
             d_static = float(np.mean([distance(static_spectrum_oracle(refs[p], p), refs[p]) for p in HELD_OUT_PITCHES]))
+            detuned = {
+                p: player.note(program=program, pitch=p, velocity=100, gate_seconds=GATE_SECONDS, tail_seconds=TAIL_SECONDS, bend_semitones=DETUNE_CENTS / 100).mean(0)
+                for p in HELD_OUT_PITCHES
+            }
+            d_detuned = float(np.mean([distance(detuned[p], refs[p]) for p in HELD_OUT_PITCHES]))
             fits[inst] = {
                 "distance_fitted": round(d_fit, 3),
                 "distance_training_note_transposed": round(d_sampler, 3),
                 "cut_training_note_transposed": round(1.0 - d_sampler / d_stock[nearest], 3),
                 "distance_static_spectrum_oracle": round(d_static, 3),
                 "cut_static_spectrum_oracle": round(1.0 - d_static / d_stock[nearest], 3),
+                "distance_judged_note_detuned": round(d_detuned, 3),
+                "cut_judged_note_detuned": round(1.0 - d_detuned / d_stock[nearest], 3),
                 "nearest_stock_preset": nearest,
                 "distance_nearest_stock": round(d_stock[nearest], 3),
                 "cut": round(cut, 3),
