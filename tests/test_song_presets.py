@@ -274,3 +274,40 @@ def test_preset_files_round_trip_and_refuse_bad_files(fitted: Preset, tmp_path: 
     (tmp_path / "keys.json").write_text(json.dumps({"name": "x", "colour": 1}), encoding="utf-8")
     with pytest.raises(ParameterError, match="colour"):
         read_preset(tmp_path / "keys.json")
+
+
+def test_edit_grammar_adds_a_part_played_by_a_song_preset(fitted: Preset) -> None:
+    import dataclasses
+
+    from lemm.compose.instruments import PRESET_PROGRAMS, PRESET_RANGES
+    from lemm.instruct import AddPart, apply_operations, parse_instruction
+    from lemm.instruct.errors import InstructionError
+
+    song = lemm.compose("a calm folk song", tags=("folk",), duration="0:20", seed=3)
+    song = song.with_preset(dataclasses.replace(fitted, name="my_cello")).with_preset(fitted)
+    # the instrument word inside the preset's name picks the part it plays
+    ops = parse_instruction("add my cello in the chorus", song)
+    assert ops == (AddPart("my cello", "strings", "cello", ("chorus",), sound="my_cello"),)
+    assert "my_cello" in ops[0].describe()
+    new = apply_operations(song, ops)
+    track = new.score.track("my cello")
+    written = apply_operations(song, (dataclasses.replace(ops[0], sound=""),)).score.track("my cello")
+    assert (track.preset, track.program, track.role) == ("my_cello", PRESET_PROGRAMS["cello"], "strings")
+    assert track.notes == written.notes and track.notes  # the same part the stock cello would get
+    low, high = PRESET_RANGES["cello"]
+    assert all(low <= n.pitch <= high for n in track.notes)
+    assert next(i for i in new.plan.instruments if i.name == "my cello").preset == "my_cello"
+    assert new.presets == song.presets
+    # "as ..." names the part when the preset's name does not
+    (op,) = parse_instruction("add my tone as the bass", song)
+    assert (op.name, op.role, op.preset, op.sound) == ("my tone", "bass", "electric_bass", "my_tone")
+    # a part played by a song preset regenerates inside its stand-in's range
+    regen = apply_operations(new, parse_instruction("regenerate my cello in the chorus", new))
+    assert all(low <= n.pitch <= high for n in regen.score.track("my cello").notes)
+    assert regen.score.track("my cello").preset == "my_cello"
+    for text, message in (("add my tone", "which part"), ("add my cello as drums", "pitched instrument")):
+        with pytest.raises(InstructionError, match=message):
+            parse_instruction(text, song)
+    assert parse_instruction("add a cello", song)[0].sound == ""  # a stock instrument word stays stock
+    with pytest.raises(ParameterError, match="sound"):
+        apply_operations(song, (AddPart("x", "strings", "cello", (), sound="no_such"),))

@@ -44,7 +44,7 @@ from lemm.compose.bass import bass_section
 from lemm.compose.context import ArrangeContext, build_context, velocity_for
 from lemm.compose.drums import drum_section
 from lemm.compose.expression import brightness_curve, dynamic_marks, dynamics_curve, hairpins, vibrato_curves
-from lemm.compose.instruments import INSTRUMENT_WORDS, PRESET_PROGRAMS, PartSpec, clamp_to_range, styles_for_role
+from lemm.compose.instruments import DRUM_KITS, INSTRUMENT_WORDS, PRESET_PROGRAMS, VOICES, PartSpec, clamp_to_range, styles_for_role
 from lemm.compose.keys import chord_part_section
 from lemm.compose.lyrics_align import SUNG_KINDS, line_slots, lines_for_sections, syllable_rhythm
 from lemm.compose.melody import generate_melody, melody_range, snap_strong_beats
@@ -104,7 +104,7 @@ def part_specs(plan: Plan, *, lyrics: str | None = None, vocal: bool | None = No
         min_energy = float(inst.min_energy) if explicit else (in_profile.min_energy if in_profile is not None else 0.0)
         specs.append(
             PartSpec(
-                inst.name, inst.role, inst.preset if inst.preset in PRESET_PROGRAMS else (known.preset if known else "acoustic_piano"),
+                inst.name, inst.role, inst.preset if inst.preset in PRESET_PROGRAMS else _stand_in_preset(inst.program, known),
                 inst.program, inst.is_drum, style, min_energy,
                 known.pan if known is not None else 0.0, known.gain_db if known is not None else 0.0,
             )
@@ -115,6 +115,19 @@ def part_specs(plan: Plan, *, lyrics: str | None = None, vocal: bool | None = No
         else:
             specs.append(PartSpec("lead", "lead", profile.lead_preset, PRESET_PROGRAMS[profile.lead_preset], False, "melody", pan=0.05))
     return specs
+
+
+def _stand_in_preset(program: int, known: PartSpec | None) -> str:
+    """The stock preset a part played by a song's own preset (e.g. a fitted timbre) is written for.
+
+    A song preset keeps the GM program of the part it replaced (or was added
+    as), so the stock preset of that program gives the range and idiom; else
+    the part's instrument word, else the piano (the widest range).
+    """
+    same_program = [name for name, prog in PRESET_PROGRAMS.items() if prog == program and name not in DRUM_KITS and name not in VOICES]
+    if same_program:
+        return same_program[0]
+    return known.preset if known is not None else "acoustic_piano"
 
 
 def _lyric_lines(lyrics: str | None) -> tuple[LyricLine, ...] | None:

@@ -29,6 +29,7 @@ lemm edit understands these instructions (TRACK: a track name, role or instrumen
   swap TRACK for INSTRUMENT                                                e.g. "swap piano for electric piano"
   remove|mute TRACK [in|from SECTION]                                      e.g. "mute the guitar in the bridge"
   add INSTRUMENT [in SECTION]                                              e.g. "add a cello in the chorus"
+  add SONG_PRESET [as INSTRUMENT] [in SECTION]                             e.g. "add my horn as brass"
   set the tempo to N bpm | faster | slower                                 e.g. "a bit slower"
 Join several with ";" ("quieter strings; transpose up a step")."""
 

@@ -149,7 +149,7 @@ def _tempo(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
         bpm = float(m.group("bpm"))
     else:
         m = (re.match(rf"^(?:make (?:it|the song|everything|the track|the whole song|the tempo|the whole thing) )?{_AMT}(?P<dir>faster|slower|quicker)(?: by (?P<by>\d+(?:\.\d+)?) ?bpm)?$", core)
-             or re.match(rf"^(?P<dir>speed|slow)(?: (?:it|the song|things|the tempo|everything))? (?:up|down)(?: (?P<amt2>a bit|a little|a lot|slightly))?(?: by (?P<by>\d+(?:\.\d+)?) ?bpm)?$", core))
+             or re.match(r"^(?P<dir>speed|slow)(?: (?:it|the song|things|the tempo|everything))? (?:up|down)(?: (?P<amt2>a bit|a little|a lot|slightly))?(?: by (?P<by>\d+(?:\.\d+)?) ?bpm)?$", core))
         if not m:
             return None
         up = m.group("dir") in ("faster", "quicker", "speed")
@@ -322,24 +322,74 @@ _ADD_ROLE = {"acoustic_piano": "keys", "electric_piano": "keys", "organ": "keys"
 
 
 def _add(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
-    from lemm.compose.instruments import INSTRUMENT_WORDS
-
     core, scope = _split_scope(t)
     m = re.match(r"^(?:add|bring in|put in) (?:in )?(?:a |an |some |the |more |another )?(?P<i>.+)$", core)
     if not m:
         return None
     word = re.sub(r"\s+(?:part|track|line|sound)$", "", m.group("i").strip())
+    own = _song_preset_part(word, song)
+    if own is not None:
+        sound, as_word = own
+        base, role, preset = _part_for_word(as_word)
+        if preset_kind(preset) != "instrument":
+            raise NotFound(f"the song's preset {sound!r} is a pitched instrument; it can play a part of an instrument, not {as_word!r}")
+        return (AddPart(_free_part_name(sound.replace("_", " "), song), role, preset, _scope_sections(scope, song) or (), sound=sound),)
+    base, role, preset = _part_for_word(word)
+    return (AddPart(_free_part_name(base, song), role, preset, _scope_sections(scope, song) or ()),)
+
+
+def _part_for_word(word: str) -> tuple[str, str, str]:
+    """(part name, role, stock preset) of an instrument word ("cello", "strings", "electric piano")."""
+    from lemm.compose.instruments import INSTRUMENT_WORDS
+
     preset = resolve_preset(word)
     if preset_kind(preset) == "voice":
         raise NotFound("lemm cannot add a voice; a song has one sung part (compose with lyrics)")
     spec = INSTRUMENT_WORDS.get(word)
-    base = spec.name if spec is not None and spec.preset == preset else preset.replace("_", " ")
-    role = spec.role if spec is not None and spec.preset == preset else _ADD_ROLE[preset]
+    if spec is not None and spec.preset == preset:
+        return spec.name, spec.role, preset
+    return preset.replace("_", " "), _ADD_ROLE[preset], preset
+
+
+def _song_preset_part(word: str, song) -> tuple[str, str] | None:
+    """``(song preset, instrument word it plays as)`` when ``word`` names one of the song's presets, else None.
+
+    "my cello as strings" -> ``("my_cello", "strings")``; without "as ...", the
+    instrument word inside the preset's name ("my_cello" -> "cello").
+    """
+    if not song.presets:
+        return None
+    m = re.match(r"^(?P<s>.+?) (?:as|playing|like) (?:a |an |the )?(?P<w>.+?)(?: part| line| track)?$", word)
+    phrase, as_word = (m.group("s"), m.group("w")) if m else (word, None)
+    try:
+        sound = resolve_preset(phrase, song_presets=song.presets)
+    except NotFound:
+        return None
+    if sound not in song.presets:
+        return None
+    if as_word is None:
+        tokens = re.split(r"[\s_\-]+", sound.lower())
+        spans = [" ".join(tokens[i : i + n]) for n in range(len(tokens), 0, -1) for i in range(len(tokens) - n + 1)]
+        as_word = next((w for w in spans if _names_instrument(w)), None)
+        if as_word is None:
+            raise NotFound(f"say which part the song's preset {sound!r} plays, e.g. \"add {sound.replace('_', ' ')} as strings\" "
+                           "(an instrument: piano, strings, cello, bass, guitar, brass, flute, pad, organ, ...)")
+    return sound, as_word
+
+
+def _names_instrument(word: str) -> bool:
+    try:
+        return preset_kind(resolve_preset(word)) == "instrument"
+    except NotFound:
+        return False
+
+
+def _free_part_name(base: str, song) -> str:
     names = {x.name for x in song.score.tracks} | {i.name for i in song.plan.instruments}
     name, k = base, 2
     while name in names:
         name, k = f"{base} {k}", k + 1
-    return (AddPart(name, role, preset, _scope_sections(scope, song) or ()),)
+    return name
 
 
 def _level(t: str, song, extras: dict) -> tuple[Operation, ...] | None:

@@ -37,13 +37,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from dataclasses import dataclass
 
 from lemm.compose.plan_model import Instrument, Plan
 from lemm.score.harmony import transpose_symbol
 from lemm.errors import ParameterError
-from lemm.score.model import ChordSymbol, CurvePoint, ExpressionCurve, KeyChange, Note, Score, Track
+from lemm.score.model import ChordSymbol, CurvePoint, ExpressionCurve, KeyChange, Note, Score
 from lemm.seeding import derive_seed
 
 __all__ = [
@@ -448,15 +447,22 @@ class MuteTrack(Operation):
 
 @dataclass(frozen=True)
 class AddPart(Operation):
-    """Add a plan part and write its notes with the composer in ``sections`` (empty = every section)."""
+    """Add a plan part and write its notes with the composer in ``sections`` (empty = every section).
+
+    ``preset`` is the stock instrument the part is written for (range, idiom,
+    GM program); ``sound``, when given, is the song's own preset (e.g. a fitted
+    timbre, ``Song.presets``) that plays it.
+    """
 
     name: str
     role: str
     preset: str
     sections: tuple[str, ...]
+    sound: str = ""
 
     def describe(self) -> str:
-        return f"add a part {self.name!r} ({self.role}, {self.preset}) written by the composer in {_where(self.sections)}"
+        played = f", played by the song's preset {self.sound!r}" if self.sound else ""
+        return f"add a part {self.name!r} ({self.role}, {self.preset}{played}) written by the composer in {_where(self.sections)}"
 
     def apply(self, song):
         from lemm.compose.arrange import part_specs, track_for_part
@@ -475,7 +481,12 @@ class AddPart(Operation):
             notes += regenerate_notes(score, plan, track=self.name, section=name, seed=song.seed, lyrics=song.brief.lyrics)
         track = track_for_part(plan, spec, sorted(notes, key=lambda n: (n.start_tick, n.pitch)), bar_ticks=bar_ticks, resolution=song.score.resolution)
         score = add_track(song.score, track)
-        return _new_song(song, score=score, plan=plan)
+        edited = _new_song(song, score=score, plan=plan)
+        if not self.sound:
+            return edited
+        if self.sound not in song.presets:
+            raise ParameterError.for_field("sound", self.sound, "one of the song's presets: " + (", ".join(sorted(song.presets)) or "(none)"))
+        return edited.with_preset(song.presets[self.sound], tracks=(self.name,))
 
 
 @dataclass(frozen=True)
