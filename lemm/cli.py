@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -299,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-chords", action="store_true", help="with --guide: keep the guide's chords")
     p.add_argument("--keep-melody", action="store_true", help="with --guide: keep the guide MIDI's melody")
     p.add_argument("--plan", default=None, help="a plan JSON file (save_plan), or a song folder / its song.json, whose (edited) plan is followed exactly instead of planning")
-    p.add_argument("--out", required=True, help="output folder (created or replaced whole)")
+    p.add_argument("-o", "--out", required=True, help="output folder (created or replaced whole)")
     p.set_defaults(func=_cmd_compose)
 
     p = sub.add_parser("analyze", help="analyse a guide audio or MIDI file; print tempo, meter, key, beats, sections, energy as JSON")
@@ -391,6 +392,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lemm: interrupted; no output folder was half-written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `lemm info DIR | head`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

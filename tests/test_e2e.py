@@ -145,6 +145,8 @@ def test_output_path_that_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixtur
     f.write_text("keep me")
     assert main(["compose", "x", "--duration", "0:20", "--out", str(f)]) == 2
     assert "is an existing file" in capsys.readouterr().err
+    assert main(["compose", "x", "--duration", "0:20", "-o", str(f)]) == 2  # -o as in the other commands
+    assert "is an existing file" in capsys.readouterr().err
     assert f.read_text() == "keep me"
 
 
