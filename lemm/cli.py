@@ -138,9 +138,22 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     from lemm.project.folder import read_song_version
     from lemm.score.merge import describe_changes
 
-    a, b = (read_song_version(args.dir, v).score for v in (args.a, args.b))
+    from lemm.project.history import list_versions
+
+    versions = [v.version for v in list_versions(args.dir)]
+    va, vb = args.a, args.b
+    if vb is None:
+        vb = versions[-1] if versions else None
+    if va is None:
+        older = [v for v in versions if vb is not None and v < vb]
+        if not older:
+            raise ParameterError(f"{args.dir}: no version before {vb} to compare with (saved: {', '.join(map(str, versions)) or 'none'}); "
+                                 "name two versions, e.g. lemm diff DIR 1 3")
+        va = older[-1]
+    a, b = (read_song_version(args.dir, v).score for v in (va, vb))
     lines = describe_changes(a, b)
-    print("\n".join(lines) if lines else f"versions {args.a} and {args.b} have the same score")
+    print(f"version {va} -> {vb}:")
+    print("\n".join(lines) if lines else f"versions {va} and {vb} have the same score")
     return 0
 
 
@@ -333,9 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("diff", help="describe what changed between two saved versions, in musical terms")
-    p.add_argument("dir")
-    p.add_argument("a", type=_int_arg)
-    p.add_argument("b", type=_int_arg)
+    p.add_argument("dir", help="song folder")
+    p.add_argument("a", type=_int_arg, nargs="?", default=None, help="older version (default: the one before b; see lemm history)")
+    p.add_argument("b", type=_int_arg, nargs="?", default=None, help="newer version (default: the latest)")
     p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser("info", help="print a summary of a song folder as JSON")

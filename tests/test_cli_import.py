@@ -32,7 +32,12 @@ def test_import_one_edited_note_and_diff(short_song_dir: Path, tmp_path: Path, c
     assert all(before.track(t.name) == t for t in after.tracks if t.name != "bass")
     assert (work / "stems" / "drums.wav").read_bytes() == (short_song_dir / "stems" / "drums.wav").read_bytes()
     assert main(["diff", str(work), "1", "2"]) == 0
-    assert "bass" in capsys.readouterr().out
+    named = capsys.readouterr().out
+    assert "bass" in named and named.startswith("version 1 -> 2:")
+    assert main(["diff", str(work)]) == 0  # default: the latest version against the one before it
+    assert capsys.readouterr().out == named
+    assert main(["diff", str(short_song_dir)]) == 2  # one version: nothing to compare with
+    assert "no version before 1" in capsys.readouterr().err
 
 
 def test_import_unedited_export_changes_nothing(short_song_dir: Path, capsys: pytest.CaptureFixture) -> None:
