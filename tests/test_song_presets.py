@@ -80,6 +80,38 @@ def test_split_notes_cuts_the_take_into_contiguous_pieces(gaps: list[float], lea
     assert np.array_equal(joined, take[take.size - joined.size :])
 
 
+def _legato(pitches_hz: list[float], seconds: float, *, vibrato_cents: float = 0.0, crossfade_seconds: float = 0.03) -> np.ndarray:
+    """Sustained notes one after another with no gap (a short crossfade), optional 5.5 Hz vibrato."""
+    n = int(seconds * SR)
+    f0 = np.repeat(pitches_hz, n)
+    t = np.arange(f0.size) / SR
+    f0 = f0 * 2.0 ** (vibrato_cents / 1200.0 * np.sin(2 * np.pi * 5.5 * t))
+    k = int(crossfade_seconds * SR)  # glide between the notes over the crossfade
+    for i in range(1, len(pitches_hz)):
+        a = i * n
+        f0[a - k // 2 : a + k // 2] = np.geomspace(pitches_hz[i - 1], pitches_hz[i], 2 * (k // 2))
+    phase = 2 * np.pi * np.cumsum(f0) / SR
+    level = np.minimum(t / 0.01, 1.0) * np.minimum((t[-1] - t) / 0.05, 1.0)
+    return 0.5 * level * sum(np.sin(k * phase) / k for k in range(1, 6))
+
+
+@pytest.mark.parametrize("pitches_hz", [[196.0, 262.0, 220.0, 330.0], [220.0, 233.1, 220.0], [110.0, 440.0]])
+def test_split_notes_splits_legato_notes_where_the_pitch_moves(pitches_hz: list[float]) -> None:
+    take = _legato(pitches_hz, 0.6, vibrato_cents=20.0)
+    notes = split_notes(take, sample_rate=SR)
+    assert len(notes) == len(pitches_hz)
+    starts = np.cumsum([0] + [x.size for x in notes[:-1]]) / SR
+    assert np.allclose(starts[1:], 0.6 * np.arange(1, len(pitches_hz)) - 0.01, atol=0.03)
+    for note, f0 in zip(notes, pitches_hz):
+        assert abs(1200 * np.log2(estimate_f0(note, sample_rate=SR) / f0)) < 25
+    assert len(split_notes(take, sample_rate=SR, min_step_semitones=None)) == 1  # on level alone: one note
+
+
+@pytest.mark.parametrize("vibrato_cents", [0.0, 25.0, 40.0])
+def test_split_notes_keeps_a_note_with_vibrato_whole(vibrato_cents: float) -> None:
+    assert len(split_notes(_legato([262.0], 2.0, vibrato_cents=vibrato_cents), sample_rate=SR)) == 1
+
+
 @pytest.mark.parametrize("audio, options, field", [
     (np.zeros(SR), {}, "take audio"),
     (np.array([]), {}, "take audio"),
@@ -90,6 +122,7 @@ def test_split_notes_cuts_the_take_into_contiguous_pieces(gaps: list[float], lea
     (_tone(220.0, 0.5), {"min_gap_seconds": -1.0}, "min_gap_seconds"),
     (_tone(220.0, 0.5), {"min_note_seconds": float("inf")}, "min_note_seconds"),
     (_tone(220.0, 0.5), {"sample_rate": 100}, "sample_rate"),
+    (_tone(220.0, 0.5), {"min_step_semitones": 0.1}, "min_step_semitones"),
 ])
 def test_split_notes_bad_input(audio: np.ndarray, options: dict, field: str) -> None:
     kwargs = {"sample_rate": SR, **options}

@@ -8,8 +8,13 @@ between them; :func:`split_notes` finds those notes from the level alone:
 are bridged and sounding stretches shorter than ``min_note_seconds`` dropped.
 Each note runs from 10 ms before its first sounding frame to just before the
 next note's (so its release and decay tail stay with it). Notes played
-legato, with no drop in level between them, are one note to this function:
-leave a gap.
+legato, or with a room's reverb filling the gaps, are then split where the
+pitch moves: a YIN pitch track (librosa), and a new note where the median
+pitch of the 150 ms after a frame differs from that of the 150 ms before by
+at least ``min_step_semitones`` while both stretches hold a steady pitch
+(vibrato of up to about +/-40 cents does not split a note); the cut falls
+10 ms before the pitch crosses halfway. Repeated notes of one pitch with no drop in
+level between them stay one note: leave a gap.
 
 Examples
 --------
@@ -28,7 +33,7 @@ import numpy as np
 
 from lemm.errors import ParameterError
 
-__all__ = ["split_notes"]
+__all__ = ["split_notes", "pitch_steps"]
 
 _HOP_SECONDS = 0.01
 _PRE_ROLL_SECONDS = 0.01
@@ -47,6 +52,7 @@ def split_notes(
     threshold_db: float = -35.0,
     min_gap_seconds: float = 0.05,
     min_note_seconds: float = 0.1,
+    min_step_semitones: float | None = 0.7,
 ) -> list[np.ndarray]:
     """One array per note of a take of single notes separated by short gaps.
 
@@ -63,6 +69,9 @@ def split_notes(
         Quieter stretches shorter than this do not split a note (0..2 s).
     min_note_seconds : float
         Sounding stretches shorter than this are dropped as clicks (0..5 s).
+    min_step_semitones : float or None
+        Smallest pitch step that splits a sounding stretch into two notes
+        (0.3..12); None splits on level alone.
 
     Returns
     -------
@@ -88,6 +97,10 @@ def split_notes(
         raise ParameterError.for_field("threshold_db", threshold_db, "a number in -80..-6 dB")
     min_gap = _positive(min_gap_seconds, "min_gap_seconds", 2.0)
     min_note = _positive(min_note_seconds, "min_note_seconds", 5.0)
+    if min_step_semitones is not None and (
+        isinstance(min_step_semitones, bool) or not isinstance(min_step_semitones, (int, float)) or not 0.3 <= min_step_semitones <= 12.0
+    ):
+        raise ParameterError.for_field("min_step_semitones", min_step_semitones, "a number in 0.3..12, or None")
     hop = max(1, int(round(_HOP_SECONDS * sample_rate)))
     n_frames = int(math.ceil(x.size / hop))
     padded = np.pad(x, (hop // 2, hop // 2 + n_frames * hop - x.size))
@@ -111,6 +124,74 @@ def split_notes(
             "take audio", f"no sounding stretch of {min_note:g} s or more (threshold {threshold_db:g} dB)", "a take with at least one note"
         )
     pre = int(round(_PRE_ROLL_SECONDS * sample_rate))
-    starts = [max(0, r[0] * hop - pre) for r in notes]
+    starts = []
+    for a, b in notes:
+        starts.append(max(0, a * hop - pre))
+        if min_step_semitones is not None:
+            starts += [max(a * hop + s - pre, 0) for s in pitch_steps(x[a * hop : b * hop], sample_rate=sample_rate, hop=hop,
+                                                       min_step_semitones=float(min_step_semitones), min_note_seconds=min_note)]
     ends = starts[1:] + [x.size]
     return [x[a:b].copy() for a, b in zip(starts, ends)]
+
+
+def pitch_steps(audio: np.ndarray, *, sample_rate: int, hop: int, min_step_semitones: float, min_note_seconds: float) -> list[int]:
+    """Samples of ``audio`` (one sounding stretch) where a new, steady pitch begins.
+
+    Parameters
+    ----------
+    audio : np.ndarray [shape=(n_samples,)]
+    sample_rate : int
+    hop : int
+        Samples between pitch frames.
+    min_step_semitones : float
+        Smallest change of the median pitch, 150 ms before against 150 ms after.
+    min_note_seconds : float
+        Cuts closer together (or to the stretch's ends) than this are not made.
+
+    Returns
+    -------
+    list of int
+        Sample offsets, increasing, where the pitch crosses halfway between the two notes.
+    """
+    import librosa
+
+    fmin, fmax = 50.0, min(2000.0, sample_rate / 4.0)
+    frame_length = 1 << int(math.ceil(math.log2(2.2 * sample_rate / fmin)))
+    if audio.size < frame_length:
+        return []
+    f0 = librosa.yin(audio, fmin=fmin, fmax=fmax, sr=sample_rate, frame_length=frame_length, hop_length=hop, center=True)
+    midi = 69.0 + 12.0 * np.log2(np.maximum(f0, 1e-6) / 440.0)
+    w = max(int(round(_STEADY_SECONDS * sample_rate / hop)), 3)
+    gap = max(int(round(min_note_seconds * sample_rate / hop)), w)
+    cuts: list[int] = []
+    j, n = w, midi.size
+    while j <= n - w:
+        before, after = midi[j - w : j], midi[j : j + w]
+        step = float(np.median(after) - np.median(before))
+        if abs(step) >= min_step_semitones and _steady(before) and _steady(after):
+            # the strongest step nearby (the windows straddle the change best there) ...
+            k_end = min(j + w, n - w + 1)
+            steps = [abs(float(np.median(midi[k : k + w]) - np.median(midi[k - w : k]))) for k in range(j, k_end)]
+            k = j + int(np.argmax(steps))
+            lo, hi = float(np.median(midi[k - w : k])), float(np.median(midi[k : k + w]))
+            # ... and the cut where the pitch crosses halfway from the old note to the new
+            mid = 0.5 * (lo + hi)
+            near = np.arange(max(k - w, 0), min(k + w, n))
+            crossed = near[(midi[near] - mid) * np.sign(hi - lo) >= 0]
+            cut = int(crossed[0]) if crossed.size else k
+            if cut >= gap and (not cuts or cut - cuts[-1] >= gap) and n - cut >= gap:
+                cuts.append(cut)
+            j = max(k + 1, cut + 1)
+            continue
+        j += 1
+    return [c * hop for c in cuts]
+
+
+_STEADY_SECONDS = 0.15
+_STEADY_SPREAD_SEMITONES = 0.8
+
+
+def _steady(midi: np.ndarray) -> bool:
+    """A steady pitch: the middle half of the frames within 0.8 semitone (vibrato fits, noise does not)."""
+    q1, q3 = np.percentile(midi, [25, 75])
+    return float(q3 - q1) <= _STEADY_SPREAD_SEMITONES
