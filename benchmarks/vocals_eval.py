@@ -22,7 +22,14 @@ Run: ``python benchmarks/vocals_eval.py [--quick] [--out results.json]``.
       lengths), on a stepwise melody in the voice's register (voice_low
       C3..G3, voice_high C4..G4); judged as is, and its ratio to ``spoken``;
     - ``song_<voice>``: each line sung at 0.45 s per syllable (a song's
-      note lengths), judged plain and after ``destretch``.
+      note lengths), judged plain and after ``destretch``;
+    - ``spoken_in_register_<voice>_destretch`` and
+      ``sung_natural_<voice>_destretch``: the in-register speech and the
+      natural-length singing through the destretch judge (which re-reads the
+      envelope from the audio and resynthesises it at a speech pitch): the
+      recognizer's ceiling at the voice's register after pitch
+      normalisation, and how close the singing comes to it before its vowels
+      are stretched to a song's notes.
 
 (b) Sung pitch accuracy: librosa pYIN (independent of WORLD's trackers) on
     the song renderings; per note the middle frames (from 60 ms after the start
@@ -69,7 +76,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lemm.score.model import Lyric, Note, Score, TempoChange, Track  # noqa: E402
 from lemm.vocals import shift_pitch, sing_track, syllabify  # noqa: E402
-from lemm.vocals.judge import LYRIC_LINES, destretch, recognize, word_correct  # noqa: E402
+from lemm.vocals.judge import LYRIC_LINES, RECOGNIZER_RATE, destretch, recognize, word_correct  # noqa: E402
 
 SR = 48000
 _STEPS = [0, 2, 4, 5, 7, 5, 4, 2, 0, -1, 0, 2]
@@ -177,6 +184,7 @@ def intelligibility_and_pitch(quick: bool, sing_seeds: tuple[int, ...] = (0, 1, 
     for voice in ("voice_low", "voice_high"):
         shifted = [shift_pitch(u.audio, u.sample_rate, semitones=_sung_pitch(line, voice) - p) for u, line, p in zip(utts, lines, speech_pitch)]
         out[f"spoken_in_register_{voice}"] = _wc(lines, shifted, [u.sample_rate for u in utts])
+        out[f"spoken_in_register_{voice}_destretch"] = _wc(lines, [destretch(y, u.sample_rate) for y, u in zip(shifted, utts)], [RECOGNIZER_RATE] * len(lines))
     sing_seconds = compute = 0.0
     many = lines * len(sing_seeds)
     for voice in ("voice_low", "voice_high"):
@@ -205,6 +213,7 @@ def intelligibility_and_pitch(quick: bool, sing_seeds: tuple[int, ...] = (0, 1, 
         destretch_wc, destretch_per_seed = _pooled([_counts(lines, destretched[i * k : (i + 1) * k], [16000] * k) for i in seeds])
         out[f"sung_natural_{voice}"] = natural_wc
         out[f"sung_natural_{voice}_ratio"] = natural_wc / out["spoken"]
+        out[f"sung_natural_{voice}_destretch"] = _wc(many, [destretch(y, SR) for y in nat], [RECOGNIZER_RATE] * len(nat))
         out[f"song_{voice}_plain"] = _wc(many, song, [SR] * len(song))
         out[f"song_{voice}_destretch"] = destretch_wc
         out[f"sung_natural_{voice}_per_seed"] = natural_per_seed
