@@ -130,6 +130,10 @@ def clean_vocal(
     n_channels = np.asarray(audio).shape[0] if np.asarray(audio).ndim == 2 else 1
     if key is not None and melody is not None:
         raise ParameterError.for_field("key/melody", (key, "melody"), "a key or a melody, not both")
+    if isinstance(retune_ms, bool) or not isinstance(retune_ms, (int, float)) or not 0.0 <= retune_ms <= 1000.0:
+        raise ParameterError.for_field("retune_ms", retune_ms, "a number of ms in 0..1000")
+    if isinstance(max_shift_ms, bool) or not isinstance(max_shift_ms, (int, float)) or not 0.0 < max_shift_ms <= 1000.0:
+        raise ParameterError.for_field("max_shift_ms", max_shift_ms, "a number of ms in (0, 1000]")
     if timing not in (None, "grid", "melody"):
         raise ParameterError.for_field("timing", timing, "None, 'grid' or 'melody'")
     if timing == "melody" and melody is None:

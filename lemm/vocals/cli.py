@@ -78,6 +78,8 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 
     if args.key is not None and args.melody is not None:
         raise ParameterError.for_field("--key/--melody", (args.key, args.melody), "one of them, not both")
+    if args.key is None and args.melody is None and args.timing is None and not args.denoise:
+        raise ParameterError.for_field("options", "none", "at least one of --key, --melody, --timing, --denoise (without them the take would come out unchanged)")
     audio, sample_rate = read_audio(args.input)
     melody, bpm = (None, args.bpm)
     if args.melody is not None:

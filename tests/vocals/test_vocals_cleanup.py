@@ -169,6 +169,9 @@ def test_bad_takes_raise_clear_errors() -> None:
         prepare_take(np.full(SR, np.nan), SR)
     with pytest.raises(ParameterError, match="timing"):
         clean_vocal(np.ones(SR) * 0.1, SR, timing="melody")
+    for options, field in (({"retune_ms": -5.0}, "retune_ms"), ({"retune_ms": float("nan")}, "retune_ms"), ({"max_shift_ms": 0.0}, "max_shift_ms")):
+        with pytest.raises(ParameterError, match=field):  # refused even where the option would not be used
+            clean_vocal(np.ones(SR) * 0.1, SR, **options)
     clipped = np.clip(3 * _voice(np.full(SR, 200.0)), -1, 1)
     out = clean_vocal(clipped, SR, key="A minor")
     assert np.max(np.abs(out.audio)) <= 0.999
@@ -193,6 +196,10 @@ def test_cli_parses_clean_and_shift(tmp_path) -> None:
     assert args.func(args) == 0 and sf.info(out).frames == t.size
     args = parser.parse_args(["vocals", "shift", str(src), "-o", str(out), "--semitones", "-3"])
     assert args.func(args) == 0
+    args = parser.parse_args(["vocals", "clean", str(src), "-o", str(tmp_path / "same.wav")])
+    with pytest.raises(ParameterError, match="--key, --melody, --timing, --denoise"):  # nothing asked: no silent copy
+        args.func(args)
+    assert not (tmp_path / "same.wav").exists()
     with pytest.raises(SystemExit):
         parser.parse_args(["vocals", "clean", str(src), "-o", str(out), "--key", "A", "--melody", "x.mid"])
 
