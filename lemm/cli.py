@@ -78,6 +78,7 @@ def _cmd_compose(args: argparse.Namespace) -> int:
         guide=args.guide, keep_chords=args.keep_chords, keep_melody=args.keep_melody, chords=args.chords,
         progress=_progress,
     )
+    _progress(_plan_summary(song.plan, tags))
     song.save(out, progress=_progress)
     report = song.report()
     _progress(
@@ -85,6 +86,20 @@ def _cmd_compose(args: argparse.Namespace) -> int:
         f"{report['true_peak_dbtp']:.1f} dBTP in {time.perf_counter() - start:.1f} s"
     )
     return 0
+
+
+def _plan_summary(plan, tags: tuple[str, ...]) -> str:
+    """One line: what the plan is, what the prompt and tags were read as, and the tags nothing was made of."""
+    from lemm.compose.profiles import list_genres
+
+    words = " ".join(u.words.lower() for u in plan.understood)
+    unread = [t for t in tags if t.lower() not in words]
+    line = (f"plan: {plan.genre}, {plan.tempo_bpm:g} bpm, {plan.key_tonic} {plan.key_mode}, "
+            f"{plan.meter_numerator}/{plan.meter_denominator}; read as: "
+            + ("; ".join(f"{u.words or '-'} = {u.meaning}" for u in plan.understood) or "nothing"))
+    if unread:
+        line += f"\nlemm: tags not understood (ignored): {', '.join(unread)}; genres: {', '.join(list_genres())}"
+    return line
 
 
 def _rerender(song: "Song", folder: str, *, action: str) -> None:

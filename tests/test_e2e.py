@@ -94,11 +94,17 @@ def test_song_json_reloads_to_equal_score(short_song_dir: Path) -> None:
     assert a.plan == b.plan
 
 
-def test_same_seed_same_master_bytes(short_song_dir: Path, tmp_path: Path) -> None:
+def test_same_seed_same_master_bytes(short_song_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "again"
-    assert main(["compose", "a bright pop song", "--tags", "pop", "--lyrics", str(LYRICS),
+    capsys.readouterr()
+    assert main(["compose", "a bright pop song", "--tags", "pop,glitterfolk", "--lyrics", str(LYRICS),
                  "--duration", "0:30", "--seed", "7", "--out", str(out)]) == 0
-    assert (out / "master.wav").read_bytes() == (short_song_dir / "master.wav").read_bytes()
+    assert (out / "master.wav").read_bytes() == (short_song_dir / "master.wav").read_bytes()  # an unread tag changes nothing
+    err = capsys.readouterr().err
+    plan = lemm.load(out).plan
+    assert f"lemm: plan: pop, {plan.tempo_bpm:g} bpm, {plan.key_tonic} {plan.key_mode}, 4/4; read as: " in err
+    assert "pop = genre pop (from tags)" in err and "bright = " in err
+    assert "tags not understood (ignored): glitterfolk; genres: ballad," in err
 
 
 def test_other_seed_other_song(short_song_dir: Path) -> None:
