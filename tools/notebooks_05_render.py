@@ -108,6 +108,26 @@ CELLS = [
         "    print([t.preset for t in s.tracks], 'same notes:', [len(t.notes) for t in s.tracks])\n"
         "    display(Audio(wet / np.abs(wet).max(), rate=SR))"
     ),
+    new_markdown_cell(
+        "## The fitted timbre in a song\n\n"
+        "`Song.with_preset` keeps a preset with the song (song.json stores it under `\"presets\"`) and switches tracks to it;\n"
+        "only those tracks' slices render again. From the command line: `lemm timbre fit take.wav --split --name my_clarinet --song DIR --track lead`\n"
+        "(`lemm.render.segment.split_notes` cuts a take of single notes, with gaps or played legato, into one array per note).\n"
+        "An instruction can also add a new part played by it: `lemm edit DIR \"add my clarinet as a flute part\"`."
+    ),
+    new_code_cell(
+        "import lemm\n"
+        "from lemm.instruct import apply_operations, parse_instruction\n"
+        "\n"
+        "song = lemm.compose('a calm folk song', tags=('folk',), duration='0:15', seed=3)\n"
+        "song = song.with_preset(fitted, tracks=('lead',))\n"
+        "ops = parse_instruction('add my clarinet as a flute part in the chorus', song)\n"
+        "print(ops[0].describe())\n"
+        "song = apply_operations(song, ops)\n"
+        "print({t.name: t.preset for t in song.score.tracks}, '| song presets:', list(song.presets))\n"
+        "stems = song.render()\n"
+        "display(Audio(stems['lead'], rate=song.sample_rate))"
+    ),
 ]
 
 
