@@ -1,14 +1,18 @@
-"""Every notebook under notebooks/ runs top to bottom without error."""
+"""Every notebook under notebooks/ runs top to bottom without error, and is what its generator in tools/ writes."""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+GENERATORS = sorted((ROOT / "tools").glob("notebooks_*.py"))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
@@ -18,3 +22,29 @@ def test_notebook_runs(path: Path) -> None:
     client.execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert errors == []
+
+
+def _generated() -> dict[str, nbformat.NotebookNode]:
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        from notebook_writer import build_notebook
+
+        out = {}
+        for path in GENERATORS:
+            spec = importlib.util.spec_from_file_location(path.stem, path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            out.update({name: build_notebook(cells) for name, cells in module.NOTEBOOKS.items()})
+        return out
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+
+
+def test_every_notebook_is_what_its_generator_writes() -> None:
+    generated = _generated()
+    assert sorted(generated) == [p.name for p in NOTEBOOKS]  # one generator per notebook, none without
+    for path in NOTEBOOKS:
+        committed = nbformat.read(path, as_version=4)
+        cells = [(c.cell_type, c.source, c.get("id")) for c in committed.cells]
+        wanted = [(c.cell_type, c.source, c.get("id")) for c in generated[path.name].cells]
+        assert cells == wanted, f"{path.name} differs from tools/ (edit the generator and run it, not the notebook)"

@@ -6,12 +6,9 @@ executes every notebook.
 
 from __future__ import annotations
 
-from pathlib import Path
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-ROOT = Path(__file__).resolve().parents[1]
+from notebook_writer import write_notebooks
 
 QUICKSTART = [
     new_markdown_cell(
@@ -84,10 +81,7 @@ NOTEBOOKS = {"01_quickstart.ipynb": QUICKSTART}
 
 
 def main() -> None:
-    for name, cells in NOTEBOOKS.items():
-        nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-        nbformat.write(nb, ROOT / "notebooks" / name)
-        print("wrote", name)
+    write_notebooks(NOTEBOOKS)
 
 
 if __name__ == "__main__":

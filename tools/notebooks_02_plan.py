@@ -5,12 +5,9 @@ Run ``python tools/notebooks_02_plan.py``; the test suite executes the notebook 
 
 from __future__ import annotations
 
-from pathlib import Path
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-ROOT = Path(__file__).resolve().parents[1]
+from notebook_writer import write_notebooks
 
 CELLS = [
     new_markdown_cell(
@@ -127,11 +124,11 @@ CELLS = [
 ]
 
 
+NOTEBOOKS = {"02_plan.ipynb": CELLS}
+
+
 def main() -> None:
-    nb = new_notebook(cells=CELLS, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    out = ROOT / "notebooks" / "02_plan.ipynb"
-    nbformat.write(nb, out)
-    print(out)
+    write_notebooks(NOTEBOOKS)
 
 
 if __name__ == "__main__":

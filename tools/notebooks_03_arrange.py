@@ -6,12 +6,9 @@ executes every notebook (with notebooks/ as the working directory).
 
 from __future__ import annotations
 
-from pathlib import Path
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-ROOT = Path(__file__).resolve().parents[1]
+from notebook_writer import write_notebooks
 
 CELLS = [
     new_markdown_cell(
@@ -112,11 +109,11 @@ CELLS = [
 ]
 
 
+NOTEBOOKS = {"03_arrange.ipynb": CELLS}
+
+
 def main() -> None:
-    nb = new_notebook(cells=CELLS, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    out = ROOT / "notebooks" / "03_arrange.ipynb"
-    nbformat.write(nb, out)
-    print(out)
+    write_notebooks(NOTEBOOKS)
 
 
 if __name__ == "__main__":

@@ -7,12 +7,9 @@ stems (the benchmark's), 20 s long, so it runs in seconds.
 
 from __future__ import annotations
 
-from pathlib import Path
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-ROOT = Path(__file__).resolve().parents[1]
+from notebook_writer import write_notebooks
 
 CELLS = [
     new_markdown_cell(
@@ -98,11 +95,11 @@ CELLS = [
 ]
 
 
+NOTEBOOKS = {"06_mix.ipynb": CELLS}
+
+
 def main() -> None:
-    nb = new_notebook(cells=CELLS, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    path = ROOT / "notebooks" / "06_mix.ipynb"
-    nbformat.write(nb, path)
-    print(f"wrote {path}")
+    write_notebooks(NOTEBOOKS)
 
 
 if __name__ == "__main__":

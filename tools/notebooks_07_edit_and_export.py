@@ -6,12 +6,9 @@ suite executes every notebook (with notebooks/ as the working directory).
 
 from __future__ import annotations
 
-from pathlib import Path
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-ROOT = Path(__file__).resolve().parents[1]
+from notebook_writer import write_notebooks
 
 CELLS = [
     new_markdown_cell(
@@ -80,10 +77,11 @@ CELLS = [
 ]
 
 
+NOTEBOOKS = {"07_edit_and_export.ipynb": CELLS}
+
+
 def main() -> None:
-    nb = new_notebook(cells=CELLS, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    nbformat.write(nb, ROOT / "notebooks" / "07_edit_and_export.ipynb")
-    print("wrote notebooks/07_edit_and_export.ipynb")
+    write_notebooks(NOTEBOOKS)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,9 @@ The notebook runs with notebooks/ as its working directory in well under a minut
 
 from __future__ import annotations
 
-from pathlib import Path
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-ROOT = Path(__file__).resolve().parents[1]
+from notebook_writer import write_notebooks
 
 CELLS = [
     new_markdown_cell(
@@ -125,11 +122,11 @@ CELLS = [
 ]
 
 
+NOTEBOOKS = {"08_vocals.ipynb": CELLS}
+
+
 def main() -> None:
-    nb = new_notebook(cells=CELLS, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    path = ROOT / "notebooks" / "08_vocals.ipynb"
-    nbformat.write(nb, str(path))
-    print(f"wrote {path}")
+    write_notebooks(NOTEBOOKS)
 
 
 if __name__ == "__main__":
