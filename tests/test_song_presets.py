@@ -80,8 +80,9 @@ def test_split_notes_cuts_the_take_into_contiguous_pieces(gaps: list[float], lea
     assert np.array_equal(joined, take[take.size - joined.size :])
 
 
-def _legato(pitches_hz: list[float], seconds: float, *, vibrato_cents: float = 0.0, crossfade_seconds: float = 0.03) -> np.ndarray:
-    """Sustained notes one after another with no gap (a short crossfade), optional 5.5 Hz vibrato."""
+def _legato(pitches_hz: list[float], seconds: float, *, vibrato_cents: float = 0.0, crossfade_seconds: float = 0.03,
+            attack_noise_seconds: float = 0.0) -> np.ndarray:
+    """Sustained notes one after another with no gap (a short crossfade), optional 5.5 Hz vibrato and a noisy attack."""
     n = int(seconds * SR)
     f0 = np.repeat(pitches_hz, n)
     t = np.arange(f0.size) / SR
@@ -92,12 +93,19 @@ def _legato(pitches_hz: list[float], seconds: float, *, vibrato_cents: float = 0
         f0[a - k // 2 : a + k // 2] = np.geomspace(pitches_hz[i - 1], pitches_hz[i], 2 * (k // 2))
     phase = 2 * np.pi * np.cumsum(f0) / SR
     level = np.minimum(t / 0.01, 1.0) * np.minimum((t[-1] - t) / 0.05, 1.0)
-    return 0.5 * level * sum(np.sin(k * phase) / k for k in range(1, 6))
+    y = 0.5 * level * sum(np.sin(k * phase) / k for k in range(1, 6))
+    burst = int(attack_noise_seconds * SR)
+    noise = np.random.default_rng(1).standard_normal(y.size)
+    for i in range(1, len(pitches_hz)):  # a bow or breath noise as loud as the tone: no clear pitch there
+        y[i * n : i * n + burst] += 0.6 * noise[i * n : i * n + burst]
+    return y
 
 
-@pytest.mark.parametrize("pitches_hz", [[196.0, 262.0, 220.0, 330.0], [220.0, 233.1, 220.0], [110.0, 440.0]])
-def test_split_notes_splits_legato_notes_where_the_pitch_moves(pitches_hz: list[float]) -> None:
-    take = _legato(pitches_hz, 0.6, vibrato_cents=20.0)
+@pytest.mark.parametrize("pitches_hz, attack_noise_seconds", [
+    ([196.0, 262.0, 220.0, 330.0], 0.0), ([220.0, 233.1, 220.0], 0.0), ([110.0, 440.0], 0.0), ([196.0, 220.0, 247.0, 262.0], 0.06),
+])
+def test_split_notes_splits_legato_notes_where_the_pitch_moves(pitches_hz: list[float], attack_noise_seconds: float) -> None:
+    take = _legato(pitches_hz, 0.6, vibrato_cents=20.0, attack_noise_seconds=attack_noise_seconds)
     notes = split_notes(take, sample_rate=SR)
     assert len(notes) == len(pitches_hz)
     starts = np.cumsum([0] + [x.size for x in notes[:-1]]) / SR

@@ -12,9 +12,12 @@ legato, or with a room's reverb filling the gaps, are then split where the
 pitch moves: a YIN pitch track (librosa), and a new note where the median
 pitch of the 150 ms after a frame differs from that of the 150 ms before by
 at least ``min_step_semitones`` while both stretches hold a steady pitch
-(vibrato of up to about +/-40 cents does not split a note); the cut falls
-10 ms before the pitch crosses halfway. Repeated notes of one pitch with no drop in
-level between them stay one note: leave a gap.
+(vibrato of up to about +/-40 cents does not split a note), the two
+stretches 50 ms apart (an attack often has no clear pitch); the cut falls
+10 ms before the first frame that has left the old pitch (a slow attack
+under the old note's release can start up to ~0.1 s earlier). Nothing
+splits in a decay tail 30 dB under the stretch's loudest frame. Repeated notes of
+one pitch with no drop in level between them stay one note: leave a gap.
 
 Examples
 --------
@@ -102,9 +105,7 @@ def split_notes(
     ):
         raise ParameterError.for_field("min_step_semitones", min_step_semitones, "a number in 0.3..12, or None")
     hop = max(1, int(round(_HOP_SECONDS * sample_rate)))
-    n_frames = int(math.ceil(x.size / hop))
-    padded = np.pad(x, (hop // 2, hop // 2 + n_frames * hop - x.size))
-    power = np.convolve(padded**2, np.ones(2 * hop) / (2 * hop), mode="same")[hop // 2 :: hop][:n_frames]
+    power = _frame_power(x, hop)
     peak = float(power.max())
     if peak < 1e-12:
         raise ParameterError.for_field("take audio", f"RMS peak {math.sqrt(peak):.2g}", "a take with sound in it")
@@ -134,8 +135,20 @@ def split_notes(
     return [x[a:b].copy() for a, b in zip(starts, ends)]
 
 
+def _frame_power(x: np.ndarray, hop: int) -> np.ndarray:
+    """Mean square over 2 * hop samples, one value per hop (frame j centred on sample j * hop)."""
+    n_frames = int(math.ceil(x.size / hop))
+    padded = np.pad(x, (hop // 2, hop // 2 + n_frames * hop - x.size))
+    return np.convolve(padded**2, np.ones(2 * hop) / (2 * hop), mode="same")[hop // 2 :: hop][:n_frames]
+
+
 def pitch_steps(audio: np.ndarray, *, sample_rate: int, hop: int, min_step_semitones: float, min_note_seconds: float) -> list[int]:
     """Samples of ``audio`` (one sounding stretch) where a new, steady pitch begins.
+
+    A step is found where the 150 ms before a frame and the 150 ms after it,
+    50 ms apart (the attack between two notes often has no clear pitch), each
+    hold a steady pitch and their medians differ by ``min_step_semitones`` or
+    more; the cut is the frame after the last one still at the old pitch.
 
     Parameters
     ----------
@@ -144,14 +157,13 @@ def pitch_steps(audio: np.ndarray, *, sample_rate: int, hop: int, min_step_semit
     hop : int
         Samples between pitch frames.
     min_step_semitones : float
-        Smallest change of the median pitch, 150 ms before against 150 ms after.
     min_note_seconds : float
         Cuts closer together (or to the stretch's ends) than this are not made.
 
     Returns
     -------
     list of int
-        Sample offsets, increasing, where the pitch crosses halfway between the two notes.
+        Sample offsets, increasing.
     """
     import librosa
 
@@ -161,34 +173,37 @@ def pitch_steps(audio: np.ndarray, *, sample_rate: int, hop: int, min_step_semit
         return []
     f0 = librosa.yin(audio, fmin=fmin, fmax=fmax, sr=sample_rate, frame_length=frame_length, hop_length=hop, center=True)
     midi = 69.0 + 12.0 * np.log2(np.maximum(f0, 1e-6) / 440.0)
+    n = midi.size
+    level_db = 10.0 * np.log10(np.maximum(_frame_power(audio, hop), 1e-20))
+    level_db = np.pad(level_db, (0, max(n - level_db.size, 0)), mode="edge")[:n]
+    loud = level_db >= level_db.max() + _QUIET_DB  # decay tails (where pitch trackers slip an octave) never split
     w = max(int(round(_STEADY_SECONDS * sample_rate / hop)), 3)
-    gap = max(int(round(min_note_seconds * sample_rate / hop)), w)
+    g = max(int(round(_ATTACK_GAP_SECONDS * sample_rate / hop)), 1)
+    shortest = max(int(round(min_note_seconds * sample_rate / hop)), w)
     cuts: list[int] = []
-    j, n = w, midi.size
-    while j <= n - w:
-        before, after = midi[j - w : j], midi[j : j + w]
-        step = float(np.median(after) - np.median(before))
-        if abs(step) >= min_step_semitones and _steady(before) and _steady(after):
-            # the strongest step nearby (the windows straddle the change best there) ...
-            k_end = min(j + w, n - w + 1)
-            steps = [abs(float(np.median(midi[k : k + w]) - np.median(midi[k - w : k]))) for k in range(j, k_end)]
-            k = j + int(np.argmax(steps))
-            lo, hi = float(np.median(midi[k - w : k])), float(np.median(midi[k : k + w]))
-            # ... and the cut where the pitch crosses halfway from the old note to the new
-            mid = 0.5 * (lo + hi)
-            near = np.arange(max(k - w, 0), min(k + w, n))
-            crossed = near[(midi[near] - mid) * np.sign(hi - lo) >= 0]
-            cut = int(crossed[0]) if crossed.size else k
-            if cut >= gap and (not cuts or cut - cuts[-1] >= gap) and n - cut >= gap:
-                cuts.append(cut)
-            j = max(k + 1, cut + 1)
+    j = w + g
+    while j <= n - w - g:
+        before, after = midi[j - g - w : j - g], midi[j + g : j + g + w]
+        lo, hi = float(np.median(before)), float(np.median(after))
+        if abs(hi - lo) < min_step_semitones or not (_steady(before) and _steady(after)) or not loud[j + g : j + g + w].all():
+            j += 1
             continue
-        j += 1
+        span = np.arange(j - g - w, j + g + w)
+        new = span[np.abs(midi[span] - hi) <= _NEAR_SEMITONES]
+        first_new = int(new[0]) if new.size else j
+        old = span[(span < first_new) & (np.abs(midi[span] - lo) <= _NEAR_SEMITONES)]
+        cut = int(old[-1]) + 1 if old.size else first_new
+        if cut >= shortest and (not cuts or cut - cuts[-1] >= shortest) and n - cut >= shortest:
+            cuts.append(cut)
+        j = max(first_new + w, j + 1)
     return [c * hop for c in cuts]
 
 
 _STEADY_SECONDS = 0.15
 _STEADY_SPREAD_SEMITONES = 0.8
+_ATTACK_GAP_SECONDS = 0.05
+_NEAR_SEMITONES = 0.5
+_QUIET_DB = -30.0  # frames this far under the stretch's loudest are decay tails
 
 
 def _steady(midi: np.ndarray) -> bool:
