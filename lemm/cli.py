@@ -257,12 +257,21 @@ def _cmd_timbre_fit(args: argparse.Namespace) -> int:
         raise ParameterError.for_field("note files' sample rates", sorted(rates), "one sample rate for all the notes")
     _progress(f"fitting {args.name!r} to {len(notes)} note{'s' if len(notes) != 1 else ''}")
     preset = fit_preset(notes, sample_rate=rates.pop(), name=args.name, velocity=args.velocity, n_steps=args.steps)
+    _progress("notes fitted at " + ", ".join(_pitch_name(r.pitch) for r in preset.regions))
     if args.output is not None:
         save_preset(preset, args.output)
         _progress(f"wrote {args.output}")
     if args.song is not None:
         _use_song_preset(preset, args.song, args.track, action=f"timbre fit {args.name}")
     return 0
+
+
+def _pitch_name(midi: float) -> str:
+    """``57.02`` -> ``"A3"``, ``57.4`` -> ``"A3+40c"`` (sharps; middle C is C4)."""
+    names = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+    k = int(round(midi))
+    cents = int(round((midi - k) * 100))
+    return f"{names[k % 12]}{k // 12 - 1}" + (f"{cents:+d}c" if abs(cents) >= 10 else "")
 
 
 def _cmd_timbre_add(args: argparse.Namespace) -> int:

@@ -230,7 +230,7 @@ def test_unknown_track_preset_is_refused_before_rendering() -> None:
 # --- lemm timbre ---------------------------------------------------------------------------
 
 
-def test_timbre_fit_and_add_through_the_cli(short_song_dir: Path, tmp_path: Path) -> None:
+def test_timbre_fit_and_add_through_the_cli(short_song_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     work = tmp_path / "song"
     shutil.copytree(short_song_dir, work)
     take = np.concatenate([_tone(220.0, 0.5), np.zeros(SR // 4), _tone(330.0, 0.5), np.zeros(SR // 4)])
@@ -240,6 +240,7 @@ def test_timbre_fit_and_add_through_the_cli(short_song_dir: Path, tmp_path: Path
     argv = ["timbre", "fit", str(tmp_path / "take.wav"), "--split", "--name", "my_keys", "--steps", "2",
             "-o", str(preset_file), "--song", str(work), "--track", lead]
     assert main(argv) == 0
+    assert "lemm: notes fitted at A3, E4" in capsys.readouterr().err  # the user sees what the take was cut into
     assert preset_from_dict(json.loads(preset_file.read_text())).name == "my_keys"
     data = json.loads((work / "song.json").read_text())
     assert [r["pitch"] for r in data["presets"]["my_keys"]["regions"]] == [57, 64]  # two notes cut from one take
