@@ -240,6 +240,7 @@ def _cmd_timbre_fit(args: argparse.Namespace) -> int:
     from lemm.io.audio import read_audio
     from lemm.project.presets import check_song_preset_name
     from lemm.render import fit_preset
+    from lemm.render.analysis import estimate_f0
     from lemm.render.presets import save_preset
     from lemm.render.segment import split_notes
 
@@ -248,13 +249,27 @@ def _cmd_timbre_fit(args: argparse.Namespace) -> int:
         raise ParameterError.for_field("output", "neither -o nor --song", "-o PRESET.json, --song DIR, or both")
     if args.track and args.song is None:
         raise ParameterError.for_field("--track", args.track, "used together with --song DIR")
-    notes, rates = [], set()
+    notes, rates, left_out = [], set(), []
     for path in args.notes:
         audio, sample_rate = read_audio(path)
         rates.add(sample_rate)
-        notes.extend(split_notes(audio, sample_rate=sample_rate) if args.split else [np.asarray(audio, dtype=np.float64).mean(0)])
+        pieces = split_notes(audio, sample_rate=sample_rate) if args.split else [np.asarray(audio, dtype=np.float64).mean(0)]
+        start = 0
+        for piece in pieces:
+            try:  # a piece of a take with no clear pitch (a slip, two notes ringing) is left out, not fatal
+                estimate_f0(piece, sample_rate=sample_rate)
+                notes.append(piece)
+            except ParameterError:
+                if not args.split:
+                    raise
+                left_out.append(f"{path} at {start / sample_rate:.2f} s")
+            start += piece.size
     if len(rates) > 1:
         raise ParameterError.for_field("note files' sample rates", sorted(rates), "one sample rate for all the notes")
+    if left_out:
+        _progress(f"left out (no clear pitch): {'; '.join(left_out)}")
+    if not notes:
+        raise ParameterError.for_field("notes", "none with a clear pitch", "a take of single pitched notes (leave gaps between them)")
     _progress(f"fitting {args.name!r} to {len(notes)} note{'s' if len(notes) != 1 else ''}")
     preset = fit_preset(notes, sample_rate=rates.pop(), name=args.name, velocity=args.velocity, n_steps=args.steps)
     _progress("notes fitted at " + ", ".join(_pitch_name(r.pitch) for r in preset.regions))

@@ -277,6 +277,24 @@ def test_timbre_cli_errors(tmp_path: Path, argv: list[str], message: str, capsys
     assert not (tmp_path / "p.json").exists()
 
 
+def test_timbre_fit_leaves_out_pieces_of_a_take_with_no_pitch(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    gap = np.zeros(SR // 4)
+    noise = 0.3 * np.random.default_rng(0).standard_normal(SR // 2)  # a slip, a cough, two notes ringing
+    sf.write(tmp_path / "take.wav", np.concatenate([_tone(220.0, 0.5), gap, noise, gap, _tone(330.0, 0.5), gap]).astype(np.float32) * 0.5, SR)
+    sf.write(tmp_path / "noise.wav", noise.astype(np.float32), SR)
+    argv = ["timbre", "fit", str(tmp_path / "take.wav"), "--split", "--name", "mine", "--steps", "1", "-o", str(tmp_path / "p.json")]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "left out (no clear pitch): " in err and "take.wav at 0.74 s" in err and "notes fitted at A3, E4" in err
+    assert [r["pitch"] for r in json.loads((tmp_path / "p.json").read_text())["regions"]] == [57, 64]
+    argv = ["timbre", "fit", str(tmp_path / "noise.wav"), "--split", "--name", "mine", "-o", str(tmp_path / "q.json")]
+    assert main(argv) == 2
+    assert "none with a clear pitch" in capsys.readouterr().err and not (tmp_path / "q.json").exists()
+    argv[3:4] = []  # without --split a file is one note: no pitch is an error, not a silent drop
+    assert main(argv) == 2
+    assert "no stable pitch" in capsys.readouterr().err
+
+
 def test_preset_from_dict_inverts_preset_to_dict_without_json() -> None:
     from lemm.render import list_presets, load_preset
     from lemm.render.presets import preset_to_dict
