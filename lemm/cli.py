@@ -409,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default=None, help="write the preset JSON here")
     p.add_argument("--song", default=None, help="keep the preset in this song folder and re-render it")
     p.add_argument("--track", action="append", default=[], help="with --song: a track to play with the preset (repeatable)")
-    p.add_argument("--split", action="store_true", help="each file holds several notes with short gaps between: cut them apart")
+    p.add_argument("--split", action="store_true", help="each file holds several notes, with gaps or legato: cut them apart (pieces with no clear pitch are left out)")
     p.add_argument("--velocity", type=_int_arg, default=100, help="velocity the notes were played at, 1..127 (default 100)")
     p.add_argument("--steps", type=_int_arg, default=80, help="gradient-descent steps per note, 0..2000 (default 80)")
     p.set_defaults(func=_cmd_timbre_fit)
