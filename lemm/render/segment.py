@@ -2,7 +2,7 @@
 
 :func:`lemm.render.fit_preset` wants one note per array. People record a few
 notes in one take (a scale, or notes an octave apart) with a short gap
-between them; :func:`split_notes` finds those notes from the level alone:
+between them; :func:`split_notes` finds those notes from the level first:
 10 ms frames (RMS over 20 ms), a frame is sounding when its level is within
 ``threshold_db`` of the loudest frame, gaps shorter than ``min_gap_seconds``
 are bridged and sounding stretches shorter than ``min_note_seconds`` dropped.
@@ -36,10 +36,15 @@ import numpy as np
 
 from lemm.errors import ParameterError
 
-__all__ = ["split_notes", "pitch_steps"]
+__all__ = ["split_notes"]
 
 _HOP_SECONDS = 0.01
 _PRE_ROLL_SECONDS = 0.01
+_STEADY_SECONDS = 0.15  # pitch windows either side of a step
+_STEADY_SPREAD_SEMITONES = 0.8  # a window's interquartile pitch range that still counts as one note
+_ATTACK_GAP_SECONDS = 0.05  # between the two windows: an attack often has no clear pitch
+_NEAR_SEMITONES = 0.5  # a frame this close to a window's median is at that note's pitch
+_QUIET_DB = -30.0  # frames this far under the stretch's loudest are decay tails
 
 
 def _positive(value: object, field: str, high: float) -> float:
@@ -57,7 +62,7 @@ def split_notes(
     min_note_seconds: float = 0.1,
     min_step_semitones: float | None = 0.7,
 ) -> list[np.ndarray]:
-    """One array per note of a take of single notes separated by short gaps.
+    """One array per note of a take of single notes, separated by short gaps or played legato.
 
     Parameters
     ----------
@@ -129,7 +134,7 @@ def split_notes(
     for a, b in notes:
         starts.append(max(0, a * hop - pre))
         if min_step_semitones is not None:
-            starts += [max(a * hop + s - pre, 0) for s in pitch_steps(x[a * hop : b * hop], sample_rate=sample_rate, hop=hop,
+            starts += [max(a * hop + s - pre, 0) for s in _pitch_steps(x[a * hop : b * hop], sample_rate=sample_rate, hop=hop,
                                                        min_step_semitones=float(min_step_semitones), min_note_seconds=min_note)]
     ends = starts[1:] + [x.size]
     return [x[a:b].copy() for a, b in zip(starts, ends)]
@@ -142,7 +147,7 @@ def _frame_power(x: np.ndarray, hop: int) -> np.ndarray:
     return np.convolve(padded**2, np.ones(2 * hop) / (2 * hop), mode="same")[hop // 2 :: hop][:n_frames]
 
 
-def pitch_steps(audio: np.ndarray, *, sample_rate: int, hop: int, min_step_semitones: float, min_note_seconds: float) -> list[int]:
+def _pitch_steps(audio: np.ndarray, *, sample_rate: int, hop: int, min_step_semitones: float, min_note_seconds: float) -> list[int]:
     """Samples of ``audio`` (one sounding stretch) where a new, steady pitch begins.
 
     A step is found where the 150 ms before a frame and the 150 ms after it,
@@ -197,13 +202,6 @@ def pitch_steps(audio: np.ndarray, *, sample_rate: int, hop: int, min_step_semit
             cuts.append(cut)
         j = max(first_new + w, j + 1)
     return [c * hop for c in cuts]
-
-
-_STEADY_SECONDS = 0.15
-_STEADY_SPREAD_SEMITONES = 0.8
-_ATTACK_GAP_SECONDS = 0.05
-_NEAR_SEMITONES = 0.5
-_QUIET_DB = -30.0  # frames this far under the stretch's loudest are decay tails
 
 
 def _steady(midi: np.ndarray) -> bool:
