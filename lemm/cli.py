@@ -78,7 +78,7 @@ def _cmd_compose(args: argparse.Namespace) -> int:
         guide=args.guide, keep_chords=args.keep_chords, keep_melody=args.keep_melody, chords=args.chords,
         progress=_progress,
     )
-    _progress(_plan_summary(song.plan, tags))
+    _progress(_plan_summary(song.plan, tags if args.plan is None else ()))  # a plan file was followed, not the tags
     song.save(out, progress=_progress)
     report = song.report()
     _progress(
@@ -90,15 +90,21 @@ def _cmd_compose(args: argparse.Namespace) -> int:
 
 def _plan_summary(plan, tags: tuple[str, ...]) -> str:
     """One line: what the plan is, what the prompt and tags were read as, and the tags nothing was made of."""
-    from lemm.compose.profiles import list_genres
+    from lemm.compose.profiles import genre_for_word, list_genres
 
-    words = " ".join(u.words.lower() for u in plan.understood)
-    unread = [t for t in tags if t.lower() not in words]
+    import re
+
+    read = {w for u in plan.understood for w in re.findall(r"[\w'-]+", u.words.lower())}
+    unread = [t for t in tags if not read & set(re.findall(r"[\w'-]+", t.lower()))]  # no word of the tag was read
     line = (f"plan: {plan.genre}, {plan.tempo_bpm:g} bpm, {plan.key_tonic} {plan.key_mode}, "
             f"{plan.meter_numerator}/{plan.meter_denominator}; read as: "
             + ("; ".join(f"{u.words or '-'} = {u.meaning}" for u in plan.understood) or "nothing"))
-    if unread:
-        line += f"\nlemm: tags not understood (ignored): {', '.join(unread)}; genres: {', '.join(list_genres())}"
+    other_genres = [t for t in unread if genre_for_word(t) is not None]
+    unknown = [t for t in unread if t not in other_genres]
+    if other_genres:
+        line += f"\nlemm: tags ignored: {', '.join(other_genres)} (one genre per song: the first genre tag, {plan.genre}, wins)"
+    if unknown:
+        line += f"\nlemm: tags not understood (ignored): {', '.join(unknown)}; genres: {', '.join(list_genres())}"
     return line
 
 
@@ -151,9 +157,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_diff(args: argparse.Namespace) -> int:
     from lemm.project.folder import read_song_version
-    from lemm.score.merge import describe_changes
-
     from lemm.project.history import list_versions
+    from lemm.score.merge import describe_changes
 
     versions = [v.version for v in list_versions(args.dir)]
     va, vb = args.a, args.b

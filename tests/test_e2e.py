@@ -105,6 +105,18 @@ def test_same_seed_same_master_bytes(short_song_dir: Path, tmp_path: Path, capsy
     assert f"lemm: plan: pop, {plan.tempo_bpm:g} bpm, {plan.key_tonic} {plan.key_mode}, 4/4; read as: " in err
     assert "pop = genre pop (from tags)" in err and "bright = " in err
     assert "tags not understood (ignored): glitterfolk; genres: ballad," in err
+    assert "tags ignored" not in err
+
+
+def test_plan_summary_names_second_genres_and_unread_tags() -> None:
+    from lemm.cli import _plan_summary
+
+    song = lemm.compose("x", tags=("rock", "hip-hop", "slow burn", "zzz"), duration="0:15", seed=1)
+    lines = _plan_summary(song.plan, ("rock", "hip-hop", "slow burn", "zzz")).split("\n")
+    assert lines[0].startswith(f"plan: rock, {song.plan.tempo_bpm:g} bpm, ") and "rock = genre rock (from tags)" in lines[0]
+    assert lines[1] == "lemm: tags ignored: hip-hop (one genre per song: the first genre tag, rock, wins)"
+    assert lines[2].startswith("lemm: tags not understood (ignored): zzz; genres: ")  # "slow burn": "slow" was read
+    assert len(lines) == 3
 
 
 def test_other_seed_other_song(short_song_dir: Path) -> None:
