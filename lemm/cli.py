@@ -247,28 +247,32 @@ def _cmd_timbre_fit(args: argparse.Namespace) -> int:
     from lemm.render import fit_preset
     from lemm.render.analysis import estimate_f0
     from lemm.render.presets import save_preset
-    from lemm.render.segment import split_notes
+    from lemm.render.segment import split_take
 
     check_song_preset_name(args.name)
     if args.output is None and args.song is None:
         raise ParameterError.for_field("output", "neither -o nor --song", "-o PRESET.json, --song DIR, or both")
     if args.track and args.song is None:
         raise ParameterError.for_field("--track", args.track, "used together with --song DIR")
-    notes, rates, left_out = [], set(), []
+    notes, f0s, rates, left_out = [], [], set(), []
     for path in args.notes:
         audio, sample_rate = read_audio(path)
         rates.add(sample_rate)
-        pieces = split_notes(audio, sample_rate=sample_rate) if args.split else [np.asarray(audio, dtype=np.float64).mean(0)]
-        start = 0
-        for piece in pieces:
-            try:  # a piece of a take with no clear pitch (a slip, two notes ringing) is left out, not fatal
-                estimate_f0(piece, sample_rate=sample_rate)
-                notes.append(piece)
+        if not args.split:
+            notes.append(np.asarray(audio, dtype=np.float64).mean(0))
+            f0s.append(None)
+            continue
+        for piece in split_take(audio, sample_rate=sample_rate):
+            if piece.midi_pitch is not None:  # found by its pitch step: the note before may ring into it, so use that pitch
+                notes.append(piece.audio)
+                f0s.append(440.0 * 2.0 ** ((piece.midi_pitch - 69.0) / 12.0))
+                continue
+            try:  # a piece of a take with no clear pitch (a slip, a cough) is left out, not fatal
+                estimate_f0(piece.audio, sample_rate=sample_rate)
+                notes.append(piece.audio)
+                f0s.append(None)
             except ParameterError:
-                if not args.split:
-                    raise
-                left_out.append(f"{path} at {start / sample_rate:.2f} s")
-            start += piece.size
+                left_out.append(f"{path} at {piece.start_seconds:.2f} s")
     if len(rates) > 1:
         raise ParameterError.for_field("note files' sample rates", sorted(rates), "one sample rate for all the notes")
     if left_out:
@@ -276,7 +280,7 @@ def _cmd_timbre_fit(args: argparse.Namespace) -> int:
     if not notes:
         raise ParameterError.for_field("notes", "none with a clear pitch", "a take of single pitched notes (leave gaps between them)")
     _progress(f"fitting {args.name!r} to {len(notes)} note{'s' if len(notes) != 1 else ''}")
-    preset = fit_preset(notes, sample_rate=rates.pop(), name=args.name, velocity=args.velocity, n_steps=args.steps)
+    preset = fit_preset(notes, sample_rate=rates.pop(), f0_hz=f0s, name=args.name, velocity=args.velocity, n_steps=args.steps)
     _progress("notes fitted at " + ", ".join(_pitch_name(r.pitch) for r in preset.regions))
     if args.output is not None:
         save_preset(preset, args.output)

@@ -22,7 +22,7 @@ from lemm.project.slices import render_stems, slice_key, track_slices
 from lemm.render import Preset, fit_preset, render_track
 from lemm.render.analysis import estimate_f0
 from lemm.render.presets import preset_from_dict
-from lemm.render.segment import split_notes
+from lemm.render.segment import split_notes, split_take
 from lemm.score.model import Note, Score, TempoChange, Track
 from lemm.seeding import derive_seed
 
@@ -113,6 +113,12 @@ def test_split_notes_splits_legato_notes_where_the_pitch_moves(pitches_hz: list[
     for note, f0 in zip(notes, pitches_hz):
         assert abs(1200 * np.log2(estimate_f0(note, sample_rate=SR) / f0)) < 25
     assert len(split_notes(take, sample_rate=SR, min_step_semitones=None)) == 1  # on level alone: one note
+    cut = split_take(take, sample_rate=SR)
+    assert [np.array_equal(a, b.audio) for a, b in zip(notes, cut)] == [True] * len(notes)
+    assert np.allclose([c.start_seconds for c in cut], starts)
+    assert cut[0].midi_pitch is None  # after a gap (here: the take's start) the fit reads the pitch itself
+    midi = 69 + 12 * np.log2(np.array(pitches_hz[1:]) / 440.0)
+    assert np.allclose([c.midi_pitch for c in cut[1:]], midi, atol=0.25)  # found by a pitch step: that pitch
 
 
 @pytest.mark.parametrize("vibrato_cents", [0.0, 25.0, 40.0])

@@ -31,12 +31,13 @@ Examples
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from lemm.errors import ParameterError
 
-__all__ = ["split_notes"]
+__all__ = ["TakeNote", "split_notes", "split_take"]
 
 _HOP_SECONDS = 0.01
 _PRE_ROLL_SECONDS = 0.01
@@ -53,6 +54,23 @@ def _positive(value: object, field: str, high: float) -> float:
     return float(value)
 
 
+@dataclass(frozen=True)
+class TakeNote:
+    """One note cut from a take: its samples, where it starts in the take, and its pitch when a pitch step found it.
+
+    ``midi_pitch`` is the median pitch (MIDI number, fractional) of the 150 ms
+    after the step for a note split from the one before it by pitch (legato);
+    None for a note that follows a gap (its pitch is the note's own business:
+    :func:`lemm.render.fit_preset` estimates it). Pass it on as ``f0_hz``: in
+    a legato take the note before may still ring into this one, and a pitch
+    read from the mixture can land on their common subharmonic.
+    """
+
+    audio: np.ndarray
+    start_seconds: float
+    midi_pitch: float | None = None
+
+
 def split_notes(
     audio: np.ndarray,
     *,
@@ -63,6 +81,23 @@ def split_notes(
     min_step_semitones: float | None = 0.7,
 ) -> list[np.ndarray]:
     """One array per note of a take of single notes, separated by short gaps or played legato.
+
+    The samples of :func:`split_take`'s notes; see there.
+    """
+    return [note.audio for note in split_take(audio, sample_rate=sample_rate, threshold_db=threshold_db, min_gap_seconds=min_gap_seconds,
+                                              min_note_seconds=min_note_seconds, min_step_semitones=min_step_semitones)]
+
+
+def split_take(
+    audio: np.ndarray,
+    *,
+    sample_rate: int,
+    threshold_db: float = -35.0,
+    min_gap_seconds: float = 0.05,
+    min_note_seconds: float = 0.1,
+    min_step_semitones: float | None = 0.7,
+) -> list[TakeNote]:
+    """The notes of a take of single notes, separated by short gaps or played legato, with their start times.
 
     Parameters
     ----------
@@ -83,8 +118,9 @@ def split_notes(
 
     Returns
     -------
-    list of np.ndarray [shape=(n_note_samples,)], float64
-        The notes in order.
+    list of TakeNote
+        The notes in order; ``audio`` [shape=(n_note_samples,)] float64,
+        consecutive pieces of the take from the first note's start on.
 
     Raises
     ------
@@ -130,14 +166,15 @@ def split_notes(
             "take audio", f"no sounding stretch of {min_note:g} s or more (threshold {threshold_db:g} dB)", "a take with at least one note"
         )
     pre = int(round(_PRE_ROLL_SECONDS * sample_rate))
-    starts = []
+    starts: list[tuple[int, float | None]] = []
     for a, b in notes:
-        starts.append(max(0, a * hop - pre))
+        starts.append((max(0, a * hop - pre), None))
         if min_step_semitones is not None:
-            starts += [max(a * hop + s - pre, 0) for s in _pitch_steps(x[a * hop : b * hop], sample_rate=sample_rate, hop=hop,
-                                                       min_step_semitones=float(min_step_semitones), min_note_seconds=min_note)]
-    ends = starts[1:] + [x.size]
-    return [x[a:b].copy() for a, b in zip(starts, ends)]
+            steps = _pitch_steps(x[a * hop : b * hop], sample_rate=sample_rate, hop=hop,
+                                 min_step_semitones=float(min_step_semitones), min_note_seconds=min_note)
+            starts += [(max(a * hop + offset - pre, 0), pitch) for offset, pitch in steps]
+    ends = [s for s, _ in starts[1:]] + [x.size]
+    return [TakeNote(x[a:b].copy(), a / sample_rate, pitch) for (a, pitch), b in zip(starts, ends)]
 
 
 def _frame_power(x: np.ndarray, hop: int) -> np.ndarray:
@@ -147,8 +184,8 @@ def _frame_power(x: np.ndarray, hop: int) -> np.ndarray:
     return np.convolve(padded**2, np.ones(2 * hop) / (2 * hop), mode="same")[hop // 2 :: hop][:n_frames]
 
 
-def _pitch_steps(audio: np.ndarray, *, sample_rate: int, hop: int, min_step_semitones: float, min_note_seconds: float) -> list[int]:
-    """Samples of ``audio`` (one sounding stretch) where a new, steady pitch begins.
+def _pitch_steps(audio: np.ndarray, *, sample_rate: int, hop: int, min_step_semitones: float, min_note_seconds: float) -> list[tuple[int, float]]:
+    """Samples of ``audio`` (one sounding stretch) where a new, steady pitch begins, with that pitch.
 
     A step is found where the 150 ms before a frame and the 150 ms after it,
     50 ms apart (the attack between two notes often has no clear pitch), each
@@ -167,8 +204,8 @@ def _pitch_steps(audio: np.ndarray, *, sample_rate: int, hop: int, min_step_semi
 
     Returns
     -------
-    list of int
-        Sample offsets, increasing.
+    list of (int, float)
+        Sample offsets, increasing, and the new note's median pitch (MIDI number).
     """
     import librosa
 
@@ -185,7 +222,7 @@ def _pitch_steps(audio: np.ndarray, *, sample_rate: int, hop: int, min_step_semi
     w = max(int(round(_STEADY_SECONDS * sample_rate / hop)), 3)
     g = max(int(round(_ATTACK_GAP_SECONDS * sample_rate / hop)), 1)
     shortest = max(int(round(min_note_seconds * sample_rate / hop)), w)
-    cuts: list[int] = []
+    cuts: list[tuple[int, float]] = []
     j = w + g
     while j <= n - w - g:
         before, after = midi[j - g - w : j - g], midi[j + g : j + g + w]
@@ -198,10 +235,10 @@ def _pitch_steps(audio: np.ndarray, *, sample_rate: int, hop: int, min_step_semi
         first_new = int(new[0]) if new.size else j
         old = span[(span < first_new) & (np.abs(midi[span] - lo) <= _NEAR_SEMITONES)]
         cut = int(old[-1]) + 1 if old.size else first_new
-        if cut >= shortest and (not cuts or cut - cuts[-1] >= shortest) and n - cut >= shortest:
-            cuts.append(cut)
+        if cut >= shortest and (not cuts or cut - cuts[-1][0] >= shortest) and n - cut >= shortest:
+            cuts.append((cut, hi))
         j = max(first_new + w, j + 1)
-    return [c * hop for c in cuts]
+    return [(c * hop, pitch) for c, pitch in cuts]
 
 
 def _steady(midi: np.ndarray) -> bool:
