@@ -121,6 +121,25 @@ def test_split_notes_splits_legato_notes_where_the_pitch_moves(pitches_hz: list[
     assert np.allclose([c.midi_pitch for c in cut[1:]], midi, atol=0.25)  # found by a pitch step: that pitch
 
 
+@pytest.mark.parametrize("reading_midi, old_midi, expected_midi", [
+    (67.0, 50.0, 67.0),  # a right reading stays
+    (55.0, 50.0, 67.0),  # an octave low ...
+    (30.99, 50.0, 67.0),  # ... or the common subharmonic of the old note ringing on (D3 = 3 x 49 Hz) and the new (G4 = 8 x 49 Hz)
+    (62.0, 50.0, 62.0),  # the new note an octave above the old: its partials are the old one's, taken as read
+])
+def test_a_pitch_reading_is_checked_on_the_spectrum(reading_midi: float, old_midi: float, expected_midi: float) -> None:
+    from lemm.render.segment import _verified_pitch
+
+    t = np.arange(int(0.3 * SR)) / SR
+    f_old, f_new = (440.0 * 2 ** ((m - 69) / 12) for m in (old_midi, expected_midi))
+    old = 0.5 * sum(np.sin(2 * np.pi * k * f_old * t) / k for k in range(1, 9) if k * f_old < SR / 2)
+    new = sum(np.sin(2 * np.pi * k * f_new * t + k) / k for k in range(1, 9) if k * f_new < SR / 2)
+    got = _verified_pitch(old + new, sample_rate=SR, start=0, stop=t.size, new_midi=reading_midi, old_midi=old_midi)
+    assert got == pytest.approx(expected_midi, abs=0.05)
+    assert _verified_pitch(0.01 * np.random.default_rng(0).standard_normal(t.size), sample_rate=SR, start=0, stop=t.size,
+                           new_midi=60.0, old_midi=50.0) is None  # noise: no series of its own
+
+
 @pytest.mark.parametrize("vibrato_cents", [0.0, 25.0, 40.0])
 def test_split_notes_keeps_a_note_with_vibrato_whole(vibrato_cents: float) -> None:
     assert len(split_notes(_legato([262.0], 2.0, vibrato_cents=vibrato_cents), sample_rate=SR)) == 1

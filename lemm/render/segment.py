@@ -15,8 +15,12 @@ at least ``min_step_semitones`` while both stretches hold a steady pitch
 (vibrato of up to about +/-40 cents does not split a note), the two
 stretches 50 ms apart (an attack often has no clear pitch); the cut falls
 10 ms before the first frame that has left the old pitch (a slow attack
-under the old note's release can start up to ~0.1 s earlier). Nothing
-splits in a decay tail 30 dB under the stretch's loudest frame. Repeated notes of
+under the old note's release can start up to ~0.1 s earlier). Each new
+pitch is checked on the spectrum with the old note's partials masked (a
+tracker reading two notes ringing together lands on a common subharmonic:
+the multiple whose harmonic series holds the energy is the new note), and a
+step that does not move the checked pitch is no step. Nothing splits in a
+decay tail 30 dB under the stretch's loudest frame. Repeated notes of
 one pitch with no drop in level between them stay one note: leave a gap.
 
 Examples
@@ -46,6 +50,9 @@ _STEADY_SPREAD_SEMITONES = 0.8  # a window's interquartile pitch range that stil
 _ATTACK_GAP_SECONDS = 0.05  # between the two windows: an attack often has no clear pitch
 _NEAR_SEMITONES = 0.5  # a frame this close to a window's median is at that note's pitch
 _QUIET_DB = -30.0  # frames this far under the stretch's loudest are decay tails
+_PITCH_FMIN_HZ, _PITCH_FMAX_HZ = 50.0, 2000.0  # range of the pitch track
+_SPECTRUM_TOP_HZ = 5000.0  # partials above this are not weighed when a pitch reading is checked
+_HARMONIC_SHARE = 0.5  # share of the energy (old note's partials masked) a new note's series must carry
 
 
 def _positive(value: object, field: str, high: float) -> float:
@@ -209,7 +216,7 @@ def _pitch_steps(audio: np.ndarray, *, sample_rate: int, hop: int, min_step_semi
     """
     import librosa
 
-    fmin, fmax = 50.0, min(2000.0, sample_rate / 4.0)
+    fmin, fmax = _PITCH_FMIN_HZ, min(_PITCH_FMAX_HZ, sample_rate / 4.0)
     frame_length = 1 << int(math.ceil(math.log2(2.2 * sample_rate / fmin)))
     if audio.size < frame_length:
         return []
@@ -230,15 +237,68 @@ def _pitch_steps(audio: np.ndarray, *, sample_rate: int, hop: int, min_step_semi
         if abs(hi - lo) < min_step_semitones or not (_steady(before) and _steady(after)) or not loud[j + g : j + g + w].all():
             j += 1
             continue
+        pitch = _verified_pitch(audio, sample_rate=sample_rate, start=(j + g) * hop, stop=(j + g + w) * hop, new_midi=hi, old_midi=lo)
+        if pitch is None:
+            pitch = hi  # no clear series of its own beside the old note's: keep the tracker's reading
+        if abs(pitch - (cuts[-1][1] if cuts else lo)) < min_step_semitones:
+            j += 1  # checked on the spectrum, the pitch has not moved (a sub-octave reading, an organ's 16' stop)
+            continue
         span = np.arange(j - g - w, j + g + w)
         new = span[np.abs(midi[span] - hi) <= _NEAR_SEMITONES]
         first_new = int(new[0]) if new.size else j
         old = span[(span < first_new) & (np.abs(midi[span] - lo) <= _NEAR_SEMITONES)]
         cut = int(old[-1]) + 1 if old.size else first_new
         if cut >= shortest and (not cuts or cut - cuts[-1][0] >= shortest) and n - cut >= shortest:
-            cuts.append((cut, hi))
+            cuts.append((cut, pitch))
         j = max(first_new + w, j + 1)
     return [(c * hop, pitch) for c, pitch in cuts]
+
+
+def _verified_pitch(audio: np.ndarray, *, sample_rate: int, start: int, stop: int, new_midi: float, old_midi: float) -> float | None:
+    """The pitch a tracker's reading ``new_midi`` stands for in ``audio[start:stop]``, checked on the spectrum; None if none.
+
+    The partials of the old note (``old_midi``), which may still ring, are
+    masked out; of the rest, the harmonic series of ``new_midi`` or of a
+    multiple of it (a tracker reading two notes together, or a sub-octave
+    stop, lands on a common subharmonic) must carry at least half the energy.
+    The highest multiple that carries nearly all of what the reading's own
+    series carries is the new note. A reading whose partials mostly coincide
+    with the old note's (an octave up, say) is taken as it is.
+    """
+    seg = audio[max(start, 0) : stop]
+    if seg.size < 64:
+        return new_midi
+    n_fft = 1 << int(math.ceil(math.log2(4 * seg.size)))
+    power = np.abs(np.fft.rfft(seg * np.hanning(seg.size), n_fft)) ** 2
+    freqs = np.arange(power.size) * sample_rate / n_fft
+    top = min(_SPECTRUM_TOP_HZ, 0.45 * sample_rate)
+    f_new, f_old = (440.0 * 2.0 ** ((m - 69.0) / 12.0) for m in (new_midi, old_midi))
+
+    def near(f0: float) -> np.ndarray:
+        """Bins within a third of a semitone (at most 15 % of f0) of the harmonics of f0 below ``top``."""
+        k = np.maximum(np.round(freqs / f0), 1.0)
+        tolerance = np.minimum(k * f0 * (2.0 ** (1.0 / 36.0) - 1.0), 0.15 * f0)
+        return (np.abs(freqs - k * f0) <= tolerance) & (freqs <= top) & (freqs >= 0.5 * f0)
+
+    old_bins = near(f_old)
+    new_bins = near(f_new)
+    if np.sum(new_bins & old_bins) > 0.5 * np.sum(new_bins):
+        return new_midi
+    rest = np.where(old_bins, 0.0, power)
+    rest[(freqs < 0.5 * f_new) | (freqs > top)] = 0.0
+    total = float(rest.sum())
+    if total <= 0.0:
+        return None
+    share = float(rest[new_bins].sum()) / total
+    if share < _HARMONIC_SHARE:
+        return None
+    best = 1
+    for k in range(2, 9):
+        if k * f_new > _PITCH_FMAX_HZ:
+            break
+        if float(rest[near(k * f_new)].sum()) / total >= 0.9 * share:
+            best = k
+    return new_midi + 12.0 * math.log2(best)
 
 
 def _steady(midi: np.ndarray) -> bool:
