@@ -65,8 +65,9 @@ def _positive(value: object, field: str, high: float) -> float:
 class TakeNote:
     """One note cut from a take: its samples, where it starts in the take, and its pitch when a pitch step found it.
 
-    ``midi_pitch`` is the median pitch (MIDI number, fractional) of the 150 ms
-    after the step for a note split from the one before it by pitch (legato);
+    ``midi_pitch`` is the pitch (MIDI number, fractional: the tracker's median
+    over the 150 ms after the step, checked on the spectrum) of a note split
+    from the one before it by pitch (legato);
     None for a note that follows a gap (its pitch is the note's own business:
     :func:`lemm.render.fit_preset` estimates it). Pass it on as ``f0_hz``: in
     a legato take the note before may still ring into this one, and a pitch
