@@ -265,7 +265,7 @@ def _cmd_timbre_fit(args: argparse.Namespace) -> int:
         for piece in split_take(audio, sample_rate=sample_rate):
             if piece.midi_pitch is not None:  # found by its pitch step: the note before may ring into it, so use that pitch
                 notes.append(piece.audio)
-                f0s.append(440.0 * 2.0 ** ((piece.midi_pitch - 69.0) / 12.0))
+                f0s.append(piece.f0_hz)
                 continue
             try:  # a piece of a take with no clear pitch (a slip, a cough) is left out, not fatal
                 estimate_f0(piece.audio, sample_rate=sample_rate)

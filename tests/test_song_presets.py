@@ -119,6 +119,7 @@ def test_split_notes_splits_legato_notes_where_the_pitch_moves(pitches_hz: list[
     assert cut[0].midi_pitch is None  # after a gap (here: the take's start) the fit reads the pitch itself
     midi = 69 + 12 * np.log2(np.array(pitches_hz[1:]) / 440.0)
     assert np.allclose([c.midi_pitch for c in cut[1:]], midi, atol=0.25)  # found by a pitch step: that pitch
+    assert cut[0].f0_hz is None and np.allclose([c.f0_hz for c in cut[1:]], pitches_hz[1:], rtol=0.015)
 
 
 @pytest.mark.parametrize("reading_midi, old_midi, expected_midi", [

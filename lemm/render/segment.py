@@ -78,6 +78,11 @@ class TakeNote:
     start_seconds: float
     midi_pitch: float | None = None
 
+    @property
+    def f0_hz(self) -> float | None:
+        """``midi_pitch`` in Hz (None when it is None), for ``fit_preset(f0_hz=...)``."""
+        return None if self.midi_pitch is None else 440.0 * 2.0 ** ((self.midi_pitch - 69.0) / 12.0)
+
 
 def split_notes(
     audio: np.ndarray,
