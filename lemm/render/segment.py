@@ -183,7 +183,7 @@ def split_take(
     for a, b in notes:
         starts.append((max(0, a * hop - pre), None))
         if min_step_semitones is not None:
-            steps = _pitch_steps(x[a * hop : b * hop], sample_rate=sample_rate, hop=hop,
+            steps = _pitch_steps(x[a * hop : b * hop], power[a:b], sample_rate=sample_rate, hop=hop,
                                  min_step_semitones=float(min_step_semitones), min_note_seconds=min_note)
             starts += [(max(a * hop + offset - pre, 0), pitch) for offset, pitch in steps]
     ends = [s for s, _ in starts[1:]] + [x.size]
@@ -197,7 +197,9 @@ def _frame_power(x: np.ndarray, hop: int) -> np.ndarray:
     return np.convolve(padded**2, np.ones(2 * hop) / (2 * hop), mode="same")[hop // 2 :: hop][:n_frames]
 
 
-def _pitch_steps(audio: np.ndarray, *, sample_rate: int, hop: int, min_step_semitones: float, min_note_seconds: float) -> list[tuple[int, float]]:
+def _pitch_steps(
+    audio: np.ndarray, power: np.ndarray, *, sample_rate: int, hop: int, min_step_semitones: float, min_note_seconds: float
+) -> list[tuple[int, float]]:
     """Samples of ``audio`` (one sounding stretch) where a new, steady pitch begins, with that pitch.
 
     A step is found where the 150 ms before a frame and the 150 ms after it,
@@ -208,6 +210,9 @@ def _pitch_steps(audio: np.ndarray, *, sample_rate: int, hop: int, min_step_semi
     Parameters
     ----------
     audio : np.ndarray [shape=(n_samples,)]
+    power : np.ndarray [shape=(n_frames,)]
+        The stretch's frame power (:func:`_frame_power` of the take, as
+        :func:`split_take` already has it), one value per ``hop``.
     sample_rate : int
     hop : int
         Samples between pitch frames.
@@ -229,7 +234,7 @@ def _pitch_steps(audio: np.ndarray, *, sample_rate: int, hop: int, min_step_semi
     f0 = librosa.yin(audio, fmin=fmin, fmax=fmax, sr=sample_rate, frame_length=frame_length, hop_length=hop, center=True)
     midi = 69.0 + 12.0 * np.log2(np.maximum(f0, 1e-6) / 440.0)
     n = midi.size
-    level_db = 10.0 * np.log10(np.maximum(_frame_power(audio, hop), 1e-20))
+    level_db = 10.0 * np.log10(np.maximum(power, 1e-20))
     level_db = np.pad(level_db, (0, max(n - level_db.size, 0)), mode="edge")[:n]
     loud = level_db >= level_db.max() + _QUIET_DB  # decay tails (where pitch trackers slip an octave) never split
     w = max(int(round(_STEADY_SECONDS * sample_rate / hop)), 3)
