@@ -267,10 +267,19 @@ def fit_regions(
     return fitted
 
 
+def _note_off(ref: ReferenceNote, analysis: NoteAnalysis) -> float:
+    """Seconds from the onset to the note-off: the reference's own, else the one read from its level."""
+    return ref.gate_seconds if ref.gate_seconds is not None else analysis.gate_seconds
+
+
+def _body_seconds(ref: ReferenceNote, analysis: NoteAnalysis) -> tuple[float, float]:
+    """A note's body: from 50 ms after its attack to its note-off (seconds from the onset)."""
+    return analysis.attack_ms / 1000.0 + 0.05, _note_off(ref, analysis)
+
+
 def _waveform_phases(ref: ReferenceNote, analysis: NoteAnalysis) -> tuple[float, ...]:
-    """Per-harmonic phase offsets of ``ref`` (radians, 4 decimals) over its body: 50 ms after the attack to the note-off (at most 1 s)."""
-    gate = ref.gate_seconds if ref.gate_seconds is not None else analysis.gate_seconds
-    start = analysis.attack_ms / 1000.0 + 0.05
+    """Per-harmonic phase offsets of ``ref`` (radians, 4 decimals) over its body (:func:`_body_seconds`, at most 1 s)."""
+    start, gate = _body_seconds(ref, analysis)
     psi = harmonic_phase_offsets(
         np.asarray(ref.audio, dtype=np.float64), sample_rate=ref.sample_rate, f0_hz=analysis.f0_hz,
         n_harmonics=len(analysis.harmonic_amplitudes), start_seconds=start, end_seconds=min(gate, start + 1.0),
@@ -282,9 +291,8 @@ def _vibrato_fields(references: Sequence[ReferenceNote], analyses: Sequence[Note
     """Preset vibrato fields from the references' measured vibrato (median of those that have one, or depth 0)."""
     found = []
     for r, a in zip(references, analyses):
-        gate = r.gate_seconds if r.gate_seconds is not None else a.gate_seconds
-        v = measure_vibrato(np.asarray(r.audio, dtype=np.float64), sample_rate=r.sample_rate, f0_hz=a.f0_hz,
-                            start_seconds=a.attack_ms / 1000.0 + 0.05, end_seconds=gate)  # fmt: skip
+        start, gate = _body_seconds(r, a)
+        v = measure_vibrato(np.asarray(r.audio, dtype=np.float64), sample_rate=r.sample_rate, f0_hz=a.f0_hz, start_seconds=start, end_seconds=gate)
         if v.depth_cents > 0:
             found.append(v)
     if len(found) * 2 <= len(references):
@@ -300,8 +308,7 @@ def _full_distance(preset: Preset, references: Sequence[ReferenceNote], analyses
     """Mean multi-scale STFT distance of ``preset``'s fast render to each whole reference note."""
     total = 0.0
     for r, a in zip(references, analyses):
-        gate = r.gate_seconds if r.gate_seconds is not None else a.gate_seconds
-        track, score = note_score(preset.name, r.pitch, r.velocity, gate)
+        track, score = note_score(preset.name, r.pitch, r.velocity, _note_off(r, a))
         y = render_track(track, score, sample_rate=r.sample_rate, n_samples=len(r.audio), preset=preset, seed=seed).mean(0)
         total += float(multiscale_stft_distance(y, np.asarray(r.audio, dtype=np.float32)))
     return total / len(references)
@@ -313,7 +320,7 @@ def _fit_region(preset: Preset, ref: ReferenceNote, analysis: NoteAnalysis, *, n
     n = min(len(target), int(_FIT_SECONDS * sr))
     target_t = torch.as_tensor(target[:n], dtype=torch.float32)
     n_harm = len(analysis.harmonic_amplitudes)
-    gate = ref.gate_seconds if ref.gate_seconds is not None else analysis.gate_seconds
+    gate = _note_off(ref, analysis)
     track, score = note_score(preset.name, ref.pitch, ref.velocity, gate)
     envelope = note_voices(track, score, preset, sample_rate=ref.sample_rate)[0].amplitude
     keys_db = measure_keyframes(analysis, envelope, envelope_hop_seconds=hop_samples(ref.sample_rate) / ref.sample_rate, gate_seconds=gate)
