@@ -4,9 +4,13 @@
   per section, the tempo map as a tempo envelope, optional in-project MIDI.
 - :mod:`lemm.export.dawproject`: ``song.dawproject`` (Bitwig's open format,
   read by Bitwig Studio, Studio One, Cubase 14), checked against the format's XSDs.
-- :mod:`lemm.export.common`: stem facts (:class:`StemInfo`), channel levels, tempo points.
+- :mod:`lemm.export.printed`: ``printed/<track>.wav`` and ``printed/returns/*.wav``,
+  each track and shared return as lemm's mixer made it, so the projects sum to ``mix.wav``.
+- :mod:`lemm.export.common`: stem facts (:class:`StemInfo`, :class:`PrintedFile`),
+  the project's track list, channel levels, tempo points.
 
-Both files refer to ``stems/<track>.wav`` by relative path, so the folder can be moved.
+The REAPER project refers to its audio by relative path (the folder can be
+moved); the ``.dawproject`` holds its audio inside by default.
 
 Examples
 --------
@@ -26,10 +30,11 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from lemm.export.common import StemInfo, read_stem_infos
+from lemm.export.common import PrintedFile, StemInfo, read_stem_infos
+from lemm.export.printed import write_printed
 from lemm.export.dawproject import dawproject_bytes, dawproject_xml, schema_errors, write_dawproject
 from lemm.export.reaper import rpp_text, write_rpp
-from lemm.io.atomic import atomic_write_bytes, atomic_write_text
+from lemm.io.atomic import atomic_write_text
 
 __all__ = [
     "write_daw_projects",
@@ -41,6 +46,8 @@ __all__ = [
     "schema_errors",
     "StemInfo",
     "read_stem_infos",
+    "PrintedFile",
+    "write_printed",
 ]
 
 
@@ -50,12 +57,14 @@ def write_daw_projects(
     *,
     stem_names: Sequence[str],
     mix_settings: object | None = None,
-    midi_tracks: bool = False,
+    midi_tracks: bool = True,
+    printed: Sequence[PrintedFile] = (),
+    embed_audio: bool = True,
 ) -> list[Path]:
     """Write ``folder/song.rpp`` and ``folder/song.dawproject`` for the stems in ``folder/stems/``.
 
-    Both are built in memory first and only then written (each atomically), so
-    bad input leaves the folder untouched.
+    The REAPER project is built in memory first, then each file is written
+    atomically, so bad input leaves the folder untouched.
 
     Parameters
     ----------
@@ -67,7 +76,12 @@ def write_daw_projects(
     mix_settings : lemm.mix.MixSettings or None
         Fader gain / pan / mute per track; else the score's hints.
     midi_tracks : bool
-        Also give the REAPER project one in-project MIDI track per stem track with notes.
+        Also give both projects a muted MIDI / notes track per part with notes.
+    printed : sequence of PrintedFile
+        The printed strips and returns already in ``folder/printed/``
+        (:func:`lemm.export.printed.write_printed`); with them the projects sum to ``mix.wav``.
+    embed_audio : bool
+        Put the audio inside the ``.dawproject`` (default) or refer to it.
 
     Returns
     -------
@@ -77,14 +91,17 @@ def write_daw_projects(
     Raises
     ------
     LemmFileNotFoundError
-        A stem file is missing.
+        A stem or printed file is missing.
     ScoreError
         The score has no tracks, or a stem name is not a track of the score.
     ParameterError
         Empty or repeated stem names, or bad ``mix_settings``.
     """
     stems = read_stem_infos(folder, stem_names)
-    text = rpp_text(song_or_score, stems=stems, mix_settings=mix_settings, midi_tracks=midi_tracks)
-    data = dawproject_bytes(song_or_score, stems=stems, mix_settings=mix_settings)
+    text = rpp_text(song_or_score, stems=stems, mix_settings=mix_settings, midi_tracks=midi_tracks, printed=printed)
+    dawproject_xml(song_or_score, stems=stems, mix_settings=mix_settings, printed=printed, midi_tracks=midi_tracks)  # checks first
     out = Path(folder)
-    return [atomic_write_text(out / "song.rpp", text), atomic_write_bytes(out / "song.dawproject", data)]
+    rpp_path = atomic_write_text(out / "song.rpp", text)
+    dp_path = write_dawproject(song_or_score, out, stem_names=stem_names, mix_settings=mix_settings, printed=printed,
+                               midi_tracks=midi_tracks, embed_audio=embed_audio)
+    return [rpp_path, dp_path]

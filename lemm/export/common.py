@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, ScoreError
-from lemm.score.model import Score
+from lemm.score.model import Score, Track
 
 __all__ = [
     "StemInfo",
@@ -43,6 +43,9 @@ __all__ = [
     "stem_path",
     "fmt_num",
     "stable_guid",
+    "PrintedFile",
+    "DawTrack",
+    "project_tracks",
 ]
 
 
@@ -86,6 +89,124 @@ class StemInfo:
     def relative_path(self) -> str:
         """Path of the file relative to the song folder, with forward slashes."""
         return stem_path(self.name)
+
+
+@dataclass(frozen=True)
+class PrintedFile:
+    """A printed file of a song folder (see :mod:`lemm.export.printed`): a track as lemm's mixer processed it, or a return.
+
+    Parameters
+    ----------
+    name : str
+        The score track's name, or a return's name (``"reverb return"``).
+    relative_path : str
+        Path relative to the song folder, forward slashes (``printed/<name>.wav``).
+    n_samples, sample_rate, n_channels : int
+        As :class:`StemInfo`.
+    gain_db : float
+        Fader gain that brings the file back to its level in ``mix.wav`` (it
+        undoes the file's headroom trim and applies ``mix.wav``'s).
+    is_return : bool
+        True for a shared return (reverb, delay), False for a track's strip.
+    """
+
+    name: str
+    relative_path: str
+    n_samples: int
+    sample_rate: int = 48000
+    n_channels: int = 2
+    gain_db: float = 0.0
+    is_return: bool = False
+
+    def __post_init__(self) -> None:
+        StemInfo(self.name, self.n_samples, self.sample_rate, self.n_channels)  # same checks
+        if not isinstance(self.relative_path, str) or not self.relative_path or self.relative_path.startswith("/") or ".." in self.relative_path:
+            raise ParameterError.for_field(f"printed {self.name!r} relative_path", self.relative_path, "a relative path inside the song folder")
+        if not math.isfinite(float(self.gain_db)):
+            raise ParameterError.for_field(f"printed {self.name!r} gain_db", self.gain_db, "a finite number")
+
+    @property
+    def duration_seconds(self) -> float:
+        """Length in seconds."""
+        return self.n_samples / self.sample_rate
+
+
+@dataclass(frozen=True)
+class DawTrack:
+    """One track of a written DAW project.
+
+    ``kind`` is ``"printed"`` (a track as mixed: plays), ``"return"`` (a shared
+    reverb/delay return as mixed: plays), ``"dry"`` (the unprocessed stem; muted
+    when a printed track stands beside it) or ``"midi"`` (the part's notes, muted,
+    no instrument). ``audio`` is the file an audio track plays; ``notes`` the score
+    track a MIDI track holds.
+    """
+
+    name: str
+    kind: str
+    gain_db: float
+    pan: float
+    mute: bool
+    audio: "StemInfo | PrintedFile | None" = None
+    notes: Track | None = None
+
+    @property
+    def gain_linear(self) -> float:
+        """Fader gain as an amplitude factor."""
+        return 10.0 ** (self.gain_db / 20.0)
+
+
+def project_tracks(
+    score: Score,
+    stems: Sequence[StemInfo],
+    mix_settings: object | None = None,
+    *,
+    printed: Sequence[PrintedFile] = (),
+    midi_tracks: bool = True,
+) -> list[DawTrack]:
+    """The tracks both DAW writers write, in order.
+
+    Per stem: its printed track (named as the score track, fader from
+    :attr:`PrintedFile.gain_db`, centred: the pan is in the file) and the dry stem
+    muted beside it (``"<name> (dry)"``, with the mix's fader and pan), or, without
+    a printed file, the dry stem alone under the track's name; then, where the
+    track has notes and ``midi_tracks``, ``"<name> (MIDI)"`` (muted). The returns
+    come last. So the unmuted tracks sum to ``mix.wav`` when ``printed`` is given.
+
+    Raises
+    ------
+    ParameterError
+        A printed file names no stem, or one is given twice.
+    """
+    if not isinstance(midi_tracks, bool):
+        raise ParameterError.for_field("midi_tracks", midi_tracks, "True or False")
+    levels = channel_levels(score, stems, mix_settings)
+    strips: dict[str, PrintedFile] = {}
+    returns: list[PrintedFile] = []
+    names = {s.name for s in stems}
+    for p in printed:
+        if not isinstance(p, PrintedFile):
+            raise ParameterError.for_field("printed item", p, "a PrintedFile")
+        if p.is_return:
+            returns.append(p)
+        elif p.name not in names or p.name in strips:
+            raise ParameterError.for_field("printed name", p.name, f"one printed file per stem ({', '.join(sorted(names))})")
+        else:
+            strips[p.name] = p
+    out = []
+    for stem in stems:
+        level = levels[stem.name]
+        strip = strips.get(stem.name)
+        if strip is not None:
+            out.append(DawTrack(stem.name, "printed", strip.gain_db, 0.0, level.mute, strip))
+            out.append(DawTrack(f"{stem.name} (dry)", "dry", level.gain_db, level.pan, True, stem))
+        else:
+            out.append(DawTrack(stem.name, "dry", level.gain_db, level.pan, level.mute, stem))
+        track = score.track(stem.name)
+        if midi_tracks and track.notes:
+            out.append(DawTrack(f"{stem.name} (MIDI)", "midi", 0.0, 0.0, True, notes=track))
+    out += [DawTrack(p.name, "return", p.gain_db, 0.0, False, p) for p in returns]
+    return out
 
 
 @dataclass(frozen=True)
@@ -194,8 +315,8 @@ def channel_levels(score: Score, stems: Sequence[StemInfo], mix_settings: object
     stems : sequence of StemInfo
     mix_settings : lemm.mix.MixSettings or None
         Its per-track ``gain_db``, ``pan`` and ``mute`` win over the score's
-        ``Track.gain_db`` / ``Track.pan``. EQ, compression and the reverb send
-        are not carried into the DAW project.
+        ``Track.gain_db`` / ``Track.pan``. EQ, compression and the sends are
+        carried by the printed files (:mod:`lemm.export.printed`), not here.
 
     Returns
     -------

@@ -8,22 +8,30 @@ and :func:`schema_errors` checks XML against them (needs ``lxml``).
 What the file holds
 -------------------
 - ``Transport``: the tempo (``unit="bpm"``) and time signature at 0.
-- ``Structure``: one audio ``Track`` per stem, named as the score's track, its
-  ``Channel`` routed to a master track, with ``Volume`` (linear amplitude),
-  ``Pan`` (normalized, 0 left .. 0.5 centre .. 1 right) and ``Mute`` from the
-  mix settings (or the track's ``gain_db`` / ``pan`` hints).
-- ``Arrangement`` (time in beats = quarter notes): per stem a clip at 0 whose
-  ``Warps`` map beats to the stem's seconds at every tempo change, around an
-  ``Audio`` element with ``File path="stems/<name>.wav" external="true"``; a
-  ``Marker`` at the start of each section; ``TempoAutomation`` (one ``hold``
-  point per tempo change) and ``TimeSignatureAutomation`` when the score
-  changes tempo or meter.
-- External files are relative to the ``.dawproject`` file (the format's rule
-  for ``external="true"``), so the song folder can be moved and the project
-  stays a few kilobytes. The ZIP's entries are stored (no compression) with a
-  fixed timestamp, so the same input gives the same bytes.
+- ``Structure``: the tracks of :func:`lemm.export.common.project_tracks`: per
+  stem a printed audio track named as the score's track (the stem as lemm's
+  mixer processed it, ``printed/<name>.wav``), the dry stem muted beside it
+  (``"<name> (dry)"``, ``stems/<name>.wav``, with the mix's fader and pan), a
+  muted ``"<name> (MIDI)"`` notes track where the part has notes, and the
+  ``"reverb return"`` / ``"delay return"`` tracks; each ``Channel`` routed to a
+  master track, with ``Volume`` (linear amplitude), ``Pan`` (normalized, 0
+  left .. 0.5 centre .. 1 right) and ``Mute``. The unmuted tracks sum to ``mix.wav``.
+- ``Arrangement`` (time in beats = quarter notes): per audio track a clip at 0
+  whose ``Warps`` map beats to the file's seconds at every tempo change, around
+  an ``Audio`` element with its ``File``; per notes track one clip holding
+  ``Notes`` (``time``/``duration`` in beats, ``key``, ``vel`` 0..1, MIDI
+  ``channel``, 9 for drums); a ``Marker`` at the start of each section;
+  ``TempoAutomation`` (one ``hold`` point per tempo change) and
+  ``TimeSignatureAutomation`` when the score changes tempo or meter.
+- Audio files: embedded in the ZIP (the default: ``File path="stems/x.wav"``
+  names the ZIP entry, so a ``.dawproject`` sent alone opens whole), or with
+  ``embed_audio=False`` referenced (``external="true"``, relative to the
+  ``.dawproject`` file, the format's rule), a few kilobytes beside the song
+  folder. The ZIP's entries are stored (no compression) with a fixed
+  timestamp, so the same input gives the same bytes.
 
-Not carried: EQ, compression, reverb sends, notes, lyrics.
+Not carried as devices: EQ, compression, sends (printed into the audio
+instead; the dry stems are there to redo them), lyrics.
 
 Examples
 --------
@@ -32,7 +40,7 @@ Examples
 >>> s = Score(title="demo", sections=(Section("verse", "verse", 0, 1920),),
 ...           tracks=(Track(name="piano", role="keys", preset="piano"),))
 >>> project_xml, metadata_xml = dawproject_xml(s, stems=[StemInfo("piano", 96000)])
->>> '<File path="stems/piano.wav" external="true" />' in project_xml
+>>> '<File path="stems/piano.wav" />' in project_xml
 True
 >>> '<Marker time="0" name="verse" />' in project_xml
 True
@@ -42,15 +50,16 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from lemm.errors import DependencyError
-from lemm.export.common import StemInfo, as_score, channel_levels, check_stems, fmt_num, read_stem_infos
-from lemm.io.atomic import atomic_write_bytes
-from lemm.score.model import Score
+from lemm.errors import DependencyError, LemmFileNotFoundError, ParameterError
+from lemm.export.common import DawTrack, PrintedFile, StemInfo, as_score, check_stems, fmt_num, project_tracks, read_stem_infos
+from lemm.io.atomic import atomic_path
+from lemm.score.model import Score, Track
 from lemm.score.timing import seconds_to_ticks, ticks_to_seconds
 
 __all__ = ["dawproject_xml", "dawproject_bytes", "write_dawproject", "schema_errors", "XSD_DIR", "DAWPROJECT_VERSION"]
@@ -97,13 +106,16 @@ def _channel(
     return channel
 
 
-def _warps(parent: ET.Element, ids: _Ids, score: Score, stem: StemInfo) -> None:
+def _warps(parent: ET.Element, ids: _Ids, score: Score, stem: StemInfo | PrintedFile, *, embed_audio: bool) -> None:
     """Warp markers beats -> seconds at each tempo change inside the stem, and at its end."""
     end_seconds = stem.duration_seconds
     end_beats = _seconds_to_beats(score, end_seconds)
     warps = _el(parent, "Warps", id=ids(), timeUnit="beats", contentTimeUnit="seconds")
     audio = _el(warps, "Audio", id=ids(), channels=str(stem.n_channels), sampleRate=str(stem.sample_rate), duration=fmt_num(end_seconds))
-    _el(audio, "File", path=stem.relative_path, external="true")
+    if embed_audio:
+        _el(audio, "File", path=stem.relative_path)
+    else:
+        _el(audio, "File", path=stem.relative_path, external="true")
     for change in score.tempos:
         seconds = float(ticks_to_seconds(score, change.tick))
         if change.tick == 0 or seconds < end_seconds - 1e-6:
@@ -116,17 +128,32 @@ def _seconds_to_beats(score: Score, seconds: float) -> float:
     return float(seconds_to_ticks(score, seconds)) / score.resolution
 
 
+def _notes_clip(parent: ET.Element, ids: _Ids, score: Score, track: Track) -> None:
+    """One clip from 0 to the song's end holding the track's notes (times in beats)."""
+    end_tick = max(score.end_tick, track.end_tick)
+    clip = _el(parent, "Clip", time="0", duration=_beats(score, end_tick), playStart="0", contentTimeUnit="beats", name=track.name)
+    notes = _el(clip, "Notes", id=ids(), timeUnit="beats")
+    channel = "9" if track.is_drum else "0"
+    for n in sorted(track.notes, key=lambda n: (n.start_tick, n.pitch)):
+        _el(notes, "Note", time=_beats(score, n.start_tick), duration=_beats(score, n.duration_ticks), channel=channel,
+            key=str(n.pitch), vel=fmt_num(n.velocity / 127.0, 6), rel=fmt_num(n.velocity / 127.0, 6))
+
+
 def _arrangement(
-    root: ET.Element, ids: _Ids, score: Score, stems: Sequence[StemInfo], track_ids: dict[str, str], tempo_id: str, meter_id: str
+    root: ET.Element, ids: _Ids, score: Score, tracks: Sequence[DawTrack], track_ids: list[str], tempo_id: str, meter_id: str,
+    *, embed_audio: bool,
 ) -> None:
     arrangement = _el(root, "Arrangement", id=ids())
     lanes = _el(arrangement, "Lanes", id=ids(), timeUnit="beats")
-    for stem in stems:
-        track_lanes = _el(lanes, "Lanes", id=ids(), track=track_ids[stem.name])
+    for track, track_id in zip(tracks, track_ids):
+        track_lanes = _el(lanes, "Lanes", id=ids(), track=track_id)
         clips = _el(track_lanes, "Clips", id=ids())
-        duration = fmt_num(_seconds_to_beats(score, stem.duration_seconds))
-        clip = _el(clips, "Clip", time="0", duration=duration, playStart="0", contentTimeUnit="beats", name=stem.name)
-        _warps(clip, ids, score, stem)
+        if track.kind == "midi":
+            _notes_clip(clips, ids, score, track.notes)
+            continue
+        duration = fmt_num(_seconds_to_beats(score, track.audio.duration_seconds))
+        clip = _el(clips, "Clip", time="0", duration=duration, playStart="0", contentTimeUnit="beats", name=track.name)
+        _warps(clip, ids, score, track.audio, embed_audio=embed_audio)
     if score.sections:
         markers = _el(arrangement, "Markers", id=ids(), timeUnit="beats")
         for section in score.sections:
@@ -155,6 +182,9 @@ def dawproject_xml(
     stems: Sequence[StemInfo],
     mix_settings: object | None = None,
     application_version: str | None = None,
+    printed: Sequence[PrintedFile] = (),
+    midi_tracks: bool = True,
+    embed_audio: bool = True,
 ) -> tuple[str, str]:
     """The ``project.xml`` and ``metadata.xml`` texts of a DAWproject for a song folder.
 
@@ -169,6 +199,13 @@ def dawproject_xml(
         score's ``gain_db`` / ``pan`` hints.
     application_version : str or None
         Written as ``Application version``; None means lemm's version.
+    printed : sequence of PrintedFile
+        The song folder's printed strips and returns (:func:`lemm.export.printed.write_printed`).
+    midi_tracks : bool
+        Add a muted notes track per part with notes.
+    embed_audio : bool
+        ``File`` elements name ZIP entries (True) or external files relative to
+        the ``.dawproject`` (False).
 
     Returns
     -------
@@ -186,7 +223,9 @@ def dawproject_xml(
     if mix_settings is None and not isinstance(song_or_score, Score):
         mix_settings = getattr(song_or_score, "mix_settings", None)
     check_stems(score, stems)
-    levels = channel_levels(score, stems, mix_settings)
+    if not isinstance(embed_audio, bool):
+        raise ParameterError.for_field("embed_audio", embed_audio, "True or False")
+    tracks = project_tracks(score, stems, mix_settings, printed=printed, midi_tracks=midi_tracks)
     if application_version is None:
         from lemm import __version__ as application_version
     ids = _Ids()
@@ -199,38 +238,56 @@ def dawproject_xml(
     numerator, denominator = str(first_meter.numerator), str(first_meter.denominator)
     _el(transport, "TimeSignature", id=meter_id, name="Time Signature", numerator=numerator, denominator=denominator)
     structure = _el(root, "Structure")
-    track_ids: dict[str, str] = {}
     pending = []
-    for stem in stems:
-        track = _el(structure, "Track", id=ids(), contentType="audio", loaded="true", name=stem.name)
-        track_ids[stem.name] = track.get("id")
-        pending.append((stem, track))
+    for track in tracks:
+        content = "notes" if track.kind == "midi" else "audio"
+        pending.append((track, _el(structure, "Track", id=ids(), contentType=content, loaded="true", name=track.name)))
     master = _el(structure, "Track", id=ids(), contentType="audio", loaded="true", name="Master")
     master_channel = _channel(master, ids, role="master", n_channels=2, gain_linear=1.0, pan=0.0, mute=False, destination=None)
-    for stem, track in pending:
-        level = levels[stem.name]
+    for track, element in pending:
         _channel(
-            track, ids, role="regular", n_channels=stem.n_channels,
-            gain_linear=level.gain_linear, pan=level.pan, mute=level.mute, destination=master_channel.get("id"),
+            element, ids, role="regular", n_channels=2 if track.audio is None else track.audio.n_channels,
+            gain_linear=track.gain_linear, pan=track.pan, mute=track.mute, destination=master_channel.get("id"),
         )
-    _arrangement(root, ids, score, stems, track_ids, tempo_id, meter_id)
+    _arrangement(root, ids, score, tracks, [e.get("id") for _, e in pending], tempo_id, meter_id, embed_audio=embed_audio)
 
     metadata = _el(None, "MetaData")
     _el(metadata, "Title").text = score.title
-    _el(metadata, "Comment").text = f"Exported by lemm {application_version}; audio in stems/ next to this file."
+    where = "inside this file" if embed_audio else "in stems/ and printed/ next to this file"
+    _el(metadata, "Comment").text = f"Exported by lemm {application_version}; audio {where}."
     return _to_text(root), _to_text(metadata)
 
 
-def _zip_bytes(entries: Sequence[tuple[str, str]]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in entries:
-            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
-            info.compress_type = zipfile.ZIP_STORED
-            info.create_system = 3
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, text.encode("utf-8"))
-    return buffer.getvalue()
+def _zip_info(name: str, size: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+    info.compress_type = zipfile.ZIP_STORED
+    info.create_system = 3
+    info.external_attr = 0o644 << 16
+    info.file_size = size
+    return info
+
+
+def _write_zip(target: io.IOBase | str | os.PathLike, texts: Sequence[tuple[str, str]], files: Sequence[tuple[str, Path]]) -> None:
+    """A ZIP of ``texts`` (name, UTF-8 text) then ``files`` (entry name, source path), streamed, stored, fixed dates."""
+    with zipfile.ZipFile(target, "w", allowZip64=True) as archive:
+        for name, text in texts:
+            archive.writestr(_zip_info(name, 0), text.encode("utf-8"))
+        for name, source in files:
+            size = source.stat().st_size
+            with open(source, "rb") as src, archive.open(_zip_info(name, size), "w", force_zip64=size > 2**31 - 1) as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+
+
+def _audio_entries(folder: str | os.PathLike, tracks: Sequence[DawTrack]) -> list[tuple[str, Path]]:
+    """(ZIP entry, source file) for every audio file the tracks play, each once, in track order."""
+    entries: dict[str, Path] = {}
+    for track in tracks:
+        if track.audio is not None and track.audio.relative_path not in entries:
+            source = Path(folder) / track.audio.relative_path
+            if not source.is_file():
+                raise LemmFileNotFoundError(f"audio file of DAW track {track.name!r} does not exist: {str(source)!r}")
+            entries[track.audio.relative_path] = source
+    return list(entries.items())
 
 
 def dawproject_bytes(
@@ -239,12 +296,30 @@ def dawproject_bytes(
     stems: Sequence[StemInfo],
     mix_settings: object | None = None,
     application_version: str | None = None,
+    printed: Sequence[PrintedFile] = (),
+    midi_tracks: bool = True,
+    audio_folder: str | os.PathLike | None = None,
 ) -> bytes:
-    """The bytes of a ``.dawproject`` ZIP (``project.xml``, ``metadata.xml``); see :func:`dawproject_xml`."""
+    """The bytes of a ``.dawproject`` ZIP; see :func:`dawproject_xml`.
+
+    With ``audio_folder`` (the song folder) the audio files are embedded;
+    without, they are referenced as external files. For a whole song prefer
+    :func:`write_dawproject`, which streams the audio into the file.
+    """
+    score = as_score(song_or_score)
+    embed = audio_folder is not None
     project_xml, metadata_xml = dawproject_xml(
-        song_or_score, stems=stems, mix_settings=mix_settings, application_version=application_version
+        song_or_score, stems=stems, mix_settings=mix_settings, application_version=application_version, printed=printed,
+        midi_tracks=midi_tracks, embed_audio=embed,
     )
-    return _zip_bytes([("project.xml", project_xml), ("metadata.xml", metadata_xml)])
+    files = []
+    if embed:
+        if mix_settings is None and not isinstance(song_or_score, Score):
+            mix_settings = getattr(song_or_score, "mix_settings", None)
+        files = _audio_entries(audio_folder, project_tracks(score, stems, mix_settings, printed=printed, midi_tracks=False))
+    buffer = io.BytesIO()
+    _write_zip(buffer, [("project.xml", project_xml), ("metadata.xml", metadata_xml)], files)
+    return buffer.getvalue()
 
 
 def write_dawproject(
@@ -253,23 +328,36 @@ def write_dawproject(
     *,
     stem_names: Sequence[str],
     mix_settings: object | None = None,
+    printed: Sequence[PrintedFile] = (),
+    midi_tracks: bool = True,
+    embed_audio: bool = True,
     file_name: str = "song.dawproject",
 ) -> Path:
     """Write ``folder/song.dawproject`` (atomically) for the stems already in ``folder/stems/``.
 
     Reads each stem's length, sample rate and channels from its WAV header,
-    then writes :func:`dawproject_bytes`. Returns the path of the project file.
+    then writes :func:`dawproject_xml`'s documents and, with ``embed_audio``
+    (the default), every audio file the tracks play, streamed into the ZIP.
+    Returns the path of the project file.
 
     Raises
     ------
     LemmFileNotFoundError
-        A stem file is missing.
+        A stem or printed file is missing.
     ScoreError, ParameterError
         As :func:`dawproject_xml`.
     """
+    score = as_score(song_or_score)
+    if mix_settings is None and not isinstance(song_or_score, Score):
+        mix_settings = getattr(song_or_score, "mix_settings", None)
     stems = read_stem_infos(folder, stem_names)
-    data = dawproject_bytes(song_or_score, stems=stems, mix_settings=mix_settings)
-    return atomic_write_bytes(Path(folder) / file_name, data)
+    project_xml, metadata_xml = dawproject_xml(
+        score, stems=stems, mix_settings=mix_settings, printed=printed, midi_tracks=midi_tracks, embed_audio=embed_audio
+    )
+    files = _audio_entries(folder, project_tracks(score, stems, mix_settings, printed=printed, midi_tracks=False)) if embed_audio else []
+    with atomic_path(Path(folder) / file_name) as tmp:
+        _write_zip(tmp, [("project.xml", project_xml), ("metadata.xml", metadata_xml)], files)
+    return Path(folder) / file_name
 
 
 def schema_errors(project_xml: str | bytes, metadata_xml: str | bytes) -> list[str]:

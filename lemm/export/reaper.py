@@ -8,20 +8,25 @@ What the file holds
 - One region per score section: two ``MARKER`` lines with the same index and
   the region flag 1, the first named as the section at its start, the second
   unnamed at its end (positions in seconds through the tempo map).
-- One ``<TRACK>`` per stem, named as the score's track, with ``VOLPAN`` from
-  the mix settings (or the track's ``gain_db`` / ``pan`` hints) and one
-  ``<ITEM>`` at 0 s whose ``<SOURCE WAVE>`` is ``FILE "stems/<name>.wav"``.
-  REAPER resolves relative media paths against the project file's folder, so
-  the song folder can be moved.
-- Optionally (``midi_tracks=True``), after each stem track with notes, a track
-  ``"<name> MIDI"`` holding the notes as an in-project MIDI item
-  (``<SOURCE MIDI`` / ``HASDATA 1 960 QN`` / ``E delta status d1 d2`` lines,
-  960 ticks per quarter note, ending with an all-notes-off). REAPER opens this
-  as is; a ``FILE "score.mid"`` source would instead import every part of the
-  type-1 file into one item, so the notes are written in the project.
+- Per stem, with printed files (:mod:`lemm.export.printed`, as a song folder
+  has them): a ``<TRACK>`` named as the score's track playing
+  ``printed/<name>.wav`` (the stem as lemm's mixer processed it: EQ,
+  compression, ducking, pan; ``VOLPAN`` undoes the file's headroom trim, pan
+  centred), then ``"<name> (dry)"``, muted, playing ``stems/<name>.wav`` with the
+  mix's fader gain and pan. Without printed files, the dry stem alone under the
+  track's name. Each audio ``<ITEM>`` sits at 0 s; REAPER resolves relative
+  media paths against the project file's folder, so the song folder can be moved.
+- ``"reverb return"`` / ``"delay return"`` tracks play ``printed/returns/*.wav``
+  (the shared effects as mixed). The unmuted tracks sum to ``mix.wav``.
+- ``"<name> (MIDI)"`` (``midi_tracks=True``, the default), muted, after each
+  track with notes: the notes as an in-project MIDI item (``<SOURCE MIDI`` /
+  ``HASDATA 1 960 QN`` / ``E delta status d1 d2`` lines, 960 ticks per quarter
+  note, ending with an all-notes-off). A ``FILE "score.mid"`` source would
+  instead import every part of the type-1 file into one item, so the notes are
+  written in the project. Put an instrument on it and unmute to play the part.
 
-Not carried: EQ, compression, reverb sends, automation, lyrics. REAPER's own
-pan law applies to ``pan`` (lemm's mixer is constant-power).
+Not carried as REAPER devices: EQ, compression and sends are printed into the
+audio instead (the dry stems are there to redo them), automation, lyrics.
 
 Examples
 --------
@@ -33,6 +38,8 @@ Examples
 >>> text = rpp_text(s, stems=[StemInfo("piano", 96000)])
 >>> [line.strip() for line in text.splitlines() if "MARKER" in line or "FILE" in line or "PT " in line]
 ['PT 0 120 1 262148', 'MARKER 1 0 "verse" 1', 'MARKER 1 2 "" 1', 'FILE "stems/piano.wav"']
+>>> [line.strip() for line in text.splitlines() if line.strip().startswith("NAME")]
+['NAME "piano"', 'NAME "piano"', 'NAME "piano (MIDI)"', 'NAME "piano"']
 """
 
 from __future__ import annotations
@@ -41,12 +48,13 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from lemm.errors import ParameterError
 from lemm.export.common import (
+    DawTrack,
+    PrintedFile,
     StemInfo,
     as_score,
-    channel_levels,
     check_stems,
+    project_tracks,
     fmt_num,
     read_stem_infos,
     stable_guid,
@@ -138,17 +146,18 @@ def _item_head(key: str, name: str, length_seconds: float) -> list[str]:
     ]
 
 
-def _stem_track_lines(stem: StemInfo, gain_linear: float, pan: float, mute: bool) -> list[str]:
-    key = "stem:" + stem.name
+def _audio_track_lines(track: DawTrack) -> list[str]:
+    key = f"{track.kind}:{track.name}"
+    audio = track.audio
     return [
         f"  <TRACK {stable_guid(key, 'track')}",
-        f"    NAME {rpp_quote(stem.name)}",
-        f"    VOLPAN {fmt_num(gain_linear)} {fmt_num(pan)} -1 -1 1",
-        f"    MUTESOLO {int(mute)} 0 0",
+        f"    NAME {rpp_quote(track.name)}",
+        f"    VOLPAN {fmt_num(track.gain_linear)} {fmt_num(track.pan)} -1 -1 1",
+        f"    MUTESOLO {int(track.mute)} 0 0",
         "    NCHAN 2",
-        *_item_head(key, stem.name, stem.duration_seconds),
+        *_item_head(key, track.name, audio.duration_seconds),
         "      <SOURCE WAVE",
-        f"        FILE {rpp_quote(stem.relative_path)}",
+        f"        FILE {rpp_quote(audio.relative_path)}",
         "      >",
         "    >",
         "  >",
@@ -188,14 +197,15 @@ def midi_event_lines(track: Track, *, resolution: int, end_tick: int) -> list[st
     return lines
 
 
-def _midi_track_lines(score: Score, track: Track) -> list[str]:
+def _midi_track_lines(score: Score, daw_track: DawTrack) -> list[str]:
+    track = daw_track.notes
     key = "midi:" + track.name
     end_tick = max(score.end_tick, track.end_tick)
     return [
         f"  <TRACK {stable_guid(key, 'track')}",
-        f"    NAME {rpp_quote(track.name + ' MIDI')}",
+        f"    NAME {rpp_quote(daw_track.name)}",
         "    VOLPAN 1 0 -1 -1 1",
-        "    MUTESOLO 0 0 0",
+        f"    MUTESOLO {int(daw_track.mute)} 0 0",
         *_item_head(key, track.name, _seconds(score, end_tick)),
         "      <SOURCE MIDI",
         f"        HASDATA 1 {REAPER_PPQ} QN",
@@ -211,7 +221,8 @@ def rpp_text(
     *,
     stems: Sequence[StemInfo],
     mix_settings: object | None = None,
-    midi_tracks: bool = False,
+    midi_tracks: bool = True,
+    printed: Sequence[PrintedFile] = (),
 ) -> str:
     """The text of a REAPER project for a song folder (see the module docstring for what it holds).
 
@@ -225,8 +236,11 @@ def rpp_text(
         Per-track fader gain, pan and mute; tracks it does not list use the
         score's ``gain_db`` / ``pan`` hints.
     midi_tracks : bool
-        Add a ``"<name> MIDI"`` track with an in-project MIDI item after each
-        stem track whose score track has notes.
+        Add a muted ``"<name> (MIDI)"`` track with an in-project MIDI item
+        after each stem track whose score track has notes.
+    printed : sequence of PrintedFile
+        The song folder's printed strips and returns (:func:`lemm.export.printed.write_printed`):
+        each plays on a track named as the score track, the dry stem muted beside it.
 
     Returns
     -------
@@ -243,10 +257,8 @@ def rpp_text(
     score = as_score(song_or_score)
     if mix_settings is None and not isinstance(song_or_score, Score):
         mix_settings = getattr(song_or_score, "mix_settings", None)
-    if not isinstance(midi_tracks, bool):
-        raise ParameterError.for_field("midi_tracks", midi_tracks, "True or False")
     check_stems(score, stems)
-    levels = channel_levels(score, stems, mix_settings)
+    tracks = project_tracks(score, stems, mix_settings, printed=printed, midi_tracks=midi_tracks)
     lines = [
         '<REAPER_PROJECT 0.1 "6.0/lemm" 0',
         "  RIPPLE 0",
@@ -256,12 +268,8 @@ def rpp_text(
         "  PLAYRATE 1 0 0.25 4",
         *_region_lines(score),
     ]
-    for stem in stems:
-        level = levels[stem.name]
-        lines += _stem_track_lines(stem, level.gain_linear, level.pan, level.mute)
-        track = score.track(stem.name)
-        if midi_tracks and track.notes:
-            lines += _midi_track_lines(score, track)
+    for track in tracks:
+        lines += _midi_track_lines(score, track) if track.kind == "midi" else _audio_track_lines(track)
     lines.append(">")
     return "\n".join(lines) + "\n"
 
@@ -272,7 +280,8 @@ def write_rpp(
     *,
     stem_names: Sequence[str],
     mix_settings: object | None = None,
-    midi_tracks: bool = False,
+    midi_tracks: bool = True,
+    printed: Sequence[PrintedFile] = (),
     file_name: str = "song.rpp",
 ) -> Path:
     """Write ``folder/song.rpp`` (atomically) for the stems already in ``folder/stems/``.
@@ -288,5 +297,5 @@ def write_rpp(
         As :func:`rpp_text`.
     """
     stems = read_stem_infos(folder, stem_names)
-    text = rpp_text(song_or_score, stems=stems, mix_settings=mix_settings, midi_tracks=midi_tracks)
+    text = rpp_text(song_or_score, stems=stems, mix_settings=mix_settings, midi_tracks=midi_tracks, printed=printed)
     return atomic_write_text(Path(folder) / file_name, text)

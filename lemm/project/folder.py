@@ -9,8 +9,9 @@ A song folder holds::
     mix.wav            the mix before mastering
     master.wav         the master
     report.json        loudness, true peak, LRA, length, seconds per stage, seed, version
-    song.rpp           REAPER project: tempo map, a region per section, a track per stem
-    song.dawproject    DAWproject (Bitwig, Studio One, Cubase): tempo, meter, markers, a track per stem
+    printed/           each track and the reverb/delay returns as mixed (the DAW projects play these)
+    song.rpp           REAPER project: tempo map, regions, printed + dry (muted) + MIDI (muted) tracks
+    song.dawproject    DAWproject (Bitwig, Studio One, Cubase): the same, with the audio inside
 
 ``lemm compose`` writes a new folder atomically (a temp folder, then a
 rename); ``lemm render`` rewrites the files of an existing folder one by one,
@@ -204,7 +205,7 @@ def write_song_files(song: "Song", folder: str | os.PathLike, *, timer: StageTim
     :mod:`lemm.project.history`), labelled with ``action``.
     """
 
-    from lemm.export import write_daw_projects
+    from lemm.export import write_daw_projects, write_printed
     from lemm.score.midi import write_midi
     from lemm.score.musicxml import write_musicxml
 
@@ -231,7 +232,8 @@ def write_song_files(song: "Song", folder: str | os.PathLike, *, timer: StageTim
         for stale in (out / "stems").glob("*.wav"):
             if stale.stem not in song.stems:
                 stale.unlink()  # a track removed by an edit leaves no stem behind
-        write_daw_projects(song.score, out, stem_names=list(song.stems), mix_settings=_compensated(song.mix_settings, trims))
+        printed = write_printed(out, song.stems, song.mix_settings, sample_rate=sr, bit_depth=bits, mix_gain_db=mix_trim)
+        write_daw_projects(song.score, out, stem_names=list(song.stems), mix_settings=_compensated(song.mix_settings, trims), printed=printed)
         song_text = _json_text(song_to_dict(song))
         atomic_write_text(out / "song.json", song_text)
         record_version(out, song_text, action=action)

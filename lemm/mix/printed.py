@@ -1,0 +1,104 @@
+"""Printed strips: each track as the mixer processed it, and the shared returns, which sum to the mix.
+
+A DAW project that should sound like lemm's mix carries one "printed" file per
+track (the stem after gain, high-pass, EQ, compression, ducking and pan, as
+:func:`lemm.mix.mixer.channel_strip` makes it) and one per shared return (the
+reverb and the delay, each at its return level). Their sum is
+:func:`lemm.mix.mixer.apply_mix`'s output up to float rounding (the mixer sums
+in a different order). This module does not change the mix: it calls the
+mixer's own strip, sidechain and effect functions.
+
+Examples
+--------
+>>> import numpy as np
+>>> from lemm.mix.settings import MixSettings, TrackMix
+>>> from lemm.mix.mixer import apply_mix
+>>> stems = {"a": np.ones((1, 4800), np.float32) * 0.1, "b": np.ones((2, 4800), np.float32) * 0.1}
+>>> settings = MixSettings(tracks={"a": TrackMix(pan=-1.0), "b": TrackMix(gain_db=-6.0206)})
+>>> strips, returns = printed_strips(stems, settings, sample_rate=48000)
+>>> sorted(strips), sorted(returns)
+(['a', 'b'], [])
+>>> bool(np.allclose(sum(strips.values()), apply_mix(stems, settings, sample_rate=48000), atol=1e-6))
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from lemm.errors import ParameterError
+from lemm.mix._validate import check_sample_rate
+from lemm.mix.delay import delay
+from lemm.mix.mixer import _ducking_gains, _validated_stems, channel_strip
+from lemm.mix.reverb import reverb
+from lemm.mix.settings import MixSettings
+
+__all__ = ["printed_strips", "RETURN_NAMES"]
+
+#: Names of the shared returns, in the order the mixer adds them.
+RETURN_NAMES = ("delay return", "reverb return")
+
+
+def printed_strips(
+    stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Every stem through its channel strip, and the delay and reverb returns, as the mixer makes them.
+
+    Parameters
+    ----------
+    stems : mapping of str to np.ndarray [shape=(n_channels, n_samples)]
+        As :func:`lemm.mix.mixer.apply_mix`.
+    settings : MixSettings
+        Must hold an entry for every stem.
+    sample_rate : int
+        Hz.
+
+    Returns
+    -------
+    strips : dict[str, np.ndarray [shape=(2, n_samples)] float32]
+        One per stem (zeros for a muted track), in the stems' order.
+    returns : dict[str, np.ndarray [shape=(2, n_samples)] float32]
+        ``"delay return"`` and ``"reverb return"`` where a live track sends to
+        them (names from :data:`RETURN_NAMES`).
+
+    Raises
+    ------
+    ParameterError
+        As :func:`lemm.mix.mixer.apply_mix`.
+    """
+    rate = check_sample_rate(sample_rate)
+    if not isinstance(settings, MixSettings):
+        raise ParameterError.for_field("settings", type(settings).__name__, "a MixSettings")
+    arrays = _validated_stems(stems)
+    missing = [name for name in arrays if name not in settings.tracks]
+    if missing:
+        raise ParameterError.for_field("settings.tracks", f"no entry for stem(s) {missing}", "an entry for every stem")
+    n = next(iter(arrays.values())).shape[1]
+    live = [name for name in arrays if not settings.tracks[name].mute]
+    ducks = _ducking_gains(arrays, settings, live, rate)
+    strips: dict[str, np.ndarray] = {}
+    reverb_bus = np.zeros((2, n), np.float32)
+    delay_bus = np.zeros((2, n), np.float32)
+    for name, audio in arrays.items():
+        track = settings.tracks[name]
+        strips[name] = channel_strip(audio, track, sample_rate=rate, duck_gain=ducks.get(name))
+        if track.mute:
+            continue
+        if track.reverb_send_db is not None:
+            reverb_bus += strips[name] * np.float32(10.0 ** (track.reverb_send_db / 20.0))
+        if track.delay_send_db is not None:
+            delay_bus += strips[name] * np.float32(10.0 ** (track.delay_send_db / 20.0))
+    returns: dict[str, np.ndarray] = {}
+    if np.any(delay_bus):
+        d = settings.delay
+        wet = delay(delay_bus, sample_rate=rate, time_ms=d.time_ms, feedback=d.feedback, highpass_hz=d.highpass_hz,
+                    lowpass_hz=d.lowpass_hz, ping_pong=d.ping_pong)
+        returns[RETURN_NAMES[0]] = (np.float32(10.0 ** (d.return_db / 20.0)) * wet).astype(np.float32)
+    if np.any(reverb_bus):
+        r = settings.reverb
+        wet = reverb(reverb_bus, sample_rate=rate, decay_seconds=r.decay_seconds, predelay_ms=r.predelay_ms, damping=r.damping,
+                     highpass_hz=r.highpass_hz)
+        returns[RETURN_NAMES[1]] = (np.float32(10.0 ** (r.return_db / 20.0)) * wet).astype(np.float32)
+    return strips, returns
