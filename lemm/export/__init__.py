@@ -31,23 +31,23 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lemm.export.common import PrintedFile, StemInfo, read_stem_infos
-from lemm.export.printed import write_printed
 from lemm.export.dawproject import dawproject_bytes, dawproject_xml, schema_errors, write_dawproject
+from lemm.export.printed import write_printed
 from lemm.export.reaper import rpp_text, write_rpp
 from lemm.io.atomic import atomic_write_text
 
 __all__ = [
-    "write_daw_projects",
-    "write_rpp",
-    "write_dawproject",
-    "rpp_text",
-    "dawproject_xml",
-    "dawproject_bytes",
-    "schema_errors",
-    "StemInfo",
-    "read_stem_infos",
     "PrintedFile",
+    "StemInfo",
+    "dawproject_bytes",
+    "dawproject_xml",
+    "read_stem_infos",
+    "rpp_text",
+    "schema_errors",
+    "write_daw_projects",
+    "write_dawproject",
     "write_printed",
+    "write_rpp",
 ]
 
 

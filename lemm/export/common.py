@@ -32,20 +32,20 @@ from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, 
 from lemm.score.model import Score, Track
 
 __all__ = [
-    "StemInfo",
     "ChannelLevel",
+    "DawTrack",
+    "PrintedFile",
+    "StemInfo",
     "TempoPoint",
     "as_score",
-    "check_stems",
-    "read_stem_infos",
     "channel_levels",
-    "tempo_points",
-    "stem_path",
+    "check_stems",
     "fmt_num",
-    "stable_guid",
-    "PrintedFile",
-    "DawTrack",
     "project_tracks",
+    "read_stem_infos",
+    "stable_guid",
+    "stem_path",
+    "tempo_points",
 ]
 
 
@@ -147,7 +147,7 @@ class DawTrack:
     gain_db: float
     pan: float
     mute: bool
-    audio: "StemInfo | PrintedFile | None" = None
+    audio: StemInfo | PrintedFile | None = None
     notes: Track | None = None
 
     @property

@@ -62,7 +62,7 @@ from lemm.io.atomic import atomic_path
 from lemm.score.model import Score, Track
 from lemm.score.timing import seconds_to_ticks, ticks_to_seconds
 
-__all__ = ["dawproject_xml", "dawproject_bytes", "write_dawproject", "schema_errors", "XSD_DIR", "DAWPROJECT_VERSION"]
+__all__ = ["DAWPROJECT_VERSION", "XSD_DIR", "dawproject_bytes", "dawproject_xml", "schema_errors", "write_dawproject"]
 
 #: Version of the DAWproject format written.
 DAWPROJECT_VERSION = "1.0"

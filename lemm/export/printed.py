@@ -35,7 +35,7 @@ import numpy as np
 from lemm.export.common import PrintedFile
 from lemm.io.audio import write_audio
 
-__all__ = ["write_printed", "PRINTED_FOLDER"]
+__all__ = ["PRINTED_FOLDER", "write_printed"]
 
 #: Folder of the printed files inside a song folder.
 PRINTED_FOLDER = "printed"

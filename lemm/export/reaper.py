@@ -54,8 +54,8 @@ from lemm.export.common import (
     StemInfo,
     as_score,
     check_stems,
-    project_tracks,
     fmt_num,
+    project_tracks,
     read_stem_infos,
     stable_guid,
     tempo_points,
@@ -64,7 +64,7 @@ from lemm.io.atomic import atomic_write_text
 from lemm.score.model import Score, Track
 from lemm.score.timing import ticks_to_seconds
 
-__all__ = ["rpp_text", "write_rpp", "rpp_quote", "midi_event_lines", "REAPER_PPQ"]
+__all__ = ["REAPER_PPQ", "midi_event_lines", "rpp_quote", "rpp_text", "write_rpp"]
 
 #: Ticks per quarter note of the in-project MIDI items.
 REAPER_PPQ = 960

@@ -35,7 +35,7 @@ from lemm.mix.mixer import _ducking_gains, _validated_stems, channel_strip
 from lemm.mix.reverb import reverb
 from lemm.mix.settings import MixSettings
 
-__all__ = ["printed_strips", "RETURN_NAMES"]
+__all__ = ["RETURN_NAMES", "printed_strips"]
 
 #: Names of the shared returns, in the order the mixer adds them.
 RETURN_NAMES = ("delay return", "reverb return")

@@ -160,9 +160,9 @@ def test_dry_stems_alone_do_not_sum_to_the_mix(song_folder):
 def test_referenced_dawproject_points_next_to_itself(song_folder, tmp_path):
     import shutil
 
+    import lemm
     from lemm.export import write_dawproject
     from lemm.export.printed import write_printed
-    import lemm
 
     folder = tmp_path / "copy"
     shutil.copytree(song_folder, folder)
