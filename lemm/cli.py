@@ -44,7 +44,7 @@ from lemm.errors import LemmError, OutputPathError, ParameterError
 if TYPE_CHECKING:
     from lemm.song import Song
 
-__all__ = ["build_parser", "main"]
+__all__ = ["main", "build_parser"]
 
 
 def _progress(message: str) -> None:
@@ -90,9 +90,9 @@ def _cmd_compose(args: argparse.Namespace) -> int:
 
 def _plan_summary(plan, tags: tuple[str, ...]) -> str:
     """One line: what the plan is, what the prompt and tags were read as, and the tags nothing was made of."""
-    import re
-
     from lemm.compose.profiles import genre_for_word, list_genres
+
+    import re
 
     read = {w for u in plan.understood for w in re.findall(r"[\w'-]+", u.words.lower())}
     unread = [t for t in tags if not read & set(re.findall(r"[\w'-]+", t.lower()))]  # no word of the tag was read
@@ -108,7 +108,7 @@ def _plan_summary(plan, tags: tuple[str, ...]) -> str:
     return line
 
 
-def _rerender(song: Song, folder: str, *, action: str) -> None:
+def _rerender(song: "Song", folder: str, *, action: str) -> None:
     from lemm.project.folder import rerender_song_folder
 
     rerender_song_folder(song, folder, action=action, progress=_progress)
@@ -438,7 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("licenses", help="list installed dependency licenses; fail on any not cleared")
     p.set_defaults(func=_cmd_licenses)
-    from lemm.bridge.cli import register as register_bridge; register_bridge(sub)  # noqa: I001
+    from lemm.bridge.cli import register as register_bridge; register_bridge(sub)  # noqa: E702, I001
     return parser
 
 
