@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -93,7 +93,7 @@ class BridgeClient:
     def close(self) -> None:
         self.sock.close()
 
-    def __enter__(self) -> BridgeClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

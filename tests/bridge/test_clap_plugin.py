@@ -40,7 +40,7 @@ def host_build(tmp_path_factory) -> Path:
 def _run_host(build: Path, expected: Path, channels: int, blocks: int, env: dict[str, str]) -> tuple[subprocess.CompletedProcess, dict]:
     env = {**os.environ, "ASAN_OPTIONS": "detect_leaks=1:halt_on_error=1", "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1", **env}
     run = subprocess.run([str(build / "clap_host"), str(build / "plugin" / "lemm.clap"), str(expected), str(channels), str(blocks)],
-                         env=env, capture_output=True, text=True, timeout=300)
+                         env=env, capture_output=True, text=True, timeout=300, check=False)
     summary = [line for line in run.stdout.splitlines() if line.startswith("blocks=")]
     results = dict(item.split("=") for item in summary[-1].split()) if summary else {}
     return run, results
@@ -61,7 +61,7 @@ def test_plugin_plays_the_stem_in_sync_without_touching_the_allocator(host_build
     assert int(r["notes_sent"]) == int(r["notes_in"]) > 0
     # what the DAW told lemm: the host's transport and its notes at their song positions
     assert bridge.state.transport["tempo_bpm"] == 123.0 and bridge.state.transport["time_signature"] == [3, 4]
-    sent = [tuple(int(x) for x in m.groups()) for m in re.finditer(r"^note=(\d+),(\d+)$", run.stdout, re.M)]
+    sent = [tuple(int(x) for x in m.groups()) for m in re.finditer(r"^note=(\d+),(\d+)$", run.stdout, re.MULTILINE)]
     with bridge.state.lock:
         ons = [(round(seconds * rate), pitch) for seconds, pitch, velocity, on, _ in bridge.state.notes if on]
         offs = [(round(seconds * rate), pitch) for seconds, pitch, velocity, on, _ in bridge.state.notes if not on]
