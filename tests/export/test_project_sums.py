@@ -9,6 +9,7 @@ meter) within 0.5 dB and correlation >= 0.99.
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -24,13 +25,18 @@ pyloudnorm = pytest.importorskip("pyloudnorm")
 
 
 @pytest.fixture(scope="module")
-def song_folder(tmp_path_factory) -> Path:
+def composed(tmp_path_factory):
     import lemm
 
     folder = tmp_path_factory.mktemp("sums") / "song"
     song = lemm.compose("a short pop song", tags=("pop",), duration="0:10", seed=3)
     song.save(folder)
-    return folder
+    return song, folder
+
+
+@pytest.fixture(scope="module")
+def song_folder(composed) -> Path:
+    return composed[1]
 
 
 def _balance(audio: np.ndarray, pan: float) -> np.ndarray:
@@ -157,21 +163,18 @@ def test_dry_stems_alone_do_not_sum_to_the_mix(song_folder):
     assert abs(difference_db) > 0.5 or correlation < 0.99
 
 
-def test_referenced_dawproject_points_next_to_itself(song_folder, tmp_path):
-    import shutil
-
-    import lemm
+def test_referenced_dawproject_points_next_to_itself(composed, tmp_path):
     from lemm.export import write_dawproject
     from lemm.export.printed import write_printed
 
+    song, song_folder = composed
     folder = tmp_path / "copy"
     shutil.copytree(song_folder, folder)
-    song = lemm.load(folder)
-    song.mix()
     printed = write_printed(folder, song.stems, song.mix_settings, sample_rate=48000)
     path = write_dawproject(song, folder, stem_names=list(song.stems), printed=printed, embed_audio=False, file_name="ref.dawproject")
     with zipfile.ZipFile(path) as archive:
         assert archive.namelist() == ["project.xml", "metadata.xml"]
         project = etree.fromstring(archive.read("project.xml"))
     files = list(project.iter("File"))
-    assert files and all(f.get("external") == "true" and (folder / f.get("path")).is_file() for f in files)
+    assert len(files) == 2 * len(song.stems) + len(list((folder / "printed" / "returns").glob("*.wav")))
+    assert all(f.get("external") == "true" and (folder / f.get("path")).is_file() for f in files)
