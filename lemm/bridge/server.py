@@ -20,8 +20,9 @@ from the DAW          the bridge
 ``notes``             keeps guide notes (song positions in seconds) for ``save_guide``
 ``guide_audio``       keeps guide audio (float32 payload at a song position)
 ``save_guide``        writes ``bridge/guide.mid`` / ``bridge/guide.wav`` into the song folder
-``render``            sends the current ``stem`` (and ``midi``) of a track, or the mix
-``regenerate``        regenerates a track in a section, re-renders the song folder, sends the new ``stem`` and ``midi``
+``render``            sends the current ``stem`` (and ``midi``) of a track, or the mix; with ``subscribe`` also after each regeneration
+``regenerate``        regenerates a track in a section, re-renders the song folder, sends the new ``stem`` and ``midi``,
+                      and pushes the new stems to the other sessions that subscribed
 ``ping``              ``pong``
 ====================  =====================================================================
 """
@@ -249,8 +250,16 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
 class _Handler(socketserver.BaseRequestHandler):
     server: BridgeServer
 
+    def setup(self) -> None:
+        self.send_lock = threading.Lock()  # replies and pushes from other sessions' regenerations share the socket
+
+    def finish(self) -> None:
+        self.server.unsubscribe(self)
+
     def send(self, header: dict[str, Any], payload: bytes = b"") -> None:
-        self.request.sendall(encode_frame(header, payload))
+        frame = encode_frame(header, payload)
+        with self.send_lock:
+            self.request.sendall(frame)
 
     def error(self, code: str, message: str, request_id: int | str | None = None) -> None:
         reply = {"type": "error", "code": code, "message": message[:500]}
@@ -348,6 +357,8 @@ class BridgeServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         if not isinstance(self.token, str) or len(self.token) < 16:
             raise ParameterError.for_field("bridge token", "<hidden>", "a string of at least 16 characters")
         self.state = BridgeState()
+        self.subscribers: dict[_Handler, set[tuple[str, str]]] = {}
+        self._subscribers_lock = threading.Lock()
         self.counts: dict[str, int] = {}
         self._counts_lock = threading.Lock()
         self.handlers: dict[str, Callable[[_Handler, dict[str, Any], bytes], None]] = {
@@ -425,15 +436,36 @@ class BridgeServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         written = self.backend.save_guide(self.state, sample_rate=self.backend.facts()["sample_rate"])
         handler.send({"type": "saved", "files": written, "id": _request_id(header)})
 
+    def unsubscribe(self, handler: _Handler) -> None:
+        with self._subscribers_lock:
+            self.subscribers.pop(handler, None)
+
     def _render(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:
         track = field(header, "track", str)
         kind = field(header, "kind", str, default="stem")
+        subscribe = field(header, "subscribe", bool, default=False)
         with self.backend.lock:
             stem_header, audio = self.backend.stem(track, kind=kind)
             midi = self.backend.midi(track) if track != "mix" else None
+        if subscribe:
+            with self._subscribers_lock:
+                self.subscribers.setdefault(handler, set()).add((track, kind))
         handler.send({**stem_header, "id": _request_id(header)}, audio)
         if midi is not None:
             handler.send({**midi[0], "id": _request_id(header)}, midi[1])
+
+    def _push_updates(self, regenerated: str, *, skip: _Handler) -> None:
+        """After a regeneration: every other session's subscribed stems, read again (the mix changed too)."""
+        with self._subscribers_lock:
+            targets = [(h, sorted(subs)) for h, subs in self.subscribers.items() if h is not skip]
+        for target, subscriptions in targets:
+            for track, kind in subscriptions:
+                with self.backend.lock:
+                    stem_header, audio = self.backend.stem(track, kind=kind)
+                try:
+                    target.send({**stem_header, "pushed": True, "regenerated": regenerated}, audio)
+                except OSError:  # that session went away; its handler unsubscribes it
+                    break
 
     def _regenerate(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:
         track = field(header, "track", str)
@@ -450,3 +482,4 @@ class BridgeServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
             extra.update(section_start_seconds=facts[section]["start_seconds"], section_end_seconds=facts[section]["end_seconds"])
         handler.send({**stem_header, **extra}, audio)
         handler.send({**midi_header, **extra}, midi)
+        self._push_updates(track, skip=handler)

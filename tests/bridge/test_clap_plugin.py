@@ -10,6 +10,7 @@ checks for leaks when the host exits.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -80,3 +81,56 @@ def test_audit_counts_an_allocation_made_on_purpose(host_build, bridge, bridge_s
     assert run.returncode == 0, run.stderr[-4000:]
     assert int(r["allocs"]) >= 2 * int(r["blocks"]) > 0  # a malloc and a free per block
     assert np.isfinite(float(r["max_diff"]))
+
+
+def test_a_regenerated_stem_replaces_the_playing_one(host_build, bridge, bridge_song, tmp_path):
+    """Another client regenerates the bass; the bridge pushes the new mix to the plugin, which swaps it in at a block boundary."""
+    import threading
+
+    from lemm.bridge.client import BridgeClient
+
+    before, _ = sf.read(str(bridge_song / "mix.wav"), dtype="float32", always_2d=True)
+    expected = tmp_path / "expected.f32"
+    before.astype("<f4").tofile(expected)
+    token_file = write_token_file(tmp_path / "bridge", port=bridge.port, token=bridge.token)
+    dump = tmp_path / "after.bin"
+    env = {**os.environ, "ASAN_OPTIONS": "detect_leaks=1:halt_on_error=1", "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
+           "LEMM_BRIDGE_FILE": str(token_file)}
+    host = subprocess.Popen([str(host_build / "clap_host"), str(host_build / "plugin" / "lemm.clap"), str(expected), str(before.shape[1]),
+                             "500", "2", str(dump)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    output: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        for line in host.stdout:
+            output.append(line)
+            if line.strip() == "ready":
+                ready.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert ready.wait(120), "the first stem never played"
+        section = json.loads((bridge_song / "song.json").read_text())["score"]["sections"][0]["name"]
+        with BridgeClient.connect(port=bridge.port, token=bridge.token) as client:
+            (stem, _), _ = client.request({"type": "regenerate", "track": "bass", "section": section, "seed": 777}, replies=2)
+        assert stem["type"] == "stem", stem
+        host.wait(timeout=240)
+    finally:
+        if host.poll() is None:
+            host.kill()
+        reader.join(timeout=10)
+    stderr = host.stderr.read()
+    assert host.returncode == 0, "".join(output)[-2000:] + stderr[-4000:]
+    summary = dict(item.split("=") for item in output[-1].split())
+    assert int(summary["mismatches"]) == 0 and int(summary["stems"]) == 2 and int(summary["allocs"]) == 0
+    after, _ = sf.read(str(bridge_song / "mix.wav"), dtype="float32", always_2d=True)
+    assert np.max(np.abs(after - before)) > 1e-3  # the regeneration changed the mix
+    record = np.dtype([("frame", "<i8"), ("left", "<f4", 256), ("right", "<f4", 256)])
+    blocks = np.fromfile(dump, dtype=record)
+    assert len(blocks) == int(summary["dumped"]) >= 2000
+    padded = np.vstack([after, np.zeros((256 * 8, after.shape[1]), np.float32)])
+    for block in blocks:
+        want = padded[block["frame"]:block["frame"] + 256]
+        np.testing.assert_array_equal(block["left"], want[:, 0])
+        np.testing.assert_array_equal(block["right"], want[:, 1])

@@ -4,7 +4,13 @@
  * ("key=value ...") and exits non-zero on any failed check. Built with the sanitizers
  * and against lemm's own ABI declarations (plugins/clap/include/lemm_clap_abi.h).
  *
- * usage: host PLUGIN.clap EXPECTED.f32 CHANNELS BLOCKS */
+ * usage: host PLUGIN.clap EXPECTED.f32 CHANNELS BLOCKS [MIN_STEMS DUMP]
+ *
+ * The output of every block played while the first stem is loaded is compared here with
+ * EXPECTED. With MIN_STEMS 2 the host prints "ready" once the first stem plays, keeps
+ * playing until a second stem (pushed after a regeneration) has replaced it, and writes
+ * each block played with the new stem to DUMP (int64 song frame, then 256 left and 256
+ * right floats) for the test to compare with the new file. */
 #define _POSIX_C_SOURCE 200809L
 #include <dlfcn.h>
 #include <math.h>
@@ -57,10 +63,13 @@ static void sleep_us(long us) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 5) {
-        fprintf(stderr, "usage: host PLUGIN.clap EXPECTED.f32 CHANNELS BLOCKS\n");
+    if (argc != 5 && argc != 7) {
+        fprintf(stderr, "usage: host PLUGIN.clap EXPECTED.f32 CHANNELS BLOCKS [MIN_STEMS DUMP]\n");
         return 2;
     }
+    const uint64_t min_stems = argc == 7 ? (uint64_t)atol(argv[5]) : 1;
+    FILE *dump = argc == 7 ? fopen(argv[6], "wb") : NULL;
+    if (argc == 7 && !dump) return 2;
     const char *path = argv[1];
     const int channels = atoi(argv[3]);
     const long blocks_wanted = atol(argv[4]);
@@ -149,11 +158,12 @@ int main(int argc, char **argv) {
     clap_process_t process = {0, FRAMES, &transport, NULL, &out, 0, 1, &in_events, &out_events};
 
     const long loop_frames = stem_frames + 4 * FRAMES; /* play past the end, then loop to 0 */
-    long blocks = 0, compared = 0, waited = 0, mismatches = 0, notes_in = 0, connected_seen = 0;
+    long blocks = 0, compared = 0, waited = 0, mismatches = 0, notes_in = 0, connected_seen = 0, dumped = 0;
     double max_diff = 0.0;
-    while (compared < blocks_wanted && waited < 60000) {
+    int announced = 0;
+    while ((compared < blocks_wanted || state->stems_loaded(plugin) < min_stems || (min_stems > 1 && dumped < 2000)) && waited < 60000) {
         const long position = (blocks * FRAMES) % loop_frames;
-        const int has_stem = state->stems_loaded(plugin) > 0;
+        const int has_stem = state->stems_loaded(plugin) == 1; /* notes are sent while the first stem plays */
         memset(&transport, 0, sizeof transport);
         transport.header = (clap_event_header_t){sizeof transport, 0, 0, LEMM_CLAP_EVENT_TRANSPORT, 0};
         transport.flags = LEMM_CLAP_TRANSPORT_HAS_TEMPO | LEMM_CLAP_TRANSPORT_HAS_BEATS_TIMELINE | LEMM_CLAP_TRANSPORT_HAS_SECONDS_TIMELINE |
@@ -176,7 +186,14 @@ int main(int argc, char **argv) {
         process.steady_time = blocks * FRAMES;
         CHECK(plugin->process(plugin, &process) == LEMM_CLAP_PROCESS_CONTINUE);
         connected_seen |= state->connection(plugin) == LEMM_CONNECTION_CONNECTED;
-        if (has_stem) { /* the stem was there before this block: the output must be the stem at this song position */
+        /* the plugin takes a new stem at the start of a block: this block played the stem counted now */
+        const uint64_t stems_now = state->stems_loaded(plugin);
+        if (stems_now == 1 && !announced) {
+            printf("ready\n");
+            fflush(stdout);
+            announced = 1;
+        }
+        if (stems_now == 1) { /* this block played the first stem: the output must be the stem at this song position */
             for (int c = 0; c < 2; ++c) {
                 for (int i = 0; i < FRAMES; ++i) {
                     long frame = position + i;
@@ -189,18 +206,27 @@ int main(int argc, char **argv) {
             }
             ++compared;
             if (compared % 16 == 0) sleep_us(200); /* let the worker forward transport and notes */
+        } else if (stems_now >= 2 && dump) { /* the new stem: checked by the test against the new file */
+            int64_t frame = position;
+            fwrite(&frame, sizeof frame, 1, dump);
+            fwrite(left, sizeof(float), FRAMES, dump);
+            fwrite(right, sizeof(float), FRAMES, dump);
+            ++dumped;
         } else {
             ++waited;
             sleep_us(1000);
         }
+        if (stems_now == 1 && compared >= blocks_wanted && min_stems > 1) sleep_us(1000); /* wait for the regeneration in real time */
         ++blocks;
     }
-    CHECK(compared == blocks_wanted);
+    CHECK(compared >= blocks_wanted);
+    if (dump) fclose(dump);
     sleep_us(300000); /* the worker sends the last notes */
     long notes_sent = (long)state->notes_sent(plugin);
     int64_t allocs = state->audit(plugin, LEMM_AUDIT_ALLOC), locks = state->audit(plugin, LEMM_AUDIT_LOCK),
             syscalls = state->audit(plugin, LEMM_AUDIT_SYSCALL);
     CHECK(params->get_value(plugin, 0, &value) && value == LEMM_CONNECTION_CONNECTED);
+    const uint64_t stems_final = state->stems_loaded(plugin);
     plugin->stop_processing(plugin);
     plugin->deactivate(plugin);
     CHECK(state->connection(plugin) == LEMM_CONNECTION_IDLE);
@@ -209,8 +235,8 @@ int main(int argc, char **argv) {
     dlclose(lib);
     free(expected);
     printf("blocks=%ld compared=%ld waited=%ld mismatches=%ld max_diff=%g allocs=%lld locks=%lld syscalls=%lld notes_in=%ld notes_sent=%ld "
-           "connected=%ld failures=%d\n",
+           "connected=%ld dumped=%ld stems=%llu failures=%d\n",
            blocks, compared, waited, mismatches, max_diff, (long long)allocs, (long long)locks, (long long)syscalls, 2 * notes_in, notes_sent,
-           connected_seen, failures);
+           connected_seen, dumped, (unsigned long long)stems_final, failures);
     return failures ? 1 : 0;
 }

@@ -308,8 +308,25 @@ static int connect_bridge(int port) {
     return fd;
 }
 
+/* `text` as the inside of a JSON string (quotes, backslashes and control characters escaped), cut to fit. */
+static void json_escape(char *out, size_t capacity, const char *text) {
+    size_t used = 0;
+    for (; *text && used + 7 < capacity; ++text) {
+        unsigned char c = (unsigned char)*text;
+        if (c == '"' || c == '\\') {
+            out[used++] = '\\';
+            out[used++] = (char)c;
+        } else if (c < 0x20) {
+            used += (size_t)snprintf(out + used, capacity - used, "\\u%04x", c);
+        } else {
+            out[used++] = (char)c;
+        }
+    }
+    out[used] = 0;
+}
+
 static void session(lemm_plugin *self, int fd, const bridge_config *config) {
-    char header[512];
+    char header[2048];
     snprintf(header, sizeof header, "{\"type\":\"hello\",\"protocol\":1,\"token\":\"%s\",\"client\":\"lemm-clap " LEMM_PLUGIN_VERSION "\"}",
              config->token);
     frame f;
@@ -322,7 +339,10 @@ static void session(lemm_plugin *self, int fd, const bridge_config *config) {
         return;
     }
     atomic_store(&self->connection, LEMM_CONNECTION_CONNECTED);
-    snprintf(header, sizeof header, "{\"type\":\"render\",\"track\":\"%s\",\"kind\":\"%s\",\"id\":1}", config->track, config->kind);
+    char track[sizeof config->track * 6], kind[sizeof config->kind * 6];
+    json_escape(track, sizeof track, config->track);
+    json_escape(kind, sizeof kind, config->kind);
+    snprintf(header, sizeof header, "{\"type\":\"render\",\"track\":\"%s\",\"kind\":\"%s\",\"subscribe\":true,\"id\":1}", track, kind);
     if (!send_frame(fd, header, NULL, 0)) return;
     while (!stopping(self)) {
         lemm_transport_msg t, latest;
