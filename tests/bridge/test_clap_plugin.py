@@ -134,3 +134,15 @@ def test_a_regenerated_stem_replaces_the_playing_one(host_build, bridge, bridge_
         want = padded[block["frame"]:block["frame"] + 256]
         np.testing.assert_array_equal(block["left"], want[:, 0])
         np.testing.assert_array_equal(block["right"], want[:, 1])
+
+
+def test_the_plugin_shows_a_refused_token_and_a_missing_bridge(host_build, bridge, tmp_path):
+    expected = tmp_path / "expected.f32"
+    np.zeros(512, "<f4").tofile(expected)
+    wrong = write_token_file(tmp_path / "wrong", port=bridge.port, token="f" * 32)
+    run, _ = _run_host(host_build, expected, 2, 0, {"LEMM_BRIDGE_FILE": str(wrong)})
+    assert run.returncode == 0 and run.stdout.strip().endswith("connection=refused failures=0"), run.stdout + run.stderr[-3000:]
+    assert bridge.counts.get("refused", 0) >= 1 and "sessions" not in bridge.counts
+    missing = tmp_path / "no-such-file"
+    run, _ = _run_host(host_build, expected, 2, 0, {"LEMM_BRIDGE_FILE": str(missing)})
+    assert run.returncode == 0 and run.stdout.strip().endswith("connection=no bridge failures=0"), run.stdout + run.stderr[-3000:]

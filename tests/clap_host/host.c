@@ -157,6 +157,27 @@ int main(int argc, char **argv) {
     clap_output_events_t out_events = {NULL, out_push};
     clap_process_t process = {0, FRAMES, &transport, NULL, &out, 0, 1, &in_events, &out_events};
 
+    if (blocks_wanted == 0) { /* state mode: play silence until the connection settles, print it as the host shows it */
+        for (int i = 0; i < 5000; ++i) {
+            list.count = 0;
+            memset(&transport, 0, sizeof transport);
+            CHECK(plugin->process(plugin, &process) == LEMM_CLAP_PROCESS_CONTINUE);
+            int32_t now = state->connection(plugin);
+            if (now == LEMM_CONNECTION_REFUSED || now == LEMM_CONNECTION_NO_BRIDGE || now == LEMM_CONNECTION_CONNECTED) break;
+            sleep_us(1000);
+        }
+        CHECK(params->get_value(plugin, 0, &value) && params->value_to_text(plugin, 0, value, text, sizeof text));
+        CHECK(left[0] == 0.0f && right[FRAMES - 1] == 0.0f); /* silence without a stem */
+        plugin->stop_processing(plugin);
+        plugin->deactivate(plugin);
+        plugin->destroy(plugin);
+        entry->deinit();
+        dlclose(lib);
+        free(expected);
+        printf("connection=%s failures=%d\n", text, failures);
+        return failures ? 1 : 0;
+    }
+
     const long loop_frames = stem_frames + 4 * FRAMES; /* play past the end, then loop to 0 */
     long blocks = 0, compared = 0, waited = 0, mismatches = 0, notes_in = 0, connected_seen = 0, dumped = 0;
     double max_diff = 0.0;
