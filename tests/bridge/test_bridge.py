@@ -8,6 +8,7 @@ import os
 import socket
 import stat
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,20 +27,7 @@ def _alive(server) -> bool:
 
 
 def _raw(server, data: bytes) -> list[dict]:
-    """Send raw bytes on a fresh connection, half-close, and read every frame the bridge answers until it closes."""
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        try:
-            sock.sendall(data)
-            sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-        client = BridgeClient(sock)
-        out = []
-        while True:
-            try:
-                out.append(client.receive()[0])
-            except (ProtocolError, OSError):
-                return out
+    return _raw_port(server.port, data)
 
 
 def test_binds_loopback_only(bridge_song):
@@ -163,3 +151,53 @@ def test_regenerate_round_trip_returns_the_new_stem(bridge, bridge_song):
     score = json.loads((bridge_song / "song.json").read_text())["score"]
     bass = next(t for t in score["tracks"] if t["name"] == "bass")
     assert len(notes) == len(bass["notes"]) and midi["seed"] == 1234
+
+
+def test_lemm_bridge_command(bridge_song, tmp_path, capsys):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from lemm.cli import main
+
+    assert main(["bridge", str(bridge_song), "--host", "0.0.0.0", "--token-file", str(tmp_path / "t")]) == 2
+    assert "127.0.0.1" in capsys.readouterr().err and not (tmp_path / "t").exists()
+
+    token_file = tmp_path / "run" / "bridge"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    process = subprocess.Popen([sys.executable, "-m", "lemm.cli", "bridge", str(bridge_song), "--token-file", str(token_file)],
+                               env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(600):  # the command writes the file once it listens
+            if token_file.exists() or process.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
+        port, token = read_token_file(token_file)
+        assert _raw_port(port, encode_frame({"type": "hello", "protocol": PROTOCOL_VERSION, "token": "0" * 32}))[0]["code"] == "unauthorized"
+        with BridgeClient.connect(port=port, token=token) as c:
+            assert c.welcome["type"] == "welcome"
+            (pong, _), = c.request({"type": "ping"})
+            assert pong["type"] == "pong"
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    assert "127.0.0.1:" in process.stderr.read()
+
+
+def _raw_port(port: int, data: bytes) -> list[dict]:
+    """Send raw bytes on a fresh connection, half-close, and read every frame the bridge answers until it closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        try:
+            sock.sendall(data)
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        client = BridgeClient(sock)
+        out = []
+        while True:
+            try:
+                out.append(client.receive()[0])
+            except (ProtocolError, OSError):
+                return out
