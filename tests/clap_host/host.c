@@ -182,7 +182,8 @@ int main(int argc, char **argv) {
     long blocks = 0, compared = 0, waited = 0, mismatches = 0, notes_in = 0, connected_seen = 0, dumped = 0;
     double max_diff = 0.0;
     int announced = 0;
-    while ((compared < blocks_wanted || state->stems_loaded(plugin) < min_stems || (min_stems > 1 && dumped < 2000)) && waited < 60000) {
+    while ((compared < blocks_wanted || state->stems_loaded(plugin) < min_stems || (min_stems > 1 && dumped < 2000)) && waited < 60000 &&
+           blocks < 400000) {
         const long position = (blocks * FRAMES) % loop_frames;
         const int has_stem = state->stems_loaded(plugin) == 1; /* notes are sent while the first stem plays */
         memset(&transport, 0, sizeof transport);
