@@ -268,7 +268,7 @@ class _Handler(socketserver.BaseRequestHandler):
         self.send(reply)
 
     def handle(self) -> None:  # one connection
-        self.request.settimeout(self.server.idle_timeout_seconds)
+        self.request.settimeout(self.server.hello_timeout_seconds)  # a silent stranger does not hold a thread for long
         authorized = False
         try:
             while True:
@@ -292,6 +292,7 @@ class _Handler(socketserver.BaseRequestHandler):
                     continue
                 if not authorized:
                     authorized = self._hello(header)  # raises _Refused
+                    self.request.settimeout(self.server.idle_timeout_seconds)
                     continue
                 try:
                     self.server.dispatch(self, header, body[header_bytes:])
@@ -347,6 +348,7 @@ class BridgeServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     daemon_threads = True
     allow_reuse_address = True
     idle_timeout_seconds = 600.0
+    hello_timeout_seconds = 10.0
 
     def __init__(self, backend: Any, *, host: str = LOOPBACK_HOST, port: int = 0, token: str | None = None) -> None:
         check_host(host)
