@@ -344,6 +344,7 @@ static void session(lemm_plugin *self, int fd, const bridge_config *config) {
     json_escape(kind, sizeof kind, config->kind);
     snprintf(header, sizeof header, "{\"type\":\"render\",\"track\":\"%s\",\"kind\":\"%s\",\"subscribe\":true,\"id\":1}", track, kind);
     if (!send_frame(fd, header, NULL, 0)) return;
+    int quiet_loops = 0; /* ~10 ms each: a ping after a minute without messages keeps the session open */
     while (!stopping(self)) {
         lemm_transport_msg t, latest;
         bool have = false;
@@ -351,7 +352,13 @@ static void session(lemm_plugin *self, int fd, const bridge_config *config) {
             latest = t;
             have = true;
         }
+        uint64_t notes_before = atomic_load(&self->notes_sent);
         if ((have && !send_transport(fd, &latest)) || !send_notes(self, fd)) return;
+        quiet_loops = have || atomic_load(&self->notes_sent) != notes_before ? 0 : quiet_loops + 1;
+        if (quiet_loops >= 6000) {
+            if (!send_frame(fd, "{\"type\":\"ping\"}", NULL, 0)) return;
+            quiet_loops = 0;
+        }
         free_released(self);
         struct pollfd pfd = {fd, POLLIN, 0};
         int ready = poll(&pfd, 1, 10);
