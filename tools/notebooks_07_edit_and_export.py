@@ -63,7 +63,7 @@ CELLS = [
     ),
     new_markdown_cell(
         "## Hand-off: stems, MIDI, MusicXML, a REAPER project and a DAWproject\n\n"
-        "Paths inside `song.rpp` and `song.dawproject` are relative, so the folder can be moved."
+        "Paths inside `song.rpp` are relative, so the folder can be moved; `song.dawproject` holds its audio inside, so it opens alone. Both sound like `mix.wav` (printed tracks, dry stems and MIDI muted beside them)."
     ),
     new_code_cell(
         "rpp = (folder / 'song.rpp').read_text()\n"
