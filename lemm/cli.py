@@ -2,7 +2,7 @@
 
 ::
 
-    lemm compose "PROMPT" [--tags pop,upbeat] [--lyrics FILE] [--duration 3:30] [--seed N] --out DIR
+    lemm compose "PROMPT" [--tags pop,upbeat] [--lyrics FILE] [--duration 3:30] [--seed N] --out DIR [--force]
                  [--guide FILE [--keep-chords] [--keep-melody]] [--plan FILE] [--chords "Am F C G"]
     lemm analyze FILE    tempo, meter, key, beats, downbeats, sections, energy of a guide (JSON)
     lemm render DIR      re-render stems, mix and master from DIR/song.json after edits

@@ -15,15 +15,15 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-import lemm.io.atomic as atomic
 from lemm.cli import main
 from lemm.errors import FileFormatError, LemmError, OutputPathError, ParameterError
+from lemm.io import atomic
 from lemm.io.atomic import atomic_write_bytes, check_output_file, check_output_folder, is_temp_file_name
 from lemm.io.audio import check_audio_output, read_audio, write_audio
 from lemm.mix.cli import master_file
 from lemm.project.history import list_versions, record_version, version_text
-from lemm.project.slices import RenderCache, render_stems, slice_digest
 from lemm.project.settings import RenderSettings
+from lemm.project.slices import RenderCache, render_stems, slice_digest
 from lemm.score.model import Note, Score, Section, Track
 
 

@@ -91,11 +91,11 @@ FOREIGN_HASH = _tree_hash(FOREIGN)
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
-    """Every file of the folder (not the render cache or the lock) by its hash; report.json without its timings."""
+    """Every file of the folder (not the render cache) by its hash; report.json without its timings."""
     out = {}
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
-        if path.is_dir() or rel.startswith("cache/") or rel == ".lemm/lock":
+        if path.is_dir() or rel.startswith("cache/"):
             continue
         data = path.read_bytes()
         if rel == "report.json":
@@ -108,7 +108,7 @@ def _snapshot(folder: Path) -> dict[str, str]:
 
 def _leftovers(folder: Path) -> list[str]:
     """Staging folders, journals and temp files under ``folder``: none may survive a run."""
-    bad = [p.name for p in (folder / ".lemm").iterdir() if p.name not in ("lock", "manifest.json")] if (folder / ".lemm").is_dir() else []
+    bad = [p.name for p in (folder / ".lemm").iterdir() if p.name != "manifest.json"] if (folder / ".lemm").is_dir() else []
     return bad + [p.relative_to(folder).as_posix() for p in folder.rglob("*") if is_temp_file_name(p.name)]
 
 
@@ -237,6 +237,43 @@ def test_a_failure_at_any_write_leaves_the_previous_song_and_no_temp_files(folde
     assert (work / "master.wav").read_bytes() == (folders["B"] / "master.wav").read_bytes()
 
 
+def test_ctrl_c_during_the_renames_finishes_them(folders: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    work = _copy(folders["A2"], tmp_path / "w")
+    before = _snapshot(work)
+    real, hit = os.replace, []
+
+    def replace(src, dst):
+        if "/.lemm/staging-" in str(src) and "/.lemm/staging-" not in str(dst) and not hit:
+            hit.append(dst)
+            raise KeyboardInterrupt
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        write_song_files(folders["song_b"], work)
+    monkeypatch.setattr(os, "replace", real)
+    foreign = {rel: h for rel, h in before.items() if rel in FOREIGN}
+    assert hit and _snapshot(work) == _snapshot(folders["B"]) | foreign
+    assert _leftovers(work) == [] and _foreign_hash(work) == FOREIGN_HASH
+
+
+def test_a_journal_lemm_did_not_leave_changes_nothing(folders: dict, tmp_path: Path) -> None:
+    from lemm.errors import FileFormatError
+
+    work = _copy(folders["A"], tmp_path / "w")
+    before = _snapshot(work)
+    journal = work / ".lemm" / "journal.json"
+    journal.write_text(json.dumps({"format": "lemm-folder-journal", "staging": "staging-0123abcd", "install": ["master.wav"],
+                                   "remove": ["precious.txt"]}))
+    with pytest.raises(FileFormatError, match="not one of lemm's file names"):
+        lemm.load(work)
+    assert (work / "precious.txt").read_bytes() == FOREIGN["precious.txt"]
+    journal.write_text(json.dumps({"format": "lemm-folder-journal", "staging": "staging-0123abcd", "install": ["master.wav"],
+                                   "remove": ["stems/bass.wav"]}))
+    lemm.load(work)  # its staging folder is not there: not a commit, dropped
+    assert _snapshot(work) == before and _leftovers(work) == []
+
+
 def test_too_little_free_space_is_refused_before_rendering(folders: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     work = _copy(folders["A"], tmp_path / "w")
     before = _snapshot(work)
@@ -256,8 +293,8 @@ def test_a_busy_folder_makes_a_second_command_wait_then_fail_clearly(folders: di
     work = _copy(folders["A"], tmp_path / "w")
     before = _snapshot(work)
     monkeypatch.setattr("lemm.project.lock.LOCK_WAIT_SECONDS", 0.3)
-    fd = os.open(work / ".lemm" / "lock", os.O_RDWR)
-    fcntl.flock(fd, fcntl.LOCK_EX)  # another process's lock, as far as lemm can tell
+    fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another process's lock on the folder, as far as lemm can tell
     try:
         assert main(["render", str(work)]) == 2
         assert main(["edit", str(work), "turn up the bass by 2 dB", "--yes"]) == 2

@@ -136,11 +136,12 @@ def _writable(folder: Path) -> bool:
     return os.access(folder, os.W_OK | os.X_OK)
 
 
-def check_output_folder(path: str | os.PathLike, *, what: str = "output folder") -> Path:
+def check_output_folder(path: str | os.PathLike, *, what: str = "output folder", allow_root: bool = False) -> Path:
     """Check, before any work, that a folder at ``path`` can hold new files; returns the absolute path.
 
     ``path`` need not exist yet: then its nearest existing ancestor must be a
-    writable folder. Nothing is created.
+    writable folder. Nothing is created. The root folder itself is refused
+    unless ``allow_root`` (a song folder must not be ``/``).
 
     Raises
     ------
@@ -150,7 +151,7 @@ def check_output_folder(path: str | os.PathLike, *, what: str = "output folder")
         not write there (read-only file system, no permission).
     """
     folder = Path(os.path.abspath(os.fspath(path)))
-    if folder == folder.parent:
+    if folder == folder.parent and not allow_root:
         raise OutputPathError(f"{what} must not be the root folder {str(folder)!r}")
     if os.path.lexists(folder) and not folder.is_dir():
         raise OutputPathError(f"{what} {str(folder)!r} is an existing file (or device), not a folder")
@@ -212,7 +213,7 @@ def check_output_file(path: str | os.PathLike, *, suffixes: Iterable[str] | None
             raise OutputPathError(
                 f"{what} {str(path)!r} must end in {' or '.join(accepted)} (the formats lemm writes), got {target.suffix or 'no extension'!r}"
             )
-    check_output_folder(target.parent, what=f"folder of the {what}")
+    check_output_folder(target.parent, what=f"folder of the {what}", allow_root=True)
     return target
 
 

@@ -55,6 +55,7 @@ from pathlib import Path
 
 from lemm.errors import FileFormatError, LemmError, OutputPathError
 from lemm.io.atomic import (
+    WriteFailedError,
     atomic_write_text,
     check_output_folder,
     fsync_folder,
@@ -62,7 +63,6 @@ from lemm.io.atomic import (
     remove_stale_temp_files,
     remove_tree,
     write_error,
-    WriteFailedError,
 )
 from lemm.project.lock import META_FOLDER, held_here, song_folder_lock
 
@@ -298,7 +298,8 @@ class SongFolderWrite:
         self.state = state
         self.staging = folder / META_FOLDER / f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}"
         self.cache_folder = (folder if state.kind == "song" else self.staging) / "cache"
-        self.committed = False
+        self.committed = False  # the journal is being written or is written
+        self.done = False  # the write is complete
 
     def check_names(self, rels: Iterable[str]) -> None:
         """Refuse (before any work) if a name of ``rels`` holds something lemm did not write (see the module docstring)."""
@@ -319,19 +320,33 @@ class SongFolderWrite:
         fsync_tree(self.staging)
         pause_point("staged")
         journal = {"format": JOURNAL_FORMAT, "staging": self.staging.name, "install": install, "remove": remove}
+        self.committed = True  # from here the staging folder stays: the journal may name it (see song_folder_write)
         atomic_write_text(self.folder / META_FOLDER / JOURNAL_FILE, json.dumps(journal, indent=1) + "\n")
         fsync_folder(self.folder / META_FOLDER)
-        self.committed = True
         pause_point("committed")
         try:
             _roll_forward(self.folder, journal)
         except KeyboardInterrupt:  # finish the few renames, then stop
             _roll_forward(self.folder, journal)
+            self.done = True
             raise
+        self.done = True
+
+
+def _journaled(write: SongFolderWrite) -> bool:
+    """Whether the journal of ``write`` is on the disk (then its staging folder must stay until rolled forward)."""
+    try:
+        return json.loads((write.folder / META_FOLDER / JOURNAL_FILE).read_text(encoding="utf-8")).get("staging") == write.staging.name
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _roll_forward(folder: Path, journal: dict) -> None:
     staging = folder / META_FOLDER / journal["staging"]
+    if not staging.is_dir():  # never so after a commit (the journal goes before the staging folder): not a commit of ours
+        with contextlib.suppress(FileNotFoundError):
+            (folder / META_FOLDER / JOURNAL_FILE).unlink()
+        return
     touched = {folder, folder / META_FOLDER}
     install = journal["install"]
     for i, rel in enumerate(install):
@@ -350,7 +365,8 @@ def _roll_forward(folder: Path, journal: dict) -> None:
         if path.is_dir():
             fsync_folder(path)
     pause_point("installed")
-    (folder / META_FOLDER / JOURNAL_FILE).unlink()
+    with contextlib.suppress(FileNotFoundError):  # a second pass (after Ctrl-C) may find it gone
+        (folder / META_FOLDER / JOURNAL_FILE).unlink()
     fsync_folder(folder / META_FOLDER)
     remove_tree(staging)
 
@@ -475,7 +491,7 @@ def song_folder_write(
     had_meta = os.path.lexists(path / META_FOLDER)
     committed = False
     try:
-        with song_folder_lock(path, create=True):
+        with song_folder_lock(path):
             state = read_folder_state(path)
             if must_be_song and state.kind != "song":
                 raise OutputPathError(f"{str(path)!r} is not a song folder (it has no song.json written by lemm)")
@@ -488,11 +504,11 @@ def song_folder_write(
             except OSError as err:
                 if isinstance(err, LemmError) and not isinstance(err, WriteFailedError):
                     raise  # a check that failed, or e.g. a missing input file: not a failed write
-                outcome = "the next lemm command on it finishes the write" if write.committed else "the song folder is unchanged"
+                outcome = "the next lemm command on it finishes the write" if _journaled(write) else "the song folder is unchanged"
                 message = str(err) if isinstance(err, LemmError) else str(write_error(err, path, what=what))
                 raise WriteFailedError(f"{message}; {outcome}") from None
             finally:
-                committed = write.committed
+                committed = write.done or (write.committed and _journaled(write))
                 if not committed:
                     remove_tree(write.staging)
     finally:

@@ -13,7 +13,7 @@ A song folder holds::
     song.dawproject    DAWproject (Bitwig, Studio One, Cubase): tempo, meter, markers, a track per stem
     history/           every version of song.json (:mod:`lemm.project.history`)
     cache/             rendered (track, section) slices (:mod:`lemm.project.slices`), safe to delete
-    .lemm/             lemm's bookkeeping: the list of lemm's own files, the lock, an unfinished write
+    .lemm/             lemm's bookkeeping: the list of lemm's own files, an unfinished write
 
 These are *lemm's own files*: ``.lemm/manifest.json`` lists every one lemm
 wrote. Anything else in the folder (notes, other audio, sub-folders, a stem
@@ -391,7 +391,7 @@ def rerender_song_folder(song: "Song", folder: str | os.PathLike, *, action: str
         The folder's history is damaged (before any work).
     """
     with song_folder_write(folder, must_be_song=True) as write:
-        _check_before_work(write, song, with_cache=True)
+        _check_before_work(write, song, with_cache=not write.cache_folder.is_dir())  # an existing cache grows by what changed
         song.render(cache_dir=write.cache_folder, progress=progress)
         song.mix(progress=progress)
         pause_point("rendered")

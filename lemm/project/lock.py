@@ -1,10 +1,12 @@
-"""One writer at a time per song folder: an advisory lock (``fcntl.flock``) on ``DIR/.lemm/lock``.
+"""One writer at a time per song folder: an advisory lock (``fcntl.flock``) on the folder itself.
 
 Every command that reads a song folder and writes it back (render, regen, edit,
 import, mix, checkout, timbre) holds the lock from the read to the commit, so two
 of them on one folder run one after the other and neither edit is lost. The lock
 goes with the process: a killed run holds nothing. Whoever takes the lock first
 finishes or clears a write that a killed run left (:func:`lemm.project.commit.recover_locked`).
+The lock is taken on the folder (opened read-only), so taking it writes nothing:
+a command that is refused leaves no trace, and a read-only folder can be locked.
 
 A thread that holds the lock may take it again (nested ``with`` blocks); another
 thread or process waits, up to :data:`LOCK_WAIT_SECONDS`, then gets an
@@ -14,7 +16,7 @@ Examples
 --------
 >>> import tempfile, pathlib
 >>> d = pathlib.Path(tempfile.mkdtemp())
->>> with song_folder_lock(d, create=True):
+>>> with song_folder_lock(d):
 ...     with song_folder_lock(d):  # the same thread: no wait
 ...         held_here(d)
 True
@@ -25,7 +27,6 @@ False
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import functools
 import logging
@@ -41,9 +42,8 @@ __all__ = ["song_folder_lock", "locks_song_folder", "held_here", "FolderBusyErro
 
 log = logging.getLogger(__name__)
 
-#: lemm's own bookkeeping inside a song folder (lock, manifest, journal, staging).
+#: lemm's own bookkeeping inside a song folder (manifest, journal, staging).
 META_FOLDER = ".lemm"
-LOCK_FILE = "lock"
 
 #: How long a command waits for another one writing the same folder before giving up.
 LOCK_WAIT_SECONDS = 1800.0
@@ -67,36 +67,19 @@ def held_here(folder: str | os.PathLike) -> bool:
         return _key(Path(folder)) in _held
 
 
-def _open_lock_file(folder: Path, *, create: bool) -> int | None:
-    """An fd of ``folder/.lemm/lock`` (made if allowed), or None where lemm cannot lock (a read-only folder)."""
-    meta = folder / META_FOLDER
-    path = meta / LOCK_FILE
-    if not folder.is_dir():
-        return None
-    if not meta.is_dir():
-        looks_like_song = (folder / "song.json").is_file()
-        if not (create or looks_like_song):
-            return None  # not a song folder: lemm adds nothing to it just to lock it
-        try:
-            meta.mkdir(exist_ok=True)
-        except OSError:
-            return None
+def _open_folder(folder: Path) -> int | None:
+    """A read-only fd of ``folder`` to flock, or None if it is not an existing folder."""
     try:
-        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o666)
-    except OSError as err:
-        if err.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
-            raise OutputPathError(f"cannot lock the song folder {str(folder)!r}: {err.strerror}") from None
-    try:  # read-only: a lock taken read-only still keeps readers in step with a writer
-        return os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        return os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError:
         return None
 
 
-def _acquire(folder: Path, *, create: bool, wait_seconds: float) -> int | None:
+def _acquire(folder: Path, *, wait_seconds: float) -> int | None:
     deadline = time.monotonic() + wait_seconds
     told = False
     while True:
-        fd = _open_lock_file(folder, create=create)
+        fd = _open_folder(folder)
         if fd is None:
             return None
         try:
@@ -113,8 +96,8 @@ def _acquire(folder: Path, *, create: bool, wait_seconds: float) -> int | None:
                 told = True
             time.sleep(_POLL_SECONDS)
             continue
-        try:  # the file may have been removed and made again while we waited: lock the current one
-            same = os.path.samestat(os.fstat(fd), os.stat(folder / META_FOLDER / LOCK_FILE))
+        try:  # the folder may have been removed and made again while we waited: lock the current one
+            same = os.path.samestat(os.fstat(fd), os.stat(folder))
         except OSError:
             same = False
         if same:
@@ -123,16 +106,13 @@ def _acquire(folder: Path, *, create: bool, wait_seconds: float) -> int | None:
 
 
 @contextlib.contextmanager
-def song_folder_lock(folder: str | os.PathLike, *, create: bool = False, wait_seconds: float | None = None) -> Iterator[None]:
+def song_folder_lock(folder: str | os.PathLike, *, wait_seconds: float | None = None) -> Iterator[None]:
     """Hold the write lock of the song folder ``folder`` for the ``with`` block.
 
     Parameters
     ----------
     folder : path
-        A song folder. A folder that does not exist, or that is neither a song
-        folder nor ``create``-d, is not locked (nothing is written into it).
-    create : bool
-        Make ``folder/.lemm/`` for the lock where it is missing (the folder itself must exist).
+        A song folder. A path that is not an existing folder is not locked (there is nothing to write into).
     wait_seconds : float, optional
         How long to wait for another holder; default :data:`LOCK_WAIT_SECONDS`.
 
@@ -156,7 +136,7 @@ def song_folder_lock(folder: str | os.PathLike, *, create: bool = False, wait_se
             with _guard:
                 entry[1] -= 1
         return
-    fd = _acquire(path, create=create, wait_seconds=LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds)
+    fd = _acquire(path, wait_seconds=LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds)
     if fd is None:
         yield
         return
