@@ -55,7 +55,9 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict:
     (a2 / "song.json").write_text(json.dumps(data))  # a person's edit of song.json
     shutil.copytree(a2, root / "B")
     song_b = lemm.load(root / "B")
-    rerender_song_folder(song_b, root / "B", action="render")  # what `lemm render B` does
+    song_b.stems = dict(song_a.stems)  # the same score renders the same stems (the kill test checks B against `lemm render`)
+    song_b.mix()
+    write_song_files(song_b, root / "B", action="render")
     return {"A": root / "A", "A2": a2, "B": root / "B", "song_a": song_a, "song_b": song_b}
 
 
@@ -112,8 +114,8 @@ def _leftovers(folder: Path) -> list[str]:
     return bad + [p.relative_to(folder).as_posix() for p in folder.rglob("*") if is_temp_file_name(p.name)]
 
 
-def _copy(src: Path, dst: Path, *, foreign: bool = True) -> Path:
-    shutil.copytree(src, dst)
+def _copy(src: Path, dst: Path, *, foreign: bool = True, cache: bool = True) -> Path:
+    shutil.copytree(src, dst, ignore=None if cache else shutil.ignore_patterns("cache"))
     if foreign:
         _add_foreign(dst)
     return dst
@@ -211,7 +213,7 @@ def _inject(monkeypatch: pytest.MonkeyPatch, fail_at: int | None, err: BaseExcep
 
 def test_a_failure_at_any_write_leaves_the_previous_song_and_no_temp_files(folders: dict, tmp_path: Path,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    dry = _copy(folders["A"], tmp_path / "dry")
+    dry = _copy(folders["A"], tmp_path / "dry", cache=False)
     calls = _inject(monkeypatch, None)
     write_song_files(folders["song_b"], dry)
     n_writes = calls[0]
@@ -222,7 +224,7 @@ def test_a_failure_at_any_write_leaves_the_previous_song_and_no_temp_files(folde
              (n_writes, OSError(errno.EROFS, "Read-only file system"), OutputPathError, "read-only"),
              (n_writes // 3, KeyboardInterrupt(), KeyboardInterrupt, None)]
     for k, err, expected, message in cases:
-        work = _copy(folders["A"], tmp_path / f"w{k}")
+        work = _copy(folders["A"], tmp_path / f"w{k}", cache=False)
         before = _snapshot(work)
         _inject(monkeypatch, k, err)
         with pytest.raises(expected, match=message) as caught:
@@ -272,6 +274,24 @@ def test_a_journal_lemm_did_not_leave_changes_nothing(folders: dict, tmp_path: P
                                    "remove": ["stems/bass.wav"]}))
     lemm.load(work)  # its staging folder is not there: not a commit, dropped
     assert _snapshot(work) == before and _leftovers(work) == []
+
+
+def test_a_read_only_song_folder_is_refused_before_any_work(folders: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture) -> None:
+    work = _copy(folders["A"], tmp_path / "w", cache=False)
+    before = _snapshot(work)
+    real = atomic.can_write_in
+    monkeypatch.setattr(atomic, "can_write_in", lambda folder: real(folder) and Path(folder) != work)  # as a read-only mount
+    monkeypatch.setattr("lemm.song.load", _no_work)
+    for argv in (["render", str(work)], ["edit", str(work), "turn up the bass", "--yes"], ["mix", str(work), "--target", "loud"],
+                 ["regen", str(work), "--track", "bass", "--section", "x"], ["checkout", str(work), "1"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("lemm: error: song folder") and "read-only" in err and err.count("\n") == 1, err
+    monkeypatch.undo()
+    monkeypatch.setattr(atomic, "can_write_in", lambda folder: real(folder) and Path(folder) != work)
+    assert main(["edit", str(work), "turn up the bass", "--dry-run"]) == 0  # reading is fine
+    assert _snapshot(work) == before
 
 
 def test_too_little_free_space_is_refused_before_rendering(folders: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -375,7 +395,7 @@ def test_kill_9_at_each_commit_point_leaves_the_whole_old_or_the_whole_new_song(
     """A forked writer (the song already rendered, so no process start-up) is killed at ``point``."""
     from lemm.project.folder import write_song_folder
 
-    work = _copy(folders["A2"], tmp_path / "w")
+    work = _copy(folders["A2"], tmp_path / "w", cache=False)
     before = _snapshot(work)
     marker = tmp_path / "paused"
     pid = os.fork()

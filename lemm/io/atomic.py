@@ -55,6 +55,7 @@ __all__ = [
     "write_error",
     "WriteFailedError",
     "remove_tree",
+    "can_write_in",
 ]
 
 #: Bytes handed to one ``os.write`` call (the fault-injecting tests count these calls).
@@ -131,9 +132,9 @@ def _nearest_existing(path: Path) -> Path:
     return p
 
 
-def _writable(folder: Path) -> bool:
+def can_write_in(folder: Path) -> bool:
     """Whether this process may create entries in ``folder`` (False on a read-only file system)."""
-    return os.access(folder, os.W_OK | os.X_OK)
+    return os.access(folder, os.W_OK | os.X_OK)  # access(2) answers EROFS for a read-only mount
 
 
 def check_output_folder(path: str | os.PathLike, *, what: str = "output folder", allow_root: bool = False) -> Path:
@@ -162,7 +163,7 @@ def check_output_folder(path: str | os.PathLike, *, what: str = "output folder",
     kind = _file_system_type(real)
     if kind in PSEUDO_FILE_SYSTEMS:
         raise OutputPathError(f"{what} {str(folder)!r} is on the {kind} pseudo file system, which holds no files; pick a folder on a disk")
-    if not _writable(existing):
+    if not can_write_in(existing):
         raise OutputPathError(f"{what} {str(folder)!r} cannot be written: {str(existing)!r} is read-only or not writable by this user")
     return folder
 

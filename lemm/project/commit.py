@@ -57,6 +57,7 @@ from lemm.errors import FileFormatError, LemmError, OutputPathError
 from lemm.io.atomic import (
     WriteFailedError,
     atomic_write_text,
+    can_write_in,
     check_output_folder,
     fsync_folder,
     fsync_tree,
@@ -263,6 +264,8 @@ def _check_names(state: FolderState, rels: Iterable[str]) -> None:
             mode = _lstat_mode(state.folder / sub)
             if mode and not stat.S_ISDIR(mode):
                 problems.append(f"{sub!r} is {'a symbolic link' if stat.S_ISLNK(mode) else 'not a folder'}")
+            elif mode and not can_write_in(state.folder / sub):
+                problems.append(f"the folder {sub!r} is read-only")
         mode = _lstat_mode(state.folder / rel)
         if not mode:
             continue

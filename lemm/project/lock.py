@@ -156,6 +156,9 @@ def song_folder_lock(folder: str | os.PathLike, *, wait_seconds: float | None = 
 def locks_song_folder(arg: str) -> Callable:
     """Decorate a command ``func(args)`` to hold the lock of the folder named by ``args.<arg>`` while it runs.
 
+    Before the command does any work the folder is checked to be one lemm can
+    write (see :func:`lemm.io.atomic.check_output_folder`; not for ``--dry-run``).
+
     >>> import argparse
     >>> @locks_song_folder("dir")
     ... def command(args):
@@ -170,6 +173,10 @@ def locks_song_folder(arg: str) -> Callable:
             folder = getattr(args, arg, None)
             if folder is None:
                 return func(args)
+            if not getattr(args, "dry_run", False):
+                from lemm.io.atomic import check_output_folder
+
+                check_output_folder(folder, what="song folder")  # before any work: not read-only, not /proc, ...
             with song_folder_lock(folder):
                 return func(args)
 
