@@ -92,6 +92,7 @@ _CACHE_ENTRY = re.compile(r"^cache/[0-9a-f]{32}\.npz$")
 _HISTORY_ENTRY = re.compile(r"^history/(\d{4,}\.json|log\.json)$")
 _STEM_ENTRY = re.compile(r"^stems/[^/]+\.wav$")
 _MAX_SONG_JSON_BYTES = 256 << 20
+_OS_METADATA = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".directory"})  # a folder holding only these is empty
 
 
 def pause_point(name: str) -> None:
@@ -216,7 +217,7 @@ def read_folder_state(folder: str | os.PathLike) -> FolderState:
     tracks = _read_song_json_tracks(song_json) if song_json.is_file() and not song_json.is_symlink() else None
     if tracks is not None:
         return FolderState(path, "song", _adopt(path, tracks))
-    others = sorted(name for name in os.listdir(path) if name != META_FOLDER)
+    others = sorted(name for name in os.listdir(path) if name != META_FOLDER and name not in _OS_METADATA)
     return FolderState(path, "foreign" if others else "new", others=tuple(others[:5]))
 
 
@@ -250,6 +251,7 @@ def check_song_output(folder: str | os.PathLike, *, force: bool = False) -> Fold
 def _check_names(state: FolderState, rels: Iterable[str]) -> None:
     """Refuse names lemm would write that hold something lemm did not write, or a link, device or FIFO."""
     problems = []
+    foreign = False
     folders_seen: set[str] = set()
     for rel in rels:
         parts = rel.split("/")
@@ -271,12 +273,13 @@ def _check_names(state: FolderState, rels: Iterable[str]) -> None:
             continue
         if rel not in state.owned and not _CACHE_ENTRY.match(rel):
             problems.append(f"{rel!r} is there and lemm did not write it")
+            foreign = True
         elif not stat.S_ISREG(mode):
             problems.append(f"{rel!r} is {'a symbolic link' if stat.S_ISLNK(mode) else 'not a regular file'}")
     if problems:
         raise OutputPathError(
             f"cannot write the song into {str(state.folder)!r}: " + "; ".join(problems[:5]) + ("; ..." if len(problems) > 5 else "")
-            + ". lemm never replaces files it did not write: move them, or pick another folder"
+            + (". lemm never replaces files it did not write: move them, or pick another folder" if foreign else "")
         )
 
 
