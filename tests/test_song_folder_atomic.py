@@ -176,6 +176,20 @@ def test_an_edit_replaces_lemms_files_keeps_the_users_and_drops_a_removed_tracks
     assert [v.action for v in list_versions(work)] == ["compose", "edit: remove a track"]
 
 
+def test_a_link_or_fifo_at_one_of_lemms_names_is_never_written_through(folders: dict, tmp_path: Path) -> None:
+    work = _copy(folders["A"], tmp_path / "w", cache=False)
+    precious = tmp_path / "precious.wav"
+    precious.write_bytes(b"not lemm's")
+    (work / "master.wav").unlink()
+    (work / "master.wav").symlink_to(precious)
+    (work / "stems" / "bass.wav").unlink()
+    os.mkfifo(work / "stems" / "bass.wav")
+    with pytest.raises(OutputPathError, match=r"'master.wav' is a symbolic link; 'stems/bass.wav' is not a regular file"):
+        write_song_files(folders["song_b"], work)
+    assert precious.read_bytes() == b"not lemm's" and (work / "master.wav").is_symlink()
+    assert (work / "stems" / "bass.wav").is_fifo() and _leftovers(work) == []
+
+
 def test_a_song_folder_from_before_the_manifest_is_adopted_and_its_leftovers_cleaned(folders: dict, tmp_path: Path) -> None:
     work = _copy(folders["A"], tmp_path / "old")
     shutil.rmtree(work / ".lemm")  # as lemm < 0.2 wrote it
