@@ -7,6 +7,12 @@ saves the new song.json as ``history/NNNN.json`` and appends a line to
 version), ``lemm diff DIR A B`` describes the changes in musical terms.
 Branching is copying the folder.
 
+In a song folder the new version is saved in the same commit as the song
+(:func:`new_version_files`, :mod:`lemm.project.commit`): an edit lands with its
+version or not at all. A damaged log or a missing version file is a
+:class:`~lemm.errors.FileFormatError`, found before an edit does any work
+(:func:`check_history`), so a retry never applies an edit twice.
+
 Examples
 --------
 >>> import tempfile, pathlib
