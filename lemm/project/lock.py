@@ -96,6 +96,10 @@ def _acquire(folder: Path, *, wait_seconds: float) -> int | None:
                 told = True
             time.sleep(_POLL_SECONDS)
             continue
+        except OSError as err:  # a file system without flock (some network mounts): go on unlocked, and say so
+            os.close(fd)
+            log.warning("cannot lock %s (%s): two lemm commands writing it at once could lose an edit", folder, err.strerror)
+            return None
         try:  # the folder may have been removed and made again while we waited: lock the current one
             same = os.path.samestat(os.fstat(fd), os.stat(folder))
         except OSError:
