@@ -2,7 +2,7 @@
 
 ::
 
-    lemm compose "PROMPT" [--tags pop,upbeat] [--lyrics FILE] [--duration 3:30] [--seed N] --out DIR
+    lemm compose "PROMPT" [--tags pop,upbeat] [--lyrics FILE] [--duration 3:30] [--seed N] --out DIR [--force]
                  [--guide FILE [--keep-chords] [--keep-melody]] [--plan FILE] [--chords "Am F C G"]
     lemm analyze FILE    tempo, meter, key, beats, downbeats, sections, energy of a guide (JSON)
     lemm render DIR      re-render stems, mix and master from DIR/song.json after edits
@@ -39,7 +39,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lemm.errors import LemmError, OutputPathError, ParameterError
+from lemm.errors import LemmError, ParameterError
+from lemm.project.lock import locks_song_folder
 
 if TYPE_CHECKING:
     from lemm.song import Song
@@ -61,9 +62,10 @@ def _int_arg(text: str) -> int:
 def _cmd_compose(args: argparse.Namespace) -> int:
     import lemm
 
+    from lemm.project.commit import check_song_output
+
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise OutputPathError(f"--out must be a folder path, got {str(out)!r}, which is an existing file")
+    check_song_output(out, force=args.force)  # before any work: a folder lemm may write the song into
     lyrics = None
     if args.lyrics is not None:
         from lemm.compose.brief import read_lyrics_file
@@ -79,7 +81,7 @@ def _cmd_compose(args: argparse.Namespace) -> int:
         progress=_progress,
     )
     _progress(_plan_summary(song.plan, tags if args.plan is None else ()))  # a plan file was followed, not the tags
-    song.save(out, progress=_progress)
+    song.save(out, force=args.force, progress=_progress)
     report = song.report()
     _progress(
         f"wrote {out}: {report['duration_seconds']:.1f} s, {report['integrated_lufs']:.1f} LUFS, "
@@ -114,6 +116,7 @@ def _rerender(song: "Song", folder: str, *, action: str) -> None:
     rerender_song_folder(song, folder, action=action, progress=_progress)
 
 
+@locks_song_folder("dir")
 def _cmd_mix(args: argparse.Namespace) -> int:
     from lemm.io.audio import read_audio
     from lemm.io.jsondata import json_safe
@@ -139,6 +142,7 @@ def _cmd_mix(args: argparse.Namespace) -> int:
     return 0
 
 
+@locks_song_folder("dir")
 def _cmd_import(args: argparse.Namespace) -> int:
     from lemm.score.merge import describe_changes, import_notation
     from lemm.song import load
@@ -196,6 +200,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+@locks_song_folder("dir")
 def _cmd_checkout(args: argparse.Namespace) -> int:
     from lemm.project.folder import read_song_version
 
@@ -205,6 +210,7 @@ def _cmd_checkout(args: argparse.Namespace) -> int:
     return 0
 
 
+@locks_song_folder("dir")
 def _cmd_render(args: argparse.Namespace) -> int:
     from lemm.song import load
 
@@ -215,6 +221,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+@locks_song_folder("dir")
 def _cmd_regen(args: argparse.Namespace) -> int:
     from lemm.compose.regen import regenerate
     from lemm.seeding import check_seed, derive_seed
@@ -239,9 +246,11 @@ def _use_song_preset(preset, folder: str, tracks: list[str], *, action: str) -> 
     _progress(f"{folder} keeps the preset {preset.name!r}{played}")
 
 
+@locks_song_folder("song")
 def _cmd_timbre_fit(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from lemm.io.atomic import check_output_file
     from lemm.io.audio import read_audio
     from lemm.project.presets import check_song_preset_name
     from lemm.render import fit_preset
@@ -250,6 +259,8 @@ def _cmd_timbre_fit(args: argparse.Namespace) -> int:
     from lemm.render.segment import split_take
 
     check_song_preset_name(args.name)
+    if args.output is not None:
+        check_output_file(args.output, what="-o preset file")  # before any work
     if args.output is None and args.song is None:
         raise ParameterError.for_field("output", "neither -o nor --song", "-o PRESET.json, --song DIR, or both")
     if args.track and args.song is None:
@@ -298,6 +309,7 @@ def _pitch_name(midi: float) -> str:
     return f"{names[k % 12]}{k // 12 - 1}" + (f"{cents:+d}c" if abs(cents) >= 10 else "")
 
 
+@locks_song_folder("dir")
 def _cmd_timbre_add(args: argparse.Namespace) -> int:
     from lemm.render.presets import read_preset
 
@@ -361,7 +373,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-chords", action="store_true", help="with --guide: keep the guide's chords")
     p.add_argument("--keep-melody", action="store_true", help="with --guide: keep the guide MIDI's melody")
     p.add_argument("--plan", default=None, help="a plan JSON file (save_plan), or a song folder / its song.json, whose (edited) plan is followed exactly instead of planning")
-    p.add_argument("-o", "--out", required=True, help="output folder (created or replaced whole)")
+    p.add_argument("-o", "--out", required=True,
+                   help="output folder: new, empty, or a song folder (lemm replaces only its own files there)")
+    p.add_argument("--force", action="store_true",
+                   help="also write into a non-empty folder that is not a song folder, beside its files (never over them)")
     p.set_defaults(func=_cmd_compose)
 
     p = sub.add_parser("analyze", help="analyse a guide audio or MIDI file; print tempo, meter, key, beats, sections, energy as JSON")

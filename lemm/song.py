@@ -176,11 +176,30 @@ class Song:
         self.seconds_per_stage.update(timer.seconds)
         return self.master_audio
 
-    def save(self, path: str | os.PathLike, *, progress: Progress | None = None) -> Path:
-        """Write a new song folder at ``path`` atomically (rendering and mixing first if needed)."""
+    def save(self, path: str | os.PathLike, *, force: bool = False, progress: Progress | None = None) -> Path:
+        """Write the song folder at ``path`` as one unit (rendering and mixing first if needed).
+
+        ``path`` may be missing, an empty folder or a song folder: lemm's own files
+        there are replaced, everything else is kept (see :mod:`lemm.project.folder`).
+
+        Parameters
+        ----------
+        path : path
+        force : bool
+            Also write into a non-empty folder that is not a song folder, beside its
+            files (a name holding a file lemm did not write is refused all the same).
+        progress : callable, optional
+
+        Raises
+        ------
+        OutputPathError
+            Before any work, for a folder that cannot take the song (a file, read-only,
+            no space, a foreign folder without ``force``, ...); while writing, if a
+            write fails (then the folder is as it was).
+        """
         from lemm.project.folder import write_song_folder
 
-        return write_song_folder(self, path, progress=progress)
+        return write_song_folder(self, path, force=force, progress=progress)
 
     def report(self) -> dict:
         """The song's report: loudness, peak, length, timings, seed, version."""

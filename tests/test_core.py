@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +11,8 @@ from hypothesis import strategies as st
 
 from lemm.compose.brief import Brief, parse_duration, read_lyrics_file
 from lemm.compose.plan_model import Plan, PlanSection
-from lemm.errors import FileFormatError, LemmError, LemmFileNotFoundError, OutputPathError, ParameterError
-from lemm.io.atomic import atomic_folder, atomic_path, atomic_write_text
+from lemm.errors import FileFormatError, LemmError, LemmFileNotFoundError, ParameterError
+from lemm.io.atomic import atomic_path, atomic_write_text
 from lemm.licenses import check_licenses, classify
 from lemm.seeding import check_seed, derive_seed, make_rng
 
@@ -92,22 +91,6 @@ def test_atomic_write_leaves_old_file_on_error(tmp_path: Path) -> None:
             raise RuntimeError("interrupted")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
-
-
-def test_atomic_folder_replaces_whole_or_not_at_all(tmp_path: Path) -> None:
-    target = tmp_path / "song"
-    with atomic_folder(target) as tmp:
-        (tmp / "x").write_text("1")
-    with pytest.raises(RuntimeError):
-        with atomic_folder(target) as tmp:
-            (tmp / "y").write_text("2")
-            raise RuntimeError("interrupted")
-    assert sorted(os.listdir(target)) == ["x"]
-    assert sorted(os.listdir(tmp_path)) == ["song"]
-    (tmp_path / "file").write_text("f")
-    with pytest.raises(OutputPathError, match="existing file"):
-        with atomic_folder(tmp_path / "file"):
-            pass
 
 
 @pytest.mark.parametrize("text, kind", [

@@ -23,6 +23,7 @@ import sys
 from collections.abc import Sequence
 
 from lemm.errors import LemmError
+from lemm.project.lock import locks_song_folder
 
 __all__ = ["add_edit_subcommand", "run_edit", "main"]
 
@@ -31,6 +32,7 @@ def _progress(message: str) -> None:
     print(f"lemm: {message}", file=sys.stderr, flush=True)
 
 
+@locks_song_folder("dir")  # one writer at a time: an edit reads the song and writes it back
 def run_edit(args: argparse.Namespace) -> int:
     """Carry out ``lemm edit`` for parsed arguments (``dir``, ``instruction``, ``yes``, ``dry_run``)."""
     from lemm.instruct.apply import apply_operations

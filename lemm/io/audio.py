@@ -2,6 +2,13 @@
 
 Audio arrays in lemm are ``np.ndarray [shape=(n_channels, n_samples)]``, float32.
 
+lemm writes WAV (``.wav``) and FLAC (``.flac``), chosen by the output's
+extension; any other extension (``.mp3``, ``.ogg``, none) is refused before
+any work, so a file's name always says what it holds. (libsndfile's Ogg
+writer stamps each file with a random stream number, so an ``.ogg`` would
+break lemm's promise of byte-identical output.) The file is encoded in
+memory and written by :func:`lemm.io.atomic.atomic_write_bytes`.
+
 Examples
 --------
 >>> import numpy as np, tempfile, pathlib
@@ -14,45 +21,83 @@ Examples
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
 import numpy as np
 
-from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError
-from lemm.io.atomic import atomic_path
+from lemm.errors import FileFormatError, LemmFileNotFoundError, OutputPathError, ParameterError
+from lemm.io.atomic import atomic_write_bytes, check_output_file
 
-__all__ = ["write_audio", "read_audio"]
+__all__ = ["write_audio", "read_audio", "check_audio_output", "AUDIO_FORMATS"]
 
 _SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
 DITHER_SEED = 0x1E3
 
+#: Output extensions lemm writes -> (soundfile format, bit depths it holds).
+AUDIO_FORMATS = {".wav": ("WAV", (16, 24, 32)), ".flac": ("FLAC", (16, 24))}
+
+
+def check_audio_output(path: str | os.PathLike, *, bit_depth: int = 24) -> Path:
+    """Check, before any work, that audio can be written at ``path`` with ``bit_depth``; returns the path.
+
+    Raises
+    ------
+    OutputPathError
+        The extension is not .wav or .flac, or the path cannot take a file
+        (see :func:`lemm.io.atomic.check_output_file`: a folder, a link, a device, a FIFO, read-only, ...).
+    ParameterError
+        ``bit_depth`` is not one the format holds (FLAC: 16 or 24).
+
+    Examples
+    --------
+    >>> check_audio_output("take.mp3")
+    Traceback (most recent call last):
+    ...
+    lemm.errors.OutputPathError: output audio file 'take.mp3' must end in .wav or .flac (the formats lemm writes), got '.mp3'
+    """
+    target = check_output_file(path, suffixes=tuple(AUDIO_FORMATS), what="output audio file")
+    fmt, depths = AUDIO_FORMATS[target.suffix.lower()]
+    if bit_depth not in depths:
+        raise ParameterError.for_field(f"bit_depth of a {fmt} file", bit_depth, " or ".join(map(str, depths)))
+    return target
+
 
 def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int, bit_depth: int = 24) -> Path:
-    """Write ``audio`` [shape=(n_channels, n_samples)] as WAV (or FLAC by suffix), atomically.
+    """Write ``audio`` [shape=(n_channels, n_samples)] as WAV or FLAC (by the extension), atomically.
 
     Samples are clipped to [-1, 1 - 2**-(bit_depth-1)] by soundfile's PCM
     conversion; callers that care (the master) keep below full scale. 16-bit
     output gets seeded TPDF dither (:func:`lemm.mix.dither.tpdf_dither`).
+
+    Raises
+    ------
+    OutputPathError
+        See :func:`check_audio_output`; also when the write fails (the old file is kept).
+    ParameterError
+        Bad shape, non-finite samples, or a bit depth other than 16, 24 or 32.
     """
     import soundfile as sf
 
+    if bit_depth not in _SUBTYPES:
+        raise ParameterError.for_field("bit_depth", bit_depth, "16, 24 or 32")
+    target = check_audio_output(path, bit_depth=bit_depth)
     a = np.asarray(audio)
     if a.ndim != 2 or a.shape[0] not in (1, 2):
         raise ParameterError.for_field("audio shape", a.shape, "(n_channels, n_samples) with 1 or 2 channels")
     if not np.all(np.isfinite(a)):
         raise ParameterError.for_field("audio", "non-finite samples", "finite samples")
-    if bit_depth not in _SUBTYPES:
-        raise ParameterError.for_field("bit_depth", bit_depth, "16, 24 or 32")
     if bit_depth == 16:
         from lemm.mix.dither import tpdf_dither
 
         a = tpdf_dither(a, bit_depth=16, seed=DITHER_SEED)  # seeded: same input, same bytes
-    target = Path(path)
-    fmt = "FLAC" if target.suffix.lower() == ".flac" else "WAV"
-    with atomic_path(target) as tmp:
-        sf.write(str(tmp), a.T.astype(np.float32), int(sample_rate), subtype=_SUBTYPES[bit_depth], format=fmt)
-    return target
+    encoded = io.BytesIO()  # the same bytes soundfile writes to a file; written out in one checked place
+    try:
+        sf.write(encoded, a.T.astype(np.float32), int(sample_rate), subtype=_SUBTYPES[bit_depth], format=AUDIO_FORMATS[target.suffix.lower()][0])
+    except (RuntimeError, ValueError, TypeError) as err:  # libsndfile refuses, e.g. a sample rate FLAC cannot hold
+        raise OutputPathError(f"cannot encode {str(target)!r}: {err}") from None
+    return atomic_write_bytes(target, encoded.getbuffer())
 
 
 def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:

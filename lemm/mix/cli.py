@@ -60,12 +60,14 @@ def master_file(
     ------
     LemmError
         Missing or unreadable files, more than two channels, NaN samples, a
-        bad target or bit depth, a silent or non-audio reference.
+        bad target or bit depth, a silent or non-audio reference; an output
+        that is not a .wav/.flac file path lemm may write (checked first).
     """
-    from lemm.io.audio import read_audio, write_audio
+    from lemm.io.audio import check_audio_output, read_audio, write_audio
 
     if bit_depth not in (16, 24):
         raise ParameterError.for_field("bit_depth", bit_depth, "16 or 24")
+    check_audio_output(out_path, bit_depth=bit_depth)  # before any work: never a device, FIFO, link or folder
     settings = settings_for_target(MixSettings(), target)
     audio, rate = read_audio(in_path)
     if audio.shape[0] > 2:

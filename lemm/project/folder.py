@@ -12,10 +12,29 @@ A song folder holds::
     printed/           each track and the reverb/delay returns as mixed (the DAW projects play these)
     song.rpp           REAPER project: tempo map, regions, printed + dry (muted) + MIDI (muted) tracks
     song.dawproject    DAWproject (Bitwig, Studio One, Cubase): the same, with the audio inside
+    history/           every version of song.json (:mod:`lemm.project.history`)
+    cache/             rendered (track, section) slices (:mod:`lemm.project.slices`), safe to delete
+    .lemm/             lemm's bookkeeping: the list of lemm's own files, an unfinished write
 
-``lemm compose`` writes a new folder atomically (a temp folder, then a
-rename); ``lemm render`` rewrites the files of an existing folder one by one,
-each atomically, leaving any other file in it alone.
+These are *lemm's own files*: ``.lemm/manifest.json`` lists every one lemm
+wrote. Anything else in the folder (notes, other audio, sub-folders, a stem
+of your own under another name) is the user's, and lemm never replaces,
+moves or deletes it. A song is written as a unit (:mod:`lemm.project.commit`):
+every file is first written into ``.lemm/staging-<id>/``, then a journal
+commits them all at once, so after a kill at any instant lemm finds the whole
+previous song or the whole new one (stems, song.json, mix, master, exports
+and history agree) and no temp files survive the next run. Writes into one
+folder take turns (:mod:`lemm.project.lock`).
+
+:func:`write_song_folder` (``lemm compose --out DIR``, :meth:`lemm.Song.save`)
+writes into a new or empty folder, or a song folder (lemm's files are replaced,
+history kept); a non-empty folder that is not a song folder is refused before
+any work unless ``force=True`` (``--force``), which writes lemm's files beside
+the others, and never over a file lemm did not write.
+:func:`rerender_song_folder` (render, edit, regen, import, mix, checkout)
+re-renders a song folder in place. Both check the output before any work: a
+path that cannot be a folder, a read-only one, too little free space, a
+damaged history.
 """
 
 from __future__ import annotations
@@ -23,7 +42,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,12 +51,13 @@ import numpy as np
 
 from lemm.compose.brief import Brief
 from lemm.compose.plan_model import Plan
-from lemm.errors import FileFormatError, LemmFileNotFoundError, OutputPathError, ScoreError
-from lemm.io.atomic import atomic_folder, atomic_write_text
+from lemm.errors import FileFormatError, LemmFileNotFoundError, ScoreError
+from lemm.io.atomic import atomic_write_text, check_free_space
 from lemm.io.audio import write_audio
 from lemm.io.jsondata import json_safe, read_json_file
 from lemm.pipeline import Progress, StageTimer
-from lemm.project.history import HISTORY_FOLDER, record_version, version_text
+from lemm.project.commit import SONG_FILE_NAMES, SongFolderWrite, pause_point, recover_song_folder, song_folder_write
+from lemm.project.history import check_history, new_version_files, version_text
 from lemm.project.presets import song_presets_from_dict, song_presets_to_dict
 from lemm.project.settings import RenderSettings
 from lemm.score.jsonio import from_jsonable, score_from_dict, score_to_dict, to_jsonable
@@ -53,6 +73,7 @@ __all__ = [
     "write_song_files",
     "write_song_folder",
     "rerender_song_folder",
+    "estimated_bytes",
     "make_report",
     "SONG_FORMAT",
 ]
@@ -111,6 +132,8 @@ def song_from_dict(data: Any, *, source: str = "song.json") -> "Song":
 def read_song_json(path: str | os.PathLike) -> "Song":
     """Load ``DIR/song.json`` (or a song.json path) into a Song without audio."""
     p = Path(path)
+    if p.is_dir():
+        recover_song_folder(p)  # a write a killed run left is finished (or cleared) first
     file = p / "song.json" if p.is_dir() or not p.suffix else p
     if not file.is_file():
         raise LemmFileNotFoundError(f"song folder {str(p)!r} has no song.json (expected {str(file)!r})")
@@ -118,8 +141,21 @@ def read_song_json(path: str | os.PathLike) -> "Song":
 
 
 def read_song_version(folder: str | os.PathLike, version: int) -> "Song":
-    """Load saved ``version`` of a song folder's song.json (see :mod:`lemm.project.history`) without audio."""
-    return song_from_dict(json.loads(version_text(folder, version)), source=f"version {version}")
+    """Load saved ``version`` of a song folder's song.json (see :mod:`lemm.project.history`) without audio.
+
+    Raises
+    ------
+    ParameterError
+        ``version`` is not a saved version.
+    FileFormatError
+        The version's file is missing, or not song JSON.
+    """
+    text = version_text(folder, version)
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as err:
+        raise FileFormatError(f"saved version {version} of {str(folder)!r} is not valid JSON: {str(err)[:120]}") from None
+    return song_from_dict(data, source=f"version {version}")
 
 
 def make_report(song: "Song") -> dict[str, Any]:
@@ -192,87 +228,175 @@ def _json_text(data: Any) -> str:
     return json.dumps(json_safe(data), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def _write_audio_files(files: list[tuple[Path, np.ndarray, float]], *, sample_rate: int, bit_depth: int) -> None:
-    """Write each (path, audio, trim_db) atomically; the trimmed copy is made one file at a time."""
+def _write_audio_files(files: list[tuple[Path, np.ndarray, float]], *, sample_rate: int, bit_depth: int, stop: threading.Event) -> None:
+    """Write each (path, audio, trim_db); the trimmed copy is made one file at a time. Stops early when ``stop`` is set."""
     for path, audio, trim_db in files:
+        if stop.is_set():
+            return
         write_audio(path, _gain(audio, trim_db), sample_rate=sample_rate, bit_depth=bit_depth)
 
 
-def write_song_files(song: "Song", folder: str | os.PathLike, *, timer: StageTimer | None = None, action: str = "render") -> Path:
-    """Write (or overwrite) every file of the song folder in ``folder``, each atomically.
+def _song_file_names(song: "Song") -> list[str]:
+    """The paths (relative to the folder) a write of ``song`` puts there, but the new history version's."""
+    return [*SONG_FILE_NAMES, *(f"stems/{t.name}.wav" for t in song.score.tracks), "history/log.json"]
 
-    song.json is also saved as a new version in ``history/`` (see
-    :mod:`lemm.project.history`), labelled with ``action``.
-    """
 
+def estimated_bytes(song: "Song", *, with_cache: bool) -> int:
+    """About how many bytes a write of ``song`` needs on the disk at once (the audio files, the render cache, 4 MB more)."""
+    from lemm.pipeline import song_n_samples
+
+    if song.master_audio is not None:
+        n_samples = song.master_audio.shape[-1]
+    else:
+        n_samples = song_n_samples(song.score, sample_rate=song.sample_rate, requested_seconds=song.brief.duration_seconds)
+        n_samples += round(song.plan.start_offset_seconds * song.sample_rate)
+    n_tracks = len(song.score.tracks)
+    audio = (n_tracks + 2) * n_samples * 2 * (song.render_settings.bit_depth // 8)
+    cache = n_tracks * n_samples * 2 * 4 if with_cache else 0
+    return audio + cache + (4 << 20)
+
+
+def _check_before_work(write: SongFolderWrite, song: "Song", *, with_cache: bool) -> None:
+    """Everything that can be told before rendering: lemm's names free, a readable history, room on the disk."""
+    write.check_names(_song_file_names(song))
+    if write.state.kind == "song":
+        check_history(write.folder)
+    check_free_space(write.folder, estimated_bytes(song, with_cache=with_cache), what="the song")
+
+
+def _stage_song(song: "Song", write: SongFolderWrite, *, timer: StageTimer, action: str) -> None:
+    """Write every file of the song into ``write.staging`` (the new history version too)."""
     from lemm.export import write_daw_projects, write_printed
     from lemm.score.midi import write_midi
     from lemm.score.musicxml import write_musicxml
 
-    timer = timer or StageTimer()
-    out = Path(folder)
-    if out.exists() and not out.is_dir():
-        raise OutputPathError(f"song folder must be a folder, got {str(out)!r}, which is a file")
     if song.master_audio is None or song.stems is None or song.mix_audio is None:
-        raise ScoreError("write_song_files needs a rendered and mixed song: call song.mix() first")
+        raise ScoreError("writing a song folder needs a rendered and mixed song: call song.mix() first")
+    stage = write.staging
     sr, bits = song.sample_rate, song.render_settings.bit_depth
     with timer.stage("write"):
-        (out / "stems").mkdir(parents=True, exist_ok=True)
+        (stage / "stems").mkdir(parents=True, exist_ok=True)
         trims = {name: headroom_trim_db(audio) for name, audio in song.stems.items()}
         mix_trim = headroom_trim_db(song.mix_audio)
-        audio_files = [(out / "stems" / f"{name}.wav", audio, trims[name]) for name, audio in song.stems.items()]
-        audio_files += [(out / "mix.wav", song.mix_audio, mix_trim), (out / "master.wav", song.master_audio, 0.0)]
+        audio_files = [(stage / "stems" / f"{name}.wav", audio, trims[name]) for name, audio in song.stems.items()]
+        audio_files += [(stage / "mix.wav", song.mix_audio, mix_trim), (stage / "master.wav", song.master_audio, 0.0)]
         # The WAV encoder runs in C without the GIL: the audio files are written on a
         # second thread while the MIDI and MusicXML exports (pure Python) run here.
+        stop = threading.Event()
         with ThreadPoolExecutor(max_workers=1) as pool:
-            written = pool.submit(_write_audio_files, audio_files, sample_rate=sr, bit_depth=bits)
-            write_midi(song.score, out / "score.mid")
-            write_musicxml(song.score, out / "score.musicxml")
-            written.result()
-        for stale in (out / "stems").glob("*.wav"):
-            if stale.stem not in song.stems:
-                stale.unlink()  # a track removed by an edit leaves no stem behind
-        printed = write_printed(out, song.stems, song.mix_settings, sample_rate=sr, bit_depth=bits, mix_gain_db=mix_trim)
-        write_daw_projects(song.score, out, stem_names=list(song.stems), mix_settings=_compensated(song.mix_settings, trims), printed=printed)
+            written = pool.submit(_write_audio_files, audio_files, sample_rate=sr, bit_depth=bits, stop=stop)
+            try:
+                write_midi(song.score, stage / "score.mid")
+                write_musicxml(song.score, stage / "score.musicxml")
+                written.result()
+            except BaseException:
+                stop.set()  # an error or Ctrl-C: the writer thread stops after its current file
+                raise
+        pause_point("staging")
+        printed = write_printed(stage, song.stems, song.mix_settings, sample_rate=sr, bit_depth=bits, mix_gain_db=mix_trim)
+        write_daw_projects(song.score, stage, stem_names=list(song.stems), mix_settings=_compensated(song.mix_settings, trims), printed=printed)
         song_text = _json_text(song_to_dict(song))
-        atomic_write_text(out / "song.json", song_text)
-        record_version(out, song_text, action=action)
+        atomic_write_text(stage / "song.json", song_text)
+        for rel, text in new_version_files(write.folder, song_text, action=action)[1].items():
+            atomic_write_text(stage / rel, text)
     song.seconds_per_stage.update(timer.seconds)
     report = make_report(song)
     report["stem_trim_db"] = {name: round(t, 3) for name, t in trims.items()}
     report["mix_trim_db"] = round(mix_trim, 3)
-    atomic_write_text(out / "report.json", _json_text(report))
-    return out
+    atomic_write_text(stage / "report.json", _json_text(report))
 
 
-def write_song_folder(song: "Song", path: str | os.PathLike, *, progress: Progress | None = None, action: str = "compose") -> Path:
-    """Write a complete new song folder at ``path`` atomically (replacing an old one whole).
+def write_song_files(
+    song: "Song", folder: str | os.PathLike, *, timer: StageTimer | None = None, action: str = "render", force: bool = False
+) -> Path:
+    """Write every file of a rendered and mixed ``song`` into ``folder``, as one unit.
 
-    An unrendered song is rendered inside the new folder, so its render cache
-    (``cache/``) comes with it and later edits re-render only what changed.
+    lemm's own files in the folder are replaced, everything else is kept, and
+    song.json is also saved as a new version in ``history/`` (see
+    :mod:`lemm.project.history`), labelled with ``action``, in the same commit.
+
+    Raises
+    ------
+    ScoreError
+        The song is not rendered and mixed.
+    OutputPathError
+        See :func:`write_song_folder`.
     """
-    target = Path(path)
-    if target.exists() and not target.is_dir():
-        raise OutputPathError(f"--out must be a folder path, got {str(target)!r}, which is an existing file")
-    with atomic_folder(target) as tmp:
-        old_history = target / HISTORY_FOLDER
-        if old_history.is_dir():  # composing over a song folder keeps its versions
-            shutil.copytree(old_history, tmp / HISTORY_FOLDER)
+    if song.master_audio is None or song.stems is None or song.mix_audio is None:
+        raise ScoreError("write_song_files needs a rendered and mixed song: call song.mix() first")
+    with song_folder_write(folder, force=force) as write:
+        _check_before_work(write, song, with_cache=False)
+        _stage_song(song, write, timer=timer or StageTimer(), action=action)
+        write.commit()
+    return Path(folder)
+
+
+def write_song_folder(
+    song: "Song", path: str | os.PathLike, *, force: bool = False, progress: Progress | None = None, action: str = "compose"
+) -> Path:
+    """Write ``song`` as a song folder at ``path`` (rendering and mixing it first if needed), as one unit.
+
+    ``path`` may be missing, an empty folder or a song folder (lemm's own files
+    are replaced, its history kept). An unrendered song is rendered with the
+    folder's render cache (a new folder gets one), so later edits re-render
+    only what changed.
+
+    Parameters
+    ----------
+    song : Song
+    path : path
+    force : bool
+        Also write into a non-empty folder that is not a song folder: lemm's
+        files go beside the others; a name that holds a file lemm did not write
+        is refused all the same.
+    progress : callable, optional
+    action : str
+        The label of the new version in ``history/``.
+
+    Raises
+    ------
+    OutputPathError
+        Before any work: ``path`` cannot be a folder (a file, under a file, ``/``,
+        /proc), is read-only, lacks the space, or is a non-empty folder that is not
+        a song folder (without ``force``), or one of lemm's names there holds
+        something lemm did not write. While writing: a write failed (no space,
+        read-only); then the folder is as it was.
+    FileFormatError
+        The folder's history is damaged (before any work).
+    """
+    with song_folder_write(path, force=force) as write:
+        _check_before_work(write, song, with_cache=song.stems is None)
         if song.master_audio is None:
             if song.stems is None:
-                song.render(cache_dir=tmp / CACHE_FOLDER, progress=progress)
+                song.render(cache_dir=write.cache_folder, progress=progress)
             song.mix(progress=progress)
-        write_song_files(song, tmp, timer=StageTimer(progress), action=action)
-    return target
+        pause_point("rendered")
+        _stage_song(song, write, timer=StageTimer(progress), action=action)
+        write.commit()
+    return Path(path)
 
 
 def rerender_song_folder(song: "Song", folder: str | os.PathLike, *, action: str, progress: Progress | None = None) -> Path:
-    """Render ``song`` into its existing folder, reusing the folder's render cache.
+    """Render ``song`` into its existing song folder, reusing the folder's render cache, and write it as one unit.
 
     Only the (track, section) slices whose content changed are rendered again;
-    then the song is mixed and mastered and every file is rewritten atomically,
-    and song.json is saved as a new version labelled ``action``.
+    then the song is mixed and mastered, lemm's files are replaced together
+    and song.json is saved as a new version labelled ``action`` in the same
+    commit. The folder is checked first (a song folder, writable, room on the
+    disk, a readable history), so a failure leaves it as it was.
+
+    Raises
+    ------
+    OutputPathError
+        ``folder`` is not a song folder, is read-only or lacks the space, or a write failed.
+    FileFormatError
+        The folder's history is damaged (before any work).
     """
-    song.render(cache_dir=Path(folder) / CACHE_FOLDER, progress=progress)
-    song.mix(progress=progress)
-    return write_song_files(song, folder, timer=StageTimer(progress), action=action)
+    with song_folder_write(folder, must_be_song=True) as write:
+        _check_before_work(write, song, with_cache=not write.cache_folder.is_dir())  # an existing cache grows by what changed
+        song.render(cache_dir=write.cache_folder, progress=progress)
+        song.mix(progress=progress)
+        pause_point("rendered")
+        _stage_song(song, write, timer=StageTimer(progress), action=action)
+        write.commit()
+    return Path(folder)

@@ -11,7 +11,12 @@ every untouched stem comes out bit-identical. Rendering always goes through
 slices, cache or not, so the audio does not depend on whether a cache is used.
 
 The cache is a plain folder (``DIR/cache/``) of ``<key>.npz`` files, each the
-trimmed audio of one slice and its start sample; it is safe to delete.
+trimmed audio of one slice, its start sample and a SHA-256 over the key, the
+start and the audio. An entry is used only when that hash checks out: a
+damaged or tampered entry (or one from lemm before 0.2, without a hash) is
+rendered again, and the event logged (logger ``lemm.project.slices``). The
+cache is safe to delete; only files named ``<32 hex digits>.npz`` are lemm's
+(pruning leaves anything else in the folder alone).
 
 Examples
 --------
@@ -26,8 +31,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
+import logging
 import os
+import re
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,7 +44,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lemm.io.atomic import atomic_path
+from lemm.io.atomic import atomic_write_bytes
 from lemm.project.settings import RenderSettings
 from lemm.score.jsonio import to_jsonable
 from lemm.score.model import Score, Track
@@ -49,6 +57,10 @@ if TYPE_CHECKING:
 __all__ = ["Slice", "track_slices", "slice_key", "RenderCache", "render_stems", "RenderStats"]
 
 WHOLE_SONG = "(whole song)"
+
+log = logging.getLogger(__name__)
+
+_KEY = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
@@ -116,8 +128,27 @@ def slice_key(sl: Slice, score: Score, *, settings: RenderSettings, seed: int, n
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
+def slice_digest(key: str, start: int, audio: np.ndarray) -> str:
+    """SHA-256 (hex) over a cache entry's key, start sample, shape and float32 samples: what :class:`RenderCache` checks."""
+    a = np.ascontiguousarray(audio, dtype=np.float32)
+    h = hashlib.sha256()
+    h.update(f"{key}:{int(start)}:{a.shape}".encode("ascii"))
+    h.update(a.tobytes())
+    return h.hexdigest()
+
+
 class RenderCache:
-    """A folder of rendered slices keyed by :func:`slice_key` (safe to delete)."""
+    """A folder of rendered slices keyed by :func:`slice_key` (safe to delete).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> cache = RenderCache(tempfile.mkdtemp())
+    >>> cache.put("0" * 32, 10, np.ones((2, 3), np.float32))
+    >>> start, audio = cache.get("0" * 32)
+    >>> start, audio.shape
+    (10, (2, 3))
+    """
 
     def __init__(self, folder: str | os.PathLike) -> None:
         self.folder = Path(folder)
@@ -126,29 +157,34 @@ class RenderCache:
         return self.folder / f"{key}.npz"
 
     def get(self, key: str) -> tuple[int, np.ndarray] | None:
-        """The cached (start_sample, audio) of a slice, or None (also for an unreadable entry)."""
+        """The cached (start_sample, audio) of a slice, or None (also for an entry whose hash does not check out)."""
         path = self._path(key)
         if not path.is_file():
             return None
         try:
-            with np.load(path) as data:
-                return int(data["start"]), np.array(data["audio"], dtype=np.float32)
-        except (OSError, ValueError, KeyError):
+            with np.load(path, allow_pickle=False) as data:
+                start, audio, digest = int(data["start"]), np.array(data["audio"], dtype=np.float32), str(data["sha256"])
+        except (OSError, ValueError, KeyError, EOFError, TypeError) as err:
+            log.warning("render cache entry %s is unreadable (%s): rendering the slice again", path, err)
             return None
+        if audio.ndim != 2 or slice_digest(key, start, audio) != digest:
+            log.warning("render cache entry %s does not match its hash (damaged or changed): rendering the slice again", path)
+            return None
+        return start, audio
 
     def put(self, key: str, start: int, audio: np.ndarray) -> None:
-        """Store a slice atomically."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with atomic_path(self._path(key)) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, start=np.int64(start), audio=audio)
+        """Store a slice atomically, with its hash."""
+        audio = np.ascontiguousarray(audio, dtype=np.float32)
+        buffer = io.BytesIO()
+        np.savez(buffer, start=np.int64(start), audio=audio, sha256=np.str_(slice_digest(key, start, audio)))
+        atomic_write_bytes(self._path(key), buffer.getbuffer())
 
     def prune(self, keep: set[str]) -> int:
-        """Remove entries whose key is not in ``keep``; returns how many were removed."""
+        """Remove entries (files named ``<32 hex digits>.npz``) whose key is not in ``keep``; returns how many were removed."""
         removed = 0
         if self.folder.is_dir():
             for path in self.folder.glob("*.npz"):
-                if path.stem not in keep:
+                if _KEY.fullmatch(path.stem) and path.stem not in keep and path.is_file() and not path.is_symlink():
                     path.unlink()
                     removed += 1
         return removed

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from lemm.errors import ParameterError
+from lemm.io.audio import check_audio_output
 
 __all__ = ["add_vocals_subcommands", "read_melody"]
 
@@ -76,6 +77,7 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     from lemm.io.audio import read_audio
     from lemm.vocals.clean import clean_vocal
 
+    check_audio_output(args.output)  # before any work
     if args.key is not None and args.melody is not None:
         raise ParameterError.for_field("--key/--melody", (args.key, args.melody), "one of them, not both")
     if args.key is None and args.melody is None and args.timing is None and not args.denoise:
@@ -105,6 +107,7 @@ def _cmd_shift(args: argparse.Namespace) -> int:
     from lemm.io.audio import read_audio
     from lemm.vocals.transform import shift_pitch
 
+    check_audio_output(args.output)  # before any work
     audio, sample_rate = read_audio(args.input)
     _write(args.output, shift_pitch(audio, sample_rate, semitones=args.semitones, preserve_formants=not args.no_formants), sample_rate)
     return 0
@@ -114,6 +117,7 @@ def _cmd_stretch(args: argparse.Namespace) -> int:
     from lemm.io.audio import read_audio
     from lemm.vocals.transform import stretch_time
 
+    check_audio_output(args.output)  # before any work
     audio, sample_rate = read_audio(args.input)
     _write(args.output, stretch_time(audio, sample_rate, rate=args.rate), sample_rate)
     return 0
