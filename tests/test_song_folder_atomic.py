@@ -192,7 +192,8 @@ def test_a_link_or_fifo_at_one_of_lemms_names_is_never_written_through(folders: 
 
 def test_a_song_folder_from_before_the_manifest_is_adopted_and_its_leftovers_cleaned(folders: dict, tmp_path: Path) -> None:
     work = _copy(folders["A"], tmp_path / "old")
-    shutil.rmtree(work / ".lemm")  # as lemm < 0.2 wrote it
+    shutil.rmtree(work / ".lemm")  # as lemm < 0.2 wrote it: no manifest ...
+    shutil.rmtree(work / "printed")  # ... and no printed stems
     (work / ".master.wav.k2j4h5g6.tmp.wav").write_bytes(b"half a file")  # a killed write's temp file
     swapped = tmp_path / ".old.a1b2c3d4.old"  # a killed compose's swapped-out folder
     shutil.copytree(folders["A"] / "stems", swapped / "stems")
