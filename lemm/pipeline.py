@@ -96,7 +96,7 @@ def make_score(plan: Plan, brief: Brief) -> Score:
     """Compose the score that follows ``plan`` (and the brief's lyrics and seed)."""
     from lemm.compose.arrange import compose_score
 
-    title = brief.prompt.strip()[:60] or f"lemm song {brief.seed}"
+    title = " ".join(brief.prompt.split())[:60].strip() or f"lemm song {brief.seed}"  # one line: titles hold no line breaks
     return compose_score(plan, lyrics=brief.lyrics, seed=brief.seed, title=title)
 
 

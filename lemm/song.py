@@ -138,12 +138,15 @@ class Song:
             A render cache folder: slices whose content did not change since the
             last render there are reused (see :mod:`lemm.project.slices`).
         """
+        from lemm.limits import check_render_memory
         from lemm.project.slices import RenderCache, render_stems
 
         timer = StageTimer(progress)
         n_samples = pipeline.song_n_samples(
             self.score, sample_rate=self.sample_rate, requested_seconds=self.brief.duration_seconds
         )
+        check_render_memory(n_tracks=len(self.score.tracks), duration_seconds=n_samples / self.sample_rate + self.plan.start_offset_seconds,
+                            sample_rate=self.sample_rate)  # before any stem is allocated
         cache = RenderCache(cache_dir) if cache_dir is not None else None
         with timer.stage("render"):
             stems, self.render_stats = render_stems(

@@ -23,6 +23,8 @@ from typing import Any
 
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, ScoreError
 from lemm.io.atomic import atomic_write_text
+from lemm.io.jsondata import loads_json
+from lemm.limits import MAX_JSON_BYTES, check_file_size
 from lemm.score import model as m
 
 __all__ = ["score_to_dict", "score_from_dict", "save_score", "load_score", "to_jsonable", "from_jsonable"]
@@ -123,14 +125,13 @@ def save_score(score: m.Score, path: str | os.PathLike) -> Path:
 def load_score(path: str | os.PathLike) -> m.Score:
     """Read a score written by :func:`save_score`."""
     p = Path(path)
+    if p.is_file():
+        check_file_size(p, MAX_JSON_BYTES, "MAX_JSON_BYTES", what="score file")
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise LemmFileNotFoundError(f"score file {str(p)!r} does not exist") from None
     except (OSError, UnicodeDecodeError) as err:
         raise FileFormatError(f"score file {str(p)!r} cannot be read as UTF-8 JSON: {err}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise FileFormatError(f"score file {str(p)!r} is not valid JSON: {err}") from None
+    data = loads_json(text, what=f"score file {str(p)!r}")  # bounded: nesting, integer digits (lemm.limits)
     return score_from_dict(data)
