@@ -269,13 +269,21 @@ def compose(
 
 
 def _as_plan(plan: Plan | str | os.PathLike) -> Plan:
-    if isinstance(plan, Plan):
-        return plan
     if isinstance(plan, (str, os.PathLike)):
         from lemm.compose.plan_edit import load_plan
 
-        return load_plan(plan)
-    raise ParameterError.for_field("plan", type(plan).__name__, "a Plan or the path of a plan JSON file")
+        plan = load_plan(plan)
+    if not isinstance(plan, Plan):
+        raise ParameterError.for_field("plan", type(plan).__name__, "a Plan or the path of a plan JSON file")
+    from lemm.compose.instruments import PRESET_PROGRAMS
+
+    for inst in plan.instruments:  # a preset lemm does not have is refused, never silently played by a stand-in
+        if inst.preset not in PRESET_PROGRAMS:
+            raise ParameterError.for_field(
+                f"plan instrument {inst.name!r} preset", inst.preset,
+                f"one of {', '.join(sorted(PRESET_PROGRAMS))} (a song's own preset, e.g. a fitted timbre, is added to a song "
+                "folder with lemm timbre add after composing)")
+    return plan
 
 
 def _as_guide(guide: "str | os.PathLike | GuideAnalysis | None") -> "GuideAnalysis | None":

@@ -23,12 +23,13 @@ import sys
 from collections.abc import Sequence
 
 from lemm.errors import LemmError
+from lemm.progress import log_progress
 
 __all__ = ["add_edit_subcommand", "run_edit", "main"]
 
 
 def _progress(message: str) -> None:
-    print(f"lemm: {message}", file=sys.stderr, flush=True)
+    log_progress(message)
 
 
 def run_edit(args: argparse.Namespace) -> int:
