@@ -440,7 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_mix)
 
     timbre = sub.add_parser("timbre", help="fit instrument presets to your recordings and use them in a song")
-    tsub = timbre.add_subparsers(dest="timbre_command", required=True)
+    tsub = timbre.add_subparsers(dest="timbre_command", required=True, metavar="fit|add", help="what to do")
     p = tsub.add_parser("fit", help="fit a preset to recorded single notes (one note per file, or --split)")
     p.add_argument("notes", nargs="+", help="audio files (WAV/FLAC/OGG/MP3), one note each unless --split")
     p.add_argument("--name", required=True, help="the preset's name (not a stock preset's), e.g. my_cello")

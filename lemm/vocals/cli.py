@@ -134,7 +134,7 @@ class _BpmAction(argparse.Action):
 def add_vocals_subcommands(subparsers) -> argparse.ArgumentParser:
     """Add ``vocals clean|shift|stretch`` to an argparse subparsers object; returns the ``vocals`` parser."""
     vocals = subparsers.add_parser("vocals", help="clean up, retune, retime or shift recorded vocals")
-    sub = vocals.add_subparsers(dest="vocals_command", required=True)
+    sub = vocals.add_subparsers(dest="vocals_command", required=True, metavar="clean|shift|stretch", help="what to do")
 
     p = sub.add_parser("clean", help="pitch/timing correction and noise reduction of a vocal take")
     p.add_argument("input", help="the take (WAV/FLAC; mono or stereo, 8..192 kHz)")
