@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
+import time
 from typing import TextIO
 
 __all__ = ["logger", "log_progress", "report_step", "configure_cli_logging", "BarHandler"]
@@ -46,32 +48,78 @@ def report_step(label: str, done: int, total: int) -> None:
 
 
 class BarHandler(logging.StreamHandler):
-    """Writes ``lemm: MESSAGE`` lines; step records become one redrawn bar when the stream is a terminal, else nothing."""
+    """Writes ``lemm: MESSAGE`` lines. On a terminal, a stage line ending in ``...`` keeps ticking its elapsed
+    seconds until the next line, and step records (:func:`report_step`) draw one redrawn bar; elsewhere steps
+    and ticks write nothing, so logs and pipes get plain lines only."""
 
-    def __init__(self, stream: TextIO, *, width: int = 30) -> None:
+    def __init__(self, stream: TextIO, *, width: int = 30, tick_seconds: float = 1.0) -> None:
         super().__init__(stream)
         self.width = width
+        self.tick_seconds = tick_seconds
         self.is_terminal = bool(getattr(stream, "isatty", lambda: False)())
-        self._bar_shown = False
+        self._open_line = False  # a bar or a ticking stage line waits for its newline
+        self._ticker: tuple[threading.Thread, threading.Event] | None = None
         self.setFormatter(logging.Formatter("lemm: %(message)s"))
+
+    def _stop_ticker(self) -> None:
+        if self._ticker is not None:
+            thread, stop = self._ticker
+            self._ticker = None
+            stop.set()
+            if thread is not threading.current_thread():
+                self.release()  # the ticker takes the lock to write: let it finish its last write
+                try:
+                    thread.join()
+                finally:
+                    self.acquire()
+
+    def _tick(self, text: str, stop: threading.Event) -> None:
+        start = time.monotonic()
+        while not stop.wait(self.tick_seconds):
+            with self.lock:
+                if stop.is_set():
+                    return
+                self.stream.write(f"\r{text} {time.monotonic() - start:.0f} s")
+                self.flush()
+
+    def _end_line(self) -> None:
+        if self._open_line:
+            self.stream.write("\n")
+            self._open_line = False
 
     def emit(self, record: logging.LogRecord) -> None:
         total = getattr(record, "lemm_total", None)
+        self._stop_ticker()
         if total is None:
-            if self._bar_shown:
-                self.stream.write("\n")
-                self._bar_shown = False
-            super().emit(record)
+            self._end_line()
+            text = self.format(record)
+            if self.is_terminal and text.endswith("..."):
+                self.stream.write(text)
+                self.flush()
+                self._open_line = True
+                stop = threading.Event()
+                thread = threading.Thread(target=self._tick, args=(text, stop), daemon=True)
+                self._ticker = (thread, stop)
+                thread.start()
+                return
+            self.stream.write(text + "\n")
+            self.flush()
             return
         if not self.is_terminal or total <= 0:
             return
         done = min(int(record.lemm_done), int(total))
         filled = int(round(self.width * done / total))
-        self.stream.write(f"\rlemm: {record.lemm_label} [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total}")
-        self._bar_shown = done < total
-        if not self._bar_shown:
-            self.stream.write("\n")
+        self.stream.write(f"\r\x1b[2Klemm: {record.lemm_label} [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total}")
+        self._open_line = True
+        if done >= total:
+            self._end_line()
         self.flush()
+
+    def close(self) -> None:
+        with self.lock:
+            self._stop_ticker()
+            self._end_line()
+        super().close()
 
 
 def configure_cli_logging(*, verbosity: int = 0, stream: TextIO | None = None) -> logging.Handler:
@@ -82,6 +130,7 @@ def configure_cli_logging(*, verbosity: int = 0, stream: TextIO | None = None) -
     """
     for old in [h for h in logger.handlers if isinstance(h, BarHandler)]:
         logger.removeHandler(old)
+        old.close()
     handler = BarHandler(sys.stderr if stream is None else stream)
     logger.addHandler(handler)
     logger.setLevel(logging.WARNING if verbosity < 0 else logging.INFO if verbosity == 0 else logging.DEBUG)
