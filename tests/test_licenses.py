@@ -71,3 +71,20 @@ def test_espeak_notice_and_license_ship_in_the_package() -> None:
     assert "GPL-3.0-or-later" in notice and "https://github.com/espeak-ng/espeak-ng" in notice and "1.52.0" in notice
     assert "GNU GENERAL PUBLIC LICENSE" in (data / "LICENSE-espeak-ng-GPL-3.0").read_text()
     assert re.search(r"LICENSE-espeak-ng-GPL-3.0", (ROOT / "LICENSES.md").read_text())
+
+
+def test_lemm_licenses_exits_non_zero_on_a_package_not_cleared(monkeypatch, capsys) -> None:
+    import json
+
+    import lemm.licenses
+    from lemm.cli import main
+
+    assert main(["licenses", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["cleared"] is True
+    monkeypatch.setitem(lemm.licenses.OVERRIDES, "mido", "CC-BY-NC-4.0")
+    assert main(["licenses", "--json"]) == 1
+    out = capsys.readouterr()
+    report = json.loads(out.out)
+    mido = next(p for p in report["packages"] if p["name"] == "mido")
+    assert report["cleared"] is False and mido["kind"] == "non-commercial" and not mido["cleared"]
+    assert "1 dependency not cleared" in out.err and "mido" in out.err
