@@ -52,14 +52,24 @@ class BarHandler(logging.StreamHandler):
     seconds until the next line, and step records (:func:`report_step`) draw one redrawn bar; elsewhere steps
     and ticks write nothing, so logs and pipes get plain lines only."""
 
-    def __init__(self, stream: TextIO, *, width: int = 30, tick_seconds: float = 1.0) -> None:
+    def __init__(self, stream: TextIO | None = None, *, width: int = 30, tick_seconds: float = 1.0) -> None:
+        self._fixed_stream = stream
         super().__init__(stream)
         self.width = width
         self.tick_seconds = tick_seconds
-        self.is_terminal = bool(getattr(stream, "isatty", lambda: False)())
+        self.is_terminal = bool(getattr(self.stream, "isatty", lambda: False)())
         self._open_line = False  # a bar or a ticking stage line waits for its newline
         self._ticker: tuple[threading.Thread, threading.Event] | None = None
         self.setFormatter(logging.Formatter("lemm: %(message)s"))
+
+    @property
+    def stream(self) -> TextIO:
+        """The stream given, else whatever ``sys.stderr`` is at the time of writing (it may be replaced after set-up)."""
+        return self._fixed_stream if self._fixed_stream is not None else sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO | None) -> None:
+        self._fixed_stream = None if value is sys.stderr else value
 
     def _stop_ticker(self) -> None:
         if self._ticker is not None:
@@ -131,7 +141,7 @@ def configure_cli_logging(*, verbosity: int = 0, stream: TextIO | None = None) -
     for old in [h for h in logger.handlers if isinstance(h, BarHandler)]:
         logger.removeHandler(old)
         old.close()
-    handler = BarHandler(sys.stderr if stream is None else stream)
+    handler = BarHandler(stream)  # None: sys.stderr as it is when each line is written
     logger.addHandler(handler)
     logger.setLevel(logging.WARNING if verbosity < 0 else logging.INFO if verbosity == 0 else logging.DEBUG)
     logger.propagate = False
