@@ -24,6 +24,7 @@ from typing import Any
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, ScoreError
 from lemm.io.atomic import atomic_write_text
 from lemm.io.jsondata import loads_json
+from lemm import limits
 from lemm.limits import MAX_JSON_BYTES, check_file_size
 from lemm.score import model as m
 
@@ -41,6 +42,17 @@ def to_jsonable(obj: Any) -> Any:
     return obj
 
 
+_LIST_LIMITS = {  # last name of a JSON path -> the lemm.limits constant its list may not exceed
+    "notes": "MAX_NOTES_PER_TRACK", "melody": "MAX_NOTES_PER_TRACK", "tracks": "MAX_TRACKS", "instruments": "MAX_TRACKS",
+    "sections": "MAX_SECTIONS", "energy_per_bar": "MAX_SONG_BARS", "points": "MAX_CURVE_POINTS",
+}
+
+
+def _check_list_length(path: str, length: int) -> None:
+    name = _LIST_LIMITS.get(path.rsplit(".", 1)[-1], "MAX_CHANGES")
+    limits.check_count(f"{path} items", length, getattr(limits, name), name)
+
+
 def _convert(tp: Any, value: Any, path: str) -> Any:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
@@ -52,6 +64,7 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
     if origin is tuple:
         if not isinstance(value, list):
             raise ScoreError(f"{path} must be a list, got {type(value).__name__}")
+        _check_list_length(path, len(value))  # before building an object per item
         item = args[0]
         return tuple(_convert(item, v, f"{path}[{i}]") for i, v in enumerate(value))
     if dataclasses.is_dataclass(tp):

@@ -58,7 +58,7 @@ import mido
 
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, ScoreError
 from lemm.io.atomic import atomic_path
-from lemm.limits import MAX_GUIDE_NOTES, MAX_MIDI_BYTES, MAX_TITLE_CHARS, MAX_TOTAL_NOTES, check_count, check_file_size, clean_name, clean_text
+from lemm.limits import MAX_GUIDE_NOTES, MAX_MIDI_BYTES, MAX_TITLE_CHARS, MAX_TOTAL_NOTES, check_count, check_file_size, clean_name, clean_text, count_midi_note_ons
 from lemm.score import model as m
 
 __all__ = ["score_to_midi", "write_midi", "midi_to_score", "read_midi", "section_kind_from_name", "role_and_preset_for_program", "notes_signature"]
@@ -611,6 +611,8 @@ def read_midi(path: str | os.PathLike, *, title: str | None = None, max_notes: i
     if not p.is_file():
         raise LemmFileNotFoundError(f"MIDI file {str(p)!r} does not exist or is not a file")
     check_file_size(p, MAX_MIDI_BYTES, "MAX_MIDI_BYTES", what="MIDI file")
+    name = "MAX_TOTAL_NOTES" if max_notes == MAX_TOTAL_NOTES else ("MAX_GUIDE_NOTES" if max_notes == MAX_GUIDE_NOTES else "max_notes")
+    check_count(f"notes in the MIDI file {str(p)!r}", count_midi_note_ons(p.read_bytes()), min(max_notes, MAX_TOTAL_NOTES), name)  # before parsing
     try:
         mid = mido.MidiFile(p, charset="latin1")
     except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as err:
