@@ -48,7 +48,7 @@ from lemm.errors import LemmError, OutputPathError, ParameterError
 if TYPE_CHECKING:
     from lemm.song import Song
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 
 def _progress(message: str) -> None:
@@ -96,9 +96,9 @@ def _cmd_compose(args: argparse.Namespace) -> int:
 
 def _plan_summary(plan, tags: tuple[str, ...]) -> str:
     """One line: what the plan is, what the prompt and tags were read as, and the tags nothing was made of."""
-    from lemm.compose.profiles import genre_for_word, list_genres
-
     import re
+
+    from lemm.compose.profiles import genre_for_word, list_genres
 
     read = {w for u in plan.understood for w in re.findall(r"[\w'-]+", u.words.lower())}
     unread = [t for t in tags if not read & set(re.findall(r"[\w'-]+", t.lower()))]  # no word of the tag was read
@@ -114,7 +114,7 @@ def _plan_summary(plan, tags: tuple[str, ...]) -> str:
     return line
 
 
-def _rerender(song: "Song", folder: str, *, action: str) -> None:
+def _rerender(song: Song, folder: str, *, action: str) -> None:
     from lemm.project.folder import rerender_song_folder
 
     rerender_song_folder(song, folder, action=action, progress=_progress)
@@ -478,7 +478,7 @@ def _version() -> str:
         from importlib.metadata import version
 
         return version("lemm")
-    except Exception:  # running from a checkout that was never installed
+    except Exception:  # noqa: BLE001 - running from a checkout that was never installed
         return "unknown (not installed)"
 
 

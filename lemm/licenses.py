@@ -26,8 +26,17 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["LicenseRow", "classify", "check_licenses", "project_requirements", "format_license_table", "license_table_rows",
-           "ISOLATED", "OVERRIDES", "SHIPPED_DATA"]
+__all__ = [
+    "ISOLATED",
+    "OVERRIDES",
+    "SHIPPED_DATA",
+    "LicenseRow",
+    "check_licenses",
+    "classify",
+    "format_license_table",
+    "license_table_rows",
+    "project_requirements",
+]
 
 #: Verified by reading the package's own license files where its metadata is empty.
 OVERRIDES: dict[str, str] = {
@@ -40,13 +49,13 @@ ISOLATED: dict[str, str] = {
     "espeakng-loader": "espeak-ng runs only in the lemm.vocals speech worker process (stdin/stdout)",
 }
 
-_NONCOMMERCIAL = re.compile(r"\bNC\b|-NC-|non[- ]?commercial|research[- ]only|academic[- ]only|personal use", re.I)
-_COPYLEFT = re.compile(r"\bA?GPL(?!-?2\.1|.*LGPL)|GNU General Public|Affero", re.I)
-_WEAK = re.compile(r"LGPL|Lesser General Public|MPL|Mozilla Public", re.I)
+_NONCOMMERCIAL = re.compile(r"\bNC\b|-NC-|non[- ]?commercial|research[- ]only|academic[- ]only|personal use", re.IGNORECASE)
+_COPYLEFT = re.compile(r"\bA?GPL(?!-?2\.1|.*LGPL)|GNU General Public|Affero", re.IGNORECASE)
+_WEAK = re.compile(r"LGPL|Lesser General Public|MPL|Mozilla Public", re.IGNORECASE)
 _PERMISSIVE = re.compile(
     r"\bMIT\b|MIT-CMU|\bBSD\b|BSD-\d|0BSD|Apache|\bISC\b|PSF|Python Software Foundation|CC0|Zlib|BSL-1\.0|Unlicense|HPND|"
     r"Dual License|Historical Permission",
-    re.I,
+    re.IGNORECASE,
 )
 
 

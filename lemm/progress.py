@@ -29,7 +29,7 @@ import threading
 import time
 from typing import TextIO
 
-__all__ = ["logger", "log_progress", "report_step", "configure_cli_logging", "BarHandler"]
+__all__ = ["BarHandler", "configure_cli_logging", "log_progress", "logger", "report_step"]
 
 #: The logger every lemm module writes to (``logging.getLogger("lemm")``).
 logger = logging.getLogger("lemm")
@@ -118,7 +118,7 @@ class BarHandler(logging.StreamHandler):
         if not self.is_terminal or total <= 0:
             return
         done = min(int(record.lemm_done), int(total))
-        filled = int(round(self.width * done / total))
+        filled = round(self.width * done / total)
         self.stream.write(f"\r\x1b[2Klemm: {record.lemm_label} [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total}")
         self._open_line = True
         if done >= total:

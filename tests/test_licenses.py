@@ -19,7 +19,7 @@ from lemm.licenses import check_licenses, classify, license_table_rows, project_
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
-import update_licenses_table  # noqa: E402
+import update_licenses_table
 
 
 def _section_rows(heading: str) -> list[str]:
