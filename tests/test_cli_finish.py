@@ -99,3 +99,9 @@ def test_user_text_reaches_every_format_well_formed(tmp_path: Path, capsys) -> N
     project = rpp.loads((out / "song.rpp").read_text(encoding="utf-8"))
     assert project.tag == "REAPER_PROJECT"
     assert "\x00" not in (out / "song.rpp").read_text(encoding="utf-8")
+
+
+def test_mix_checks_its_options_before_reading_the_song(tmp_path: Path, capsys) -> None:
+    assert main(["mix", str(tmp_path / "no-such-song"), "--target", "banana"]) == 2
+    err = capsys.readouterr().err
+    assert "banana" in err and "song.json" not in err  # the option is named, the missing song never reached
