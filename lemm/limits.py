@@ -32,6 +32,7 @@ lemm.errors.LimitError: guide MIDI notes must be at most 20000 (MAX_GUIDE_NOTES)
 
 from __future__ import annotations
 
+import operator
 import os
 import re
 from pathlib import Path
@@ -243,6 +244,9 @@ def count_midi_note_ons(data: bytes) -> int:
     return count
 
 
+_START, _DURATION, _LYRIC = operator.attrgetter("start_tick"), operator.attrgetter("duration_ticks"), operator.attrgetter("lyric")
+
+
 def _seconds_at(tick: int, tempos, resolution: int) -> float:
     """Seconds at ``tick`` through a tempo map (a tuple of TempoChange sorted by tick)."""
     seconds, last_tick, bpm = 0.0, 0, tempos[0].tempo_bpm
@@ -279,12 +283,13 @@ def check_score(score) -> None:
         total += len(track.notes)
         check_count("notes in the score", total, MAX_TOTAL_NOTES, "MAX_TOTAL_NOTES")
         if track.notes:
-            longest = max(n.duration_ticks for n in track.notes)
-            check_count(f"track {track.name!r} note length in beats", longest / score.resolution, MAX_NOTE_BEATS, "MAX_NOTE_BEATS")
-            end_tick = max(end_tick, track.end_tick)
-        for note in track.notes:
-            if note.lyric is not None and note.lyric.text:
-                check_text(f"track {track.name!r} lyric at tick {note.start_tick}", note.lyric.text, max_chars=MAX_SYLLABLE_CHARS)
+            starts = list(map(_START, track.notes))
+            durations = list(map(_DURATION, track.notes))
+            check_count(f"track {track.name!r} note length in beats", max(durations) / score.resolution, MAX_NOTE_BEATS, "MAX_NOTE_BEATS")
+            end_tick = max(end_tick, max(map(operator.add, starts, durations)))
+            for note in filter(_LYRIC, track.notes):
+                if note.lyric.text:
+                    check_text(f"track {track.name!r} lyric at tick {note.start_tick}", note.lyric.text, max_chars=MAX_SYLLABLE_CHARS)
     ends = [end_tick] + [c.end_tick for c in score.chords[-1:]] + [c.tick for c in (*score.tempos, *score.meters, *score.keys)][-1:]
     last = max(ends)
     seconds = _seconds_at(last, score.tempos, score.resolution)
