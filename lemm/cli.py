@@ -342,7 +342,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
     }
     report_file = Path(args.dir) / "report.json"
     if report_file.is_file():
-        report = json.loads(report_file.read_text(encoding="utf-8"))
+        from lemm.io.jsondata import read_json_file
+
+        report = read_json_file(report_file, what="report file")
+        if not isinstance(report, dict):
+            raise ParameterError.for_field(f"{report_file}", type(report).__name__, "a JSON object (as lemm writes report.json)")
         info["loudness"] = {k: report.get(k) for k in ("integrated_lufs", "true_peak_dbtp", "lra_lu", "duration_seconds")}
     print(json.dumps(info, indent=1))
     return 0
