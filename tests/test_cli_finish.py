@@ -105,3 +105,21 @@ def test_mix_checks_its_options_before_reading_the_song(tmp_path: Path, capsys) 
     assert main(["mix", str(tmp_path / "no-such-song"), "--target", "banana"]) == 2
     err = capsys.readouterr().err
     assert "banana" in err and "song.json" not in err  # the option is named, the missing song never reached
+
+
+def test_history_and_diff_json_on_a_song_folder(short_song_dir: Path, tmp_path: Path, capsys) -> None:
+    import shutil
+
+    work = tmp_path / "song"
+    shutil.copytree(short_song_dir, work)
+    capsys.readouterr()
+    assert main(["history", str(work), "--json"]) == 0
+    versions = json.loads(capsys.readouterr().out)
+    assert [v["version"] for v in versions] == [1] and versions[0]["action"].startswith("compose")
+    assert main(["edit", str(work), "quieter bass", "--yes"]) == 0
+    capsys.readouterr()
+    assert main(["diff", str(work), "--json"]) == 0
+    diff = json.loads(capsys.readouterr().out)
+    assert (diff["a"], diff["b"]) == (1, 2) and isinstance(diff["changes"], list)
+    assert main(["history", str(work), "--json"]) == 0
+    assert [v["version"] for v in json.loads(capsys.readouterr().out)] == [1, 2]
