@@ -23,14 +23,18 @@
     lemm history DIR     the saved versions of song.json
     lemm checkout DIR N  make version N current again (as a new version) and re-render
     lemm info DIR        summary: plan, tracks, loudness
-    lemm licenses        installed dependency licenses; non-zero exit if any is not cleared
+    lemm licenses [--json] [--extra test]   audit the dependency closure's licenses; non-zero exit if any is not cleared
+    lemm history DIR [--json] / lemm diff DIR [A [B]] [--json]
 
-Errors print one line (``lemm: error: ...``) and exit with status 2; no traceback.
+Global options (before the command): ``--version``, ``--debug`` (tracebacks), ``-q/--quiet``, ``-v``.
+Errors print one line (``lemm: error: ...``) and exit non-zero (2 for bad input); never a traceback
+unless ``--debug``. Progress goes to the ``lemm`` logger (stderr; a bar on a terminal).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -45,11 +49,13 @@ from lemm.project.lock import locks_song_folder
 if TYPE_CHECKING:
     from lemm.song import Song
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 
 def _progress(message: str) -> None:
-    print(f"lemm: {message}", file=sys.stderr, flush=True)
+    from lemm.progress import log_progress
+
+    log_progress(message)
 
 
 def _int_arg(text: str) -> int:
@@ -92,9 +98,9 @@ def _cmd_compose(args: argparse.Namespace) -> int:
 
 def _plan_summary(plan, tags: tuple[str, ...]) -> str:
     """One line: what the plan is, what the prompt and tags were read as, and the tags nothing was made of."""
-    from lemm.compose.profiles import genre_for_word, list_genres
-
     import re
+
+    from lemm.compose.profiles import genre_for_word, list_genres
 
     read = {w for u in plan.understood for w in re.findall(r"[\w'-]+", u.words.lower())}
     unread = [t for t in tags if not read & set(re.findall(r"[\w'-]+", t.lower()))]  # no word of the tag was read
@@ -110,7 +116,7 @@ def _plan_summary(plan, tags: tuple[str, ...]) -> str:
     return line
 
 
-def _rerender(song: "Song", folder: str, *, action: str) -> None:
+def _rerender(song: Song, folder: str, *, action: str) -> None:
     from lemm.project.folder import rerender_song_folder
 
     rerender_song_folder(song, folder, action=action, progress=_progress)
@@ -121,14 +127,19 @@ def _cmd_mix(args: argparse.Namespace) -> int:
     from lemm.io.audio import read_audio
     from lemm.io.jsondata import json_safe
     from lemm.mix.reference import match_reference
-    from lemm.mix.targets import settings_for_target
+    from lemm.mix.targets import resolve_target, settings_for_target
     from lemm.project.folder import CACHE_FOLDER
     from lemm.song import load
 
+    if args.target is not None:
+        resolve_target(args.target)  # every option is checked before any work
     song = load(args.dir)
-    reference = read_audio(args.reference) if args.reference else None  # fail before any work
-    song.render(cache_dir=Path(args.dir) / CACHE_FOLDER, progress=_progress)
-    song.mix(progress=_progress)
+    reference = read_audio(args.reference) if args.reference else None
+    if reference is not None or song.mix_settings is None:
+        # matching measures the mix as it is now (and a song never mixed gets its automatic settings): render
+        # (from the cache) and mix it first
+        song.render(cache_dir=Path(args.dir) / CACHE_FOLDER, progress=_progress)
+        song.mix(progress=_progress)
     settings = song.mix_settings
     if args.target is not None:
         settings = settings_for_target(settings, args.target)
@@ -136,8 +147,8 @@ def _cmd_mix(args: argparse.Namespace) -> int:
         settings = match_reference(settings, song.mix_audio, reference[0], sample_rate=song.sample_rate,
                                    reference_sample_rate=reference[1])
     song.mix_settings = settings
-    _rerender(song, args.dir, action="mix" + (f" --target {args.target}" if args.target else "")
-              + (" --reference" if reference is not None else ""))
+    # one render (every slice from the cache) and one mix with the new settings, then the files
+    _rerender(song, args.dir, action="mix" + (f" --target {args.target}" if args.target else "") + (" --reference" if reference is not None else ""))
     print(json.dumps(json_safe(song.report()), indent=1))
     return 0
 
@@ -176,6 +187,9 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         va = older[-1]
     a, b = (read_song_version(args.dir, v).score for v in (va, vb))
     lines = describe_changes(a, b)
+    if args.json:
+        print(json.dumps({"a": va, "b": vb, "changes": lines}, indent=1))
+        return 0
     print(f"version {va} -> {vb}:")
     print("\n".join(lines) if lines else f"versions {va} and {vb} have the same score")
     return 0
@@ -193,6 +207,9 @@ def _cmd_history(args: argparse.Namespace) -> int:
     from lemm.project.history import list_versions
 
     versions = list_versions(args.dir)
+    if args.json:
+        print(json.dumps([{"version": v.version, "action": v.action} for v in versions], indent=1))
+        return 0
     if not versions:
         print(f"{args.dir}: no saved versions")
     for v in versions:
@@ -337,7 +354,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
     }
     report_file = Path(args.dir) / "report.json"
     if report_file.is_file():
-        report = json.loads(report_file.read_text(encoding="utf-8"))
+        from lemm.io.jsondata import read_json_file
+
+        report = read_json_file(report_file, what="report file")
+        if not isinstance(report, dict):
+            raise ParameterError.for_field(f"{report_file}", type(report).__name__, "a JSON object (as lemm writes report.json)")
         info["loudness"] = {k: report.get(k) for k in ("integrated_lufs", "true_peak_dbtp", "lra_lu", "duration_seconds")}
     print(json.dumps(info, indent=1))
     return 0
@@ -346,9 +367,12 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _cmd_licenses(args: argparse.Namespace) -> int:
     from lemm.licenses import check_licenses, format_license_table
 
-    rows = check_licenses()
-    print(format_license_table(rows))
+    rows = check_licenses(extras=tuple(args.extra))
     bad = [r for r in rows if not r.cleared]
+    if args.json:
+        print(json.dumps({"cleared": not bad, "packages": [dataclasses.asdict(r) for r in rows]}, indent=1))
+    else:
+        print(format_license_table(rows))
     if bad:
         print(f"lemm: error: {len(bad)} dependenc{'y' if len(bad) == 1 else 'ies'} not cleared for commercial use: "
               + ", ".join(r.name for r in bad), file=sys.stderr)
@@ -358,8 +382,15 @@ def _cmd_licenses(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``lemm`` command."""
-    parser = argparse.ArgumentParser(prog="lemm", description="AI-assisted music production: from a brief to a finished song folder.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="lemm", description="AI-assisted music production: from a brief to a finished song folder.",
+        epilog="Global options go before the command: lemm --quiet compose ...; lemm --debug render DIR.")
+    parser.add_argument("--version", action="version", version=f"lemm {_version()}", help="print lemm's version and exit")
+    parser.add_argument("--debug", action="store_true", help="on an error, show the Python traceback too")
+    loud = parser.add_mutually_exclusive_group()
+    loud.add_argument("-q", "--quiet", action="store_true", help="print only warnings and errors (no progress lines)")
+    loud.add_argument("-v", "--verbose", action="count", default=0, help="print debug messages too")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="one of:")
 
     p = sub.add_parser("compose", help="plan, compose, render, mix and master a song into a new folder")
     p.add_argument("prompt", help='what the song should be, e.g. "an upbeat pop song in D major" (may be "")')
@@ -380,31 +411,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_compose)
 
     p = sub.add_parser("analyze", help="analyse a guide audio or MIDI file; print tempo, meter, key, beats, sections, energy as JSON")
-    p.add_argument("file")
+    p.add_argument("file", help="guide audio (WAV/FLAC/OGG/MP3) or MIDI file")
     p.set_defaults(func=_cmd_analyze)
 
     p = sub.add_parser("render", help="re-render stems, mix and master from DIR/song.json")
-    p.add_argument("dir")
+    p.add_argument("dir", help="song folder written by lemm compose")
     p.set_defaults(func=_cmd_render)
 
     p = sub.add_parser("regen", help="regenerate one track in one section, then re-render")
-    p.add_argument("dir")
+    p.add_argument("dir", help="song folder written by lemm compose")
     p.add_argument("--track", required=True, help="track name as in song.json / score.mid, e.g. drums")
     p.add_argument("--section", required=True, help='section name, e.g. "chorus 2"')
     p.add_argument("--seed", type=_int_arg, default=None, help="seed of the new take (default: derived from the song seed)")
     p.set_defaults(func=_cmd_regen)
 
     p = sub.add_parser("history", help="list the saved versions of a song folder")
-    p.add_argument("dir")
+    p.add_argument("dir", help="song folder")
+    p.add_argument("--json", action="store_true", help="print the versions as JSON")
     p.set_defaults(func=_cmd_history)
 
     p = sub.add_parser("checkout", help="make a saved version current again (saved as a new version) and re-render")
-    p.add_argument("dir")
-    p.add_argument("version", type=_int_arg)
+    p.add_argument("dir", help="song folder")
+    p.add_argument("version", type=_int_arg, help="version number, as lemm history lists them")
     p.set_defaults(func=_cmd_checkout)
 
     p = sub.add_parser("import", help="bring edits made in a notation editor or DAW (MusicXML or MIDI) back into the song")
-    p.add_argument("dir")
+    p.add_argument("dir", help="song folder the file was exported from")
     p.add_argument("file", help="the edited score.musicxml / .mxl / score.mid (parts matched by name)")
     p.set_defaults(func=_cmd_import)
 
@@ -412,21 +444,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", help="song folder")
     p.add_argument("a", type=_int_arg, nargs="?", default=None, help="older version (default: the one before b; see lemm history)")
     p.add_argument("b", type=_int_arg, nargs="?", default=None, help="newer version (default: the latest)")
+    p.add_argument("--json", action="store_true", help='print {"a": A, "b": B, "changes": [...]} as JSON')
     p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser("info", help="print a summary of a song folder as JSON")
-    p.add_argument("dir")
+    p.add_argument("dir", help="song folder")
     p.set_defaults(func=_cmd_info)
 
     p = sub.add_parser("mix", help="re-mix and re-master a song folder (to a target, or matched to a reference)")
-    p.add_argument("dir")
+    p.add_argument("dir", help="song folder")
     p.add_argument("--target", default=None,
                    help="streaming (-14 LUFS), apple (-16), loud (-9), broadcast (-23) or a number of LUFS")
     p.add_argument("--reference", default=None, help="reference track (WAV/FLAC): match its loudness, tilt and width")
     p.set_defaults(func=_cmd_mix)
 
     timbre = sub.add_parser("timbre", help="fit instrument presets to your recordings and use them in a song")
-    tsub = timbre.add_subparsers(dest="timbre_command", required=True)
+    tsub = timbre.add_subparsers(dest="timbre_command", required=True, metavar="fit|add", help="what to do")
     p = tsub.add_parser("fit", help="fit a preset to recorded single notes (one note per file, or --split)")
     p.add_argument("notes", nargs="+", help="audio files (WAV/FLAC/OGG/MP3), one note each unless --split")
     p.add_argument("--name", required=True, help="the preset's name (not a stock preset's), e.g. my_cello")
@@ -438,7 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=_int_arg, default=80, help="gradient-descent steps per note, 0..2000 (default 80)")
     p.set_defaults(func=_cmd_timbre_fit)
     p = tsub.add_parser("add", help="put a preset JSON file into a song folder (and play tracks with it), then re-render")
-    p.add_argument("dir")
+    p.add_argument("dir", help="song folder")
     p.add_argument("preset", help="a preset JSON file, e.g. from lemm timbre fit -o")
     p.add_argument("--track", action="append", default=[], help="a track to play with the preset (repeatable)")
     p.set_defaults(func=_cmd_timbre_add)
@@ -451,28 +484,83 @@ def build_parser() -> argparse.ArgumentParser:
     add_mix_subcommands(sub)
     add_vocals_subcommands(sub)
 
-    p = sub.add_parser("licenses", help="list installed dependency licenses; fail on any not cleared")
+    p = sub.add_parser("licenses", help="audit the licenses of lemm's installed dependency closure; exit 1 on any not cleared")
+    p.add_argument("--json", action="store_true", help='print {"cleared": bool, "packages": [...]} as JSON')
+    p.add_argument("--extra", action="append", default=[], choices=["test", "notebooks", "train", "eval"],
+                   help="include an extra's dependencies too (repeatable), e.g. --extra test")
     p.set_defaults(func=_cmd_licenses)
     from lemm.bridge.cli import register as register_bridge; register_bridge(sub)  # noqa: E702, I001
     return parser
 
 
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("lemm")
+    except Exception:  # noqa: BLE001 - running from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+#: Exit statuses: a LemmError (bad input, named), any other failure, Ctrl-C.
+EXIT_USAGE, EXIT_FAILURE, EXIT_INTERRUPTED = 2, 1, 130
+
+
+def _one_line(err: BaseException) -> tuple[str, int]:
+    """The ``lemm: error: ...`` line (with a hint) and the exit status for an exception that left a command."""
+    if isinstance(err, LemmError):
+        return f"lemm: error: {err}", EXIT_USAGE
+    if isinstance(err, MemoryError):
+        return ("lemm: error: out of memory (MemoryError); hint: a shorter song or fewer tracks, or close other programs "
+                "(limits on every input are in lemm.limits)"), EXIT_FAILURE
+    if isinstance(err, RecursionError):
+        return "lemm: error: an input is nested too deeply (RecursionError); hint: check the file you gave for runaway nesting", EXIT_FAILURE
+    if isinstance(err, UnicodeError):
+        return (f"lemm: error: text that is not valid UTF-8 ({type(err).__name__}: {err}); hint: save text files as UTF-8 and "
+                "use printable characters in arguments"), EXIT_FAILURE
+    if isinstance(err, OSError):
+        where = f": {err.filename!r}" if getattr(err, "filename", None) else ""
+        reason = err.strerror or str(err) or type(err).__name__
+        return (f"lemm: error: {reason}{where} ({type(err).__name__}); hint: check that the path exists, is writable "
+                "and that the disk has space"), EXIT_FAILURE
+    return (f"lemm: error: unexpected {type(err).__name__}: {str(err)[:300]}; hint: rerun with --debug for the traceback "
+            "and report it"), EXIT_FAILURE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``lemm`` command; returns the exit status."""
+    """Run the ``lemm`` command; returns the exit status.
+
+    Every failure ends in one ``lemm: error: ...`` line on stderr and a non-zero status, never a
+    traceback: 2 for a :class:`~lemm.errors.LemmError` (the message names the field, the value and
+    what is accepted), 1 for anything else (out of memory, a disk error, a bug: with a hint), 130 on
+    Ctrl-C. ``lemm --debug ...`` prints the traceback as well.
+    """
+    from lemm.progress import configure_cli_logging
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure_cli_logging(verbosity=-1 if args.quiet else args.verbose)
     try:
         return int(args.func(args))
-    except LemmError as err:
-        print(f"lemm: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("lemm: interrupted; no output folder was half-written", file=sys.stderr)
-        return 130
     except BrokenPipeError:  # `lemm info DIR | head`: the reader left; say nothing more
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+    except KeyboardInterrupt:
+        if args.debug:
+            import traceback
+
+            traceback.print_exc()
+        print("lemm: interrupted (Ctrl-C)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as err:  # noqa: BLE001 - the one place every error becomes one line
+        if args.debug:
+            import traceback
+
+            traceback.print_exc()
+        line, status = _one_line(err)
+        print(line, file=sys.stderr)
+        return status
 
 
 if __name__ == "__main__":  # pragma: no cover

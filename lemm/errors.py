@@ -24,6 +24,7 @@ __all__ = [
     "LemmError",
     "ParameterError",
     "ScoreError",
+    "LimitError",
     "FileFormatError",
     "LemmFileNotFoundError",
     "OutputPathError",
@@ -48,6 +49,10 @@ class ParameterError(LemmError, ValueError):
 
 class ScoreError(ParameterError):
     """A score (or a hand-edited song.json) breaks the score's rules."""
+
+
+class LimitError(ParameterError):
+    """An input is over one of the size limits of :mod:`lemm.limits` (notes, length, file size, nesting...)."""
 
 
 class FileFormatError(LemmError, ValueError):

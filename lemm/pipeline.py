@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -45,6 +46,8 @@ __all__ = [
 
 Progress = Callable[[str], None]
 
+_log = logging.getLogger("lemm.pipeline")
+
 #: Longest tail (reverb and releases) after the last bar, in seconds.
 MAX_TAIL_SECONDS = 2.0
 
@@ -59,14 +62,12 @@ class StageTimer:
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         """Time the body as stage ``name`` (accumulating if repeated)."""
-        if self._progress:
-            self._progress(f"{name} ...")
+        (self._progress or _log.debug)(f"{name} ...")  # no progress callable: the lemm logger, at debug level
         start = time.perf_counter()
         yield
         took = time.perf_counter() - start
         self.seconds[name] = round(self.seconds.get(name, 0.0) + took, 3)
-        if self._progress:
-            self._progress(f"{name} done in {took:.2f} s")
+        (self._progress or _log.debug)(f"{name} done in {took:.2f} s")
 
 
 def make_plan(
@@ -96,7 +97,7 @@ def make_score(plan: Plan, brief: Brief) -> Score:
     """Compose the score that follows ``plan`` (and the brief's lyrics and seed)."""
     from lemm.compose.arrange import compose_score
 
-    title = brief.prompt.strip()[:60] or f"lemm song {brief.seed}"
+    title = " ".join(brief.prompt.split())[:60].strip() or f"lemm song {brief.seed}"  # one line: titles hold no line breaks
     return compose_score(plan, lyrics=brief.lyrics, seed=brief.seed, title=title)
 
 

@@ -138,12 +138,15 @@ class Song:
             A render cache folder: slices whose content did not change since the
             last render there are reused (see :mod:`lemm.project.slices`).
         """
+        from lemm.limits import check_render_memory
         from lemm.project.slices import RenderCache, render_stems
 
         timer = StageTimer(progress)
         n_samples = pipeline.song_n_samples(
             self.score, sample_rate=self.sample_rate, requested_seconds=self.brief.duration_seconds
         )
+        check_render_memory(n_tracks=len(self.score.tracks), duration_seconds=n_samples / self.sample_rate + self.plan.start_offset_seconds,
+                            sample_rate=self.sample_rate)  # before any stem is allocated
         cache = RenderCache(cache_dir) if cache_dir is not None else None
         with timer.stage("render"):
             stems, self.render_stats = render_stems(
@@ -285,13 +288,21 @@ def compose(
 
 
 def _as_plan(plan: Plan | str | os.PathLike) -> Plan:
-    if isinstance(plan, Plan):
-        return plan
     if isinstance(plan, (str, os.PathLike)):
         from lemm.compose.plan_edit import load_plan
 
-        return load_plan(plan)
-    raise ParameterError.for_field("plan", type(plan).__name__, "a Plan or the path of a plan JSON file")
+        plan = load_plan(plan)
+    if not isinstance(plan, Plan):
+        raise ParameterError.for_field("plan", type(plan).__name__, "a Plan or the path of a plan JSON file")
+    from lemm.compose.instruments import PRESET_PROGRAMS
+
+    for inst in plan.instruments:  # a preset lemm does not have is refused, never silently played by a stand-in
+        if inst.preset not in PRESET_PROGRAMS:
+            raise ParameterError.for_field(
+                f"plan instrument {inst.name!r} preset", inst.preset,
+                f"one of {', '.join(sorted(PRESET_PROGRAMS))} (a song's own preset, e.g. a fitted timbre, is added to a song "
+                "folder with lemm timbre add after composing)")
+    return plan
 
 
 def _as_guide(guide: "str | os.PathLike | GuideAnalysis | None") -> "GuideAnalysis | None":

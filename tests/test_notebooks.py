@@ -15,13 +15,29 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 GENERATORS = sorted((ROOT / "tools").glob("notebooks_*.py"))
 
 
+_COUNT_FIGURES = "import matplotlib.pyplot as _plt\nprint('open figures:', len(_plt.get_fignums()))"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs(path: Path) -> None:
+def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs top to bottom; a notebook that plots leaves at least one figure.
+
+    The notebooks set no backend (in Jupyter they show their figures inline); the runner sets
+    ``MPLBACKEND=Agg`` for the kernel, so figures stay open and a last cell counts them.
+    """
+    monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(path, as_version=4)
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "matplotlib.use(" not in source  # the backend is the runner's choice, never the notebook's
+    nb.cells.append(nbformat.v4.new_code_cell(_COUNT_FIGURES))
     client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     client.execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert errors == []
+    counted = "".join(o.get("text", "") for o in nb.cells[-1].get("outputs", []) if o.get("output_type") == "stream")
+    figures = int(counted.split("open figures:")[1])
+    if "plt.subplots" in source or "plt.figure" in source:
+        assert figures >= 1, f"{path.name} plots but made no figure"
 
 
 def _generated() -> dict[str, nbformat.NotebookNode]:

@@ -19,8 +19,6 @@ CELLS = [
     new_code_cell(
         "import tempfile\n"
         "from pathlib import Path\n\n"
-        "import matplotlib\n"
-        "matplotlib.use('Agg')\n"
         "import matplotlib.pyplot as plt\n"
         "import numpy as np\n"
         "import soundfile as sf\n\n"

@@ -19,8 +19,6 @@ CELLS = [
     ),
     new_code_cell(
         "from dataclasses import replace\n\n"
-        "import matplotlib\n"
-        "matplotlib.use('Agg')\n"
         "import matplotlib.pyplot as plt\n\n"
         "from lemm.compose import metrics\n"
         "from lemm.compose.arrange import compose_score\n"

@@ -21,8 +21,6 @@ CELLS = [
         "Here we give lyrics and chords, write a verse and a chorus both ways, listen, and measure."
     ),
     new_code_cell(
-        "import matplotlib\n"
-        "matplotlib.use('Agg')\n"
         "import matplotlib.pyplot as plt\n"
         "import numpy as np\n"
         "from IPython.display import Audio, display\n\n"

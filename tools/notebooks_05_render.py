@@ -19,8 +19,6 @@ CELLS = [
     ),
     new_code_cell(
         "from dataclasses import replace\n\n"
-        "import matplotlib\n"
-        "matplotlib.use('Agg')\n"
         "import matplotlib.pyplot as plt\n"
         "import numpy as np\n"
         "from IPython.display import Audio, display\n\n"

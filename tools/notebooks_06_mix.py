@@ -22,8 +22,6 @@ CELLS = [
     new_code_cell(
         "import dataclasses, json, sys\n"
         "sys.path.insert(0, '..')\n\n"
-        "import matplotlib\n"
-        "matplotlib.use('Agg')\n"
         "import matplotlib.pyplot as plt\n"
         "import numpy as np\n\n"
         "from benchmarks.master import PANS, ROLES, SAMPLE_RATE, make_stems\n"

@@ -18,8 +18,6 @@ CELLS = [
         "3. A detuned take is corrected to its melody, and a voice is shifted with and without formant preservation."
     ),
     new_code_cell(
-        "import matplotlib\n"
-        "matplotlib.use('Agg')\n"
         "import matplotlib.pyplot as plt\n"
         "import numpy as np\n"
         "from IPython.display import Audio, display\n\n"

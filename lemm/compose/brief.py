@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError
+from lemm.limits import MAX_LYRICS_FILE_BYTES, check_brief, check_file_size
 from lemm.seeding import check_seed
 
 __all__ = ["Brief", "parse_duration", "read_lyrics_file", "MIN_DURATION_SECONDS", "MAX_DURATION_SECONDS"]
@@ -56,14 +57,19 @@ def parse_duration(text: str | float | int) -> float:
 
 
 def read_lyrics_file(path: str | os.PathLike) -> str:
-    """Read a UTF-8 lyrics file; a clear LemmError if it is missing or not text."""
+    """Read a UTF-8 lyrics file (line ends made ``\\n``); a clear LemmError if it is missing, too big or not text.
+
+    The text is checked with the brief (:func:`lemm.limits.check_brief`): control characters are refused.
+    """
     p = Path(path)
     if not p.is_file():
         raise LemmFileNotFoundError(f"lyrics file {str(p)!r} does not exist or is not a file")
+    check_file_size(p, MAX_LYRICS_FILE_BYTES, "MAX_LYRICS_FILE_BYTES", what="lyrics file")
     try:
-        return p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise FileFormatError(f"lyrics file {str(p)!r} must be readable UTF-8 text: {err}") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")  # Windows line ends, a byte-order mark
 
 
 @dataclass(frozen=True)
@@ -99,3 +105,4 @@ class Brief:
             raise ParameterError.for_field("lyrics", self.lyrics, "None or a string")
         parse_duration(self.duration_seconds)
         check_seed(self.seed)
+        check_brief(self)

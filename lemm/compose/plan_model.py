@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 
 from lemm.errors import ParameterError
+from lemm.limits import check_plan
 from lemm.score.harmony import parse_chord
 from lemm.score.model import MODES, PITCH_CLASSES, ROLES, SECTION_KINDS
 
@@ -190,6 +191,7 @@ class Plan:
         _need(self.melody_method in MELODY_METHODS, "melody_method", self.melody_method, "'model' or 'rules'")
         inst_names = [i.name for i in self.instruments]
         _need(len(set(inst_names)) == len(inst_names), "instrument names", inst_names, "unique names")
+        check_plan(self)
 
     @property
     def total_bars(self) -> int:

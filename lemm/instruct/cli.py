@@ -24,12 +24,13 @@ from collections.abc import Sequence
 
 from lemm.errors import LemmError
 from lemm.project.lock import locks_song_folder
+from lemm.progress import log_progress
 
 __all__ = ["add_edit_subcommand", "run_edit", "main"]
 
 
 def _progress(message: str) -> None:
-    print(f"lemm: {message}", file=sys.stderr, flush=True)
+    log_progress(message)
 
 
 @locks_song_folder("dir")  # one writer at a time: an edit reads the song and writes it back

@@ -128,14 +128,27 @@ class ChangeGain(Operation):
     def describe(self) -> str:
         return f"{self.track} (whole song): gain {self.gain_db:+g} dB"
 
+    def _checked(self, now_db: float, low_db: float, high_db: float, what: str) -> float:
+        """``now_db + gain_db``, or an InstructionError if that is outside ``low_db..high_db``: never a silent clamp,
+        so the report ("gain +1000 dB") is always what was applied."""
+        from lemm.instruct.errors import InstructionError
+
+        new_db = now_db + self.gain_db
+        if not low_db <= new_db <= high_db:
+            raise InstructionError(
+                f"cannot change {self.track}'s level by {self.gain_db:+g} dB: its {what} would be {new_db:+g} dB; "
+                f"accepted {low_db:+g}..{high_db:+g} dB (it is at {now_db:+g} dB now, so a change in "
+                f"{low_db - now_db:+g}..{high_db - now_db:+g} dB)")
+        return new_db
+
     def apply(self, song):
         track = song.score.track(self.track)
         mix = song.mix_settings
         if mix is not None and self.track in mix.tracks:
             old = mix.tracks[self.track]
-            new = dataclasses.replace(old, gain_db=min(48.0, max(-120.0, old.gain_db + self.gain_db)))
+            new = dataclasses.replace(old, gain_db=self._checked(old.gain_db, -120.0, 48.0, "mix gain"))
             return _new_song(song, mix_settings=mix.with_track(self.track, new))
-        hint = min(24.0, max(-60.0, track.gain_db + self.gain_db))
+        hint = self._checked(track.gain_db, -60.0, 24.0, "gain hint")
         score = dataclasses.replace(song.score, tracks=tuple(dataclasses.replace(t, gain_db=hint) if t.name == self.track else t for t in song.score.tracks))
         return _new_song(song, score=score)
 

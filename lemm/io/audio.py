@@ -30,7 +30,7 @@ import numpy as np
 from lemm.errors import FileFormatError, LemmFileNotFoundError, OutputPathError, ParameterError
 from lemm.io.atomic import atomic_write_bytes, check_output_file
 
-__all__ = ["write_audio", "read_audio", "check_audio_output", "AUDIO_FORMATS"]
+__all__ = ["write_audio", "read_audio", "check_audio_output", "check_audio_file", "AUDIO_FORMATS"]
 
 _SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
 DITHER_SEED = 0x1E3
@@ -100,6 +100,25 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int,
     return atomic_write_bytes(target, encoded.getbuffer())
 
 
+def check_audio_file(path: str | os.PathLike, *, what: str) -> None:
+    """Refuse, before decoding, an audio file over the limits of :mod:`lemm.limits` (bytes, seconds, channels).
+
+    A file soundfile cannot even open is left to the reader to report.
+    """
+    import soundfile as sf
+
+    from lemm.limits import MAX_AUDIO_BYTES, MAX_AUDIO_CHANNELS, MAX_AUDIO_SECONDS, check_count, check_file_size
+
+    check_file_size(path, MAX_AUDIO_BYTES, "MAX_AUDIO_BYTES", what=what)
+    try:
+        info = sf.info(str(path))
+    except Exception:  # not audio soundfile knows: the reader says so
+        return
+    check_count(f"{what} {str(path)!r} channels", info.channels, MAX_AUDIO_CHANNELS, "MAX_AUDIO_CHANNELS")
+    if info.samplerate > 0:
+        check_count(f"{what} {str(path)!r} length in seconds", round(info.frames / info.samplerate, 1), MAX_AUDIO_SECONDS, "MAX_AUDIO_SECONDS")
+
+
 def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     """Read an audio file as float32 [shape=(n_channels, n_samples)] and its sample rate.
 
@@ -111,6 +130,7 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     p = Path(path)
     if not p.exists():
         raise LemmFileNotFoundError(f"audio file {str(p)!r} does not exist")
+    check_audio_file(p, what="audio file")
     try:
         data, sample_rate = sf.read(str(p), dtype="float32", always_2d=True)
     except Exception as err:  # soundfile raises LibsndfileError / RuntimeError / TypeError

@@ -23,6 +23,9 @@ from typing import Any
 
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, ScoreError
 from lemm.io.atomic import atomic_write_text
+from lemm.io.jsondata import loads_json
+from lemm import limits
+from lemm.limits import MAX_JSON_BYTES, check_file_size
 from lemm.score import model as m
 
 __all__ = ["score_to_dict", "score_from_dict", "save_score", "load_score", "to_jsonable", "from_jsonable"]
@@ -39,6 +42,17 @@ def to_jsonable(obj: Any) -> Any:
     return obj
 
 
+_LIST_LIMITS = {  # last name of a JSON path -> the lemm.limits constant its list may not exceed
+    "notes": "MAX_NOTES_PER_TRACK", "melody": "MAX_NOTES_PER_TRACK", "tracks": "MAX_TRACKS", "instruments": "MAX_TRACKS",
+    "sections": "MAX_SECTIONS", "energy_per_bar": "MAX_SONG_BARS", "points": "MAX_CURVE_POINTS",
+}
+
+
+def _check_list_length(path: str, length: int) -> None:
+    name = _LIST_LIMITS.get(path.rsplit(".", 1)[-1], "MAX_CHANGES")
+    limits.check_count(f"{path} items", length, getattr(limits, name), name)
+
+
 def _convert(tp: Any, value: Any, path: str) -> Any:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
@@ -50,6 +64,7 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
     if origin is tuple:
         if not isinstance(value, list):
             raise ScoreError(f"{path} must be a list, got {type(value).__name__}")
+        _check_list_length(path, len(value))  # before building an object per item
         item = args[0]
         return tuple(_convert(item, v, f"{path}[{i}]") for i, v in enumerate(value))
     if dataclasses.is_dataclass(tp):
@@ -123,14 +138,13 @@ def save_score(score: m.Score, path: str | os.PathLike) -> Path:
 def load_score(path: str | os.PathLike) -> m.Score:
     """Read a score written by :func:`save_score`."""
     p = Path(path)
+    if p.is_file():
+        check_file_size(p, MAX_JSON_BYTES, "MAX_JSON_BYTES", what="score file")
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise LemmFileNotFoundError(f"score file {str(p)!r} does not exist") from None
     except (OSError, UnicodeDecodeError) as err:
         raise FileFormatError(f"score file {str(p)!r} cannot be read as UTF-8 JSON: {err}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise FileFormatError(f"score file {str(p)!r} is not valid JSON: {err}") from None
+    data = loads_json(text, what=f"score file {str(p)!r}")  # bounded: nesting, integer digits (lemm.limits)
     return score_from_dict(data)

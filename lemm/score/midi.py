@@ -58,6 +58,7 @@ import mido
 
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, ScoreError
 from lemm.io.atomic import atomic_path
+from lemm.limits import MAX_GUIDE_NOTES, MAX_MIDI_BYTES, MAX_TITLE_CHARS, MAX_TOTAL_NOTES, check_count, check_file_size, clean_name, clean_text, count_midi_note_ons
 from lemm.score import model as m
 
 __all__ = ["score_to_midi", "write_midi", "midi_to_score", "read_midi", "section_kind_from_name", "role_and_preset_for_program", "notes_signature"]
@@ -362,8 +363,7 @@ def _unique(name: str, used: set[str]) -> str:
 
 
 def _clean_name(text: str, fallback: str) -> str:
-    name = "".join("-" if c in '/\\:*?"<>|' else c for c in _fix_text(text)).strip()
-    return name or fallback
+    return clean_name(_fix_text(text), fallback=fallback)  # no control or file-name characters, at most MAX_NAME_CHARS
 
 
 def _plain_track(name: str, channel: int, notes: list[m.Note], events: list[tuple[int, Any]]) -> m.Track:
@@ -517,7 +517,7 @@ def _chords(events: list[tuple[int, Any]], meta: dict, end_tick: int) -> tuple[m
     return tuple(out)
 
 
-def midi_to_score(mid: mido.MidiFile, *, title: str | None = None) -> m.Score:
+def midi_to_score(mid: mido.MidiFile, *, title: str | None = None, max_notes: int = MAX_TOTAL_NOTES) -> m.Score:
     """Read a score from a MIDI file (lemm's own exactly; other programs' with the losses listed above).
 
     Parameters
@@ -527,6 +527,9 @@ def midi_to_score(mid: mido.MidiFile, *, title: str | None = None) -> m.Score:
     title : str, optional
         Title to use; default: the one lemm wrote, else the name of a first
         track that has no notes, else ``"untitled"``.
+    max_notes : int
+        Refuse a file with more notes than this before decoding them (default
+        :data:`lemm.limits.MAX_TOTAL_NOTES`; a guide uses ``MAX_GUIDE_NOTES``).
 
     Raises
     ------
@@ -535,11 +538,14 @@ def midi_to_score(mid: mido.MidiFile, *, title: str | None = None) -> m.Score:
     ScoreError
         A file with no notes, or one whose content breaks the score's rules.
     """
+    n_notes = sum(1 for track in mid.tracks for msg in track if msg.type == "note_on" and msg.velocity > 0)
+    name = "MAX_TOTAL_NOTES" if max_notes == MAX_TOTAL_NOTES else ("MAX_GUIDE_NOTES" if max_notes == MAX_GUIDE_NOTES else "max_notes")
+    check_count("notes in the MIDI file", n_notes, min(max_notes, MAX_TOTAL_NOTES), name)  # before any decoding
     try:
         return _midi_to_score(mid, title)
     except (FileFormatError, ScoreError):
         raise
-    except (ParameterError, KeyError, IndexError, TypeError, ValueError, AttributeError) as err:
+    except (ParameterError, KeyError, IndexError, TypeError, ValueError, AttributeError, RecursionError) as err:
         raise ScoreError(f"MIDI file content does not make a valid score: {err}") from None
 
 
@@ -583,6 +589,7 @@ def _midi_to_score(mid: mido.MidiFile, title: str | None) -> m.Score:
     end_tick = max([end_tick] + [t.end_tick for t in out_tracks])
     if title is None:
         title = score_meta.get("title") if isinstance(score_meta.get("title"), str) else (first_name or "untitled")
+    title = clean_text(title, max_chars=MAX_TITLE_CHARS)  # another program's title, made safe
     return m.Score(
         title=title, resolution=resolution, tempos=_tempos(all_events, score_meta), meters=_meters(all_events),
         keys=_keys(all_events, score_meta), sections=_sections(all_events, score_meta, end_tick),
@@ -590,7 +597,7 @@ def _midi_to_score(mid: mido.MidiFile, title: str | None) -> m.Score:
     )  # fmt: skip
 
 
-def read_midi(path: str | os.PathLike, *, title: str | None = None) -> m.Score:
+def read_midi(path: str | os.PathLike, *, title: str | None = None, max_notes: int = MAX_TOTAL_NOTES) -> m.Score:
     """Read a ``.mid`` file into a score (see :func:`midi_to_score`).
 
     Raises
@@ -603,8 +610,11 @@ def read_midi(path: str | os.PathLike, *, title: str | None = None) -> m.Score:
     p = Path(path)
     if not p.is_file():
         raise LemmFileNotFoundError(f"MIDI file {str(p)!r} does not exist or is not a file")
+    check_file_size(p, MAX_MIDI_BYTES, "MAX_MIDI_BYTES", what="MIDI file")
+    name = "MAX_TOTAL_NOTES" if max_notes == MAX_TOTAL_NOTES else ("MAX_GUIDE_NOTES" if max_notes == MAX_GUIDE_NOTES else "max_notes")
+    check_count(f"notes in the MIDI file {str(p)!r}", count_midi_note_ons(p.read_bytes()), min(max_notes, MAX_TOTAL_NOTES), name)  # before parsing
     try:
         mid = mido.MidiFile(p, charset="latin1")
     except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as err:
         raise FileFormatError(f"MIDI file {str(p)!r} cannot be read as a Standard MIDI File: {err}") from None
-    return midi_to_score(mid, title=title)
+    return midi_to_score(mid, title=title, max_notes=max_notes)

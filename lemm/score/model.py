@@ -492,6 +492,9 @@ class Score:
         _check_tuple(self.tracks, "tracks", Track)
         track_names = [t.name for t in self.tracks]
         _check(len(track_names) == len(set(track_names)), "track names", track_names, "unique")
+        from lemm.limits import check_score  # local: limits imports nothing of model
+
+        check_score(self)
 
     def _check_meter_bar_lines(self) -> None:
         bar_start = 0

@@ -59,7 +59,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, ScoreError
+from lemm.errors import LimitError, FileFormatError, LemmFileNotFoundError, ParameterError, ScoreError
 from lemm.io.atomic import atomic_write_bytes
 from lemm.score import model as m
 
@@ -318,7 +318,9 @@ def write_musicxml(score: m.Score, path: str | os.PathLike) -> Path:
 
 
 def _clean_name(text: str | None, fallback: str, used: set[str]) -> str:
-    name = "".join("-" if c in '/\\:*?"<>|' else c for c in (text or "")).strip() or fallback
+    from lemm.limits import clean_name
+
+    name = clean_name(text, fallback=fallback)  # no control or file-name characters, at most MAX_NAME_CHARS
     out, k = name, 2
     while out in used:
         out, k = f"{name} {k}", k + 1
@@ -511,6 +513,9 @@ def musicxml_to_score(sc, *, unnotated_velocity: int | None = None) -> m.Score:
             role, preset = "vocal", "voice_low" if sorted(n.pitch for n in notes)[len(notes) // 2] < 60 else "voice_high"
         tracks.append(m.Track(name, role, preset, program=program, is_drum=is_drum, notes=tuple(notes), dynamics=tuple(dyns), **kwargs))
     title = misc.get("title") if isinstance(misc.get("title"), str) else (md.bestTitle if md is not None and md.bestTitle else "untitled")
+    from lemm.limits import MAX_TITLE_CHARS, clean_text
+
+    title = clean_text(title, max_chars=MAX_TITLE_CHARS)  # another program's title, made safe
     return m.Score(title=title, resolution=res, tempos=tuple(tempos), meters=tuple(meters), keys=tuple(keys),
                    sections=tuple(sections), chords=tuple(chords), tracks=tuple(tracks))  # fmt: skip
 
@@ -546,7 +551,31 @@ def read_musicxml(path: str | os.PathLike, *, unnotated_velocity: int | None = N
     if unnotated_velocity is not None and not (isinstance(unnotated_velocity, int) and 1 <= unnotated_velocity <= 127):
         raise ParameterError.for_field("unnotated_velocity", unnotated_velocity, "None or an integer in 1..127")
     p = Path(path)
+    _check_size(p)
     return _convert(_parse(p), p, unnotated_velocity)
+
+
+def _check_size(p: Path) -> None:
+    """Refuse, before music21 reads it, a file over ``MAX_MUSICXML_BYTES`` or a zip (``.mxl``) whose members would
+    uncompress to more than ``MAX_MXL_UNCOMPRESSED_BYTES`` (a zip bomb: zipfile stops at the sizes it declares)."""
+    import zipfile
+
+    from lemm.limits import MAX_MUSICXML_BYTES, MAX_MXL_UNCOMPRESSED_BYTES, check_file_size
+
+    if not p.is_file():
+        return  # _parse names the missing file
+    check_file_size(p, MAX_MUSICXML_BYTES, "MAX_MUSICXML_BYTES", what="MusicXML file")
+    with open(p, "rb") as f:
+        if f.read(4) != b"PK\x03\x04":
+            return
+    try:
+        with zipfile.ZipFile(p) as z:
+            total = sum(info.file_size for info in z.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+        raise FileFormatError(f"MusicXML file {str(p)!r} is not a readable .mxl (zip) file: {err}") from None
+    if total > MAX_MXL_UNCOMPRESSED_BYTES:
+        raise LimitError(f"MusicXML file {str(p)!r} uncompressed must be at most {MAX_MXL_UNCOMPRESSED_BYTES} bytes "
+                         f"(MAX_MXL_UNCOMPRESSED_BYTES), got {total} bytes")
 
 
 def _parse(p: Path):
@@ -568,5 +597,5 @@ def _convert(sc, p: Path, unnotated_velocity: int | None) -> m.Score:
         return musicxml_to_score(sc, unnotated_velocity=unnotated_velocity)
     except (ScoreError, FileFormatError):
         raise
-    except (ParameterError, KeyError, IndexError, TypeError, ValueError, AttributeError) as err:
+    except (ParameterError, KeyError, IndexError, TypeError, ValueError, AttributeError, RecursionError) as err:
         raise ScoreError(f"MusicXML file {str(p)!r} does not make a valid score: {err}") from None

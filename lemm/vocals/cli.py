@@ -32,12 +32,14 @@ Examples
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 import numpy as np
 
 from lemm.errors import ParameterError
 from lemm.io.audio import check_audio_output
+from lemm.progress import log_progress
 
 __all__ = ["add_vocals_subcommands", "read_melody"]
 
@@ -70,7 +72,7 @@ def _write(path: str, audio: np.ndarray, sample_rate: int) -> None:
     from lemm.io.audio import write_audio
 
     write_audio(path, audio, sample_rate=sample_rate)
-    print(f"lemm: wrote {Path(path)}")
+    log_progress(f"wrote {Path(path)}")
 
 
 def _cmd_clean(args: argparse.Namespace) -> int:
@@ -82,11 +84,15 @@ def _cmd_clean(args: argparse.Namespace) -> int:
         raise ParameterError.for_field("--key/--melody", (args.key, args.melody), "one of them, not both")
     if args.key is None and args.melody is None and args.timing is None and not args.denoise:
         raise ParameterError.for_field("options", "none", "at least one of --key, --melody, --timing, --denoise (without them the take would come out unchanged)")
-    audio, sample_rate = read_audio(args.input)
+    if not (math.isfinite(args.bpm) and 20.0 <= args.bpm <= 400.0):
+        raise ParameterError.for_field("--bpm", args.bpm, "a tempo in 20..400")
+    if not 1 <= args.grid <= 64:
+        raise ParameterError.for_field("--grid", args.grid, "divisions per whole note in 1..64 (16 = sixteenth notes)")
     melody, bpm = (None, args.bpm)
     if args.melody is not None:
         melody, file_bpm = read_melody(args.melody)
         bpm = args.bpm if args.bpm_given else file_bpm
+    audio, sample_rate = read_audio(args.input)
     grid_seconds = 240.0 / bpm / args.grid if args.timing == "grid" else None
     result = clean_vocal(
         audio,
@@ -132,7 +138,7 @@ class _BpmAction(argparse.Action):
 def add_vocals_subcommands(subparsers) -> argparse.ArgumentParser:
     """Add ``vocals clean|shift|stretch`` to an argparse subparsers object; returns the ``vocals`` parser."""
     vocals = subparsers.add_parser("vocals", help="clean up, retune, retime or shift recorded vocals")
-    sub = vocals.add_subparsers(dest="vocals_command", required=True)
+    sub = vocals.add_subparsers(dest="vocals_command", required=True, metavar="clean|shift|stretch", help="what to do")
 
     p = sub.add_parser("clean", help="pitch/timing correction and noise reduction of a vocal take")
     p.add_argument("input", help="the take (WAV/FLAC; mono or stereo, 8..192 kHz)")
@@ -149,15 +155,15 @@ def add_vocals_subcommands(subparsers) -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_clean, bpm_given=False)
 
     p = sub.add_parser("shift", help="shift pitch by semitones, keeping the formants")
-    p.add_argument("input")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("input", help="the take (WAV/FLAC)")
+    p.add_argument("-o", "--output", required=True, help="where to write the shifted take")
     p.add_argument("--semitones", type=float, required=True, help="-24..24")
     p.add_argument("--no-formants", dest="no_formants", action="store_true", help="move the formants with the pitch (like resampling)")
     p.set_defaults(func=_cmd_shift)
 
     p = sub.add_parser("stretch", help="change the speed, keeping pitch and formants")
-    p.add_argument("input")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("input", help="the take (WAV/FLAC)")
+    p.add_argument("-o", "--output", required=True, help="where to write the stretched take")
     p.add_argument("--rate", type=float, required=True, help="speed factor 0.25..4 (2 = twice as fast)")
     p.set_defaults(func=_cmd_stretch)
     return vocals

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import numpy as np
 import pytest
@@ -236,10 +235,11 @@ def test_meters_other_than_four():
         assert all(t.notes for t in score.tracks if t.role != "vocal")
 
 
-def test_a_three_and_a_half_minute_song_is_fast():
+def test_a_three_and_a_half_minute_song_composes_to_its_plan():
+    # its speed is measured in benchmarks/compose.py (no wall-clock assertions in tests)
     plan = make_plan(Brief(prompt="pop", duration_seconds=210.0, seed=1, lyrics=LYRICS))
-    compose_score(plan, lyrics=LYRICS, seed=1)  # warm caches
-    t0 = time.perf_counter()
-    compose_score(plan, lyrics=LYRICS, seed=2)
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 1.5, elapsed  # about 0.2 s measured; generous for a busy 2-core machine
+    score = compose_score(plan, lyrics=LYRICS, seed=2)
+    bar_ticks = score.meters[0].bar_ticks(score.resolution)
+    assert score.sections[-1].end_tick == plan.total_bars * bar_ticks
+    assert all(n.end_tick <= plan.total_bars * bar_ticks + bar_ticks for t in score.tracks for n in t.notes)
+    assert any(n.lyric is not None for t in score.tracks if t.role == "vocal" for n in t.notes)

@@ -3,7 +3,6 @@ response, grooves, kick lock, form and variation; clear errors for bad input."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -175,10 +174,11 @@ def test_secondary_dominants_and_borrowed_chords_appear_in_a_ballad():
     assert "Fm" in symbols or any("/" in s for s in symbols)
 
 
-def test_accompaniment_of_a_long_song_is_fast():
+def test_accompaniment_of_a_long_song_has_no_melody_part():
+    # its speed is measured in benchmarks/compose.py (no wall-clock assertions in tests)
     plan = make_plan(Brief(prompt="pop", tags=("funk",), duration_seconds=210.0, seed=1))
     plan = replace(plan, instruments=tuple(i for i in plan.instruments if i.role not in ("lead", "vocal")))
-    compose_score(plan, seed=1)
-    t0 = time.perf_counter()
-    compose_score(plan, seed=2)
-    assert time.perf_counter() - t0 < 1.0
+    score = compose_score(plan, seed=2)
+    roles = {t.role for t in score.tracks}
+    assert {"drums", "bass"} <= roles
+    assert all(t.notes for t in score.tracks if t.role != "vocal" and t.role != "lead")

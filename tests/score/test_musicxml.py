@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -120,18 +119,14 @@ def test_bad_musicxml_inputs(tmp_path):
         read_musicxml(bad)
 
 
-def test_speed_of_a_full_song(tmp_path):
-    """8 tracks, ~6000 notes, 3:30 at 120 bpm: export and import each well under 15 s."""
+def test_a_full_song_round_trips(tmp_path):
+    """8 tracks, ~6000 notes, 3:30 at 120 bpm (its speed: benchmarks/compose.py)."""
     tracks = []
     for k in range(8):  # one note every 8th note; every other track with quarter notes (two voices)
         notes = tuple(Note(40 + k * 5 + (i % 7), i * 240, 480 if k % 2 else 240, 60 + i % 50) for i in range(838))
         tracks.append(Track(f"t{k}", "keys", "acoustic_piano", notes=notes))
     song = Score(title="long", tracks=tuple(tracks))
     assert 5000 <= sum(len(t.notes) for t in tracks) <= 7000
-    t0 = time.perf_counter()
     path = write_musicxml(song, tmp_path / "long.musicxml")
-    t1 = time.perf_counter()
     back = read_musicxml(path)
-    t2 = time.perf_counter()
     assert back == song
-    assert t1 - t0 < 15 and t2 - t1 < 15, (t1 - t0, t2 - t1)

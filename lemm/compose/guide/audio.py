@@ -82,6 +82,9 @@ def load_guide_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     p = Path(path)
     if not p.is_file():
         raise LemmFileNotFoundError(f"guide audio {str(p)!r} does not exist or is not a file")
+    from lemm.io.audio import check_audio_file
+
+    check_audio_file(p, what="guide audio")  # bytes, seconds, channels before decoding (lemm.limits)
     try:
         data, sample_rate = sf.read(str(p), dtype="float32", always_2d=True)
         return np.ascontiguousarray(data.mean(axis=1), dtype=np.float32), int(sample_rate)

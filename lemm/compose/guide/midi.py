@@ -42,8 +42,9 @@ from lemm.compose.guide.analysis import GuideAnalysis, GuideSection
 from lemm.compose.guide.segment import segment_bars
 from lemm.compose.guide.tonal import chord_for_bar, estimate_key, key_evidence_from_chords
 from lemm.compose.plan_model import PlanNote
-from lemm.errors import FileFormatError, LemmError, ParameterError, ScoreError
+from lemm.errors import LimitError, FileFormatError, LemmError, ParameterError, ScoreError
 from lemm.score.harmony import pitch_class
+from lemm.limits import MAX_GUIDE_NOTES
 from lemm.score.midi import read_midi
 from lemm.score.model import Note, Score, Track
 from lemm.score.timing import ticks_to_seconds
@@ -253,9 +254,11 @@ def analyze_midi(path: str | os.PathLike) -> GuideAnalysis:
     """
     p = Path(path)
     try:
-        score = read_midi(p)
+        score = read_midi(p, max_notes=MAX_GUIDE_NOTES)  # bounded before decoding (lemm.limits)
     except ScoreError as err:
         raise ScoreError(f"guide MIDI {p.name!r}: {err}") from None
+    except LimitError as err:
+        raise LimitError(f"guide MIDI {p.name!r}: {err}") from None
     except FileFormatError as err:
         raise FileFormatError(f"guide MIDI {p.name!r}: {err}") from None
     try:
