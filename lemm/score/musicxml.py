@@ -52,7 +52,7 @@ from lemm.score.jsonio import score_from_dict, score_to_dict, to_jsonable
 from lemm.score.notation.reader import xml_to_score
 from lemm.score.notation.writer import notation_to_xml, notation_view
 
-__all__ = ["score_to_musicxml", "write_musicxml", "musicxml_to_score", "read_musicxml", "read_notation", "parse_musicxml_file", "PAYLOAD_FIELD"]
+__all__ = ["PAYLOAD_FIELD", "musicxml_to_score", "parse_musicxml_file", "read_musicxml", "read_notation", "score_to_musicxml", "write_musicxml"]
 
 #: The ``<miscellaneous-field>`` name holding lemm's exact score.
 PAYLOAD_FIELD = "lemm-score"

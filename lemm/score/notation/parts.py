@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from lemm.score import model as m
 
-__all__ = ["DrumKey", "DRUM_MAP", "drum_key", "Clef", "PartLayout", "layout_for", "score_order", "ROLE_ABBREVIATIONS"]
+__all__ = ["DRUM_MAP", "ROLE_ABBREVIATIONS", "Clef", "DrumKey", "PartLayout", "drum_key", "layout_for", "score_order"]
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ ROLE_ABBREVIATIONS = {
 }  # fmt: skip
 _ORDER = {"vocal": 0, "lead": 1, "counter": 1, "woodwind": 1, "brass": 1, "strings": 1, "keys": 2, "pad": 2, "arp": 2,
           "guitar": 3, "bass": 4, "fx": 5, "percussion": 6, "drums": 7}  # fmt: skip
-_GRAND_STAFF_PROGRAMS = set(range(0, 8)) | set(range(16, 24))  # pianos, organs
+_GRAND_STAFF_PROGRAMS = set(range(8)) | set(range(16, 24))  # pianos, organs
 _MIDDLE_C = 60
 
 

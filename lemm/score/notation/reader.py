@@ -28,9 +28,9 @@ from lemm.score import model as m
 from lemm.score.harmony import QUALITY_INTERVALS
 from lemm.score.notation.parts import DRUM_MAP
 from lemm.score.notation.spelling import key_from_fifths
-from lemm.score.notation.writer import ARTICULATION_TAGS, CHORD_KINDS
+from lemm.score.notation.writer import ARTICULATION_TAGS
 
-__all__ = ["xml_to_score", "MARK_VELOCITY"]
+__all__ = ["MARK_VELOCITY", "xml_to_score"]
 
 _STEP_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 #: Velocity a dynamic marking stands for, for notes without a ``dynamics`` attribute.

@@ -30,7 +30,7 @@ from fractions import Fraction
 from lemm.score import model as m
 from lemm.score.notation.view import Bar, Line
 
-__all__ = ["Piece", "split_span", "bar_pieces", "VALUES"]
+__all__ = ["VALUES", "Piece", "bar_pieces", "split_span"]
 
 #: Straight written values in quarters -> (MusicXML type, dots).
 VALUES: dict[Fraction, tuple[str, int]] = {
@@ -103,7 +103,8 @@ def _triplet_pieces(start: Fraction, end: Fraction, beat_start: Fraction, beat: 
         return [Piece(start, end - start, *VALUES[beat])]
     out, pos = [], start
     while pos < end:
-        length = max(v for v in _TRIPLET_VALUES if v <= end - pos and ((pos - beat_start) / v).denominator == 1) if end - pos >= Fraction(1, 6) else end - pos
+        fits = [v for v in _TRIPLET_VALUES if v <= end - pos and ((pos - beat_start) / v).denominator == 1]
+        length = max(fits) if fits else end - pos
         out.append(Piece(pos, length, *_TRIPLET_VALUES.get(length, ("16th", 0)), triplet=True))
         pos += length
     return out
@@ -129,7 +130,8 @@ def _events(line: Line, bar: Bar) -> list[tuple[Fraction, Fraction, tuple[m.Note
 def _cut_points(start: Fraction, end: Fraction, bar: Bar, line: Line, splits: list[Fraction]) -> list[Fraction]:
     beats = [bar.start + k * bar.beat for k in range(int(bar.length / bar.beat) + 1)]
     trip = [b for b in beats if b in line.triplet_beats]
-    edges = {b for b in trip} | {b + bar.beat for b in trip} | {x for x in splits if bar.start <= x < bar.end}
+    on_grid = [x for x in splits if bar.start <= x < bar.end and not any(b < x < b + bar.beat and ((x - b) * 3).denominator != 1 for b in trip)]
+    edges = set(trip) | {b + bar.beat for b in trip} | set(on_grid)
     return sorted({start, end} | {x for x in edges if start < x < end})
 
 

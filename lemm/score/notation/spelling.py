@@ -14,7 +14,7 @@ Examples
 
 from __future__ import annotations
 
-__all__ = ["key_fifths", "key_from_fifths", "spell", "Accidentals", "ALTER_NAMES"]
+__all__ = ["ALTER_NAMES", "Accidentals", "key_fifths", "key_from_fifths", "spell"]
 
 _LETTER_FIFTHS = {"F": -1, "C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5}
 _ORDER_OF_FIFTHS = "FCGDAEB"

@@ -35,7 +35,7 @@ from fractions import Fraction
 from lemm.score import model as m
 from lemm.score.notation.parts import PartLayout, drum_key, layout_for, score_order
 
-__all__ = ["Swing", "Chord", "Line", "PartView", "Bar", "NotationView", "notation_view", "detect_swing", "beat_length"]
+__all__ = ["Bar", "Chord", "Line", "NotationView", "PartView", "Swing", "beat_length", "detect_swing", "notation_view"]
 
 SIXTEENTH = Fraction(1, 4)
 _TRIPLET_EVIDENCE = Fraction(1, 12)  # an onset this far off the 16th grid is no humanised 16th

@@ -18,9 +18,9 @@ from lemm.score.harmony import parse_chord
 from lemm.score.notation.parts import ROLE_ABBREVIATIONS, drum_key
 from lemm.score.notation.rhythm import Piece, bar_pieces
 from lemm.score.notation.spelling import ALTER_NAMES, Accidentals, key_fifths, spell
-from lemm.score.notation.view import Bar, NotationView, PartView, notation_view
+from lemm.score.notation.view import NotationView, PartView, notation_view
 
-__all__ = ["notation_to_xml", "DIVISIONS", "BARS_PER_SYSTEM", "notation_view", "CHORD_KINDS", "ARTICULATION_TAGS"]
+__all__ = ["ARTICULATION_TAGS", "BARS_PER_SYSTEM", "CHORD_KINDS", "DIVISIONS", "notation_to_xml", "notation_view"]
 
 #: ``<divisions>`` per quarter: 16ths and triplet eighths are whole numbers.
 DIVISIONS = 12
@@ -217,13 +217,10 @@ def _note_tail(el: ET.Element, piece: Piece, n: m.Note, *, head: bool, accidenta
     if pv.layout.n_staves > 1:
         _sub(el, "staff", staff)
     _notations(el, piece, n, head=head)
-    if head and piece.first and n.lyric is not None:
+    if head and piece.first and n.lyric is not None and n.lyric.text:  # a melisma continuation has no syllable of its own
         ly = _sub(el, "lyric", number=1)
-        if n.lyric.text:
-            _sub(ly, "syllabic", n.lyric.syllabic)
-            _sub(ly, "text", n.lyric.text)
-        else:  # a melisma continuation: an extend line only
-            _sub(ly, "text", "")
+        _sub(ly, "syllabic", n.lyric.syllabic)
+        _sub(ly, "text", n.lyric.text)
         if n.lyric.extend:
             _sub(ly, "extend")
 
@@ -336,8 +333,9 @@ def _measure(part: ET.Element, view: NotationView, k: int, b: int, state: dict) 
             _sub(_sub(meas, "backup"), "duration", _dur(bar.length))
         accs = Accidentals(state["key"][0])  # accidentals hold for one bar
         for piece in pieces:
-            for kind, item in marks.pop(piece.start, []) if li == 0 else []:
-                _direction(meas, kind, item, line.staff)
+            for pos in [p for p in sorted(marks) if p <= piece.start] if li == 0 else []:
+                for kind, item in marks.pop(pos):
+                    _direction(meas, kind, item, line.staff)
             _piece(meas, piece, pv, k, staff=line.staff, voice=(line.staff - 1) * 4 + line.voice, key=state["key"], accs=accs)
         written = True
 
