@@ -446,7 +446,7 @@ def _match_parts(current: m.Score, edited: m.Score) -> tuple[m.Score, list[str]]
         mine = {(n.start_tick, n.pitch) for n in t.notes}
         free = [c for c in current.tracks if c.name not in claimed and c.is_drum == t.is_drum]
         best = max(free, key=lambda c: len(mine & notes[c.name]), default=None)
-        if best is not None and len(mine & notes[best.name]) >= 0.5 * len(mine):
+        if best is not None and len(mine & notes[best.name]) >= max(4, 0.5 * len(mine)):
             claimed.add(best.name)
             renamed.append(f"part {t.name!r} matched to track {best.name!r} by its notes")
             t = dataclasses.replace(t, name=best.name)
