@@ -462,8 +462,6 @@ def _keep_missing(exported: m.Score, edited: m.Score) -> tuple[m.Score, list[str
     for field, what in (("chords", "chord symbols"), ("sections", "sections")):
         if not getattr(edited, field) and getattr(exported, field):
             edited, _ = rep(edited, **{field: getattr(exported, field)}), kept.append(f"{len(getattr(exported, field))} {what} (the file has none)")
-    if edited.keys == (m.KeyChange(0),) and exported.keys != edited.keys:
-        edited, _ = rep(edited, keys=exported.keys), kept.append("the key (the file has no key signature)")
     if edited.tempos == (m.TempoChange(0, 120.0),) and exported.tempos != edited.tempos:
         edited, _ = rep(edited, tempos=exported.tempos), kept.append("the tempo (the file has no tempo)")
     from lemm.score.notation.spelling import key_fifths
@@ -471,6 +469,8 @@ def _keep_missing(exported: m.Score, edited: m.Score) -> tuple[m.Score, list[str
     same_signature = {k.tick: x for k in edited.keys for x in exported.keys if x.tick == k.tick and key_fifths(x.tonic, x.mode) == key_fifths(k.tonic, k.mode)}
     if any(same_signature[k.tick] != k for k in edited.keys if k.tick in same_signature):  # a file without <mode>: the signature is what it says
         edited = rep(edited, keys=tuple(same_signature.get(k.tick, k) for k in edited.keys))
+    if edited.keys == (m.KeyChange(0),) and exported.keys != edited.keys:
+        edited, _ = rep(edited, keys=exported.keys), kept.append("the key (the file has no key signature)")
     tracks = []
     by_name = {t.name: t for t in exported.tracks}
     for t in edited.tracks:
