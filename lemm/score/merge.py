@@ -541,6 +541,7 @@ def import_notation_report(current: m.Score, path: str | os.PathLike, *, allow_d
         raise
     except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as err:
         raise FileFormatError(f"notation file {str(p)!r} cannot be read: {type(err).__name__}: {err}") from None
+    exported, edited = _rescale(exported, current.resolution), _rescale(edited, current.resolution)
     edited, unmatched = _match_parts(current, edited)
     edited, kept = _keep_missing(exported, edited)
     merged = merge_edits(current, exported, edited, unnotated_velocity=unnotated, position=position, note_start=note_start)
