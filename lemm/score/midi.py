@@ -63,7 +63,7 @@ from lemm.io.atomic import atomic_path
 from lemm.score import model as m
 from lemm.score.midicc import bend_messages, cc7_to_gain, gain_to_cc7
 
-__all__ = ["score_to_midi", "write_midi", "midi_to_score", "read_midi", "section_kind_from_name", "role_and_preset_for_program", "notes_signature"]
+__all__ = ["midi_to_score", "notes_signature", "read_midi", "role_and_preset_for_program", "score_to_midi", "section_kind_from_name", "write_midi"]
 
 _LEMM = "lemm:"
 _CHORD = "chord:"

@@ -22,7 +22,7 @@ import numpy as np
 
 from lemm.score import model as m
 
-__all__ = ["gain_to_cc7", "cc7_to_gain", "bend_messages"]
+__all__ = ["bend_messages", "cc7_to_gain", "gain_to_cc7"]
 
 
 def gain_to_cc7(gain_db: float) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -51,7 +50,7 @@ def song_file(tmp_path_factory):
     return write_musicxml(SONG, tmp_path_factory.mktemp("x") / "song.musicxml")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def composed(prompt: str, seed: int) -> Score:
     return lemm.compose(prompt, tags=(prompt.split()[1],), duration="0:30", seed=seed, lyrics=LYRICS).score
 

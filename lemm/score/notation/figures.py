@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-__all__ = ["notation_figures", "SHORT_TYPES"]
+__all__ = ["SHORT_TYPES", "notation_figures"]
 
 #: Written values of a 32nd or shorter.
 SHORT_TYPES = ("32nd", "64th", "128th", "256th", "512th", "1024th")
