@@ -11,19 +11,7 @@ from hypothesis import HealthCheck, given, settings
 
 from lemm.errors import FileFormatError, LemmError, LemmFileNotFoundError, ScoreError
 from lemm.score.midi import midi_to_score, read_midi, score_to_midi, section_kind_from_name, write_midi
-from lemm.score.model import (
-    ChordSymbol,
-    CurvePoint,
-    ExpressionCurve,
-    KeyChange,
-    Lyric,
-    MeterChange,
-    Note,
-    Score,
-    Section,
-    TempoChange,
-    Track,
-)
+from lemm.score.model import ChordSymbol, CurvePoint, ExpressionCurve, KeyChange, Lyric, MeterChange, Note, Score, Section, TempoChange, Track
 
 from .strategies import scores
 
