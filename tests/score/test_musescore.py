@@ -42,3 +42,20 @@ def test_musescore_renders_and_its_save_imports_with_zero_changes(prompt, tag, s
     result = import_notation_report(song, tmp_path / "saved.musicxml")
     assert describe_changes(song, result.score) == [] and result.score == song
     assert result.unmatched == ()
+
+
+def test_musescore_reads_triplets_and_swing_without_warnings_and_saves_them_unchanged(tmp_path):
+    from lemm.score.model import Note, Score, Track
+
+    from .test_musicxml import TRIPLETS
+
+    swung = tuple(Note(60 + k % 5, 480 * (k // 2) + (0 if k % 2 == 0 else 320), 200 if k % 2 == 0 else 140, 90) for k in range(32))
+    swing = Score(title="swing", tracks=(Track("sax", "woodwind", "flute", program=65, notes=swung),))
+    for song, tuplets, words in ((TRIPLETS, 14, ""), (swing, 0, "Swing")):
+        src = write_musicxml(song, tmp_path / "t.musicxml")
+        log = mscore(src, tmp_path / "t.pdf")
+        assert not [line for line in log.splitlines() if "tuplet" in line.lower()]
+        mscore(src, tmp_path / "saved.musicxml")
+        saved = (tmp_path / "saved.musicxml").read_text(encoding="utf-8")
+        assert saved.count("<time-modification>") == tuplets and words in saved
+        assert import_notation_report(song, tmp_path / "saved.musicxml").score == song

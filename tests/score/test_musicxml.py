@@ -14,6 +14,7 @@ from lemm.errors import FileFormatError, LemmFileNotFoundError
 from lemm.score.model import ChordSymbol, DynamicMark, Hairpin, KeyChange, Lyric, MeterChange, Note, Score, Section, TempoChange, Track
 from lemm.score.musicxml import read_musicxml, read_notation, score_to_musicxml, write_musicxml
 from lemm.score.notation.figures import notation_figures
+from lemm.score.notation.reader import xml_to_score
 
 from .strategies import scores
 
@@ -157,3 +158,28 @@ def test_bad_musicxml_inputs(tmp_path):
     bad.write_text("<opus/>")
     with pytest.raises(FileFormatError, match="score-partwise"):
         read_musicxml(bad)
+
+
+TRIPLETS = Score(title="triplets", tracks=(Track("flute", "woodwind", "flute", program=73, notes=(
+    tuple(Note(60 + (i % 3) * 2, i * 160 + (3 if i % 2 else -2 if i else 0), 150, 90) for i in range(6))  # humanised triplet 8ths
+    + (Note(67, 960, 480, 90), Note(65, 1440, 240, 90), Note(64, 1680, 240, 90))
+    + tuple(Note(62, 1920 + i * 320, 300, 80) for i in range(6)))),))  # fmt: skip
+
+
+def test_real_triplets_get_brackets_and_nothing_else_does():
+    root = score_to_musicxml(TRIPLETS)
+    notes = [n for n in root.iter("note") if n.find("rest") is None]
+    in_tuplets = [n for n in notes if n.find("time-modification") is not None]
+    assert len(in_tuplets) == 6 + 8  # two beats of triplet 8ths; the quarter triplets as tied triplet 8ths and quarters per beat
+    assert all(n.findtext("time-modification/actual-notes") == "3" for n in in_tuplets)
+    assert sum(1 for t in root.iter("tuplet") if t.get("type") == "start") == sum(1 for t in root.iter("tuplet") if t.get("type") == "stop") == 6
+    assert [(n.start_tick, n.duration_ticks) for n in xml_to_score(root).tracks[0].notes][:9] == [
+        (0, 160), (160, 160), (320, 160), (480, 160), (640, 160), (800, 160), (960, 480), (1440, 240), (1680, 240)]
+
+
+def test_swing_is_written_straight_under_a_swing_marking():
+    eighths = tuple(Note(60 + k % 5, 480 * (k // 2) + (0 if k % 2 == 0 else 320), 200 if k % 2 == 0 else 140, 90) for k in range(32))
+    root = score_to_musicxml(Score(tracks=(Track("sax", "woodwind", "flute", program=65, notes=eighths),)))
+    assert [w.text for w in root.iter("words")] == ["Swing"] and root.find(".//sound/swing/first").text == "2"
+    assert root.find(".//time-modification") is None
+    assert {n.findtext("type") for n in root.iter("note") if n.find("rest") is None} == {"eighth"}

@@ -103,7 +103,7 @@ def _triplet_pieces(start: Fraction, end: Fraction, beat_start: Fraction, beat: 
         return [Piece(start, end - start, *VALUES[beat])]
     out, pos = [], start
     while pos < end:
-        fits = [v for v in _TRIPLET_VALUES if v <= end - pos and ((pos - beat_start) / v).denominator == 1]
+        fits = [v for v in _TRIPLET_VALUES if v <= end - pos and ((pos - beat_start) / min(v, Fraction(1, 3))).denominator == 1]
         length = max(fits) if fits else end - pos
         out.append(Piece(pos, length, *_TRIPLET_VALUES.get(length, ("16th", 0)), triplet=True))
         pos += length

@@ -38,7 +38,8 @@ from lemm.score.notation.parts import PartLayout, drum_key, layout_for, score_or
 __all__ = ["Bar", "Chord", "Line", "NotationView", "PartView", "Swing", "beat_length", "detect_swing", "notation_view"]
 
 SIXTEENTH = Fraction(1, 4)
-_TRIPLET_EVIDENCE = Fraction(1, 12)  # an onset this far off the 16th grid is no humanised 16th
+_TRIPLET_EVIDENCE = Fraction(1, 24)  # an onset this far off the 16th grid is no humanised 16th
+_STRUM = Fraction(1, 16)  # onsets this close are one strummed or humanised attack
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,8 @@ def detect_swing(score: m.Score) -> Swing | None:
         pos = [o % (2 * unit) for o in onsets]
         straight = sum(1 for p in pos if abs(p - unit) <= unit / 16)
         late = [p - unit for p in pos if unit / 8 < p - unit < unit * 3 / 4]
-        if len(late) >= 8 and len(late) >= 3 * straight:
+        thirds = sum(1 for p in pos if abs(p - unit * 2 / 3) <= unit / 16)  # triplet figures: then these are triplets, not swing
+        if len(late) >= 8 and len(late) >= 3 * max(straight, thirds):
             delay = Fraction(statistics.median(late)).limit_denominator(score.resolution)
             return Swing(unit, delay)
     return None
@@ -188,8 +190,12 @@ class _BeatGrid:
         return self.starts[i] + round((t - self.starts[i]) / step) * step
 
     def choose_triplets(self, onsets: list[Fraction]) -> None:
+        heads: list[Fraction] = []  # a strum's first note stands for it
+        for t in sorted(onsets):
+            if not heads or t - heads[-1] > _STRUM:
+                heads.append(t)
         by_beat: dict[int, list[Fraction]] = {}
-        for t in onsets:
+        for t in heads:
             i = self.beat_of(t + SIXTEENTH / 2)
             by_beat.setdefault(i, []).append(t - self.starts[i])
         for i, offs in by_beat.items():

@@ -68,16 +68,18 @@ def _header(root: ET.Element, view: NotationView, *, composer: str | None, arran
         _sub(enc, "supports", element=element, type="yes" if element != "beam" else "no", **kw)
     defaults = _sub(root, "defaults")
     scaling = _sub(defaults, "scaling")
-    _sub(scaling, "millimeters", "5.5")
+    _sub(scaling, "millimeters", "5")
     _sub(scaling, "tenths", "40")
     page = _sub(defaults, "page-layout")
-    _sub(page, "page-height", "2160")  # A4 (297 x 210 mm) at 5.5 mm per 40 tenths
-    _sub(page, "page-width", "1527")
+    _sub(page, "page-height", "2376")  # A4 (297 x 210 mm) at 5 mm per 40 tenths
+    _sub(page, "page-width", "1680")
     margins = _sub(page, "page-margins", type="both")
     for side in ("left", "right", "top", "bottom"):
         _sub(margins, f"{side}-margin", "80")
     _sub(_sub(defaults, "system-layout"), "system-distance", "90")
     _sub(_sub(defaults, "staff-layout"), "staff-distance", "65")
+    _sub(defaults, "word-font", font_family="FreeSerif", font_size="9")
+    _sub(defaults, "lyric-font", font_family="FreeSerif", font_size="9")
 
 
 def _part_list(root: ET.Element, view: NotationView) -> None:
