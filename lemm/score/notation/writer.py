@@ -80,6 +80,19 @@ def _header(root: ET.Element, view: NotationView, *, composer: str | None, arran
     _sub(_sub(defaults, "staff-layout"), "staff-distance", "65")
     _sub(defaults, "word-font", font_family="FreeSerif", font_size="9")
     _sub(defaults, "lyric-font", font_family="FreeSerif", font_size="9")
+    _credits(root, view.score.title, composer=composer, arranger=arranger)
+
+
+def _credits(root: ET.Element, title: str, *, composer: str | None, arranger: str | None) -> None:
+    """The title and the composer/arranger line on page 1 (positions in tenths, as MuseScore writes them)."""
+    lines = [("title", title, 840, 2256, "center", "top", 22)]
+    byline = ", ".join(x for x in (composer, f"arranged by {arranger}" if arranger else None) if x)
+    if byline:
+        lines.append(("composer" if composer else "arranger", byline, 1600, 2150, "right", "bottom", 10))
+    for kind, text, x, y, justify, valign, size in lines:
+        credit = _sub(root, "credit", page=1)
+        _sub(credit, "credit-type", kind)
+        _sub(credit, "credit-words", text, default_x=x, default_y=y, justify=justify, valign=valign, font_size=size)
 
 
 def _part_list(root: ET.Element, view: NotationView) -> None:
