@@ -27,8 +27,10 @@ What is not
   read wedges back), expression curves;
 - a part of the song missing from the edited file leaves that track as it is
   (editors and DAWs often export only some parts; remove a track in lemm);
-- a part whose name is not a track of the song raises :class:`ScoreError`
-  naming it and the song's parts; the song is never changed half-way.
+- a part whose name is not a track of the song is matched to a track by its
+  notes (:func:`import_notation_report` reports it), else raises
+  :class:`ScoreError` naming it and the song's parts; the song is never
+  changed half-way.
 
 Examples
 --------
@@ -36,7 +38,7 @@ Examples
 >>> cur = Score(tracks=(Track("piano", "keys", "acoustic_piano", notes=(Note(60, 3, 451, 77), Note(64, 481, 440, 81))),))
 >>> exp = Score(tracks=(Track("piano", "keys", "acoustic_piano", notes=(Note(60, 0, 460, 77), Note(64, 480, 440, 81))),))
 >>> ed = Score(tracks=(Track("piano", "keys", "acoustic_piano", notes=(Note(60, 0, 460, 77), Note(65, 480, 440, 81))),))
->>> merge_edits(cur, exp, ed).track("piano").notes
+>>> merge_edits(cur, exp, ed, position=lambda tick: round(tick / 120) * 120).track("piano").notes  # exported on a 16th grid
 (Note(pitch=60, start_tick=3, duration_ticks=451, velocity=77, articulation=None, lyric=None), Note(pitch=65, start_tick=481, duration_ticks=440, velocity=81, articulation=None, lyric=None))
 """
 
