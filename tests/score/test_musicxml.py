@@ -183,3 +183,12 @@ def test_swing_is_written_straight_under_a_swing_marking():
     assert [w.text for w in root.iter("words")] == ["Swing"] and root.find(".//sound/swing/first").text == "2"
     assert root.find(".//time-modification") is None
     assert {n.findtext("type") for n in root.iter("note") if n.find("rest") is None} == {"eighth"}
+
+
+def test_a_triplet_beat_that_starts_with_a_rest_opens_its_bracket_on_the_rest():
+    notes = (Note(62, 160, 160), Note(60, 320, 160), Note(60, 480, 320), Note(62, 800, 160))
+    root = score_to_musicxml(Score(tracks=(Track("flute", "woodwind", "flute", program=73, notes=notes),)))
+    first = next(root.iter("note"))
+    assert first.find("rest") is not None and first.find("notations/tuplet").get("type") == "start"
+    kinds = [t.get("type") for t in root.iter("tuplet")]
+    assert kinds == ["start", "stop", "start", "stop"]

@@ -216,7 +216,7 @@ def _read_measure(meas: ET.Element, start: Fraction, info: _PartInfo, state: dic
             _read_direction(el, start + cursor, state, out)
         elif el.tag == "harmony" and (symbol := _chord_symbol(el)) is not None:
             out.chords.append((start + cursor + Fraction(int(_number(el.find("offset"))), div), symbol))
-        elif el.tag == "note" and el.find("grace") is None:
+        elif el.tag == "note" and el.find("grace") is None and el.find("cue") is None:
             length = Fraction(int(_number(el.find("duration"))), div)
             if el.find("chord") is not None:
                 at = last_start

@@ -261,7 +261,7 @@ def _piece(meas: ET.Element, piece: Piece, pv: PartView, part_index: int, *, sta
         el = _sub(meas, "note")
         _sub(el, "rest", measure="yes") if piece.measure_rest else _sub(el, "rest")
         _sub(el, "duration", _dur(piece.length))
-        _note_tail(el, piece, m.Note(60, 0, 1), head=False, accidental=None, pv=pv, staff=staff, voice=voice)
+        _note_tail(el, piece, m.Note(60, 0, 1), head=True, accidental=None, pv=pv, staff=staff, voice=voice)  # a rest can open a bracket
         return
     seen: set[int] = set()
     notes = [n for n in piece.notes if not (n.pitch in seen or seen.add(n.pitch))]
