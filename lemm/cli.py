@@ -148,7 +148,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     for line in result.kept:
         print(f"kept from the song: {line}")
     for line in result.unmatched:
-        print(f"matched: {line}")
+        print(f"matching: {line}")
     changes = describe_changes(song.score, result.score)
     if not changes:
         print(f"{args.file}: no changes")

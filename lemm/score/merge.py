@@ -456,9 +456,10 @@ def _match_parts(current: m.Score, edited: m.Score) -> tuple[m.Score, list[str]]
     return dataclasses.replace(edited, tracks=tuple(tracks)), renamed
 
 
-def _keep_missing(exported: m.Score, edited: m.Score) -> tuple[m.Score, list[str]]:
-    """What the file lacks altogether (a tool dropped it) taken from lemm's export, so the merge keeps the song's."""
-    kept, rep = [], dataclasses.replace
+def _keep_missing(exported: m.Score, edited: m.Score) -> tuple[m.Score, list[str], list[str]]:
+    """What the file lacks altogether (a tool dropped it) taken from lemm's export, so the merge keeps the song's;
+    returns the score, what was kept and what could not be matched."""
+    kept, lost, rep = [], [], dataclasses.replace
     if edited.title in ("", "untitled") and exported.title not in ("", "untitled"):
         edited, _ = rep(edited, title=exported.title), kept.append(f"title {exported.title!r} (the file has none)")
     for field, what in (("chords", "chord symbols"), ("sections", "sections")):
@@ -480,9 +481,12 @@ def _keep_missing(exported: m.Score, edited: m.Score) -> tuple[m.Score, list[str
         if x is not None and any(n.lyric for n in x.notes) and not any(n.lyric for n in t.notes):
             lyrics = {(n.start_tick, n.pitch): n.lyric for n in x.notes if n.lyric is not None}
             t = rep(t, notes=tuple(rep(n, lyric=lyrics.get((n.start_tick, n.pitch))) for n in t.notes))
-            kept.append(f"{len(lyrics)} lyrics of {t.name!r} (the file has none)")
+            found = sum(1 for n in t.notes if n.lyric is not None)
+            kept.append(f"{found} lyrics of {t.name!r} (the file has none)")
+            if found < len(lyrics):
+                lost.append(f"{len(lyrics) - found} lyrics of {t.name!r} found no note in the file (their notes were edited)")
         tracks.append(t)
-    return rep(edited, tracks=tuple(tracks)), kept
+    return rep(edited, tracks=tuple(tracks)), kept, lost
 
 
 def _deletions(current: m.Score, merged: m.Score) -> list[str]:
@@ -545,12 +549,12 @@ def import_notation_report(current: m.Score, path: str | os.PathLike, *, allow_d
         raise FileFormatError(f"notation file {str(p)!r} cannot be read: {type(err).__name__}: {err}") from None
     exported, edited = _rescale(exported, current.resolution), _rescale(edited, current.resolution)
     edited, unmatched = _match_parts(current, edited)
-    edited, kept = _keep_missing(exported, edited)
+    edited, kept, lost_lyrics = _keep_missing(exported, edited)
     merged = merge_edits(current, exported, edited, unnotated_velocity=unnotated, position=position, note_start=note_start)
     lost = _deletions(current, merged)
     if lost and not allow_deletions:
         raise ParameterError(f"importing {p.name} would delete {', '.join(lost)}; pass allow_deletions=True (lemm import --yes) to accept")
-    return ImportResult(merged, tuple(kept), tuple(unmatched))
+    return ImportResult(merged, tuple(kept), tuple(unmatched + lost_lyrics))
 
 
 def import_notation(current: m.Score, path: str | os.PathLike, *, allow_deletions: bool = False) -> m.Score:
