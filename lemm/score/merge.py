@@ -469,9 +469,15 @@ def _keep_missing(exported: m.Score, edited: m.Score) -> tuple[m.Score, list[str
         edited, _ = rep(edited, tempos=exported.tempos), kept.append("the tempo (the file has no tempo)")
     from lemm.score.notation.spelling import key_fifths
 
-    same_signature = {k.tick: x for k in edited.keys for x in exported.keys if x.tick == k.tick and key_fifths(x.tonic, x.mode) == key_fifths(k.tonic, k.mode)}
-    if any(same_signature[k.tick] != k for k in edited.keys if k.tick in same_signature):  # a file without <mode>: the signature is what it says
-        edited = rep(edited, keys=tuple(same_signature.get(k.tick, k) for k in edited.keys))
+    def signatures(keys: tuple[m.KeyChange, ...]) -> list[tuple[int, int]]:
+        out: list[tuple[int, int]] = []
+        for k in keys:
+            if not out or out[-1][1] != key_fifths(k.tonic, k.mode):
+                out.append((k.tick, key_fifths(k.tonic, k.mode)))
+        return out
+
+    if edited.keys != exported.keys and signatures(edited.keys) == signatures(exported.keys):  # a file without <mode>: same signatures, same keys
+        edited = rep(edited, keys=exported.keys)
     if edited.keys == (m.KeyChange(0),) and exported.keys != edited.keys:
         edited, _ = rep(edited, keys=exported.keys), kept.append("the key (the file has no key signature)")
     tracks = []

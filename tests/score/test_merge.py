@@ -286,3 +286,21 @@ def test_changed_slices_and_descriptions_by_hand():
     assert describe_changes(b, c) == ["track 'bass' added"]
     with pytest.raises(LemmError):
         merge_edits(a, a, "not a score")
+
+
+def test_a_file_without_key_modes_or_drum_notes_imports_unchanged(tmp_path):
+    """MuseScore 3 saves no <mode>: A major -> F# minor (same signature) must not read as a deleted change."""
+    from lemm.score.model import KeyChange, MeterChange, Note, Score, Track
+
+    score = Score(
+        keys=(KeyChange(0, "A", "major"), KeyChange(1920, "F#", "minor"), KeyChange(3840, "Gb", "minor")),
+        meters=(MeterChange(0, 4, 4),),
+        tracks=(Track("flute", "woodwind", "flute", program=73, notes=tuple(Note(69 + k % 3, 480 * k, 480) for k in range(12))),
+                Track("drums", "drums", "acoustic_kit", is_drum=True)),
+    )
+    text = write_musicxml(score, tmp_path / "s.musicxml").read_text(encoding="utf-8")
+    assert text.count("<mode>") == 3
+    saved = tmp_path / "saved.musicxml"
+    saved.write_text(text.replace("<mode>minor</mode>", "").replace("<mode>major</mode>", ""), encoding="utf-8")
+    result = import_notation_report(score, saved)
+    assert result.score == score and result.kept == ()

@@ -102,7 +102,7 @@ def _part_list(root: ET.Element, view: NotationView) -> None:
         sp = _sub(plist, "score-part", id=f"P{k + 1}")
         _sub(sp, "part-name", t.name)
         _sub(sp, "part-abbreviation", ROLE_ABBREVIATIONS.get(t.role, t.name[:4] + "."))
-        keys = sorted({n.pitch for n in t.notes}) if pv.layout.unpitched else [None]
+        keys = (sorted({n.pitch for n in t.notes}) if pv.layout.unpitched else []) or [None]
         for key in keys:
             _sub(_sub(sp, "score-instrument", id=_instrument_id(k, key)), "instrument-name", drum_key(key).name if key is not None else t.name)
         for key in keys:
