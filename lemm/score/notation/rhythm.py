@@ -114,9 +114,7 @@ def _events(line: Line, bar: Bar) -> list[tuple[Fraction, Fraction, tuple[m.Note
     """(start, end, notes, continues from before the bar, goes on after it) of the line clipped to the bar, rests in gaps."""
     out = []
     pos = bar.start
-    for c in line.chords:
-        if c.end <= bar.start or c.start >= bar.end:
-            continue
+    for c in line.chords_in(bar.start, bar.end):
         s, e = max(c.start, bar.start), min(c.end, bar.end)
         if s > pos:
             out.append((pos, s, (), False, False))
@@ -138,7 +136,7 @@ def _cut_points(start: Fraction, end: Fraction, bar: Bar, line: Line, splits: li
 def bar_pieces(line: Line, bar: Bar, *, splits: list[Fraction] = ()) -> list[Piece]:
     """The written pieces of ``line`` in ``bar``: notes tied across cuts, rests in gaps, triplet brackets."""
     inner = [x for x in splits if bar.start < x < bar.end]
-    if not inner and not any(c.start < bar.end and c.end > bar.start for c in line.chords):
+    if not inner and not line.chords_in(bar.start, bar.end):
         return [Piece(bar.start, bar.length, *VALUES.get(bar.length, ("whole", 0)), measure_rest=True)]
     out: list[Piece] = []
     for s, e, notes, cont_before, cont_after in _events(line, bar):

@@ -28,6 +28,7 @@ Examples
 from __future__ import annotations
 
 import bisect
+import functools
 import statistics
 from dataclasses import dataclass
 from fractions import Fraction
@@ -67,6 +68,17 @@ class Line:
     voice: int
     chords: tuple[Chord, ...]
     triplet_beats: frozenset[Fraction]
+
+    @functools.cached_property
+    def _chord_starts(self) -> list[Fraction]:
+        return [c.start for c in self.chords]
+
+    def chords_in(self, start: Fraction, end: Fraction) -> tuple[Chord, ...]:
+        """The chords sounding somewhere in ``[start, end)`` (a voice's chords never overlap)."""
+        starts = self._chord_starts
+        lo = max(0, bisect.bisect_right(starts, start) - 1)
+        hi = bisect.bisect_left(starts, end)
+        return tuple(c for c in self.chords[lo:hi] if c.end > start)
 
 
 @dataclass(frozen=True)
