@@ -28,11 +28,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import lemm  # noqa: E402
-from lemm.score.merge import describe_changes, import_notation_report  # noqa: E402
-from lemm.score.midi import write_midi  # noqa: E402
-from lemm.score.musicxml import read_musicxml, score_to_musicxml, write_musicxml  # noqa: E402
-from lemm.score.notation.figures import notation_figures  # noqa: E402
+import lemm
+from lemm.score.merge import describe_changes, import_notation_report
+from lemm.score.midi import write_midi
+from lemm.score.musicxml import read_musicxml, score_to_musicxml, write_musicxml
+from lemm.score.notation.figures import notation_figures
 
 LYRICS = "the sun is up and the sky is blue\nwe go home tonight and sing a song for you\nand the night is long\nwe sing along"
 SONGS = [

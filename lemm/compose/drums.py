@@ -25,7 +25,7 @@ import numpy as np
 from lemm.compose.context import ArrangeContext
 from lemm.score.model import Note
 
-__all__ = ["GROOVES", "DRUM_KEYS", "drum_section", "groove_family", "kick_steps", "clean_hits"]
+__all__ = ["DRUM_KEYS", "GROOVES", "clean_hits", "drum_section", "groove_family", "kick_steps"]
 
 #: Drum names used in patterns -> General MIDI percussion key.
 DRUM_KEYS = {

@@ -64,7 +64,7 @@ def bend_messages(track: m.Track, score: m.Score, channel: int) -> list[tuple[in
                                        for c, v in ((101, 0), (100, 0), (6, bend_range), (38, 0), (101, 127), (100, 127))]  # fmt: skip
     last = None
     for tick, value in zip(ticks.tolist(), semis.tolist(), strict=True):
-        pw = min(8191, max(-8192, int(round(value / bend_range * 8192))))
+        pw = min(8191, max(-8192, round(value / bend_range * 8192)))
         if pw != last:
             out.append((int(tick), 6, mido.Message("pitchwheel", channel=channel, pitch=pw)))
             last = pw

@@ -88,7 +88,7 @@ def test_gain_is_cc7_and_vibrato_is_pitch_bend(tmp_path):
     bend_range = next(msg.value for _, msg in msgs if msg.type == "control_change" and msg.control == 6)
     cents = [100 * bend_range * p / 8192 for _, p in bends]
     assert 47 <= max(cents) <= 50.1 and -50.1 <= min(cents) <= -47
-    crossings = sum(1 for a, b in zip(cents, cents[1:]) if a < 0 <= b)
+    crossings = sum(1 for a, b in itertools.pairwise(cents) if a < 0 <= b)
     assert crossings in (9, 10)  # 5 Hz for 2 s
     expected = [50 * math.sin(2 * math.pi * 5.0 * t / 960) for t, _ in bends[:-1]]
     assert max(abs(a - b) for a, b in zip(cents, expected)) < 1.0

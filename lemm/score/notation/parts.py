@@ -135,8 +135,9 @@ def layout_for(track: m.Track) -> PartLayout:
         return PartLayout((TREBLE_8VB,))
     if track.role == "bass" or 32 <= track.program <= 39:
         return PartLayout((BASS,), transpose_octaves=-1)
-    if track.role == "vocal":
-        return PartLayout((TREBLE_8VB,) if median < 62 else (TREBLE,))
+    if track.role == "vocal":  # tenors, baritones and lemm's low voice read an octave down on a treble-8vb clef
+        low = any(w in track.preset for w in ("low", "tenor", "baritone", "bass")) or ("high" not in track.preset and median < 60)
+        return PartLayout((TREBLE_8VB,) if low else (TREBLE,))
     return PartLayout((BASS,) if median < 55 else (TREBLE,))
 
 

@@ -94,7 +94,7 @@ def _chord_symbol(h: ET.Element) -> str | None:
     kind = h.find("kind")
     if not step or step.strip() not in _STEP_PC or kind is None:
         return None
-    alter = int(round(_number(h.find("root/root-alter"))))
+    alter = round(_number(h.find("root/root-alter")))
     pcs = set(_KIND_INTERVALS.get((kind.text or "").strip(), (0, 4, 7)))
     for dg in h.findall("degree"):
         semis = _DEGREE_SEMITONES.get(int(_number(dg.find("degree-value"), 0)), 0) + int(_number(dg.find("degree-alter")))
@@ -105,7 +105,7 @@ def _chord_symbol(h: ET.Element) -> str | None:
     symbol = step.strip() + ("#" * alter if alter > 0 else "b" * -alter)[:1] + quality
     bass = h.findtext("bass/bass-step")
     if bass and bass.strip() in _STEP_PC:
-        b_alter = int(round(_number(h.find("bass/bass-alter"))))
+        b_alter = round(_number(h.find("bass/bass-alter")))
         bass_name = bass.strip() + ("#" if b_alter > 0 else "b" if b_alter < 0 else "")
         if (_STEP_PC[bass_name[0]] + b_alter) % 12 != (_STEP_PC[step.strip()] + alter) % 12:
             symbol += "/" + bass_name
@@ -162,7 +162,7 @@ def _note_pitch(note: ET.Element, info: _PartInfo, state: dict) -> int | None:
     p = note.find("pitch")
     if p is not None:
         step = (p.findtext("step") or "C").strip()
-        pitch = 12 * (int(_number(p.find("octave"), 4)) + 1) + _STEP_PC.get(step, 0) + int(round(_number(p.find("alter"))))
+        pitch = 12 * (int(_number(p.find("octave"), 4)) + 1) + _STEP_PC.get(step, 0) + round(_number(p.find("alter")))
         return pitch + state["transpose"]
     un = note.find("unpitched")
     if un is None:
@@ -323,7 +323,7 @@ def xml_to_score(root: ET.Element, *, resolution: int = 480, unnotated_velocity:
         raise ScoreError("MusicXML file must contain at least one part, got none")
 
     def tick(pos: Fraction) -> int:
-        return int(round(pos * resolution))
+        return round(pos * resolution)
 
     reads = [_read_part(p, infos.get(p.get("id", ""), _PartInfo(f"part {k + 1}")), unnotated_velocity) for k, p in enumerate(parts)]
     used: set[str] = set()

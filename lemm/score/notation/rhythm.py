@@ -24,6 +24,7 @@ Examples
 from __future__ import annotations
 
 import bisect
+import itertools
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
@@ -142,7 +143,7 @@ def bar_pieces(line: Line, bar: Bar, *, splits: list[Fraction] = ()) -> list[Pie
     for s, e, notes, cont_before, cont_after in _events(line, bar):
         points = _cut_points(s, e, bar, line, list(splits))
         pieces: list[Piece] = []
-        for a, b in zip(points, points[1:]):
+        for a, b in itertools.pairwise(points):
             beat_start = bar.start + ((a - bar.start) // bar.beat) * bar.beat
             if beat_start in line.triplet_beats:
                 pieces += _triplet_pieces(a, b, beat_start, bar.beat)
