@@ -67,7 +67,6 @@ def _int_arg(text: str) -> int:
 
 def _cmd_compose(args: argparse.Namespace) -> int:
     import lemm
-
     from lemm.project.commit import check_song_output
 
     out = Path(args.out)
@@ -155,18 +154,25 @@ def _cmd_mix(args: argparse.Namespace) -> int:
 
 @locks_song_folder("dir")
 def _cmd_import(args: argparse.Namespace) -> int:
-    from lemm.score.merge import describe_changes, import_notation
+    from lemm.score.merge import describe_changes, import_notation_report
     from lemm.song import load
 
     song = load(args.dir)
-    new_score = import_notation(song.score, args.file)
-    changes = describe_changes(song.score, new_score)
+    result = import_notation_report(song.score, args.file, allow_deletions=args.yes)
+    for line in result.kept:
+        print(f"kept from the song: {line}")
+    for line in result.unmatched:
+        print(f"matching: {line}")
+    changes = describe_changes(song.score, result.score)
     if not changes:
         print(f"{args.file}: no changes")
         return 0
     for line in changes:
         print(line)
-    _rerender(song.with_score(new_score), args.dir, action=f"import {Path(args.file).name}")
+    if args.dry_run:
+        print("dry run: nothing written")
+        return 0
+    _rerender(song.with_score(result.score), args.dir, action=f"import {Path(args.file).name}")
     return 0
 
 
@@ -437,7 +443,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="bring edits made in a notation editor or DAW (MusicXML or MIDI) back into the song")
     p.add_argument("dir", help="song folder the file was exported from")
-    p.add_argument("file", help="the edited score.musicxml / .mxl / score.mid (parts matched by name)")
+    p.add_argument("file", help="the edited score.musicxml / .mxl / score.mid (parts matched by name, else by their notes)")
+    p.add_argument("--dry-run", action="store_true", help="print the changes and what was kept, write nothing")
+    p.add_argument("--yes", action="store_true", help="accept an import that deletes lyrics, chord symbols or sections")
     p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("diff", help="describe what changed between two saved versions, in musical terms")

@@ -58,3 +58,23 @@ def test_import_unknown_part(short_song_dir: Path, tmp_path: Path, capsys: pytes
     assert main(["import", str(short_song_dir), str(f)]) == 2
     assert "kazoo" in capsys.readouterr().err
     assert (short_song_dir / "song.json").read_text() == before
+
+
+def test_import_dry_run_and_deletions_need_yes(short_song_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    work = tmp_path / "dry"
+    shutil.copytree(short_song_dir, work)
+    before = (work / "song.json").read_bytes()
+    text = (work / "score.musicxml").read_text(encoding="utf-8")
+    marks = text.count("<rehearsal>")
+    assert marks >= 2
+    start = text.index("<direction placement=\"above\">", text.index("<rehearsal>") - 200)
+    end = text.index("</direction>", start) + len("</direction>")
+    assert "<rehearsal>" in text[start:end]
+    edited = tmp_path / "no-intro.musicxml"
+    edited.write_text(text[:start] + text[end:], encoding="utf-8")  # the first section mark deleted
+    capsys.readouterr()
+    assert main(["import", str(work), str(edited)]) == 2
+    assert "would delete 1 sections" in capsys.readouterr().err
+    assert main(["import", "--dry-run", "--yes", str(work), str(edited)]) == 0
+    out = capsys.readouterr().out
+    assert "dry run: nothing written" in out and (work / "song.json").read_bytes() == before

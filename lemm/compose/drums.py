@@ -25,7 +25,7 @@ import numpy as np
 from lemm.compose.context import ArrangeContext
 from lemm.score.model import Note
 
-__all__ = ["GROOVES", "DRUM_KEYS", "drum_section", "groove_family", "kick_steps"]
+__all__ = ["DRUM_KEYS", "GROOVES", "clean_hits", "drum_section", "groove_family", "kick_steps"]
 
 #: Drum names used in patterns -> General MIDI percussion key.
 DRUM_KEYS = {
@@ -36,6 +36,7 @@ _BASE_VELOCITY = {"kick": 104, "rim": 78, "snare": 100, "clap": 96, "hat": 72, "
                   "tom_low": 94, "tom_mid": 92, "tom_high": 90, "crash": 100, "ride": 74, "tamb": 62}
 
 _HI = 1.01
+_SAME_HIT_TICKS = 8  # hits of one drum this close (humanised copies) are one hit
 _WALTZ = [("kick", "X...........", 0.25, _HI), ("rim", "....x...x...", 0.2, 0.5), ("snare", "....x...x...", 0.5, _HI),
           ("hat", "x...x...x...", 0.1, 0.6), ("hat", "x.x.x.x.x.x.", 0.6, _HI)]
 _SIX8 = [("kick", "X...........", 0.25, 0.7), ("kick", "X.........x.", 0.7, _HI), ("rim", "......x.....", 0.2, 0.45),
@@ -175,6 +176,7 @@ def drum_section(ctx: ArrangeContext, section_index: int, rng: np.random.Generat
         t = ctx.swing_tick(tick)
         if jitter:
             t += int(round(rng.normal(0.0, 3.0))) + (laid_back if drum in ("snare", "clap", "rim") else 0)
+        t = max(t, first_bar * ctx.bar_ticks)  # humanised early, the section's first hit still starts in it
         art = "accent" if char == "X" and drum in ("snare", "clap") and energy >= 0.6 else None
         notes.append(Note(DRUM_KEYS[drum], max(0, t), dur, _vel(drum, char, energy, rng), art))
 
@@ -200,7 +202,7 @@ def drum_section(ctx: ArrangeContext, section_index: int, rng: np.random.Generat
                 add(drum, bar_start + i * step, ch, e)
         if b == 0 and (section_index > 0 or sec.kind != "intro") and (sec.energy >= 0.45 or sec.kind == "chorus"):
             add("crash", bar_start, "x", max(e, 0.6), jitter=False, dur=ctx.beat_ticks)
-            if not any(n.pitch == DRUM_KEYS["kick"] and n.start_tick <= bar_start + 8 and n.start_tick >= bar_start for n in notes):
+            if not any(n.pitch == DRUM_KEYS["kick"] and abs(n.start_tick - bar_start) <= _SAME_HIT_TICKS for n in notes):
                 add("kick", bar_start, "X", e, jitter=False)
         elif b > 0 and b % 4 == 0 and e >= 0.7 and family != "cinematic" and (biggest or rng.random() < 0.35):
             add("crash", bar_start, "x", e * 0.85, jitter=False, dur=ctx.beat_ticks)
@@ -223,16 +225,25 @@ def drum_section(ctx: ArrangeContext, section_index: int, rng: np.random.Generat
     end = (first_bar + n_bars) * ctx.bar_ticks
     notes = [n for n in notes if n.start_tick < end]
     notes.sort(key=lambda n: (n.start_tick, n.pitch))
-    return _dedupe(notes)
+    return clean_hits(notes)
 
 
-def _dedupe(notes: list[Note]) -> list[Note]:
-    """Keep one hit per (tick, key): the louder."""
-    out: list[Note] = []
-    for n in notes:
-        if out and out[-1].start_tick == n.start_tick and out[-1].pitch == n.pitch:
-            if n.velocity > out[-1].velocity:
-                out[-1] = n
+def clean_hits(notes: list[Note]) -> list[Note]:
+    """One hit per drum voice at a time: hits of one key closer than a few ticks are one hit (the louder),
+    and a hit rings at most until the next hit of its key. Sorted by (start_tick, pitch).
+
+    >>> [(n.start_tick, n.duration_ticks, n.velocity) for n in clean_hits([Note(36, 0, 60, 90), Note(36, 3, 60, 100), Note(36, 40, 60, 80)])]
+    [(0, 40, 100), (40, 60, 80)]
+    """
+    by_key: dict[int, list[Note]] = {}
+    for n in sorted(notes, key=lambda n: (n.start_tick, n.pitch)):
+        hits = by_key.setdefault(n.pitch, [])
+        if hits and n.start_tick - hits[-1].start_tick <= _SAME_HIT_TICKS:
+            if n.velocity > hits[-1].velocity:
+                hits[-1] = Note(n.pitch, hits[-1].start_tick, hits[-1].duration_ticks, n.velocity, n.articulation or hits[-1].articulation)
             continue
-        out.append(n)
-    return out
+        if hits and hits[-1].end_tick > n.start_tick:
+            prev = hits[-1]
+            hits[-1] = Note(prev.pitch, prev.start_tick, n.start_tick - prev.start_tick, prev.velocity, prev.articulation, prev.lyric)
+        hits.append(n)
+    return sorted((n for hits in by_key.values() for n in hits), key=lambda n: (n.start_tick, n.pitch))

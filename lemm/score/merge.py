@@ -27,8 +27,10 @@ What is not
   read wedges back), expression curves;
 - a part of the song missing from the edited file leaves that track as it is
   (editors and DAWs often export only some parts; remove a track in lemm);
-- a part whose name is not a track of the song raises :class:`ScoreError`
-  naming it and the song's parts; the song is never changed half-way.
+- a part whose name is not a track of the song is matched to a track by its
+  notes (:func:`import_notation_report` reports it), else raises
+  :class:`ScoreError` naming it and the song's parts; the song is never
+  changed half-way.
 
 Examples
 --------
@@ -36,7 +38,7 @@ Examples
 >>> cur = Score(tracks=(Track("piano", "keys", "acoustic_piano", notes=(Note(60, 3, 451, 77), Note(64, 481, 440, 81))),))
 >>> exp = Score(tracks=(Track("piano", "keys", "acoustic_piano", notes=(Note(60, 0, 460, 77), Note(64, 480, 440, 81))),))
 >>> ed = Score(tracks=(Track("piano", "keys", "acoustic_piano", notes=(Note(60, 0, 460, 77), Note(65, 480, 440, 81))),))
->>> merge_edits(cur, exp, ed).track("piano").notes
+>>> merge_edits(cur, exp, ed, position=lambda tick: round(tick / 120) * 120).track("piano").notes  # exported on a 16th grid
 (Note(pitch=60, start_tick=3, duration_ticks=451, velocity=77, articulation=None, lyric=None), Note(pitch=65, start_tick=481, duration_ticks=440, velocity=81, articulation=None, lyric=None))
 """
 
@@ -44,33 +46,23 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import functools
 import itertools
 import os
 import tempfile
-import zipfile
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Sequence
 
 from lemm.errors import FileFormatError, LemmError, LemmFileNotFoundError, ParameterError, ScoreError
 from lemm.score import model as m
 from lemm.score.barshift import find_bar_shift, shift_bars
 from lemm.score.changes import changed_slices, describe_changes
 
-__all__ = ["merge_edits", "import_notation", "changed_slices", "describe_changes", "NOTATION_SUFFIXES"]
+__all__ = ["NOTATION_SUFFIXES", "ImportResult", "changed_slices", "describe_changes", "import_notation", "import_notation_report", "merge_edits"]
 
 #: File suffixes :func:`import_notation` reads, and the format of each.
 NOTATION_SUFFIXES = {".musicxml": "musicxml", ".xml": "musicxml", ".mxl": "musicxml", ".mid": "midi", ".midi": "midi"}
-_GRID = 24  # MusicXML positions: 1/24 quarter
 _MARK_VELOCITY = {"ppp": 20, "pp": 33, "p": 49, "mp": 64, "mf": 80, "f": 96, "ff": 112, "fff": 127, "sfz": 112, "fp": 96}
-
-
-def _quantiser(resolution: int) -> Callable[[int], int]:
-    def q(tick: int) -> int:  # a tick as the MusicXML reader gives it back
-        return int(round(Fraction(round(tick * _GRID / resolution), _GRID) * resolution))
-
-    return q
 
 
 def _rescale(score: m.Score, resolution: int) -> m.Score:
@@ -136,9 +128,11 @@ def _diff(exported: Sequence, edited: Sequence, keys: Sequence[tuple[Callable, C
     return pairs, free_e, free_d
 
 
-def _merge_notes(cur: m.Track, exp: m.Track, ed: m.Track, q: Callable[[int], int], unnotated: int | None, marks: tuple[m.DynamicMark, ...]) -> tuple[m.Note, ...]:
+def _merge_notes(cur: m.Track, exp: m.Track, ed: m.Track, start_of: Callable[[m.Note], int], unnotated: int | None, marks: tuple[m.DynamicMark, ...]) -> tuple[m.Note, ...]:
     c, e, d = cur.notes, exp.notes, ed.notes
-    e2c = _anchor(c, e, lambda n: (q(n.start_tick), n.pitch), lambda n: (n.start_tick, n.pitch, n.duration_ticks))
+    c_idx = sorted(range(len(c)), key=lambda i: (c[i].start_tick, c[i].pitch, c[i].duration_ticks))
+    e_idx = sorted(range(len(e)), key=lambda i: (e[i].start_tick, e[i].pitch, e[i].duration_ticks))
+    e2c = dict(_pair(e, c, e_idx, c_idx, lambda n: (n.start_tick, n.pitch), lambda n: (start_of(n), n.pitch)))
 
     def vel(n: m.Note) -> int | None:
         return None if n.velocity == unnotated else n.velocity
@@ -182,7 +176,7 @@ def _merge_notes(cur: m.Track, exp: m.Track, ed: m.Track, q: Callable[[int], int
 
 def _merge_marks(cur: Sequence, exp: Sequence, ed: Sequence, *, pos: str, value: Callable, q: Callable[[int], int]) -> list:
     """Point items (dynamics, tempo/key/meter changes): unchanged keep their exact tick, changed take the edited value."""
-    ident = lambda x: (q(getattr(x, pos)), value(x))  # noqa: E731
+    ident = lambda x: (q(getattr(x, pos)), value(x))
     e2c = _anchor(cur, exp, ident, lambda x: getattr(x, pos))
     pairs, deleted, added = _diff(exp, ed, [(ident, ident), (lambda x: q(getattr(x, pos)), lambda x: q(getattr(x, pos)))])
     out = {i: x for i, x in enumerate(cur)}
@@ -272,7 +266,15 @@ def _check_parts(current: m.Score, edited: m.Score) -> None:
         )
 
 
-def merge_edits(current: m.Score, exported: m.Score, edited: m.Score, *, unnotated_velocity: int | None = None) -> m.Score:
+def merge_edits(
+    current: m.Score,
+    exported: m.Score,
+    edited: m.Score,
+    *,
+    unnotated_velocity: int | None = None,
+    position: Callable[[int], int] | None = None,
+    note_start: Callable[[str, m.Note], int] | None = None,
+) -> m.Score:
     """Apply the differences between ``exported`` and ``edited`` to ``current`` (see the module docstring).
 
     Parameters
@@ -286,6 +288,12 @@ def merge_edits(current: m.Score, exported: m.Score, edited: m.Score, *, unnotat
     unnotated_velocity : int, optional
         Edited notes with exactly this velocity carry none of their own (the
         reader filled it in): their velocity is not taken as an edit.
+    position : callable, optional
+        Where a marking at a tick of ``current`` sits in ``exported`` (default:
+        the same tick, as in lemm's MIDI files).
+    note_start : callable, optional
+        ``note_start(track_name, note)``: where a note of ``current`` starts in
+        ``exported`` (default: ``position`` of its start).
 
     Returns
     -------
@@ -303,7 +311,7 @@ def merge_edits(current: m.Score, exported: m.Score, edited: m.Score, *, unnotat
             raise ParameterError.for_field(name, type(s).__name__, "a Score")
     _check_parts(current, edited)
     res = current.resolution
-    q = _quantiser(res)
+    q = position or (lambda tick: tick)
     exported, edited = _rescale(exported, res), _rescale(edited, res)
     shift = find_bar_shift(exported, edited)
     if shift is not None:
@@ -318,7 +326,8 @@ def merge_edits(current: m.Score, exported: m.Score, edited: m.Score, *, unnotat
                 continue
             exp, ed = exported.track(cur.name), edited.track(cur.name)
             dyns = _merge_marks(cur.dynamics, exp.dynamics, ed.dynamics, pos="tick", value=lambda x: x.marking, q=q)
-            notes = _merge_notes(cur, exp, ed, q, unnotated_velocity, tuple(dyns))
+            start_of = (lambda n, name=cur.name: note_start(name, n)) if note_start and shift is None else (lambda n: q(n.start_tick))
+            notes = _merge_notes(cur, exp, ed, start_of, unnotated_velocity, tuple(dyns))
             tracks.append(dataclasses.replace(cur, notes=notes, dynamics=tuple(dyns)))
         from lemm.score.harmony import pitch_class
 
@@ -340,39 +349,47 @@ def merge_edits(current: m.Score, exported: m.Score, edited: m.Score, *, unnotat
 # ----------------------------------------------------------------------------------------------------------------- files
 
 
-def _has_lemm_misc(path: Path) -> bool:
-    marker = b'<miscellaneous-field name="lemm"'
-    if path.suffix.lower() == ".mxl":
-        try:
-            with zipfile.ZipFile(path) as z:
-                return any(marker in z.read(n) for n in z.namelist() if n.lower().endswith((".xml", ".musicxml")) and not n.startswith("META-INF"))
-        except (zipfile.BadZipFile, OSError, KeyError):
-            return False
-    return marker in path.read_bytes()
+@dataclasses.dataclass(frozen=True)
+class ImportResult:
+    """What :func:`import_notation_report` made of a file.
+
+    ``kept`` says what the file lacked and the song kept (lyrics, chords, sections,
+    title, key, tempo a MIDI tool dropped); ``unmatched`` what could not be matched
+    (parts matched to a track by their notes, lyrics that found no note).
+    """
+
+    score: m.Score
+    kept: tuple[str, ...] = ()
+    unmatched: tuple[str, ...] = ()
 
 
-def _strip_misc(xml: bytes) -> bytes:
-    start, end = xml.find(b"<miscellaneous>"), xml.find(b"</miscellaneous>")
-    return xml if start < 0 or end < 0 else xml[:start] + xml[end + len(b"</miscellaneous>"):]
+def _note_starts_in_view(current: m.Score) -> tuple[Callable[[str, m.Note], int], Callable[[int], int]]:
+    """Where each note and marking of ``current`` sits on lemm's MusicXML page (ticks)."""
+    from lemm.score.notation.view import notation_view
 
+    view = notation_view(current)
+    res = current.resolution
+    starts: dict[int, int] = {}
+    for pv in view.parts:
+        for line in pv.lines:
+            for c in line.chords:
+                for n in c.notes:
+                    starts.setdefault(id(n), int(round(c.start * res)))
 
-@functools.lru_cache(maxsize=4)
-def _exported_musicxml(current: m.Score, keep_lemm_data: bool) -> m.Score:
-    """What lemm's reader returns for lemm's own export of ``current`` (with or without lemm's data)."""
-    from lemm.score.musicxml import read_musicxml, write_musicxml
+    def position(tick: int) -> int:
+        return int(round(view.mark_position(tick) * res))
 
-    with tempfile.TemporaryDirectory(prefix="lemm-import-") as tmp:
-        out = write_musicxml(current, Path(tmp) / "exported.musicxml")
-        if not keep_lemm_data:
-            out.write_bytes(_strip_misc(out.read_bytes()))
-        return read_musicxml(out)
+    def note_start(_name: str, n: m.Note) -> int:
+        return starts.get(id(n), position(n.start_tick))
+
+    return note_start, position
 
 
 def _musicxml_pair(current: m.Score, path: Path) -> tuple[m.Score, m.Score, int | None]:
-    from lemm.score.musicxml import _convert, _parse
+    from lemm.score.musicxml import read_notation, write_musicxml
 
-    sc = _parse(path)
-    low, high = _convert(sc, path, 1), _convert(sc, path, 2)
+    res = current.resolution
+    low, high = (read_notation(path, unnotated_velocity=v, resolution=res) for v in (1, 2))
     unnotated = {(t.name, i) for t, u in zip(low.tracks, high.tracks) for i, (a, b) in enumerate(zip(t.notes, u.notes)) if a.velocity != b.velocity}
     used = {n.velocity for t in low.tracks for i, n in enumerate(t.notes) if (t.name, i) not in unnotated}
     sentinel = next((v for v in range(1, 128) if v not in used), None) if unnotated else None
@@ -380,11 +397,9 @@ def _musicxml_pair(current: m.Score, path: Path) -> tuple[m.Score, m.Score, int 
         dataclasses.replace(t, notes=tuple(sorted((dataclasses.replace(n, velocity=sentinel) if (t.name, i) in unnotated and sentinel else n for i, n in enumerate(t.notes)), key=lambda n: (n.start_tick, n.pitch))))
         for t in low.tracks
     )
-    edited = dataclasses.replace(low, tracks=tracks)
-    # where the editor dropped lemm's data, compare with an export without it
-    return _exported_musicxml(current, _has_lemm_misc(path)), edited, sentinel
-
-
+    with tempfile.TemporaryDirectory(prefix="lemm-import-") as tmp:
+        exported = read_notation(write_musicxml(current, Path(tmp) / "exported.musicxml"), resolution=res)
+    return exported, dataclasses.replace(low, tracks=tracks), sentinel
 def _midi_pair(current: m.Score, path: Path) -> tuple[m.Score, m.Score]:
     import mido
 
@@ -420,8 +435,80 @@ def _midi_pair(current: m.Score, path: Path) -> tuple[m.Score, m.Score]:
     return midi_to_score(mid), edited
 
 
-def import_notation(current: m.Score, path: str | os.PathLike) -> m.Score:
-    """Merge an edited MusicXML or MIDI export of ``current`` back into it.
+def _match_parts(current: m.Score, edited: m.Score) -> tuple[m.Score, list[str]]:
+    """Parts whose names are not tracks of the song renamed to the unclaimed track whose notes they share most."""
+    known = {t.name for t in current.tracks}
+    claimed = {t.name for t in edited.tracks if t.name in known}
+    notes = {t.name: {(n.start_tick, n.pitch) for n in t.notes} for t in current.tracks}
+    renamed, tracks = [], []
+    for t in edited.tracks:
+        if t.name in known or not t.notes:
+            tracks.append(t)
+            continue
+        mine = {(n.start_tick, n.pitch) for n in t.notes}
+        free = [c for c in current.tracks if c.name not in claimed and c.is_drum == t.is_drum]
+        best = max(free, key=lambda c: len(mine & notes[c.name]), default=None)
+        if best is not None and len(mine & notes[best.name]) >= max(4, 0.5 * len(mine)):
+            claimed.add(best.name)
+            renamed.append(f"part {t.name!r} matched to track {best.name!r} by its notes")
+            t = dataclasses.replace(t, name=best.name)
+        tracks.append(t)
+    return dataclasses.replace(edited, tracks=tuple(tracks)), renamed
+
+
+def _keep_missing(exported: m.Score, edited: m.Score) -> tuple[m.Score, list[str], list[str]]:
+    """What the file lacks altogether (a tool dropped it) taken from lemm's export, so the merge keeps the song's;
+    returns the score, what was kept and what could not be matched."""
+    kept, lost, rep = [], [], dataclasses.replace
+    if edited.title in ("", "untitled") and exported.title not in ("", "untitled"):
+        edited, _ = rep(edited, title=exported.title), kept.append(f"title {exported.title!r} (the file has none)")
+    for field, what in (("chords", "chord symbols"), ("sections", "sections")):
+        if not getattr(edited, field) and getattr(exported, field):
+            edited, _ = rep(edited, **{field: getattr(exported, field)}), kept.append(f"{len(getattr(exported, field))} {what} (the file has none)")
+    if edited.tempos == (m.TempoChange(0, 120.0),) and exported.tempos != edited.tempos:
+        edited, _ = rep(edited, tempos=exported.tempos), kept.append("the tempo (the file has no tempo)")
+    from lemm.score.notation.spelling import key_fifths
+
+    def signatures(keys: tuple[m.KeyChange, ...]) -> list[tuple[int, int]]:
+        out: list[tuple[int, int]] = []
+        for k in keys:
+            if not out or out[-1][1] != key_fifths(k.tonic, k.mode):
+                out.append((k.tick, key_fifths(k.tonic, k.mode)))
+        return out
+
+    if edited.keys != exported.keys and signatures(edited.keys) == signatures(exported.keys):  # a file without <mode>: same signatures, same keys
+        edited = rep(edited, keys=exported.keys)
+    if edited.keys == (m.KeyChange(0),) and exported.keys != edited.keys:
+        edited, _ = rep(edited, keys=exported.keys), kept.append("the key (the file has no key signature)")
+    tracks = []
+    by_name = {t.name: t for t in exported.tracks}
+    for t in edited.tracks:
+        x = by_name.get(t.name)
+        if x is not None and any(n.lyric for n in x.notes) and not any(n.lyric for n in t.notes):
+            lyrics = {(n.start_tick, n.pitch): n.lyric for n in x.notes if n.lyric is not None}
+            t = rep(t, notes=tuple(rep(n, lyric=lyrics.get((n.start_tick, n.pitch))) for n in t.notes))
+            found = sum(1 for n in t.notes if n.lyric is not None)
+            kept.append(f"{found} lyrics of {t.name!r} (the file has none)")
+            if found < len(lyrics):
+                lost.append(f"{len(lyrics) - found} lyrics of {t.name!r} found no note in the file (their notes were edited)")
+        tracks.append(t)
+    return rep(edited, tracks=tuple(tracks)), kept, lost
+
+
+def _deletions(current: m.Score, merged: m.Score) -> list[str]:
+    def lyrics(s: m.Score) -> int:
+        return sum(1 for t in s.tracks for n in t.notes if n.lyric is not None)
+
+    out = []
+    for what, count in (("lyrics", lyrics), ("chord symbols", lambda s: len(s.chords)), ("sections", lambda s: len(s.sections))):
+        lost = count(current) - count(merged)
+        if lost > 0:
+            out.append(f"{lost} {what}")
+    return out
+
+
+def import_notation_report(current: m.Score, path: str | os.PathLike, *, allow_deletions: bool = False) -> ImportResult:
+    """Merge an edited MusicXML or MIDI export of ``current`` back into it, and say what was kept and matched.
 
     Parameters
     ----------
@@ -429,23 +516,25 @@ def import_notation(current: m.Score, path: str | os.PathLike) -> m.Score:
         The song's score (what was exported).
     path : str or os.PathLike
         ``.musicxml``, ``.xml``, ``.mxl`` (MusicXML) or ``.mid``, ``.midi`` (MIDI).
+    allow_deletions : bool
+        Whether the import may delete lyrics, chord symbols or sections.
 
     Returns
     -------
-    Score
-        ``current`` with the edits (see :func:`merge_edits`); ``== current``
-        for an unedited export.
+    ImportResult
+        ``score == current`` for an unedited export, also after MuseScore's
+        open-and-save or a MIDI tool that drops lemm's text events.
 
     Raises
     ------
     LemmFileNotFoundError
         If ``path`` does not exist.
     ParameterError
-        For an unknown suffix.
+        For an unknown suffix, or deletions without ``allow_deletions``.
     FileFormatError
         If the file cannot be read as its format.
     ScoreError
-        For parts that are not tracks of the song, or edits that make an invalid score.
+        For parts that match no track of the song, or edits that make an invalid score.
     """
     p = Path(path)
     fmt = NOTATION_SUFFIXES.get(p.suffix.lower())
@@ -453,14 +542,27 @@ def import_notation(current: m.Score, path: str | os.PathLike) -> m.Score:
         raise ParameterError.for_field("notation file suffix", p.suffix or p.name, f"one of {', '.join(NOTATION_SUFFIXES)}")
     if not p.is_file():
         raise LemmFileNotFoundError(f"notation file {str(p)!r} does not exist or is not a file")
-    unnotated = None
+    unnotated, position, note_start = None, None, None
     try:
         if fmt == "musicxml":
             exported, edited, unnotated = _musicxml_pair(current, p)
+            note_start, position = _note_starts_in_view(current)
         else:
             exported, edited = _midi_pair(current, p)
     except LemmError:
         raise
     except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as err:
         raise FileFormatError(f"notation file {str(p)!r} cannot be read: {type(err).__name__}: {err}") from None
-    return merge_edits(current, exported, edited, unnotated_velocity=unnotated)
+    exported, edited = _rescale(exported, current.resolution), _rescale(edited, current.resolution)
+    edited, unmatched = _match_parts(current, edited)
+    edited, kept, lost_lyrics = _keep_missing(exported, edited)
+    merged = merge_edits(current, exported, edited, unnotated_velocity=unnotated, position=position, note_start=note_start)
+    lost = _deletions(current, merged)
+    if lost and not allow_deletions:
+        raise ParameterError(f"importing {p.name} would delete {', '.join(lost)}; pass allow_deletions=True (lemm import --yes) to accept")
+    return ImportResult(merged, tuple(kept), tuple(unmatched + lost_lyrics))
+
+
+def import_notation(current: m.Score, path: str | os.PathLike, *, allow_deletions: bool = False) -> m.Score:
+    """The score of :func:`import_notation_report` (``== current`` for an unedited export)."""
+    return import_notation_report(current, path, allow_deletions=allow_deletions).score

@@ -9,8 +9,9 @@ Layout of a written file (``ticks_per_beat = score.resolution``):
 - one track per score track, named exactly as the score track, with a
   ``program_change`` (its GM program), ``CC10`` pan, the notes, ``lyrics``
   events at note starts (begin/middle syllables carry a trailing ``-``, as in
-  karaoke files), the ``dynamics`` curve as ``CC11`` and ``pitch_bend_semitones``
-  as ``pitchwheel`` with the RPN 0 bend range set to cover it. Drum tracks
+  karaoke files), ``gain_db`` as ``CC7``, the ``dynamics`` curve as ``CC11``, and
+  ``pitch_bend_semitones`` plus the vibrato (depth and rate curves) as ``pitchwheel``
+  with the RPN 0 bend range set to cover it (see :mod:`lemm.score.midicc`). Drum tracks
   play on channel 10 (mido channel 9); other tracks take channels 1..16 in
   order, skipping 10, and share channels when there are more than 15.
 
@@ -24,7 +25,8 @@ back, so ``midi_to_score(score_to_midi(s)) == s`` for any score with notes.
 
 Read from a MIDI file written by another program (no ``"lemm:"`` text), a
 score loses what MIDI does not carry: dynamic markings and hairpins (as
-symbols), articulations, the brightness and vibrato curves, gain_db, section
+symbols), articulations, the brightness and vibrato curves (the vibrato reads as
+part of the pitch bend curve), gain_db beyond what CC7 says, section
 kinds (guessed from the marker names: "Chorus 2" -> chorus, unknown ->
 verse) and energies (0.5), chord lengths (each chord lasts to the next one),
 track roles and presets (guessed from the GM program and channel 10).
@@ -60,8 +62,9 @@ from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, 
 from lemm.io.atomic import atomic_path
 from lemm.limits import MAX_GUIDE_NOTES, MAX_MIDI_BYTES, MAX_TITLE_CHARS, MAX_TOTAL_NOTES, check_count, check_file_size, clean_name, clean_text, count_midi_note_ons
 from lemm.score import model as m
+from lemm.score.midicc import bend_messages, cc7_to_gain, gain_to_cc7
 
-__all__ = ["score_to_midi", "write_midi", "midi_to_score", "read_midi", "section_kind_from_name", "role_and_preset_for_program", "notes_signature"]
+__all__ = ["midi_to_score", "notes_signature", "read_midi", "role_and_preset_for_program", "score_to_midi", "section_kind_from_name", "write_midi"]
 
 _LEMM = "lemm:"
 _CHORD = "chord:"
@@ -135,7 +138,7 @@ def _sample_curve(points: tuple[m.CurvePoint, ...], step: int) -> list[tuple[int
 
 
 def _curve_messages(track: m.Track, channel: int, resolution: int) -> list[tuple[int, int, Any]]:
-    """CC11 for the dynamics curve; RPN 0 + pitchwheel for the pitch bend curve."""
+    """CC11 for the dynamics curve (pitch bend and vibrato: :func:`lemm.score.midicc.bend_messages`)."""
     out: list[tuple[int, int, Any]] = []
     step = max(1, resolution // 8)
     dyn = track.curve("dynamics")
@@ -146,17 +149,6 @@ def _curve_messages(track: m.Track, channel: int, resolution: int) -> list[tuple
             if cc != last:
                 out.append((tick, 6, mido.Message("control_change", channel=channel, control=11, value=cc)))
                 last = cc
-    bend = track.curve("pitch_bend_semitones")
-    if bend is not None and bend.points:
-        bend_range = max(2, math.ceil(max(abs(p.value) for p in bend.points)))
-        for control, value in ((101, 0), (100, 0), (6, bend_range), (38, 0), (101, 127), (100, 127)):
-            out.append((0, 4, mido.Message("control_change", channel=channel, control=control, value=value)))
-        last = None
-        for tick, value in _sample_curve(bend.points, step):
-            pw = min(8191, max(-8192, int(round(value / bend_range * 8192))))
-            if pw != last:
-                out.append((tick, 6, mido.Message("pitchwheel", channel=channel, pitch=pw)))
-                last = pw
     return out
 
 
@@ -251,8 +243,10 @@ def score_to_midi(score: m.Score) -> mido.MidiFile:
             (0, 1, mido.MetaMessage("text", text=_json_text(_track_meta(track, notes, end)))),
             (0, 2, mido.Message("program_change", channel=channel, program=track.program)),
             (0, 3, mido.Message("control_change", channel=channel, control=10, value=_pan_cc(track.pan))),
+            (0, 3, mido.Message("control_change", channel=channel, control=7, value=gain_to_cc7(track.gain_db))),
         ]
-        mid.tracks.append(_to_track(ev + _curve_messages(track, channel, score.resolution) + notes, end))
+        curves = _curve_messages(track, channel, score.resolution) + bend_messages(track, score, channel)
+        mid.tracks.append(_to_track(ev + curves + notes, end))
     return mid
 
 
@@ -375,6 +369,7 @@ def _plain_track(name: str, channel: int, notes: list[m.Note], events: list[tupl
         role, preset = "vocal", "voice_low" if pitches[len(pitches) // 2] < 60 else "voice_high"
     pan_cc = next((msg.value for _, msg in events if msg.type == "control_change" and msg.channel == channel and msg.control == 10), 64)
     pan = (pan_cc - 64) / (64 if pan_cc < 64 else 63)
+    volume_cc = next((msg.value for _, msg in events if msg.type == "control_change" and msg.channel == channel and msg.control == 7), 127)
     dyn = [m.CurvePoint(t, msg.value / 127) for t, msg in events if msg.type == "control_change" and msg.channel == channel and msg.control == 11]
     curves = [m.ExpressionCurve("dynamics", tuple(dyn))] if dyn else []
     bend_range, rpn, bend = 2.0, [127, 127], []
@@ -388,7 +383,7 @@ def _plain_track(name: str, channel: int, notes: list[m.Note], events: list[tupl
             bend.append(m.CurvePoint(t, max(-24.0, min(24.0, msg.pitch / 8192 * bend_range))))
     if bend:
         curves.append(m.ExpressionCurve("pitch_bend_semitones", tuple(bend)))
-    return m.Track(name, role, preset, program=program, is_drum=channel == 9, pan=pan, notes=tuple(notes), expression=tuple(curves))
+    return m.Track(name, role, preset, program=program, is_drum=channel == 9, pan=pan, gain_db=round(cc7_to_gain(volume_cc), 2), notes=tuple(notes), expression=tuple(curves))
 
 
 def notes_signature(notes: list[m.Note]) -> str:
@@ -553,14 +548,17 @@ def _midi_to_score(mid: mido.MidiFile, title: str | None) -> m.Score:
     if mid.type not in (0, 1):
         raise FileFormatError(f"MIDI file type must be 0 or 1, got {mid.type}")
     resolution = mid.ticks_per_beat
-    if not isinstance(resolution, int) or not 24 <= resolution <= 9600:
-        raise FileFormatError(f"MIDI ticks_per_beat must be in 24..9600, got {resolution!r}")
+    if not isinstance(resolution, int) or resolution < 1:
+        raise FileFormatError(f"MIDI ticks_per_beat must be a positive integer, got {resolution!r}")
+    scale = 1.0
+    if not 24 <= resolution <= 9600:  # music21 writes 10080: read at 960 ticks per quarter
+        scale, resolution = 960 / resolution, 960
     tracks: list[list[tuple[int, Any]]] = []
     for track in mid.tracks:
         now, evs = 0, []
         for msg in track:
             now += msg.time
-            evs.append((now, msg))
+            evs.append((int(round(now * scale)), msg))
         tracks.append(evs)
     end_tick = max((evs[-1][0] for evs in tracks if evs), default=0)
     all_events = sorted((e for evs in tracks for e in evs), key=lambda e: e[0])
@@ -574,7 +572,10 @@ def _midi_to_score(mid: mido.MidiFile, title: str | None) -> m.Score:
         groups, _ = _decode_notes(evs, end_tick)
         if index == 0:
             first_name = None if groups else _fix_text(name)
-        meta = next((d for d in (_read_meta(_fix_text(msg.text)) for _, msg in evs if msg.type == "text") if d and d.get("t") == "track"), None)
+        own = [d for d in (_read_meta(_fix_text(msg.text)) for _, msg in evs if msg.type == "text") if d]
+        if not groups and (len(own) > 1 or any(d.get("t") == "score" for d in own)):
+            continue  # a conductor track a tool filled with every track's lemm text (pretty_midi does)
+        meta = next((d for d in own if d.get("t") == "track"), None)
         base = _clean_name(name, f"track {index}")
         if meta is not None:
             notes = [n for g in groups.values() for n in g]

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from lemm.errors import FileFormatError, LemmError, LemmFileNotFoundError, ParameterError, ScoreError
-from lemm.score.merge import changed_slices, describe_changes, import_notation, merge_edits
+from lemm.score.merge import _note_starts_in_view, changed_slices, describe_changes, import_notation, import_notation_report, merge_edits
 from lemm.score.midi import write_midi
 from lemm.score.model import Lyric, Note, Score, Section, Track
 from lemm.score.musicxml import write_musicxml
@@ -63,8 +63,10 @@ def plain_notes(p, *, min_bar: int = 2):
     return [(t, el) for t, el in out if t is not None]
 
 
-def original(track: Track, tick: int, pitch: int) -> Note:
-    return next(n for n in track.notes if q(n.start_tick) == tick and n.pitch == pitch)
+def original(score: Score, name: str, tick: int, pitch: int) -> Note:
+    """The song's note that lemm's page writes at ``tick`` with ``pitch``."""
+    note_start, _ = _note_starts_in_view(score)
+    return next(n for n in score.track(name).notes if note_start(name, n) == tick and n.pitch == pitch)
 
 
 def with_note(score: Score, name: str, old: Note | None, new: Note | None) -> Score:
@@ -110,7 +112,7 @@ def test_changed_pitch_keeps_the_original_timing(song, exported, tmp_path):
         n.pitch.midi += 2
 
     out = import_notation(song, edit_xml(exported, tmp_path / "e.musicxml", edit))
-    old = original(song.track("vocal"), seen["tick"], seen["pitch"])
+    old = original(song, "vocal", seen["tick"], seen["pitch"])
     assert out == with_note(song, "vocal", old, dataclasses.replace(old, pitch=old.pitch + 2))
     assert changed_slices(song, out) == {("vocal", "verse")}
     assert describe_changes(song, out) == ["verse vocal: 1 note changed"]
@@ -126,7 +128,7 @@ def test_changed_lyric_changes_the_vocal(song, exported, tmp_path):
         n.lyrics[0].text = "moon"
 
     out = import_notation(song, edit_xml(exported, tmp_path / "l.musicxml", edit))
-    old = original(song.track("vocal"), seen["tick"], seen["pitch"])
+    old = original(song, "vocal", seen["tick"], seen["pitch"])
     assert out == with_note(song, "vocal", old, dataclasses.replace(old, lyric=Lyric("moon", old.lyric.syllabic, False)))
     assert describe_changes(song, out) == ["verse vocal: 1 lyric changed"]
 
@@ -149,7 +151,8 @@ def test_deleted_and_added_notes(song, exported, tmp_path):
 
     def edit(sc):
         seen["tick"], n = plain_notes(part(sc, "bass"), min_bar=6)[0]
-        seen["pitch"] = n.pitch.midi
+        inst = part(sc, "bass").getInstrument()  # the bass is written an octave up
+        seen["pitch"] = n.pitch.transpose(inst.transposition).midi if inst.transposition else n.pitch.midi
         n.activeSite.replace(n, music21.note.Rest(quarterLength=n.quarterLength))  # delete
         vocal = part(sc, "vocal")
         meas = vocal.getElementsByClass(music21.stream.Measure)[0]  # the intro: no singing
@@ -162,7 +165,7 @@ def test_deleted_and_added_notes(song, exported, tmp_path):
 
     out = import_notation(song, edit_xml(exported, tmp_path / "n.musicxml", edit))
     tick = seen["tick"]
-    old = original(song.track("bass"), tick, seen["pitch"])
+    old = original(song, "bass", tick, seen["pitch"])
     expected = with_note(song, "bass", old, None)
     expected = with_note(expected, "vocal", None, Note(50, 0, 480, 70))
     assert out == expected
@@ -230,10 +233,18 @@ def test_daw_velocity_edit_without_lemm_text(song, tmp_path):
 # ----------------------------------------------------------------------------------------------------- bad input
 
 
-def test_unknown_parts_are_refused(song, exported, tmp_path):
+def test_renamed_parts_match_by_their_notes_and_unknown_ones_are_refused(song, exported, tmp_path):
     path = tmp_path / "u.musicxml"
     path.write_text(exported.read_text(encoding="utf-8").replace(">piano<", ">kazoo<"), encoding="utf-8")
     assert "kazoo" in [p.partName for p in music21.converter.parse(str(path), forceSource=True).parts]
+    result = import_notation_report(song, path)
+    assert result.score == song and result.unmatched == ("part 'kazoo' matched to track 'piano' by its notes",)
+    s = music21.stream.Score()
+    p = music21.stream.Part()
+    p.partName = "kazoo"
+    p.append(music21.note.Note("C#7"))
+    s.append(p)
+    s.write("musicxml", fp=str(path))
     with pytest.raises(ScoreError, match="kazoo") as err:
         import_notation(song, path)
     assert "drums, bass, piano" in str(err.value)
@@ -275,3 +286,21 @@ def test_changed_slices_and_descriptions_by_hand():
     assert describe_changes(b, c) == ["track 'bass' added"]
     with pytest.raises(LemmError):
         merge_edits(a, a, "not a score")
+
+
+def test_a_file_without_key_modes_or_drum_notes_imports_unchanged(tmp_path):
+    """MuseScore 3 saves no <mode>: A major -> F# minor (same signature) must not read as a deleted change."""
+    from lemm.score.model import KeyChange, MeterChange, Note, Score, Track
+
+    score = Score(
+        keys=(KeyChange(0, "A", "major"), KeyChange(1920, "F#", "minor"), KeyChange(3840, "Gb", "minor")),
+        meters=(MeterChange(0, 4, 4),),
+        tracks=(Track("flute", "woodwind", "flute", program=73, notes=tuple(Note(69 + k % 3, 480 * k, 480) for k in range(12))),
+                Track("drums", "drums", "acoustic_kit", is_drum=True)),
+    )
+    text = write_musicxml(score, tmp_path / "s.musicxml").read_text(encoding="utf-8")
+    assert text.count("<mode>") == 3
+    saved = tmp_path / "saved.musicxml"
+    saved.write_text(text.replace("<mode>minor</mode>", "").replace("<mode>major</mode>", ""), encoding="utf-8")
+    result = import_notation_report(score, saved)
+    assert result.score == score and result.kept == ()
