@@ -115,7 +115,7 @@ class PrintedFile:
     name : str
         The score track's name, or a return's name (``"reverb return"``).
     relative_path : str
-        Path relative to the song folder, forward slashes (``printed/<name>.wav``).
+        Path relative to the song folder, forward slashes (``printed/<name>.flac``).
     n_samples, sample_rate, n_channels : int
         As :class:`StemInfo`.
     gain_db : float

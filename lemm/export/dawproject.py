@@ -10,7 +10,7 @@ What the file holds
 - ``Transport``: the tempo (``unit="bpm"``) and time signature at 0.
 - ``Structure``: the tracks of :func:`lemm.export.common.project_tracks`: per
   stem a printed audio track named as the score's track (the stem as lemm's
-  mixer processed it, ``printed/<name>.wav``), the dry stem muted beside it
+  mixer processed it, ``printed/<name>.flac``), the dry stem muted beside it
   (``"<name> (dry)"``, ``stems/<name>.wav``, with the mix's fader and pan), a
   muted ``"<name> (MIDI)"`` notes track where the part has notes, and the
   ``"reverb return"`` / ``"delay return"`` tracks; each ``Channel`` routed to a
