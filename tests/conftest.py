@@ -28,3 +28,17 @@ def short_song_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
                    "--duration", "0:30", "--seed", "7", "--out", str(out)])
     assert status == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def daw_song(tmp_path_factory: pytest.TempPathFactory):
+    """A 0:10 pop song (composed, rendered, mixed) and its saved folder, made once for the DAW export and bridge tests.
+
+    Read-only: a test that changes files works on a copy (``shutil.copytree``).
+    """
+    import lemm
+
+    folder = tmp_path_factory.mktemp("daw_song") / "song"
+    song = lemm.compose("a short pop song", tags=("pop",), duration="0:10", seed=3)
+    song.save(folder)
+    return song, folder

@@ -151,7 +151,8 @@ class SongFolderBackend:
         elif track not in names:
             raise ProtocolError(f"track must be \"mix\" or one of the song's tracks ({', '.join(names)}), got {track!r:.80}")
         elif kind == "printed":
-            path = self.folder / "printed" / f"{track}.wav"
+            flac = self.folder / "printed" / f"{track}.flac"
+            path = flac if flac.is_file() else self.folder / "printed" / f"{track}.wav"  # an older folder's WAV
         elif kind == "stem":
             path = self.folder / "stems" / f"{track}.wav"
         else:

@@ -4,13 +4,14 @@
   per section, the tempo map as a tempo envelope, optional in-project MIDI.
 - :mod:`lemm.export.dawproject`: ``song.dawproject`` (Bitwig's open format,
   read by Bitwig Studio, Studio One, Cubase 14), checked against the format's XSDs.
-- :mod:`lemm.export.printed`: ``printed/<track>.wav`` and ``printed/returns/*.wav``,
+- :mod:`lemm.export.printed`: ``printed/<track>.flac`` and ``printed/returns/*.flac``,
   each track and shared return as lemm's mixer made it, so the projects sum to ``mix.wav``.
 - :mod:`lemm.export.common`: stem facts (:class:`StemInfo`, :class:`PrintedFile`),
   the project's track list, channel levels, tempo points.
 
 The REAPER project refers to its audio by relative path (the folder can be
-moved); the ``.dawproject`` holds its audio inside by default.
+moved); the ``.dawproject`` holds its audio inside by default, as FLAC
+(the printed files' own bytes, the dry stems encoded once each).
 
 Examples
 --------

@@ -28,10 +28,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, ScoreError
 from lemm.score.model import Score, Track
 
 __all__ = [
+    "FLAC_COMPRESSION_LEVEL",
     "ChannelLevel",
     "DawTrack",
     "PrintedFile",
@@ -40,6 +43,8 @@ __all__ = [
     "as_score",
     "channel_levels",
     "check_stems",
+    "compact_suffix",
+    "encode_audio",
     "fmt_num",
     "project_tracks",
     "read_stem_infos",
@@ -63,12 +68,15 @@ class StemInfo:
         Samples per second.
     n_channels : int
         1 or 2.
+    bit_depth : int
+        16 or 24 (integer PCM) or 32 (float) as the file holds it.
     """
 
     name: str
     n_samples: int
     sample_rate: int = 48000
     n_channels: int = 2
+    bit_depth: int = 24
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -79,6 +87,8 @@ class StemInfo:
             raise ParameterError.for_field(f"stem {self.name!r} sample_rate", self.sample_rate, "an integer in 1000..768000")
         if self.n_channels not in (1, 2) or isinstance(self.n_channels, bool):
             raise ParameterError.for_field(f"stem {self.name!r} n_channels", self.n_channels, "1 or 2")
+        if self.bit_depth not in (16, 24, 32) or isinstance(self.bit_depth, bool):
+            raise ParameterError.for_field(f"stem {self.name!r} bit_depth", self.bit_depth, "16, 24 or 32")
 
     @property
     def duration_seconds(self) -> float:
@@ -90,6 +100,11 @@ class StemInfo:
         """Path of the file relative to the song folder, with forward slashes."""
         return stem_path(self.name)
 
+    @property
+    def compact_path(self) -> str:
+        """Name of the stem in compact form (``stems/<name>.flac``; ``.wav`` for 32-bit float, which FLAC cannot hold)."""
+        return self.relative_path[: -len(".wav")] + compact_suffix(self.bit_depth)
+
 
 @dataclass(frozen=True)
 class PrintedFile:
@@ -100,7 +115,7 @@ class PrintedFile:
     name : str
         The score track's name, or a return's name (``"reverb return"``).
     relative_path : str
-        Path relative to the song folder, forward slashes (``printed/<name>.wav``).
+        Path relative to the song folder, forward slashes (``printed/<name>.flac``).
     n_samples, sample_rate, n_channels : int
         As :class:`StemInfo`.
     gain_db : float
@@ -232,6 +247,57 @@ class TempoPoint:
     meter: tuple[int, int] | None
 
 
+#: libsndfile's FLAC compression level (0 fastest .. 1 smallest); 0.5 is FLAC level 4: about 700x real time
+#: per core for 24-bit stereo at 48 kHz, within a few percent of level 8's size.
+FLAC_COMPRESSION_LEVEL = 0.5
+
+_SUBTYPE_BITS = {"PCM_16": 16, "PCM_24": 24}
+
+
+def compact_suffix(bit_depth: int) -> str:
+    """``".flac"`` for 16- and 24-bit audio (lossless, about half the size), ``".wav"`` for 32-bit float (FLAC holds integers only)."""
+    return ".flac" if bit_depth in (16, 24) else ".wav"
+
+
+def encode_audio(samples: np.ndarray, *, sample_rate: int, bit_depth: int) -> bytes:
+    """The bytes of an audio file holding ``samples``: FLAC at 16/24 bits, else a 32-bit float WAV (:func:`compact_suffix`).
+
+    Parameters
+    ----------
+    samples : np.ndarray [shape=(n_samples, n_channels)]
+        int32 (full-scale integers, as ``soundfile.read(..., dtype="int32")``
+        gives them: copied bit-exactly) or float32 in [-1, 1].
+    sample_rate : int
+        Hz.
+    bit_depth : int
+        16, 24 or 32.
+
+    Returns
+    -------
+    bytes
+        A complete file, to write or to store in a ZIP as it is.
+
+    Examples
+    --------
+    >>> import io, soundfile as sf
+    >>> x = (np.arange(-4, 4, dtype=np.int32) << 8).reshape(-1, 2)
+    >>> data = encode_audio(x, sample_rate=48000, bit_depth=24)
+    >>> data[:4], bool(np.array_equal(sf.read(io.BytesIO(data), dtype="int32")[0], x))
+    (b'fLaC', True)
+    """
+    import io
+
+    import soundfile as sf
+
+    buffer = io.BytesIO()
+    if compact_suffix(bit_depth) == ".flac":
+        subtype = "PCM_16" if bit_depth == 16 else "PCM_24"
+        sf.write(buffer, samples, int(sample_rate), subtype=subtype, format="FLAC", compression_level=FLAC_COMPRESSION_LEVEL)
+    else:
+        sf.write(buffer, samples, int(sample_rate), subtype="FLOAT", format="WAV")
+    return buffer.getvalue()
+
+
 def stem_path(name: str) -> str:
     """``stems/<name>.wav``: where the stem of track ``name`` lies in the song folder."""
     return f"stems/{name}.wav"
@@ -302,7 +368,8 @@ def read_stem_infos(folder: str | os.PathLike, stem_names: Sequence[str]) -> tup
             raise FileFormatError(f"stem file {str(path)!r} is not readable audio: {err}") from None
         if info.frames <= 0:
             raise FileFormatError(f"stem file {str(path)!r} must hold at least one sample, got 0")
-        out.append(StemInfo(name=name, n_samples=int(info.frames), sample_rate=int(info.samplerate), n_channels=int(info.channels)))
+        out.append(StemInfo(name=name, n_samples=int(info.frames), sample_rate=int(info.samplerate), n_channels=int(info.channels),
+                            bit_depth=_SUBTYPE_BITS.get(info.subtype, 32)))
     return tuple(out)
 
 

@@ -10,7 +10,7 @@ What the file holds
 - ``Transport``: the tempo (``unit="bpm"``) and time signature at 0.
 - ``Structure``: the tracks of :func:`lemm.export.common.project_tracks`: per
   stem a printed audio track named as the score's track (the stem as lemm's
-  mixer processed it, ``printed/<name>.wav``), the dry stem muted beside it
+  mixer processed it, ``printed/<name>.flac``), the dry stem muted beside it
   (``"<name> (dry)"``, ``stems/<name>.wav``, with the mix's fader and pan), a
   muted ``"<name> (MIDI)"`` notes track where the part has notes, and the
   ``"reverb return"`` / ``"delay return"`` tracks; each ``Channel`` routed to a
@@ -23,12 +23,19 @@ What the file holds
   ``channel``, 9 for drums); a ``Marker`` at the start of each section;
   ``TempoAutomation`` (one ``hold`` point per tempo change) and
   ``TimeSignatureAutomation`` when the score changes tempo or meter.
-- Audio files: embedded in the ZIP (the default: ``File path="stems/x.wav"``
+- Audio files: embedded in the ZIP (the default: ``File path="stems/x.flac"``
   names the ZIP entry, so a ``.dawproject`` sent alone opens whole), or with
   ``embed_audio=False`` referenced (``external="true"``, relative to the
   ``.dawproject`` file, the format's rule), a few kilobytes beside the song
-  folder. The ZIP's entries are stored (no compression) with a fixed
-  timestamp, so the same input gives the same bytes.
+  folder. Embedded audio is FLAC (lossless, the files' own 16 or 24 bits;
+  32-bit float stays WAV): the printed files are the song folder's own FLAC
+  bytes, copied; each dry stem is encoded once from its WAV's integer
+  samples (bit-exact), two at a time. The format does not restrict the file
+  type: a ``File`` is a path (``fileReference`` in ``Project.xsd``) to "an
+  audio file (embedded or referenced)" (the format's README), and FLAC clips
+  are read by Bitwig Studio, Studio One and Cubase. Audio entries are stored
+  (FLAC does not deflate), the XML deflated, all with a fixed timestamp, so
+  the same input gives the same bytes.
 
 Not carried as devices: EQ, compression, sends (printed into the audio
 instead; the dry stems are there to redo them), lyrics.
@@ -40,7 +47,7 @@ Examples
 >>> s = Score(title="demo", sections=(Section("verse", "verse", 0, 1920),),
 ...           tracks=(Track(name="piano", role="keys", preset="piano"),))
 >>> project_xml, metadata_xml = dawproject_xml(s, stems=[StemInfo("piano", 96000)])
->>> '<File path="stems/piano.wav" />' in project_xml
+>>> '<File path="stems/piano.flac" />' in project_xml
 True
 >>> '<Marker time="0" name="verse" />' in project_xml
 True
@@ -53,7 +60,8 @@ import os
 import shutil
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from lemm.errors import DependencyError, LemmFileNotFoundError, ParameterError
@@ -113,7 +121,7 @@ def _warps(parent: ET.Element, ids: _Ids, score: Score, stem: StemInfo | Printed
     warps = _el(parent, "Warps", id=ids(), timeUnit="beats", contentTimeUnit="seconds")
     audio = _el(warps, "Audio", id=ids(), channels=str(stem.n_channels), sampleRate=str(stem.sample_rate), duration=fmt_num(end_seconds))
     if embed_audio:
-        _el(audio, "File", path=stem.relative_path)
+        _el(audio, "File", path=_entry_name(stem))
     else:
         _el(audio, "File", path=stem.relative_path, external="true")
     for change in score.tempos:
@@ -258,36 +266,70 @@ def dawproject_xml(
     return _to_text(root), _to_text(metadata)
 
 
-def _zip_info(name: str, size: int) -> zipfile.ZipInfo:
+def _entry_name(audio: StemInfo | PrintedFile) -> str:
+    """The ZIP entry of an embedded audio file: a printed file under its own name, a dry stem as ``stems/<name>.flac``."""
+    return audio.compact_path if isinstance(audio, StemInfo) else audio.relative_path
+
+
+def _zip_info(name: str, size: int, *, compress: bool = False) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
-    info.compress_type = zipfile.ZIP_STORED
+    info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
     info.create_system = 3
     info.external_attr = 0o644 << 16
     info.file_size = size
     return info
 
 
-def _write_zip(target: io.IOBase | str | os.PathLike, texts: Sequence[tuple[str, str]], files: Sequence[tuple[str, Path]]) -> None:
-    """A ZIP of ``texts`` (name, UTF-8 text) then ``files`` (entry name, source path), streamed, stored, fixed dates."""
+def _encoded_stem(source: Path, stem: StemInfo) -> bytes:
+    """A dry stem's WAV as FLAC bytes, from its integer samples (lossless: the same samples as the WAV)."""
+    import soundfile as sf
+
+    from lemm.export.common import encode_audio
+
+    samples, rate = sf.read(str(source), dtype="int32", always_2d=True)
+    return encode_audio(samples, sample_rate=rate, bit_depth=stem.bit_depth)
+
+
+def _write_zip(target: io.IOBase | str | os.PathLike, texts: Sequence[tuple[str, str]], files: Sequence[tuple[str, Path, StemInfo | None]]) -> None:
+    """A ZIP of ``texts`` (name, UTF-8 text; deflated) then ``files`` (entry, source, stem to encode or None to copy), stored, fixed dates.
+
+    Files to copy are streamed; dry stems are encoded on two threads while the
+    previous entries are written, in order, so the bytes do not depend on timing.
+    """
+    def encoded() -> Iterator[bytes | None]:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            pending = [(i, stem) for i, (_, _, stem) in enumerate(files) if stem is not None]
+            futures: dict[int, Future] = {}
+            for index in range(len(files)):
+                while pending and len(futures) < 2:  # at most two encoded stems held at once
+                    i, stem = pending.pop(0)
+                    futures[i] = pool.submit(_encoded_stem, files[i][1], stem)
+                yield futures.pop(index).result() if index in futures else None
+
     with zipfile.ZipFile(target, "w", allowZip64=True) as archive:
         for name, text in texts:
-            archive.writestr(_zip_info(name, 0), text.encode("utf-8"))
-        for name, source in files:
+            archive.writestr(_zip_info(name, 0, compress=True), text.encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
+        for (name, source, _), data in zip(files, encoded()):
+            if data is not None:
+                archive.writestr(_zip_info(name, len(data)), data)
+                continue
             size = source.stat().st_size
             with open(source, "rb") as src, archive.open(_zip_info(name, size), "w", force_zip64=size > 2**31 - 1) as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
 
 
-def _audio_entries(folder: str | os.PathLike, tracks: Sequence[DawTrack]) -> list[tuple[str, Path]]:
-    """(ZIP entry, source file) for every audio file the tracks play, each once, in track order."""
-    entries: dict[str, Path] = {}
+def _audio_entries(folder: str | os.PathLike, tracks: Sequence[DawTrack]) -> list[tuple[str, Path, StemInfo | None]]:
+    """(ZIP entry, source file, the stem when it must be encoded) for every audio file the tracks play, each once, in track order."""
+    entries: dict[str, tuple[str, Path, StemInfo | None]] = {}
     for track in tracks:
         if track.audio is not None and track.audio.relative_path not in entries:
             source = Path(folder) / track.audio.relative_path
             if not source.is_file():
                 raise LemmFileNotFoundError(f"audio file of DAW track {track.name!r} does not exist: {str(source)!r}")
-            entries[track.audio.relative_path] = source
-    return list(entries.items())
+            name = _entry_name(track.audio)
+            encode = track.audio if isinstance(track.audio, StemInfo) and name != track.audio.relative_path else None
+            entries[track.audio.relative_path] = (name, source, encode)
+    return list(entries.values())
 
 
 def dawproject_bytes(

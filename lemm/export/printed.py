@@ -2,10 +2,16 @@
 
 ::
 
-    printed/<track>.wav          the stem after lemm's channel strip (gain, high-pass,
-                                 EQ, compressor, ducking, pan), stereo
-    printed/returns/reverb.wav   the reverb return as mixed (its send levels and return level in)
-    printed/returns/delay.wav    the delay return as mixed
+    printed/<track>.flac          the stem after lemm's channel strip (gain, high-pass,
+                                  EQ, compressor, ducking, pan), stereo
+    printed/returns/reverb.flac   the reverb return as mixed (its send levels and return level in)
+    printed/returns/delay.flac    the delay return as mixed
+
+The files are FLAC (lossless, 16 or 24 bits as the song's ``bit_depth``; a
+32-bit float song gets WAV, which FLAC cannot hold): REAPER, Bitwig, Studio One
+and Cubase read FLAC, and the ``.dawproject`` stores these same bytes (no
+second encoding). Each file is encoded on one of two threads (libsndfile's
+encoder runs without the GIL) and written atomically.
 
 Each file is written turned down to a -1 dBFS peak where louder (a 24-bit file
 must not clip), and its :class:`~lemm.export.common.PrintedFile` carries the
@@ -21,19 +27,21 @@ Examples
 >>> stems = {"bass": np.full((2, 4800), 0.5, np.float32)}
 >>> files = write_printed(folder, stems, MixSettings(tracks={"bass": TrackMix(gain_db=6.0)}), sample_rate=48000)
 >>> [(f.relative_path, round(f.gain_db, 2)) for f in files]
-[('printed/bass.wav', 0.98)]
+[('printed/bass.flac', 0.98)]
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from lemm.export.common import PrintedFile
-from lemm.io.audio import write_audio
+from lemm.errors import ParameterError
+from lemm.export.common import PrintedFile, compact_suffix, encode_audio
+from lemm.io.atomic import atomic_write_bytes
 
 __all__ = ["PRINTED_FOLDER", "write_printed"]
 
@@ -63,7 +71,7 @@ def write_printed(
     sample_rate : int
         Hz.
     bit_depth : int
-        16, 24 or 32 (float).
+        16, 24 (FLAC files) or 32 (float WAV files).
     mix_gain_db : float
         The gain ``mix.wav`` was written with (its headroom trim, <= 0).
 
@@ -76,25 +84,38 @@ def write_printed(
     Raises
     ------
     ParameterError
-        As :func:`lemm.mix.printed.printed_strips`.
+        As :func:`lemm.mix.printed.printed_strips`, or a bad ``bit_depth``.
     """
     from lemm.mix.printed import printed_strips
     from lemm.project.folder import headroom_trim_db
 
+    if bit_depth not in (16, 24, 32) or isinstance(bit_depth, bool):
+        raise ParameterError.for_field("bit_depth", bit_depth, "16, 24 or 32")
     strips, returns = printed_strips(stems, mix_settings, sample_rate=sample_rate)
     base = Path(folder)
     (base / PRINTED_FOLDER / "returns").mkdir(parents=True, exist_ok=True)
-    items = [(name, f"{PRINTED_FOLDER}/{name}.wav", audio, False) for name, audio in strips.items()]
-    items += [(name, f"{PRINTED_FOLDER}/returns/{name.split()[0]}.wav", audio, True) for name, audio in returns.items()]
-    out = []
-    for name, relative, audio, is_return in items:
-        trim = headroom_trim_db(audio)
-        scaled = audio if trim == 0.0 else (audio * np.float32(10.0 ** (trim / 20.0))).astype(np.float32)
-        write_audio(base / relative, scaled, sample_rate=sample_rate, bit_depth=bit_depth)
-        out.append(PrintedFile(name, relative, int(audio.shape[1]), sample_rate, int(audio.shape[0]),
-                               gain_db=float(mix_gain_db) - trim, is_return=is_return))
+    suffix = compact_suffix(bit_depth)
+    items = [(name, f"{PRINTED_FOLDER}/{name}{suffix}", audio, False) for name, audio in strips.items()]
+    items += [(name, f"{PRINTED_FOLDER}/returns/{name.split()[0]}{suffix}", audio, True) for name, audio in returns.items()]
+    trims = [headroom_trim_db(audio) for _, _, audio, _ in items]
+
+    def write(index: int) -> None:
+        _, relative, audio, _ = items[index]
+        scaled = audio if trims[index] == 0.0 else audio * np.float32(10.0 ** (trims[index] / 20.0))
+        if bit_depth == 16:
+            from lemm.io.audio import DITHER_SEED
+            from lemm.mix.dither import tpdf_dither
+
+            scaled = tpdf_dither(scaled, bit_depth=16, seed=DITHER_SEED)  # as lemm.io.audio.write_audio: same input, same bytes
+        atomic_write_bytes(base / relative, encode_audio(scaled.T.astype(np.float32), sample_rate=sample_rate, bit_depth=bit_depth))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(write, range(len(items))))
+    out = [PrintedFile(name, relative, int(audio.shape[1]), sample_rate, int(audio.shape[0]), gain_db=float(mix_gain_db) - trim,
+                       is_return=is_return) for (name, relative, audio, is_return), trim in zip(items, trims)]
     keep = {base / relative for _, relative, _, _ in items}
-    for stale in list((base / PRINTED_FOLDER).glob("*.wav")) + list((base / PRINTED_FOLDER / "returns").glob("*.wav")):
-        if stale not in keep:
-            stale.unlink()
+    for folder_path in (base / PRINTED_FOLDER, base / PRINTED_FOLDER / "returns"):
+        for stale in list(folder_path.glob("*.wav")) + list(folder_path.glob("*.flac")):
+            if stale not in keep:
+                stale.unlink()  # a removed track, or the other format of an older folder
     return tuple(out)

@@ -10,13 +10,13 @@ What the file holds
   unnamed at its end (positions in seconds through the tempo map).
 - Per stem, with printed files (:mod:`lemm.export.printed`, as a song folder
   has them): a ``<TRACK>`` named as the score's track playing
-  ``printed/<name>.wav`` (the stem as lemm's mixer processed it: EQ,
+  ``printed/<name>.flac`` (a ``<SOURCE FLAC``; the stem as lemm's mixer processed it: EQ,
   compression, ducking, pan; ``VOLPAN`` undoes the file's headroom trim, pan
   centred), then ``"<name> (dry)"``, muted, playing ``stems/<name>.wav`` with the
   mix's fader gain and pan. Without printed files, the dry stem alone under the
   track's name. Each audio ``<ITEM>`` sits at 0 s; REAPER resolves relative
   media paths against the project file's folder, so the song folder can be moved.
-- ``"reverb return"`` / ``"delay return"`` tracks play ``printed/returns/*.wav``
+- ``"reverb return"`` / ``"delay return"`` tracks play ``printed/returns/*.flac``
   (the shared effects as mixed). The unmuted tracks sum to ``mix.wav``.
 - ``"<name> (MIDI)"`` (``midi_tracks=True``, the default), muted, after each
   track with notes: the notes as an in-project MIDI item (``<SOURCE MIDI`` /
@@ -146,6 +146,11 @@ def _item_head(key: str, name: str, length_seconds: float) -> list[str]:
     ]
 
 
+def _source_type(path: str) -> str:
+    """REAPER's source type of a media file: it picks the decoder by this word, not by the file's contents."""
+    return "FLAC" if path.lower().endswith(".flac") else "WAVE"
+
+
 def _audio_track_lines(track: DawTrack) -> list[str]:
     key = f"{track.kind}:{track.name}"
     audio = track.audio
@@ -156,7 +161,7 @@ def _audio_track_lines(track: DawTrack) -> list[str]:
         f"    MUTESOLO {int(track.mute)} 0 0",
         "    NCHAN 2",
         *_item_head(key, track.name, audio.duration_seconds),
-        "      <SOURCE WAVE",
+        f"      <SOURCE {_source_type(audio.relative_path)}",
         f"        FILE {rpp_quote(audio.relative_path)}",
         "      >",
         "    >",

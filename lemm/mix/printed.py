@@ -25,6 +25,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -78,27 +79,40 @@ def printed_strips(
     n = next(iter(arrays.values())).shape[1]
     live = [name for name in arrays if not settings.tracks[name].mute]
     ducks = _ducking_gains(arrays, settings, live, rate)
-    strips: dict[str, np.ndarray] = {}
+    names = list(arrays)
+
+    def strip(name: str) -> np.ndarray:
+        return channel_strip(arrays[name], settings.tracks[name], sample_rate=rate, duck_gain=ducks.get(name))
+
+    # Each strip depends on its own stem only, and scipy/numpy run without the GIL: two
+    # threads (as the mixer); the buses are then summed in the stems' order, so the
+    # result does not depend on the number of threads.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        strips: dict[str, np.ndarray] = dict(zip(names, pool.map(strip, names)))
     reverb_bus = np.zeros((2, n), np.float32)
     delay_bus = np.zeros((2, n), np.float32)
-    for name, audio in arrays.items():
+    for name in names:
         track = settings.tracks[name]
-        strips[name] = channel_strip(audio, track, sample_rate=rate, duck_gain=ducks.get(name))
         if track.mute:
             continue
         if track.reverb_send_db is not None:
             reverb_bus += strips[name] * np.float32(10.0 ** (track.reverb_send_db / 20.0))
         if track.delay_send_db is not None:
             delay_bus += strips[name] * np.float32(10.0 ** (track.delay_send_db / 20.0))
-    returns: dict[str, np.ndarray] = {}
-    if np.any(delay_bus):
-        d = settings.delay
+    d, r = settings.delay, settings.reverb
+
+    def delay_return() -> np.ndarray:
         wet = delay(delay_bus, sample_rate=rate, time_ms=d.time_ms, feedback=d.feedback, highpass_hz=d.highpass_hz,
                     lowpass_hz=d.lowpass_hz, ping_pong=d.ping_pong)
-        returns[RETURN_NAMES[0]] = (np.float32(10.0 ** (d.return_db / 20.0)) * wet).astype(np.float32)
-    if np.any(reverb_bus):
-        r = settings.reverb
+        return (np.float32(10.0 ** (d.return_db / 20.0)) * wet).astype(np.float32)
+
+    def reverb_return() -> np.ndarray:
         wet = reverb(reverb_bus, sample_rate=rate, decay_seconds=r.decay_seconds, predelay_ms=r.predelay_ms, damping=r.damping,
                      highpass_hz=r.highpass_hz)
-        returns[RETURN_NAMES[1]] = (np.float32(10.0 ** (r.return_db / 20.0)) * wet).astype(np.float32)
+        return (np.float32(10.0 ** (r.return_db / 20.0)) * wet).astype(np.float32)
+
+    jobs = [(RETURN_NAMES[0], delay_return)] if np.any(delay_bus) else []
+    jobs += [(RETURN_NAMES[1], reverb_return)] if np.any(reverb_bus) else []
+    with ThreadPoolExecutor(max_workers=2) as pool:  # the two returns are independent
+        returns = dict(zip([name for name, _ in jobs], pool.map(lambda job: job[1](), jobs)))
     return strips, returns

@@ -6,9 +6,10 @@
 --   * sets the project's tempo/meter markers from lemm's tempo map;
 --   * adds one region per section, named as the section;
 --   * per part: a track named as the part with its audio item at song position 0
---     (printed/<name>.wav, the part as lemm mixed it, else stems/<name>.wav), and a
+--     (printed/<name>.flac, the part as lemm mixed it, else stems/<name>.wav), and a
 --     track "<name> (MIDI)" with a MIDI item holding the part's notes at their positions;
---   * a track per shared return (printed/returns/reverb.wav, delay.wav) when present.
+--   * a track per shared return (printed/returns/reverb.flac, delay.flac) when present.
+--   (An older folder's printed .wav files are used where no .flac is there.)
 -- Positions come from the score's ticks through its tempo map (seconds) or as quarter
 -- notes (MIDI), so the items line up with lemm's mix.
 --
@@ -151,6 +152,14 @@ local function file_exists(path)
   return false
 end
 
+-- base .. suffix for the first suffix whose file exists, else nil
+local function first_existing(base, suffixes)
+  for _, suffix in ipairs(suffixes) do
+    if file_exists(base .. suffix) then return base .. suffix end
+  end
+  return nil
+end
+
 local function read_file(path)
   local f, err = io.open(path, "rb")
   if not f then error("lemm: cannot read " .. path .. ": " .. tostring(err), 0) end
@@ -226,8 +235,8 @@ function lemm.place_song(folder)
   end
   local end_tick = score_end_tick(score)
   for _, part in ipairs(score.tracks) do
-    local printed, dry = folder .. "/printed/" .. part.name .. ".wav", folder .. "/stems/" .. part.name .. ".wav"
-    local path = file_exists(printed) and printed or (file_exists(dry) and dry or nil)
+    local path = first_existing(folder .. "/printed/" .. part.name, {".flac", ".wav"})
+      or first_existing(folder .. "/stems/" .. part.name, {".wav"})
     if path then
       audio_item(new_track(part.name), path, 0.0)
       added = added + 1
@@ -238,8 +247,8 @@ function lemm.place_song(folder)
     end
   end
   for _, name in ipairs({"reverb", "delay"}) do
-    local path = folder .. "/printed/returns/" .. name .. ".wav"
-    if file_exists(path) then
+    local path = first_existing(folder .. "/printed/returns/" .. name, {".flac", ".wav"})
+    if path then
       audio_item(new_track(name .. " return"), path, 0.0)
       added = added + 1
     end

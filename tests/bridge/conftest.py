@@ -9,11 +9,12 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def bridge_song(tmp_path_factory) -> Path:
-    import lemm
+def bridge_song(tmp_path_factory, daw_song) -> Path:
+    """A copy of the session's composed song folder (tests/conftest.py): the bridge tests regenerate parts in it."""
+    import shutil
 
     folder = tmp_path_factory.mktemp("bridge") / "song"
-    lemm.compose("a short pop song", tags=("pop",), duration="0:10", seed=5).save(folder)
+    shutil.copytree(daw_song[1], folder)
     return folder
 
 

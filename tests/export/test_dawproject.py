@@ -165,11 +165,9 @@ def test_any_tempo_map_validates_with_monotonic_warps(score, seconds):
     assert n_meters == (len(score.meters) if len(score.meters) > 1 else 0)
 
 
-def test_composed_song_folder(tmp_path):
-    """A real composed song (not rendered: tiny stems written by hand) exports valid projects for all its tracks."""
-    import lemm
-
-    song = lemm.compose("pop song", tags=("pop",), duration="0:10", seed=3)
+def test_composed_song_folder(tmp_path, daw_song):
+    """A real composed song (with tiny stems written by hand) exports valid projects for all its tracks."""
+    song = daw_song[0]
     names = [t.name for t in song.score.tracks]
     for name in names:
         write_audio(tmp_path / "stems" / f"{name}.wav", np.zeros((2, 4800), np.float32), sample_rate=48000)
@@ -180,3 +178,62 @@ def test_composed_song_folder(tmp_path):
     assert [t.get("name") for t in project.findall("Structure/Track")] == expected + ["Master"]
     assert len(project.findall("Arrangement/Markers/Marker")) == len(song.score.sections)
     assert float(project.find("Transport/Tempo").get("value")) == song.score.tempos[0].tempo_bpm
+
+
+def test_embedded_audio_is_stored_flac_bit_exact_and_the_printed_bytes_are_the_folders(score, song_folder):
+    """Dry stems go in as FLAC holding the WAV's very samples; printed files are the folder's own FLAC bytes; nothing deflated twice."""
+    import soundfile as sf
+
+    from lemm.export.printed import write_printed
+
+    rng = np.random.default_rng(7)
+    names = [t.name for t in score.tracks]
+    t = np.arange(48000) / 48000
+    audio = {name: (0.3 * np.sin(2 * np.pi * 110 * (i + 1) * t) + 0.001 * rng.standard_normal((2, 48000))).astype(np.float32)
+             for i, name in enumerate(names)}  # tones with a little noise: music-like, compressible
+    for name in names:
+        write_audio(song_folder / "stems" / f"{name}.wav", audio[name], sample_rate=48000)
+    settings = MixSettings(tracks={name: TrackMix(pan=0.5 * i - 0.5) for i, name in enumerate(names)})
+    printed = write_printed(song_folder, audio, settings, sample_rate=48000)
+    assert [p.relative_path for p in printed] == [f"printed/{name}.flac" for name in names]
+    path = write_dawproject(score, song_folder, stem_names=names, printed=printed)
+    first = path.read_bytes()
+    assert write_dawproject(score, song_folder, stem_names=names, printed=printed).read_bytes() == first  # deterministic
+    with zipfile.ZipFile(path) as archive:
+        infos = {i.filename: i for i in archive.infolist()}
+        project, _ = _parse_valid(archive.read("project.xml").decode(), archive.read("metadata.xml").decode())
+        paths = [f.get("path") for f in project.iter("File")]
+        assert sorted(paths) == sorted([f"stems/{n}.flac" for n in names] + [f"printed/{n}.flac" for n in names])
+        assert set(infos) == {"project.xml", "metadata.xml", *paths}
+        assert {infos[p].compress_type for p in paths} == {zipfile.ZIP_STORED}
+        assert infos["project.xml"].compress_type == zipfile.ZIP_DEFLATED
+        for name in names:
+            assert archive.read(f"printed/{name}.flac") == (song_folder / "printed" / f"{name}.flac").read_bytes()
+            data = archive.read(f"stems/{name}.flac")
+            assert data[:4] == b"fLaC"
+            embedded, rate = sf.read(io.BytesIO(data), dtype="int32")
+            on_disk, _ = sf.read(str(song_folder / "stems" / f"{name}.wav"), dtype="int32")
+            assert rate == 48000 and np.array_equal(embedded, on_disk)  # lossless: the WAV's samples
+            assert len(data) < 0.9 * (song_folder / "stems" / f"{name}.wav").stat().st_size
+
+
+@pytest.mark.parametrize(("bit_depth", "suffix", "magic"), [(16, ".flac", b"fLaC"), (32, ".wav", b"RIFF")])
+def test_embedded_form_keeps_the_stems_bit_depth(score, tmp_path, bit_depth, suffix, magic):
+    """16-bit stems stay 16-bit FLAC; 32-bit float stems (which FLAC cannot hold) go in as their WAV."""
+    import soundfile as sf
+
+    names = [t.name for t in score.tracks]
+    x = np.linspace(-0.5, 0.5, 9600, dtype=np.float32).reshape(2, -1)
+    for name in names:
+        write_audio(tmp_path / "stems" / f"{name}.wav", x, sample_rate=48000, bit_depth=bit_depth)
+    path = write_dawproject(score, tmp_path, stem_names=names)
+    with zipfile.ZipFile(path) as archive:
+        project = etree.fromstring(archive.read("project.xml"))
+        assert sorted(f.get("path") for f in project.iter("File")) == sorted(f"stems/{n}{suffix}" for n in names)
+        data = archive.read(f"stems/bass{suffix}")
+    assert data[:4] == magic
+    assert sf.info(io.BytesIO(data)).subtype == {16: "PCM_16", 32: "FLOAT"}[bit_depth]
+    if bit_depth == 32:
+        assert data == (tmp_path / "stems" / "bass.wav").read_bytes()  # copied, not re-encoded
+    else:
+        assert np.array_equal(sf.read(io.BytesIO(data), dtype="int32")[0], sf.read(str(tmp_path / "stems" / "bass.wav"), dtype="int32")[0])

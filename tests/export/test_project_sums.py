@@ -25,13 +25,8 @@ pyloudnorm = pytest.importorskip("pyloudnorm")
 
 
 @pytest.fixture(scope="module")
-def composed(tmp_path_factory):
-    import lemm
-
-    folder = tmp_path_factory.mktemp("sums") / "song"
-    song = lemm.compose("a short pop song", tags=("pop",), duration="0:10", seed=3)
-    song.save(folder)
-    return song, folder
+def composed(daw_song):
+    return daw_song  # (song, folder): composed once per session (tests/conftest.py), read only here
 
 
 @pytest.fixture(scope="module")
@@ -176,5 +171,5 @@ def test_referenced_dawproject_points_next_to_itself(composed, tmp_path):
         assert archive.namelist() == ["project.xml", "metadata.xml"]
         project = etree.fromstring(archive.read("project.xml"))
     files = list(project.iter("File"))
-    assert len(files) == 2 * len(song.stems) + len(list((folder / "printed" / "returns").glob("*.wav")))
+    assert len(files) == 2 * len(song.stems) + len(list((folder / "printed" / "returns").glob("*.flac")))
     assert all(f.get("external") == "true" and (folder / f.get("path")).is_file() for f in files)

@@ -43,13 +43,14 @@ def folder(tmp_path: Path) -> Path:
     tiny = np.zeros((2, 480), np.float32)
     for name in ("drums", "bass", "pad"):
         write_audio(song / "stems" / f"{name}.wav", tiny, sample_rate=48000)
-    write_audio(song / "printed" / "bass.wav", tiny, sample_rate=48000)
-    write_audio(song / "printed" / "returns" / "reverb.wav", tiny, sample_rate=48000)
+    write_audio(song / "printed" / "bass.flac", tiny, sample_rate=48000)
+    write_audio(song / "printed" / "bass.wav", tiny, sample_rate=48000)  # an older folder's leftover: the FLAC wins
+    write_audio(song / "printed" / "returns" / "reverb.wav", tiny, sample_rate=48000)  # an older folder's WAV is still placed
     return song
 
 
 def test_items_tracks_regions_and_tempo_at_the_right_positions(folder, tmp_path):
-    files = {folder / "stems" / "drums.wav": 12.0, folder / "stems" / "pad.wav": 12.5, folder / "printed" / "bass.wav": 11.0,
+    files = {folder / "stems" / "drums.wav": 12.0, folder / "stems" / "pad.wav": 12.5, folder / "printed" / "bass.flac": 11.0,
              folder / "stems" / "bass.wav": 11.0, folder / "printed" / "returns" / "reverb.wav": 13.0}
     lines = _run(folder, files, tmp_path)
     assert not [x for x in lines if x[0] == "ERROR"], lines
@@ -60,7 +61,7 @@ def test_items_tracks_regions_and_tempo_at_the_right_positions(folder, tmp_path)
 
     items = {x[1]: x[2:] for x in lines if x[0] == "ITEM"}
     assert items["drums"] == ["audio", "0.000000000", "12.000000000", str(folder / "stems" / "drums.wav"), "nil"]
-    assert items["bass"][3] == str(folder / "printed" / "bass.wav")  # the part as mixed, where printed
+    assert items["bass"][3] == str(folder / "printed" / "bass.flac")  # the part as mixed, where printed
     assert items["pad"][:3] == ["audio", "0.000000000", "12.500000000"]
     assert items["reverb return"][3] == str(folder / "printed" / "returns" / "reverb.wav")
     end_seconds = SECTION_SECONDS[-1][1]  # beat 19, by hand
