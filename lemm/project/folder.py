@@ -54,7 +54,7 @@ from lemm.compose.plan_model import Plan
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ScoreError
 from lemm.io.atomic import atomic_write_text, check_free_space
 from lemm.io.audio import write_audio
-from lemm.io.jsondata import json_safe, read_json_file
+from lemm.io.jsondata import json_safe, loads_json, read_json_file
 from lemm.pipeline import Progress, StageTimer
 from lemm.project.commit import SONG_FILE_NAMES, SongFolderWrite, pause_point, recover_song_folder, song_folder_write
 from lemm.project.history import check_history, new_version_files, version_text
@@ -150,11 +150,7 @@ def read_song_version(folder: str | os.PathLike, version: int) -> "Song":
     FileFormatError
         The version's file is missing, or not song JSON.
     """
-    text = version_text(folder, version)
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError) as err:
-        raise FileFormatError(f"saved version {version} of {str(folder)!r} is not valid JSON: {str(err)[:120]}") from None
+    data = loads_json(version_text(folder, version), what=f"saved version {version} of {str(folder)!r}")  # within lemm.limits
     return song_from_dict(data, source=f"version {version}")
 
 
