@@ -132,9 +132,9 @@ def _vocal_track(score, name: str | None):
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from lemm.io.atomic import atomic_write_text
     from lemm.song import load
     from lemm.vocals.handoff import svp_text, ustx_text, vocal_line
-    from lemm.io.atomic import atomic_write_text
 
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     bad = [f for f in formats if f not in ("ustx", "svp")]
@@ -170,7 +170,9 @@ class _BpmAction(argparse.Action):
 
 def add_vocals_subcommands(subparsers) -> argparse.ArgumentParser:
     """Add ``vocals clean|shift|stretch`` to an argparse subparsers object; returns the ``vocals`` parser."""
-    vocals = subparsers.add_parser("vocals", help="clean up, retune, retime or shift recorded vocals; export the vocal line to singing editors and import a sung take")
+    vocals = subparsers.add_parser(
+        "vocals", help="clean up, retune, retime or shift recorded vocals; export the vocal line to singing editors and import a sung take"
+    )
     sub = vocals.add_subparsers(dest="vocals_command", required=True)
 
     p = sub.add_parser("clean", help="pitch/timing correction and noise reduction of a vocal take")

@@ -306,13 +306,15 @@ def svp_text(track: Track, score: Score, *, line: list[HandoffNote] | None = Non
         })
     group_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"lemm:{track.name}:main"))
     empty_curve = {"mode": "cubic", "points": []}
-    params = {k: dict(empty_curve) for k in ("pitchDelta", "vibratoEnv", "loudness", "tension", "breathiness", "voicing", "gender", "toneShift")}
+    curves = ("pitchDelta", "vibratoEnv", "loudness", "tension", "breathiness", "voicing", "gender", "toneShift")
+    params = {k: dict(empty_curve) for k in curves}
     project = {
         "version": 153,
         "time": {
             "meter": [{"index": _bar_index(score, m.tick), "numerator": m.numerator, "denominator": m.denominator} for m in score.meters]
             or [{"index": 0, "numerator": 4, "denominator": 4}],
-            "tempo": [{"position": int(round(t.tick * blicks)), "bpm": float(t.tempo_bpm)} for t in score.tempos] or [{"position": 0, "bpm": 120.0}],
+            "tempo": [{"position": int(round(t.tick * blicks)), "bpm": float(t.tempo_bpm)} for t in score.tempos]
+            or [{"position": 0, "bpm": 120.0}],
         },
         "library": [],
         "tracks": [{

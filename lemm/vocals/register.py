@@ -10,9 +10,12 @@ over notes weighted by length, per note), plus a small cost for shifting and
 for not being the preferred voice; the best wins. :func:`register_shift` is
 the octave shift for a given voice alone: 0 unless the melody's middle
 (its length-weighted median) lies more than :data:`FAR_SEMITONES` outside
-the comfortable range, so melodies the composer wrote for the voice are sung
-as written, and an imported melody far outside it is moved by the fewest
-octaves that bring its middle that near.
+the comfortable range (a melody written for the voice stays as written);
+otherwise the fewest octaves that bring its middle that near. lemm's
+composer writes each melody inside its voice's range already; these are for
+melodies from elsewhere (an imported MIDI or MusicXML vocal line) and for a
+caller choosing a voice for a given melody. :func:`lemm.vocals.sing_track`
+sings the notes as written.
 
 Examples
 --------
@@ -90,7 +93,8 @@ def choose_voice(pitches, *, durations=None, preferred: str | None = None) -> Re
     best, best_cost = None, np.inf
     for voice in COMFORT_RANGES:
         for shift in (0, -12, 12, -24, 24):
-            cost = _outside(p, w, voice, shift) + _SHIFT_COST * abs(shift) / 12 + (_PREFERENCE_COST if preferred not in (None, voice) else 0.0)
+            cost = _outside(p, w, voice, shift) + _SHIFT_COST * abs(shift) / 12
+            cost += _PREFERENCE_COST if preferred not in (None, voice) else 0.0
             if cost < best_cost - 1e-9:
                 best, best_cost = RegisterChoice(voice, shift), cost
     return best

@@ -38,7 +38,6 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 import os
 import queue
@@ -52,14 +51,13 @@ from lemm.errors import ParameterError
 from lemm.score.model import Score, Track
 from lemm.score.timing import ticks_to_seconds
 from lemm.seeding import check_seed, derive_seed, make_rng
-from lemm.vocals.layout import SyllableLayout, gate_intervals, layout_syllables, source_time
+from lemm.vocals import world
 from lemm.vocals.boundaries import spoken_syllables
 from lemm.vocals.brightness import brighten_envelope
+from lemm.vocals.layout import SyllableLayout, gate_intervals, layout_syllables, source_time
 from lemm.vocals.phrases import Phrase, vocal_phrases
 from lemm.vocals.pitch import sung_f0_hz
-from lemm.vocals.register import register_shift
 from lemm.vocals.speech import DEFAULT_VOICE, SpeechWorker, Utterance
-from lemm.vocals import world
 
 __all__ = ["Voice", "VOICES", "sing_track", "sing_phrase", "speak_phrase", "SpokenPhrase", "synthesis_rate", "TAIL_SECONDS"]
 
@@ -191,7 +189,8 @@ class SpokenPhrase:
 
 def speak_phrase(phrase: Phrase, worker: SpeechWorker, *, voice: Voice) -> SpokenPhrase:
     """Speak a phrase from a fresh synthesiser state, analyse it and split it into spoken syllables."""
-    utt = worker.speak(phrase.text, words=tuple(w.text for w in phrase.words), voice=voice.espeak_voice, rate_wpm=voice.rate_wpm, fresh=True)
+    words = tuple(w.text for w in phrase.words)
+    utt = worker.speak(phrase.text, words=words, voice=voice.espeak_voice, rate_wpm=voice.rate_wpm, fresh=True)
     spans = spoken_syllables(utt, [len(w.syllables) for w in phrase.words])
     return SpokenPhrase(utt, world.analyse_speech(_level(utt), utt.sample_rate), tuple(spans))
 
@@ -201,7 +200,7 @@ def _phrase_key(phrase: Phrase) -> tuple:
 
 
 def synthesis_rate(sample_rate: int) -> int:
-    """The rate WORLD sings at for an output rate: ``sample_rate / k`` for the smallest k leaving it <= 24 kHz (at least 22.05 kHz when possible).
+    """The rate WORLD sings at for an output rate: ``sample_rate / k``, k = ``sample_rate // 22050`` (at least 1).
 
     A voice has little above 11-12 kHz; synthesising a 48 kHz stem at 24 kHz and resampling
     halves WORLD's work (its cost grows with the rate: longer FFTs per pulse).
@@ -314,9 +313,9 @@ def sing_track(
     ----------
     track : Track
         Vocal track; ``preset`` names a voice (``"voice_low"`` or ``"voice_high"``).
-        Notes without lyrics are sung on a neutral vowel. A melody whose middle
-        lies far outside the voice's comfortable range is sung the fewest octaves
-        nearer (:func:`lemm.vocals.register.register_shift`; 0 for melodies in range).
+        Notes without lyrics are sung on a neutral vowel. The notes are sung as
+        written; :func:`lemm.vocals.register.choose_voice` picks a voice (and an
+        octave) that suits a melody.
     score : Score
         Supplies the tempo map.
     sample_rate : int
@@ -350,10 +349,6 @@ def sing_track(
         raise ParameterError.for_field("n_samples", n_samples, "None or an integer >= 0")
     if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1):
         raise ParameterError.for_field("n_workers", n_workers, "None or an integer >= 1")
-    if track.notes:  # a melody far outside the voice's comfortable range is sung nearer by octaves (lemm.vocals.register)
-        shift = register_shift([n.pitch for n in track.notes], voice.name, durations=[n.duration_ticks for n in track.notes])
-        if shift:
-            track = dataclasses.replace(track, notes=tuple(dataclasses.replace(n, pitch=n.pitch + shift) for n in track.notes))
     phrases = vocal_phrases(track, score)
     if n_samples is None:
         end = max((p.end_seconds for p in phrases), default=0.0)

@@ -198,7 +198,8 @@ def import_take(
     vocals = [t.name for t in song.score.tracks if t.role == "vocal"]
     if track is None:
         if len(vocals) != 1:
-            raise ParameterError.for_field("track", None, f"the vocal track to replace, one of: {', '.join(vocals) or 'none (the song has no vocal)'}")
+            names = ", ".join(vocals) or "none (the song has no vocal)"
+            raise ParameterError.for_field("track", None, f"the vocal track to replace, one of: {names}")
         track = vocals[0]
     elif track not in vocals:
         raise ParameterError.for_field("track", track, f"one of the song's vocal tracks: {', '.join(vocals) or 'none'}")

@@ -126,7 +126,8 @@ def test_align_offset_of_another_voice_lands_within_a_few_ms(sung_line) -> None:
     track, score = _song()
     other = track.__class__(track.name, "vocal", "voice_low", notes=tuple(n.__class__(n.pitch - 12, n.start_tick, n.duration_ticks,
                                                                                       lyric=n.lyric) for n in track.notes))
-    take = sing_track(other, score.__class__(resolution=score.resolution, tempos=score.tempos, meters=score.meters, tracks=(other,)), seed=5)
+    other_score = score.__class__(resolution=score.resolution, tempos=score.tempos, meters=score.meters, tracks=(other,))
+    take = sing_track(other, other_score, seed=5)
     shift = 24000  # the other singer's take starts 0.5 s late
     late = np.concatenate([np.zeros((2, shift), np.float32), take], axis=1)
     found = align_offset(late, sung_line, sample_rate=SR)
