@@ -491,7 +491,13 @@ def phrase_protocol(quick: bool, seed: int = 0) -> dict:
                 h2, _ = word_correct(line, recognize(sp, utt.sample_rate, seed=s))
                 sung_hits, speech_hits, total, h_line = sung_hits + h, speech_hits + h2, total + n, h_line + h
             per_line.append({"line": line, "heard": hyp, "sung_word_correct": round(h_line / (n * len(noise_seeds)), 3)})
-        errors, voiced, _per, _ = _pyin_errors(stem, SR, spans)
+        errors, voiced_notes = [], []
+        for (a, b), cut in zip(phrase_times, cuts):  # pYIN phrase by phrase (its Viterbi is slow on a whole stem)
+            local = [(p, s - (a - 0.3), e - (a - 0.3)) for p, s, e in spans if a - 1e-6 <= s < b]
+            e, v, _per, _ = _pyin_errors(cut, SR, local)
+            errors.append(e)
+            voiced_notes.append(v * len(local))
+        errors, voiced = np.concatenate(errors), sum(voiced_notes) / len(spans)
         speech_all = np.concatenate([u.audio for u in utts])
         sung_wc, speech_wc = sung_hits / total, speech_hits / total
         out[voice] = {

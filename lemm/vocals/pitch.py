@@ -32,6 +32,8 @@ Examples
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import signal
 
@@ -65,9 +67,15 @@ def midi_to_hz(midi: np.ndarray | float) -> np.ndarray:
     return 440.0 * 2.0 ** ((np.asarray(midi, dtype=np.float64) - 69.0) / 12.0)
 
 
+@functools.lru_cache(maxsize=256)
+def _coefficients(omega: float, zeta: float, frame_rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """Digital (bilinear-transform) coefficients of the second-order system; a phrase reuses a few."""
+    return signal.bilinear([omega**2], [1.0, 2.0 * zeta * omega, omega**2], fs=frame_rate)
+
+
 def _step_response(n: int, omega: float, zeta: float, frame_rate: float) -> np.ndarray:
-    """Unit step response of the second-order system over ``n`` frames (bilinear transform)."""
-    b, a = signal.bilinear([omega**2], [1.0, 2.0 * zeta * omega, omega**2], fs=frame_rate)
+    """Unit step response of the second-order system over ``n`` frames."""
+    b, a = _coefficients(float(omega), float(zeta), float(frame_rate))
     return signal.lfilter(b, a, np.ones(n))
 
 
