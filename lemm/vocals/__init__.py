@@ -13,6 +13,11 @@ worker process are only touched when :func:`sing_track` runs.
   the WORLD domain (:mod:`lemm.vocals.analysis`, ``tuning``, ``timing``,
   ``denoise``, ``transform``, ``clean``); ``lemm vocals clean|shift|stretch``
   is their command line (:mod:`lemm.vocals.cli`).
+- :mod:`lemm.vocals.handoff` writes the vocal line (notes, lyrics, phonemes,
+  tempo) as OpenUtau ``.ustx`` and Synthesizer V ``.svp`` projects;
+  :mod:`lemm.vocals.take_import` makes a sung take a song's vocal stem
+  (``lemm vocals export|import``); :mod:`lemm.vocals.register` chooses a voice
+  and octave for a melody.
 - :mod:`lemm.vocals.judge` scores sung words with an offline recognizer
   (pocketsphinx, an evaluation extra) and :mod:`lemm.vocals.takes` builds
   synthetic takes with known faults.

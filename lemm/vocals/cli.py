@@ -7,6 +7,8 @@
                       [--grid 16] [--denoise]
     lemm vocals shift IN.wav -o OUT.wav --semitones N [--no-formants]
     lemm vocals stretch IN.wav -o OUT.wav --rate R
+    lemm vocals export DIR [--track NAME] [--format ustx,svp] [-o STEM]
+    lemm vocals import DIR TAKE.wav [--offset-seconds S] [--track NAME]
 
 The lead's ``lemm/cli.py`` wires these in with
 ``add_vocals_subcommands(sub)``; each command sets ``func`` to a handler
@@ -40,6 +42,7 @@ import numpy as np
 from lemm.errors import ParameterError
 from lemm.io.audio import check_audio_output
 from lemm.progress import log_progress
+from lemm.project.lock import locks_song_folder
 
 __all__ = ["add_vocals_subcommands", "read_melody"]
 
@@ -129,6 +132,48 @@ def _cmd_stretch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _vocal_track(score, name: str | None):
+    vocals = [t for t in score.tracks if t.role == "vocal"]
+    if name is not None:
+        vocals = [t for t in vocals if t.name == name]
+    if len(vocals) != 1:
+        names = ", ".join(t.name for t in score.tracks if t.role == "vocal") or "none"
+        raise ParameterError.for_field("--track", name, f"the vocal track to export, one of: {names}")
+    return vocals[0]
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from lemm.io.atomic import atomic_write_text
+    from lemm.song import load
+    from lemm.vocals.handoff import svp_text, ustx_text, vocal_line
+
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    bad = [f for f in formats if f not in ("ustx", "svp")]
+    if bad or not formats:
+        raise ParameterError.for_field("--format", args.format, "ustx, svp or both (comma-separated)")
+    song = load(args.folder)
+    track = _vocal_track(song.score, args.track)
+    line = vocal_line(track)
+    stem = Path(args.output) if args.output else Path(args.folder) / track.name
+    for fmt in formats:
+        text = ustx_text(track, song.score, line=line) if fmt == "ustx" else svp_text(track, song.score, line=line)
+        path = atomic_write_text(stem.with_name(stem.name + "." + fmt), text)
+        print(f"lemm: wrote {path} ({len(line)} notes)")
+    return 0
+
+
+@locks_song_folder("folder")  # one writer at a time: the import reads the song and writes it back
+def _cmd_import(args: argparse.Namespace) -> int:
+    from lemm.vocals.take_import import import_take
+
+    result = import_take(args.folder, args.take, offset_seconds=args.offset_seconds, track=args.track)
+    print(
+        f"lemm: {args.take} is now the {result.track!r} stem of {args.folder}: placed at {result.offset_seconds:+.4f} s "
+        f"({result.offset_samples:+d} samples, {result.aligned_by}), level {result.gain_db:+.1f} dB; mixed and mastered again"
+    )
+    return 0
+
+
 class _BpmAction(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
         setattr(namespace, self.dest, values)
@@ -137,8 +182,10 @@ class _BpmAction(argparse.Action):
 
 def add_vocals_subcommands(subparsers) -> argparse.ArgumentParser:
     """Add ``vocals clean|shift|stretch`` to an argparse subparsers object; returns the ``vocals`` parser."""
-    vocals = subparsers.add_parser("vocals", help="clean up, retune, retime or shift recorded vocals")
-    sub = vocals.add_subparsers(dest="vocals_command", required=True, metavar="clean|shift|stretch", help="what to do")
+    vocals = subparsers.add_parser(
+        "vocals", help="clean up, retune, retime or shift recorded vocals; export the vocal line to singing editors and import a sung take"
+    )
+    sub = vocals.add_subparsers(dest="vocals_command", required=True, metavar="clean|shift|stretch|export|import", help="what to do")
 
     p = sub.add_parser("clean", help="pitch/timing correction and noise reduction of a vocal take")
     p.add_argument("input", help="the take (WAV/FLAC; mono or stereo, 8..192 kHz)")
@@ -166,4 +213,19 @@ def add_vocals_subcommands(subparsers) -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="where to write the stretched take")
     p.add_argument("--rate", type=float, required=True, help="speed factor 0.25..4 (2 = twice as fast)")
     p.set_defaults(func=_cmd_stretch)
+
+    p = sub.add_parser("export", help="write the vocal line (notes, lyrics, phonemes, tempo) for OpenUtau (.ustx) and Synthesizer V (.svp)")
+    p.add_argument("folder", help="the song folder")
+    p.add_argument("--track", default=None, help="the vocal track (default: the song's only one)")
+    p.add_argument("--format", default="ustx,svp", help="ustx, svp or both (default ustx,svp)")
+    p.add_argument("-o", "--output", default=None, help="path without extension (default: DIR/<track>)")
+    p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("import", help="make a sung take the song's vocal stem (aligned, levelled, mixed like lemm's own)")
+    p.add_argument("folder", help="the song folder")
+    p.add_argument("take", help="the sung take (WAV/FLAC)")
+    p.add_argument("--offset-seconds", dest="offset_seconds", type=float, default=None,
+                   help="where the take's first sample goes on the song's time line (default: found by cross-correlation)")
+    p.add_argument("--track", default=None, help="the vocal track to replace (default: the song's only one)")
+    p.set_defaults(func=_cmd_import)
     return vocals

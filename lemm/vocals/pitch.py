@@ -1,12 +1,25 @@
 """Sung pitch: notes -> an f0 contour with the fluctuations of a singing voice.
 
-Following Saitou et al. (2007, "Speech-to-singing synthesis"), the melody's
-step function (MIDI pitch per frame) is shaped by second-order systems: a
-forward one gives the overshoot after a note change, a time-reversed one
-the preparation before it; their mean is a smooth, slightly overshooting
-transition centred on the note change. Then vibrato (delayed, ramped in on
-long notes), a small seeded fine fluctuation and the pitch-bend curve are
-added, in semitones.
+Following Saitou et al. (2007, "Speech-to-singing synthesis"), each note
+change is shaped by second-order systems: a forward one gives the overshoot
+after the change, a time-reversed one the preparation before it; their mean
+is a smooth, slightly overshooting transition centred on the change. Each
+change has its own dynamics, as a singer's has:
+
+- **tempo**: between short notes the transition is quicker (natural
+  frequency scaled by ``0.4 s / shorter note``, within 0.8..1.8), so a fast
+  run still reaches its notes; between long notes it takes its time;
+- **interval**: a leap of a fourth or more on notes longer than 0.3 s is a
+  portamento (slower, better damped: a glide, not a scoop), a step of one or
+  two semitones gets a little more overshoot than the original model.
+
+Then vibrato is added on notes of at least 0.4 s: it starts late (after 30%
+of the note, at least 0.18 s), ramps in over 0.3 s, and each note has its
+own seeded depth (x0.65..1.35 of the default) and rate (5.0..6.2 Hz) that
+drifts up by about 6% over the note, as a singer's vibrato quickens towards
+a note's end; then a small seeded fine fluctuation and the pitch-bend
+curve, in semitones. The track's vibrato curves, when given, replace the
+default depth and rate (the per-note variation still applies to the rate).
 
 Examples
 --------
@@ -18,6 +31,8 @@ Examples
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 from scipy import signal
@@ -31,9 +46,18 @@ DEFAULT_VIBRATO_RATE_HZ = 5.5
 
 _OVERSHOOT = (34.8, 0.5422)  # natural frequency rad/s, damping (Saitou et al. 2007)
 _PREPARATION = (28.7, 0.6)
-_VIBRATO_DELAY_SECONDS = 0.2
+_STEP_DAMPING = 0.45  # steps of 1-2 semitones: a little more overshoot
+_PORTAMENTO = (0.6, 0.8)  # leaps of >= 5 semitones between notes >= 0.3 s: natural frequency x0.6, damping 0.8
+_PORTAMENTO_MIN_NOTE_SECONDS = 0.3
+_TEMPO_REFERENCE_SECONDS = 0.4
+_TEMPO_SCALE_RANGE = (0.8, 1.8)
+_VIBRATO_DELAY_SHARE = 0.3
+_VIBRATO_MIN_DELAY_SECONDS = 0.18
 _VIBRATO_RAMP_SECONDS = 0.3
 _VIBRATO_MIN_NOTE_SECONDS = 0.4
+_VIBRATO_DEPTH_SPREAD = 0.35  # per-note depth x (1 +/- this)
+_VIBRATO_RATE_RANGE_HZ = (5.0, 6.2)  # per-note rate (default rate curve)
+_VIBRATO_RATE_DRIFT = 0.06  # the rate rises this much over a note
 _FINE_STD_SEMITONES = 0.05
 _PHRASE_SCOOP_SEMITONES = 0.3
 
@@ -43,12 +67,72 @@ def midi_to_hz(midi: np.ndarray | float) -> np.ndarray:
     return 440.0 * 2.0 ** ((np.asarray(midi, dtype=np.float64) - 69.0) / 12.0)
 
 
-def _second_order(x: np.ndarray, omega: float, zeta: float, frame_rate: float, *, reverse: bool) -> np.ndarray:
-    b, a = signal.bilinear([omega**2], [1.0, 2.0 * zeta * omega, omega**2], fs=frame_rate)
-    data = x[::-1] if reverse else x
-    zi = signal.lfilter_zi(b, a) * data[0]
-    y, _ = signal.lfilter(b, a, data, zi=zi)
-    return y[::-1] if reverse else y
+@functools.lru_cache(maxsize=256)
+def _coefficients(omega: float, zeta: float, frame_rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """Digital (bilinear-transform) coefficients of the second-order system; a phrase reuses a few."""
+    return signal.bilinear([omega**2], [1.0, 2.0 * zeta * omega, omega**2], fs=frame_rate)
+
+
+def _step_response(n: int, omega: float, zeta: float, frame_rate: float) -> np.ndarray:
+    """Unit step response of the second-order system over ``n`` frames."""
+    b, a = _coefficients(float(omega), float(zeta), float(frame_rate))
+    return signal.lfilter(b, a, np.ones(n))
+
+
+def transition_dynamics(interval_semitones: float, shorter_note_seconds: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(omega, zeta) of the overshoot and of the preparation for one note change.
+
+    Parameters
+    ----------
+    interval_semitones : float
+        The change, signed.
+    shorter_note_seconds : float
+        The shorter of the two notes' lengths.
+
+    Returns
+    -------
+    overshoot, preparation : tuple of (natural frequency rad/s, damping)
+
+    Examples
+    --------
+    >>> fast, slow = transition_dynamics(2, 0.2), transition_dynamics(2, 0.8)
+    >>> fast[0][0] > slow[0][0]
+    True
+    >>> transition_dynamics(7, 0.6)[0][1]  # a leap between long notes glides
+    0.8
+    """
+    scale = float(np.clip(_TEMPO_REFERENCE_SECONDS / max(shorter_note_seconds, 1e-3), *_TEMPO_SCALE_RANGE))
+    (w_o, z_o), (w_p, z_p) = _OVERSHOOT, _PREPARATION
+    size = abs(interval_semitones)
+    if size >= 5 and shorter_note_seconds >= _PORTAMENTO_MIN_NOTE_SECONDS:
+        return (w_o * scale * _PORTAMENTO[0], _PORTAMENTO[1]), (w_p * scale * _PORTAMENTO[0], _PORTAMENTO[1])
+    if size <= 2:
+        z_o = _STEP_DAMPING
+    return (w_o * scale, z_o), (w_p * scale, z_p)
+
+
+def _melody_contour(t: np.ndarray, notes: list[tuple[int, float, float]], frame_rate: float) -> np.ndarray:
+    """The notes' pitch with each change shaped by its own overshoot and preparation (semitones)."""
+    n = t.size
+    starts = np.array([s for _p, s, _e in notes])
+    pitches = np.array([p for p, _s, _e in notes], dtype=np.float64)
+    lengths = np.array([e - s for _p, s, e in notes])
+    midi = np.full(n, pitches[0])
+    scoop_at = starts[0] - 0.05
+    changes = [(scoop_at, _PHRASE_SCOOP_SEMITONES, max(lengths[0], 0.2))]  # a small scoop up into the phrase
+    midi -= _PHRASE_SCOOP_SEMITONES
+    for k in range(1, len(notes)):
+        if pitches[k] != pitches[k - 1]:
+            changes.append((starts[k], pitches[k] - pitches[k - 1], min(lengths[k - 1], lengths[k])))
+    for at, size, shorter in changes:
+        over, prep = transition_dynamics(size, shorter)
+        k0 = int(np.searchsorted(t, at))
+        if k0 < n:  # the overshoot: half the step, as the forward system's response
+            midi[k0:] += 0.5 * size * _step_response(n - k0, *over, frame_rate)
+        if k0 > 0:  # the preparation: the time-reversed system's response leads into the change
+            midi[:k0] += 0.5 * size * (1.0 - _step_response(k0, *prep, frame_rate)[::-1])
+        midi[k0:] += 0.5 * size
+    return midi
 
 
 def sung_f0_hz(
@@ -84,30 +168,25 @@ def sung_f0_hz(
     if n == 0 or not notes:
         return np.zeros(n)
     frame_rate = 1.0 / (t[1] - t[0]) if n > 1 else 200.0
-    starts = np.array([s for _p, s, _e in notes])
-    pitches = np.array([p for p, _s, _e in notes], dtype=np.float64)
-    idx = np.clip(np.searchsorted(starts, t, side="right") - 1, 0, len(notes) - 1)
-    step = pitches[idx]
-    step[t < starts[0] - 0.05] -= _PHRASE_SCOOP_SEMITONES  # a small scoop up into the phrase
+    midi = _melody_contour(t, notes, frame_rate)
     pad = int(round(0.5 * frame_rate))
-    padded = np.concatenate([np.full(pad, step[0]), step, np.full(pad, step[-1])])
-    fwd = _second_order(padded, *_OVERSHOOT, frame_rate, reverse=False)
-    rev = _second_order(padded, *_PREPARATION, frame_rate, reverse=True)
-    midi = 0.5 * (fwd + rev)[pad : pad + n]
 
     vib = np.zeros(n)
-    for i, (_p, s, e) in enumerate(notes):
-        rate_jitter = 1.0 + 0.04 * rng.standard_normal()
+    for _p, s, e in notes:
+        depth_jitter = 1.0 + _VIBRATO_DEPTH_SPREAD * (2.0 * rng.random() - 1.0)
+        rate_pick = rng.uniform(*_VIBRATO_RATE_RANGE_HZ)
         if vibrato_depth_cents is None and e - s < _VIBRATO_MIN_NOTE_SECONDS:
             continue
         sel = (t >= s) & (t < e)
         if not np.any(sel):
             continue
-        local = t[sel] - s - _VIBRATO_DELAY_SECONDS
+        delay = max(_VIBRATO_DELAY_SHARE * (e - s), _VIBRATO_MIN_DELAY_SECONDS)
+        local = t[sel] - s - delay
         env = 0.5 - 0.5 * np.cos(np.pi * np.clip(local / _VIBRATO_RAMP_SECONDS, 0.0, 1.0))
-        depth = DEFAULT_VIBRATO_DEPTH_CENTS if vibrato_depth_cents is None else vibrato_depth_cents[sel]
-        rate = DEFAULT_VIBRATO_RATE_HZ if vibrato_rate_hz is None else vibrato_rate_hz[sel]
-        rate = np.broadcast_to(np.asarray(rate, dtype=np.float64) * rate_jitter, local.shape)
+        depth = DEFAULT_VIBRATO_DEPTH_CENTS * depth_jitter if vibrato_depth_cents is None else vibrato_depth_cents[sel]
+        base_rate = rate_pick if vibrato_rate_hz is None else vibrato_rate_hz[sel] * rate_pick / DEFAULT_VIBRATO_RATE_HZ
+        drift = 1.0 + _VIBRATO_RATE_DRIFT * np.clip((t[sel] - s) / max(e - s, 1e-3), 0.0, 1.0)
+        rate = np.broadcast_to(np.asarray(base_rate, dtype=np.float64), local.shape) * drift
         phase = 2.0 * np.pi * np.cumsum(np.where(local > 0, rate, 0.0)) / frame_rate
         vib[sel] = env * depth * np.sin(phase) / 100.0
 

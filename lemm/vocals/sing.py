@@ -38,25 +38,28 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import queue
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.signal import resample_poly
 
 from lemm.errors import ParameterError
 from lemm.score.model import Score, Track
 from lemm.score.timing import ticks_to_seconds
 from lemm.seeding import check_seed, derive_seed, make_rng
-from lemm.vocals.layout import SyllableLayout, gate_intervals, layout_syllables, source_time
+from lemm.vocals import world
 from lemm.vocals.boundaries import spoken_syllables
+from lemm.vocals.brightness import brighten_envelope
+from lemm.vocals.layout import SyllableLayout, gate_intervals, layout_syllables, source_time
 from lemm.vocals.phrases import Phrase, vocal_phrases
 from lemm.vocals.pitch import sung_f0_hz
 from lemm.vocals.speech import DEFAULT_VOICE, SpeechWorker, Utterance
-from lemm.vocals import world
 
-__all__ = ["Voice", "VOICES", "sing_track", "sing_phrase", "TAIL_SECONDS"]
+__all__ = ["Voice", "VOICES", "sing_track", "sing_phrase", "speak_phrase", "SpokenPhrase", "synthesis_rate", "TAIL_SECONDS"]
 
 #: Silence kept after the last note when ``n_samples`` is None.
 TAIL_SECONDS = 0.5
@@ -65,6 +68,10 @@ _OUTPUT_GAIN = 0.9
 _ATTACK_SECONDS = 0.006
 _RELEASE_SECONDS = 0.03
 _SCALE_CROSSFADE_SECONDS = 0.01
+_ONSET_DIP_DB = 2.0  # a sung vowel starts this much under its sustain level ...
+_ONSET_SECONDS = 0.025  # ... and rises to it with this time constant
+_SUSTAIN_SAG_DB_PER_SECOND = 1.5
+_FINAL_RELEASE_DB = 5.0
 _ENVELOPE_SMOOTHING = 1.0  # harmonic spacings (world.smooth_envelope_for_f0)
 _ENVELOPE_SMOOTHING_MAX_HZ = 200.0  # ... but never wider than this (world.smooth_envelope_for_f0)
 
@@ -77,6 +84,7 @@ class Voice:
     espeak_voice: str = DEFAULT_VOICE
     formant_scale: float = 1.0
     rate_wpm: int = 175
+    presence_db: float = 4.0
 
 
 #: The voices a vocal track's preset may name.
@@ -120,6 +128,7 @@ def _gain_per_frame(phrase: Phrase, layouts: list[SyllableLayout], times: np.nda
         up = np.clip((times - a) / _ATTACK_SECONDS, 0.0, 1.0)
         down = np.clip((b - times) / _RELEASE_SECONDS, 0.0, 1.0)
         gate = np.maximum(gate, np.minimum(up, down))
+    gate *= _note_shape(layouts, times)
     for syl in phrase.syllables:
         if syl.neutral:
             for n in syl.notes[1:]:
@@ -127,23 +136,85 @@ def _gain_per_frame(phrase: Phrase, layouts: list[SyllableLayout], times: np.nda
     return gain * gate
 
 
-def _formant_scale_per_frame(formant_scale: float, voiced: np.ndarray, frame_rate: float) -> np.ndarray:
-    """The voice's formant scale on voiced frames, 1 on unvoiced consonants, crossfaded over ~20 ms.
+def _note_shape(layouts: list[SyllableLayout], times: np.ndarray) -> np.ndarray:
+    """Each sung vowel's level over time: a swell into the note, a slow sag through it, a release at the phrase's end.
 
-    A smaller vocal tract raises the vowels' resonances; the noise of "s", "sh",
-    "f" and the bursts of stops are shaped near the lips and are kept where
-    speech has them (shifted up they turn "s" into a lisp and "sh" into "s").
+    From the vowel start (the beat) the level rises from -2 dB to full over
+    about 70 ms (the voice's onset, instead of a box), then falls by
+    :data:`_SUSTAIN_SAG_DB_PER_SECOND` (breath pressure easing off on a held
+    note); the phrase's last vowel fades by 5 dB over its last 30%
+    (at most 0.3 s). Consonants keep their spoken level.
     """
-    if formant_scale == 1.0:
-        return np.full(voiced.size, float(formant_scale))
+    shape = np.ones_like(times)
+    for j, lay in enumerate(layouts):
+        sel = (times >= lay.vowel_start) & (times < lay.coda_end)
+        if not np.any(sel):
+            continue
+        local = times[sel] - lay.vowel_start
+        level_db = -_ONSET_DIP_DB * np.exp(-local / _ONSET_SECONDS) - _SUSTAIN_SAG_DB_PER_SECOND * local
+        if j == len(layouts) - 1:
+            fade = min(0.3 * (lay.vowel_end - lay.vowel_start), 0.3)
+            if fade > 0:
+                level_db -= _FINAL_RELEASE_DB * np.clip((times[sel] - (lay.vowel_end - fade)) / fade, 0.0, 1.0)
+        shape[sel] = 10.0 ** (level_db / 20.0)
+    return shape
+
+
+def _voiced_weight(voiced: np.ndarray, frame_rate: float) -> np.ndarray:
+    """1 on voiced frames, 0 on unvoiced consonants, crossfaded over ~20 ms.
+
+    The voice's formant scale and the brightening (:mod:`lemm.vocals.brightness`)
+    apply with this weight: a smaller vocal tract raises the vowels' resonances;
+    the noise of "s", "sh", "f" and the bursts of stops are shaped near the lips
+    and are kept where speech has them (shifted up they turn "s" into a lisp and
+    "sh" into "s").
+    """
     width = max(int(round(_SCALE_CROSSFADE_SECONDS * frame_rate)), 1)
     weight = np.convolve(np.pad(voiced.astype(np.float64), width, mode="edge"), np.ones(2 * width + 1) / (2 * width + 1), mode="same")
-    return 1.0 + (formant_scale - 1.0) * weight[width:-width]
+    return weight[width:-width]
+
+
+@dataclass(frozen=True)
+class SpokenPhrase:
+    """A phrase's speech, its WORLD analysis and its spoken syllables: what singing it needs from the words.
+
+    The same words with the same syllables give the same speech (espeak-ng speaks every phrase from
+    a fresh state), so a song's repeated lines (a chorus) are spoken and analysed once.
+    """
+
+    utterance: Utterance
+    features: world.SpeechFeatures
+    spans: tuple
+
+
+def speak_phrase(phrase: Phrase, worker: SpeechWorker, *, voice: Voice) -> SpokenPhrase:
+    """Speak a phrase from a fresh synthesiser state, analyse it and split it into spoken syllables."""
+    words = tuple(w.text for w in phrase.words)
+    utt = worker.speak(phrase.text, words=words, voice=voice.espeak_voice, rate_wpm=voice.rate_wpm, fresh=True)
+    spans = spoken_syllables(utt, [len(w.syllables) for w in phrase.words])
+    return SpokenPhrase(utt, world.analyse_speech(_level(utt), utt.sample_rate), tuple(spans))
+
+
+def _phrase_key(phrase: Phrase) -> tuple:
+    return (phrase.text, tuple(len(w.syllables) for w in phrase.words))
+
+
+def synthesis_rate(sample_rate: int) -> int:
+    """The rate WORLD sings at for an output rate: ``sample_rate / k``, k = ``sample_rate // 22050`` (at least 1).
+
+    A voice has little above 11-12 kHz; synthesising a 48 kHz stem at 24 kHz and resampling
+    halves WORLD's work (its cost grows with the rate: longer FFTs per pulse).
+
+    >>> synthesis_rate(48000), synthesis_rate(44100), synthesis_rate(96000), synthesis_rate(32000), synthesis_rate(16000)
+    (24000, 22050, 24000, 32000, 16000)
+    """
+    k = max(int(sample_rate // 22050), 1)
+    return int(round(sample_rate / k))
 
 
 def sing_phrase(
     phrase: Phrase,
-    utterance: Utterance,
+    utterance: Utterance | SpokenPhrase,
     *,
     voice: Voice,
     sample_rate: int,
@@ -156,8 +227,8 @@ def sing_phrase(
     Parameters
     ----------
     phrase : Phrase
-    utterance : Utterance
-        The phrase's words spoken by the speech worker.
+    utterance : Utterance or SpokenPhrase
+        The phrase's words spoken by the speech worker (analysed here), or already analysed.
     voice : Voice
     sample_rate : int
         Output rate in Hz.
@@ -172,8 +243,13 @@ def sing_phrase(
         Where the phrase's audio starts on the song's time line.
     audio : np.ndarray [shape=(n,)], float64
     """
-    sr_src = utterance.sample_rate
-    spans = spoken_syllables(utterance, [len(w.syllables) for w in phrase.words])
+    if isinstance(utterance, SpokenPhrase):
+        spoken = utterance
+    else:
+        spans = spoken_syllables(utterance, [len(w.syllables) for w in phrase.words])
+        spoken = SpokenPhrase(utterance, world.analyse_speech(_level(utterance), utterance.sample_rate), tuple(spans))
+    sr_src = spoken.utterance.sample_rate
+    spans = list(spoken.spans)
     syllables = phrase.syllables
     layouts = layout_syllables(spans, [(s.start_seconds, s.end_seconds) for s in syllables])
     frame_seconds = world.FRAME_PERIOD_MS / 1000.0
@@ -181,8 +257,7 @@ def sing_phrase(
     last_frame = int(np.ceil((layouts[-1].coda_end + _RELEASE_SECONDS + 0.02) / frame_seconds))
     times = np.arange(first_frame, last_frame + 1) * frame_seconds
 
-    features = world.analyse_speech(_level(utterance), sr_src)
-    sp, ap, voiced = world.warp_features(features, source_time(layouts, times))
+    sp, ap, voiced = world.warp_features(spoken.features, source_time(layouts, times))
     for lay in layouts:  # vowels are voiced wherever the analysis doubts it
         voiced |= (times >= lay.vowel_start) & (times < lay.vowel_end)
 
@@ -202,11 +277,17 @@ def sing_phrase(
     gain = _gain_per_frame(phrase, layouts, times, 1.0 / frame_seconds)
     if curves.get("dynamics") is not None:
         gain = gain * curves["dynamics"]
-    scale = _formant_scale_per_frame(voice.formant_scale, voiced, 1.0 / frame_seconds)
-    sp = world.reshape_envelope(sp, source_rate=sr_src, target_rate=sample_rate, formant_scale=scale)
-    ap = world.reshape_envelope(ap, source_rate=sr_src, target_rate=sample_rate, formant_scale=scale, is_aperiodicity=True)
-    sp = world.smooth_envelope_for_f0(sp, f0, sample_rate, width=_ENVELOPE_SMOOTHING, max_width_hz=_ENVELOPE_SMOOTHING_MAX_HZ)
-    audio = world.synthesize(f0, sp, ap, sample_rate)
+    weight = _voiced_weight(voiced, 1.0 / frame_seconds)
+    scale = 1.0 + (voice.formant_scale - 1.0) * weight
+    synth_rate = synthesis_rate(sample_rate)
+    sp = world.reshape_envelope(sp, source_rate=sr_src, target_rate=synth_rate, formant_scale=scale)
+    ap = world.reshape_envelope(ap, source_rate=sr_src, target_rate=synth_rate, formant_scale=scale, is_aperiodicity=True)
+    sp = world.smooth_envelope_for_f0(sp, f0, synth_rate, width=_ENVELOPE_SMOOTHING, max_width_hz=_ENVELOPE_SMOOTHING_MAX_HZ)
+    sp, ap = brighten_envelope(sp, ap, weight, sample_rate=synth_rate, presence_db=voice.presence_db)
+    audio = world.synthesize(f0, sp, ap, synth_rate)
+    if synth_rate != sample_rate:
+        g = math.gcd(synth_rate, sample_rate)
+        audio = resample_poly(audio, sample_rate // g, synth_rate // g)
     sample_times = first_frame * frame_seconds + np.arange(audio.size) / sample_rate
     audio *= np.interp(sample_times, times, gain) * _OUTPUT_GAIN
     return int(round(first_frame * frame_seconds * sample_rate)), audio
@@ -232,7 +313,9 @@ def sing_track(
     ----------
     track : Track
         Vocal track; ``preset`` names a voice (``"voice_low"`` or ``"voice_high"``).
-        Notes without lyrics are sung on a neutral vowel.
+        Notes without lyrics are sung on a neutral vowel. The notes are sung as
+        written; :func:`lemm.vocals.register.choose_voice` picks a voice (and an
+        octave) that suits a melody.
     score : Score
         Supplies the tempo map.
     sample_rate : int
@@ -276,28 +359,36 @@ def sing_track(
     idle: queue.SimpleQueue = queue.SimpleQueue()  # speech workers between phrases, one per thread at most
     started: list[SpeechWorker] = []
 
-    def one(phrase: Phrase) -> tuple[int, np.ndarray]:
+    def speak(phrase: Phrase) -> SpokenPhrase:
         try:
             worker = idle.get_nowait()
         except queue.Empty:
             worker = SpeechWorker()
             started.append(worker)
-        # fresh: espeak-ng keeps synthesiser state between utterances, and a phrase must not
-        # depend on the phrases spoken before it
-        utt = worker.speak(
-            phrase.text, words=tuple(w.text for w in phrase.words), voice=voice.espeak_voice, rate_wpm=voice.rate_wpm, fresh=True
-        )
-        idle.put(worker)
+        try:
+            return speak_phrase(phrase, worker, voice=voice)
+        finally:
+            idle.put(worker)
+
+    def one(phrase: Phrase, spoken: SpokenPhrase) -> tuple[int, np.ndarray]:
         # seeded by the phrase's start (ms), not its index: editing one phrase leaves the others as they were
         rng = make_rng(derive_seed(seed, "vocals", track.name, int(round(phrase.start_seconds * 1000.0))))
-        return sing_phrase(phrase, utt, voice=voice, sample_rate=sample_rate, rng=rng, track=track, score=score)
+        return sing_phrase(phrase, spoken, voice=voice, sample_rate=sample_rate, rng=rng, track=track, score=score)
 
+    unique = {}  # a chorus sung again is spoken and analysed once
+    for phrase in phrases:
+        unique.setdefault(_phrase_key(phrase), phrase)
     workers = max(1, min(n_workers or (os.cpu_count() or 1), len(phrases)))
     with contextlib.ExitStack() as stack, ThreadPoolExecutor(max_workers=workers) as pool:
         stack.callback(lambda: [w.close() for w in started])
+        spoken_futures = {key: pool.submit(speak, p) for key, p in unique.items()}
+        spoken = {key: f.result() for key, f in spoken_futures.items()}
         # longest phrases first keeps the workers busy to the end; summed in phrase order
         # below, so the stem is the same whatever the number of workers
-        futures = {i: pool.submit(one, phrases[i]) for i in sorted(range(len(phrases)), key=lambda i: phrases[i].start_seconds - phrases[i].end_seconds)}
+        futures = {
+            i: pool.submit(one, phrases[i], spoken[_phrase_key(phrases[i])])
+            for i in sorted(range(len(phrases)), key=lambda i: phrases[i].start_seconds - phrases[i].end_seconds)
+        }
         for i in range(len(phrases)):
             start, audio = futures.pop(i).result()
             stop = min(start + audio.size, n_samples)

@@ -151,11 +151,11 @@ def test_envelope_smoothing_width_is_bounded_in_hz() -> None:
 
 
 def test_formant_scale_per_frame_moves_voiced_frames_only() -> None:
-    from lemm.vocals.sing import _formant_scale_per_frame
+    from lemm.vocals.sing import _voiced_weight
     from lemm.vocals.world import reshape_envelope
 
     voiced = np.r_[np.zeros(20, dtype=bool), np.ones(40, dtype=bool), np.zeros(20, dtype=bool)]
-    scale = _formant_scale_per_frame(1.1, voiced, 200.0)
+    scale = 1.0 + 0.1 * _voiced_weight(voiced, 200.0)
     assert scale[0] == 1.0 and scale[40] == pytest.approx(1.1) and np.all(np.diff(scale[:40]) >= 0)
     rng = np.random.default_rng(0)
     env = np.exp(rng.standard_normal((voiced.size, 513)))
