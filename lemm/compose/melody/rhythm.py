@@ -36,16 +36,25 @@ Examples
 from __future__ import annotations
 
 import bisect
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from lemm.compose.lyrics_align import syllable_rhythm
 from lemm.compose.melody.rules import Phrase
+from lemm.compose.text_setting import downbeat_penalty
 
 __all__ = [
-    "UNITS_PER_QUARTER", "IOI_UNITS", "LAST_UNITS", "N_KEYS", "STRESS_CLASSES", "MAX_GAP_UNITS",
-    "metric_key", "rhythm_counts", "rhythm_tables", "lied_rhythm",
+    "IOI_UNITS",
+    "LAST_UNITS",
+    "MAX_GAP_UNITS",
+    "N_KEYS",
+    "STRESS_CLASSES",
+    "UNITS_PER_QUARTER",
+    "lied_rhythm",
+    "metric_key",
+    "rhythm_counts",
+    "rhythm_tables",
 ]
 
 UNITS_PER_QUARTER = 12
@@ -277,7 +286,7 @@ def _style(rng: np.random.Generator, style_p: np.ndarray) -> int:
     return int(min(np.searchsorted(np.cumsum(style_p), u * style_p.sum(), side="right"), len(style_p) - 1))
 
 
-def lied_rhythm(ctx, start_tick: int, n_beats: int, syllables, rng: np.random.Generator, *, prior: dict) -> Phrase:
+def lied_rhythm(ctx, start_tick: int, n_beats: int, syllables, rng: np.random.Generator, *, prior: dict, function_words: Sequence[bool] | None = None) -> Phrase:
     """One note per syllable inside a slot, sampled from the lieder rhythm model.
 
     Parameters
@@ -292,6 +301,9 @@ def lied_rhythm(ctx, start_tick: int, n_beats: int, syllables, rng: np.random.Ge
     rng : np.random.Generator
     prior : dict
         :func:`rhythm_counts` counts (the shipped model's ``config["rhythm_prior"]``).
+    function_words : sequence of bool, optional
+        One flag per syllable: function words (:mod:`lemm.compose.text_setting`) are kept off the
+        downbeat and mid-bar (their weight there is multiplied by ``exp(-downbeat_penalty)``).
 
     Returns
     -------
@@ -306,7 +318,7 @@ def lied_rhythm(ctx, start_tick: int, n_beats: int, syllables, rng: np.random.Ge
     slot_ticks = n_beats * ctx.beat_ticks
     n_grid = slot_ticks // unit if unit * UNITS_PER_QUARTER == ctx.resolution else 0
     if n_grid < 2 * n + MIN_GAP_UNITS:
-        return syllable_rhythm(ctx, start_tick, n_beats, syllables, rng)
+        return syllable_rhythm(ctx, start_tick, n_beats, syllables, rng, function_words=function_words)
     tab = rhythm_tables(prior)
     style = _style(rng, tab["style_p"])
     span = _SPAN[bool(ctx.compound)] * ctx.resolution // UNITS_PER_QUARTER
@@ -314,6 +326,11 @@ def lied_rhythm(ctx, start_tick: int, n_beats: int, syllables, rng: np.random.Ge
     keys = np.array([metric_key(((t % ctx.bar_ticks) % span) // unit, level=_WEIGHT_LEVEL.get(ctx.metric_weight(int(t)), 4), compound=ctx.compound) for t in ticks])
     levels = np.array([_WEIGHT_LEVEL.get(ctx.metric_weight(int(t)), 4) for t in ticks])
     stress = np.stack([tab["stress"][_stress_class(s), levels] for s in syllables])  # (n, n_grid)
+    if function_words is not None:
+        weights_at = np.array([ctx.metric_weight(int(t)) for t in ticks])
+        for i, fw in enumerate(function_words[:n]):
+            if fw:
+                stress[i] *= np.exp(-np.array([downbeat_penalty(weight=w, function_word=True, stressed=False) for w in weights_at]))
     k_ioi = len(IOI_UNITS)
     steps = np.asarray(IOI_UNITS)
     p_ioi = tab["ioi"][style][keys]  # (n_grid, K + 1, K)
@@ -332,14 +349,14 @@ def lied_rhythm(ctx, start_tick: int, n_beats: int, syllables, rng: np.random.Ge
                 w[: n_grid - step, k] = stress[i + 1, step:] * beta[i + 1, step:, k]
         scale = w.max()
         if scale <= 0:
-            return syllable_rhythm(ctx, start_tick, n_beats, syllables, rng)
+            return syllable_rhythm(ctx, start_tick, n_beats, syllables, rng, function_words=function_words)
         w /= scale
         weights[i] = w
         beta[i] = np.einsum("gpk,gk->gp", p_ioi, w)
     first = min(n_grid, max(1, ctx.bar_ticks // unit))
     pi = tab["start"][style][keys[:first]] * stress[0, :first] * beta[0, :first, k_ioi]
     if pi.sum() <= 0:
-        return syllable_rhythm(ctx, start_tick, n_beats, syllables, rng)
+        return syllable_rhythm(ctx, start_tick, n_beats, syllables, rng, function_words=function_words)
     g = int(rng.choice(first, p=pi / pi.sum()))
     onsets = [g]
     prev = k_ioi
