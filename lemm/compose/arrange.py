@@ -50,9 +50,11 @@ from lemm.compose.lift import lift_score
 from lemm.compose.lyric_sheet import LyricSheet, parse_lyric_sheet, sheet_lines_for_sections
 from lemm.compose.lyrics_align import line_slots, lines_for_sections, syllable_rhythm
 from lemm.compose.melody import generate_melody, melody_range, snap_strong_beats
+from lemm.compose.percussion import percussion_section
 from lemm.compose.plan_model import Plan
 from lemm.compose.reprise import group_by_slots, reprise_notes
 from lemm.compose.text_setting import syllable_flags
+from lemm.compose.transitions import drop_before_chorus, riser_section
 from lemm.errors import ParameterError
 from lemm.score.model import ChordSymbol, KeyChange, Lyric, MeterChange, Note, Score, Section, TempoChange, Track
 from lemm.seeding import check_seed, derive_seed, make_rng
@@ -112,6 +114,7 @@ def part_specs(plan: Plan, *, lyrics: str | None = None, vocal: bool | None = No
                 inst.name, inst.role, inst.preset if inst.preset in PRESET_PROGRAMS else _stand_in_preset(inst.program, known),
                 inst.program, inst.is_drum, style, min_energy,
                 known.pan if known is not None else 0.0, known.gain_db if known is not None else 0.0,
+                in_profile.sections if in_profile is not None else (),
             )
         )
     if not melody_done:
@@ -256,11 +259,20 @@ def clip_to_span(notes, lo: int, hi: int) -> list[Note]:
 
 
 def _write(ctx: ArrangeContext, spec: PartSpec, index: int, seed: int, lines_by_section, cache: dict) -> list[Note]:
-    """Notes of one (track, section): all start inside the section and end by its end."""
+    """Notes of one (track, section): all start inside the section and end by its end.
+
+    A melody section is written once per ``cache`` (later sections take their tune from it).
+    """
+    key = (spec.name, index)
+    if is_melody(spec) and key in cache:
+        return cache[key]
     lo, hi = section_ticks(ctx, index)
     notes = _write_raw(ctx, spec, index, seed, lines_by_section, cache)
     notes = [n if n.start_tick >= lo else replace(n, start_tick=lo) for n in notes]
-    return clip_to_span(notes, lo, hi)
+    notes = clip_to_span(notes, lo, hi)
+    if is_melody(spec):
+        cache[key] = notes
+    return notes
 
 
 def is_melody(spec: PartSpec) -> bool:
@@ -271,17 +283,23 @@ def is_melody(spec: PartSpec) -> bool:
 def write_fresh(ctx: ArrangeContext, spec: PartSpec, index: int, rng, lines: list[LyricLine] | None) -> list[Note]:
     """Notes of one (track, section) written from scratch with ``rng`` (no hook repetition)."""
     sec = ctx.plan.sections[index]
-    if spec.is_drum or spec.role in ("drums", "percussion"):
+    if spec.sections and sec.kind not in spec.sections:
+        return []
+    if spec.role == "percussion":
+        return percussion_section(ctx, spec, index, rng)
+    if spec.is_drum or spec.role == "drums":
         return drum_section(ctx, index, rng, style=spec.style)
     if spec.role == "bass":
-        return bass_section(ctx, index, rng, min_energy=spec.min_energy, style=spec.style)
+        return drop_before_chorus(ctx, index, bass_section(ctx, index, rng, min_energy=spec.min_energy, style=spec.style))
     if is_melody(spec):
         if spec.role == "vocal":
             return _vocal_notes(ctx, spec, index, lines or [], rng)
         if sec.kind in ("intro", "outro", "break") and sec.energy < 0.5:
             return []
         return generate_melody(ctx, index, preset=spec.preset, rng=rng, method=ctx.plan.melody_method)
-    return chord_part_section(ctx, spec, index, rng)
+    if spec.effective_style == "riser":
+        return riser_section(ctx, spec, index, rng)
+    return drop_before_chorus(ctx, index, chord_part_section(ctx, spec, index, rng))
 
 
 def reprise_source(ctx: ArrangeContext, index: int, lines_by_section) -> int | None:
@@ -297,10 +315,7 @@ def _same_text(a: list[LyricLine], b: list[LyricLine]) -> bool:
 
 
 def _template(ctx: ArrangeContext, spec: PartSpec, source: int, seed: int, lines_by_section, cache: dict) -> list[Note]:
-    key = (spec.name, source)
-    if key not in cache:
-        cache[key] = _write(ctx, spec, source, seed, lines_by_section, cache)
-    return cache[key]
+    return _write(ctx, spec, source, seed, lines_by_section, cache)
 
 
 def _write_raw(ctx: ArrangeContext, spec: PartSpec, index: int, seed: int, lines_by_section, cache: dict) -> list[Note]:

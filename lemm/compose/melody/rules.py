@@ -83,11 +83,15 @@ def melody_range(preset: str, kind: str) -> tuple[int, int]:
 
 
 def phrase_bars(*, tempo_bpm: float, meter_numerator: int, meter_denominator: int) -> int:
-    """Bars per melodic phrase (and per sung lyric line): 1 when a bar is long (>= 3.2 s, or 6+ felt beats), else 2."""
+    """Bars per melodic phrase (and per sung lyric line): 1 when a bar is long (>= 4 s, or 6+ felt beats), else 2.
+
+    A sung line takes about 5-8 s (two bars of 4/4 from 60 to 96 bpm), so its syllables get the
+    quarter / eighth mix of sung melody rather than a patter of sixteenths.
+    """
     compound = meter_denominator == 8 and meter_numerator % 3 == 0 and meter_numerator >= 6
     felt_beats = meter_numerator // 3 if compound else meter_numerator
     bar_seconds = meter_numerator * 4.0 / meter_denominator * 60.0 / tempo_bpm
-    return 1 if bar_seconds >= 3.2 or felt_beats >= 6 else 2
+    return 1 if bar_seconds >= 4.0 or felt_beats >= 6 else 2
 
 
 def _phrase_bars(ctx: ArrangeContext) -> int:
