@@ -154,7 +154,7 @@ def _section_lines(ctx: ArrangeContext, sheet: LyricSheet) -> list[list[LyricLin
 
 
 def _slots(ctx: ArrangeContext, index: int, n_lines: int) -> list[tuple[int, int]]:
-    return line_slots(ctx, index, n_lines, repeat=ctx.plan.sections[index].kind == "chorus")
+    return line_slots(ctx, index, n_lines, repeat=ctx.plan.sections[index].kind in ("chorus", "pre-chorus"))
 
 
 def _vocal_notes(ctx: ArrangeContext, spec: PartSpec, index: int, lines: list[LyricLine], rng) -> list[Note]:

@@ -189,8 +189,7 @@ def form_from_sheet(sheet: LyricSheet, n_bars: int, *, bars_per_line: int, secti
     if n_bars < 1:
         raise ParameterError.for_field("n_bars", n_bars, "an integer >= 1")
     secs = [[b.kind, block_bars(b, bars_per_line=bars_per_line, section_bars=section_bars)] for b in sheet.blocks]
-    frame = 2 * min(2, max(0, n_bars // 16))
-    while len(secs) > 1 and sum(b for _, b in secs) > n_bars - frame:
+    while len(secs) > 1 and sum(b for _, b in secs) > n_bars:
         secs.pop()
         while len(secs) > 1 and any(k == "chorus" for k, _ in secs) and secs[-1][0] not in ("chorus", "outro", "post-chorus"):
             secs.pop()

@@ -11,8 +11,9 @@ and drops are instrumental.
   there are more of those sections than stanzas, the stanzas are used again from
   the first (verse 3 sings stanza 0 again). Stanzas left over when every section
   has one are not sung. A pre-chorus sings the lines of the preceding section's
-  stanza that did not fit there, else it sings that stanza's last two lines again
-  (the build into the chorus keeps the voice).
+  stanza that did not fit there, else it sings the last two lines of the latest
+  verse or bridge stanza again (twice when it has room: the build into the chorus
+  keeps the voice).
 
 Labelled lyric sheets (``[Verse 1]``, ``[Chorus]``...) follow their labels instead
 (:mod:`lemm.compose.lyric_sheet`).
@@ -21,7 +22,8 @@ Line rule (:func:`line_slots`)
 ------------------------------
 A section is cut into equal slots, one per line (2 bars a line when bars are
 short, 1 when long; longer slots when there are few lines; a section with room
-for the stanza twice sings it twice, never more than :data:`MAX_REPEATS` times). Inside its slot a line's syllables go on
+for the stanza twice sings it twice, never more than :data:`MAX_REPEATS` times; only choruses and
+pre-choruses repeat). Inside its slot a line's syllables go on
 an eighth grid (sixteenths when crowded) chosen by dynamic programming: stressed
 syllables on beats, evenly spaced, starting near the slot start, the last
 syllable held, and at least half a beat of rest before the next line.
@@ -171,14 +173,17 @@ def lines_for_sections(lines: Sequence[LyricLine], kinds: Sequence[str], capacit
     stanzas = assign_stanzas(lines, kinds)
     out: list[list[LyricLine]] = []
     spill: list[LyricLine] = []
+    last_stanza: list[LyricLine] = []
     for i, kind in enumerate(kinds):
         if kind == "pre-chorus":
-            if not spill and i > 0 and out[i - 1] and kinds[i - 1] != "chorus":
-                spill = out[i - 1][-min(PRE_CHORUS_LINES, len(out[i - 1])):]  # the build repeats the stanza's last lines
+            if not spill and last_stanza:
+                spill = last_stanza[-min(PRE_CHORUS_LINES, len(last_stanza)):]  # the build sings the last stanza's end again
             out.append(spill[: capacities[i]])
             spill = []
             continue
         sung = [ln for s in stanzas[i] for ln in by_stanza[s]]
         out.append(sung)
         spill = sung[capacities[i] :] if kind != "chorus" else []
+        if kind in ("verse", "bridge") and sung:
+            last_stanza = sung
     return out

@@ -53,10 +53,10 @@ def percussion_section(ctx: ArrangeContext, spec: PartSpec, section_index: int, 
             backbeat = on_beat and (beat % 2 == 1 if ctx.beats_per_bar % 2 == 0 else beat > 0)
             if step == ctx.beat_ticks and not backbeat:
                 continue
-            accent = 12 if backbeat else (0 if on_beat else -10)
-            vel = velocity_for(e, low=40, high=92, accent=accent + rng.normal(0.0, 3.0))
+            accent = 10 if backbeat else (0 if on_beat else -6)
+            vel = velocity_for(e, low=56, high=108, accent=accent + rng.normal(0.0, 3.0))
             jitter = int(rng.integers(-6, 7)) if pos else 0
             out.append(Note(PERCUSSION_KEYS["tambourine"], max(start, ctx.swing_tick(t) + jitter), 60, vel))
             if cowbell and on_beat and e >= 0.6:
-                out.append(Note(PERCUSSION_KEYS["cowbell"], t, 60, velocity_for(e, low=36, high=80, accent=rng.normal(0.0, 2.0))))
+                out.append(Note(PERCUSSION_KEYS["cowbell"], t, 60, velocity_for(e, low=50, high=100, accent=rng.normal(0.0, 2.0))))
     return sorted(out, key=lambda n: (n.start_tick, n.pitch))

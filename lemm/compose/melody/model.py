@@ -13,8 +13,8 @@ phrase position, register, mode and the notes so far. Decoding is constrained:
 - **leaps** larger than an octave are masked;
 - **variety**: pitches not sung in the last 16 notes get a logit bonus (``novelty_bonus``), and
   out-of-key notes stay under a share of the notes so far (``chromatic_share``);
-- **tonal balance**: scale degrees sung more than their lieder share (:data:`DEGREE_SHARES`) are
-  damped, those sung less favoured (``balance``), and a pitch sung twice in a row is rarely sung a
+- **tonal balance**: the tonic, third and fifth sung more than their lieder share (:data:`DEGREE_SHARES`)
+  are damped, sung less favoured (``balance``), and a tonic sung twice in a row is rarely sung a
   third time, so the tonic does not drone while the section's last note still lands on it.
 
 Sampling uses the caller's ``numpy`` generator, so a seed gives the same melody. The network
@@ -49,6 +49,8 @@ __all__ = ["DEFAULT_WEIGHTS", "DEGREE_SHARES", "LoadedModel", "load_model", "Pit
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "melody_v2.safetensors"
 #: Share of each scale degree (semitones above the tonic, 0..11) among the vocal notes of the lieder
 #: training songs (1,156 songs; key at each note from the score's key signatures), by mode.
+#: The degrees the tonal balance watches: tonic, third (major / minor) and fifth.
+BALANCED_DEGREES = (np.isin(np.arange(12), (0, 4, 7)).astype(float), np.isin(np.arange(12), (0, 3, 7)).astype(float))
 DEGREE_SHARES = {
     "major": (0.153, 0.013, 0.127, 0.022, 0.156, 0.088, 0.025, 0.178, 0.024, 0.110, 0.020, 0.084),
     "minor": (0.161, 0.022, 0.113, 0.119, 0.038, 0.108, 0.023, 0.192, 0.078, 0.036, 0.071, 0.039),
@@ -146,17 +148,17 @@ class PitchDecoder:
     chromatic_on_beats : bool
         Also allow out-of-key notes (shorter than a beat) on weak beats, not only between beats.
     balance : float
-        Tonal balance: once ``balance_after`` notes are sung, a scale degree sung more often than its
-        share in the lieder (:data:`DEGREE_SHARES`, major or minor) loses up to ``2 * balance`` of logit
-        (and a scale degree sung less gains up to ``balance``), so the tonic does not drone; the section's last
-        note still prefers the tonic (the cadence lands). 0 turns it off.
+        Tonal balance: once ``balance_after`` notes are sung, the tonic, third or fifth sung more often
+        than its share in the lieder (:data:`DEGREE_SHARES`, major or minor) loses up to ``2 * balance``
+        of logit (and one sung less gains up to ``balance``), so the tonic does not drone; the section's
+        last note still prefers the tonic (the cadence lands). 0 turns it off.
     balance_after : int
     """
 
     def __init__(self, ctx, *, low: int, high: int, kind: str, rng: np.random.Generator, previous: int | None = None,
                  temperature: float = 1.3, chromatic_rate: float = 0.5, chord_bonus: float = 0.7, chromatic_on_beats: bool = True,
                  chromatic_share: float = 0.03, novelty_bonus: float = 1.0, novelty_window: int = 16, model: LoadedModel | None = None,
-                 balance: float = 1.5, balance_after: int = 6):
+                 balance: float = 1.0, balance_after: int = 6):
         self.m = model or load_model()
         self.ctx, self.low, self.high, self.rng = ctx, low, high, rng
         self.shift = key_shift(ctx.tonic_pc)
@@ -264,10 +266,10 @@ class PitchDecoder:
                     if self.balance and self.degree_counts.sum() >= self.balance_after:
                         share = self.degree_counts / self.degree_counts.sum()
                         target = self.degree_target
-                        excess = np.clip((share - target) / (target + 0.02), np.where(target >= 0.05, -1.0, 0.0), 2.0)  # no boost to chromatic degrees
+                        excess = np.clip((share - target) / (target + 0.02), -1.0, 2.0) * BALANCED_DEGREES[int(self.minor)]
                         z = z - self.balance * excess[(cand - ctx.tonic_pc) % 12]
-                    if len(self.recent) >= 2 and self.recent[-1] == self.recent[-2]:
-                        z = z + np.where(cand == self.recent[-1], -2.0, 0.0)  # no drone: a third repeat is rare
+                    if len(self.recent) >= 2 and self.recent[-1] == self.recent[-2] and self.recent[-1] % 12 == ctx.tonic_pc:
+                        z = z + np.where(cand == self.recent[-1], -2.0, 0.0)  # no drone: a third tonic in a row is rare
                     if last and final:
                         z = z + np.where(cand % 12 == ctx.tonic_pc, 2.0, 0.0)
                     if not allowed.any():
