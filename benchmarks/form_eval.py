@@ -503,7 +503,7 @@ def main(argv=None) -> dict:
     gen_segs = [s for r in rows for s in r["segments"]]
     rng = np.random.default_rng(args.seed)
     n = min(len(gen_segs), len(ref["segments"]))
-    pick = lambda v: [v[i] for i in sorted(rng.choice(len(v), size=n, replace=False))]  # noqa: E731
+    pick = lambda v: [v[i] for i in sorted(rng.choice(len(v), size=n, replace=False))]
     cmp = compare_sets({"generated": pick(gen_segs), "lieder_test": pick(ref["segments"])}, [("generated", "lieder_test")])["generated|lieder_test"]
     full = [r["parts"] for r in rows if r["genre"] in FULL_BAND]
     report = {

@@ -25,7 +25,6 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 
@@ -41,6 +40,8 @@ __all__ = ["MERGE_COST", "SPLIT_COST", "adapt_line", "group_by_slots", "reprise_
 SPLIT_COST = 1.2
 #: Cost of leaving out a template note (it merges into the note before).
 MERGE_COST = 1.0
+#: A melody note sounds this many ticks less than its slot (as :func:`lemm.compose.melody.generate_melody` writes it).
+NOTE_GAP_TICKS = 6
 #: Notes at the end of a later verse's last line that are sung afresh.
 VARIED_TAIL_NOTES = 3
 
@@ -69,7 +70,8 @@ def adapt_line(ctx: ArrangeContext, template: Sequence[tuple[int, int, int]], *,
     Parameters
     ----------
     template : sequence of (offset_ticks, duration_ticks, pitch)
-        The first time's line, offsets from its slot start, in time order.
+        The first time's line, offsets from its slot start, in time order; durations as sounding
+        (:data:`NOTE_GAP_TICKS` short of the rhythm's slot, which the result gives back).
     start_tick : int
         Where the new line's slot starts (metric weights are read there).
     span_ticks : int
@@ -133,10 +135,10 @@ def adapt_line(ctx: ArrangeContext, template: Sequence[tuple[int, int, int]], *,
             pitch = _between(ctx, template[k][2], nxt)
         if i + 1 < len(pos):
             nxt_on = pos[i + 1]
-            dur = template[k][1] if c == onsets[k] and k + 1 < len(onsets) and nxt_on == onsets[k + 1] else nxt_on - c
+            dur = template[k][1] + NOTE_GAP_TICKS if c == onsets[k] and k + 1 < len(onsets) and nxt_on == onsets[k + 1] else nxt_on - c
             dur = min(dur, nxt_on - c)
         else:
-            dur = template[-1][1]
+            dur = template[-1][1] + NOTE_GAP_TICKS
         out.append((start_tick + c, max(30, min(dur, span_ticks - c)), int(pitch)))
     return out
 
@@ -201,10 +203,5 @@ def reprise_notes(
             base = vel_src.get(t - start, phrase[0].velocity)
             shift = velocity_for(ctx.energy(t // ctx.bar_ticks), low=64, high=112) - velocity_for(ctx.energy(phrase[0].start_tick // ctx.bar_ticks), low=64, high=112)
             art = "legato" if i + 1 < len(rhythm) and t + d >= rhythm[i + 1][0] - 5 else None
-            out.append(Note(int(p), ctx.swing_tick(t), max(30, d - 6), int(min(max(base + shift, 1), 127)), art, Lyric(s.text, s.syllabic)))
+            out.append(Note(int(p), ctx.swing_tick(t), max(30, d - NOTE_GAP_TICKS), int(min(max(base + shift, 1), 127)), art, Lyric(s.text, s.syllabic)))
     return out
-
-
-def with_lyrics(notes: Sequence[Note], texts: Sequence[tuple[str, str]]) -> list[Note]:
-    """``notes`` with ``(text, syllabic)`` lyrics in order."""
-    return [replace(n, lyric=Lyric(t, s)) for n, (t, s) in zip(notes, texts)]

@@ -18,8 +18,8 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from lemm.compose.context import ArrangeContext, velocity_for
 from lemm.compose.instruments import PartSpec, range_of
 from lemm.score.model import Note
 
-__all__ = ["leads_into_chorus", "riser_section", "drop_before_chorus", "DROP_KINDS"]
+__all__ = ["DROP_KINDS", "drop_before_chorus", "leads_into_chorus", "riser_section"]
 
 #: Section kinds that end with a drop when a chorus follows.
 DROP_KINDS = ("pre-chorus", "break")
