@@ -17,7 +17,12 @@ without touching the others. Every note is cut at the end of the section it
 starts in, so no note crosses a section boundary.
 
 Form: the chorus melody is written once (in the first chorus) and repeated in
-every later chorus as the hook; an instrumental lead plays the chorus's first
+every later chorus that sings the same words, as the hook; a later verse (or
+pre-chorus, or a chorus with new words) sings the first one's tune adapted to its
+syllables (:mod:`lemm.compose.reprise`); lyrics with section labels follow them
+(:mod:`lemm.compose.lyric_sheet`). Risers, drops (:mod:`lemm.compose.transitions`)
+and hand percussion (:mod:`lemm.compose.percussion`) mark the way into choruses,
+and a part plays only in its profile's ``sections`` when it names some. An instrumental lead plays the chorus's first
 bars in the intro and its last bars in the outro (the intro and outro also
 take the chorus's chord progression when the genre has none of their own).
 Plan instruments are played in their ``style`` with their ``min_energy``

@@ -183,8 +183,9 @@ def form_from_sheet(sheet: LyricSheet, n_bars: int, *, bars_per_line: int, secti
        first chorus (lines that do not fit are not sung);
     3. an intro (when the sheet has none) and an outro of up to 8 bars each frame the song;
     4. still short: instrumental breaks of 8 bars go in after choruses (the last one
-       excepted, then any), never more sung text than the sheet holds; the intro and outro
-       take what is left.
+       excepted), the outro grows to 16 bars and the breaks to 16, then breaks go in after
+       the other sung sections; never more sung text than the sheet holds (a sheet far
+       too short for the length leaves long instrumental breaks).
     """
     if n_bars < 1:
         raise ParameterError.for_field("n_bars", n_bars, "an integer >= 1")
@@ -234,9 +235,12 @@ def _fill_instrumental(secs: list[list], rest: int) -> None:
             secs[small[0]][1] += 4
             rest -= 4
             continue
-        if choruses and rest >= 8:
-            secs.insert(choruses[0] + 1, ["break", 8])
-            rest -= 8
+        bare = [i for i, k in enumerate(kinds) if k not in ("intro", "outro", "break")
+                and (i + 1 >= len(secs) or kinds[i + 1] not in ("break", "pre-chorus", "chorus", "post-chorus"))]  # never inside a build
+        if bare and (rest >= 8 or not breaks):
+            step = min(8, rest)
+            secs.insert(bare[0] + 1, ["break", step])
+            rest -= step
             continue
         target = min(breaks, key=lambda i: (secs[i][1], i)) if breaks else (outro if outro is not None else len(secs) - 1)
         secs[target][1] += 4

@@ -11,7 +11,11 @@ Order of decisions (each reported in ``Plan.understood`` when it came from the b
    says a length. Bars are fitted (and the tempo nudged by at most 4 % inside the
    genre's range when the prompt gave no bpm) so that the plan is within one bar of
    the length.
-5. With a guide (:class:`lemm.compose.guide.GuideAnalysis`), the guide's time line
+5. Form: a lyric sheet with section labels (``[Verse 1]``, ``[Chorus]``...) gives the
+   sections, in its order and as long as its lines need
+   (:func:`lemm.compose.lyric_sheet.form_from_sheet`); otherwise one of the genre's
+   forms is fitted to the length.
+6. With a guide (:class:`lemm.compose.guide.GuideAnalysis`), the guide's time line
    wins: its tempo, meter, key, bars, sections and energy per bar are taken as
    they are, ``start_offset_seconds`` is its first downbeat (so rendered stems line
    up with the guide in a DAW), and optionally its chords (one per bar) and its
