@@ -9,7 +9,7 @@ import pytest
 
 from lemm.compose.context import build_context
 from lemm.compose.melody.rhythm import (
-    IOI_UNITS, LAST_UNITS, MIN_GAP_UNITS, N_KEYS, length_tilt, lied_rhythm, metric_key, rhythm_counts, rhythm_tables, song_styles,
+    IOI_UNITS, LAST_UNITS, LENGTH_TILT, MIN_GAP_UNITS, N_KEYS, lied_rhythm, metric_key, rhythm_counts, rhythm_tables, song_styles,
 )
 from lemm.compose.plan_model import Plan, PlanSection
 from lemm.seeding import make_rng
@@ -88,7 +88,7 @@ def test_sampling_matches_brute_force_enumeration(ctx):
         if g1 >= n_grid or rest < MIN_GAP_UNITS:
             continue
         (k0, l0), (k1, l1) = key_level(g0), key_level(g1)
-        tilt = (IOI_UNITS[k] / 12 * LAST_UNITS[li] / 12) ** length_tilt(ctx.plan.tempo_bpm)  # the documented length tilt
+        tilt = (IOI_UNITS[k] / 12 * LAST_UNITS[li] / 12) ** LENGTH_TILT  # the documented length tilt
         p = t["start"][0, k0] * t["stress"][0, l0] * t["ioi"][0, k0, len(IOI_UNITS), k] * t["stress"][1, l1] * t["last"][0, k1, li] * t["gap"][rest] * tilt
         probs[((g0 * unit, IOI_UNITS[k] * unit), (g1 * unit, LAST_UNITS[li] * unit))] = p
     total = sum(probs.values())
