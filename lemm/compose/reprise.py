@@ -194,10 +194,18 @@ def reprise_notes(
         rhythm = [(t, d) for t, d, _ in notes]
         lo, hi = min(low, min(p for *_, p in notes)), max(high, max(p for *_, p in notes))
         pitches = snap_strong_beats(ctx, rhythm, [p for *_, p in notes], lo, hi)
-        if vary_end and k == len(slots) - 1 and len(notes) > VARIED_TAIL_NOTES:
-            tail = rhythm[-VARIED_TAIL_NOTES:]
-            fresh = pitch_line(ctx, tail, low=lo, high=hi, rng=rng, previous=pitches[-VARIED_TAIL_NOTES - 1], final=False, contour="rise")
-            pitches = pitches[:-VARIED_TAIL_NOTES] + fresh
+        if vary_end and k == len(slots) - 1 and len(notes) > 1:
+            n_tail = min(VARIED_TAIL_NOTES, len(notes) - 1)
+            tail = rhythm[-n_tail:]
+            fresh = pitch_line(ctx, tail, low=lo, high=hi, rng=rng, previous=pitches[-n_tail - 1], final=False, contour="rise")
+            old = pitches[-n_tail:]
+            for j in range(n_tail - 1, -1, -1):  # a turn the listener hears: at least two of the tail's notes change
+                if sum(a != b for a, b in zip(fresh, old)) >= min(2, n_tail):
+                    break
+                if fresh[j] == old[j]:
+                    tones = [q for q in range(lo, hi + 1) if q % 12 in ctx.chord_at(tail[j][0]).chord.pitch_classes and q != old[j]]
+                    fresh[j] = min(tones, key=lambda q: (abs(q - old[j]), q)) if tones else fresh[j]
+            pitches = pitches[:-n_tail] + fresh
         vel_src = {n.start_tick - template_starts[src]: n.velocity for n in phrase}
         for i, ((t, d), p, s) in enumerate(zip(rhythm, pitches, syl)):
             base = vel_src.get(t - start, phrase[0].velocity)
