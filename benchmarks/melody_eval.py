@@ -38,7 +38,7 @@ import numpy as np
 from lemm.compose import arrange
 from lemm.compose.brief import Brief
 from lemm.compose.context import build_context
-from lemm.compose.lyrics_align import SUNG_KINDS, line_slots
+from lemm.compose.lyrics_align import SUNG_KINDS
 from lemm.compose.melody.data import QUALITIES, QUALITY_TEMPLATES, TPQ, load_dataset, split_of
 from lemm.compose.melody.mgeval import FEATURES, compare_sets, melody_features, pitch_class_entropy, scale_consistency
 from lemm.compose.melody.train import grid_of
@@ -124,7 +124,7 @@ def lyric_check(plan, lyrics: str, seed: int, method: str) -> dict:
         lines = by_section[i]
         if not lines or sec.kind not in SUNG_KINDS:
             continue
-        slots = line_slots(ctx, i, len(lines), repeat=sec.kind == "chorus")
+        slots = arrange._slots(ctx, i, len(lines))
         lines_unsung += max(0, len(lines) - len(slots))
         expected += sum(len([s for w in lines[k % len(lines)].words for s in w.syllables]) for k in range(len(slots)))
         notes = arrange._vocal_notes(ctx, spec, i, lines, make_rng(derive_seed(seed, spec.name, sec.name)))

@@ -17,7 +17,12 @@ without touching the others. Every note is cut at the end of the section it
 starts in, so no note crosses a section boundary.
 
 Form: the chorus melody is written once (in the first chorus) and repeated in
-every later chorus as the hook; an instrumental lead plays the chorus's first
+every later chorus that sings the same words, as the hook; a later verse (or
+pre-chorus, or a chorus with new words) sings the first one's tune adapted to its
+syllables (:mod:`lemm.compose.reprise`); lyrics with section labels follow them
+(:mod:`lemm.compose.lyric_sheet`). Risers, drops (:mod:`lemm.compose.transitions`)
+and hand percussion (:mod:`lemm.compose.percussion`) mark the way into choruses,
+and a part plays only in its profile's ``sections`` when it names some. An instrumental lead plays the chorus's first
 bars in the intro and its last bars in the outro (the intro and outro also
 take the chorus's chord progression when the genre has none of their own).
 Plan instruments are played in their ``style`` with their ``min_energy``
@@ -46,18 +51,25 @@ from lemm.compose.drums import drum_section
 from lemm.compose.expression import brightness_curve, dynamic_marks, dynamics_curve, hairpins, vibrato_curves
 from lemm.compose.instruments import DRUM_KITS, INSTRUMENT_WORDS, PRESET_PROGRAMS, VOICES, PartSpec, clamp_to_range, styles_for_role
 from lemm.compose.keys import chord_part_section
-from lemm.compose.lyrics_align import SUNG_KINDS, line_slots, lines_for_sections, syllable_rhythm
-from lemm.compose.melody import generate_melody, melody_range, snap_strong_beats
 from lemm.compose.lift import lift_score
+from lemm.compose.lyric_sheet import LyricSheet, parse_lyric_sheet, sheet_lines_for_sections
+from lemm.compose.lyrics_align import line_slots, lines_for_sections, syllable_rhythm
+from lemm.compose.melody import generate_melody, melody_range, snap_strong_beats
+from lemm.compose.percussion import percussion_section
 from lemm.compose.plan_model import Plan
+from lemm.compose.reprise import group_by_slots, reprise_notes
+from lemm.compose.text_setting import syllable_flags
+from lemm.compose.transitions import drop_before_chorus, riser_section
 from lemm.errors import ParameterError
 from lemm.score.model import ChordSymbol, KeyChange, Lyric, MeterChange, Note, Score, Section, TempoChange, Track
 from lemm.seeding import check_seed, derive_seed, make_rng
-from lemm.vocals.text import LyricLine, syllabify
+from lemm.vocals.text import LyricLine
 
-__all__ = ["compose_score", "compose_part", "part_specs", "melody_source", "track_for_part"]
+__all__ = ["compose_part", "compose_score", "melody_source", "part_specs", "track_for_part"]
 
 RESOLUTION = 480
+#: Sung section kinds whose later occurrences take the first one's tune (:mod:`lemm.compose.reprise`).
+REPRISE_KINDS = ("verse", "pre-chorus", "chorus")
 
 
 def part_specs(plan: Plan, *, lyrics: str | None = None, vocal: bool | None = None) -> list[PartSpec]:
@@ -107,6 +119,7 @@ def part_specs(plan: Plan, *, lyrics: str | None = None, vocal: bool | None = No
                 inst.name, inst.role, inst.preset if inst.preset in PRESET_PROGRAMS else _stand_in_preset(inst.program, known),
                 inst.program, inst.is_drum, style, min_energy,
                 known.pan if known is not None else 0.0, known.gain_db if known is not None else 0.0,
+                in_profile.sections if in_profile is not None else (),
             )
         )
     if not melody_done:
@@ -130,23 +143,29 @@ def _stand_in_preset(program: int, known: PartSpec | None) -> str:
     return known.preset if known is not None else "acoustic_piano"
 
 
-def _lyric_lines(lyrics: str | None) -> tuple[LyricLine, ...] | None:
+def _lyric_lines(lyrics: str | None) -> LyricSheet | None:
     if lyrics is None:
         return None
-    return syllabify(lyrics)  # raises ParameterError for text without letters
+    return parse_lyric_sheet(lyrics)  # raises ParameterError for text without letters
 
 
-def _section_lines(ctx: ArrangeContext, lines: tuple[LyricLine, ...]) -> list[list[LyricLine]]:
+def _section_lines(ctx: ArrangeContext, sheet: LyricSheet) -> list[list[LyricLine]]:
+    """Lines sung in each section: a labelled sheet's blocks by kind, else the stanza rule."""
     kinds = [s.kind for s in ctx.plan.sections]
+    if sheet.labelled:
+        return sheet_lines_for_sections(sheet, kinds)
     caps = [s.bars * ctx.beats_per_bar // 2 for s in ctx.plan.sections]
-    return lines_for_sections(lines, kinds, caps)
+    return lines_for_sections(sheet.lines, kinds, caps)
+
+
+def _slots(ctx: ArrangeContext, index: int, n_lines: int) -> list[tuple[int, int]]:
+    return line_slots(ctx, index, n_lines, repeat=ctx.plan.sections[index].kind in ("chorus", "pre-chorus"))
 
 
 def _vocal_notes(ctx: ArrangeContext, spec: PartSpec, index: int, lines: list[LyricLine], rng) -> list[Note]:
-    sec = ctx.plan.sections[index]
-    if not lines or sec.kind not in SUNG_KINDS:
+    if not lines:
         return []
-    slots = line_slots(ctx, index, len(lines), repeat=sec.kind == "chorus")
+    slots = _slots(ctx, index, len(lines))
     rhythm, sylls = [], []
     prior = None
     if ctx.plan.melody_method == "model":
@@ -157,7 +176,11 @@ def _vocal_notes(ctx: ArrangeContext, spec: PartSpec, index: int, lines: list[Ly
     for k, (start, n_beats) in enumerate(slots):
         line = lines[k % len(lines)]
         syl = [s for w in line.words for s in w.syllables]
-        ph = lied_rhythm(ctx, start, n_beats, syl, rng, prior=prior) if prior is not None else syllable_rhythm(ctx, start, n_beats, syl, rng)
+        flags = syllable_flags(line)
+        if prior is not None:
+            ph = lied_rhythm(ctx, start, n_beats, syl, rng, prior=prior, function_words=flags)
+        else:
+            ph = syllable_rhythm(ctx, start, n_beats, syl, rng, function_words=flags)
         rhythm.append(ph)
         sylls.append(syl[: len(ph)])
     syllabics = [[s.syllabic for s in group] for group in sylls]
@@ -241,11 +264,20 @@ def clip_to_span(notes, lo: int, hi: int) -> list[Note]:
 
 
 def _write(ctx: ArrangeContext, spec: PartSpec, index: int, seed: int, lines_by_section, cache: dict) -> list[Note]:
-    """Notes of one (track, section): all start inside the section and end by its end."""
+    """Notes of one (track, section): all start inside the section and end by its end.
+
+    A melody section is written once per ``cache`` (later sections take their tune from it).
+    """
+    key = (spec.name, index)
+    if is_melody(spec) and key in cache:
+        return cache[key]
     lo, hi = section_ticks(ctx, index)
     notes = _write_raw(ctx, spec, index, seed, lines_by_section, cache)
     notes = [n if n.start_tick >= lo else replace(n, start_tick=lo) for n in notes]
-    return clip_to_span(notes, lo, hi)
+    notes = clip_to_span(notes, lo, hi)
+    if is_melody(spec):
+        cache[key] = notes
+    return notes
 
 
 def is_melody(spec: PartSpec) -> bool:
@@ -256,31 +288,63 @@ def is_melody(spec: PartSpec) -> bool:
 def write_fresh(ctx: ArrangeContext, spec: PartSpec, index: int, rng, lines: list[LyricLine] | None) -> list[Note]:
     """Notes of one (track, section) written from scratch with ``rng`` (no hook repetition)."""
     sec = ctx.plan.sections[index]
-    if spec.is_drum or spec.role in ("drums", "percussion"):
+    if spec.sections and sec.kind not in spec.sections:
+        return []
+    if spec.role == "percussion":
+        return percussion_section(ctx, spec, index, rng)
+    if spec.is_drum or spec.role == "drums":
         return drum_section(ctx, index, rng, style=spec.style)
     if spec.role == "bass":
-        return bass_section(ctx, index, rng, min_energy=spec.min_energy, style=spec.style)
+        return drop_before_chorus(ctx, index, bass_section(ctx, index, rng, min_energy=spec.min_energy, style=spec.style))
     if is_melody(spec):
         if spec.role == "vocal":
             return _vocal_notes(ctx, spec, index, lines or [], rng)
         if sec.kind in ("intro", "outro", "break") and sec.energy < 0.5:
             return []
         return generate_melody(ctx, index, preset=spec.preset, rng=rng, method=ctx.plan.melody_method)
-    return chord_part_section(ctx, spec, index, rng)
+    if spec.effective_style == "riser":
+        return riser_section(ctx, spec, index, rng)
+    return drop_before_chorus(ctx, index, chord_part_section(ctx, spec, index, rng))
+
+
+def reprise_source(ctx: ArrangeContext, index: int, lines_by_section) -> int | None:
+    """The earlier section whose tune a sung section takes again: the first of its kind (verse, pre-chorus, chorus) with lines."""
+    kind = ctx.plan.sections[index].kind
+    if not lines_by_section or not lines_by_section[index] or kind not in REPRISE_KINDS:
+        return None
+    return next((j for j in range(index) if ctx.plan.sections[j].kind == kind and lines_by_section[j]), None)
+
+
+def _same_text(a: list[LyricLine], b: list[LyricLine]) -> bool:
+    return [[w.text.lower() for w in ln.words] for ln in a] == [[w.text.lower() for w in ln.words] for ln in b]
+
+
+def _template(ctx: ArrangeContext, spec: PartSpec, source: int, seed: int, lines_by_section, cache: dict) -> list[Note]:
+    return _write(ctx, spec, source, seed, lines_by_section, cache)
 
 
 def _write_raw(ctx: ArrangeContext, spec: PartSpec, index: int, seed: int, lines_by_section, cache: dict) -> list[Note]:
     sec = ctx.plan.sections[index]
     rng = make_rng(derive_seed(seed, spec.name, sec.name))
-    if is_melody(spec):
-        source = melody_source(ctx, index)
-        sung_tiles = source is not None and sec.kind == "chorus" and sec.bars % source[2] == 0
-        if source is not None and (spec.role == "lead" or sung_tiles):
-            key = (spec.name, source[0])
-            if key not in cache:
-                cache[key] = _write(ctx, spec, source[0], seed, lines_by_section, cache)
-            return _tile(ctx, cache[key], source, index, spec.preset)
     lines = lines_by_section[index] if lines_by_section else None
+    if is_melody(spec) and spec.role == "lead":
+        source = melody_source(ctx, index)
+        if source is not None:
+            return _tile(ctx, _template(ctx, spec, source[0], seed, lines_by_section, cache), source, index, spec.preset)
+    elif is_melody(spec):
+        src = reprise_source(ctx, index, lines_by_section)
+        if src is not None:
+            template = _template(ctx, spec, src, seed, lines_by_section, cache)
+            n_src = ctx.plan.sections[src].bars
+            if sec.kind == "chorus" and sec.bars % n_src == 0 and _same_text(lines_by_section[src], lines):
+                return _tile(ctx, template, (src, 0, n_src), index, spec.preset)
+            src_slots = _slots(ctx, src, len(lines_by_section[src]))
+            notes = reprise_notes(
+                ctx, group_by_slots(template, src_slots, ctx.beat_ticks), [t for t, _ in src_slots], section_index=index,
+                slots=_slots(ctx, index, len(lines)), lines=lines, preset=spec.preset, rng=rng, vary_end=sec.kind == "verse",
+            )
+            if notes is not None:
+                return notes
     return write_fresh(ctx, spec, index, rng, lines)
 
 

@@ -55,6 +55,8 @@ class ArrangeContext:
     tonic_pc: int
     swing: float
     swing_unit_ticks: int
+    #: The song seed the context was built with (song-wide choices such as the melody's rhythm style derive from it).
+    song_seed: int = 0
     #: Derived data shared by the part writers of one score (e.g. a part's voicings over the song).
     memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
@@ -171,6 +173,7 @@ def build_context(plan: Plan, *, seed: int, resolution: int = 480, chords: Seque
         tonic_pc=pitch_class(plan.key_tonic),
         swing=float(plan.swing),
         swing_unit_ticks=unit,
+        song_seed=int(seed),
     )
 
 

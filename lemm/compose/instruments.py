@@ -17,6 +17,7 @@ Styles (how a chordal part plays; see :mod:`lemm.compose.keys`)
 ``swell``   strings/brass swelling half-bar chords (cinematic)
 ``pick``    fingerpicked (arpeggiated) guitar: bass note then the chord in eighths
 ``counter`` a counter-melody line on guide tones (thirds, sevenths), below the melody
+``riser``   a line climbing the chord into each chorus (:mod:`lemm.compose.transitions`)
 
 Bass parts take a bass pattern family as style (:data:`BASS_STYLES`, e.g.
 ``walking``, ``pedal``, ``octave``); drum parts a groove family
@@ -99,7 +100,7 @@ PRESET_PROGRAMS: dict[str, int] = {
 
 DRUM_KITS = ("synth_kit", "acoustic_kit")
 VOICES = ("voice_low", "voice_high")
-CHORD_STYLES = ("pad", "comp", "ballad", "stabs", "strum", "power", "arp", "swell", "pick", "counter")
+CHORD_STYLES = ("pad", "comp", "ballad", "stabs", "strum", "power", "arp", "swell", "pick", "counter", "riser")
 #: Bass pattern families (see :mod:`lemm.compose.bass`).
 BASS_STYLES = ("syncopated", "root_eighths", "root_fifth", "offbeat", "kick_locked", "funk", "sustained", "walking", "pedal", "octave")
 #: Drum groove families (see :mod:`lemm.compose.drums`).
@@ -130,7 +131,9 @@ class PartSpec:
     """A part as a genre profile or the word table describes it.
 
     ``style`` says how it plays (see the module docstring); ``min_energy`` is the
-    bar energy below which the part rests (layering: pads enter with the chorus).
+    bar energy below which the part rests (layering: pads enter with the chorus);
+    ``sections`` the section kinds it plays in (empty: all), so parts enter and
+    leave by section (strings in the choruses, a tambourine in the last chorus).
     """
 
     name: str
@@ -142,6 +145,7 @@ class PartSpec:
     min_energy: float = 0.0
     pan: float = 0.0
     gain_db: float = 0.0
+    sections: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.preset not in PRESET_PROGRAMS:

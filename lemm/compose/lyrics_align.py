@@ -11,13 +11,19 @@ and drops are instrumental.
   there are more of those sections than stanzas, the stanzas are used again from
   the first (verse 3 sings stanza 0 again). Stanzas left over when every section
   has one are not sung. A pre-chorus sings the lines of the preceding section's
-  stanza that did not fit there, else it rests.
+  stanza that did not fit there, else it sings the last two lines of the latest
+  verse or bridge stanza again (twice when it has room: the build into the chorus
+  keeps the voice).
+
+Labelled lyric sheets (``[Verse 1]``, ``[Chorus]``...) follow their labels instead
+(:mod:`lemm.compose.lyric_sheet`).
 
 Line rule (:func:`line_slots`)
 ------------------------------
 A section is cut into equal slots, one per line (2 bars a line when bars are
 short, 1 when long; longer slots when there are few lines; a section with room
-for the stanza twice sings it twice). Inside its slot a line's syllables go on
+for the stanza twice sings it twice, never more than :data:`MAX_REPEATS` times; only choruses and
+pre-choruses repeat). Inside its slot a line's syllables go on
 an eighth grid (sixteenths when crowded) chosen by dynamic programming: stressed
 syllables on beats, evenly spaced, starting near the slot start, the last
 syllable held, and at least half a beat of rest before the next line.
@@ -32,17 +38,22 @@ Examples
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from lemm.compose.context import ArrangeContext
 from lemm.compose.melody import Phrase, _phrase_bars
+from lemm.compose.text_setting import downbeat_penalty
 from lemm.vocals.text import LyricLine, Syllable
 
-__all__ = ["SUNG_KINDS", "assign_stanzas", "lines_for_sections", "line_slots", "syllable_rhythm"]
+__all__ = ["SUNG_KINDS", "assign_stanzas", "line_slots", "lines_for_sections", "syllable_rhythm"]
 
 SUNG_KINDS = ("verse", "pre-chorus", "chorus", "bridge")
+#: A chorus with room for its lines several times sings them at most this many times.
+MAX_REPEATS = 2
+#: Lines of the previous stanza a pre-chorus sings again when nothing spilled over to it.
+PRE_CHORUS_LINES = 2
 
 
 def assign_stanzas(lines: Sequence[LyricLine], kinds: Sequence[str]) -> list[list[int]]:
@@ -74,7 +85,7 @@ def line_slots(ctx: ArrangeContext, section_index: int, n_lines: int, *, repeat:
     capacity = n_bars // pb
     start = first_bar * ctx.bar_ticks
     if n_lines <= capacity:
-        times = capacity // n_lines if repeat else 1
+        times = min(capacity // n_lines, MAX_REPEATS) if repeat else 1
         total = n_lines * times
         slot_bars = max(pb, (n_bars // total) // pb * pb)
         return [(start + k * slot_bars * ctx.bar_ticks, slot_bars * ctx.beats_per_bar) for k in range(total)]
@@ -84,8 +95,11 @@ def line_slots(ctx: ArrangeContext, section_index: int, n_lines: int, *, repeat:
     return [(start + k * slot_beats * ctx.beat_ticks, slot_beats) for k in range(n_fit)]
 
 
-def syllable_rhythm(ctx: ArrangeContext, start_tick: int, n_beats: int, syllables: Sequence[Syllable], rng: np.random.Generator) -> Phrase:
-    """One note per syllable inside a slot (see the module docstring); may return fewer if the slot is too short."""
+def syllable_rhythm(ctx: ArrangeContext, start_tick: int, n_beats: int, syllables: Sequence[Syllable], rng: np.random.Generator, *, function_words: Sequence[bool] | None = None) -> Phrase:
+    """One note per syllable inside a slot (see the module docstring); may return fewer if the slot is too short.
+
+    ``function_words`` (one flag per syllable) keeps function words off the downbeat and mid-bar.
+    """
     n = len(syllables)
     if n == 0:
         return []
@@ -111,6 +125,8 @@ def syllable_rhythm(ctx: ArrangeContext, start_tick: int, n_beats: int, syllable
     def local(i: int, g: int) -> float:
         w = weights[g]
         c = (1.0 - w) * 2.0 if syllables[i].stressed else (0.5 if w >= 1.0 else 0.0) + 0.15 * w
+        if function_words is not None and i < len(function_words) and function_words[i]:
+            c = downbeat_penalty(weight=w, function_word=True, stressed=False) + 0.15 * w
         return c + noise[g]
 
     for g in range(min(grid, 4 if unit == ctx.sub_ticks else 6)):
@@ -157,12 +173,17 @@ def lines_for_sections(lines: Sequence[LyricLine], kinds: Sequence[str], capacit
     stanzas = assign_stanzas(lines, kinds)
     out: list[list[LyricLine]] = []
     spill: list[LyricLine] = []
+    last_stanza: list[LyricLine] = []
     for i, kind in enumerate(kinds):
         if kind == "pre-chorus":
+            if not spill and last_stanza:
+                spill = last_stanza[-min(PRE_CHORUS_LINES, len(last_stanza)):]  # the build sings the last stanza's end again
             out.append(spill[: capacities[i]])
             spill = []
             continue
         sung = [ln for s in stanzas[i] for ln in by_stanza[s]]
         out.append(sung)
         spill = sung[capacities[i] :] if kind != "chorus" else []
+        if kind in ("verse", "bridge") and sung:
+            last_stanza = sung
     return out

@@ -11,7 +11,11 @@ Order of decisions (each reported in ``Plan.understood`` when it came from the b
    says a length. Bars are fitted (and the tempo nudged by at most 4 % inside the
    genre's range when the prompt gave no bpm) so that the plan is within one bar of
    the length.
-5. With a guide (:class:`lemm.compose.guide.GuideAnalysis`), the guide's time line
+5. Form: a lyric sheet with section labels (``[Verse 1]``, ``[Chorus]``...) gives the
+   sections, in its order and as long as its lines need
+   (:func:`lemm.compose.lyric_sheet.form_from_sheet`); otherwise one of the genre's
+   forms is fitted to the length.
+6. With a guide (:class:`lemm.compose.guide.GuideAnalysis`), the guide's time line
    wins: its tempo, meter, key, bars, sections and energy per bar are taken as
    they are, ``start_offset_seconds`` is its first downbeat (so rendered stems line
    up with the guide in a DAW), and optionally its chords (one per bar) and its
@@ -36,6 +40,8 @@ import numpy as np
 from lemm.compose.brief import Brief
 from lemm.compose.form import energy_curve, fit_bars, fit_form, name_sections
 from lemm.compose.instruments import PRESET_PROGRAMS, PartSpec
+from lemm.compose.lyric_sheet import form_from_sheet, parse_lyric_sheet
+from lemm.compose.melody.rules import phrase_bars
 from lemm.compose.plan_model import Instrument, Plan, PlanSection, Understood
 from lemm.compose.profiles import GenreProfile, genre_for_word, load_profile
 from lemm.compose.vocabulary import PromptReading, read_prompt
@@ -44,7 +50,7 @@ from lemm.seeding import derive_seed, make_rng
 if TYPE_CHECKING:
     from lemm.compose.guide.analysis import GuideAnalysis
 
-__all__ = ["make_plan", "DEFAULT_DURATION_SECONDS", "plan_parts", "sections_from_guide"]
+__all__ = ["DEFAULT_DURATION_SECONDS", "make_plan", "plan_parts", "sections_from_guide"]
 
 #: ``Brief.duration_seconds`` default; a length in the prompt wins only over this value.
 DEFAULT_DURATION_SECONDS = 210.0
@@ -126,7 +132,7 @@ def plan_parts(profile: GenreProfile, reading: PromptReading, *, has_lyrics: boo
     return tuple(out)
 
 
-def sections_from_guide(guide: "GuideAnalysis", *, keep_chords: bool = False) -> tuple[PlanSection, ...]:
+def sections_from_guide(guide: GuideAnalysis, *, keep_chords: bool = False) -> tuple[PlanSection, ...]:
     """Plan sections on a guide's bars: its kinds and lengths, named "verse 1", "verse 2"...
 
     Energies are the means of the guide's energy per bar; with ``keep_chords``
@@ -142,7 +148,7 @@ def sections_from_guide(guide: "GuideAnalysis", *, keep_chords: bool = False) ->
     return tuple(out)
 
 
-def make_plan(brief: Brief, *, guide: "GuideAnalysis | None" = None, keep_chords: bool = False, keep_melody: bool = False) -> Plan:
+def make_plan(brief: Brief, *, guide: GuideAnalysis | None = None, keep_chords: bool = False, keep_melody: bool = False) -> Plan:
     """Turn a brief into a plan (see the module docstring for the rules).
 
     Parameters
@@ -206,9 +212,15 @@ def make_plan(brief: Brief, *, guide: "GuideAnalysis | None" = None, keep_chords
         duration = reading.duration_seconds
     n_bars, tempo = fit_bars(duration, tempo_bpm=tempo, beats_per_bar=beats_per_bar, tempo_range=tempo_range)
 
-    # form
+    # form: the lyric sheet's labels when it has them, else the genre's form
     form = profile.forms[int(rng.integers(len(profile.forms)))]
-    kinds_bars = fit_form(form, n_bars, profile.section_bars, profile.extend)
+    sheet = parse_lyric_sheet(brief.lyrics) if brief.lyrics is not None and brief.lyrics.strip() else None
+    if sheet is not None and sheet.labelled:
+        per_line = phrase_bars(tempo_bpm=tempo, meter_numerator=meter[0], meter_denominator=meter[1])
+        kinds_bars = form_from_sheet(sheet, n_bars, bars_per_line=per_line, section_bars=profile.section_bars)
+        understood.append(Understood("lyric labels", "form from the lyric sheet's labels: " + ", ".join(k for k, _ in kinds_bars)))
+    else:
+        kinds_bars = fit_form(form, n_bars, profile.section_bars, profile.extend)
     swing = reading.swing if reading.swing is not None else profile.swing
     if meter[1] == 8 and meter[0] % 3 == 0:
         swing = 0.0  # compound meters are already in threes
@@ -239,7 +251,7 @@ def make_plan(brief: Brief, *, guide: "GuideAnalysis | None" = None, keep_chords
 
 
 def _plan_from_guide(
-    brief: Brief, guide: "GuideAnalysis", profile: GenreProfile, reading: PromptReading, understood: list[Understood], *, keep_chords: bool, keep_melody: bool
+    brief: Brief, guide: GuideAnalysis, profile: GenreProfile, reading: PromptReading, understood: list[Understood], *, keep_chords: bool, keep_melody: bool
 ) -> Plan:
     """The plan on a guide's time line (rule 5 of the module docstring)."""
     said = understood.append

@@ -46,6 +46,7 @@ from dataclasses import replace
 
 from lemm.compose.arrange import (
     _lyric_lines,
+    _same_text,
     _section_lines,
     _tile,
     clip_to_span,
@@ -121,7 +122,11 @@ def _regenerate_in_home_key(score: Score, plan: Plan, *, track: str, section: st
         sec = plan.sections[index]
         source = melody_source(ctx, index)
         low, high = melody_range(spec.preset, sec.kind)
+        sheet = _lyric_lines(lyrics)
+        by_section = _section_lines(ctx, sheet) if sheet is not None else None
         derived = source is not None and (spec.role == "lead" or sec.kind == "chorus")
+        if derived and spec.role == "vocal" and by_section is not None:  # a chorus with new words is set again
+            derived = _same_text(by_section[source[0]], by_section[index])
         current = [n for n in the_track.notes if lo <= n.start_tick < hi]
         if derived:
             base = _tile(ctx, list(the_track.notes), source, index, spec.preset) or current
@@ -129,8 +134,6 @@ def _regenerate_in_home_key(score: Score, plan: Plan, *, track: str, section: st
         elif spec.role == "vocal" and lyrics is None:
             notes = vary_melody(ctx, current, rng, low=low, high=high, fraction=1.0)
         else:
-            lines = _lyric_lines(lyrics)
-            by_section = _section_lines(ctx, lines) if lines else None
             notes = write_fresh(ctx, spec, index, rng, by_section[index] if by_section else None)
     else:
         notes = write_fresh(ctx, spec, index, rng, None)

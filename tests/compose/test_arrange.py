@@ -134,7 +134,7 @@ def test_melody_chord_tones_on_strong_beats_and_mostly_steps(method: str):
         else:  # chromatic passing / neighbour tones, rare, on weak positions, joined by a step
             assert len(chromatic) <= 0.03 * len(lead)
             for i in chromatic:
-                assert ctx.metric_weight(lead[i].start_tick) < 0.5
+                assert ctx.metric_weight(lead[i].start_tick) < 0.75  # never on the downbeat or mid-bar (weak beats allowed, see PitchDecoder)
                 steps = [abs(lead[j].pitch - lead[i].pitch) for j in (i - 1, i + 1) if 0 <= j < len(lead)]
                 assert min(steps) <= 2
         leaps = np.abs(np.diff([n.pitch for n in lead]))

@@ -9,7 +9,7 @@ import pytest
 
 from lemm.compose.context import build_context
 from lemm.compose.melody.rhythm import (
-    IOI_UNITS, LAST_UNITS, MIN_GAP_UNITS, N_KEYS, lied_rhythm, metric_key, rhythm_counts, rhythm_tables, song_styles,
+    IOI_UNITS, LAST_UNITS, LENGTH_TILT, MIN_GAP_UNITS, N_KEYS, lied_rhythm, metric_key, rhythm_counts, rhythm_tables, song_styles,
 )
 from lemm.compose.plan_model import Plan, PlanSection
 from lemm.seeding import make_rng
@@ -88,7 +88,8 @@ def test_sampling_matches_brute_force_enumeration(ctx):
         if g1 >= n_grid or rest < MIN_GAP_UNITS:
             continue
         (k0, l0), (k1, l1) = key_level(g0), key_level(g1)
-        p = t["start"][0, k0] * t["stress"][0, l0] * t["ioi"][0, k0, len(IOI_UNITS), k] * t["stress"][1, l1] * t["last"][0, k1, li] * t["gap"][rest]
+        tilt = (IOI_UNITS[k] / 12 * LAST_UNITS[li] / 12) ** LENGTH_TILT  # the documented length tilt
+        p = t["start"][0, k0] * t["stress"][0, l0] * t["ioi"][0, k0, len(IOI_UNITS), k] * t["stress"][1, l1] * t["last"][0, k1, li] * t["gap"][rest] * tilt
         probs[((g0 * unit, IOI_UNITS[k] * unit), (g1 * unit, LAST_UNITS[li] * unit))] = p
     total = sum(probs.values())
     n_draws = 1500
@@ -102,16 +103,16 @@ def test_sampling_matches_brute_force_enumeration(ctx):
         assert abs(seen.get(r, 0) - expected) <= 4 * np.sqrt(expected + 1) + 2, (r, seen.get(r, 0), expected)
 
 
-def test_style_is_shared_by_a_generators_lines_and_does_not_advance_it(ctx):
+def test_style_is_one_per_song_with_a_contrasting_bridge(ctx):
+    from dataclasses import replace
+
     from lemm.compose.melody import rhythm as rh
 
     style_p = np.full(10, 0.1)
-    rng = make_rng(42)
-    a = rh._style(rng, style_p)
-    state = rng.bit_generator.state
-    assert rh._style(rng, style_p) == a and rng.bit_generator.state == state
-    styles = {rh._style(make_rng(s), style_p) for s in range(60)}
-    assert len(styles) >= 8  # different sections (seeds) get different styles
+    a = rh.song_style(ctx, style_p, kind="verse")
+    assert rh.song_style(ctx, style_p, kind="chorus") == a and rh.song_style(ctx, style_p, kind="bridge") != a
+    styles = {rh.song_style(replace(ctx, song_seed=s), style_p) for s in range(60)}
+    assert len(styles) >= 8  # different songs (seeds) get different styles
 
 
 def test_too_many_syllables_fall_back_to_the_rule_rhythm(ctx):

@@ -37,17 +37,20 @@ def outside(score, track, sec):
 def test_every_slice_of_a_long_song_changes_only_itself(song):
     plan, score = song
     assert plan.duration_seconds >= 200
-    changed_slices = 0
+    changed_slices = playing = 0
     for track in score.tracks:
         for sec in score.sections:
             new = regenerate(score, plan, track=track.name, section=sec.name, seed=9)
+            sounding = any(sec.start_tick <= n.start_tick < sec.end_tick for t in (track, new.track(track.name)) for n in t.notes)
+            playing += sounding
             assert outside(new, track.name, sec) == outside(score, track.name, sec), (track.name, sec.name)
             assert [t.name for t in new.tracks] == [t.name for t in score.tracks] and new.chords == score.chords
             inside = [n for n in new.track(track.name).notes if sec.start_tick <= n.start_tick < sec.end_tick]
             assert all(n.end_tick <= sec.end_tick for n in inside)
             changed_slices += new.track(track.name).notes != track.notes
-    # nearly every slice gets new notes (a part resting in a quiet section stays silent)
-    assert changed_slices >= 0.8 * len(score.tracks) * len(score.sections)
+    # nearly every slice where the part plays gets new notes (a part resting in a quiet section, or
+    # one that only plays in some sections, stays silent); most slices have the part playing
+    assert changed_slices >= 0.8 * playing and playing >= 0.6 * len(score.tracks) * len(score.sections)
 
 
 @settings(max_examples=8, deadline=None, derandomize=True)

@@ -12,7 +12,10 @@ phrase position, register, mode and the notes so far. Decoding is constrained:
   beats) and at phrase ends; the section's last note prefers the tonic;
 - **leaps** larger than an octave are masked;
 - **variety**: pitches not sung in the last 16 notes get a logit bonus (``novelty_bonus``), and
-  out-of-key notes stay under a share of the notes so far (``chromatic_share``).
+  out-of-key notes stay under a share of the notes so far (``chromatic_share``);
+- **tonal balance**: the tonic, third and fifth sung more than their lieder share (:data:`DEGREE_SHARES`)
+  are damped, sung less favoured (``balance``), and a tonic sung twice in a row is rarely sung a
+  third time, so the tonic does not drone while the section's last note still lands on it.
 
 Sampling uses the caller's ``numpy`` generator, so a seed gives the same melody. The network
 runs one step per note with a key/value cache on one thread (:func:`_one_thread`).
@@ -41,9 +44,17 @@ from lemm.compose.melody.tokens import (
 )
 from lemm.errors import LemmError
 
-__all__ = ["DEFAULT_WEIGHTS", "LoadedModel", "load_model", "PitchDecoder"]
+__all__ = ["DEFAULT_WEIGHTS", "DEGREE_SHARES", "LoadedModel", "load_model", "PitchDecoder"]
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "melody_v2.safetensors"
+#: Share of each scale degree (semitones above the tonic, 0..11) among the vocal notes of the lieder
+#: training songs (1,156 songs; key at each note from the score's key signatures), by mode.
+#: The degrees the tonal balance watches: tonic, third (major / minor) and fifth.
+BALANCED_DEGREES = (np.isin(np.arange(12), (0, 4, 7)).astype(float), np.isin(np.arange(12), (0, 3, 7)).astype(float))
+DEGREE_SHARES = {
+    "major": (0.153, 0.013, 0.127, 0.022, 0.156, 0.088, 0.025, 0.178, 0.024, 0.110, 0.020, 0.084),
+    "minor": (0.161, 0.022, 0.113, 0.119, 0.038, 0.108, 0.023, 0.192, 0.078, 0.036, 0.071, 0.039),
+}
 _STRENGTH = {1.0: 0, 0.75: 1, 0.55: 2, 0.3: 3}
 _SYLLABIC = {"single": "S", "begin": "B", "middle": "M", "end": "E"}
 
@@ -136,11 +147,18 @@ class PitchDecoder:
         the section's scale consistency stays near ``1 - chromatic_share`` or above.
     chromatic_on_beats : bool
         Also allow out-of-key notes (shorter than a beat) on weak beats, not only between beats.
+    balance : float
+        Tonal balance: once ``balance_after`` notes are sung, the tonic, third or fifth sung more often
+        than its share in the lieder (:data:`DEGREE_SHARES`, major or minor) loses up to ``2 * balance``
+        of logit (and one sung less gains up to ``balance``), so the tonic does not drone; the section's
+        last note still prefers the tonic (the cadence lands). 0 turns it off.
+    balance_after : int
     """
 
     def __init__(self, ctx, *, low: int, high: int, kind: str, rng: np.random.Generator, previous: int | None = None,
                  temperature: float = 1.3, chromatic_rate: float = 0.5, chord_bonus: float = 0.7, chromatic_on_beats: bool = True,
-                 chromatic_share: float = 0.03, novelty_bonus: float = 1.0, novelty_window: int = 16, model: LoadedModel | None = None):
+                 chromatic_share: float = 0.03, novelty_bonus: float = 1.0, novelty_window: int = 16, model: LoadedModel | None = None,
+                 balance: float = 1.0, balance_after: int = 6):
         self.m = model or load_model()
         self.ctx, self.low, self.high, self.rng = ctx, low, high, rng
         self.shift = key_shift(ctx.tonic_pc)
@@ -152,6 +170,9 @@ class PitchDecoder:
         self.chromatic_share = chromatic_share
         self.novelty_bonus, self.novelty_window = novelty_bonus, novelty_window
         self.recent: list[int] = []
+        self.balance, self.balance_after = float(balance), int(balance_after)
+        self.degree_counts = np.zeros(12)
+        self.degree_target = np.asarray(DEGREE_SHARES["minor" if self.minor else "major"])
         self._chromatic_credit = 1.0
         self.scale = set(ctx.scale_pcs)
         self.prev = previous
@@ -234,12 +255,21 @@ class PitchDecoder:
                         allowed &= in_scale
                     else:
                         z = z + np.where(in_scale, 0.0, np.log(self.chromatic_rate))
+                        if self.prev is not None:  # a chromatic note is a passing / neighbour tone: a step from the last
+                            allowed &= in_scale | (np.abs(cand - self.prev) <= 2)
                     if strength <= 1 or last:
                         z = z + np.where(chord_mask, self.chord_bonus, 0.0)
                     elif strength == 2:
                         z = z + np.where(chord_mask, self.chord_bonus / 2, 0.0)
                     if self.novelty_bonus and self.recent:
                         z = z + np.where(np.isin(cand, self.recent[-self.novelty_window:]), 0.0, self.novelty_bonus)
+                    if self.balance and self.degree_counts.sum() >= self.balance_after:
+                        share = self.degree_counts / self.degree_counts.sum()
+                        target = self.degree_target
+                        excess = np.clip((share - target) / (target + 0.02), -1.0, 2.0) * BALANCED_DEGREES[int(self.minor)]
+                        z = z - self.balance * excess[(cand - ctx.tonic_pc) % 12]
+                    if len(self.recent) >= 2 and self.recent[-1] == self.recent[-2] and self.recent[-1] % 12 == ctx.tonic_pc:
+                        z = z + np.where(cand == self.recent[-1], -2.0, 0.0)  # no drone: a third tonic in a row is rare
                     if last and final:
                         z = z + np.where(cand % 12 == ctx.tonic_pc, 2.0, 0.0)
                     if not allowed.any():
@@ -251,6 +281,7 @@ class PitchDecoder:
                     p = int(cand[int(self.rng.choice(len(cand), p=prob))])
                 out.append(p)
                 self.recent.append(p)
+                self.degree_counts[(p - ctx.tonic_pc) % 12] += 1
                 self._chromatic_credit += self.chromatic_share - (0.0 if p % 12 in self.scale else 1.0)
                 self.prev = p
                 self.prev_end = t + d

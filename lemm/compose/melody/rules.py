@@ -37,7 +37,7 @@ from lemm.compose.instruments import PRESET_RANGES
 from lemm.errors import ParameterError
 from lemm.score.model import Note
 
-__all__ = ["MELODY_RANGES", "METHODS", "melody_range", "generate_melody", "pitch_line", "instrumental_rhythm", "pick_method", "split_phrases", "vary_melody"]
+__all__ = ["MELODY_RANGES", "METHODS", "generate_melody", "instrumental_rhythm", "melody_range", "phrase_bars", "pick_method", "pitch_line", "split_phrases", "vary_melody"]
 
 #: Melody range per preset (inclusive MIDI pitches).
 MELODY_RANGES: dict[str, tuple[int, int]] = {
@@ -82,9 +82,21 @@ def melody_range(preset: str, kind: str) -> tuple[int, int]:
     return low, high - 3
 
 
+def phrase_bars(*, tempo_bpm: float, meter_numerator: int, meter_denominator: int) -> int:
+    """Bars per melodic phrase (and per sung lyric line): 1 when a bar is long (>= 4 s, or 6+ felt beats), else 2.
+
+    A sung line takes about 5-8 s (two bars of 4/4 from 60 to 96 bpm), so its syllables get the
+    quarter / eighth mix of sung melody rather than a patter of sixteenths.
+    """
+    compound = meter_denominator == 8 and meter_numerator % 3 == 0 and meter_numerator >= 6
+    felt_beats = meter_numerator // 3 if compound else meter_numerator
+    bar_seconds = meter_numerator * 4.0 / meter_denominator * 60.0 / tempo_bpm
+    return 1 if bar_seconds >= 4.0 or felt_beats >= 6 else 2
+
+
 def _phrase_bars(ctx: ArrangeContext) -> int:
-    bar_seconds = ctx.bar_ticks / ctx.resolution * 60.0 / ctx.plan.tempo_bpm
-    return 1 if bar_seconds >= 3.2 or ctx.beats_per_bar >= 6 else 2
+    plan = ctx.plan
+    return phrase_bars(tempo_bpm=plan.tempo_bpm, meter_numerator=plan.meter_numerator, meter_denominator=plan.meter_denominator)
 
 
 _SIMPLE_CELLS = [([2.0], 3.0), ([1.0, 1.0], 3.0), ([-1.0, 1.0], 1.2), ([1.5, 0.5], 1.0), ([0.5, 0.5, 1.0], 0.6)]

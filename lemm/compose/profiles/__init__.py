@@ -3,7 +3,7 @@
 A profile says how a genre usually goes: tempo range, meters, swing, forms as
 sequences of section kinds, bars per section kind, the parts that play
 (track name, role, preset, GM program, playing style, the bar energy at which
-the part enters), chord progressions per mode and section kind as Roman
+the part enters, optionally the section kinds it plays in), chord progressions per mode and section kind as Roman
 numerals, the drum groove and bass pattern families, and the energy of each
 section kind.
 
@@ -118,6 +118,10 @@ def _parse(name: str, raw: dict) -> GenreProfile:
             for k in kind_list:
                 if k not in SECTION_KINDS:
                     raise _bad(name, "forms", k, f"a section kind ({', '.join(SECTION_KINDS)})")
+        for part in raw["parts"]:
+            for k in part.get("sections", ()):
+                if k not in SECTION_KINDS:
+                    raise _bad(name, f"part {part.get('name')!r} sections", k, f"a section kind ({', '.join(SECTION_KINDS)})")
         progs = {
             mode: MappingProxyType({kind: tuple(tuple(bar) for bar in options) for kind, options in table.items()})
             for mode, table in raw["progressions"].items()
@@ -135,6 +139,7 @@ def _parse(name: str, raw: dict) -> GenreProfile:
                 min_energy=float(p.get("min_energy", 0.0)),
                 pan=float(p.get("pan", 0.0)),
                 gain_db=float(p.get("gain_db", 0.0)),
+                sections=tuple(p.get("sections", ())),
             )
             for p in raw["parts"]
         )

@@ -1,0 +1,51 @@
+"""Text setting facts: which sung syllables are function words, and how strongly a syllable wants a strong beat.
+
+English verse puts its content words (nouns, verbs, adjectives, most adverbs) on the beat and
+its function words (articles, prepositions, pronouns, auxiliaries, conjunctions) between beats:
+"through the *light*", not "*the* light". :data:`FUNCTION_WORDS` is the closed class of one- and
+two-syllable function words that singers do not put on a downbeat; the rhythm writers
+(:func:`lemm.compose.melody.rhythm.lied_rhythm`, :func:`lemm.compose.lyrics_align.syllable_rhythm`,
+:mod:`lemm.compose.reprise`) read :func:`syllable_flags` and keep those syllables off strong beats.
+
+Examples
+--------
+>>> from lemm.vocals.text import syllabify
+>>> [f for f in syllable_flags(syllabify("through the light of day")[0])]
+[True, True, False, True, False]
+>>> is_function_word("The"), is_function_word("heart")
+(True, False)
+"""
+
+from __future__ import annotations
+
+from lemm.vocals.text import LyricLine
+
+__all__ = ["FUNCTION_WORDS", "downbeat_penalty", "is_function_word", "syllable_flags"]
+
+#: Closed-class English words (lower case) that are not set on a downbeat.
+FUNCTION_WORDS = frozenset(
+    ["a", "an", "the", "and", "or", "but", "nor", "so", "yet", "if", "as", "than", "that", "then", "of", "to", "in", "on", "at", "by", "for", "with", "from", "into", "onto", "upon", "through", "thru", "over", "under", "about", "across", "i", "me", "my", "mine", "you", "your", "yours", "he", "him", "his", "she", "her", "hers", "it", "its", "we", "us", "our", "they", "them", "their", "im", "ive", "ill", "id", "youre", "youll", "youve", "weve", "were", "theyre", "theyll", "hes", "shes", "its", "is", "am", "are", "was", "were", "be", "been", "being", "do", "does", "did", "have", "has", "had", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "this", "these", "those", "there", "their", "what", "when", "where", "while", "who", "whom", "whose", "which", "just", "oh", "ah", "no", "not", "dont", "cant", "wont", "aint"]
+)
+
+
+def is_function_word(word: str) -> bool:
+    """Whether ``word`` (any case, apostrophes ignored) is in :data:`FUNCTION_WORDS`."""
+    return word.lower().replace("'", "").replace("\u2019", "") in FUNCTION_WORDS
+
+
+def syllable_flags(line: LyricLine) -> list[bool]:
+    """One flag per syllable of ``line``: True for the syllables of a function word."""
+    return [is_function_word(w.text) for w in line.words for _ in w.syllables]
+
+
+def downbeat_penalty(*, weight: float, function_word: bool, stressed: bool) -> float:
+    """Cost of setting a syllable on a position of metric ``weight`` (1 downbeat, 0.75 mid-bar, 0.55 beat, less between).
+
+    Function words avoid the downbeat (3) and mid-bar (1); unstressed syllables of content
+    words avoid the downbeat (1); stressed syllables avoid weak off-beat positions (0.6).
+    """
+    if function_word:
+        return 3.0 if weight >= 1.0 else 1.0 if weight >= 0.75 else 0.25 if weight >= 0.55 else 0.0
+    if not stressed:
+        return 1.0 if weight >= 1.0 else 0.0
+    return 0.6 if weight <= 0.3 else 0.0

@@ -1,0 +1,215 @@
+"""Song form: labelled lyric sheets, verses that return, pre-choruses that sing, text setting, fuller bands."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lemm.compose.arrange import compose_score
+from lemm.compose.brief import Brief
+from lemm.compose.context import build_context
+from lemm.compose.lyric_sheet import form_from_sheet, parse_label, parse_lyric_sheet
+from lemm.compose.plan_model import Plan, PlanSection
+from lemm.compose.planner import make_plan
+from lemm.compose.profiles import load_profile
+from lemm.compose.reprise import adapt_line
+from lemm.compose.text_setting import is_function_word
+from lemm.errors import ParameterError
+
+SHEET = """[Intro]
+
+[Verse 1]
+Lanterns swinging on the harbour
+fishing nets are drying slow
+every sailor has a sweetheart
+waiting where the tulips grow
+
+[Pre-Chorus]
+Can you feel the weather turning
+can you hear the morning bell
+
+[Chorus]
+Sail away, sail away with me
+past the edge of the open sea
+sail away where the lanterns burn
+till the tide and the stars return
+
+[Verse 2]
+Grandpa carves a wooden sparrow
+sister sings a silly rhyme
+all the clocks along the corner
+never seem to tell the time
+
+[Pre-Chorus]
+
+[Chorus]
+"""
+
+PLAIN = """Lanterns swinging on the harbour
+fishing nets are drying slow
+every sailor has a sweetheart
+waiting where the tulips grow
+
+Sail away, sail away with me
+past the edge of the open sea
+sail away where the lanterns burn
+till the tide and the stars return
+
+Grandpa carves a wooden sparrow
+sister sings a silly rhyme
+all the clocks along the corner
+never seem to tell the time
+"""
+
+
+@pytest.fixture(scope="module")
+def labelled_song():
+    plan = make_plan(Brief(tags=("pop",), lyrics=SHEET, duration_seconds=120.0, seed=5))
+    return plan, compose_score(plan, lyrics=SHEET, seed=5)
+
+
+def _sung(score, sec) -> list:
+    return [n for n in score.track("vocal").notes if sec.start_tick <= n.start_tick < sec.end_tick]
+
+
+def _words(sheet_block) -> list[str]:
+    return [s.text for ln in sheet_block.lines for w in ln.words for s in w.syllables]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("[Verse 1]", ("verse", 1)), ("[VERSE]", ("verse", 1)), ("[Pre-Chorus]", ("pre-chorus", 1)), ("[pre chorus]", ("pre-chorus", 1)),
+        ("[Prechorus 2]", ("pre-chorus", 1)), ("[Chorus x2]", ("chorus", 2)), ("[Hook]", ("chorus", 1)), ("(Refrain)", ("chorus", 1)),
+        ("[Bridge]", ("bridge", 1)), ("[Outro]", ("outro", 1)), ("[Verse 2: Mara]", ("verse", 1)), ("Chorus:", ("chorus", 1)),
+        ("  Verse 3:  ", ("verse", 1)), ("[Post-Chorus]", ("post-chorus", 1)), ("[Guitar Solo]", ("break", 1)),
+        ("(ooh yeah)", None), ("[Spoken]", None), ("Hold on to me", None), ("the verse is long", None), ("Chorus of birds", None),
+    ],
+)
+def test_label_parsing(line, expected):
+    assert parse_label(line) == expected
+
+
+def test_sheet_blocks_repeats_and_unlabelled_text():
+    sheet = parse_lyric_sheet(SHEET)
+    assert sheet.labelled
+    assert [b.kind for b in sheet.blocks] == ["intro", "verse", "pre-chorus", "chorus", "verse", "pre-chorus", "chorus"]
+    assert [len(b.lines) for b in sheet.blocks] == [0, 4, 2, 4, 4, 2, 4]
+    # an empty label repeats its kind's last block; labels are never sung as words
+    assert sheet.blocks[5].text == sheet.blocks[2].text and sheet.blocks[6].text == sheet.blocks[3].text
+    assert all(w.text.lower() not in ("verse", "chorus", "intro") for ln in sheet.lines for w in ln.words)
+    twice = parse_lyric_sheet("[Chorus x2]\nhold me now\n[Spoken]\n[Verse]\nwalking home")
+    assert [(b.kind, b.text) for b in twice.blocks] == [("chorus", ("hold me now",)), ("chorus", ("hold me now",)), ("verse", ("walking home",))]
+    plain = parse_lyric_sheet(PLAIN)
+    assert not plain.labelled and len(plain.blocks) == 3
+    with pytest.raises(ParameterError, match="lyrics"):
+        parse_lyric_sheet("[Verse 1]\n[Chorus]\n")
+
+
+def test_form_from_sheet_fits_any_length():
+    sheet = parse_lyric_sheet(SHEET)
+    bars = {"intro": 4, "verse": 8, "chorus": 8, "outro": 4, "break": 8}
+    for n in (6, 17, 30, 44, 80, 160):
+        form = form_from_sheet(sheet, n, bars_per_line=2, section_bars=bars)
+        assert sum(b for _, b in form) == n and all(b >= 1 for _, b in form)
+        kinds = [k for k, _ in form]
+        assert "chorus" in kinds
+        sung = [k for k in kinds if k not in ("intro", "outro", "break")]
+        assert sung == [b.kind for b in sheet.blocks if b.lines][: len(sung)] or n < 20  # the sheet's order, cut at the end
+    assert [k for k, _ in form_from_sheet(sheet, 44, bars_per_line=2, section_bars=bars)][-1] == "chorus"  # the sheet's own intro, no room for an outro
+    assert [k for k, _ in form_from_sheet(sheet, 48, bars_per_line=2, section_bars=bars)] == ["intro", "verse", "pre-chorus", "chorus", "verse", "pre-chorus", "chorus", "outro"]
+
+
+def test_labels_shape_the_plan_and_each_section_sings_its_block(labelled_song):
+    plan, score = labelled_song
+    sheet = parse_lyric_sheet(SHEET)
+    sung_kinds = [s.kind for s in plan.sections if s.kind in ("verse", "pre-chorus", "chorus")]
+    assert sung_kinds == ["verse", "pre-chorus", "chorus", "verse", "pre-chorus", "chorus"]
+    blocks = [b for b in sheet.blocks if b.lines]
+    secs = [s for s in score.sections if s.kind in ("verse", "pre-chorus", "chorus")]
+    for sec, block in zip(secs, blocks):
+        assert [n.lyric.text for n in _sung(score, sec)] == _words(block), sec.name
+    # the chorus text is sung as often as the sheet asks (twice), no more
+    assert sum(bool(_sung(score, s)) for s in score.sections if s.kind == "chorus") == 2
+
+
+def test_verses_share_a_varied_melody(labelled_song):
+    _, score = labelled_song
+    v1, v2 = (s for s in score.sections if s.kind == "verse")
+    a = {(n.start_tick - v1.start_tick, n.pitch) for n in _sung(score, v1)}
+    b = {(n.start_tick - v2.start_tick, n.pitch) for n in _sung(score, v2)}
+    f1 = 2 * len(a & b) / (len(a) + len(b))
+    assert 0.5 <= f1 < 0.95, f1
+    # an unrelated tune (the chorus against the verse) shares far less
+    c = next(s for s in score.sections if s.kind == "chorus")
+    other = {(n.start_tick - c.start_tick, n.pitch) for n in _sung(score, c)}
+    assert 2 * len(a & other) / (len(a) + len(other)) < 0.3
+
+
+def test_adapt_line_splits_merges_and_keeps_function_words_off_the_downbeat():
+    plan = Plan(genre="pop", tempo_bpm=100.0, sections=(PlanSection("verse", "verse", 2, 0.5),), energy_per_bar=(0.5, 0.5))
+    ctx = build_context(plan, seed=0)
+    q = ctx.beat_ticks
+    template = [(0, q - 6, 64), (q, q - 6, 65), (2 * q, q - 6, 67), (3 * q, q - 6, 65), (4 * q, 2 * q - 6, 64)]  # sounding lengths
+    same = adapt_line(ctx, template, start_tick=0, span_ticks=8 * q, stressed=[True, False, True, False, True], function_words=[False] * 5)
+    assert [(t, p) for t, _, p in same] == [(t, p) for t, _, p in template]
+    more = adapt_line(ctx, template, start_tick=0, span_ticks=8 * q, stressed=[True, False, True, False, True, False], function_words=[False] * 6)
+    assert len(more) == 6 and {t for t, _, _ in template} <= {t for t, _, _ in more}
+    assert more[-1][0] == 4 * q and more[-1][1] == 2 * q  # the phrase end and its held note stay
+    fewer = adapt_line(ctx, template, start_tick=0, span_ticks=8 * q, stressed=[True, True, True, True], function_words=[False] * 4)
+    assert len(fewer) == 4 and {t for t, _, _ in fewer} < {t for t, _, _ in template}
+    # "the" first: the template's downbeat note is left out rather than sung on "the"
+    art = adapt_line(ctx, template, start_tick=0, span_ticks=8 * q, stressed=[False, True, True, False, True], function_words=[True, False, False, False, False])
+    assert art[0][0] % ctx.bar_ticks != 0
+
+
+def test_pre_choruses_sing_in_unlabelled_songs():
+    plan = make_plan(Brief(tags=("pop",), lyrics=PLAIN, duration_seconds=150.0, seed=2))
+    score = compose_score(plan, lyrics=PLAIN, seed=2)
+    pres = [s for s in score.sections if s.kind == "pre-chorus"]
+    assert pres
+    bar = score.meters[0].bar_ticks(score.resolution)
+    vocal = score.track("vocal").notes
+    for sec in pres:
+        bars = range(sec.start_tick, sec.end_tick, bar)
+        voiced = [any(n.start_tick < b + bar and n.end_tick > b for n in vocal) for b in bars]
+        assert np.mean(voiced) >= 0.9, sec.name
+
+
+def test_function_words_stay_off_downbeats(labelled_song):
+    _, score = labelled_song
+    bar = score.meters[0].bar_ticks(score.resolution)
+    notes = score.track("vocal").notes
+    words, current = [], []
+    for n in notes:  # the word each syllable belongs to
+        current.append(n)
+        if n.lyric.syllabic in ("single", "end"):
+            words += ["".join(x.lyric.text for x in current)] * len(current)
+            current = []
+    words += ["".join(x.lyric.text for x in current)] * len(current)
+    down = [is_function_word(w) for n, w in zip(notes, words) if n.start_tick % bar == 0]
+    chance = np.mean([is_function_word(w) for w in words])
+    assert len(down) >= 10 and np.mean(down) <= 0.25 and np.mean(down) < chance
+
+
+def test_full_band_profiles_and_parts_that_enter_by_section(labelled_song):
+    _, score = labelled_song
+    for genre in ("pop", "rock", "funk", "country", "edm", "indie", "rnb", "cinematic", "hip-hop", "ballad"):
+        assert 6 <= len(load_profile(genre).parts) <= 10, genre
+    parts = [t for t in score.tracks if t.role != "vocal" and t.notes]
+    assert len(parts) >= 6
+    strings = score.track("strings")
+    assert strings.notes and all(s.kind in ("chorus", "bridge", "post-chorus") for n in strings.notes for s in score.sections if s.start_tick <= n.start_tick < s.end_tick)
+    riser = score.track("riser").notes
+    pre = [s for s in score.sections if s.kind == "pre-chorus"]
+    assert riser and all(any(s.start_tick <= n.start_tick < s.end_tick for s in pre) for n in riser)
+    # the drop: the band's pitched parts rest in the pre-chorus's last beat
+    for sec in pre:
+        last_beat = sec.end_tick - score.resolution
+        for name in ("bass", "piano"):
+            assert not [n for n in score.track(name).notes if last_beat <= n.start_tick < sec.end_tick or n.start_tick < last_beat < n.end_tick]
+
+
+def test_labelled_song_is_deterministic(labelled_song):
+    plan, score = labelled_song
+    assert compose_score(plan, lyrics=SHEET, seed=5) == score
