@@ -438,6 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("licenses", help="list installed dependency licenses; fail on any not cleared")
     p.set_defaults(func=_cmd_licenses)
+    from lemm.dataset.cli import register as register_dataset_commands
+
+    register_dataset_commands(sub)
     return parser
 
 
