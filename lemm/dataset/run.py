@@ -34,6 +34,10 @@ __all__ = ["RunReport", "dask_executor", "generate", "local_executor", "parse_sh
 
 #: How often a local run restarts its process pool after a worker died (killed, out of memory).
 MAX_POOL_RESTARTS = 2
+#: Modules the forkserver imports once, so a new worker starts with them loaded (torch alone takes
+#: seconds of CPU to import). Importing runs no torch op, so no thread pool exists when a worker forks.
+WORKER_PRELOAD = ("torch", "lemm.song", "lemm.compose.arrange", "lemm.compose.planner", "lemm.render", "lemm.project.slices",
+                  "lemm.project.folder", "lemm.mix", "lemm.score.midi", "lemm.dataset.run")
 
 
 @dataclass
@@ -101,11 +105,12 @@ def _worker_init() -> None:
 def local_executor(workers: int) -> ProcessPoolExecutor:
     """A pool of ``workers`` processes, each with one torch thread.
 
-    Workers fork from a forkserver that imported lemm once (cheap to start,
-    and never forked from a process whose threads are running).
+    Workers fork from a forkserver that imported lemm and torch once
+    (:data:`WORKER_PRELOAD`): cheap to start, and never forked from a process
+    whose threads are running.
     """
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["lemm.dataset.song"])
+    ctx.set_forkserver_preload(list(WORKER_PRELOAD))
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
 
 
