@@ -42,6 +42,16 @@ def songs_and_index(folder: Path) -> dict[str, bytes]:
     return {k: v for k, v in tree(folder).items() if not k.startswith(".partial")}
 
 
+@pytest.fixture(autouse=True)
+def _keep_torch_threads():
+    """Tasks run in this process (Dask in-process, a thread executor) set torch to one thread: put it back."""
+    import torch
+
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("ref")
@@ -139,6 +149,13 @@ def test_dask_local_cluster_into_fsspec_memory_gives_the_same_bytes(reference: P
     got = {p[len("/lemm-test-ds/"):]: fs.cat_file(p) for p in fs.find("/lemm-test-ds")}
     assert {k: v for k, v in got.items() if not k.startswith(".partial")} == songs_and_index(reference)
     assert [s.id for s in load("memory://lemm-test-ds", audio=False)] == [f"song_{i:06d}" for i in range(N)]
+    # On a store without rename, a corrupted song is found and rewritten too (completion marker last).
+    path = "/lemm-test-ds/songs/song_000002/mix.flac"
+    fs.pipe_file(path, fs.cat_file(path)[:-100])
+    with ThreadPoolExecutor(1) as pool:
+        again = generate(N, out="memory://lemm-test-ds", executor=pool, **OPTIONS)
+    assert again.made == ["song_000002"] and len(again.skipped) == N - 1
+    assert fs.cat_file(path) == (reference / "songs" / "song_000002" / "mix.flac").read_bytes()
     fs.rm("/lemm-test-ds", recursive=True)
 
 

@@ -91,7 +91,11 @@ def song_task(options: dict, index: int, out: str) -> tuple[str, str, str]:
         error = f"{type(err).__name__}: {err}\n" + "".join(traceback.format_exception(err)[-3:])
         record_failure(store, song, index, error)
         return song, "failed", error
-    write_song(store, song, files)
+    try:
+        write_song(store, song, files)
+    except OSError:
+        if not song_is_complete(store, song):  # else a second attempt at this song (a re-run task) finished it first
+            raise
     clear_failure(store, song)
     return song, "made", ""
 

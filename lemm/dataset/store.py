@@ -14,9 +14,9 @@ A song is written under ``.partial/<id>.<token>/`` with ``checksums.json``
 last, then moved to ``songs/<id>/``. On a local (or any POSIX) file system
 the move is one ``rename``, so the song appears whole or not at all. Object
 stores (S3, GCS, Azure through their fsspec packages) have no rename: there
-the move copies the objects, and the song counts only once its
-``checksums.json`` (the completion marker) is there *and* every file it lists
-has that checksum and no other file is present. Every reader (a re-run, the
+the files are copied from the temp prefix and ``checksums.json``, the
+completion marker, is written last; the song counts only once the marker is
+there *and* every file it lists has that checksum and no other file is present. Every reader (a re-run, the
 index, the loader) checks this, so a copy cut short is never used: the next
 run remakes that song.
 """
@@ -179,10 +179,13 @@ def _remove(store: Store, path: str) -> None:
 
 
 def write_song(store: Store, song: str, files: dict[str, bytes]) -> None:
-    """Write a song's files under ``.partial/`` (checksums.json last), then move the folder to ``songs/<song>``.
+    """Write a song's files under ``.partial/`` (checksums.json last), then put the folder at ``songs/<song>``.
 
-    An old (incomplete or corrupted) ``songs/<song>`` is moved aside first and
-    removed after, so the song folder is absent for a moment, never mixed.
+    Local file systems: one rename (an old, incomplete or corrupted ``songs/<song>``
+    is renamed aside first and removed after, so the folder is absent for a
+    moment, never mixed). Object stores: the old folder's marker goes first, then
+    the folder; the files are copied from the temp prefix, and the completion
+    marker (checksums.json) is written last.
     """
     token = f"{os.getpid()}-{secrets.token_hex(4)}"
     tmp = store.path(".partial", f"{song}.{token}")
@@ -195,7 +198,14 @@ def write_song(store: Store, song: str, files: dict[str, bytes]) -> None:
         store.fs.pipe_file(path, files[rel])
     final = store.path("songs", song)
     store.fs.makedirs(store.path("songs"), exist_ok=True)
-    if store.fs.exists(final):
+    if not store.is_local:
+        _remove(store, f"{final}/{CHECKSUMS}")  # the old song stops counting before anything of it changes
+        _remove(store, final)
+        for rel in order[:-1]:
+            store.fs.copy(f"{tmp}/{rel}", f"{final}/{rel}")
+        store.fs.pipe_file(f"{final}/{CHECKSUMS}", files[CHECKSUMS])
+        _remove(store, tmp)
+    elif store.fs.exists(final):
         aside = store.path(".partial", f"{song}.{token}.old")
         store.fs.mv(final, aside, recursive=True)
         store.fs.mv(tmp, final, recursive=True)
