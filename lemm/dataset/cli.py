@@ -66,7 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=_int, default=0, help="the data set's seed, 0..4294967295 (default 0)")
     p.add_argument("--out", required=True, help="a folder or an fsspec URL (s3://bucket/prefix, ...)")
     engine = p.add_mutually_exclusive_group()
-    engine.add_argument("--workers", type=_int, default=None, help="local worker processes (default: the CPU count)")
+    engine.add_argument("--workers", type=_int, default=None, help="local worker processes (default: the CPUs this process may use)")
     engine.add_argument("--scheduler", default=None, help='a Dask scheduler address, e.g. tcp://10.0.0.5:8786 (pip install "lemm[dask]")')
     p.add_argument("--shard", default=None, help="make only songs with index = i mod M, e.g. $SLURM_ARRAY_TASK_ID/100")
     p.add_argument("--duration", default="0:30", help='song length "0:30", or a range "0:30-3:30" drawn per song (default 0:30)')

@@ -134,6 +134,14 @@ def dask_executor(address: str) -> tuple[Executor, Callable[[], None]]:
     return client.get_executor(), client.close
 
 
+def _usable_cpus() -> int:
+    """CPUs this process may run on (a SLURM job's allocation, not the whole node)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _run_tasks(executor: Executor, indices: list[int], options: dict, out: str, report: RunReport,
                progress: Callable[[str], None] | None, total: int) -> list[int]:
     """Submit one task per index; returns the indices whose worker died (the pool broke)."""
@@ -182,7 +190,7 @@ def generate(
     out : path or str
         A local folder or an fsspec URL (``s3://bucket/prefix``, ``memory://x``).
     workers : int or None
-        Local worker processes (default: the CPU count). Not with ``scheduler`` or ``executor``.
+        Local worker processes (default: the CPUs this process may use). Not with ``scheduler`` or ``executor``.
     scheduler : str or None
         A Dask scheduler address (``tcp://host:8786``): the songs run on that cluster.
     executor : concurrent.futures.Executor or None
@@ -235,7 +243,7 @@ def generate(
     else:
         pending = indices
         for attempt in range(MAX_POOL_RESTARTS + 1):
-            with local_executor(min(workers or os.cpu_count() or 1, max(1, len(pending)))) as pool:
+            with local_executor(min(workers or _usable_cpus(), max(1, len(pending)))) as pool:
                 pending = _run_tasks(pool, pending, opts, store.url, report, progress, len(indices))
             if not pending:
                 break
