@@ -80,8 +80,12 @@ def instrument_class(*, program: int, is_drum: bool, role: str) -> str:
 
 
 def _pcm_steps(audio: np.ndarray, scale: float) -> np.ndarray:
-    """``audio * scale`` rounded to 24-bit steps, as int64 [shape=(2, n)]."""
-    return np.rint(audio.astype(np.float64) * (scale * PCM_SCALE)).astype(np.int64)
+    """``audio * scale`` rounded to 24-bit steps, as int32 [shape=(2, n)].
+
+    ``scale * PCM_SCALE`` is a power of two, so the product is exact in float32
+    and only the rounding changes the samples.
+    """
+    return np.rint(audio * np.float32(scale * PCM_SCALE)).astype(np.int32)
 
 
 def _encode(steps: np.ndarray, *, sample_rate: int, audio_format: str) -> bytes:
@@ -89,20 +93,28 @@ def _encode(steps: np.ndarray, *, sample_rate: int, audio_format: str) -> bytes:
     import soundfile as sf
 
     buf = io.BytesIO()
-    data = np.ascontiguousarray((steps.T.astype(np.int32)) << 8)  # int32 full scale: soundfile keeps the top 24 bits
+    data = np.left_shift(steps.T, 8, dtype=np.int32)  # int32 full scale: soundfile keeps the top 24 bits
     sf.write(buf, data, int(sample_rate), subtype="PCM_24", format=audio_format.upper())
     return buf.getvalue()
 
 
-def _stem_scale(shares: dict[str, np.ndarray]) -> tuple[float, dict[str, np.ndarray], np.ndarray]:
-    """The largest power-of-two gain <= 1 at which every quantised stem and their sum fit 24 bits."""
+def _stem_scale(shares: dict[str, np.ndarray]) -> tuple[float, np.ndarray]:
+    """The largest power-of-two gain <= 1 at which every quantised stem and their sum fit 24 bits, and that sum.
+
+    The sum is accumulated one stem at a time in int32 (exact for up to 255
+    stems), so memory stays at one stem's steps beside the mix.
+    """
     limit = PCM_SCALE - 1
     scale = 1.0
     while True:
-        steps = {name: _pcm_steps(a, scale) for name, a in shares.items()}
-        mix = np.sum(np.stack(list(steps.values())), axis=0)
-        if max(int(np.abs(s).max(initial=0)) for s in steps.values()) <= limit and int(np.abs(mix).max(initial=0)) <= limit:
-            return scale, steps, mix
+        mix = None
+        fits = True
+        for audio in shares.values():
+            steps = _pcm_steps(audio, scale)
+            fits = fits and int(np.abs(steps).max(initial=0)) <= limit
+            mix = steps if mix is None else np.add(mix, steps, out=mix)
+        if fits and int(np.abs(mix).max(initial=0)) <= limit:
+            return scale, mix
         scale /= 2.0
 
 
@@ -186,7 +198,7 @@ def _metadata(song, options: DatasetOptions, index: int, *, stems_meta: dict, sc
         "duration_seconds": round(n_samples / sr, 6),
         "stem_gain_db": round(20.0 * float(np.log10(scale)), 6),
         "stems": stems_meta,
-        "mix": {"file": f"mix.{ext}", **_loudness(mix_steps / (PCM_SCALE * scale), sample_rate=sr)},
+        "mix": {"file": f"mix.{ext}", **_loudness(mix_steps / np.float32(PCM_SCALE * scale), sample_rate=sr)},
         "master": {"file": f"master.{ext}", "integrated_lufs": master_report.get("integrated_lufs"),
                    "true_peak_dbtp": master_report.get("true_peak_dbtp"), "lra_lu": master_report.get("lra_lu")},
         "midi": "all.mid",
@@ -225,7 +237,7 @@ def build_song_files(options: DatasetOptions, index: int) -> dict[str, bytes]:
                         render_settings=RenderSettings(sample_rate=options.sample_rate))
     song.mix()
     shares = track_outputs(song.stems, song.mix_settings, sample_rate=options.sample_rate)
-    scale, steps, mix_steps = _stem_scale(shares)
+    scale, mix_steps = _stem_scale(shares)
     ext, sr = options.audio_format, options.sample_rate
     files: dict[str, bytes] = {}
     stems_meta: dict[str, dict] = {}
@@ -233,17 +245,18 @@ def build_song_files(options: DatasetOptions, index: int) -> dict[str, bytes]:
     off = float(song.plan.start_offset_seconds)
     for name in shares:
         track = tracks[name]
-        files[f"stems/{name}.{ext}"] = _encode(steps[name], sample_rate=sr, audio_format=ext)
+        steps = _pcm_steps(shares[name], scale)
+        files[f"stems/{name}.{ext}"] = _encode(steps, sample_rate=sr, audio_format=ext)
         files[f"midi/{name}.mid"] = _midi_bytes(dataclasses.replace(song.score, tracks=(track,)))
         files[f"notes/{name}.csv"], n_notes = _notes_csv(song.score, track, offset_seconds=off)
         stems_meta[name] = {
             "file": f"stems/{name}.{ext}", "midi": f"midi/{name}.mid", "notes": f"notes/{name}.csv", "role": track.role,
             "instrument_class": instrument_class(program=track.program, is_drum=track.is_drum, role=track.role),
             "program": track.program, "is_drum": track.is_drum, "preset": track.preset, "n_notes": n_notes,
-            **_loudness(steps[name] / (PCM_SCALE * scale), sample_rate=sr),
+            **_loudness(steps / np.float32(PCM_SCALE * scale), sample_rate=sr),
         }
     files[f"mix.{ext}"] = _encode(mix_steps, sample_rate=sr, audio_format=ext)
-    master_steps = np.clip(_pcm_steps(song.master_audio, 1.0), -PCM_SCALE, PCM_SCALE - 1)
+    master_steps = np.clip(_pcm_steps(song.master_audio, 1.0), -PCM_SCALE, PCM_SCALE - 1)  # the master peaks at -1 dBTP
     files[f"master.{ext}"] = _encode(master_steps, sample_rate=sr, audio_format=ext)
     files["all.mid"] = _midi_bytes(song.score)
     files["song.json"] = json_bytes(song_to_dict(song))
