@@ -5,8 +5,10 @@
   atomic write), measured in this process with one torch thread.
 - **speedup 1 -> 2 workers**: wall time of ``generate(n, workers=1)`` beside
   ``generate(n, workers=2)`` on the same songs (fresh folders), local
-  ProcessPoolExecutor. The machine's load average is printed with it: on a
-  shared machine the speedup says more about the neighbours than about lemm.
+  ProcessPoolExecutor, with the CPU seconds each whole run used (all its
+  processes) and the cores the 2-worker run got on average (CPU / wall). The
+  machine's load average is printed with it: on a shared machine the speedup
+  says more about the neighbours than about lemm.
 - **simulated 16 workers**: 16 x ``--tasks-per-worker`` sleep tasks, each as long
   as one song task measured above (its CPU seconds), through the same executor as ``generate``
   (:func:`lemm.dataset.run.local_executor`, 16 processes): efficiency =
@@ -25,6 +27,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -33,6 +36,46 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
+
+
+class _CpuMeter:
+    """CPU seconds (user + system) of this process and all its descendants (pool workers fork from the
+    forkserver, a child of this process), sampled every 20 ms while a run lasts."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self._me = psutil.Process()
+        self._first = self._sample({})
+        self._last = dict(self._first)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _sample(self, into: dict) -> dict:
+        import psutil
+
+        try:
+            procs = [self._me, *self._me.children(recursive=True)]
+        except psutil.Error:
+            return into
+        for proc in procs:
+            try:
+                t = proc.cpu_times()
+                into[proc.pid] = t.user + t.system
+            except psutil.Error:
+                pass
+        return into
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.02):
+            self._sample(self._last)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        self._sample(self._last)
+        return sum(v - self._first.get(pid, 0.0) for pid, v in self._last.items())
 
 
 def main() -> None:
@@ -69,11 +112,13 @@ def main() -> None:
         # torch once) is started before either is timed.
         with local_executor(1) as pool:
             pool.submit(int).result()
-        walls = {}
+        walls, cpus = {}, {}
         for workers in (1, 2):
+            meter = _CpuMeter()
             start = time.perf_counter()
             report = generate(args.n, out=scratch / f"w{workers}", workers=workers, **common)
             walls[workers] = time.perf_counter() - start
+            cpus[workers] = meter.stop()
             assert len(report.made) == args.n, report
         same = all(
             (scratch / "w1" / p.relative_to(scratch / "w2")).read_bytes() == p.read_bytes()
@@ -82,6 +127,11 @@ def main() -> None:
         result["wall_seconds_1_worker"] = round(walls[1], 3)
         result["wall_seconds_2_workers"] = round(walls[2], 3)
         result["speedup_1_to_2_workers"] = round(walls[1] / walls[2], 3)
+        # CPU seconds of each whole run (driver, forkserver, workers): equal CPU means the second worker
+        # added no work, so the wall speedup is bounded only by the free cores the machine had.
+        result["cpu_seconds_1_worker_run"] = round(cpus[1], 2)
+        result["cpu_seconds_2_worker_run"] = round(cpus[2], 2)
+        result["cpu_utilisation_2_worker_run"] = round(cpus[2] / walls[2], 2)
         result["bytes_identical_1_vs_2_workers"] = same
         result["load_after_real_runs"] = _load()
 

@@ -123,7 +123,10 @@ def _read_song(store, row: dict, *, audio: bool, verify: bool) -> DatasetSong:
         raise FileFormatError(f"song {row['id']} in {store.url!r} has no readable {CHECKSUMS}: run generate again to remake it")
 
     def read(rel: str) -> bytes:
-        data = store.fs.cat_file(store.path(row["path"], rel))
+        try:
+            data = store.fs.cat_file(store.path(row["path"], rel))
+        except FileNotFoundError:
+            raise FileFormatError(f"song {row['id']} in {store.url!r} has no file {rel}: run generate again to remake it") from None
         if verify and hashlib.sha256(data).hexdigest() != sums.get(rel):
             raise FileFormatError(f"song {row['id']} file {rel} fails its checksum: run generate again to remake it")
         return data
