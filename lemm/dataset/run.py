@@ -113,6 +113,8 @@ def local_executor(workers: int) -> ProcessPoolExecutor:
     (:data:`WORKER_PRELOAD`): cheap to start, and never forked from a process
     whose threads are running.
     """
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows
+        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init)
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(list(WORKER_PRELOAD))
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
