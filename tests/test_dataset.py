@@ -57,6 +57,8 @@ def reference(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("ref")
     report = generate(N, out=out, workers=1, **OPTIONS)
     assert sorted(report.made) == [f"song_{i:06d}" for i in range(N)] and not report.failed
+    sung = [json.loads(x)["sung"] for x in (out / "index.jsonl").read_text().splitlines()]
+    assert True in sung and False in sung  # the engines are compared on sung (espeak worker) and instrumental songs
     return out
 
 
