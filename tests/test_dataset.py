@@ -238,6 +238,7 @@ def test_bad_options_are_refused(reference: Path, tmp_path: Path) -> None:
         generate(N, out=tmp_path, **{**OPTIONS, "genres": ("polka",)})
     with pytest.raises(ParameterError, match="workers"):
         generate(N, out=tmp_path, workers=2, scheduler="tcp://127.0.0.1:1", **OPTIONS)
+    assert list(tmp_path.iterdir()) == []  # refused before anything was written
 
 
 def test_cli_parses_dataset_commands() -> None:

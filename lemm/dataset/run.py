@@ -229,9 +229,9 @@ def generate(
         genres = [g.strip() for g in genres.split(",") if g.strip()]
     options = DatasetOptions(seed=seed, duration_seconds=parse_duration_range(duration), genres=tuple(genres),
                              sample_rate=sample_rate, audio_format=audio_format)
+    indices = shard_indices(n, parse_shard(shard))  # every check before anything is written
     store = open_store(out)
     check_options(store, options)
-    indices = shard_indices(n, parse_shard(shard))
     report = RunReport()
     opts = options.to_dict()
     if executor is not None:
