@@ -43,6 +43,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lemm.bridge.cli import register as register_bridge_commands
+from lemm.dataset.cli import register as register_dataset_commands
 from lemm.errors import LemmError, ParameterError
 from lemm.project.lock import locks_song_folder
 
@@ -497,7 +499,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--extra", action="append", default=[], choices=["test", "notebooks", "train", "eval"],
                    help="include an extra's dependencies too (repeatable), e.g. --extra test")
     p.set_defaults(func=_cmd_licenses)
-    from lemm.bridge.cli import register as register_bridge; register_bridge(sub)  # noqa: E702, I001
+    register_bridge_commands(sub)
+    register_dataset_commands(sub)
     return parser
 
 
