@@ -107,9 +107,14 @@ def _license_of(dist: md.Distribution) -> str:
     return field.splitlines()[0][:80] if field else ""
 
 
-def _walk(requirements: list[str], extras: set[str], seen: dict[str, md.Distribution | None]) -> None:
+def _walk(requirements: list[str], extras: set[str], seen: dict[str, md.Distribution | None], walked_extras: set[tuple[str, str]] | None = None) -> None:
+    """Add the distributions ``requirements`` bring (with ``extras`` of the requiring package) to ``seen``, recursively.
+
+    A requirement with extras of its own (``dask[distributed]``) brings what those extras of it require too.
+    """
     from packaging.requirements import Requirement
 
+    walked_extras = set() if walked_extras is None else walked_extras
     for line in requirements:
         req = Requirement(line)
         if req.marker is not None:
@@ -117,15 +122,18 @@ def _walk(requirements: list[str], extras: set[str], seen: dict[str, md.Distribu
             if not any(req.marker.evaluate(env) for env in envs):
                 continue
         key = _norm(req.name)
-        if key in seen:
-            continue
-        try:
-            dist = md.distribution(req.name)
-        except md.PackageNotFoundError:
-            seen[key] = None
-            continue
-        seen[key] = dist
-        _walk(dist.requires or [], set(), seen)
+        if key not in seen:
+            try:
+                seen[key] = md.distribution(req.name)
+            except md.PackageNotFoundError:
+                seen[key] = None
+                continue
+            _walk(seen[key].requires or [], set(), seen, walked_extras)
+        dist = seen[key]
+        for extra in sorted(req.extras):
+            if dist is not None and (key, extra) not in walked_extras:
+                walked_extras.add((key, extra))
+                _walk([r for r in dist.requires or [] if "extra" in r], {extra}, seen, walked_extras)
 
 
 def project_requirements(pyproject: str | Path) -> list[str]:
