@@ -91,7 +91,9 @@ def kick_fall_db(audio: np.ndarray, *, sample_rate: int, delay_seconds: float = 
 
 
 def _band_frames_db(audio: np.ndarray, *, sample_rate: int, low_hz: float, high_hz: float, hop_seconds: float = 0.005) -> np.ndarray:
-    x = scipy.signal.sosfilt(scipy.signal.butter(6, (low_hz, min(high_hz, 0.45 * sample_rate)), btype="band", fs=sample_rate, output="sos"), _mono(audio))
+    x = scipy.signal.sosfilt(
+        scipy.signal.butter(6, (low_hz, min(high_hz, 0.45 * sample_rate)), btype="band", fs=sample_rate, output="sos"), _mono(audio)
+    )
     hop, win = int(hop_seconds * sample_rate), int(2 * hop_seconds * sample_rate)
     n = max(1, (len(x) - win) // hop)
     frames = np.lib.stride_tricks.sliding_window_view(x, win)[::hop][:n]
@@ -210,7 +212,9 @@ def fluidsynth(midi: Path, sf2: Path, out: Path, *, dry: bool = False) -> tuple[
     """Render ``midi`` with ``sf2`` (``dry``: reverb and chorus off); (audio [2, n] float32, seconds taken)."""
     t0 = time.perf_counter()
     effects = ["-R", "0", "-C", "0"] if dry else []
-    subprocess.run(["fluidsynth", "-ni", "-q", *effects, "-F", str(out), "-r", str(SAMPLE_RATE), str(sf2), str(midi)], check=True, capture_output=True)
+    subprocess.run(
+        ["fluidsynth", "-ni", "-q", *effects, "-F", str(out), "-r", str(SAMPLE_RATE), str(sf2), str(midi)], check=True, capture_output=True
+    )
     seconds = time.perf_counter() - t0
     audio, _ = soundfile.read(str(out), dtype="float32", always_2d=True)
     return audio.T, seconds
@@ -293,13 +297,20 @@ def measure_song(folder: Path, *, scratch: Path, soundfonts: dict[str, Path]) ->
     master, rate = soundfile.read(str(folder / "master.wav"), dtype="float32", always_2d=True)
     master = master.T
     result: dict = {"stereo": stereo_measures(master, sample_rate=rate)}
-    bounds = [(s.name, float(ticks_to_seconds(score, s.start_tick)), float(ticks_to_seconds(score, s.start_tick + s.duration_ticks))) for s in score.sections]
+    bounds = [
+        (s.name, float(ticks_to_seconds(score, s.start_tick)), float(ticks_to_seconds(score, s.start_tick + s.duration_ticks)))
+        for s in score.sections
+    ]
     loud = section_loudness(master, bounds, sample_rate=rate)
     sections = {k: round(v, 2) for k, v in loud.items() if k != "song"}
     finite = [v for v in sections.values() if math.isfinite(v)]
     result["sections_lufs"] = sections
     result["quietest_section_lu"] = round(min(finite) - loud["song"], 2) if finite else None
-    stems = {t.name: soundfile.read(str(folder / "stems" / f"{t.name}.wav"), dtype="float32", always_2d=True)[0].T for t in score.tracks if (folder / "stems" / f"{t.name}.wav").exists()}
+    stems = {
+        t.name: soundfile.read(str(folder / "stems" / f"{t.name}.wav"), dtype="float32", always_2d=True)[0].T
+        for t in score.tracks
+        if (folder / "stems" / f"{t.name}.wav").exists()
+    }
     midi = mido.MidiFile(str(folder / "score.mid"))
     per_track = dict(track_events_seconds(midi))
     tracks: dict = {}
@@ -329,7 +340,11 @@ def measure_song(folder: Path, *, scratch: Path, soundfonts: dict[str, Path]) ->
             ref = cut[0]
             d_lemm = mel_distance_db(stem, ref, sample_rate=rate)
             d_wrong = [mel_distance_db(w, ref, sample_rate=rate) for w in cut[1:]]
-            ref_entry = {"distance_db": round(d_lemm, 2), "wrong_db": round(float(np.mean(d_wrong)), 2), "distance_ratio": round(d_lemm / float(np.mean(d_wrong)), 3)}
+            ref_entry = {
+                "distance_db": round(d_lemm, 2),
+                "wrong_db": round(float(np.mean(d_wrong)), 2),
+                "distance_ratio": round(d_lemm / float(np.mean(d_wrong)), 3),
+            }
             if t.role == "drums" or t.is_drum:
                 hats = on[[n.pitch in _HAT_KEYS for n in t.notes]]
                 ref_entry["hat_presence_db"] = round(hat_presence_db(ref, hats, (float(on.min()), float(off.max())), sample_rate=rate), 1)
@@ -355,7 +370,9 @@ def kick_falls(kits: list[str], *, scratch: Path, soundfonts: dict[str, Path]) -
         audio, _ = render_drum_track(track, Score(tracks=(track,)), sample_rate=SAMPLE_RATE, seed=0, n_samples=SAMPLE_RATE)
         out[kit] = round(kick_fall_db(audio, sample_rate=SAMPLE_RATE), 1)
     path = scratch / "kick.mid"
-    variants_midi([(0.0, mido.Message("note_on", channel=9, note=36, velocity=100)), (0.25, mido.Message("note_off", channel=9, note=36))], [0], path)
+    variants_midi(
+        [(0.0, mido.Message("note_on", channel=9, note=36, velocity=100)), (0.25, mido.Message("note_off", channel=9, note=36))], [0], path
+    )
     for sf_name, sf in soundfonts.items():
         audio, _ = fluidsynth(path, sf, scratch / f"kick_{sf_name}.wav", dry=True)
         out[sf_name] = round(kick_fall_db(audio[:, : 2 * SAMPLE_RATE], sample_rate=SAMPLE_RATE), 1)
@@ -375,7 +392,9 @@ def _checks(songs: dict, kicks: dict) -> dict[str, bool]:
     checks["correlation_0.5_0.85"] = all(0.5 <= x["correlation"] <= 0.85 for x in st)
     checks["side_mid_-14_-6db"] = all(-14.0 <= x["side_mid_db"] <= -6.0 for x in st)
     checks["fold_down_le_1.5db"] = all(x["fold_down_loss_db"] <= 1.5 for x in st)
-    checks["quietest_section_ge_-12lu"] = all(s["quietest_section_lu"] is not None and s["quietest_section_lu"] >= -12.0 for s in songs.values())
+    checks["quietest_section_ge_-12lu"] = all(
+        s["quietest_section_lu"] is not None and s["quietest_section_lu"] >= -12.0 for s in songs.values()
+    )
     dist = [e[r]["distance_ratio"] for _, e in tracks for r in ("fluidr3", "musescore") if r in e]
     checks["distance_ratio_le_0.7"] = all(d <= 0.7 for d in dist)
     return checks
