@@ -68,7 +68,7 @@ class CompressorSettings:
 
 @dataclass(frozen=True)
 class TrackMix:
-    """One track's channel strip: gain -> high-pass -> EQ -> compressor -> pan, plus a reverb send.
+    """One track's channel strip: gain -> high-pass -> EQ -> compressor -> pan -> spread, plus a reverb send.
 
     Parameters
     ----------
@@ -94,6 +94,9 @@ class TrackMix:
         Gain reduction at the source's loudest hits, 0..24 dB (0 = off).
     sidechain_release_ms : float
         Recovery time constant of the ducking, 1..2000 ms.
+    spread : float
+        0..1: stereo spread after the pan, without delays and without changing
+        the mono fold-down (:func:`lemm.mix.stereo.spectral_spread`; 0 = off).
     """
 
     gain_db: float = 0.0
@@ -107,9 +110,11 @@ class TrackMix:
     sidechain_source: str | None = None
     sidechain_depth_db: float = 0.0
     sidechain_release_ms: float = 150.0
+    spread: float = 0.0
 
     def __post_init__(self) -> None:
         _number(self, "gain_db", -120.0, 48.0)
+        _number(self, "spread", 0.0, 1.0)
         _number(self, "pan", -1.0, 1.0)
         if self.highpass_hz is not None:
             _number(self, "highpass_hz", 1.0, 20000.0)
