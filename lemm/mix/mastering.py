@@ -2,9 +2,14 @@
 
 Chain::
 
-    mix -> tilt EQ -> width / mono bass -> glue compressor -> gain G -> lookahead true-peak limiter -> master
-                                                                ^                                      |
-                                                                +---- measure loudness, correct G -----+
+    mix -> section lift -> tilt EQ -> width / mono bass -> glue compressor -> gain G -> lookahead true-peak limiter -> master
+                                                                                 ^                                      |
+                                                                                 +---- measure loudness, correct G -----+
+
+Section lift (:func:`lemm.mix.dynamics.section_lift_gain`): a slow gain that
+brings passages far under the song's loudness (a solo intro, a break) up
+toward ``section_floor_lu`` under it, so they stay quieter but audible after
+the master's loudness normalisation (None = off).
 
 Tilt EQ: the mix's spectral tilt (:func:`lemm.mix.spectrum.spectral_tilt`)
 is moved ``tilt_strength`` of the way toward ``tilt_target_db_per_octave``
@@ -50,7 +55,7 @@ import numpy as np
 import scipy.signal
 
 from lemm.mix._validate import as_audio, check_number, check_sample_rate
-from lemm.mix.dynamics import compressor_gain
+from lemm.mix.dynamics import compressor_gain, section_lift_gain
 from lemm.mix.limiter import limit_with_detector, limiter_detector, limiter_gain, limiter_gain_db
 from lemm.mix.loudness import (
     block_powers,
@@ -111,6 +116,7 @@ def master(
     stereo_width: float = 1.0,
     mono_bass_hz: float | None = 120.0,
     max_fold_down_loss_db: float = 1.2,
+    section_floor_lu: float | None = -9.0,
 ) -> tuple[np.ndarray, dict]:
     """Master ``audio`` to ``target_lufs`` integrated loudness with true peak <= ``ceiling_dbtp``.
 
@@ -138,6 +144,9 @@ def master(
         Side high-pass, 20..500 Hz (None = none).
     max_fold_down_loss_db : float
         Largest loudness loss of the mono fold-down, 0.1..3 dB.
+    section_floor_lu : float or None
+        Passages more than this many LU under the mix's integrated loudness
+        are lifted toward it (-40..0; None = no lift).
         (The names match :class:`lemm.mix.settings.MasterSettings`' fields.)
 
     Returns
@@ -167,6 +176,8 @@ def master(
     _check_options(target_lufs, ceiling_dbtp, glue_ratio, glue_threshold_lu, glue_attack_ms, glue_release_ms,
                    limiter_lookahead_ms, limiter_release_ms, tilt_target_db_per_octave, tilt_strength, stereo_width,
                    mono_bass_hz, max_fold_down_loss_db)
+    if section_floor_lu is not None:
+        check_number(section_floor_lu, "section_floor_lu", -40.0, 0.0)
     limiter_options = dict(sample_rate=rate, ceiling_dbtp=ceiling_dbtp, lookahead_ms=limiter_lookahead_ms,
                            release_ms=limiter_release_ms)
     base = {"target_lufs": float(target_lufs), "ceiling_dbtp": float(ceiling_dbtp),
@@ -174,6 +185,8 @@ def master(
     if integrated_from_power(k_weighted_power(a, sample_rate=rate), sample_rate=rate) == -math.inf:
         return _master_silence(a, limiter_options, base)
 
+    if section_floor_lu is not None:
+        a = a * section_lift_gain(a, sample_rate=rate, floor_lu=section_floor_lu)[None, :]
     tilt_in = spectral_tilt(a, sample_rate=rate)
     correction = float(np.clip(tilt_strength * (tilt_target_db_per_octave - tilt_in), -_MAX_TILT_CORRECTION, _MAX_TILT_CORRECTION))
     if abs(correction) >= 0.05:

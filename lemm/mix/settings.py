@@ -186,7 +186,9 @@ class MasterSettings:
     ``stereo_width`` scales the side signal (1 = unchanged, 0 = mono);
     ``mono_bass_hz`` high-passes the side signal (None = off);
     ``max_fold_down_loss_db`` narrows the side further where needed so the
-    mono fold-down loses at most that much loudness.
+    mono fold-down loses at most that much loudness. ``section_floor_lu``
+    lifts passages more than that many LU under the mix's loudness toward
+    it (None = off; see :func:`lemm.mix.dynamics.section_lift_gain`).
     """
 
     target_lufs: float = -14.0
@@ -202,6 +204,7 @@ class MasterSettings:
     stereo_width: float = 1.0
     mono_bass_hz: float | None = 120.0
     max_fold_down_loss_db: float = 1.2
+    section_floor_lu: float | None = -9.0
 
     def __post_init__(self) -> None:
         _number(self, "target_lufs", -60.0, 0.0)
@@ -211,6 +214,8 @@ class MasterSettings:
         if self.mono_bass_hz is not None:
             _number(self, "mono_bass_hz", 20.0, 500.0)
         _number(self, "max_fold_down_loss_db", 0.1, 3.0)
+        if self.section_floor_lu is not None:
+            _number(self, "section_floor_lu", -40.0, 0.0)
         _number(self, "ceiling_dbtp", -20.0, -0.1)
         _number(self, "glue_ratio", 1.0, 10.0)
         _number(self, "glue_threshold_lu", -20.0, 40.0)
