@@ -188,6 +188,9 @@ class Preset:
         1..4: the harmonics are multiples of ``f0 / partial_divisor`` (a drawbar
         organ's 16' and 5 1/3' pipes sound under and between the written pitch's
         harmonics); harmonic ``partial_divisor`` is the written pitch.
+    lowpass_hz : float or None
+        Corner of a 48 dB/octave roll-off over the partials' frequencies
+        (a synth's filter): nothing above what the preset asks (None: none).
     harmonic_phases : tuple of float
         Phase offset of harmonic ``k`` (radians, -pi..pi) in
         ``sin(2 pi k phase + psi_k)``: the shape of the waveform within a period
@@ -229,6 +232,7 @@ class Preset:
     fixed_formants: bool = False
     partial_divisor: int = 1
     harmonic_phases: tuple[float, ...] = ()
+    lowpass_hz: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -262,6 +266,8 @@ class Preset:
             ("gain_db", -40.0, 40.0),
         ):
             _real(getattr(self, field), f"preset {self.name!r} {field}", low, high)
+        if self.lowpass_hz is not None:
+            _real(self.lowpass_hz, f"preset {self.name!r} lowpass_hz", 200.0, 24000.0)
         for field in ("decay_seconds", "noise_level_db", "attack_noise_db"):
             value = getattr(self, field)
             if value is not None:
