@@ -31,8 +31,9 @@ when installed, MuseScore General (timed in the same run). Measured:
   Threshold <= 0.7.
 
 The per-track reference renders (right program and wrong ones) of one song
-are one fluidsynth run: the track's events are laid end to end in one MIDI
-file at a fixed tempo (absolute seconds kept) and cut apart afterwards.
+are one fluidsynth run per SoundFont: every track's events, once per
+program, are laid end to end in one MIDI file at a fixed tempo (absolute
+seconds kept) and cut apart afterwards.
 
 Usage::
 
@@ -250,23 +251,28 @@ def track_events_seconds(midi: mido.MidiFile) -> list[tuple[str, list[tuple[floa
     return out
 
 
-def variants_midi(events: list[tuple[float, mido.Message]], programs: list[int], path: Path) -> float:
-    """Write the events once per program, end to end (``_GAP_SECONDS`` apart); returns the stride in seconds."""
-    length = max((t for t, _ in events), default=0.0) + _GAP_SECONDS
+def blocks_midi(blocks: list[tuple[list[tuple[float, mido.Message]], int]], path: Path) -> list[tuple[float, float]]:
+    """Write each (events, program) block end to end (``_GAP_SECONDS`` after its last event) in one MIDI file.
+
+    The events keep their channel; each block starts with a reset of the
+    controllers and its program. Returns each block's (start, length) in seconds.
+    """
     midi = mido.MidiFile(ticks_per_beat=960)
     track = mido.MidiTrack()
     midi.tracks.append(track)
     track.append(mido.MetaMessage("set_tempo", tempo=500000, time=0))  # 120 bpm: 1920 ticks per second
-    channel = next((m.channel for _, m in events if hasattr(m, "channel")), 0)
-    timeline = []
-    for k, program in enumerate(programs):
-        t0 = k * length
+    timeline, spans, t0 = [], [], 0.0
+    for events, program in blocks:
+        length = max((t for t, _ in events), default=0.0) + _GAP_SECONDS
+        channel = next((m.channel for _, m in events if hasattr(m, "channel")), 0)
         timeline.append((t0, 0, mido.Message("control_change", channel=channel, control=121, value=0)))
         timeline.append((t0, 1, mido.Message("program_change", channel=channel, program=program)))
         for t, m in events:
             if m.type != "program_change":
                 timeline.append((t0 + t + 1e-4, 2, m))
         timeline.append((t0 + length - 0.05, 3, mido.Message("control_change", channel=channel, control=123, value=0)))
+        spans.append((t0, length))
+        t0 += length
     timeline.sort(key=lambda e: (e[0], e[1]))
     last = 0
     for t, _, m in timeline:
@@ -274,7 +280,12 @@ def variants_midi(events: list[tuple[float, mido.Message]], programs: list[int],
         track.append(m.copy(time=tick - last))
         last = tick
     midi.save(str(path))
-    return length
+    return spans
+
+
+def variants_midi(events: list[tuple[float, mido.Message]], programs: list[int], path: Path) -> float:
+    """The events once per program, end to end; returns the stride in seconds."""
+    return blocks_midi([(events, p) for p in programs], path)[0][1]
 
 
 def wrong_programs(program: int, is_drum: bool) -> list[int]:
@@ -314,44 +325,53 @@ def measure_song(folder: Path, *, scratch: Path, soundfonts: dict[str, Path]) ->
     midi = mido.MidiFile(str(folder / "score.mid"))
     per_track = dict(track_events_seconds(midi))
     tracks: dict = {}
+    blocks: list[tuple[list, int]] = []
+    owners: list[tuple[str, int]] = []
+    notes_s: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for t in score.tracks:
         if t.name not in stems or t.name not in per_track:
             continue
-        on = ticks_to_seconds(score, np.array([n.start_tick for n in t.notes], dtype=np.float64))
-        off = ticks_to_seconds(score, np.array([n.start_tick + n.duration_ticks for n in t.notes], dtype=np.float64))
+        notes_s[t.name] = (
+            ticks_to_seconds(score, np.array([n.start_tick for n in t.notes], dtype=np.float64)),
+            ticks_to_seconds(score, np.array([n.start_tick + n.duration_ticks for n in t.notes], dtype=np.float64)),
+        )
+        events = per_track[t.name]
+        program = next((m.program for _, m in events if m.type == "program_change"), 0)
+        for k, p in enumerate([program, *wrong_programs(program, t.is_drum)]):
+            blocks.append((events, p))
+            owners.append((t.name, k))
+    spans = blocks_midi(blocks, scratch / f"{folder.name}_tracks.mid")
+    renders = {}
+    for sf_name, sf in soundfonts.items():
+        audio, _ = fluidsynth(scratch / f"{folder.name}_tracks.mid", sf, scratch / f"{folder.name}_tracks_{sf_name}.wav", dry=True)
+        for (name, k), (start, length) in zip(owners, spans):
+            renders.setdefault((sf_name, name), []).append(audio[:, int(start * rate) : int((start + length) * rate)])
+    for t in score.tracks:
+        if t.name not in notes_s:
+            continue
+        on, off = notes_s[t.name]
         entry: dict = {"role": t.role, "preset": t.preset}
         stem = stems[t.name]
-        if t.role == "drums" or t.is_drum:
-            hats = on[[n.pitch in _HAT_KEYS for n in t.notes]]
+        drum = t.role == "drums" or t.is_drum
+        hats = on[[n.pitch in _HAT_KEYS for n in t.notes]] if drum else None
+        if drum:
             entry["hat_presence_db"] = round(hat_presence_db(stem, hats, (float(on.min()), float(off.max())), sample_rate=rate), 1)
         if t.role == "bass":
             entry["bass_above_12k_db"] = round(high_band_db(stem, sample_rate=rate), 1)
-        spans = held_spans(list(zip(on.tolist(), off.tolist()))) if t.role in _SUSTAIN_ROLES else []
-        if spans:
-            entry["sustain_motion_db"] = round(sustain_motion_db(stem, spans, sample_rate=rate), 2)
-        events = per_track[t.name]
-        program = next((m.program for _, m in events if m.type == "program_change"), 0)
-        programs = [program, *wrong_programs(program, t.is_drum)]
-        path = scratch / f"{folder.name}_{t.name}.mid"
-        stride = variants_midi(events, programs, path)
-        for sf_name, sf in soundfonts.items():
-            audio, _ = fluidsynth(path, sf, scratch / f"{folder.name}_{t.name}_{sf_name}.wav", dry=True)
-            cut = [audio[:, int(k * stride * rate) : int((k + 1) * stride * rate)] for k in range(len(programs))]
-            ref = cut[0]
+        spans_held = held_spans(list(zip(on.tolist(), off.tolist()))) if t.role in _SUSTAIN_ROLES else []
+        if spans_held:
+            entry["sustain_motion_db"] = round(sustain_motion_db(stem, spans_held, sample_rate=rate), 2)
+        for sf_name in soundfonts:
+            ref, *wrong = renders[(sf_name, t.name)]
             d_lemm = mel_distance_db(stem, ref, sample_rate=rate)
-            d_wrong = [mel_distance_db(w, ref, sample_rate=rate) for w in cut[1:]]
-            ref_entry = {
-                "distance_db": round(d_lemm, 2),
-                "wrong_db": round(float(np.mean(d_wrong)), 2),
-                "distance_ratio": round(d_lemm / float(np.mean(d_wrong)), 3),
-            }
-            if t.role == "drums" or t.is_drum:
-                hats = on[[n.pitch in _HAT_KEYS for n in t.notes]]
+            d_wrong = float(np.mean([mel_distance_db(w, ref, sample_rate=rate) for w in wrong]))
+            ref_entry = {"distance_db": round(d_lemm, 2), "wrong_db": round(d_wrong, 2), "distance_ratio": round(d_lemm / d_wrong, 3)}
+            if drum:
                 ref_entry["hat_presence_db"] = round(hat_presence_db(ref, hats, (float(on.min()), float(off.max())), sample_rate=rate), 1)
             if t.role == "bass":
                 ref_entry["bass_above_12k_db"] = round(high_band_db(ref, sample_rate=rate), 1)
-            if spans:
-                ref_entry["sustain_motion_db"] = round(sustain_motion_db(ref, spans, sample_rate=rate), 2)
+            if spans_held:
+                ref_entry["sustain_motion_db"] = round(sustain_motion_db(ref, spans_held, sample_rate=rate), 2)
                 ref_entry["motion_ratio"] = round(entry["sustain_motion_db"] / max(ref_entry["sustain_motion_db"], 1e-6), 2)
             entry[sf_name] = ref_entry
         tracks[t.name] = entry
@@ -406,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", default="0:35")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", default=None, help="keep the song folders here (default: a temporary folder)")
+    parser.add_argument("--resume", action="store_true", help="reuse OUT/<genre>/sound.json where a run already measured that genre")
     args = parser.parse_args(argv)
     if shutil.which("fluidsynth") is None or not FLUID.exists():
         print(json.dumps({"error": "fluidsynth and FluidR3_GM are needed (apt install fluidsynth fluid-soundfont-gm)"}))
@@ -416,21 +437,30 @@ def main(argv: list[str] | None = None) -> int:
     scratch = root / "_ref"
     scratch.mkdir(exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    songs, lemm_seconds, ref_seconds, kits = {}, 0.0, {k: 0.0 for k in soundfonts}, set()
+    songs: dict = {}
+    kits: set[str] = set()
     for genre in args.genres.split(","):
         folder = root / genre
+        saved = folder / "sound.json"
+        if args.resume and saved.exists():
+            songs[genre] = json.loads(saved.read_text())
+            kits.update(songs[genre]["genre_kit"])
+            continue
         t0 = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "lemm.cli", "compose", f"a {genre} song", "--tags", genre, "--duration", args.duration, "--seed", str(args.seed), "-o", str(folder)],
             check=True, capture_output=True, env=env,
         )  # fmt: skip
-        lemm_seconds += time.perf_counter() - t0
+        seconds = {"lemm_compose": time.perf_counter() - t0}
         for sf_name, sf in soundfonts.items():
-            _, seconds = fluidsynth(folder / "score.mid", sf, scratch / f"{genre}_{sf_name}.wav")
-            ref_seconds[sf_name] += seconds
+            _, seconds[sf_name] = fluidsynth(folder / "score.mid", sf, scratch / f"{genre}_{sf_name}.wav")
         songs[genre] = measure_song(folder, scratch=scratch, soundfonts=soundfonts)
-        kits.update(e["preset"] for e in songs[genre]["tracks"].values() if e["role"] == "drums")
+        songs[genre]["seconds"] = {k: round(v, 2) for k, v in seconds.items()}
         songs[genre]["genre_kit"] = sorted(e["preset"] for e in songs[genre]["tracks"].values() if e["role"] == "drums")
+        kits.update(songs[genre]["genre_kit"])
+        saved.write_text(json.dumps(songs[genre]))
+    lemm_seconds = sum(s["seconds"]["lemm_compose"] for s in songs.values())
+    ref_seconds = {k: sum(s["seconds"][k] for s in songs.values()) for k in soundfonts}
     kicks = kick_falls(sorted(kits | {"synth_kit", "acoustic_kit"}), scratch=scratch, soundfonts=soundfonts)
     report = {
         "benchmark": "sound",
