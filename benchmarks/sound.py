@@ -229,7 +229,7 @@ def track_events_seconds(midi: mido.MidiFile) -> list[tuple[str, list[tuple[floa
         tick += msg.time
         if msg.type == "set_tempo":
             tempo_map.append((tick, msg.tempo))
-    tempo_map.sort()
+    tempo_map.sort(key=lambda e: e[0])  # stable: a tempo at tick 0 replaces the default
 
     def seconds(t: int) -> float:
         s, last_tick, last_tempo = 0.0, 0, 500000

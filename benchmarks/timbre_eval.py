@@ -52,6 +52,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -189,6 +190,7 @@ def cross_library(instruments: list[str], scratch: Path, *, sf2: Path = FLUIDR3)
             "fit_seconds": round(fit_seconds, 1),
             "pass": bool(cut >= 0.4),
         }
+        print(json.dumps({inst: out[inst]}), file=sys.stderr, flush=True)  # progress, one instrument at a time
     return out
 
 

@@ -189,6 +189,8 @@ class MasterSettings:
     mono fold-down loses at most that much loudness. ``section_floor_lu``
     lifts passages more than that many LU under the mix's loudness toward
     it (None = off; see :func:`lemm.mix.dynamics.section_lift_gain`).
+    ``min_side_mid_db`` widens a narrow mix's side toward that side/mid
+    ratio, at most 1.5x (None = off).
     """
 
     target_lufs: float = -14.0
@@ -205,6 +207,7 @@ class MasterSettings:
     mono_bass_hz: float | None = 120.0
     max_fold_down_loss_db: float = 1.2
     section_floor_lu: float | None = -9.0
+    min_side_mid_db: float | None = -10.0
 
     def __post_init__(self) -> None:
         _number(self, "target_lufs", -60.0, 0.0)
@@ -216,6 +219,8 @@ class MasterSettings:
         _number(self, "max_fold_down_loss_db", 0.1, 3.0)
         if self.section_floor_lu is not None:
             _number(self, "section_floor_lu", -40.0, 0.0)
+        if self.min_side_mid_db is not None:
+            _number(self, "min_side_mid_db", -30.0, 0.0)
         _number(self, "ceiling_dbtp", -20.0, -0.1)
         _number(self, "glue_ratio", 1.0, 10.0)
         _number(self, "glue_threshold_lu", -20.0, 40.0)

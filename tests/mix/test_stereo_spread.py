@@ -60,3 +60,22 @@ def test_band_mix_lands_in_the_stereo_target():
     assert -14.0 <= side_mid_db <= -6.0
     assert fold_down_loss_db(mix, sample_rate=SR) <= 1.5
     assert low_end_correlation(mix, sample_rate=SR) > 0.98
+
+
+def test_master_widens_a_narrow_mix_toward_min_side_mid():
+    from lemm.mix import master
+
+    rng = np.random.default_rng(5)
+    mid = rng.standard_normal(SR * 6).astype(np.float32) * 0.1
+    side = rng.standard_normal(SR * 6).astype(np.float32) * 0.1 * 10 ** (-16 / 20)  # side/mid -16 dB
+    narrow = np.stack([mid + side, mid - side])
+
+    def side_mid_db(x: np.ndarray, **kw) -> float:
+        out, _ = master(x, sample_rate=SR, mono_bass_hz=None, tilt_strength=0.0, **kw)
+        m, s = (out[0] + out[1]) / 2, (out[0] - out[1]) / 2
+        return 10 * np.log10(np.mean(s.astype(np.float64) ** 2) / np.mean(m.astype(np.float64) ** 2))
+
+    assert abs(side_mid_db(narrow, min_side_mid_db=None) + 16.0) < 0.5
+    assert abs(side_mid_db(narrow) - (-16.0 + 20 * np.log10(1.5))) < 0.5  # widened, at most 1.5x
+    wide = np.stack([mid + 4 * side, mid - 4 * side])  # -4 dB: left alone
+    assert abs(side_mid_db(wide) - side_mid_db(wide, min_side_mid_db=None)) < 0.1
