@@ -101,8 +101,8 @@ def _band_frames_db(audio: np.ndarray, *, sample_rate: int, low_hz: float, high_
     return 10.0 * np.log10(np.maximum((frames**2).mean(1), 1e-20))
 
 
-def hat_presence_db(drums: np.ndarray, hat_onsets_seconds: np.ndarray, active_seconds: tuple[float, float], *, sample_rate: int) -> float:
-    """Median 6-16 kHz level at the hat hits above the median of the band between them while the drums play (dB)."""
+def hat_presence_db(drums: np.ndarray, hat_onsets_seconds: np.ndarray, active_seconds: tuple[float, float], *, sample_rate: int) -> float | None:
+    """Median 6-16 kHz level at the hat hits above the median of the band between them while the drums play (dB); None without hats."""
     hop = 0.005
     frames = _band_frames_db(drums, sample_rate=sample_rate, low_hz=6000.0, high_hz=16000.0, hop_seconds=hop)
     peaks = [frames[int(t / hop) : int((t + 0.03) / hop) + 1].max() for t in hat_onsets_seconds if int(t / hop) < len(frames) - 1]
@@ -112,7 +112,7 @@ def hat_presence_db(drums: np.ndarray, hat_onsets_seconds: np.ndarray, active_se
     for t in hat_onsets_seconds:
         between[int(t / hop) : int((t + 0.06) / hop) + 1] = False
     if not peaks or not between.any():
-        return float("nan")
+        return None
     return float(np.median(peaks) - np.median(frames[between]))
 
 
@@ -355,7 +355,8 @@ def measure_song(folder: Path, *, scratch: Path, soundfonts: dict[str, Path]) ->
         drum = t.role == "drums" or t.is_drum
         hats = on[[n.pitch in _HAT_KEYS for n in t.notes]] if drum else None
         if drum:
-            entry["hat_presence_db"] = round(hat_presence_db(stem, hats, (float(on.min()), float(off.max())), sample_rate=rate), 1)
+            hp = hat_presence_db(stem, hats, (float(on.min()), float(off.max())), sample_rate=rate)
+            entry["hat_presence_db"] = None if hp is None else round(hp, 1)
         if t.role == "bass":
             entry["bass_above_12k_db"] = round(high_band_db(stem, sample_rate=rate), 1)
         spans_held = held_spans(list(zip(on.tolist(), off.tolist()))) if t.role in _SUSTAIN_ROLES else []
@@ -367,7 +368,8 @@ def measure_song(folder: Path, *, scratch: Path, soundfonts: dict[str, Path]) ->
             d_wrong = float(np.mean([mel_distance_db(w, ref, sample_rate=rate) for w in wrong]))
             ref_entry = {"distance_db": round(d_lemm, 2), "wrong_db": round(d_wrong, 2), "distance_ratio": round(d_lemm / d_wrong, 3)}
             if drum:
-                ref_entry["hat_presence_db"] = round(hat_presence_db(ref, hats, (float(on.min()), float(off.max())), sample_rate=rate), 1)
+                hp = hat_presence_db(ref, hats, (float(on.min()), float(off.max())), sample_rate=rate)
+                ref_entry["hat_presence_db"] = None if hp is None else round(hp, 1)
             if t.role == "bass":
                 ref_entry["bass_above_12k_db"] = round(high_band_db(ref, sample_rate=rate), 1)
             if spans_held:
@@ -404,7 +406,7 @@ def _checks(songs: dict, kicks: dict) -> dict[str, bool]:
     lemm_kicks = [v for k, v in kicks.items() if k not in ("fluidr3", "musescore")]
     checks = {"kick_fall_ge_40db": all(v >= 40.0 for v in lemm_kicks)}
     tracks = [(t, e) for s in songs.values() for t, e in s["tracks"].items()]
-    checks["hats_ge_20db"] = all(e["hat_presence_db"] >= 20.0 for _, e in tracks if "hat_presence_db" in e)
+    checks["hats_ge_20db"] = all(e["hat_presence_db"] >= 20.0 for _, e in tracks if e.get("hat_presence_db") is not None)
     checks["bass_above_12k_lt_-50db"] = all(e["bass_above_12k_db"] < -50.0 for _, e in tracks if "bass_above_12k_db" in e)
     ratios = [e[r]["motion_ratio"] for _, e in tracks for r in ("fluidr3", "musescore") if r in e and "motion_ratio" in e[r]]
     checks["sustain_motion_0.6_1.5x"] = all(0.6 <= r <= 1.5 for r in ratios)
