@@ -101,7 +101,9 @@ def _band_frames_db(audio: np.ndarray, *, sample_rate: int, low_hz: float, high_
     return 10.0 * np.log10(np.maximum((frames**2).mean(1), 1e-20))
 
 
-def hat_presence_db(drums: np.ndarray, hat_onsets_seconds: np.ndarray, active_seconds: tuple[float, float], *, sample_rate: int) -> float | None:
+def hat_presence_db(
+    drums: np.ndarray, hat_onsets_seconds: np.ndarray, active_seconds: tuple[float, float], *, sample_rate: int
+) -> float | None:
     """Median 6-16 kHz level at the hat hits above the median of the band between them while the drums play (dB); None without hats."""
     hop = 0.005
     frames = _band_frames_db(drums, sample_rate=sample_rate, low_hz=6000.0, high_hz=16000.0, hop_seconds=hop)
@@ -450,7 +452,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         t0 = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "lemm.cli", "compose", f"a {genre} song", "--tags", genre, "--duration", args.duration, "--seed", str(args.seed), "-o", str(folder)],
+            [sys.executable, "-m", "lemm.cli", "compose", f"a {genre} song", "--tags", genre, "--duration", args.duration,
+             "--seed", str(args.seed), "-o", str(folder)],
             check=True, capture_output=True, env=env,
         )  # fmt: skip
         seconds = {"lemm_compose": time.perf_counter() - t0}

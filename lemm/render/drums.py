@@ -223,7 +223,8 @@ def _hits_audio(p: dict, velocity: np.ndarray, variation: np.ndarray, cut: np.nd
 
 
 def _voice_length(p: dict, sample_rate: int) -> int:
-    longest = max(p["tone_decay_s"] + p["tone_hold_s"] / _DECAY_SPAN if p["tone_db"] > -100 else 0.0, p["noise_decay_s"] if max(p["noise_db"], p["metal_db"]) > -100 else 0.0, 0.01)
+    tone = p["tone_decay_s"] + p["tone_hold_s"] / _DECAY_SPAN if p["tone_db"] > -100 else 0.0
+    longest = max(tone, p["noise_decay_s"] if max(p["noise_db"], p["metal_db"]) > -100 else 0.0, 0.01)
     return int(min(p["max_seconds"], _DECAY_SPAN * longest + 0.01 + p["bursts"] * p["burst_spacing_s"]) * sample_rate)
 
 

@@ -234,7 +234,10 @@ def _group_tables(
     if preset.timbre_drift_db > 0.0 or any(timbres[(v.pitch, v.velocity)][3] is not None for v in voices):
         n_harm = base_np.shape[1]
         rows = [
-            _times(keyframe_gains(timbres[(v.pitch, v.velocity)][3], v.age_seconds[i], n_harm), timbre_drift_gains(v, preset, i, n_harm, seed=seed))
+            _times(
+                keyframe_gains(timbres[(v.pitch, v.velocity)][3], v.age_seconds[i], n_harm),
+                timbre_drift_gains(v, preset, i, n_harm, seed=seed),
+            )
             for v, i in zip(voices, idxs)
         ]
         rows = [np.ones((len(i), n_harm)) if r is None else r for r, i in zip(rows, idxs)]
@@ -248,8 +251,9 @@ def _group_tables(
     ratios, _ = copy_layout(preset)
     f0_max_hz = torch.as_tensor(np.concatenate(f0_max), device=device)
     tables = _band_limited_tables(
-        f0_max_hz, dist, sample_rate=sample_rate, max_ratio=max(ratios) * _max_drift_ratio(preset), harmonic_phases=preset_phases(preset, device)
-    )
+        f0_max_hz, dist, sample_rate=sample_rate, max_ratio=max(ratios) * _max_drift_ratio(preset),
+        harmonic_phases=preset_phases(preset, device),
+    )  # fmt: skip
     return list(zip(torch.split(dist, lengths), torch.split(tables, lengths)))
 
 
@@ -320,7 +324,10 @@ def _render_voice(
     base = torch.as_tensor(base_np, dtype=torch.float32, device=device)
 
     def gains_at(frames: np.ndarray) -> torch.Tensor | None:
-        g = _times(keyframe_gains(keys_db, voice.age_seconds[frames], len(base_np)), timbre_drift_gains(voice, preset, frames, len(base_np), seed=seed))
+        g = _times(
+            keyframe_gains(keys_db, voice.age_seconds[frames], len(base_np)),
+            timbre_drift_gains(voice, preset, frames, len(base_np), seed=seed),
+        )
         return None if g is None else torch.as_tensor(g, dtype=torch.float32, device=device)
 
     ratios, pan_gains = copy_layout(preset, pitch=voice.pitch)

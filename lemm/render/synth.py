@@ -470,8 +470,9 @@ def _wavetable_voice(
         idx = torch.clamp(torch.arange(n_tables, device=device) * table_hop_frames, max=f0_hz.shape[0] - 1)
         headroom = float(copy_f0_ratios.max()) if copy_f0_ratios is not None else 1.0
         tables = _band_limited_tables(
-            f0_max[idx], harmonic_amplitudes, sample_rate=sample_rate, max_ratio=max(detune_ratios) * headroom, harmonic_phases=harmonic_phases
-        )
+            f0_max[idx], harmonic_amplitudes, sample_rate=sample_rate, max_ratio=max(detune_ratios) * headroom,
+            harmonic_phases=harmonic_phases,
+        )  # fmt: skip
     phases = [float(p) % 1.0 for p in initial_phases] if initial_phases is not None else [0.0] * len(detune_ratios)
     size = tables.shape[1] - 1
     tables = torch.cat([tables, tables[-1:]], 0)  # the last table crossfades into itself

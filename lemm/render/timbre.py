@@ -64,7 +64,8 @@ def harmonic_distribution(
     -------
     torch.Tensor [shape=(n_frames, n_harmonics)]
         Unit power at the onset (times ``harmonic_gains``), through ``preset.lowpass_hz``
-        where it is set; otherwise not band-limited (the synth zeroes harmonics at or above Nyquist). ``f0_hz`` is the frequency of harmonic 1 (the written
+        where it is set; otherwise not band-limited (the synth zeroes harmonics at or above
+        Nyquist). ``f0_hz`` is the frequency of harmonic 1 (the written
         pitch divided by ``preset.partial_divisor``).
     """
     dtype = torch.float32

@@ -40,7 +40,9 @@ def test_lowpass_is_what_limits_it():
 @pytest.mark.parametrize("corner_hz", [1000.0, 4000.0])
 def test_partials_above_the_corner_fall(corner_hz):
     saw = tuple(1.0 / k for k in range(1, 201))
-    preset = dataclasses.replace(load_preset("synth_bass"), lowpass_hz=corner_hz, regions=(), noise_level_db=None, harmonic_amplitudes=saw, harmonic_phases=())
+    preset = dataclasses.replace(
+        load_preset("synth_bass"), lowpass_hz=corner_hz, regions=(), noise_level_db=None, harmonic_amplitudes=saw, harmonic_phases=()
+    )
     x = _bass(preset)
     f, p = scipy.signal.welch(x, fs=SR, nperseg=8192)
     below = p[(f > 0.5 * corner_hz) & (f < corner_hz)].mean()
