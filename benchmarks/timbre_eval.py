@@ -27,9 +27,22 @@ note, times an envelope) fitted perfectly to the judged note would score.
 distance is sample-exact alignment (vibrato phase, waveform position) that no
 timbre model rendering a new note can reproduce.
 
+Part 3, the fitted-timbre judge across libraries (``--cross-library``):
+:func:`lemm.render.fit_preset` fits 4 notes across each held-out
+instrument's range from FluidR3_GM and is tested on other pitches of the
+same GM program from MuseScore General (both rendered by the fluidsynth CLI,
+reverb and chorus off),
+with :func:`spectrum_envelope_distance`: the L1 distance (dB) of the
+time-averaged log-mel spectra (64 bands, 30 Hz-16 kHz, level-normalised)
+plus the L1 distance (dB) of the amplitude envelopes (10 ms RMS frames,
+relative to the peak, floored at -60 dB). A fit passes when it cuts the
+distance of the nearest stock preset (the stock preset closest on the same
+test notes) by >= 40 %.
+
 Usage::
 
     python benchmarks/timbre_eval.py [--sf2 PATH] [--presets-dir DIR] [--skip-fit] [--fit-pitches 60] [--skip-oracle]
+    python benchmarks/timbre_eval.py --cross-library [--instruments clarinet,violin]
 
 Needs tinysoundfont and FluidR3_GM (see lemm/render/soundfont.py).
 """
@@ -39,6 +52,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -86,6 +100,100 @@ def static_spectrum_oracle(reference: np.ndarray, pitch: int) -> np.ndarray:
     return wave * np.interp(t, frame_seconds, level)
 
 
+#: Part 3: per instrument, (GM program, 4 training pitches from FluidR3, test pitches from MuseScore General).
+CROSS_LIBRARY = {
+    "clarinet": (71, (52, 62, 72, 82), (57, 67, 77)),
+    "vibraphone": (11, (55, 65, 75, 85), (60, 70, 80)),
+    "violin": (40, (58, 68, 78, 88), (63, 73, 83)),
+    "alto_sax": (65, (50, 58, 66, 74), (54, 62, 70)),
+}
+MUSESCORE = Path("/usr/share/sounds/sf3/MuseScore_General.sf3")
+FLUIDR3 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+
+
+def spectrum_envelope_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """L1 (dB) of the level-normalised time-averaged log-mel spectra plus L1 (dB) of the amplitude envelopes."""
+    import librosa
+
+    n = min(a.size, b.size)
+    a, b = np.asarray(a[:n], dtype=np.float64), np.asarray(b[:n], dtype=np.float64)
+    fb = librosa.filters.mel(sr=SR, n_fft=2048, n_mels=64, fmin=30.0, fmax=16000.0)
+
+    def mel_db(x: np.ndarray) -> np.ndarray:
+        frames = np.lib.stride_tricks.sliding_window_view(np.pad(x, (0, 2048)), 2048)[::512] * np.hanning(2048)
+        power = (fb @ (np.abs(np.fft.rfft(frames, axis=1)) ** 2).T).mean(1)
+        db = 10 * np.log10(np.maximum(power / max(power.sum(), 1e-30), 1e-12))
+        return np.maximum(db, db.max() - 80.0)
+
+    def env_db(x: np.ndarray) -> np.ndarray:
+        hop = SR // 100
+        rms = np.sqrt((x[: x.size // hop * hop].reshape(-1, hop) ** 2).mean(1))
+        return np.maximum(20 * np.log10(np.maximum(rms / max(rms.max(), 1e-30), 1e-12)), -60.0)
+
+    return float(np.abs(mel_db(a) - mel_db(b)).mean() + np.abs(env_db(a) - env_db(b)).mean())
+
+
+def fluidsynth_notes(sf: Path, program: int, pitches: tuple[int, ...], velocity: int, scratch: Path) -> dict[int, np.ndarray]:
+    """Each pitch held ``GATE_SECONDS`` then ``TAIL_SECONDS`` of release, from ``sf`` through the fluidsynth CLI (reverb, chorus off); mono."""
+    import subprocess
+
+    import mido
+    import soundfile
+
+    stride = GATE_SECONDS + TAIL_SECONDS + 1.0
+    midi = mido.MidiFile(ticks_per_beat=960)
+    track = mido.MidiTrack()
+    midi.tracks.append(track)
+    track.append(mido.MetaMessage("set_tempo", tempo=500000, time=0))  # 1920 ticks per second
+    track.append(mido.Message("program_change", channel=0, program=program, time=0))
+    last = 0
+    for k, p in enumerate(pitches):
+        for t, msg in ((k * stride, mido.Message("note_on", channel=0, note=p, velocity=velocity)), (k * stride + GATE_SECONDS, mido.Message("note_off", channel=0, note=p))):
+            tick = int(round(t * 1920))
+            track.append(msg.copy(time=tick - last))
+            last = tick
+    path = scratch / f"notes_{program}.mid"
+    midi.save(str(path))
+    out = scratch / f"notes_{program}_{sf.stem}.wav"
+    subprocess.run(["fluidsynth", "-ni", "-q", "-R", "0", "-C", "0", "-F", str(out), "-r", str(SR), str(sf), str(path)], check=True, capture_output=True)
+    audio, _ = soundfile.read(str(out), dtype="float32", always_2d=True)
+    mono = audio.mean(1)
+    n = int(round((GATE_SECONDS + TAIL_SECONDS) * SR))
+    return {p: mono[int(k * stride * SR) : int(k * stride * SR) + n] for k, p in enumerate(pitches)}
+
+
+def cross_library(instruments: list[str], scratch: Path, *, sf2: Path = FLUIDR3) -> dict:
+    """Part 3: fit on FluidR3 (4 notes), judge on MuseScore General (other pitches) against the nearest stock preset."""
+    out = {}
+    n_ref = int(round((GATE_SECONDS + TAIL_SECONDS) * SR))
+    for inst in instruments:
+        program, train_pitches, test_pitches = CROSS_LIBRARY[inst]
+        fluid = fluidsynth_notes(sf2, program, tuple(sorted(train_pitches + test_pitches)), 100, scratch)
+        train = [fluid[p] for p in train_pitches]
+        t0 = time.perf_counter()
+        fitted = fit_preset(train, sample_rate=SR, name=f"fitted_{inst}")
+        fit_seconds = time.perf_counter() - t0
+        refs = fluidsynth_notes(MUSESCORE, program, test_pitches, 100, scratch)
+        d_fit = float(np.mean([spectrum_envelope_distance(ours("", p, 100, n_ref, fitted), refs[p]) for p in test_pitches]))
+        d_stock = {name: float(np.mean([spectrum_envelope_distance(ours(name, p, 100, n_ref), refs[p]) for p in test_pitches])) for name in list_presets()}
+        nearest = min(d_stock, key=d_stock.get)
+        d_fluid = float(np.mean([spectrum_envelope_distance(fluid[p], refs[p]) for p in test_pitches]))
+        cut = 1.0 - d_fit / d_stock[nearest]
+        out[inst] = {
+            "train_pitches_fluidr3": list(train_pitches),
+            "test_pitches_musescore": list(test_pitches),
+            "distance_fitted": round(d_fit, 2),
+            "nearest_stock_preset": nearest,
+            "distance_nearest_stock": round(d_stock[nearest], 2),
+            "distance_fluidr3_same_notes": round(d_fluid, 2),
+            "cut": round(cut, 3),
+            "fit_seconds": round(fit_seconds, 1),
+            "pass": bool(cut >= 0.4),
+        }
+        print(json.dumps({inst: out[inst]}), file=sys.stderr, flush=True)  # progress, one instrument at a time
+    return out
+
+
 def distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(multiscale_stft_distance(a.astype(np.float32), b.astype(np.float32)))
 
@@ -102,7 +210,21 @@ def main() -> None:
     parser.add_argument("--skip-fit", action="store_true")
     parser.add_argument("--fit-pitches", default=str(FIT_PITCH), help="comma-separated pitches fit_preset is given (default 60)")
     parser.add_argument("--skip-oracle", action="store_true", help="leave out the fits on the held-out notes themselves")
+    parser.add_argument("--cross-library", action="store_true", help="only Part 3: fit on FluidR3, judge on MuseScore General")
+    parser.add_argument("--instruments", default=",".join(CROSS_LIBRARY), help="Part 3 instruments")
     args = parser.parse_args()
+    if args.cross_library:
+        import tempfile
+
+        t0 = time.perf_counter()
+        if not MUSESCORE.exists():
+            print(json.dumps({"benchmark": "timbre_eval", "part": "cross_library", "error": f"{MUSESCORE} is missing (apt install musescore-general-soundfont)"}))
+            return
+        with tempfile.TemporaryDirectory() as scratch:
+            fits = cross_library(args.instruments.split(","), Path(scratch), sf2=Path(args.sf2) if args.sf2 else FLUIDR3)
+        print(json.dumps({"benchmark": "timbre_eval", "part": "cross_library", "fits": fits, "all_pass": all(f["pass"] for f in fits.values()),
+                          "seconds": round(time.perf_counter() - t0, 1)}))  # fmt: skip
+        return
     fit_pitches = tuple(int(p) for p in args.fit_pitches.split(","))
     if set(fit_pitches) & set(HELD_OUT_PITCHES):
         parser.error(f"--fit-pitches must not include the held-out pitches {HELD_OUT_PITCHES}")

@@ -4,7 +4,10 @@
   the part plays, written only when it changes.
 - A crescendo over every pre-chorus and every section whose energy rises by more
   than 0.1; a diminuendo over the outro.
-- ``dynamics`` curve: one point per bar, ``0.55 + 0.45 * energy``.
+- ``dynamics`` curve: one point per bar, ``0.8 + 0.2 * energy`` (-1.9 dB at
+  energy 0): velocities and markings already follow the energy, so the curve
+  only shades it; a steeper one stacked on them left quiet intros 20 LU or
+  more under a song and inaudible after mastering.
 - ``brightness`` curve: one point per bar, ``0.35 + 0.3 * energy`` (louder is brighter).
 - On melody parts (vocal, lead): ``vibrato_depth_cents`` that grows on notes of a
   beat or longer (delayed vibrato) and ``vibrato_rate_hz`` 5.5 (voice) or 5.0.
@@ -14,7 +17,7 @@ Examples
 >>> from lemm.compose.plan_model import Plan, PlanSection
 >>> plan = Plan(genre="pop", tempo_bpm=120.0, sections=(PlanSection("verse", "verse", 2, 0.5),), energy_per_bar=(0.4, 0.6))
 >>> [(p.tick, p.value) for p in dynamics_curve(plan, bar_ticks=1920).points]
-[(0, 0.73), (1920, 0.82)]
+[(0, 0.88), (1920, 0.92)]
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ __all__ = ["brightness_curve", "dynamics_curve", "dynamic_marks", "hairpins", "v
 
 def dynamics_curve(plan: Plan, *, bar_ticks: int) -> ExpressionCurve:
     """The ``dynamics`` curve: one point per bar following the plan's energy."""
-    points = [CurvePoint(b * bar_ticks, round(0.55 + 0.45 * float(e), 4)) for b, e in enumerate(plan.energy_per_bar)]
+    points = [CurvePoint(b * bar_ticks, round(0.8 + 0.2 * float(e), 4)) for b, e in enumerate(plan.energy_per_bar)]
     return ExpressionCurve("dynamics", tuple(points))
 
 

@@ -94,7 +94,7 @@ PRESET_PROGRAMS: dict[str, int] = {
     "organ": 16,
     "voice_low": 52,
     "voice_high": 52,
-    "synth_kit": 0,
+    "synth_kit": 25,
     "acoustic_kit": 0,
 }
 

@@ -52,7 +52,11 @@ class RoleProfile:
 
     ``loudness_lufs`` is the stem's integrated loudness after the fader; a
     full arrangement then sums to about -18 LUFS, leaving the master headroom.
-    ``comp_threshold_lu`` is relative to ``loudness_lufs``.
+    ``comp_threshold_lu`` is relative to ``loudness_lufs``. ``pan`` and
+    ``spread`` (:func:`lemm.mix.stereo.spectral_spread`) place the role in the
+    stereo image: low-end roles centred and narrow, pads, strings and
+    keyboards wide, so a band's master reads an L/R correlation of about
+    0.5-0.85 while its fold-down loses under 1.5 dB.
     """
 
     loudness_lufs: float
@@ -64,25 +68,26 @@ class RoleProfile:
     reverb_send_db: float | None
     pan: float = 0.0
     centred: bool = False
+    spread: float = 0.0
 
 
 #: Per-role defaults (roles of :data:`lemm.score.model.ROLES`, plus "kick").
 ROLE_PROFILES: Mapping[str, RoleProfile] = {
-    "drums": RoleProfile(-22.0, 30.0, 10.0, 3.0, 10.0, 120.0, -20.0, 0.0, True),
+    "drums": RoleProfile(-22.0, 30.0, 10.0, 3.0, 10.0, 120.0, -20.0, 0.0, True, spread=0.7),
     "kick": RoleProfile(-23.0, 25.0, 8.0, 3.0, 10.0, 100.0, None, 0.0, True),
-    "percussion": RoleProfile(-28.0, 150.0, 10.0, 2.0, 5.0, 100.0, -16.0, 0.35),
+    "percussion": RoleProfile(-28.0, 150.0, 10.0, 2.0, 5.0, 100.0, -16.0, 0.35, spread=0.7),
     "bass": RoleProfile(-24.0, None, 6.0, 4.0, 5.0, 150.0, None, 0.0, True),
-    "keys": RoleProfile(-27.0, 80.0, 8.0, 2.0, 15.0, 150.0, -14.0, -0.25),
-    "pad": RoleProfile(-30.0, 120.0, 6.0, 1.5, 30.0, 250.0, -8.0, 0.0),
-    "guitar": RoleProfile(-27.0, 90.0, 8.0, 2.5, 10.0, 150.0, -14.0, 0.3),
-    "strings": RoleProfile(-28.0, 70.0, 6.0, 1.5, 30.0, 250.0, -10.0, -0.2),
-    "brass": RoleProfile(-27.0, 90.0, 8.0, 2.5, 10.0, 150.0, -12.0, 0.2),
-    "woodwind": RoleProfile(-28.0, 120.0, 8.0, 2.0, 10.0, 150.0, -12.0, -0.3),
-    "lead": RoleProfile(-24.0, 150.0, 8.0, 2.5, 5.0, 120.0, -14.0, 0.0),
-    "arp": RoleProfile(-29.0, 150.0, 8.0, 2.0, 5.0, 100.0, -12.0, 0.4),
-    "counter": RoleProfile(-27.0, 120.0, 8.0, 2.0, 10.0, 150.0, -12.0, -0.35),
-    "vocal": RoleProfile(-22.0, 90.0, 6.0, 3.0, 5.0, 120.0, -12.0, 0.0),
-    "fx": RoleProfile(-32.0, 150.0, 8.0, 1.5, 10.0, 200.0, -8.0, 0.0),
+    "keys": RoleProfile(-27.0, 80.0, 8.0, 2.0, 15.0, 150.0, -14.0, -0.3, spread=0.8),
+    "pad": RoleProfile(-30.0, 120.0, 6.0, 1.5, 30.0, 250.0, -8.0, 0.0, spread=1.0),
+    "guitar": RoleProfile(-27.0, 90.0, 8.0, 2.5, 10.0, 150.0, -14.0, 0.4, spread=0.8),
+    "strings": RoleProfile(-28.0, 70.0, 6.0, 1.5, 30.0, 250.0, -10.0, -0.25, spread=1.0),
+    "brass": RoleProfile(-27.0, 90.0, 8.0, 2.5, 10.0, 150.0, -12.0, 0.25, spread=0.6),
+    "woodwind": RoleProfile(-28.0, 120.0, 8.0, 2.0, 10.0, 150.0, -12.0, -0.3, spread=0.5),
+    "lead": RoleProfile(-24.0, 150.0, 8.0, 2.5, 5.0, 120.0, -14.0, 0.0, spread=0.45),
+    "arp": RoleProfile(-29.0, 150.0, 8.0, 2.0, 5.0, 100.0, -12.0, 0.4, spread=0.8),
+    "counter": RoleProfile(-27.0, 120.0, 8.0, 2.0, 10.0, 150.0, -12.0, -0.35, spread=0.6),
+    "vocal": RoleProfile(-22.0, 90.0, 6.0, 3.0, 5.0, 120.0, -12.0, 0.0, spread=0.2),
+    "fx": RoleProfile(-32.0, 150.0, 8.0, 1.5, 10.0, 200.0, -8.0, 0.0, spread=1.0),
 }
 
 _GAIN_RANGE_DB = (-60.0, 24.0)
@@ -303,6 +308,7 @@ def auto_mix_settings(
             delay_send_db=_DELAY_SENDS_DB.get(roles[name]),
             sidechain_source=kick if kick is not None and roles[name] in _DUCK_DEPTH_DB and name != kick else None,
             sidechain_depth_db=_DUCK_DEPTH_DB.get(roles[name], 0.0) if kick is not None and name != kick else 0.0,
+            spread=profile.spread,
         )
     delay = DelaySettings()
     if tempo_bpm is not None:

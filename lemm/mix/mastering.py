@@ -2,16 +2,23 @@
 
 Chain::
 
-    mix -> tilt EQ -> width / mono bass -> glue compressor -> gain G -> lookahead true-peak limiter -> master
-                                                                ^                                      |
-                                                                +---- measure loudness, correct G -----+
+    mix -> section lift -> tilt EQ -> width / mono bass -> glue compressor -> gain G -> lookahead true-peak limiter -> master
+                                                                                 ^                                      |
+                                                                                 +---- measure loudness, correct G -----+
+
+Section lift (:func:`lemm.mix.dynamics.section_lift_gain`): a slow gain that
+brings passages far under the song's loudness (a solo intro, a break) up
+toward ``section_floor_lu`` under it, so they stay quieter but audible after
+the master's loudness normalisation (None = off).
 
 Tilt EQ: the mix's spectral tilt (:func:`lemm.mix.spectrum.spectral_tilt`)
 is moved ``tilt_strength`` of the way toward ``tilt_target_db_per_octave``
 (at most 1.5 dB/octave) by :func:`lemm.mix.spectrum.tilt_sos`, pivoting at 1 kHz.
 
 Width: the side is high-passed at ``mono_bass_hz`` (mono low end) and scaled
-by ``stereo_width``; where the mono fold-down would then lose more than
+by ``stereo_width``, then widened (at most 1.5x) where the mix's side/mid
+power ratio is under ``min_side_mid_db`` (a mix whose kick and bass hold most
+of its power); where the mono fold-down would then lose more than
 ``max_fold_down_loss_db`` of loudness (:func:`lemm.mix.stereo.fold_down_loss_db`),
 the side is narrowed further until it loses exactly that much. The
 K-weighted power is measured on mid and side (``L**2 + R**2 = 2 (M**2 + S**2)``),
@@ -50,7 +57,7 @@ import numpy as np
 import scipy.signal
 
 from lemm.mix._validate import as_audio, check_number, check_sample_rate
-from lemm.mix.dynamics import compressor_gain
+from lemm.mix.dynamics import compressor_gain, section_lift_gain
 from lemm.mix.limiter import limit_with_detector, limiter_detector, limiter_gain, limiter_gain_db
 from lemm.mix.loudness import (
     block_powers,
@@ -111,6 +118,8 @@ def master(
     stereo_width: float = 1.0,
     mono_bass_hz: float | None = 120.0,
     max_fold_down_loss_db: float = 1.2,
+    section_floor_lu: float | None = -9.0,
+    min_side_mid_db: float | None = -10.0,
 ) -> tuple[np.ndarray, dict]:
     """Master ``audio`` to ``target_lufs`` integrated loudness with true peak <= ``ceiling_dbtp``.
 
@@ -138,6 +147,13 @@ def master(
         Side high-pass, 20..500 Hz (None = none).
     max_fold_down_loss_db : float
         Largest loudness loss of the mono fold-down, 0.1..3 dB.
+    min_side_mid_db : float or None
+        Widen a narrow mix: where the side/mid power ratio after the width is
+        under this (-30..0 dB), the side gain grows toward it, at most 1.5x
+        (None = off); the fold-down guard still applies.
+    section_floor_lu : float or None
+        Passages more than this many LU under the mix's integrated loudness
+        are lifted toward it (-40..0; None = no lift).
         (The names match :class:`lemm.mix.settings.MasterSettings`' fields.)
 
     Returns
@@ -167,6 +183,10 @@ def master(
     _check_options(target_lufs, ceiling_dbtp, glue_ratio, glue_threshold_lu, glue_attack_ms, glue_release_ms,
                    limiter_lookahead_ms, limiter_release_ms, tilt_target_db_per_octave, tilt_strength, stereo_width,
                    mono_bass_hz, max_fold_down_loss_db)
+    if section_floor_lu is not None:
+        check_number(section_floor_lu, "section_floor_lu", -40.0, 0.0)
+    if min_side_mid_db is not None:
+        check_number(min_side_mid_db, "min_side_mid_db", -30.0, 0.0)
     limiter_options = dict(sample_rate=rate, ceiling_dbtp=ceiling_dbtp, lookahead_ms=limiter_lookahead_ms,
                            release_ms=limiter_release_ms)
     base = {"target_lufs": float(target_lufs), "ceiling_dbtp": float(ceiling_dbtp),
@@ -174,13 +194,15 @@ def master(
     if integrated_from_power(k_weighted_power(a, sample_rate=rate), sample_rate=rate) == -math.inf:
         return _master_silence(a, limiter_options, base)
 
+    if section_floor_lu is not None:
+        a = a * section_lift_gain(a, sample_rate=rate, floor_lu=section_floor_lu)[None, :]
     tilt_in = spectral_tilt(a, sample_rate=rate)
     correction = float(np.clip(tilt_strength * (tilt_target_db_per_octave - tilt_in), -_MAX_TILT_CORRECTION, _MAX_TILT_CORRECTION))
     if abs(correction) >= 0.05:
         a = scipy.signal.sosfilt(tilt_sos(correction, sample_rate=rate).astype(np.float32), a, axis=-1).astype(np.float32)
     else:
         correction = 0.0
-    a, power_in, side_gain = _width(a, rate, stereo_width, mono_bass_hz, max_fold_down_loss_db)
+    a, power_in, side_gain = _width(a, rate, stereo_width, mono_bass_hz, max_fold_down_loss_db, min_side_mid_db)
     loudness_in = integrated_from_power(power_in, sample_rate=rate)
     base.update(tilt_input_db_per_octave=round(tilt_in, 3), tilt_correction_db_per_octave=round(correction, 3),
                 side_gain=round(side_gain, 4))
@@ -244,7 +266,11 @@ def master(
     return out, report
 
 
-def _width(a: np.ndarray, rate: int, width: float, mono_bass_hz: float | None, max_loss_db: float):
+#: Most the side is widened toward ``min_side_mid_db``.
+_MAX_WIDENING = 1.5
+
+
+def _width(a: np.ndarray, rate: int, width: float, mono_bass_hz: float | None, max_loss_db: float, min_side_mid_db: float | None = None):
     """Width and mono bass on a stereo mix; returns (audio, K-weighted power per sample, side gain)."""
     if a.shape[0] == 1:
         return a, k_weighted_power(a, sample_rate=rate), 1.0
@@ -265,6 +291,10 @@ def _width(a: np.ndarray, rate: int, width: float, mono_bass_hz: float | None, m
         return math.inf if fold == -math.inf else stereo - fold
 
     g = float(width)
+    if min_side_mid_db is not None and g > 0.0:
+        ratio = float(np.mean(np.square(side, dtype=np.float64))) / max(float(np.mean(np.square(mid, dtype=np.float64))), 1e-30)
+        if ratio > 0.0:
+            g = float(np.clip(math.sqrt(10.0 ** (min_side_mid_db / 10.0) / ratio), 1.0, _MAX_WIDENING)) * g
     if loss_db(g) > max_loss_db:
         low, high = 0.0, g
         for _ in range(30):  # bisection: the loss grows with the side gain

@@ -2,9 +2,9 @@
 
 Channel strip (:func:`channel_strip`)::
 
-    stem -> gain -> high-pass -> EQ -> compressor -> ducking -> pan --+--> stereo bus
-                                                                      +--> reverb send (post-fader, post-pan)
-                                                                      +--> delay send (post-fader, post-pan)
+    stem -> gain -> high-pass -> EQ -> compressor -> ducking -> pan -> spread --+--> stereo bus
+                                                                                +--> reverb send (post-fader, post-pan)
+                                                                                +--> delay send (post-fader, post-pan)
 
 Ducking (optional, ``TrackMix.sidechain_source``) follows the low end of
 another stem, usually the kick in the drums (:func:`lemm.mix.sidechain.ducking_gain`).
@@ -46,6 +46,7 @@ from lemm.mix.panning import pan_matrix
 from lemm.mix.reverb import reverb
 from lemm.mix.settings import MixSettings, TrackMix
 from lemm.mix.sidechain import ducking_gain
+from lemm.mix.stereo import spectral_spread
 
 __all__ = ["apply_mix", "channel_strip", "track_outputs"]
 
@@ -89,6 +90,13 @@ def channel_strip(audio: np.ndarray, track: TrackMix, *, sample_rate: int, duck_
         if duck_gain is not None:
             y = np.multiply(y, np.asarray(duck_gain, dtype=np.float32)[None, :], out=y if y is not a else None)
     matrix = matrix.astype(np.float32)
+    out = _panned(a, y, matrix)
+    return spectral_spread(out, sample_rate=rate, amount=track.spread) if track.spread > 0.0 else out
+
+
+def _panned(a: np.ndarray, y: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``matrix @ y`` [shape=(2, n_samples)], in place of ``y`` where it is a copy of ``a``."""
+    n = y.shape[1]
     if a.shape[0] == 2 and matrix[0, 1] == 0.0 and matrix[1, 0] == 0.0:  # stereo, centred: a scale per channel
         return np.multiply(y, matrix.diagonal()[:, None], out=y if y is not a else None)
     out = np.empty((2, n), dtype=np.float32)

@@ -104,5 +104,6 @@ def match_reference(
         tilt_target_db_per_octave=round(float(np.clip(profile["spectral_tilt_db_per_octave"], -12.0, 6.0)), 2),
         tilt_strength=1.0,
         stereo_width=round(width, 3),
+        min_side_mid_db=None,  # the reference's own width is the target
     )
     return dataclasses.replace(settings, master=master)

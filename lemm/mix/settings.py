@@ -68,7 +68,7 @@ class CompressorSettings:
 
 @dataclass(frozen=True)
 class TrackMix:
-    """One track's channel strip: gain -> high-pass -> EQ -> compressor -> pan, plus a reverb send.
+    """One track's channel strip: gain -> high-pass -> EQ -> compressor -> pan -> spread, plus a reverb send.
 
     Parameters
     ----------
@@ -94,6 +94,9 @@ class TrackMix:
         Gain reduction at the source's loudest hits, 0..24 dB (0 = off).
     sidechain_release_ms : float
         Recovery time constant of the ducking, 1..2000 ms.
+    spread : float
+        0..1: stereo spread after the pan, without delays and without changing
+        the mono fold-down (:func:`lemm.mix.stereo.spectral_spread`; 0 = off).
     """
 
     gain_db: float = 0.0
@@ -107,9 +110,11 @@ class TrackMix:
     sidechain_source: str | None = None
     sidechain_depth_db: float = 0.0
     sidechain_release_ms: float = 150.0
+    spread: float = 0.0
 
     def __post_init__(self) -> None:
         _number(self, "gain_db", -120.0, 48.0)
+        _number(self, "spread", 0.0, 1.0)
         _number(self, "pan", -1.0, 1.0)
         if self.highpass_hz is not None:
             _number(self, "highpass_hz", 1.0, 20000.0)
@@ -181,7 +186,11 @@ class MasterSettings:
     ``stereo_width`` scales the side signal (1 = unchanged, 0 = mono);
     ``mono_bass_hz`` high-passes the side signal (None = off);
     ``max_fold_down_loss_db`` narrows the side further where needed so the
-    mono fold-down loses at most that much loudness.
+    mono fold-down loses at most that much loudness. ``section_floor_lu``
+    lifts passages more than that many LU under the mix's loudness toward
+    it (None = off; see :func:`lemm.mix.dynamics.section_lift_gain`).
+    ``min_side_mid_db`` widens a narrow mix's side toward that side/mid
+    ratio, at most 1.5x (None = off).
     """
 
     target_lufs: float = -14.0
@@ -197,6 +206,8 @@ class MasterSettings:
     stereo_width: float = 1.0
     mono_bass_hz: float | None = 120.0
     max_fold_down_loss_db: float = 1.2
+    section_floor_lu: float | None = -9.0
+    min_side_mid_db: float | None = -10.0
 
     def __post_init__(self) -> None:
         _number(self, "target_lufs", -60.0, 0.0)
@@ -206,6 +217,10 @@ class MasterSettings:
         if self.mono_bass_hz is not None:
             _number(self, "mono_bass_hz", 20.0, 500.0)
         _number(self, "max_fold_down_loss_db", 0.1, 3.0)
+        if self.section_floor_lu is not None:
+            _number(self, "section_floor_lu", -40.0, 0.0)
+        if self.min_side_mid_db is not None:
+            _number(self, "min_side_mid_db", -30.0, 0.0)
         _number(self, "ceiling_dbtp", -20.0, -0.1)
         _number(self, "glue_ratio", 1.0, 10.0)
         _number(self, "glue_threshold_lu", -20.0, 40.0)

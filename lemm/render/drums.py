@@ -53,36 +53,36 @@ GM_DRUM_VOICES = {
 
 _DEFAULTS = {
     "pan": 0.0, "gain_db": 0.0,
-    "tone_db": -120.0, "tone_hz": 100.0, "sweep_ratio": 1.0, "sweep_s": 0.03, "tone_decay_s": 0.2,
+    "tone_db": -120.0, "tone_hz": 100.0, "sweep_ratio": 1.0, "sweep_s": 0.03, "tone_hold_s": 0.0, "tone_decay_s": 0.2,
     "tone2_db": -120.0, "tone2_hz": 200.0,
     "metal_db": -120.0, "metal_hz": 205.3, "noise_db": -120.0, "noise_decay_s": 0.1,
     "band_low_hz": 500.0, "band_high_hz": 12000.0, "bursts": 1, "burst_spacing_s": 0.01,
-    "click_db": -120.0, "max_seconds": 3.0,
+    "click_db": -120.0, "max_seconds": 3.0, "vel_sweep": 0.0, "vel_noise_db": 0.0, "vel_decay": 0.0, "band_order": 1,
 }  # fmt: skip
 
 _TOMS_HZ = (82.0, 98.0, 116.0, 138.0, 164.0, 196.0)
 _TOM_PANS = (-0.45, -0.3, -0.1, 0.1, 0.25, 0.4)
 
 _SYNTH_KIT = {
-    "kick": dict(tone_db=0.0, tone_hz=48.0, sweep_ratio=3.2, sweep_s=0.035, tone_decay_s=0.38, click_db=-12.0, noise_db=-30.0, noise_decay_s=0.02, band_low_hz=1000.0, band_high_hz=8000.0),
-    "snare": dict(tone_db=-5.0, tone_hz=185.0, sweep_ratio=1.3, sweep_s=0.01, tone_decay_s=0.09, tone2_db=-10.0, tone2_hz=330.0, noise_db=0.0, noise_decay_s=0.16, band_low_hz=1500.0, band_high_hz=9000.0, click_db=-18.0),
-    "side_stick": dict(tone_db=-6.0, tone_hz=420.0, tone_decay_s=0.03, tone2_db=-8.0, tone2_hz=1650.0, noise_db=-8.0, noise_decay_s=0.018, band_low_hz=2000.0, band_high_hz=8000.0, gain_db=-6.0),
+    "kick": dict(tone_db=0.0, tone_hz=50.0, sweep_ratio=3.2, sweep_s=0.028, tone_hold_s=0.03, tone_decay_s=0.05, tone2_db=-14.0, tone2_hz=100.0, click_db=-14.0, noise_db=-30.0, noise_decay_s=0.015, band_low_hz=1000.0, band_high_hz=8000.0, vel_sweep=0.8, vel_decay=0.3, max_seconds=0.6),
+    "snare": dict(tone_db=0.0, tone_hz=185.0, sweep_ratio=1.4, sweep_s=0.012, tone_hold_s=0.004, tone_decay_s=0.045, tone2_db=-8.0, tone2_hz=330.0, noise_db=4.0, noise_decay_s=0.045, band_low_hz=2000.0, band_high_hz=9000.0, click_db=-18.0, vel_noise_db=6.0, vel_sweep=0.5),
+    "side_stick": dict(tone_db=-6.0, tone_hz=780.0, tone_decay_s=0.03, tone2_db=-10.0, tone2_hz=1650.0, noise_db=-4.0, noise_decay_s=0.03, band_low_hz=400.0, band_high_hz=4000.0, gain_db=-6.0),
     "clap": dict(noise_db=0.0, noise_decay_s=0.13, band_low_hz=900.0, band_high_hz=3200.0, bursts=4, burst_spacing_s=0.011, gain_db=-2.0),
-    "closed_hat": dict(metal_db=-3.0, noise_db=-8.0, noise_decay_s=0.04, band_low_hz=7000.0, band_high_hz=15000.0, pan=0.3, gain_db=-8.0, max_seconds=0.4),
-    "pedal_hat": dict(metal_db=-3.0, noise_db=-10.0, noise_decay_s=0.07, band_low_hz=6000.0, band_high_hz=13000.0, pan=0.3, gain_db=-10.0, max_seconds=0.6),
-    "open_hat": dict(metal_db=-3.0, noise_db=-8.0, noise_decay_s=0.38, band_low_hz=6500.0, band_high_hz=15000.0, pan=0.3, gain_db=-10.0),
+    "closed_hat": dict(band_order=2, metal_db=-3.0, noise_db=-6.0, noise_decay_s=0.028, band_low_hz=8000.0, band_high_hz=16000.0, pan=0.3, gain_db=5.0, max_seconds=0.3, vel_noise_db=4.0),
+    "pedal_hat": dict(band_order=2, metal_db=-3.0, noise_db=-8.0, noise_decay_s=0.045, band_low_hz=7000.0, band_high_hz=14000.0, pan=0.3, gain_db=2.0, max_seconds=0.4, vel_noise_db=4.0),
+    "open_hat": dict(band_order=2, metal_db=-3.0, noise_db=-6.0, noise_decay_s=0.15, band_low_hz=7500.0, band_high_hz=16000.0, pan=0.3, gain_db=2.0, vel_noise_db=4.0),
     "crash": dict(metal_db=-6.0, noise_db=0.0, noise_decay_s=1.2, band_low_hz=3500.0, band_high_hz=16000.0, metal_hz=260.0, pan=-0.4, gain_db=-10.0, max_seconds=5.0),
     "splash": dict(metal_db=-6.0, noise_db=0.0, noise_decay_s=0.45, band_low_hz=4500.0, band_high_hz=16000.0, metal_hz=300.0, pan=0.25, gain_db=-10.0),
-    "ride": dict(metal_db=0.0, noise_db=-8.0, noise_decay_s=1.5, band_low_hz=4000.0, band_high_hz=14000.0, metal_hz=330.0, click_db=-16.0, pan=0.45, gain_db=-13.0, max_seconds=5.0),
+    "ride": dict(metal_db=0.0, noise_db=-8.0, noise_decay_s=0.45, band_low_hz=5000.0, band_high_hz=14000.0, metal_hz=330.0, click_db=-16.0, pan=0.45, gain_db=-2.0, max_seconds=3.0),
     "ride_bell": dict(tone_db=-4.0, tone_hz=620.0, tone_decay_s=0.7, tone2_db=-8.0, tone2_hz=1490.0, metal_db=-4.0, noise_db=-14.0, noise_decay_s=0.8, band_low_hz=2500.0, band_high_hz=12000.0, metal_hz=330.0, pan=0.45, gain_db=-10.0),
-    "tambourine": dict(metal_db=-6.0, metal_hz=560.0, noise_db=0.0, noise_decay_s=0.12, band_low_hz=6000.0, band_high_hz=15000.0, bursts=2, burst_spacing_s=0.018, pan=0.5, gain_db=-10.0),
+    "tambourine": dict(metal_db=-6.0, metal_hz=560.0, noise_db=0.0, noise_decay_s=0.07, band_low_hz=6000.0, band_high_hz=15000.0, bursts=2, burst_spacing_s=0.018, pan=0.5, gain_db=-10.0),
     "cowbell": dict(tone_db=0.0, tone_hz=540.0, tone_decay_s=0.22, tone2_db=-2.0, tone2_hz=800.0, click_db=-20.0, pan=-0.2, gain_db=-10.0),
 }  # fmt: skip
 for _i, (_hz, _pan) in enumerate(zip(_TOMS_HZ, _TOM_PANS)):
-    _SYNTH_KIT[f"tom_{_i + 1}"] = dict(tone_db=0.0, tone_hz=_hz, sweep_ratio=1.5, sweep_s=0.05, tone_decay_s=0.32, noise_db=-20.0, noise_decay_s=0.06, band_low_hz=300.0, band_high_hz=4000.0, click_db=-22.0, pan=_pan, gain_db=-3.0)
+    _SYNTH_KIT[f"tom_{_i + 1}"] = dict(tone_db=0.0, tone_hz=_hz, sweep_ratio=1.5, sweep_s=0.05, tone_decay_s=0.11, noise_db=-20.0, noise_decay_s=0.06, band_low_hz=300.0, band_high_hz=4000.0, click_db=-22.0, pan=_pan, gain_db=-3.0)
 
 _ACOUSTIC_OVERRIDES = {
-    "kick": dict(tone_hz=58.0, sweep_ratio=1.8, sweep_s=0.02, tone_decay_s=0.22, click_db=-10.0, noise_db=-16.0, noise_decay_s=0.03, band_low_hz=200.0, band_high_hz=4000.0),
+    "kick": dict(tone_hz=58.0, sweep_ratio=1.8, sweep_s=0.02, tone_hold_s=0.02, tone_decay_s=0.055, click_db=-10.0, noise_db=-16.0, noise_decay_s=0.03, band_low_hz=200.0, band_high_hz=4000.0),
     "snare": dict(tone_hz=205.0, tone_decay_s=0.07, noise_decay_s=0.22, band_low_hz=1000.0, band_high_hz=12000.0, click_db=-14.0),
     "closed_hat": dict(metal_db=-10.0, noise_db=0.0, noise_decay_s=0.045, band_low_hz=6000.0),
     "pedal_hat": dict(metal_db=-10.0, noise_db=0.0, noise_decay_s=0.05, band_low_hz=5000.0),
@@ -98,6 +98,8 @@ _TRIM_DB = {
     **{f"tom_{i}": -5.0 for i in range(1, 7)},
 }  # fmt: skip
 _ACOUSTIC_TRIM_DB = {"snare": -2.5, "closed_hat": -9.0, "pedal_hat": -9.5, "open_hat": -8.5}
+#: Level trims (dB) of the sampled kits' voices over the SoundFont's own balance: hats a little forward of the wash.
+_SAMPLED_TRIM_DB = {"acoustic_kit": {"closed_hat": 5.0, "pedal_hat": 5.0, "open_hat": 3.0}}
 
 
 def _kit(overrides: dict, extra_trim_db: dict) -> dict[str, dict[str, float]]:
@@ -151,7 +153,7 @@ def _bandpass(n_fft: int, sample_rate: int, low: float, high: torch.Tensor | flo
 
 
 @functools.lru_cache(maxsize=64)
-def _metal_source(metal_hz: float, n: int, sample_rate: int, low: float, high: float, device: str) -> torch.Tensor:
+def _metal_source(metal_hz: float, n: int, sample_rate: int, low: float, high: float, device: str, order: int = 1) -> torch.Tensor:
     """The band-passed metallic cluster [shape=(n,)] (six square waves, odd harmonics 1, 3, 5), shared by all hits."""
     t = torch.arange(n, dtype=torch.float64, device=device) / sample_rate
     source = torch.zeros(n, dtype=torch.float64, device=device)
@@ -161,7 +163,7 @@ def _metal_source(metal_hz: float, n: int, sample_rate: int, low: float, high: f
             if fh < sample_rate / 2.0:
                 source += 1.5 / harmonic * torch.sin(2.0 * math.pi * (torch.remainder(fh * t, 1.0) + ratio * 0.37 * harmonic))
     n_fft = 1 << max(8, math.ceil(math.log2(n)))
-    return torch.fft.irfft(torch.fft.rfft(source.float(), n_fft) * _bandpass(n_fft, sample_rate, low, high, device), n_fft)[:n]
+    return torch.fft.irfft(torch.fft.rfft(source.float(), n_fft) * _bandpass(n_fft, sample_rate, low, high, device) ** order, n_fft)[:n]
 
 
 def _hits_audio(p: dict, velocity: np.ndarray, variation: np.ndarray, cut: np.ndarray, n: int, sample_rate: int, generator: torch.Generator, device) -> torch.Tensor:
@@ -176,30 +178,34 @@ def _hits_audio(p: dict, velocity: np.ndarray, variation: np.ndarray, cut: np.nd
     gain = 10.0 ** ((p["gain_db"] + 0.6 * var[:, 2:3]) / 20.0) * vel**1.6
     out = torch.zeros(b, n, device=device, dtype=f32)
     nyquist = sample_rate / 2.0
+    # velocity layers: a harder hit starts higher, rings a little longer and has more noise (snare wires, hat sizzle)
+    sweep = 1.0 + (p["sweep_ratio"] - 1.0) * torch.clamp(1.0 + p["vel_sweep"] * (vel - 0.8), min=0.2)
+    tone_decay = p["tone_decay_s"] * decay * (1.0 + p["vel_decay"] * (vel - 0.8))
+    tone_env = torch.exp(-torch.clamp(t - p["tone_hold_s"], min=0.0) / tone_decay)
     for level_key, hz in (("tone_db", p["tone_hz"]), ("tone2_db", p["tone2_hz"])):
         if p[level_key] <= -100.0:
             continue
-        f = (hz * tune) * (1.0 + (p["sweep_ratio"] - 1.0) * torch.exp(-t / p["sweep_s"]))
+        f = (hz * tune) * (1.0 + (sweep - 1.0) * torch.exp(-t / p["sweep_s"]))
         inc = f.double() / sample_rate
         phase = torch.cumsum(inc, dim=1) - inc
         tone = torch.sin(2.0 * math.pi * (phase - torch.floor(phase)).float()) * (f < nyquist)
-        out += 10.0 ** (p[level_key] / 20.0) * tone * torch.exp(-t / (p["tone_decay_s"] * decay))
+        out += 10.0 ** (p[level_key] / 20.0) * tone * tone_env
     n_fft = 1 << max(8, math.ceil(math.log2(n)))
     if p["noise_db"] > -100.0 or p["metal_db"] > -100.0:
         shaped = torch.zeros(b, n, device=device, dtype=f32)
         if p["noise_db"] > -100.0:
             noise = torch.randn(b, n, generator=generator, device=device, dtype=f32)
-            band = _bandpass(n_fft, sample_rate, p["band_low_hz"], p["band_high_hz"] * (0.6 + 0.4 * vel), device)
+            band = _bandpass(n_fft, sample_rate, p["band_low_hz"], p["band_high_hz"] * (0.6 + 0.4 * vel), device) ** p["band_order"]
             shaped += 10.0 ** (p["noise_db"] / 20.0) * torch.fft.irfft(torch.fft.rfft(noise, n_fft) * band, n_fft)[:, :n]
         if p["metal_db"] > -100.0:
-            metal = _metal_source(p["metal_hz"], n, sample_rate, p["band_low_hz"], p["band_high_hz"], str(device))
+            metal = _metal_source(p["metal_hz"], n, sample_rate, p["band_low_hz"], p["band_high_hz"], str(device), p["band_order"])
             shaped += 10.0 ** (p["metal_db"] / 20.0) * metal[None, :]
         env = torch.exp(-t / (p["noise_decay_s"] * decay))
         if p["bursts"] > 1:
             spacing = p["burst_spacing_s"]
             k = torch.clamp(torch.floor(t / spacing), max=p["bursts"] - 1)
             env = torch.where(t < spacing * p["bursts"], torch.exp(-(t - k * spacing) / (spacing / 3.0)), env * 0.8)
-        out += shaped * env
+        out += shaped * env * 10.0 ** (p["vel_noise_db"] * (vel - 0.8) / 20.0)
     if p["click_db"] > -100.0:
         n_click = min(n, int(0.02 * sample_rate))
         n_fft_click = 1 << max(8, math.ceil(math.log2(n_click)))
@@ -217,7 +223,8 @@ def _hits_audio(p: dict, velocity: np.ndarray, variation: np.ndarray, cut: np.nd
 
 
 def _voice_length(p: dict, sample_rate: int) -> int:
-    longest = max(p["tone_decay_s"] if p["tone_db"] > -100 else 0.0, p["noise_decay_s"] if max(p["noise_db"], p["metal_db"]) > -100 else 0.0, 0.01)
+    tone = p["tone_decay_s"] + p["tone_hold_s"] / _DECAY_SPAN if p["tone_db"] > -100 else 0.0
+    longest = max(tone, p["noise_decay_s"] if max(p["noise_db"], p["metal_db"]) > -100 else 0.0, 0.01)
     return int(min(p["max_seconds"], _DECAY_SPAN * longest + 0.01 + p["bursts"] * p["burst_spacing_s"]) * sample_rate)
 
 
@@ -314,6 +321,7 @@ def _sampled_buffer(kit_name, kit, notes, starts, voices, chokers, lengths, n_sa
         render_sampled_hits(
             kit_name, voice, starts[idx], np.array([notes[i].velocity for i in idx], dtype=np.float64), cuts,
             buffer=buffer, pan=float(kit[voice]["pan"]), sample_rate=sample_rate, seed=seed,
+            gain_db=_SAMPLED_TRIM_DB.get(kit_name, {}).get(voice, 0.0),
         )  # fmt: skip
     return buffer
 

@@ -39,9 +39,10 @@ from lemm.render.synth import (
     harmonic_synthesis,
     hop_samples,
 )
-from lemm.render.timbre import harmonic_distribution, keyframe_gains, noise_band_gains, region_timbre
+from lemm.render.presets import HARMONIC_GROUP_STARTS
+from lemm.render.timbre import harmonic_distribution, harmonic_groups, keyframe_gains, noise_band_gains, region_timbre
 from lemm.score.model import Score, Track
-from lemm.seeding import derive_seed
+from lemm.seeding import derive_seed, make_rng
 
 __all__ = ["TABLE_HOP_FRAMES", "copy_layout", "pitch_pan", "render_voice", "render_instrument_track", "track_controls"]
 
@@ -90,8 +91,8 @@ def copy_layout(preset: Preset, *, pitch: float | None = None) -> tuple[tuple[fl
     >>> ratios, gains = copy_layout(load_preset("flute"))
     >>> ratios, gains.round(3).tolist()
     ((1.0,), [[1.0], [1.0]])
-    >>> copy_layout(load_preset("synth_pad"), pitch=84)[1].round(3).tolist()
-    [[0.0], [1.414]]
+    >>> copy_layout(load_preset("organ"), pitch=84)[1].round(3).tolist()
+    [[0.437], [1.345]]
     """
     cents = np.array(preset.detune_cents, dtype=np.float64)
     ratios = tuple(float(r) for r in 2.0 ** (cents / 1200.0))
@@ -105,6 +106,66 @@ def copy_layout(preset: Preset, *, pitch: float | None = None) -> tuple[tuple[fl
     theta = (pans + 1.0) * np.pi / 4.0
     gains = np.stack([np.cos(theta), np.sin(theta)]) * math.sqrt(2.0) / math.sqrt(n)
     return ratios, gains
+
+
+#: Rates (Hz) of the three slow sinusoids a drift is made of (each drawn 0.7..1.3 times these).
+_DRIFT_HZ = (0.13, 0.31, 0.57)
+#: A drift reaches full depth this long after the onset (the attack keeps its measured shape).
+_DRIFT_ONSET_SECONDS = 0.3
+
+
+def _slow_drift(rng: np.random.Generator, t: np.ndarray, n_rows: int) -> np.ndarray:
+    """[shape=(n_rows, len(t))] sums of three slow sinusoids of random rates and phases, unit RMS."""
+    rates = rng.uniform(0.7, 1.3, size=(n_rows, 3, 1)) * np.array(_DRIFT_HZ)[None, :, None]
+    phases = rng.uniform(0.0, 2.0 * np.pi, size=(n_rows, 3, 1))
+    return math.sqrt(2.0 / 3.0) * np.sin(2.0 * np.pi * rates * t[None, None, :] + phases).sum(1)
+
+
+def _max_drift_ratio(preset: Preset) -> float:
+    """Upper bound of :func:`copy_f0_ratios` (table headroom)."""
+    cents = 3.0 * math.sqrt(2.0 / 3.0) * preset.ensemble_drift_cents + 0.5 * preset.vibrato_depth_cents
+    return 2.0 ** (cents / 1200.0) if len(preset.detune_cents) > 1 and preset.ensemble_drift_cents > 0.0 else 1.0
+
+
+def copy_f0_ratios(voice: VoiceControls, preset: Preset, *, seed: int) -> np.ndarray | None:
+    """Each copy's own pitch ratio per control frame [shape=(n_copies, n_frames)], float64, or None.
+
+    For an ensemble (several ``detune_cents`` copies and ``ensemble_drift_cents`` > 0):
+    every player wanders slowly (:func:`_slow_drift`, ``ensemble_drift_cents`` RMS) and
+    adds half the preset's vibrato depth at its own rate (+-12%) and phase, on top of
+    the voice's shared pitch. Seeded by ``derive_seed(seed, "ensemble", voice.index)``.
+    """
+    n = len(preset.detune_cents)
+    if n < 2 or preset.ensemble_drift_cents <= 0.0:
+        return None
+    rng = make_rng(derive_seed(seed, "ensemble", voice.index))
+    t = voice.age_seconds
+    cents = preset.ensemble_drift_cents * _slow_drift(rng, t, n)
+    if preset.vibrato_depth_cents > 0.0:
+        rate = preset.vibrato_rate_hz * rng.uniform(0.88, 1.12, size=(n, 1))
+        phase = rng.uniform(0.0, 2.0 * np.pi, size=(n, 1))
+        onset = np.clip((t - preset.vibrato_delay_ms / 1000.0) / 0.3, 0.0, 1.0)
+        cents = cents + 0.5 * preset.vibrato_depth_cents * onset * np.sin(2.0 * np.pi * rate * t + phase)
+    return 2.0 ** (cents / 1200.0)
+
+
+def timbre_drift_gains(voice: VoiceControls, preset: Preset, frames: np.ndarray, n_harmonics: int, *, seed: int) -> np.ndarray | None:
+    """Linear gain per frame and harmonic [shape=(len(frames), n_harmonics)] of the slow spectral drift, or None.
+
+    One slow drift (:func:`_slow_drift`, ``preset.timbre_drift_db`` RMS) per
+    harmonic group of :data:`HARMONIC_GROUP_STARTS`, faded in over the first
+    0.3 s; seeded by ``derive_seed(seed, "timbre drift", voice.index)``.
+    """
+    if preset.timbre_drift_db <= 0.0:
+        return None
+    rng = make_rng(derive_seed(seed, "timbre drift", voice.index))
+    t = voice.age_seconds[frames]
+    gain_db = preset.timbre_drift_db * _slow_drift(rng, t, len(HARMONIC_GROUP_STARTS)) * np.clip(t / _DRIFT_ONSET_SECONDS, 0.0, 1.0)
+    return 10.0 ** (gain_db.T[:, harmonic_groups(n_harmonics)] / 20.0)
+
+
+def _times(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    return b if a is None else a if b is None else a * b
 
 
 def preset_phases(preset: Preset, device: str | torch.device = "cpu") -> torch.Tensor | None:
@@ -151,7 +212,7 @@ def _table_frames(n_frames: int) -> np.ndarray:
 
 
 def _group_tables(
-    voices: list[VoiceControls], preset: Preset, timbres: dict, *, sample_rate: int, device
+    voices: list[VoiceControls], preset: Preset, timbres: dict, *, sample_rate: int, device, seed: int = 0
 ) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Harmonic distributions and band-limited wavetables at the table frames of several voices.
 
@@ -170,9 +231,15 @@ def _group_tables(
     base = torch.as_tensor(base_np, dtype=torch.float32, device=device)
     decay = torch.as_tensor(np.repeat([v.decay_rate for v in voices], lengths), dtype=torch.float32, device=device)
     gains = None
-    if any(timbres[(v.pitch, v.velocity)][3] is not None for v in voices):
+    if preset.timbre_drift_db > 0.0 or any(timbres[(v.pitch, v.velocity)][3] is not None for v in voices):
         n_harm = base_np.shape[1]
-        rows = [keyframe_gains(timbres[(v.pitch, v.velocity)][3], v.age_seconds[i], n_harm) for v, i in zip(voices, idxs)]
+        rows = [
+            _times(
+                keyframe_gains(timbres[(v.pitch, v.velocity)][3], v.age_seconds[i], n_harm),
+                timbre_drift_gains(v, preset, i, n_harm, seed=seed),
+            )
+            for v, i in zip(voices, idxs)
+        ]
         rows = [np.ones((len(i), n_harm)) if r is None else r for r, i in zip(rows, idxs)]
         gains = torch.as_tensor(np.concatenate(rows), dtype=torch.float32, device=device)
     dist = harmonic_distribution(preset, f0, bright, age, decay_rate=decay, base_amplitudes=base, harmonic_gains=gains)
@@ -183,7 +250,10 @@ def _group_tables(
         f0_max.append(np.lib.stride_tricks.sliding_window_view(padded, 2 * TABLE_HOP_FRAMES + 1).max(1)[i] / np.float32(div))
     ratios, _ = copy_layout(preset)
     f0_max_hz = torch.as_tensor(np.concatenate(f0_max), device=device)
-    tables = _band_limited_tables(f0_max_hz, dist, sample_rate=sample_rate, max_ratio=max(ratios), harmonic_phases=preset_phases(preset, device))
+    tables = _band_limited_tables(
+        f0_max_hz, dist, sample_rate=sample_rate, max_ratio=max(ratios) * _max_drift_ratio(preset),
+        harmonic_phases=preset_phases(preset, device),
+    )  # fmt: skip
     return list(zip(torch.split(dist, lengths), torch.split(tables, lengths)))
 
 
@@ -254,21 +324,29 @@ def _render_voice(
     base = torch.as_tensor(base_np, dtype=torch.float32, device=device)
 
     def gains_at(frames: np.ndarray) -> torch.Tensor | None:
-        g = keyframe_gains(keys_db, voice.age_seconds[frames], len(base_np))
+        g = _times(
+            keyframe_gains(keys_db, voice.age_seconds[frames], len(base_np)),
+            timbre_drift_gains(voice, preset, frames, len(base_np), seed=seed),
+        )
         return None if g is None else torch.as_tensor(g, dtype=torch.float32, device=device)
 
     ratios, pan_gains = copy_layout(preset, pitch=voice.pitch)
     gains = torch.as_tensor(pan_gains, dtype=torch.float32, device=device)
     phases = (0.0,) * len(ratios)  # copies start in phase (unison strings struck together), then drift apart
     waveform = preset_phases(preset, device)
+    drift_np = copy_f0_ratios(voice, preset, seed=seed)
+    drift = None if drift_np is None else torch.as_tensor(drift_np, dtype=torch.float64, device=device)
     if differentiable:
         harmonic_gains = gains_at(np.arange(len(voice.f0_hz)))
         dist = harmonic_distribution(preset, f0, bright, age, decay_rate=voice.decay_rate, base_amplitudes=base, harmonic_gains=harmonic_gains)
         dist = dist * amp[:, None]
         copies = torch.stack(
             [
-                harmonic_synthesis(f0 * r, dist, hop=hop, sample_rate=sample_rate, n_samples=n, initial_phase=ph, harmonic_phases=waveform)
-                for r, ph in zip(ratios, phases)
+                harmonic_synthesis(
+                    f0 * r * (1.0 if drift is None else drift[c]), dist, hop=hop, sample_rate=sample_rate, n_samples=n, initial_phase=ph,
+                    harmonic_phases=waveform,
+                )  # fmt: skip
+                for c, (r, ph) in enumerate(zip(ratios, phases))
             ]
         )
     else:
@@ -281,7 +359,7 @@ def _render_voice(
         # controls were checked finite by note_voices (f0 >= 0 by construction), so skip wavetable_voice's checks
         copies = _wavetable_voice(
             f0, amp, dist, hop=hop, table_hop_frames=TABLE_HOP_FRAMES, sample_rate=sample_rate, n_samples=n,
-            detune_ratios=ratios, initial_phases=phases, tables=tables, harmonic_phases=waveform,
+            detune_ratios=ratios, initial_phases=phases, tables=tables, harmonic_phases=waveform, copy_f0_ratios=drift,
         )  # fmt: skip
     out = gains[:, :1] * copies[0]  # pan the copies (elementwise: a BLAS call here scales badly across threads)
     for c in range(1, copies.shape[0]):
@@ -446,7 +524,7 @@ def render_instrument_track(
                 _add_noise_power(power, near[g : g + 4 * _GROUP_VOICES], preset, timbres, hop)
         sounding = [v for v in voices if v.start_sample < n_samples]
         for group in _groups(sounding):
-            for v, (dist, tables) in zip(group, _group_tables(group, preset, timbres, sample_rate=sample_rate, device=device)):
+            for v, (dist, tables) in zip(group, _group_tables(group, preset, timbres, sample_rate=sample_rate, device=device, seed=seed)):
                 audio = _render_voice(
                     v, preset, sample_rate=sample_rate, seed=seed, device=device, sustained_noise=power is None,
                     timbre=timbres[(v.pitch, v.velocity)], dist=dist, tables=tables, attack_noise=False,

@@ -188,6 +188,18 @@ class Preset:
         1..4: the harmonics are multiples of ``f0 / partial_divisor`` (a drawbar
         organ's 16' and 5 1/3' pipes sound under and between the written pitch's
         harmonics); harmonic ``partial_divisor`` is the written pitch.
+    ensemble_drift_cents : float
+        With several ``detune_cents`` copies: each copy (a player) wanders
+        in pitch on its own by about this many cents (RMS; slow, 0.1-0.7 Hz)
+        and adds its own vibrato at its own rate and phase, so a section
+        does not beat like two fixed oscillators nor move as one voice.
+    timbre_drift_db : float
+        Slow drift of the spectrum while a note is held: each harmonic group
+        rises and falls by about this many dB (RMS, 0.1-0.7 Hz), from 0.3 s
+        after the onset (0: a frozen sustain).
+    lowpass_hz : float or None
+        Corner of a 48 dB/octave roll-off over the partials' frequencies
+        (a synth's filter): nothing above what the preset asks (None: none).
     harmonic_phases : tuple of float
         Phase offset of harmonic ``k`` (radians, -pi..pi) in
         ``sin(2 pi k phase + psi_k)``: the shape of the waveform within a period
@@ -229,6 +241,9 @@ class Preset:
     fixed_formants: bool = False
     partial_divisor: int = 1
     harmonic_phases: tuple[float, ...] = ()
+    lowpass_hz: float | None = None
+    ensemble_drift_cents: float = 0.0
+    timbre_drift_db: float = 0.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -260,8 +275,12 @@ class Preset:
             ("vibrato_rate_hz", 0.0, 12.0),
             ("vibrato_delay_ms", 0.0, 5000.0),
             ("gain_db", -40.0, 40.0),
+            ("ensemble_drift_cents", 0.0, 50.0),
+            ("timbre_drift_db", 0.0, 12.0),
         ):
             _real(getattr(self, field), f"preset {self.name!r} {field}", low, high)
+        if self.lowpass_hz is not None:
+            _real(self.lowpass_hz, f"preset {self.name!r} lowpass_hz", 200.0, 24000.0)
         for field in ("decay_seconds", "noise_level_db", "attack_noise_db"):
             value = getattr(self, field)
             if value is not None:

@@ -100,6 +100,7 @@ def render_sampled_hits(
     pan: float,
     sample_rate: int,
     seed: int,
+    gain_db: float = 0.0,
 ) -> None:
     """Add the hits of one voice into ``buffer`` [shape=(2, n_samples)] in place.
 
@@ -116,6 +117,8 @@ def render_sampled_hits(
     pan : float
         -1 (left) .. 1 (right), constant-power.
     sample_rate, seed : int
+    gain_db : float
+        Level trim of this voice on top of the kit's playback gain.
     """
     layers, shots, gain = kit_samples(kit, sample_rate)[voice]
     rng = make_rng(derive_seed(seed, "sampled drum", voice))
@@ -131,7 +134,7 @@ def render_sampled_hits(
         hit = np.zeros(n, dtype=np.float32)
         for i, w in mix:
             hit[: len(shots[i])] += np.float32(w) * shots[i]
-        hit *= np.float32(gain * 10.0 ** (var / 20.0))
+        hit *= np.float32(gain * 10.0 ** ((var + gain_db) / 20.0))
         ramp = min(n_attack, n)
         hit[:ramp] *= np.arange(ramp, dtype=np.float32) / ramp
         if cut < n:

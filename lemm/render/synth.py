@@ -448,10 +448,13 @@ def _wavetable_voice(
     chunk_samples: int = 65536,
     tables: torch.Tensor | None = None,
     harmonic_phases: torch.Tensor | None = None,
+    copy_f0_ratios: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """:func:`wavetable_voice` without the finiteness checks (for callers whose controls are already checked);
     ``tables`` [shape=(n_tables, size + 1)], from :func:`_band_limited_tables`, skips building them
-    (``harmonic_phases`` is then unused: the tables hold it)."""
+    (``harmonic_phases`` is then unused: the tables hold it). ``copy_f0_ratios`` [shape=(n_copies, n_frames)],
+    float64, near 1, moves each copy's pitch on its own (players of an ensemble drifting apart); the
+    tables must then leave headroom for them (``max_ratio``)."""
     device = f0_hz.device
     table_hop = hop * table_hop_frames
     n_tables = harmonic_amplitudes.shape[0]
@@ -465,9 +468,11 @@ def _wavetable_voice(
             f0_hz.to(torch.float32)[None, None], kernel_size=2 * table_hop_frames + 1, stride=1, padding=table_hop_frames
         )[0, 0]
         idx = torch.clamp(torch.arange(n_tables, device=device) * table_hop_frames, max=f0_hz.shape[0] - 1)
+        headroom = float(copy_f0_ratios.max()) if copy_f0_ratios is not None else 1.0
         tables = _band_limited_tables(
-            f0_max[idx], harmonic_amplitudes, sample_rate=sample_rate, max_ratio=max(detune_ratios), harmonic_phases=harmonic_phases
-        )
+            f0_max[idx], harmonic_amplitudes, sample_rate=sample_rate, max_ratio=max(detune_ratios) * headroom,
+            harmonic_phases=harmonic_phases,
+        )  # fmt: skip
     phases = [float(p) % 1.0 for p in initial_phases] if initial_phases is not None else [0.0] * len(detune_ratios)
     size = tables.shape[1] - 1
     tables = torch.cat([tables, tables[-1:]], 0)  # the last table crossfades into itself
@@ -485,16 +490,26 @@ def _wavetable_voice(
         inc = _lerp_frames(f0_frames[frame0:], hop, n, "inc")
         amp = _lerp_frames(amplitude[frame0:].to(out.dtype), hop, n, "amp")
         # position in table points: (phase + cycles since the chunk start * ratio) * size, float64
-        cycles = _buffer("cycles", (n,), torch.float64, device)
-        cycles[0] = 0.0
-        torch.cumsum(inc[:-1], 0, out=cycles[1:])
-        last = float(cycles[-1]) + float(inc[-1])
         position = _buffer("position", (n_copies, n), torch.float64, device)
         offset = torch.tensor([p * size for p in phases], dtype=torch.float64, device=device)[:, None]
-        torch.addcmul(offset, cycles[None], scale, out=position)
+        if copy_f0_ratios is None:
+            cycles = _buffer("cycles", (n,), torch.float64, device)
+            cycles[0] = 0.0
+            torch.cumsum(inc[:-1], 0, out=cycles[1:])
+            lasts = [float(cycles[-1]) + float(inc[-1])] * n_copies
+            torch.addcmul(offset, cycles[None], scale, out=position)
+        else:
+            lasts = []
+            for c in range(n_copies):
+                inc_c = inc * _lerp_frames(copy_f0_ratios[c, frame0:], hop, n, "copy ratio")
+                cycles = _buffer("cycles", (n,), torch.float64, device)
+                cycles[0] = 0.0
+                torch.cumsum(inc_c[:-1], 0, out=cycles[1:])
+                lasts.append(float(cycles[-1]) + float(inc_c[-1]))
+                torch.addcmul(offset[c], cycles, scale[c], out=position[c])
         _read_tables(rows, size, position, table_base[:n], t_frac[:n], out[:, start : start + n])
         out[:, start : start + n].mul_(amp)
-        phases = [float((ph + last * ratio) % 1.0) for ph, ratio in zip(phases, detune_ratios)]
+        phases = [float((ph + last * ratio) % 1.0) for ph, ratio, last in zip(phases, detune_ratios, lasts)]
     return out
 
 

@@ -63,8 +63,9 @@ def harmonic_distribution(
     Returns
     -------
     torch.Tensor [shape=(n_frames, n_harmonics)]
-        Unit power at the onset (times ``harmonic_gains``); not band-limited (the synth zeroes
-        harmonics at or above Nyquist). ``f0_hz`` is the frequency of harmonic 1 (the written
+        Unit power at the onset (times ``harmonic_gains``), through ``preset.lowpass_hz``
+        where it is set; otherwise not band-limited (the synth zeroes harmonics at or above
+        Nyquist). ``f0_hz`` is the frequency of harmonic 1 (the written
         pitch divided by ``preset.partial_divisor``).
     """
     dtype = torch.float32
@@ -90,6 +91,8 @@ def harmonic_distribution(
         amps = amps * torch.exp(-decay_rate * preset.harmonic_decay * (k - 1.0) * age)
     if harmonic_gains is not None:
         amps = amps * harmonic_gains.to(dtype)
+    if preset.lowpass_hz is not None:  # band-limited source: partials past the preset's corner fall 48 dB/octave
+        amps = amps * torch.rsqrt(1.0 + (k * f0 / preset.lowpass_hz) ** 8)
     return amps
 
 
