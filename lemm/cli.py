@@ -546,11 +546,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     what is accepted), 1 for anything else (out of memory, a disk error, a bug: with a hint), 130 on
     Ctrl-C. ``lemm --debug ...`` prints the traceback as well.
     """
-    from lemm.progress import configure_cli_logging
+    from lemm.progress import cli_logging
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure_cli_logging(verbosity=-1 if args.quiet else args.verbose)
+    with cli_logging(verbosity=-1 if args.quiet else args.verbose):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the parsed command; every failure becomes one line and an exit status (see :func:`main`)."""
     try:
         return int(args.func(args))
     except BrokenPipeError:  # `lemm info DIR | head`: the reader left; say nothing more

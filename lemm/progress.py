@@ -23,10 +23,12 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import TextIO
 
 __all__ = ["BarHandler", "configure_cli_logging", "log_progress", "logger", "report_step"]
@@ -146,3 +148,23 @@ def configure_cli_logging(*, verbosity: int = 0, stream: TextIO | None = None) -
     logger.setLevel(logging.WARNING if verbosity < 0 else logging.INFO if verbosity == 0 else logging.DEBUG)
     logger.propagate = False
     return handler
+
+
+@contextlib.contextmanager
+def cli_logging(*, verbosity: int = 0) -> Iterator[logging.Handler]:
+    """:func:`configure_cli_logging` for the length of one command; then the ``lemm`` logger is as it was.
+
+    ``lemm.cli.main`` may run many times in one process (notebooks, tests): a command's handler,
+    level and ``propagate = False`` must not outlive it, or later library log records would skip
+    the caller's own logging set-up.
+    """
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    handler = configure_cli_logging(verbosity=verbosity)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+        logger.handlers[:] = saved[0]
+        logger.setLevel(saved[1])
+        logger.propagate = saved[2]

@@ -15,6 +15,20 @@ settings.register_profile("explore", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _lemm_logger_restored():
+    """Each test starts with the ``lemm`` logger as a library user has it (tests that run the CLI's
+    logging set-up directly must not turn propagation off for the tests after them)."""
+    import logging
+
+    log = logging.getLogger("lemm")
+    saved = (list(log.handlers), log.level, log.propagate)
+    yield
+    log.handlers[:] = saved[0]
+    log.setLevel(saved[1])
+    log.propagate = saved[2]
 LYRICS = ROOT / "examples" / "lyrics.txt"
 
 

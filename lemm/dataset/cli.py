@@ -60,7 +60,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``dataset generate`` and ``dataset index`` to the ``lemm`` subcommands ``sub``."""
     ds = sub.add_parser("dataset", help="make a synthetic multitrack data set (stems, MIDI, notes, metadata) from a seed")
-    dsub = ds.add_subparsers(dest="dataset_command", required=True)
+    dsub = ds.add_subparsers(dest="dataset_command", required=True, metavar="generate|index", help="what to do")
     p = dsub.add_parser("generate", help="make songs 0..N-1 of data set SEED into --out (skips songs already complete)")
     p.add_argument("--n", type=_int, required=True, help="number of songs in the data set")
     p.add_argument("--seed", type=_int, default=0, help="the data set's seed, 0..4294967295 (default 0)")
@@ -75,5 +75,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", default="flac", choices=("flac", "wav"), help="audio files, 24-bit (default flac)")
     p.set_defaults(func=_cmd_generate)
     p = dsub.add_parser("index", help="rebuild index.jsonl, splits/ and failures.jsonl from the songs in DIR")
-    p.add_argument("dir")
+    p.add_argument("dir", help="the data set folder (or fsspec URL) whose index.jsonl and splits to rebuild")
     p.set_defaults(func=_cmd_index)
