@@ -42,6 +42,7 @@ __all__ = [
     "make_score",
     "song_n_samples",
     "mix_and_master",
+    "mix_and_master_parts",
 ]
 
 Progress = Callable[[str], None]
@@ -136,6 +137,23 @@ def mix_and_master(
     genre: str | None = None,
     tempo_bpm: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict, object]:
+    """Mix and master (see :func:`mix_and_master_parts`); returns ``(mix, master, master_report, mix_settings)``."""
+    mixed, mastered, report, used, _ = mix_and_master_parts(
+        stems, score, settings=settings, mix_settings=mix_settings, timer=timer, genre=genre, tempo_bpm=tempo_bpm
+    )
+    return mixed, mastered, report, used
+
+
+def mix_and_master_parts(
+    stems: Mapping[str, np.ndarray],
+    score: Score,
+    *,
+    settings: RenderSettings,
+    mix_settings: object | None,
+    timer: StageTimer,
+    genre: str | None = None,
+    tempo_bpm: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, dict, object, object]:
     """Mix the stems with ``mix_settings`` (automatic where None) and master the mix.
 
     Returns
@@ -146,11 +164,15 @@ def mix_and_master(
         The mastering report (loudness, true peak, ...).
     mix_settings : lemm.mix.MixSettings
         The settings used (store them so a person can edit them).
+    parts : lemm.mix.mixer.MixParts
+        The channel strips and returns the mix was summed from (the printed
+        stems reuse them, see :func:`lemm.export.printed.write_printed`).
 
     ``genre`` picks the master's target tilt and ``tempo_bpm`` times the delay
     send, for settings made automatically (stored settings are kept as they are).
     """
-    from lemm.mix import apply_mix, auto_mix_settings, master
+    from lemm.mix import auto_mix_settings, master
+    from lemm.mix.mixer import mix_with_strips
     from lemm.mix.targets import tilt_target_for_genre
 
     if not stems:
@@ -170,12 +192,13 @@ def mix_and_master(
             auto, master=dataclasses.replace(auto.master, tilt_target_db_per_octave=tilt_target_for_genre(genre))
         )
         used = auto if mix_settings is None else merge_mix_settings(mix_settings, auto, names=list(stems))
-        mixed = apply_mix(stems, used, sample_rate=settings.sample_rate)
+        parts = mix_with_strips(stems, used, sample_rate=settings.sample_rate)
+        mixed = parts.mix
     with timer.stage("master"):
         mastered, report = master(
             _fade_out(mixed, sample_rate=settings.sample_rate), sample_rate=settings.sample_rate, **dataclasses.asdict(used.master)
         )
-    return mixed, mastered, report, used
+    return mixed, mastered, report, used, parts
 
 
 def merge_mix_settings(stored: object, auto: object, *, names: list[str]) -> object:

@@ -58,6 +58,10 @@ class Song:
         The song's own presets (e.g. timbres from :func:`lemm.render.fit_preset`),
         by name; a track whose ``preset`` names one renders with it, and
         song.json keeps them (see :mod:`lemm.project.presets`).
+    mix_parts : tuple or None
+        ``(stems, mix_settings, MixParts)`` of the last mix: its channel strips
+        and returns (:class:`lemm.mix.mixer.MixParts`), reused for the printed
+        stems when the song is saved with these same stems and mix settings objects.
     """
 
     brief: Brief
@@ -72,6 +76,7 @@ class Song:
     seconds_per_stage: dict[str, float] = field(default_factory=dict)
     render_stats: object | None = None
     presets: dict[str, "Preset"] = field(default_factory=dict)
+    mix_parts: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def seed(self) -> int:
@@ -159,7 +164,7 @@ class Song:
         if progress and cache is not None:
             progress(f"rendered {len(self.render_stats.rendered)} slices, reused {len(self.render_stats.cached)} from the cache")
         self.seconds_per_stage.update(timer.seconds)
-        self.mix_audio = self.master_audio = self.master_report = None
+        self.mix_audio = self.master_audio = self.master_report = self.mix_parts = None
         return self.stems
 
     def mix(self, *, progress: Progress | None = None) -> np.ndarray:
@@ -167,7 +172,7 @@ class Song:
         if self.stems is None:
             self.render(progress=progress)
         timer = StageTimer(progress)
-        self.mix_audio, self.master_audio, self.master_report, self.mix_settings = pipeline.mix_and_master(
+        self.mix_audio, self.master_audio, self.master_report, self.mix_settings, parts = pipeline.mix_and_master_parts(
             self.stems,
             self.score,
             settings=self.render_settings,
@@ -176,6 +181,7 @@ class Song:
             genre=self.plan.genre,
             tempo_bpm=self.plan.tempo_bpm,
         )
+        self.mix_parts = (self.stems, self.mix_settings, parts)  # what they were made of: checked by identity before reuse
         self.seconds_per_stage.update(timer.seconds)
         return self.master_audio
 

@@ -32,7 +32,7 @@ import numpy as np
 from lemm.errors import ParameterError
 from lemm.mix._validate import check_sample_rate
 from lemm.mix.delay import delay
-from lemm.mix.mixer import _ducking_gains, _validated_stems, channel_strip
+from lemm.mix.mixer import MixParts, _ducking_gains, _validated_stems, channel_strip
 from lemm.mix.reverb import reverb
 from lemm.mix.settings import MixSettings
 
@@ -43,7 +43,7 @@ RETURN_NAMES = ("delay return", "reverb return")
 
 
 def printed_strips(
-    stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int
+    stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int, parts: MixParts | None = None
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Every stem through its channel strip, and the delay and reverb returns, as the mixer makes them.
 
@@ -55,6 +55,11 @@ def printed_strips(
         Must hold an entry for every stem.
     sample_rate : int
         Hz.
+    parts : MixParts, optional
+        What :func:`lemm.mix.mixer.mix_with_strips` kept of the mix of these
+        stems with these settings: its strips are used as they are (not
+        computed again), and a return is reused where the mixer's send bus
+        equals this one bit for bit. The result is the same as without.
 
     Returns
     -------
@@ -78,7 +83,6 @@ def printed_strips(
         raise ParameterError.for_field("settings.tracks", f"no entry for stem(s) {missing}", "an entry for every stem")
     n = next(iter(arrays.values())).shape[1]
     live = [name for name in arrays if not settings.tracks[name].mute]
-    ducks = _ducking_gains(arrays, settings, live, rate)
     names = list(arrays)
 
     def strip(name: str) -> np.ndarray:
@@ -87,8 +91,12 @@ def printed_strips(
     # Each strip depends on its own stem only, and scipy/numpy run without the GIL: two
     # threads (as the mixer); the buses are then summed in the stems' order, so the
     # result does not depend on the number of threads.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        strips: dict[str, np.ndarray] = dict(zip(names, pool.map(strip, names)))
+    if parts is not None and list(parts.strips) == names:
+        strips: dict[str, np.ndarray] = dict(parts.strips)
+    else:
+        ducks = _ducking_gains(arrays, settings, live, rate)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            strips = dict(zip(names, pool.map(strip, names)))
     reverb_bus = np.zeros((2, n), np.float32)
     delay_bus = np.zeros((2, n), np.float32)
     for name in names:
@@ -111,8 +119,13 @@ def printed_strips(
                      highpass_hz=r.highpass_hz)
         return (np.float32(10.0 ** (r.return_db / 20.0)) * wet).astype(np.float32)
 
-    jobs = [(RETURN_NAMES[0], delay_return)] if np.any(delay_bus) else []
-    jobs += [(RETURN_NAMES[1], reverb_return)] if np.any(reverb_bus) else []
+    def reused(key: str, bus: np.ndarray, compute):  # the mixer's return where its bus is this one, bit for bit
+        if parts is not None and key in parts.returns and np.array_equal(parts.send_buses.get(key), bus):
+            return lambda: np.asarray(parts.returns[key], dtype=np.float32)
+        return compute
+
+    jobs = [(RETURN_NAMES[0], reused("delay", delay_bus, delay_return))] if np.any(delay_bus) else []
+    jobs += [(RETURN_NAMES[1], reused("reverb", reverb_bus, reverb_return))] if np.any(reverb_bus) else []
     with ThreadPoolExecutor(max_workers=2) as pool:  # the two returns are independent
         returns = dict(zip([name for name, _ in jobs], pool.map(lambda job: job[1](), jobs)))
     return strips, returns
