@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -132,22 +132,20 @@ class MixParts:
         :func:`apply_mix`'s output, bit for bit.
     strips : dict[str, np.ndarray [shape=(2, n_samples)] float32]
         Every stem after its channel strip (zeros for a muted track), in the stems' order.
-    send_buses : dict[str, np.ndarray [shape=(2, n_samples)] float32]
-        ``"delay"`` / ``"reverb"``: the send buses as the mixer summed them (where any live track sends).
-    returns : dict[str, np.ndarray [shape=(2, n_samples)] float32]
-        ``"delay"`` / ``"reverb"``: each return at its return level, as added to the mix (where its bus is not silent).
+
+    The send buses and returns are not kept: the mixer sums the buses in two
+    halves, :func:`lemm.mix.printed.printed_strips` in the stems' order, so
+    their bits differ, and holding them costs two stereo buffers per return.
     """
 
     mix: np.ndarray
     strips: dict[str, np.ndarray]
-    send_buses: dict[str, np.ndarray] = field(default_factory=dict)
-    returns: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def mix_with_strips(
     stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int, workers: int | None = None
 ) -> MixParts:
-    """:func:`apply_mix`, also keeping the channel strips and returns it computed (so printed stems need not redo them).
+    """:func:`apply_mix`, also keeping the channel strips it computed (so the printed stems need not compute them again).
 
     Same parameters and errors as :func:`apply_mix`; ``result.mix`` is its output, bit for bit.
     """
@@ -238,27 +236,19 @@ def _mix(stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate:
         sends += results[1][1]
     if delay_sends is not None:
         delay_sends += results[1][2]
-    returns: dict[str, np.ndarray] = {}
     if delay_sends is not None and np.any(delay_sends):
         d = settings.delay
         wet = delay(delay_sends, sample_rate=rate, time_ms=d.time_ms, feedback=d.feedback, highpass_hz=d.highpass_hz,
                     lowpass_hz=d.lowpass_hz, ping_pong=d.ping_pong)
         wet = np.float32(10.0 ** (d.return_db / 20.0)) * wet
         bus += wet
-        if keep:
-            returns["delay"] = wet
     if sends is not None and np.any(sends):
         r = settings.reverb
         wet = reverb(sends, sample_rate=rate, decay_seconds=r.decay_seconds, predelay_ms=r.predelay_ms, damping=r.damping,
                      highpass_hz=r.highpass_hz)
         wet = np.float32(10.0 ** (r.return_db / 20.0)) * wet
         bus += wet
-        if keep:
-            returns["reverb"] = wet
-    if not keep:
-        return MixParts(bus, {})
-    buses = {k: v for k, v in (("delay", delay_sends), ("reverb", sends)) if v is not None}
-    return MixParts(bus, {name: strips[name] for name in names}, buses, returns)
+    return MixParts(bus, {name: strips[name] for name in names} if keep else {})
 
 
 def _ducking_gains(arrays: dict[str, np.ndarray], settings: MixSettings, live: list[str], rate: int) -> dict[str, np.ndarray]:

@@ -58,8 +58,7 @@ def printed_strips(
     parts : MixParts, optional
         What :func:`lemm.mix.mixer.mix_with_strips` kept of the mix of these
         stems with these settings: its strips are used as they are (not
-        computed again), and a return is reused where the mixer's send bus
-        equals this one bit for bit. The result is the same as without.
+        computed again). The result is the same as without.
 
     Returns
     -------
@@ -119,13 +118,8 @@ def printed_strips(
                      highpass_hz=r.highpass_hz)
         return (np.float32(10.0 ** (r.return_db / 20.0)) * wet).astype(np.float32)
 
-    def reused(key: str, bus: np.ndarray, compute):  # the mixer's return where its bus is this one, bit for bit
-        if parts is not None and key in parts.returns and np.array_equal(parts.send_buses.get(key), bus):
-            return lambda: np.asarray(parts.returns[key], dtype=np.float32)
-        return compute
-
-    jobs = [(RETURN_NAMES[0], reused("delay", delay_bus, delay_return))] if np.any(delay_bus) else []
-    jobs += [(RETURN_NAMES[1], reused("reverb", reverb_bus, reverb_return))] if np.any(reverb_bus) else []
+    jobs = [(RETURN_NAMES[0], delay_return)] if np.any(delay_bus) else []
+    jobs += [(RETURN_NAMES[1], reverb_return)] if np.any(reverb_bus) else []
     with ThreadPoolExecutor(max_workers=2) as pool:  # the two returns are independent
         returns = dict(zip([name for name, _ in jobs], pool.map(lambda job: job[1](), jobs)))
     return strips, returns
