@@ -1,7 +1,7 @@
 """End-to-end benchmark: compose, render, sing, mix, master and write a song (3:30 by default).
 
 Prints one JSON line: wall seconds per stage (plan, compose, render, mix, master, write, as
-report.json has them), process-CPU seconds of compose and of the save, the totals, peak RSS, and the baseline timed in the same run: fluidsynth with
+report.json has them) and this process's CPU seconds per stage (the machine may be shared), the totals, peak RSS, and the baseline timed in the same run: fluidsynth with
 FluidR3_GM rendering the song's own ``score.mid`` (``ratio_to_fluidsynth`` = total / that).
 
 Usage::
@@ -53,6 +53,7 @@ def run(duration: str, seed: int) -> dict:
         "benchmark": "e2e",
         "song_seconds": report["duration_seconds"],
         "stage_seconds": song.seconds_per_stage,
+        "stage_cpu_seconds": song.cpu_seconds_per_stage,
         "cpu_seconds": clock.cpu,
         "total_seconds": round(total, 2),
         "total_cpu_seconds": round(total_cpu, 2),

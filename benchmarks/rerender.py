@@ -62,6 +62,7 @@ def main() -> None:
         "rerender_seconds": round(rerender_seconds, 2),
         "rerender_share_of_full": round(rerender_seconds / clock.wall["full"], 3),
         "rerender_stage_seconds": edited.seconds_per_stage,
+        "rerender_stage_cpu_seconds": edited.cpu_seconds_per_stage,
         "cpu_seconds": clock.cpu,
         "fluidsynth_seconds": fluid,
         "peak_rss_mb_full": rss_full,

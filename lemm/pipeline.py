@@ -54,20 +54,22 @@ MAX_TAIL_SECONDS = 2.0
 
 
 class StageTimer:
-    """Collects wall-clock seconds per named stage and reports progress."""
+    """Collects wall-clock seconds (``seconds``) and this process's CPU seconds (``cpu_seconds``) per named stage, and reports progress."""
 
     def __init__(self, progress: Progress | None = None) -> None:
         self.seconds: dict[str, float] = {}
+        self.cpu_seconds: dict[str, float] = {}
         self._progress = progress
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         """Time the body as stage ``name`` (accumulating if repeated)."""
         (self._progress or _log.debug)(f"{name} ...")  # no progress callable: the lemm logger, at debug level
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         yield
         took = time.perf_counter() - start
         self.seconds[name] = round(self.seconds.get(name, 0.0) + took, 3)
+        self.cpu_seconds[name] = round(self.cpu_seconds.get(name, 0.0) + time.process_time() - cpu_start, 3)
         (self._progress or _log.debug)(f"{name} done in {took:.2f} s")
 
 

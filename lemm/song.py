@@ -52,6 +52,9 @@ class Song:
     master_report : dict or None
         Loudness and peak measurements of the master.
     seconds_per_stage : dict[str, float]
+        Wall-clock seconds per stage.
+    cpu_seconds_per_stage : dict[str, float]
+        This process's CPU seconds per stage (all threads; on a shared machine they say what lemm itself used).
     render_stats : lemm.project.slices.RenderStats or None
         Which (track, section) slices the last render rendered and which it reused.
     presets : dict[str, lemm.render.Preset]
@@ -77,6 +80,7 @@ class Song:
     render_stats: object | None = None
     presets: dict[str, "Preset"] = field(default_factory=dict)
     mix_parts: tuple | None = field(default=None, repr=False, compare=False)
+    cpu_seconds_per_stage: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def seed(self) -> int:
@@ -164,6 +168,7 @@ class Song:
         if progress and cache is not None:
             progress(f"rendered {len(self.render_stats.rendered)} slices, reused {len(self.render_stats.cached)} from the cache")
         self.seconds_per_stage.update(timer.seconds)
+        self.cpu_seconds_per_stage.update(timer.cpu_seconds)
         self.mix_audio = self.master_audio = self.master_report = self.mix_parts = None
         return self.stems
 
@@ -183,6 +188,7 @@ class Song:
         )
         self.mix_parts = (self.stems, self.mix_settings, parts)  # what they were made of: checked by identity before reuse
         self.seconds_per_stage.update(timer.seconds)
+        self.cpu_seconds_per_stage.update(timer.cpu_seconds)
         return self.master_audio
 
     def save(self, path: str | os.PathLike, *, force: bool = False, progress: Progress | None = None) -> Path:
@@ -290,6 +296,7 @@ def compose(
         score = pipeline.make_score(the_plan, brief)
     song = Song(brief=brief, plan=the_plan, score=score, render_settings=render_settings or RenderSettings())
     song.seconds_per_stage.update(timer.seconds)
+    song.cpu_seconds_per_stage.update(timer.cpu_seconds)
     return song
 
 

@@ -389,6 +389,7 @@ def _stage_song(song: "Song", write: SongFolderWrite, *, timer: StageTimer, acti
         for rel, text in new_version_files(write.folder, song_text, action=action)[1].items():
             atomic_write_text(stage / rel, text)
     song.seconds_per_stage.update(timer.seconds)
+    song.cpu_seconds_per_stage.update(timer.cpu_seconds)
     report = make_report(song)
     report["stem_trim_db"] = {name: round(t, 3) for name, t in trims.items()}
     report["mix_trim_db"] = round(mix_trim, 3)
