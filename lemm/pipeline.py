@@ -181,18 +181,23 @@ def mix_and_master_parts(
         raise ParameterError.for_field("stems", "no stems", "at least one rendered track")
     tracks = {t.name: t for t in score.tracks if t.name in stems}
     with timer.stage("mix"):
-        auto = auto_mix_settings(
-            stems,
-            roles={n: t.role for n, t in tracks.items()},
-            sample_rate=settings.sample_rate,
-            # A pan of 0.0 is the score's default, not a request: the mixer places those by role.
-            pan_hints={n: t.pan for n, t in tracks.items() if t.pan != 0.0},
-            gain_hints_db={n: t.gain_db for n, t in tracks.items()},
-            tempo_bpm=tempo_bpm,
-        )
-        auto = dataclasses.replace(
-            auto, master=dataclasses.replace(auto.master, tilt_target_db_per_octave=tilt_target_for_genre(genre))
-        )
+        # Stored settings for every stem (a re-render of a song folder) use nothing of the
+        # automatic ones: those (an analysis of every stem) are only made when needed.
+        stored_tracks = {} if mix_settings is None else mix_settings.to_dict().get("tracks", {})
+        auto = None
+        if mix_settings is None or any(name not in stored_tracks for name in stems):
+            auto = auto_mix_settings(
+                stems,
+                roles={n: t.role for n, t in tracks.items()},
+                sample_rate=settings.sample_rate,
+                # A pan of 0.0 is the score's default, not a request: the mixer places those by role.
+                pan_hints={n: t.pan for n, t in tracks.items() if t.pan != 0.0},
+                gain_hints_db={n: t.gain_db for n, t in tracks.items()},
+                tempo_bpm=tempo_bpm,
+            )
+            auto = dataclasses.replace(
+                auto, master=dataclasses.replace(auto.master, tilt_target_db_per_octave=tilt_target_for_genre(genre))
+            )
         used = auto if mix_settings is None else merge_mix_settings(mix_settings, auto, names=list(stems))
         parts = mix_with_strips(stems, used, sample_rate=settings.sample_rate)
         mixed = parts.mix
@@ -204,13 +209,13 @@ def mix_and_master_parts(
 
 
 def merge_mix_settings(stored: object, auto: object, *, names: list[str]) -> object:
-    """Keep a person's stored settings; take automatic ones only for tracks the stored ones lack."""
+    """Keep a person's stored settings; take automatic ones only for tracks the stored ones lack (``auto`` may be None where none lacks)."""
     from lemm.mix import MixSettings
 
-    stored_d, auto_d = stored.to_dict(), auto.to_dict()
+    stored_d = stored.to_dict()
     tracks = dict(stored_d.get("tracks", {}))
     for name in names:
         if name not in tracks:
-            tracks[name] = auto_d["tracks"][name]
+            tracks[name] = auto.to_dict()["tracks"][name]
     stored_d["tracks"] = {n: tracks[n] for n in names}
     return MixSettings.from_dict(stored_d)
