@@ -1,8 +1,10 @@
 """Re-render after one (track, section) edit: only that slice renders, every other stem stays byte-identical.
 
-Prints one JSON line: the full render of a 3:30 song (the named baseline, same run) and the
-re-render after regenerating the bass in one chorus, with the render stage's seconds, the
-whole re-render (render + mix + master + write) and how many stems stayed byte-identical.
+Prints one JSON line: the full compose + save of a song (3:30 by default), then the re-render
+after regenerating the bass in the last chorus (``rerender_song_folder``, as ``lemm regen`` +
+``lemm render`` do), with the re-render's seconds per stage, its process-CPU seconds, its
+share of the full run, peak RSS, which stems stayed byte-identical, and the baseline timed
+in the same run: fluidsynth with FluidR3_GM rendering the song's ``score.mid``.
 
 Usage::
 
@@ -13,9 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _fluidsynth import Clock, fluidsynth_seconds, peak_rss_mb
 
 import lemm
 from lemm.compose.regen import regenerate
@@ -30,32 +37,36 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     lyrics = (ROOT / "examples" / "lyrics.txt").read_text()
+    clock = Clock()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "song"
-        start = time.perf_counter()
-        song = lemm.compose("an upbeat pop song", tags=("pop",), lyrics=lyrics, duration=args.duration, seed=args.seed)
-        song.save(folder)
-        full_seconds = time.perf_counter() - start
-        full_render = song.seconds_per_stage["render"]
+        song = clock.run("full", lambda: lemm.compose("an upbeat pop song", tags=("pop",), lyrics=lyrics, duration=args.duration,
+                                                       seed=args.seed).save(folder) and None)
         before = {p.name: p.read_bytes() for p in (folder / "stems").glob("*.wav")}
+        rss_full = peak_rss_mb()
 
         song = lemm.load(folder)
         chorus = [s.name for s in song.score.sections if s.kind == "chorus"][-1]
         edited = song.with_score(regenerate(song.score, song.plan, track="bass", section=chorus, seed=99))
         start = time.perf_counter()
-        rerender_song_folder(edited, folder, action="benchmark")
+        clock.run("rerender", lambda: rerender_song_folder(edited, folder, action="benchmark"))
         rerender_seconds = time.perf_counter() - start
         after = {p.name: p.read_bytes() for p in (folder / "stems").glob("*.wav")}
+        fluid = fluidsynth_seconds(folder / "score.mid")
     identical = sorted(name for name in before if before[name] == after.get(name))
     print(json.dumps({
         "benchmark": "rerender",
         "song_seconds": round(edited.master_audio.shape[-1] / edited.sample_rate, 2),
-        "baseline": "full render of the same song in the same run",
-        "full_render_seconds": round(full_render, 2),
-        "full_compose_and_save_seconds": round(full_seconds, 2),
-        "rerender_render_seconds": edited.seconds_per_stage["render"],
-        "rerender_total_seconds": round(rerender_seconds, 2),
-        "rerender_stages": edited.seconds_per_stage,
+        "baseline": "the full compose + save of the same song, and fluidsynth on its score.mid, in the same run",
+        "full_seconds": clock.wall["full"],
+        "rerender_seconds": round(rerender_seconds, 2),
+        "rerender_share_of_full": round(rerender_seconds / clock.wall["full"], 3),
+        "rerender_stage_seconds": edited.seconds_per_stage,
+        "rerender_stage_cpu_seconds": edited.cpu_seconds_per_stage,
+        "cpu_seconds": clock.cpu,
+        "fluidsynth_seconds": fluid,
+        "peak_rss_mb_full": rss_full,
+        "peak_rss_mb": peak_rss_mb(),
         "slices_rendered": [list(s) for s in edited.render_stats.rendered],
         "slices_cached": len(edited.render_stats.cached),
         "stems_identical": identical,

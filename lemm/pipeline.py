@@ -42,6 +42,7 @@ __all__ = [
     "make_score",
     "song_n_samples",
     "mix_and_master",
+    "mix_and_master_parts",
 ]
 
 Progress = Callable[[str], None]
@@ -53,20 +54,22 @@ MAX_TAIL_SECONDS = 2.0
 
 
 class StageTimer:
-    """Collects wall-clock seconds per named stage and reports progress."""
+    """Collects wall-clock seconds (``seconds``) and this process's CPU seconds (``cpu_seconds``) per named stage, and reports progress."""
 
     def __init__(self, progress: Progress | None = None) -> None:
         self.seconds: dict[str, float] = {}
+        self.cpu_seconds: dict[str, float] = {}
         self._progress = progress
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         """Time the body as stage ``name`` (accumulating if repeated)."""
         (self._progress or _log.debug)(f"{name} ...")  # no progress callable: the lemm logger, at debug level
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         yield
         took = time.perf_counter() - start
         self.seconds[name] = round(self.seconds.get(name, 0.0) + took, 3)
+        self.cpu_seconds[name] = round(self.cpu_seconds.get(name, 0.0) + time.process_time() - cpu_start, 3)
         (self._progress or _log.debug)(f"{name} done in {took:.2f} s")
 
 
@@ -136,6 +139,23 @@ def mix_and_master(
     genre: str | None = None,
     tempo_bpm: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict, object]:
+    """Mix and master (see :func:`mix_and_master_parts`); returns ``(mix, master, master_report, mix_settings)``."""
+    mixed, mastered, report, used, _ = mix_and_master_parts(
+        stems, score, settings=settings, mix_settings=mix_settings, timer=timer, genre=genre, tempo_bpm=tempo_bpm
+    )
+    return mixed, mastered, report, used
+
+
+def mix_and_master_parts(
+    stems: Mapping[str, np.ndarray],
+    score: Score,
+    *,
+    settings: RenderSettings,
+    mix_settings: object | None,
+    timer: StageTimer,
+    genre: str | None = None,
+    tempo_bpm: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, dict, object, object]:
     """Mix the stems with ``mix_settings`` (automatic where None) and master the mix.
 
     Returns
@@ -146,46 +166,56 @@ def mix_and_master(
         The mastering report (loudness, true peak, ...).
     mix_settings : lemm.mix.MixSettings
         The settings used (store them so a person can edit them).
+    parts : lemm.mix.mixer.MixParts
+        The channel strips and returns the mix was summed from (the printed
+        stems reuse them, see :func:`lemm.export.printed.write_printed`).
 
     ``genre`` picks the master's target tilt and ``tempo_bpm`` times the delay
     send, for settings made automatically (stored settings are kept as they are).
     """
-    from lemm.mix import apply_mix, auto_mix_settings, master
+    from lemm.mix import auto_mix_settings, master
+    from lemm.mix.mixer import mix_with_strips
     from lemm.mix.targets import tilt_target_for_genre
 
     if not stems:
         raise ParameterError.for_field("stems", "no stems", "at least one rendered track")
     tracks = {t.name: t for t in score.tracks if t.name in stems}
     with timer.stage("mix"):
-        auto = auto_mix_settings(
-            stems,
-            roles={n: t.role for n, t in tracks.items()},
-            sample_rate=settings.sample_rate,
-            # A pan of 0.0 is the score's default, not a request: the mixer places those by role.
-            pan_hints={n: t.pan for n, t in tracks.items() if t.pan != 0.0},
-            gain_hints_db={n: t.gain_db for n, t in tracks.items()},
-            tempo_bpm=tempo_bpm,
-        )
-        auto = dataclasses.replace(
-            auto, master=dataclasses.replace(auto.master, tilt_target_db_per_octave=tilt_target_for_genre(genre))
-        )
+        # Stored settings for every stem (a re-render of a song folder) use nothing of the
+        # automatic ones: those (an analysis of every stem) are only made when needed.
+        stored_tracks = {} if mix_settings is None else mix_settings.to_dict().get("tracks", {})
+        auto = None
+        if mix_settings is None or any(name not in stored_tracks for name in stems):
+            auto = auto_mix_settings(
+                stems,
+                roles={n: t.role for n, t in tracks.items()},
+                sample_rate=settings.sample_rate,
+                # A pan of 0.0 is the score's default, not a request: the mixer places those by role.
+                pan_hints={n: t.pan for n, t in tracks.items() if t.pan != 0.0},
+                gain_hints_db={n: t.gain_db for n, t in tracks.items()},
+                tempo_bpm=tempo_bpm,
+            )
+            auto = dataclasses.replace(
+                auto, master=dataclasses.replace(auto.master, tilt_target_db_per_octave=tilt_target_for_genre(genre))
+            )
         used = auto if mix_settings is None else merge_mix_settings(mix_settings, auto, names=list(stems))
-        mixed = apply_mix(stems, used, sample_rate=settings.sample_rate)
+        parts = mix_with_strips(stems, used, sample_rate=settings.sample_rate)
+        mixed = parts.mix
     with timer.stage("master"):
         mastered, report = master(
             _fade_out(mixed, sample_rate=settings.sample_rate), sample_rate=settings.sample_rate, **dataclasses.asdict(used.master)
         )
-    return mixed, mastered, report, used
+    return mixed, mastered, report, used, parts
 
 
 def merge_mix_settings(stored: object, auto: object, *, names: list[str]) -> object:
-    """Keep a person's stored settings; take automatic ones only for tracks the stored ones lack."""
+    """Keep a person's stored settings; take automatic ones only for tracks the stored ones lack (``auto`` may be None where none lacks)."""
     from lemm.mix import MixSettings
 
-    stored_d, auto_d = stored.to_dict(), auto.to_dict()
+    stored_d = stored.to_dict()
     tracks = dict(stored_d.get("tracks", {}))
     for name in names:
         if name not in tracks:
-            tracks[name] = auto_d["tracks"][name]
+            tracks[name] = auto.to_dict()["tracks"][name]
     stored_d["tracks"] = {n: tracks[n] for n in names}
     return MixSettings.from_dict(stored_d)

@@ -52,12 +52,19 @@ class Song:
     master_report : dict or None
         Loudness and peak measurements of the master.
     seconds_per_stage : dict[str, float]
+        Wall-clock seconds per stage.
+    cpu_seconds_per_stage : dict[str, float]
+        This process's CPU seconds per stage (all threads; on a shared machine they say what lemm itself used).
     render_stats : lemm.project.slices.RenderStats or None
         Which (track, section) slices the last render rendered and which it reused.
     presets : dict[str, lemm.render.Preset]
         The song's own presets (e.g. timbres from :func:`lemm.render.fit_preset`),
         by name; a track whose ``preset`` names one renders with it, and
         song.json keeps them (see :mod:`lemm.project.presets`).
+    mix_parts : tuple or None
+        ``(stems, mix_settings, MixParts)`` of the last mix: its channel strips
+        and returns (:class:`lemm.mix.mixer.MixParts`), reused for the printed
+        stems when the song is saved with these same stems and mix settings objects.
     """
 
     brief: Brief
@@ -72,6 +79,8 @@ class Song:
     seconds_per_stage: dict[str, float] = field(default_factory=dict)
     render_stats: object | None = None
     presets: dict[str, "Preset"] = field(default_factory=dict)
+    mix_parts: tuple | None = field(default=None, repr=False, compare=False)
+    cpu_seconds_per_stage: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def seed(self) -> int:
@@ -159,7 +168,8 @@ class Song:
         if progress and cache is not None:
             progress(f"rendered {len(self.render_stats.rendered)} slices, reused {len(self.render_stats.cached)} from the cache")
         self.seconds_per_stage.update(timer.seconds)
-        self.mix_audio = self.master_audio = self.master_report = None
+        self.cpu_seconds_per_stage.update(timer.cpu_seconds)
+        self.mix_audio = self.master_audio = self.master_report = self.mix_parts = None
         return self.stems
 
     def mix(self, *, progress: Progress | None = None) -> np.ndarray:
@@ -167,7 +177,7 @@ class Song:
         if self.stems is None:
             self.render(progress=progress)
         timer = StageTimer(progress)
-        self.mix_audio, self.master_audio, self.master_report, self.mix_settings = pipeline.mix_and_master(
+        self.mix_audio, self.master_audio, self.master_report, self.mix_settings, parts = pipeline.mix_and_master_parts(
             self.stems,
             self.score,
             settings=self.render_settings,
@@ -176,7 +186,9 @@ class Song:
             genre=self.plan.genre,
             tempo_bpm=self.plan.tempo_bpm,
         )
+        self.mix_parts = (self.stems, self.mix_settings, parts)  # what they were made of: checked by identity before reuse
         self.seconds_per_stage.update(timer.seconds)
+        self.cpu_seconds_per_stage.update(timer.cpu_seconds)
         return self.master_audio
 
     def save(self, path: str | os.PathLike, *, force: bool = False, progress: Progress | None = None) -> Path:
@@ -284,6 +296,7 @@ def compose(
         score = pipeline.make_score(the_plan, brief)
     song = Song(brief=brief, plan=the_plan, score=score, render_settings=render_settings or RenderSettings())
     song.seconds_per_stage.update(timer.seconds)
+    song.cpu_seconds_per_stage.update(timer.cpu_seconds)
     return song
 
 

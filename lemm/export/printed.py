@@ -33,7 +33,7 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -57,6 +57,8 @@ def write_printed(
     sample_rate: int,
     bit_depth: int = 24,
     mix_gain_db: float = 0.0,
+    parts: object | None = None,
+    reuse: Callable[[str, str], bool] | None = None,
 ) -> tuple[PrintedFile, ...]:
     """Print every stem and return through the mix settings into ``folder/printed/`` (each file atomically).
 
@@ -74,6 +76,13 @@ def write_printed(
         16, 24 (FLAC files) or 32 (float WAV files).
     mix_gain_db : float
         The gain ``mix.wav`` was written with (its headroom trim, <= 0).
+    parts : lemm.mix.mixer.MixParts, optional
+        What :func:`lemm.mix.mixer.mix_with_strips` kept of the mix of these stems
+        with these settings: its strips are not computed again (same files).
+    reuse : callable, optional
+        ``reuse(relative_path, content_key) -> bool``: called for each file with
+        its :func:`lemm.project.folder.audio_content_key`; where it returns True
+        (it has put the unchanged file in place) the file is not encoded again.
 
     Returns
     -------
@@ -87,11 +96,11 @@ def write_printed(
         As :func:`lemm.mix.printed.printed_strips`, or a bad ``bit_depth``.
     """
     from lemm.mix.printed import printed_strips
-    from lemm.project.folder import headroom_trim_db
+    from lemm.project.folder import audio_content_key, headroom_trim_db
 
     if bit_depth not in (16, 24, 32) or isinstance(bit_depth, bool):
         raise ParameterError.for_field("bit_depth", bit_depth, "16, 24 or 32")
-    strips, returns = printed_strips(stems, mix_settings, sample_rate=sample_rate)
+    strips, returns = printed_strips(stems, mix_settings, sample_rate=sample_rate, parts=parts)
     base = Path(folder)
     (base / PRINTED_FOLDER / "returns").mkdir(parents=True, exist_ok=True)
     suffix = compact_suffix(bit_depth)
@@ -101,6 +110,11 @@ def write_printed(
 
     def write(index: int) -> None:
         _, relative, audio, _ = items[index]
+        if reuse is not None:
+            kind = "flac" if suffix == ".flac" else "wav"
+            if reuse(relative, audio_content_key(audio, kind=f"printed-{kind}", trim_db=trims[index], sample_rate=sample_rate,
+                                                 bit_depth=bit_depth)):
+                return
         scaled = audio if trims[index] == 0.0 else audio * np.float32(10.0 ** (trims[index] / 20.0))
         if bit_depth == 16:
             from lemm.io.audio import DITHER_SEED

@@ -34,6 +34,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -48,7 +49,7 @@ from lemm.mix.settings import MixSettings, TrackMix
 from lemm.mix.sidechain import ducking_gain
 from lemm.mix.stereo import spectral_spread
 
-__all__ = ["apply_mix", "channel_strip", "track_outputs"]
+__all__ = ["apply_mix", "channel_strip", "track_outputs", "MixParts", "mix_with_strips"]
 
 
 def channel_strip(audio: np.ndarray, track: TrackMix, *, sample_rate: int, duck_gain: np.ndarray | None = None) -> np.ndarray:
@@ -129,6 +130,36 @@ def _validated_stems(stems: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     return arrays
 
 
+@dataclass(frozen=True)
+class MixParts:
+    """A mix and the parts it was summed from (:func:`mix_with_strips`).
+
+    Attributes
+    ----------
+    mix : np.ndarray [shape=(2, n_samples)], float32
+        :func:`apply_mix`'s output, bit for bit.
+    strips : dict[str, np.ndarray [shape=(2, n_samples)] float32]
+        Every stem after its channel strip (zeros for a muted track), in the stems' order.
+
+    The send buses and returns are not kept: the mixer sums the buses in two
+    halves, :func:`lemm.mix.printed.printed_strips` in the stems' order, so
+    their bits differ, and holding them costs two stereo buffers per return.
+    """
+
+    mix: np.ndarray
+    strips: dict[str, np.ndarray]
+
+
+def mix_with_strips(
+    stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int, workers: int | None = None
+) -> MixParts:
+    """:func:`apply_mix`, also keeping the channel strips it computed (so the printed stems need not compute them again).
+
+    Same parameters and errors as :func:`apply_mix`; ``result.mix`` is its output, bit for bit.
+    """
+    return _mix(stems, settings, sample_rate=sample_rate, workers=workers, keep=True)
+
+
 def apply_mix(
     stems: Mapping[str, np.ndarray],
     settings: MixSettings,
@@ -162,6 +193,10 @@ def apply_mix(
         more than two channels (naming the stem), a stem missing from
         ``settings``, or a sidechain source that is not a stem.
     """
+    return _mix(stems, settings, sample_rate=sample_rate, workers=workers, keep=False).mix
+
+
+def _mix(stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int, workers: int | None, keep: bool) -> MixParts:
     rate = check_sample_rate(sample_rate)
     if not isinstance(settings, MixSettings):
         raise ParameterError.for_field("settings", type(settings).__name__, "a MixSettings")
@@ -175,6 +210,7 @@ def apply_mix(
     with_sends = any(settings.tracks[name].reverb_send_db is not None for name in live)
     with_delay = any(settings.tracks[name].delay_send_db is not None for name in live)
     ducks = _ducking_gains(arrays, settings, live, rate)
+    strips: dict[str, np.ndarray] = {}
 
     def mix_part(part: list[str]) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         bus = np.zeros((2, n), dtype=np.float32)
@@ -184,6 +220,8 @@ def apply_mix(
         for name in part:  # in order
             track = settings.tracks[name]
             out = channel_strip(arrays[name], track, sample_rate=rate, duck_gain=ducks.get(name))
+            if keep:
+                strips[name] = out  # not changed below: the sums read it
             bus += out
             if sends is not None and track.reverb_send_db is not None:
                 sends += np.multiply(out, np.float32(10.0 ** (track.reverb_send_db / 20.0)), out=scratch)
@@ -210,13 +248,15 @@ def apply_mix(
         d = settings.delay
         wet = delay(delay_sends, sample_rate=rate, time_ms=d.time_ms, feedback=d.feedback, highpass_hz=d.highpass_hz,
                     lowpass_hz=d.lowpass_hz, ping_pong=d.ping_pong)
-        bus += np.float32(10.0 ** (d.return_db / 20.0)) * wet
+        wet = np.float32(10.0 ** (d.return_db / 20.0)) * wet
+        bus += wet
     if sends is not None and np.any(sends):
         r = settings.reverb
         wet = reverb(sends, sample_rate=rate, decay_seconds=r.decay_seconds, predelay_ms=r.predelay_ms, damping=r.damping,
                      highpass_hz=r.highpass_hz)
-        bus += np.float32(10.0 ** (r.return_db / 20.0)) * wet
-    return bus
+        wet = np.float32(10.0 ** (r.return_db / 20.0)) * wet
+        bus += wet
+    return MixParts(bus, {name: strips[name] for name in names} if keep else {})
 
 
 def track_outputs(stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int) -> dict[str, np.ndarray]:

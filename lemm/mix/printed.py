@@ -32,7 +32,7 @@ import numpy as np
 from lemm.errors import ParameterError
 from lemm.mix._validate import check_sample_rate
 from lemm.mix.delay import delay
-from lemm.mix.mixer import _ducking_gains, _validated_stems, channel_strip
+from lemm.mix.mixer import MixParts, _ducking_gains, _validated_stems, channel_strip
 from lemm.mix.reverb import reverb
 from lemm.mix.settings import MixSettings
 
@@ -43,7 +43,7 @@ RETURN_NAMES = ("delay return", "reverb return")
 
 
 def printed_strips(
-    stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int
+    stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int, parts: MixParts | None = None
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Every stem through its channel strip, and the delay and reverb returns, as the mixer makes them.
 
@@ -55,6 +55,10 @@ def printed_strips(
         Must hold an entry for every stem.
     sample_rate : int
         Hz.
+    parts : MixParts, optional
+        What :func:`lemm.mix.mixer.mix_with_strips` kept of the mix of these
+        stems with these settings: its strips are used as they are (not
+        computed again). The result is the same as without.
 
     Returns
     -------
@@ -78,7 +82,6 @@ def printed_strips(
         raise ParameterError.for_field("settings.tracks", f"no entry for stem(s) {missing}", "an entry for every stem")
     n = next(iter(arrays.values())).shape[1]
     live = [name for name in arrays if not settings.tracks[name].mute]
-    ducks = _ducking_gains(arrays, settings, live, rate)
     names = list(arrays)
 
     def strip(name: str) -> np.ndarray:
@@ -87,8 +90,12 @@ def printed_strips(
     # Each strip depends on its own stem only, and scipy/numpy run without the GIL: two
     # threads (as the mixer); the buses are then summed in the stems' order, so the
     # result does not depend on the number of threads.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        strips: dict[str, np.ndarray] = dict(zip(names, pool.map(strip, names)))
+    if parts is not None and list(parts.strips) == names:
+        strips: dict[str, np.ndarray] = dict(parts.strips)
+    else:
+        ducks = _ducking_gains(arrays, settings, live, rate)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            strips = dict(zip(names, pool.map(strip, names)))
     reverb_bus = np.zeros((2, n), np.float32)
     delay_bus = np.zeros((2, n), np.float32)
     for name in names:

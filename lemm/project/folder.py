@@ -224,11 +224,89 @@ def _json_text(data: Any) -> str:
     return json.dumps(json_safe(data), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def _write_audio_files(files: list[tuple[Path, np.ndarray, float]], *, sample_rate: int, bit_depth: int, stop: threading.Event) -> None:
-    """Write each (path, audio, trim_db); the trimmed copy is made one file at a time. Stops early when ``stop`` is set."""
+#: report.json's field of the content key of every audio file lemm wrote (see :func:`audio_content_key`).
+CONTENT_KEYS_FIELD = "content_keys"
+
+
+def audio_content_key(audio: np.ndarray, *, kind: str, trim_db: float, sample_rate: int, bit_depth: int) -> str:
+    """The key of an audio file's content: a hash of the samples and of everything else its bytes depend on.
+
+    Two writes with the same key give the same bytes (same samples, trim, rate,
+    bit depth, file kind and lemm version), so an unchanged file is kept
+    rather than encoded again (:class:`_Reuse`).
+
+    >>> a = np.zeros((2, 4), np.float32)
+    >>> k = audio_content_key(a, kind="wav", trim_db=0.0, sample_rate=48000, bit_depth=24)
+    >>> k == audio_content_key(a.copy(), kind="wav", trim_db=0.0, sample_rate=48000, bit_depth=24), len(k)
+    (True, 40)
+    >>> k == audio_content_key(a, kind="wav", trim_db=-1.0, sample_rate=48000, bit_depth=24)
+    False
+    """
+    import hashlib
+
+    a = np.ascontiguousarray(audio)
+    head = json.dumps([kind, list(a.shape), a.dtype.str, float(trim_db), int(sample_rate), int(bit_depth), _version()])
+    digest = hashlib.sha1(head.encode("utf-8"), usedforsecurity=False)
+    digest.update(memoryview(a).cast("B"))
+    return digest.hexdigest()
+
+
+class _Reuse:
+    """Keeps a song folder's audio files whose content key did not change: the old file is hard-linked into the staging folder.
+
+    The staging semantics are those of any write (:mod:`lemm.project.commit`): the
+    staging folder holds every file of the new song (an unchanged one as a second
+    link to the same bytes, not encoded again), the journal installs them (a rename
+    onto the same file changes nothing) and the old song's files stay until then.
+    The keys are those the folder's report.json lists, which is committed with the files.
+    """
+
+    def __init__(self, write: SongFolderWrite) -> None:
+        self.write = write
+        self.keys: dict[str, str] = {}
+        self.previous: dict[str, str] = {}
+        self.reused: list[str] = []
+        self._lock = threading.Lock()
+        if write.state.kind == "song" and "report.json" in write.state.owned:
+            try:
+                data = json.loads((write.folder / "report.json").read_text(encoding="utf-8")).get(CONTENT_KEYS_FIELD)
+                self.previous = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(data, dict) else {}
+            except (OSError, ValueError, AttributeError):
+                self.previous = {}  # no keys: every file is written
+
+    def __call__(self, rel: str, key: str) -> bool:
+        """Record ``key`` for ``rel``; True where the folder's file has it and is now linked into the staging folder."""
+        with self._lock:
+            self.keys[rel] = key
+        src = self.write.folder / rel
+        if self.previous.get(rel) != key or rel not in self.write.state.owned or src.is_symlink() or not src.is_file():
+            return False
+        dst = self.write.staging / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(src, dst)
+        except OSError:
+            return False  # e.g. a file system without hard links: written as usual
+        with self._lock:
+            self.reused.append(rel)
+        return True
+
+
+def _write_audio_files(
+    files: list[tuple[Path, np.ndarray, float]], *, sample_rate: int, bit_depth: int, stop: threading.Event,
+    reuse: _Reuse | None = None,
+) -> None:
+    """Write each (path, audio, trim_db); the trimmed copy is made one file at a time. Stops early when ``stop`` is set.
+
+    With ``reuse``, a file whose content key is unchanged is kept, not encoded again.
+    """
     for path, audio, trim_db in files:
         if stop.is_set():
             return
+        if reuse is not None:
+            key = audio_content_key(audio, kind="wav", trim_db=trim_db, sample_rate=sample_rate, bit_depth=bit_depth)
+            if reuse(path.relative_to(reuse.write.staging).as_posix(), key):
+                continue
         write_audio(path, _gain(audio, trim_db), sample_rate=sample_rate, bit_depth=bit_depth)
 
 
@@ -260,6 +338,15 @@ def _check_before_work(write: SongFolderWrite, song: "Song", *, with_cache: bool
     check_free_space(write.folder, estimated_bytes(song, with_cache=with_cache), what="the song")
 
 
+def _current_mix_parts(song: "Song") -> Any:
+    """The strips and returns of ``song``'s last mix, if made of its current stems and mix settings (else None)."""
+    held = getattr(song, "mix_parts", None)
+    if held is None:
+        return None
+    stems, settings, parts = held
+    return parts if stems is song.stems and settings is song.mix_settings else None
+
+
 def _stage_song(song: "Song", write: SongFolderWrite, *, timer: StageTimer, action: str) -> None:
     """Write every file of the song into ``write.staging`` (the new history version too)."""
     from lemm.export import write_daw_projects, write_printed
@@ -279,8 +366,9 @@ def _stage_song(song: "Song", write: SongFolderWrite, *, timer: StageTimer, acti
         # The WAV encoder runs in C without the GIL: the audio files are written on a
         # second thread while the MIDI and MusicXML exports (pure Python) run here.
         stop = threading.Event()
+        reuse = _Reuse(write)
         with ThreadPoolExecutor(max_workers=1) as pool:
-            written = pool.submit(_write_audio_files, audio_files, sample_rate=sr, bit_depth=bits, stop=stop)
+            written = pool.submit(_write_audio_files, audio_files, sample_rate=sr, bit_depth=bits, stop=stop, reuse=reuse)
             try:
                 write_midi(song.score, stage / "score.mid")
                 write_musicxml(song.score, stage / "score.musicxml")
@@ -289,16 +377,19 @@ def _stage_song(song: "Song", write: SongFolderWrite, *, timer: StageTimer, acti
                 stop.set()  # an error or Ctrl-C: the writer thread stops after its current file
                 raise
         pause_point("staging")
-        printed = write_printed(stage, song.stems, song.mix_settings, sample_rate=sr, bit_depth=bits, mix_gain_db=mix_trim)
+        printed = write_printed(stage, song.stems, song.mix_settings, sample_rate=sr, bit_depth=bits, mix_gain_db=mix_trim,
+                                parts=_current_mix_parts(song), reuse=reuse)
         write_daw_projects(song.score, stage, stem_names=list(song.stems), mix_settings=_compensated(song.mix_settings, trims), printed=printed)
         song_text = _json_text(song_to_dict(song))
         atomic_write_text(stage / "song.json", song_text)
         for rel, text in new_version_files(write.folder, song_text, action=action)[1].items():
             atomic_write_text(stage / rel, text)
     song.seconds_per_stage.update(timer.seconds)
+    song.cpu_seconds_per_stage.update(timer.cpu_seconds)
     report = make_report(song)
     report["stem_trim_db"] = {name: round(t, 3) for name, t in trims.items()}
     report["mix_trim_db"] = round(mix_trim, 3)
+    report[CONTENT_KEYS_FIELD] = dict(sorted(reuse.keys.items()))
     atomic_write_text(stage / "report.json", _json_text(report))
 
 
