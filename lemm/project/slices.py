@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import itertools
 import json
 import logging
 import os
@@ -45,6 +46,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lemm.io.atomic import atomic_write_bytes
+from lemm.progress import report_step
 from lemm.project.settings import RenderSettings
 from lemm.score.jsonio import to_jsonable
 from lemm.score.model import Score, Track
@@ -283,8 +285,12 @@ def render_stems(
         else:
             todo.append(i)
 
+    finished = itertools.count(1)
+
     def work(i: int) -> tuple[int, tuple[int, np.ndarray]]:
-        return i, _render_slice(slices[i], score, settings=settings, seed=seed, n_samples=n_samples, preset=slice_presets[i])
+        result = _render_slice(slices[i], score, settings=settings, seed=seed, n_samples=n_samples, preset=slice_presets[i])
+        report_step("render", next(finished), len(todo))  # a bar on a terminal; nothing in logs and pipes
+        return i, result
 
     workers = max(1, min(n_workers or (os.cpu_count() or 1), len(todo) or 1))
     with single_thread():
