@@ -49,7 +49,7 @@ from lemm.mix.settings import MixSettings, TrackMix
 from lemm.mix.sidechain import ducking_gain
 from lemm.mix.stereo import spectral_spread
 
-__all__ = ["apply_mix", "channel_strip", "track_outputs", "MixParts", "mix_with_strips"]
+__all__ = ["apply_mix", "channel_strip", "checked_mix_inputs", "track_outputs", "MixParts", "mix_with_strips"]
 
 
 def channel_strip(audio: np.ndarray, track: TrackMix, *, sample_rate: int, duck_gain: np.ndarray | None = None) -> np.ndarray:
@@ -196,7 +196,15 @@ def apply_mix(
     return _mix(stems, settings, sample_rate=sample_rate, workers=workers, keep=False).mix
 
 
-def _mix(stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int, workers: int | None, keep: bool) -> MixParts:
+def checked_mix_inputs(stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int) -> tuple[int, dict[str, np.ndarray]]:
+    """The checked sample rate and stems of a mix (:func:`apply_mix`, :func:`track_outputs`, printed stems).
+
+    Raises
+    ------
+    ParameterError
+        A bad sample rate, ``settings`` not a MixSettings, bad stems (see
+        :func:`apply_mix`) or a stem with no entry in ``settings.tracks``.
+    """
     rate = check_sample_rate(sample_rate)
     if not isinstance(settings, MixSettings):
         raise ParameterError.for_field("settings", type(settings).__name__, "a MixSettings")
@@ -204,6 +212,11 @@ def _mix(stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate:
     missing = [name for name in arrays if name not in settings.tracks]
     if missing:
         raise ParameterError.for_field("settings.tracks", f"no entry for stem(s) {missing}", "an entry for every stem")
+    return rate, arrays
+
+
+def _mix(stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int, workers: int | None, keep: bool) -> MixParts:
+    rate, arrays = checked_mix_inputs(stems, settings, sample_rate=sample_rate)
     n = next(iter(arrays.values())).shape[1]
     names = list(arrays)
     live = [name for name in names if not settings.tracks[name].mute]
@@ -292,13 +305,7 @@ def track_outputs(stems: Mapping[str, np.ndarray], settings: MixSettings, *, sam
     >>> bool(np.allclose(total, apply_mix(stems, settings, sample_rate=48000), atol=1e-6))
     True
     """
-    rate = check_sample_rate(sample_rate)
-    if not isinstance(settings, MixSettings):
-        raise ParameterError.for_field("settings", type(settings).__name__, "a MixSettings")
-    arrays = _validated_stems(stems)
-    missing = [name for name in arrays if name not in settings.tracks]
-    if missing:
-        raise ParameterError.for_field("settings.tracks", f"no entry for stem(s) {missing}", "an entry for every stem")
+    rate, arrays = checked_mix_inputs(stems, settings, sample_rate=sample_rate)
     live = [name for name in arrays if not settings.tracks[name].mute]
     ducks = _ducking_gains(arrays, settings, live, rate)
     shares: dict[str, np.ndarray] = {}

@@ -29,10 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from lemm.errors import ParameterError
-from lemm.mix._validate import check_sample_rate
 from lemm.mix.delay import delay
-from lemm.mix.mixer import MixParts, _ducking_gains, _validated_stems, channel_strip
+from lemm.mix.mixer import MixParts, _ducking_gains, channel_strip, checked_mix_inputs
 from lemm.mix.reverb import reverb
 from lemm.mix.settings import MixSettings
 
@@ -73,13 +71,7 @@ def printed_strips(
     ParameterError
         As :func:`lemm.mix.mixer.apply_mix`.
     """
-    rate = check_sample_rate(sample_rate)
-    if not isinstance(settings, MixSettings):
-        raise ParameterError.for_field("settings", type(settings).__name__, "a MixSettings")
-    arrays = _validated_stems(stems)
-    missing = [name for name in arrays if name not in settings.tracks]
-    if missing:
-        raise ParameterError.for_field("settings.tracks", f"no entry for stem(s) {missing}", "an entry for every stem")
+    rate, arrays = checked_mix_inputs(stems, settings, sample_rate=sample_rate)
     n = next(iter(arrays.values())).shape[1]
     live = [name for name in arrays if not settings.tracks[name].mute]
     names = list(arrays)
