@@ -436,7 +436,8 @@ def _midi_pair(current: m.Score, path: Path) -> tuple[m.Score, m.Score]:
 
 
 def _match_parts(current: m.Score, edited: m.Score) -> tuple[m.Score, list[str]]:
-    """Parts whose names are not tracks of the song renamed to the unclaimed track whose notes they share most."""
+    """Parts whose names are not tracks of the song renamed to the unclaimed track of the same name but for case
+    (music21 writes 'Percussion' for 'percussion'), else to the one whose notes they share most."""
     known = {t.name for t in current.tracks}
     claimed = {t.name for t in edited.tracks if t.name in known}
     notes = {t.name: {(n.start_tick, n.pitch) for n in t.notes} for t in current.tracks}
@@ -445,8 +446,14 @@ def _match_parts(current: m.Score, edited: m.Score) -> tuple[m.Score, list[str]]
         if t.name in known or not t.notes:
             tracks.append(t)
             continue
-        mine = {(n.start_tick, n.pitch) for n in t.notes}
         free = [c for c in current.tracks if c.name not in claimed and c.is_drum == t.is_drum]
+        same_name = [c for c in free if c.name.casefold() == t.name.casefold()]
+        if len(same_name) == 1:
+            claimed.add(same_name[0].name)
+            renamed.append(f"part {t.name!r} matched to track {same_name[0].name!r} by its name")
+            tracks.append(dataclasses.replace(t, name=same_name[0].name))
+            continue
+        mine = {(n.start_tick, n.pitch) for n in t.notes}
         best = max(free, key=lambda c: len(mine & notes[c.name]), default=None)
         if best is not None and len(mine & notes[best.name]) >= max(4, 0.5 * len(mine)):
             claimed.add(best.name)
