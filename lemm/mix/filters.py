@@ -112,12 +112,46 @@ def track_filter_sos(
     return np.concatenate(parts) if parts else np.zeros((0, 6))
 
 
+#: Samples per block of :func:`apply_sos`, and the filter state below which a silent block is taken as settled.
+SOS_BLOCK_SAMPLES = 8192
+SETTLED_STATE = 1e-20
+
+
 def apply_sos(audio: np.ndarray, sos: np.ndarray) -> np.ndarray:
-    """Run second-order sections over each channel of ``audio`` (float32 out; no-op for no sections)."""
+    """Run second-order sections over each channel of ``audio`` (float32 out; no-op for no sections).
+
+    The filter runs block by block with its state carried over, which computes the same samples as one
+    pass, except in silence: a block whose input is all zeros while the state is below
+    :data:`SETTLED_STATE` (1e-20, 200 dB under full scale) gives zeros and a zero state. A decaying
+    float32 IIR tail otherwise runs on for seconds through subnormal numbers, on which the CPU
+    is many times slower (a 3:30 riser stem, 92 % silence: 1.14 s against 0.55 s for noise), and
+    so is everything after it (FFTs, sums).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sos = highpass_sos(40.0, sample_rate=48000)
+    >>> x = np.zeros((1, 48000 * 4), np.float32); x[0, :4800] = 0.5
+    >>> y = apply_sos(x, sos)
+    >>> bool(np.array_equal(y[:, :8192], scipy.signal.sosfilt(sos.astype(np.float32), x[:, :8192], axis=-1)))
+    True
+    >>> bool(np.all(y[:, -8192:] == 0.0)), bool(np.any((y != 0) & (np.abs(y) < np.finfo(np.float32).tiny)))  # no subnormals
+    (True, False)
+    """
     a = np.asarray(audio, dtype=np.float32)
     if sos.shape[0] == 0 or a.shape[-1] == 0:
         return a.copy()
-    return scipy.signal.sosfilt(sos.astype(np.float32), a, axis=-1).astype(np.float32, copy=False)
+    sos32 = sos.astype(np.float32)
+    flat = a.reshape(-1, a.shape[-1])
+    out = np.zeros_like(flat)
+    state = np.zeros((sos32.shape[0], flat.shape[0], 2), np.float32)
+    for start in range(0, flat.shape[-1], SOS_BLOCK_SAMPLES):
+        block = flat[:, start : start + SOS_BLOCK_SAMPLES]
+        if not block.any() and not np.any(np.abs(state) > SETTLED_STATE):
+            state[:] = 0.0  # settled in silence: the output stays exactly 0
+            continue
+        out[:, start : start + SOS_BLOCK_SAMPLES], state = scipy.signal.sosfilt(sos32, block, axis=-1, zi=state)
+    return out.reshape(a.shape)
 
 
 def highpass(audio: np.ndarray, *, sample_rate: int, cutoff_hz: float, order: int = 2) -> np.ndarray:
