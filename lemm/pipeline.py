@@ -155,6 +155,7 @@ def mix_and_master_parts(
     timer: StageTimer,
     genre: str | None = None,
     tempo_bpm: float | None = None,
+    n_workers: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict, object, object]:
     """Mix the stems with ``mix_settings`` (automatic where None) and master the mix.
 
@@ -172,6 +173,8 @@ def mix_and_master_parts(
 
     ``genre`` picks the master's target tilt and ``tempo_bpm`` times the delay
     send, for settings made automatically (stored settings are kept as they are).
+    ``n_workers`` threads run the channel strips (default: up to 2); the result
+    does not depend on it.
     """
     from lemm.mix import auto_mix_settings, master
     from lemm.mix.mixer import mix_with_strips
@@ -199,7 +202,7 @@ def mix_and_master_parts(
                 auto, master=dataclasses.replace(auto.master, tilt_target_db_per_octave=tilt_target_for_genre(genre))
             )
         used = auto if mix_settings is None else merge_mix_settings(mix_settings, auto, names=list(stems))
-        parts = mix_with_strips(stems, used, sample_rate=settings.sample_rate)
+        parts = mix_with_strips(stems, used, sample_rate=settings.sample_rate, workers=n_workers)
         mixed = parts.mix
     with timer.stage("master"):
         mastered, report = master(

@@ -138,7 +138,9 @@ class Song:
         )
         return Song(self.brief, plan, score, self.render_settings, self.mix_settings, presets=presets)
 
-    def render(self, *, cache_dir: str | os.PathLike | None = None, progress: Progress | None = None) -> dict[str, np.ndarray]:
+    def render(
+        self, *, cache_dir: str | os.PathLike | None = None, progress: Progress | None = None, n_workers: int | None = None
+    ) -> dict[str, np.ndarray]:
         """Render every track (instruments and vocals) to stems; returns and keeps them.
 
         Parameters
@@ -146,6 +148,10 @@ class Song:
         cache_dir : path or None
             A render cache folder: slices whose content did not change since the
             last render there are reused (see :mod:`lemm.project.slices`).
+        n_workers : int or None
+            Threads rendering slices side by side (default: one per CPU); the
+            stems do not depend on it. A process that is itself one of many
+            workers (``lemm dataset``) asks for 1.
         """
         from lemm.limits import check_render_memory
         from lemm.project.slices import RenderCache, render_stems
@@ -159,7 +165,8 @@ class Song:
         cache = RenderCache(cache_dir) if cache_dir is not None else None
         with timer.stage("render"):
             stems, self.render_stats = render_stems(
-                self.score, settings=self.render_settings, seed=self.seed, n_samples=n_samples, cache=cache, presets=self.presets
+                self.score, settings=self.render_settings, seed=self.seed, n_samples=n_samples, cache=cache, presets=self.presets,
+                n_workers=n_workers,
             )
             # A plan made from a guide recording starts at the guide's first downbeat:
             # silence before bar 1 lines the stems up with the guide in a DAW.
@@ -172,10 +179,13 @@ class Song:
         self.mix_audio = self.master_audio = self.master_report = self.mix_parts = None
         return self.stems
 
-    def mix(self, *, progress: Progress | None = None) -> np.ndarray:
-        """Mix and master the stems (rendering first if needed); returns the master."""
+    def mix(self, *, progress: Progress | None = None, n_workers: int | None = None) -> np.ndarray:
+        """Mix and master the stems (rendering first if needed, with the same ``n_workers``); returns the master.
+
+        ``n_workers`` threads run the channel strips (default: up to 2); the master does not depend on it.
+        """
         if self.stems is None:
-            self.render(progress=progress)
+            self.render(progress=progress, n_workers=n_workers)
         timer = StageTimer(progress)
         self.mix_audio, self.master_audio, self.master_report, self.mix_settings, parts = pipeline.mix_and_master_parts(
             self.stems,
@@ -185,6 +195,7 @@ class Song:
             timer=timer,
             genre=self.plan.genre,
             tempo_bpm=self.plan.tempo_bpm,
+            n_workers=n_workers,
         )
         self.mix_parts = (self.stems, self.mix_settings, parts)  # what they were made of: checked by identity before reuse
         self.seconds_per_stage.update(timer.seconds)

@@ -235,7 +235,7 @@ def build_song_files(options: DatasetOptions, index: int) -> dict[str, bytes]:
     brief = song_brief(options, index)
     song = lemm.compose(brief.prompt, tags=brief.tags, lyrics=brief.lyrics, duration=brief.duration_seconds, seed=brief.seed,
                         render_settings=RenderSettings(sample_rate=options.sample_rate))
-    song.mix()
+    song.mix(n_workers=1)  # one thread: the pool's workers are the parallelism (a worker using two cores halves the speedup)
     shares = track_outputs(song.stems, song.mix_settings, sample_rate=options.sample_rate)
     scale, mix_steps = _stem_scale(shares)
     ext, sr = options.audio_format, options.sample_rate
