@@ -46,6 +46,7 @@ def run_edit(args: argparse.Namespace) -> int:
     print(f"lemm edit {args.dir}: {len(ops)} operation{'s' if len(ops) != 1 else ''}")
     for op in ops:
         print(f"  - {op.describe()}")
+    edited = apply_operations(song, ops)  # in memory: a dry run meets the same checks (e.g. a gain out of range) as a real one
     if args.dry_run:
         print("dry run: nothing changed")
         return 0
@@ -54,7 +55,6 @@ def run_edit(args: argparse.Namespace) -> int:
         if answer not in ("y", "yes"):
             print("nothing changed")
             return 1
-    edited = apply_operations(song, ops)
     rerender_song_folder(edited, args.dir, action=f"edit: {args.instruction}", progress=_progress)
     _progress(f"applied {len(ops)} operation{'s' if len(ops) != 1 else ''}; wrote {args.dir}")
     return 0

@@ -32,3 +32,17 @@ def test_edit_dry_run_then_apply(tmp_path, capsys):
     assert new == [max(1, round(v * 0.75)) for v in old]
     assert (folder / "stems" / "piano.wav").is_file() and (folder / "master.wav").is_file()
     assert edited.mix_settings is not None
+
+
+def test_a_dry_run_meets_the_same_checks_as_the_edit(tmp_path, capsys):
+    """`--dry-run` of an edit the real run would refuse (+1000 dB) is refused too, and nothing is written."""
+    song = lemm.compose("a pop song", tags=("pop",), duration="0:10", seed=1)
+    folder = tmp_path / "song"
+    folder.mkdir()
+    (folder / "song.json").write_text(json.dumps(song_to_dict(song)), encoding="utf-8")
+    before = (folder / "song.json").read_bytes()
+    assert main([str(folder), "turn up the bass by 1000 dB", "--dry-run"]) == 2
+    captured = capsys.readouterr()
+    assert "+1000 dB" in captured.err and "accepted" in captured.err
+    assert "dry run: nothing changed" not in captured.out
+    assert (folder / "song.json").read_bytes() == before
