@@ -23,8 +23,8 @@ import sys
 from collections.abc import Sequence
 
 from lemm.errors import LemmError
-from lemm.project.lock import locks_song_folder
 from lemm.progress import log_progress
+from lemm.project.lock import locks_song_folder
 
 __all__ = ["add_edit_subcommand", "run_edit", "main"]
 
