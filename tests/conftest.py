@@ -56,3 +56,26 @@ def daw_song(tmp_path_factory: pytest.TempPathFactory):
     song = lemm.compose("a short pop song", tags=("pop",), duration="0:10", seed=3)
     song.save(folder)
     return song, folder
+
+
+@pytest.fixture
+def fail_os_write(monkeypatch: pytest.MonkeyPatch):
+    """A function ``(fail_at, err) -> calls``: lemm's low-level file writes (``lemm.io.atomic._os_write``) raise
+    ``err`` at call number ``fail_at`` (None: never); ``calls[0]`` counts the calls. A full disk or a read-only
+    file system at any chosen write, for the tests of atomic files and song folders."""
+    from lemm.io import atomic
+
+    def install(fail_at: int | None, err: BaseException | None = None) -> list[int]:
+        calls = [0]
+        real = os.write
+
+        def write(fd, data):
+            calls[0] += 1
+            if calls[0] == fail_at:
+                raise err
+            return real(fd, data)
+
+        monkeypatch.setattr(atomic, "_os_write", write)
+        return calls
+
+    return install

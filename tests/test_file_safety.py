@@ -158,33 +158,21 @@ def test_written_bytes_equal_soundfiles_own(tmp_path: Path) -> None:
 # --- a failed write leaves the old file and no temp file ---------------------------------------------------------
 
 
-def _failing_writes(monkeypatch: pytest.MonkeyPatch, fail_at: int, err: BaseException) -> list[int]:
-    calls = [0]
-    real = os.write
-
-    def write(fd, data):
-        calls[0] += 1
-        if calls[0] == fail_at:
-            raise err
-        return real(fd, data)
-
-    monkeypatch.setattr(atomic, "_os_write", write)
-    return calls
-
 
 @pytest.mark.parametrize("fail_at", [1, 2, 3])
-def test_full_disk_mid_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_at: int) -> None:
+def test_full_disk_mid_write_keeps_the_old_file(tmp_path: Path, fail_os_write, fail_at: int) -> None:
     target = tmp_path / "big.bin"
     target.write_bytes(b"old")
-    _failing_writes(monkeypatch, fail_at, OSError(errno.ENOSPC, "No space left on device"))
+    fail_os_write(fail_at, OSError(errno.ENOSPC, "No space left on device"))
     with pytest.raises(OutputPathError, match="no space left on the device") as caught:
         atomic_write_bytes(target, bytes(3 * atomic.WRITE_CHUNK_BYTES))
     assert isinstance(caught.value, LemmError) and str(target) in str(caught.value)
     assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["big.bin"]
 
 
-def test_read_only_file_system_mid_write_is_an_output_path_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _failing_writes(monkeypatch, 1, OSError(errno.EROFS, "Read-only file system"))
+def test_read_only_file_system_mid_write_is_an_output_path_error(tmp_path: Path,
+                                                                fail_os_write) -> None:
+    fail_os_write(1, OSError(errno.EROFS, "Read-only file system"))
     with pytest.raises(OutputPathError, match="the file system is read-only"):
         write_audio(tmp_path / "x.wav", np.zeros((2, 480), np.float32), sample_rate=48000)
     assert list(tmp_path.iterdir()) == []

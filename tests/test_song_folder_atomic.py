@@ -212,24 +212,11 @@ def test_a_song_folder_from_before_the_manifest_is_adopted_and_its_leftovers_cle
 # --- failures while writing ------------------------------------------------------------------------------------
 
 
-def _inject(monkeypatch: pytest.MonkeyPatch, fail_at: int | None, err: BaseException | None = None) -> list[int]:
-    calls = [0]
-    real = os.write
-
-    def write(fd, data):
-        calls[0] += 1
-        if calls[0] == fail_at:
-            raise err
-        return real(fd, data)
-
-    monkeypatch.setattr(atomic, "_os_write", write)
-    return calls
-
 
 def test_a_failure_at_any_write_leaves_the_previous_song_and_no_temp_files(folders: dict, tmp_path: Path,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                           fail_os_write) -> None:
     dry = _copy(folders["A"], tmp_path / "dry", cache=False)
-    calls = _inject(monkeypatch, None)
+    calls = fail_os_write(None)
     write_song_files(folders["song_b"], dry)
     n_writes = calls[0]
     assert n_writes > 10
@@ -241,7 +228,7 @@ def test_a_failure_at_any_write_leaves_the_previous_song_and_no_temp_files(folde
     for k, err, expected, message in cases:
         work = _copy(folders["A"], tmp_path / f"w{k}", cache=False)
         before = _snapshot(work)
-        _inject(monkeypatch, k, err)
+        fail_os_write(k, err)
         with pytest.raises(expected, match=message) as caught:
             write_song_files(folders["song_b"], work)
         if message:
@@ -249,7 +236,7 @@ def test_a_failure_at_any_write_leaves_the_previous_song_and_no_temp_files(folde
         assert _snapshot(work) == before, k
         assert _leftovers(work) == [], k
         assert threading.active_count() == threads  # the audio writer thread stopped too
-    monkeypatch.setattr(atomic, "_os_write", os.write)
+    fail_os_write(None)  # no more failures
     write_song_files(folders["song_b"], work)  # and the next write goes through
     assert (work / "master.wav").read_bytes() == (folders["B"] / "master.wav").read_bytes()
 
