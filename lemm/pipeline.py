@@ -41,7 +41,6 @@ __all__ = [
     "make_plan",
     "make_score",
     "song_n_samples",
-    "mix_and_master",
     "mix_and_master_parts",
 ]
 
@@ -88,9 +87,8 @@ def make_plan(
     ``--chords`` text such as ``"Am F C G"`` or ``"verse: Am F; chorus: C G"``) then
     fixes the chords of the sections it names.
     """
-    from lemm.compose.planner import make_plan as _make_plan
-
     from lemm.compose.chord_input import apply_chords
+    from lemm.compose.planner import make_plan as _make_plan
 
     plan = _make_plan(brief, guide=guide, keep_chords=keep_chords, keep_melody=keep_melody)
     return plan if not chords else apply_chords(plan, chords)
@@ -128,22 +126,6 @@ def _fade_out(audio: np.ndarray, *, sample_rate: int, fade_seconds: float = 0.05
         out[..., -n:] *= np.linspace(1.0, 0.0, n, dtype=out.dtype) ** 2
     return out
 
-
-def mix_and_master(
-    stems: Mapping[str, np.ndarray],
-    score: Score,
-    *,
-    settings: RenderSettings,
-    mix_settings: object | None,
-    timer: StageTimer,
-    genre: str | None = None,
-    tempo_bpm: float | None = None,
-) -> tuple[np.ndarray, np.ndarray, dict, object]:
-    """Mix and master (see :func:`mix_and_master_parts`); returns ``(mix, master, master_report, mix_settings)``."""
-    mixed, mastered, report, used, _ = mix_and_master_parts(
-        stems, score, settings=settings, mix_settings=mix_settings, timer=timer, genre=genre, tempo_bpm=tempo_bpm
-    )
-    return mixed, mastered, report, used
 
 
 def mix_and_master_parts(
