@@ -1,7 +1,8 @@
-"""Instrument facts the composer needs in one place: playable ranges, GM programs, default styles.
+"""Instrument facts the composer needs: playable ranges and GM programs (views of the catalogue), default styles.
 
 Every pitched note the arranger writes is kept inside :data:`PRESET_RANGES` of its
-track's preset (drum kits have no range: their pitches are GM percussion keys).
+track's preset (drum kits have no range: their pitches are GM percussion keys); ranges and
+programs are views of the catalogue, :data:`lemm.score.instruments.INSTRUMENTS`.
 :data:`INSTRUMENT_WORDS` is the table the planner uses for "with strings" /
 "no piano": a word names a part with a role, preset, GM program and style.
 
@@ -38,6 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lemm.errors import ParameterError
+from lemm.score.instruments import INSTRUMENTS, names_of_kind
 
 __all__ = [
     "PRESET_RANGES",
@@ -56,50 +58,14 @@ __all__ = [
     "clamp_to_range",
 ]
 
-#: Lowest and highest MIDI pitch the composer writes for each preset (inclusive).
-PRESET_RANGES: dict[str, tuple[int, int]] = {
-    "acoustic_piano": (28, 96),
-    "electric_piano": (33, 91),
-    "steel_guitar": (40, 84),
-    "nylon_guitar": (40, 83),
-    "electric_guitar": (40, 86),
-    "electric_bass": (28, 55),
-    "synth_bass": (28, 55),
-    "string_ensemble": (36, 91),
-    "cello": (36, 72),
-    "brass": (40, 82),
-    "flute": (60, 93),
-    "synth_lead": (55, 88),
-    "synth_pad": (43, 84),
-    "organ": (36, 91),
-    "voice_low": (48, 67),  # male pop voice, C3..G4
-    "voice_high": (57, 76),  # female pop voice, A3..E5
-}
+#: Lowest and highest MIDI pitch the composer writes for each preset (inclusive), from the catalogue.
+PRESET_RANGES: dict[str, tuple[int, int]] = {name: info.range for name, info in INSTRUMENTS.items() if info.range is not None}
 
-#: General MIDI program (0-based) of each preset.
-PRESET_PROGRAMS: dict[str, int] = {
-    "acoustic_piano": 0,
-    "electric_piano": 4,
-    "steel_guitar": 25,
-    "nylon_guitar": 24,
-    "electric_guitar": 29,
-    "electric_bass": 33,
-    "synth_bass": 38,
-    "string_ensemble": 48,
-    "cello": 42,
-    "brass": 61,
-    "flute": 73,
-    "synth_lead": 81,
-    "synth_pad": 89,
-    "organ": 16,
-    "voice_low": 52,
-    "voice_high": 52,
-    "synth_kit": 25,
-    "acoustic_kit": 0,
-}
+#: General MIDI program (0-based) of each preset, from the catalogue.
+PRESET_PROGRAMS: dict[str, int] = {name: info.program for name, info in INSTRUMENTS.items()}
 
-DRUM_KITS = ("synth_kit", "acoustic_kit")
-VOICES = ("voice_low", "voice_high")
+DRUM_KITS = names_of_kind("drum_kit")
+VOICES = names_of_kind("voice")
 CHORD_STYLES = ("pad", "comp", "ballad", "stabs", "strum", "power", "arp", "swell", "pick", "counter", "riser")
 #: Bass pattern families (see :mod:`lemm.compose.bass`).
 BASS_STYLES = ("syncopated", "root_eighths", "root_fifth", "offbeat", "kick_locked", "funk", "sustained", "walking", "pedal", "octave")

@@ -20,18 +20,15 @@ from pathlib import Path
 import numpy as np
 
 from lemm.errors import DependencyError, LemmFileNotFoundError, ParameterError
+from lemm.score.instruments import INSTRUMENTS
 
 __all__ = ["DEFAULT_SOUNDFONT", "PRESET_PROGRAMS", "SoundFontPlayer", "find_soundfont", "require_tinysoundfont"]
 
 #: Where Debian's fluid-soundfont-gm puts FluidR3_GM.
 DEFAULT_SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 
-#: General MIDI program each lemm preset is fitted to.
-PRESET_PROGRAMS = {
-    "acoustic_piano": 0, "electric_piano": 4, "organ": 16, "nylon_guitar": 24, "steel_guitar": 25,
-    "electric_guitar": 27, "electric_bass": 33, "synth_bass": 38, "cello": 42, "string_ensemble": 48,
-    "brass": 61, "flute": 73, "synth_lead": 81, "synth_pad": 89,
-}  # fmt: skip
+#: General MIDI program each pitched lemm preset is fitted to (from :data:`lemm.score.instruments.INSTRUMENTS`).
+PRESET_PROGRAMS = {name: info.program for name, info in INSTRUMENTS.items() if info.kind == "pitched"}
 
 
 def require_tinysoundfont():

@@ -62,9 +62,10 @@ from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, 
 from lemm.io.atomic import atomic_path
 from lemm.limits import MAX_GUIDE_NOTES, MAX_MIDI_BYTES, MAX_TITLE_CHARS, MAX_TOTAL_NOTES, check_count, check_file_size, clean_name, clean_text, count_midi_note_ons
 from lemm.score import model as m
+from lemm.score.instruments import preset_for_program
 from lemm.score.midicc import bend_messages, cc7_to_gain, gain_to_cc7
 
-__all__ = ["midi_to_score", "notes_signature", "read_midi", "role_and_preset_for_program", "score_to_midi", "section_kind_from_name", "write_midi"]
+__all__ = ["midi_to_score", "notes_signature", "read_midi", "score_to_midi", "section_kind_from_name", "write_midi"]
 
 _LEMM = "lemm:"
 _CHORD = "chord:"
@@ -80,14 +81,6 @@ _SECTION_ALIASES = (
     ("bridge", "bridge"), ("middle 8", "bridge"), ("breakdown", "break"), ("break", "break"), ("interlude", "break"),
     ("instrumental", "break"), ("solo", "break"), ("drop", "drop"), ("outro", "outro"), ("ending", "outro"), ("coda", "outro"),
 )
-# GM program families (program // 8) -> (role, preset)
-_GM_FAMILIES = (
-    ("keys", "acoustic_piano"), ("keys", "electric_piano"), ("keys", "organ"), ("guitar", "electric_guitar"),
-    ("bass", "electric_bass"), ("strings", "string_ensemble"), ("strings", "string_ensemble"), ("brass", "brass"),
-    ("woodwind", "flute"), ("woodwind", "flute"), ("lead", "synth_lead"), ("pad", "synth_pad"),
-    ("fx", "synth_pad"), ("guitar", "steel_guitar"), ("percussion", "electric_piano"), ("fx", "synth_pad"),
-)
-_GM_PRESET_OVERRIDES = {4: "electric_piano", 5: "electric_piano", 24: "nylon_guitar", 25: "steel_guitar", 38: "synth_bass", 39: "synth_bass", 42: "cello", 43: "cello"}
 
 
 # ----------------------------------------------------------------------------------------------------------------- export
@@ -278,18 +271,6 @@ def section_kind_from_name(name: str) -> str:
     return "verse"
 
 
-def role_and_preset_for_program(program: int, *, is_drum: bool = False) -> tuple[str, str]:
-    """Guess a track role and a lemm preset from a General MIDI program.
-
-    >>> role_and_preset_for_program(33), role_and_preset_for_program(0, is_drum=True)
-    (('bass', 'electric_bass'), ('drums', 'acoustic_kit'))
-    """
-    if is_drum:
-        return "drums", "acoustic_kit"
-    role, preset = _GM_FAMILIES[program // 8]
-    return role, _GM_PRESET_OVERRIDES.get(program, preset)
-
-
 def _fix_text(text: str) -> str:
     """Text read as latin-1 that is really UTF-8 (as lemm writes it) -> proper text."""
     try:
@@ -363,7 +344,7 @@ def _clean_name(text: str, fallback: str) -> str:
 def _plain_track(name: str, channel: int, notes: list[m.Note], events: list[tuple[int, Any]]) -> m.Track:
     """A track from plain MIDI events of one channel (no lemm text)."""
     program = next((msg.program for _, msg in events if msg.type == "program_change" and msg.channel == channel), 0)
-    role, preset = role_and_preset_for_program(program, is_drum=channel == 9)
+    role, preset = preset_for_program(program, is_drum=channel == 9)
     if channel != 9 and any(n.lyric is not None for n in notes):
         pitches = sorted(n.pitch for n in notes)
         role, preset = "vocal", "voice_low" if pitches[len(pitches) // 2] < 60 else "voice_high"

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lemm.score.instruments import names_of_kind
 from lemm.vocals.text import LyricLine, Syllable, Word, syllabify
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -63,8 +64,8 @@ def __getattr__(name: str):
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-#: Voices a vocal track's preset may name.
-VOICE_NAMES = ("voice_low", "voice_high")
+#: Voices a vocal track's preset may name (the catalogue's voices).
+VOICE_NAMES = names_of_kind("voice")
 
 
 def sing_track(

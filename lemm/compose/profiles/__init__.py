@@ -40,7 +40,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-from lemm.compose.instruments import PartSpec
+from lemm.compose.instruments import PRESET_PROGRAMS, PartSpec
 from lemm.errors import FileFormatError, ParameterError
 from lemm.score.model import SECTION_KINDS
 
@@ -133,7 +133,7 @@ def _parse(name: str, raw: dict) -> GenreProfile:
                 name=p["name"],
                 role=p["role"],
                 preset=p["preset"],
-                program=int(p.get("program", 0)),
+                program=PRESET_PROGRAMS.get(p["preset"], 0),
                 is_drum=bool(p.get("is_drum", False)),
                 style=p.get("style", ""),
                 min_energy=float(p.get("min_energy", 0.0)),

@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lemm.score import model as m
+from lemm.score.instruments import INSTRUMENTS
 
 __all__ = ["DRUM_MAP", "ROLE_ABBREVIATIONS", "Clef", "DrumKey", "PartLayout", "drum_key", "layout_for", "score_order"]
 
@@ -125,20 +126,38 @@ def _median_pitch(track: m.Track) -> int:
 
 
 def layout_for(track: m.Track) -> PartLayout:
-    """The engraving layout of a track (see the module docstring)."""
+    """The engraving layout of a track (see the module docstring).
+
+    A track on a catalogue preset in the preset's own role is engraved on the catalogue's clef
+    (:data:`lemm.score.instruments.INSTRUMENTS`); any other track by its role and GM program.
+    """
     if track.is_drum:
         return PartLayout((PERCUSSION,), unpitched=True)
-    median = _median_pitch(track)
+    info = INSTRUMENTS.get(track.preset)
+    clef = info.clef if info is not None and info.role == track.role else _clef_by_role_and_program(track)
+    if clef == "by_range":
+        return PartLayout((BASS,) if _median_pitch(track) < 55 else (TREBLE,))
+    return _CLEF_LAYOUTS[clef]
+
+
+_CLEF_LAYOUTS = {
+    "grand": PartLayout((TREBLE, BASS)), "treble": PartLayout((TREBLE,)), "treble_8vb": PartLayout((TREBLE_8VB,)),
+    "bass_8vb": PartLayout((BASS,), transpose_octaves=-1), "percussion": PartLayout((PERCUSSION,), unpitched=True),
+}  # fmt: skip
+
+
+def _clef_by_role_and_program(track: m.Track) -> str:
+    """The catalogue clef name for a track whose preset is not in the catalogue (or plays another role)."""
     if track.role == "keys" and track.program in _GRAND_STAFF_PROGRAMS:
-        return PartLayout((TREBLE, BASS))
+        return "grand"
     if track.role == "guitar" or 24 <= track.program <= 31:
-        return PartLayout((TREBLE_8VB,))
+        return "treble_8vb"
     if track.role == "bass" or 32 <= track.program <= 39:
-        return PartLayout((BASS,), transpose_octaves=-1)
+        return "bass_8vb"
     if track.role == "vocal":  # tenors, baritones and lemm's low voice read an octave down on a treble-8vb clef
-        low = any(w in track.preset for w in ("low", "tenor", "baritone", "bass")) or ("high" not in track.preset and median < 60)
-        return PartLayout((TREBLE_8VB,) if low else (TREBLE,))
-    return PartLayout((BASS,) if median < 55 else (TREBLE,))
+        low = any(w in track.preset for w in ("low", "tenor", "baritone", "bass")) or ("high" not in track.preset and _median_pitch(track) < 60)
+        return "treble_8vb" if low else "treble"
+    return "by_range"
 
 
 def score_order(tracks: tuple[m.Track, ...]) -> list[int]:

@@ -27,6 +27,7 @@ from lemm.errors import ScoreError
 from lemm.limits import MAX_TITLE_CHARS, clean_name, clean_text
 from lemm.score import model as m
 from lemm.score.harmony import QUALITY_INTERVALS
+from lemm.score.instruments import preset_for_program
 from lemm.score.notation.parts import DRUM_MAP
 from lemm.score.notation.spelling import key_from_fifths
 from lemm.score.notation.writer import ARTICULATION_TAGS
@@ -266,10 +267,9 @@ def _unique(name: str, used: set[str]) -> str:
 
 
 def _track(info: _PartInfo, read: _PartRead, used: set[str], tick) -> m.Track:
-    from lemm.score.midi import role_and_preset_for_program  # local: midi imports mido
 
     is_drum = read.percussion or info.channel == 10 or bool(info.unpitched)
-    role, preset = role_and_preset_for_program(info.program, is_drum=is_drum)
+    role, preset = preset_for_program(info.program, is_drum=is_drum)
     notes = sorted((m.Note(p, tick(s), max(1, tick(e) - tick(s)), v, a, ly) for p, s, e, v, a, ly in read.notes), key=lambda n: (n.start_tick, n.pitch))
     if not is_drum and any(n.lyric is not None for n in notes):
         role, preset = "vocal", "voice_low" if sorted(n.pitch for n in notes)[len(notes) // 2] < 60 else "voice_high"
