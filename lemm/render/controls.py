@@ -38,6 +38,7 @@ from lemm.render.presets import Preset
 from lemm.render.synth import hop_samples, n_frames_for
 from lemm.score.model import Score, Track
 from lemm.score.timing import seconds_to_ticks, ticks_to_seconds
+from lemm.units import midi_to_hz
 
 __all__ = ["VoiceControls", "MARKING_DB", "ARTICULATION_SHAPES", "curve_at", "markings_db_at", "note_voices", "voice_end_sample"]
 
@@ -296,7 +297,7 @@ def _voice(
         fade_in = np.clip((age - preset.vibrato_delay_ms / 1000.0) / 0.3, 0.0, 1.0)
         vib_phase = np.cumsum(rate) * hop / sample_rate
         semitones = semitones + depth / 100.0 * fade_in * np.sin(2.0 * np.pi * (vib_phase - vib_phase[0]))
-    f0_hz = 440.0 * 2.0 ** ((semitones - 69.0) / 12.0)
+    f0_hz = midi_to_hz(semitones)
 
     noise_amp = amplitude * (10.0 ** (preset.noise_level_db / 20.0) if preset.noise_level_db is not None else 0.0)
     if preset.attack_noise_db is not None:

@@ -60,6 +60,7 @@ from lemm.render.timbre import harmonic_distribution, keyframe_gains, noise_band
 from lemm.render.track import render_track, single_thread
 from lemm.render.vibrato import measure_vibrato
 from lemm.score.model import CurvePoint, ExpressionCurve, Note, Score, TempoChange, Track
+from lemm.units import hz_to_midi, midi_to_hz
 
 __all__ = ["FIT_SAMPLE_RATE", "DETUNE_CANDIDATES", "ReferenceNote", "fit_preset", "fit_regions", "render_fit_note", "note_score"]
 
@@ -227,7 +228,7 @@ def fit_regions(
     """
     if not references:
         raise ParameterError.for_field("references", references, "at least one reference note")
-    f0s = [440.0 * 2.0 ** ((r.pitch - 69.0) / 12.0) for r in references]
+    f0s = [midi_to_hz(r.pitch) for r in references]
     votes = [detect_partial_divisor(np.asarray(r.audio, dtype=np.float64), sample_rate=r.sample_rate, f0_hz=f) for r, f in zip(references, f0s)]
     divisor = int(max(set(votes), key=lambda d: (votes.count(d), -d)))
     analyses = []
@@ -396,7 +397,7 @@ def _reference(audio: np.ndarray, sample_rate: int, f0_hz: float | None, velocit
         f0_hz = estimate_f0(x, sample_rate=sample_rate)
     if isinstance(f0_hz, bool) or not isinstance(f0_hz, (int, float)) or not math.isfinite(f0_hz) or not 20.0 <= f0_hz <= sample_rate / 4.0:
         raise ParameterError.for_field("f0_hz", f0_hz, f"None or a frequency in 20..{sample_rate / 4.0:g} Hz")
-    pitch = 69.0 + 12.0 * math.log2(f0_hz / 440.0)
+    pitch = hz_to_midi(f0_hz)
     if not 0.0 <= pitch <= 127.0:
         raise ParameterError.for_field("f0_hz", f0_hz, "a frequency of a MIDI pitch in 0..127")
     return ReferenceNote(x, int(sample_rate), pitch, int(velocity), None)

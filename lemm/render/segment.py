@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lemm.errors import ParameterError
+from lemm.units import hz_to_midi, midi_to_hz
 
 __all__ = ["TakeNote", "split_notes", "split_take"]
 
@@ -81,7 +82,7 @@ class TakeNote:
     @property
     def f0_hz(self) -> float | None:
         """``midi_pitch`` in Hz (None when it is None), for ``fit_preset(f0_hz=...)``."""
-        return None if self.midi_pitch is None else 440.0 * 2.0 ** ((self.midi_pitch - 69.0) / 12.0)
+        return None if self.midi_pitch is None else midi_to_hz(self.midi_pitch)
 
 
 def split_notes(
@@ -232,7 +233,7 @@ def _pitch_steps(
     if audio.size < frame_length:
         return []
     f0 = librosa.yin(audio, fmin=fmin, fmax=fmax, sr=sample_rate, frame_length=frame_length, hop_length=hop, center=True)
-    midi = 69.0 + 12.0 * np.log2(np.maximum(f0, 1e-6) / 440.0)
+    midi = hz_to_midi(np.maximum(f0, 1e-6))
     n = midi.size
     level_db = 10.0 * np.log10(np.maximum(power, 1e-20))
     level_db = np.pad(level_db, (0, max(n - level_db.size, 0)), mode="edge")[:n]
@@ -283,7 +284,7 @@ def _verified_pitch(audio: np.ndarray, *, sample_rate: int, start: int, stop: in
     power = np.abs(np.fft.rfft(seg * np.hanning(seg.size), n_fft)) ** 2
     freqs = np.arange(power.size) * sample_rate / n_fft
     top = min(_SPECTRUM_TOP_HZ, 0.45 * sample_rate)
-    f_new, f_old = (440.0 * 2.0 ** ((m - 69.0) / 12.0) for m in (new_midi, old_midi))
+    f_new, f_old = (midi_to_hz(m) for m in (new_midi, old_midi))
 
     def near(f0: float) -> np.ndarray:
         """Bins within a third of a semitone (at most 15 % of f0) of the harmonics of f0 below ``top``."""

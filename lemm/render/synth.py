@@ -48,7 +48,6 @@ __all__ = [
     "NOISE_BAND_CENTERS_HZ",
     "hop_samples",
     "n_frames_for",
-    "midi_to_hz",
     "check_finite",
     "upsample_frames",
     "accumulate_phase",
@@ -80,12 +79,6 @@ def hop_samples(sample_rate: int) -> int:
 def n_frames_for(n_samples: int, hop: int) -> int:
     """Frames needed so that frame ``j * hop`` covers samples ``0..n_samples-1`` (at least 2)."""
     return max(2, -(-max(n_samples - 1, 0) // hop) + 1)
-
-
-def midi_to_hz(pitch: torch.Tensor | float) -> torch.Tensor:
-    """Equal-tempered frequency in Hz of a (fractional) MIDI pitch, A4 = 69 = 440 Hz."""
-    p = torch.as_tensor(pitch, dtype=torch.float64)
-    return 440.0 * torch.pow(2.0, (p - 69.0) / 12.0)
 
 
 def check_finite(name: str, values: torch.Tensor, *, nonnegative: bool = False) -> None:

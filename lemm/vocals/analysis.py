@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lemm import units
 from lemm.errors import DependencyError, ParameterError
 
 __all__ = [
@@ -61,7 +62,7 @@ def hz_to_midi(f0_hz: np.ndarray) -> np.ndarray:
     """Hz -> fractional MIDI pitch (A4 = 69); NaN where f0 <= 0."""
     f = np.asarray(f0_hz, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(f > 0, 69.0 + 12.0 * np.log2(np.where(f > 0, f, 1.0) / 440.0), np.nan)
+        return np.where(f > 0, units.hz_to_midi(np.where(f > 0, f, 1.0)), np.nan)
 
 
 def _check_rate(sample_rate: object) -> int:

@@ -37,7 +37,9 @@ import functools
 import numpy as np
 from scipy import signal
 
-__all__ = ["sung_f0_hz", "midi_to_hz", "DEFAULT_VIBRATO_DEPTH_CENTS", "DEFAULT_VIBRATO_RATE_HZ"]
+from lemm.units import midi_to_hz
+
+__all__ = ["sung_f0_hz", "DEFAULT_VIBRATO_DEPTH_CENTS", "DEFAULT_VIBRATO_RATE_HZ"]
 
 #: Vibrato on long notes when the track has no vibrato curves: peak deviation in cents.
 DEFAULT_VIBRATO_DEPTH_CENTS = 22.0
@@ -60,11 +62,6 @@ _VIBRATO_RATE_RANGE_HZ = (5.0, 6.2)  # per-note rate (default rate curve)
 _VIBRATO_RATE_DRIFT = 0.06  # the rate rises this much over a note
 _FINE_STD_SEMITONES = 0.05
 _PHRASE_SCOOP_SEMITONES = 0.3
-
-
-def midi_to_hz(midi: np.ndarray | float) -> np.ndarray:
-    """MIDI pitch (fractions allowed) -> Hz, A4 = 69 = 440 Hz."""
-    return 440.0 * 2.0 ** ((np.asarray(midi, dtype=np.float64) - 69.0) / 12.0)
 
 
 @functools.lru_cache(maxsize=256)

@@ -39,6 +39,7 @@ import numpy as np
 
 from lemm.errors import ParameterError
 from lemm.score.harmony import scale_pitch_classes
+from lemm.units import midi_to_hz
 from lemm.vocals.analysis import PitchTrack, hz_to_midi
 
 __all__ = ["parse_key", "NoteSegment", "note_segments", "correct_pitch", "MelodyNote"]
@@ -248,5 +249,5 @@ def correct_pitch(
         else:
             offset = _one_pole(target - filled, tau)
         out[a:b] = np.where(ok, seg_midi + offset, np.nan)
-    f0 = np.where(np.isfinite(out), 440.0 * 2.0 ** ((np.nan_to_num(out, nan=69.0) - 69.0) / 12.0), 0.0)
+    f0 = np.where(np.isfinite(out), midi_to_hz(np.nan_to_num(out, nan=69.0)), 0.0)
     return PitchTrack(times, f0)

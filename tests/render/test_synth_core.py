@@ -14,10 +14,10 @@ from lemm.render.synth import (
     filtered_noise,
     harmonic_synthesis,
     hop_samples,
-    midi_to_hz,
     upsample_frames,
     wavetable_voice,
 )
+from lemm.units import midi_to_hz
 
 SR = 16000
 HOP = hop_samples(SR)

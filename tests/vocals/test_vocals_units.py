@@ -9,10 +9,11 @@ from hypothesis import strategies as st
 
 from lemm.errors import ParameterError
 from lemm.score.model import CurvePoint, ExpressionCurve, Lyric, Note, Score, TempoChange, Track
+from lemm.units import midi_to_hz
 from lemm.vocals.layout import gate_intervals, layout_syllables, source_time
 from lemm.vocals.phonetics import SpokenSyllable, syllable_spans
 from lemm.vocals.phrases import NEUTRAL_VOWEL, vocal_phrases
-from lemm.vocals.pitch import midi_to_hz, sung_f0_hz
+from lemm.vocals.pitch import sung_f0_hz
 
 
 def _score(*notes: Note) -> tuple[Track, Score]:

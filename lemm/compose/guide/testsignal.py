@@ -18,6 +18,7 @@ import numpy as np
 
 from lemm.errors import ParameterError
 from lemm.seeding import make_rng
+from lemm.units import midi_to_hz
 
 __all__ = ["make_test_guide"]
 
@@ -122,8 +123,8 @@ def make_test_guide(
             pcs = (root, root + (3 if minor else 4), root + 7)
             nb = int(bar_s * sample_rate)
             for p in pcs:
-                add(_tone(440.0 * 2 ** ((tonic_midi + p - 69) / 12), nb, sample_rate, 0.8), start, 0.05 * (0.5 + 0.5 * level))
-            add(_tone(440.0 * 2 ** ((tonic_midi - 24 + root - 69) / 12), nb, sample_rate, 1.0), start, 0.2 * level)
+                add(_tone(midi_to_hz(tonic_midi + p), nb, sample_rate, 0.8), start, 0.05 * (0.5 + 0.5 * level))
+            add(_tone(midi_to_hz(tonic_midi - 24 + root), nb, sample_rate, 1.0), start, 0.2 * level)
             for k in range(beats_per_bar):
                 at = start + k * beat
                 if k == 0 or (beats_per_bar == 4 and k == 2 and level >= 0.5):
