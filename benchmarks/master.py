@@ -26,7 +26,7 @@ import time
 import numpy as np
 import scipy.signal
 
-from lemm.mix import apply_mix, auto_mix_settings, integrated_loudness, master, true_peak_db
+from lemm.mix import MasterReport, MasterSettings, apply_mix, auto_mix_settings, integrated_loudness, master, true_peak_db
 
 SAMPLE_RATE = 48000
 ROLES = {
@@ -101,7 +101,7 @@ def external_signals(seconds: float) -> dict[str, np.ndarray]:
     return {"dense": dense_mix(seconds, seed=11), "sparse": sparse_notes(seconds, seed=12), "dynamic": dynamic_signal(seconds, seed=13)}
 
 
-def judge(out: np.ndarray, report: dict, source: np.ndarray, *, target_lufs: float = -14.0) -> dict:
+def judge(out: np.ndarray, report: MasterReport, source: np.ndarray, *, target_lufs: float = -14.0) -> dict:
     """The acceptance checks of one master (values and pass/fail), as the issue states them."""
     source_plr = true_peak_db(source, sample_rate=SAMPLE_RATE) - integrated_loudness(source, sample_rate=SAMPLE_RATE)
     reference_lufs = None
@@ -113,25 +113,25 @@ def judge(out: np.ndarray, report: dict, source: np.ndarray, *, target_lufs: flo
         pass
     independent_tp = 20 * np.log10(np.abs(scipy.signal.resample_poly(out.astype(np.float64), 8, 1, axis=-1)).max())
     values = {
-        "integrated_lufs": round(report["integrated_lufs"], 3),
+        "integrated_lufs": round(report.integrated_lufs, 3),
         "pyloudnorm_lufs": None if reference_lufs is None else round(reference_lufs, 3),
-        "true_peak_dbtp": round(report["true_peak_dbtp"], 3),
+        "true_peak_dbtp": round(report.true_peak_dbtp, 3),
         "true_peak_8x_resample_poly": round(float(independent_tp), 3),
-        "sample_peak_dbfs": round(report["sample_peak_dbfs"], 3),
-        "plr_db": round(report["plr_db"], 2),
+        "sample_peak_dbfs": round(report.sample_peak_dbfs, 3),
+        "plr_db": round(report.plr_db, 2),
         "source_plr_db": round(float(source_plr), 2),
-        "mono_fold_down_loss_db": round(report["mono_fold_down_loss_db"], 3),
-        "low_end_correlation": round(report["low_end_correlation"], 4),
-        "spectral_tilt_db_per_octave": round(report["spectral_tilt_db_per_octave"], 2),
+        "mono_fold_down_loss_db": round(report.mono_fold_down_loss_db, 3),
+        "low_end_correlation": round(report.low_end_correlation, 4),
+        "spectral_tilt_db_per_octave": round(report.spectral_tilt_db_per_octave, 2),
     }
     ok = (
-        abs(report["integrated_lufs"] - target_lufs) <= 0.3
+        abs(report.integrated_lufs - target_lufs) <= 0.3
         and (reference_lufs is None or abs(reference_lufs - target_lufs) <= 0.3)
-        and report["true_peak_dbtp"] <= -1.0 and independent_tp <= -1.0
+        and report.true_peak_dbtp <= -1.0 and independent_tp <= -1.0
         and bool(np.isfinite(out).all()) and float(np.abs(out).max()) < 1.0
-        and report["plr_db"] >= 8.0
-        and report["mono_fold_down_loss_db"] <= 1.5
-        and report["low_end_correlation"] >= 0.9
+        and report.plr_db >= 8.0
+        and report.mono_fold_down_loss_db <= 1.5
+        and report.low_end_correlation >= 0.9
     )
     return {**values, "pass": bool(ok)}
 
@@ -152,7 +152,7 @@ def main() -> None:
         t1, c1 = time.perf_counter(), time.process_time()
         mix = apply_mix(stems, settings, sample_rate=SAMPLE_RATE, workers=args.workers)
         t2, c2 = time.perf_counter(), time.process_time()
-        out, report = master(mix, sample_rate=SAMPLE_RATE, target_lufs=-14.0, ceiling_dbtp=-1.0)
+        out, report = master(mix, sample_rate=SAMPLE_RATE, settings=MasterSettings(target_lufs=-14.0, ceiling_dbtp=-1.0))
         t3, c3 = time.perf_counter(), time.process_time()
         if best is None or t3 - t0 < best[0][3] - best[0][0]:
             best = ((t0, t1, t2, t3), (c0, c1, c2, c3))
@@ -200,14 +200,14 @@ def main() -> None:
                     "total": round(c3 - c0, 3),
                 },
                 "load_average_1min": round(os.getloadavg()[0], 2),
-                "integrated_lufs": round(report["integrated_lufs"], 3),
-                "true_peak_dbtp": round(report["true_peak_dbtp"], 3),
+                "integrated_lufs": round(report.integrated_lufs, 3),
+                "true_peak_dbtp": round(report.true_peak_dbtp, 3),
                 "true_peak_dbtp_recheck": round(true_peak_db(out, sample_rate=SAMPLE_RATE), 3),
-                "sample_peak_dbfs": round(report["sample_peak_dbfs"], 3),
-                "lra_lu": round(report["lra_lu"], 2),
-                "max_gain_reduction_db": round(report["max_gain_reduction_db"], 2),
-                "glue_max_gain_reduction_db": round(report["glue_max_gain_reduction_db"], 2),
-                "loudness_iterations": report["iterations"],
+                "sample_peak_dbfs": round(report.sample_peak_dbfs, 3),
+                "lra_lu": round(report.lra_lu, 2),
+                "max_gain_reduction_db": round(report.max_gain_reduction_db, 2),
+                "glue_max_gain_reduction_db": round(report.glue_max_gain_reduction_db, 2),
+                "loudness_iterations": report.iterations,
                 "lemm_meter_seconds": round(lemm_meter, 3),
                 "baseline": baseline,
                 "checks": checks,

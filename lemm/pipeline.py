@@ -145,7 +145,7 @@ def mix_and_master_parts(
     -------
     mix : np.ndarray [shape=(2, n)] float32
     master : np.ndarray [shape=(2, n)] float32
-    master_report : dict
+    master_report : lemm.mix.MasterReport
         The mastering report (loudness, true peak, ...).
     mix_settings : lemm.mix.MixSettings
         The settings used (store them so a person can edit them).
@@ -187,9 +187,7 @@ def mix_and_master_parts(
         parts = mix_with_strips(stems, used, sample_rate=settings.sample_rate, workers=n_workers)
         mixed = parts.mix
     with timer.stage("master"):
-        mastered, report = master(
-            _fade_out(mixed, sample_rate=settings.sample_rate), sample_rate=settings.sample_rate, **dataclasses.asdict(used.master)
-        )
+        mastered, report = master(_fade_out(mixed, sample_rate=settings.sample_rate), sample_rate=settings.sample_rate, settings=used.master)
     return mixed, mastered, report, used, parts
 
 

@@ -30,6 +30,7 @@ from lemm.score.model import Score
 
 if TYPE_CHECKING:
     from lemm.compose.guide import GuideAnalysis
+    from lemm.mix.mastering import MasterReport
     from lemm.render.presets import Preset
 
 __all__ = ["Song", "compose", "load"]
@@ -49,7 +50,7 @@ class Song:
         None until mixed (then the settings used, editable and stored).
     stems : dict[str, np.ndarray [shape=(2, n_samples)]] or None
     mix_audio, master_audio : np.ndarray [shape=(2, n_samples)] or None
-    master_report : dict or None
+    master_report : lemm.mix.MasterReport or None
         Loudness and peak measurements of the master.
     seconds_per_stage : dict[str, float]
         Wall-clock seconds per stage.
@@ -75,7 +76,7 @@ class Song:
     stems: dict[str, np.ndarray] | None = None
     mix_audio: np.ndarray | None = None
     master_audio: np.ndarray | None = None
-    master_report: dict | None = None
+    master_report: MasterReport | None = None
     seconds_per_stage: dict[str, float] = field(default_factory=dict)
     render_stats: object | None = None
     presets: dict[str, "Preset"] = field(default_factory=dict)

@@ -33,11 +33,14 @@ import dataclasses
 import hashlib
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lemm.dataset.briefs import DatasetOptions, song_brief, song_id, song_split
+
+if TYPE_CHECKING:
+    from lemm.mix.mastering import MasterReport
 
 __all__ = ["CHECKSUMS", "FILE_FORMAT", "PCM_SCALE", "build_song_files", "instrument_class", "json_bytes", "one_thread"]
 
@@ -160,7 +163,7 @@ def _times(score, ticks: list[int], offset_seconds: float) -> list[float]:
 
 
 def _metadata(song, options: DatasetOptions, index: int, *, stems_meta: dict, scale: float, n_samples: int,
-              mix_steps: np.ndarray, master_report: dict) -> dict:
+              mix_steps: np.ndarray, master_report: MasterReport) -> dict:
     from lemm import __version__
 
     score, plan, sr = song.score, song.plan, options.sample_rate
@@ -199,8 +202,8 @@ def _metadata(song, options: DatasetOptions, index: int, *, stems_meta: dict, sc
         "stem_gain_db": round(20.0 * float(np.log10(scale)), 6),
         "stems": stems_meta,
         "mix": {"file": f"mix.{ext}", **_loudness(mix_steps / np.float32(PCM_SCALE * scale), sample_rate=sr)},
-        "master": {"file": f"master.{ext}", "integrated_lufs": master_report.get("integrated_lufs"),
-                   "true_peak_dbtp": master_report.get("true_peak_dbtp"), "lra_lu": master_report.get("lra_lu")},
+        "master": {"file": f"master.{ext}", "integrated_lufs": master_report.integrated_lufs,
+                   "true_peak_dbtp": master_report.true_peak_dbtp, "lra_lu": master_report.lra_lu},
         "midi": "all.mid",
         "song_json": "song.json",
     }

@@ -4,7 +4,7 @@ The names the pipeline and a notebook need::
 
     settings = auto_mix_settings(stems, roles=roles, sample_rate=48000)   # editable data
     mix = apply_mix(stems, settings, sample_rate=48000)                   # [shape=(2, n)] float32
-    master_audio, report = master(mix, sample_rate=48000, target_lufs=-14.0, ceiling_dbtp=-1.0)
+    master_audio, report = master(mix, sample_rate=48000, settings=settings.master)  # report: MasterReport
     measure(master_audio, sample_rate=48000)                              # loudness, peaks, LRA, ...
 
 Modules: :mod:`~lemm.mix.loudness` and :mod:`~lemm.mix.peak` (BS.1770 meters),
@@ -27,7 +27,7 @@ from lemm.mix.spectrum import spectral_tilt, tilt_sos
 from lemm.mix.stereo import fold_down_loss_db, low_end_correlation, stereo_width
 from lemm.mix.targets import GENRE_TILT_DB_PER_OCTAVE, TARGETS, resolve_target, settings_for_target, tilt_target_for_genre
 from lemm.mix.loudness import integrated_loudness, loudness_range, momentary_loudness, short_term_loudness
-from lemm.mix.mastering import master
+from lemm.mix.mastering import MasterReport, master
 from lemm.mix.meters import measure
 from lemm.mix.mixer import apply_mix, channel_strip
 from lemm.mix.peak import sample_peak_db, true_peak_db
@@ -39,6 +39,7 @@ __all__ = [
     "apply_mix",
     "channel_strip",
     "master",
+    "MasterReport",
     "measure",
     "integrated_loudness",
     "momentary_loudness",

@@ -23,6 +23,7 @@ from numbers import Real
 import numpy as np
 
 from lemm.errors import ParameterError
+from lemm.units import db_to_gain, gain_to_db  # re-exported: the mixer's modules import them from here
 
 __all__ = ["as_audio", "check_sample_rate", "check_number", "db_to_gain", "gain_to_db"]
 
@@ -83,13 +84,3 @@ def check_number(value: object, field: str, low: float = -math.inf, high: float 
         lo = "(" if open_low else "["
         raise ParameterError.for_field(field, value, f"a finite number in {lo}{low:g}, {high:g}]")
     return float(value)
-
-
-def db_to_gain(gain_db: float | np.ndarray) -> float | np.ndarray:
-    """Linear amplitude gain of ``gain_db`` decibels (``10 ** (gain_db / 20)``)."""
-    return np.power(10.0, np.asarray(gain_db) / 20.0) if isinstance(gain_db, np.ndarray) else 10.0 ** (gain_db / 20.0)
-
-
-def gain_to_db(gain: float) -> float:
-    """Decibels of a linear amplitude ``gain`` (``-inf`` for 0)."""
-    return 20.0 * math.log10(gain) if gain > 0 else -math.inf

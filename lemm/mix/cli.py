@@ -79,11 +79,11 @@ def master_file(
         if ref_audio.shape[0] > 2:
             raise ParameterError.for_field("reference channels", ref_audio.shape[0], "1 or 2")
         settings = match_reference(settings, audio, ref_audio, sample_rate=rate, reference_sample_rate=ref_rate)
-    out, report = master(audio, sample_rate=rate, **dataclasses.asdict(settings.master))
+    out, report = master(audio, sample_rate=rate, settings=settings.master)
     if bit_depth == 16:
         out = tpdf_dither(out, bit_depth=16, seed=DITHER_SEED)
     write_audio(out_path, out, sample_rate=rate, bit_depth=bit_depth)
-    report = dict(report, input=str(in_path), output=str(Path(out_path)), sample_rate=rate, bit_depth=bit_depth,
+    report = dict(report.to_dict(), input=str(in_path), output=str(Path(out_path)), sample_rate=rate, bit_depth=bit_depth,
                   reference=None if reference is None else str(reference), master_settings=dataclasses.asdict(settings.master))
     return json_safe(report)
 

@@ -44,22 +44,27 @@ Examples
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
 >>> mix = rng.standard_normal((2, 48000 * 4)) * 0.05
->>> out, report = master(mix, sample_rate=48000, target_lufs=-14.0, ceiling_dbtp=-1.0)
->>> round(report["integrated_lufs"], 1), report["true_peak_dbtp"] <= -1.0, out.dtype
+>>> out, report = master(mix, sample_rate=48000, settings=MasterSettings(target_lufs=-14.0, ceiling_dbtp=-1.0))
+>>> round(report.integrated_lufs, 1), report.true_peak_dbtp <= -1.0, out.dtype
 (-14.0, True, dtype('float32'))
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.signal
 
-from lemm.mix._validate import as_audio, check_number, check_sample_rate
+from lemm.errors import ParameterError
+from lemm.mix._validate import as_audio, check_sample_rate
 from lemm.mix.dynamics import compressor_gain, section_lift_gain
 from lemm.mix.limiter import limit_with_detector, limiter_detector, limiter_gain, limiter_gain_db
 from lemm.mix.loudness import (
+    BlockPowers,
     block_powers,
     block_powers_from_power,
     gated_loudness,
@@ -69,10 +74,11 @@ from lemm.mix.loudness import (
 )
 from lemm.mix.meters import measure_parts
 from lemm.mix.peak import phase_peaks
+from lemm.mix.settings import MasterSettings
 from lemm.mix.spectrum import spectral_tilt, tilt_sos
 from lemm.mix.stereo import mid_side, side_highpass_sos
 
-__all__ = ["master"]
+__all__ = ["MasterReport", "master"]
 
 _LOOP_TOLERANCE_LU = 0.01
 _FINAL_TOLERANCE_LU = 0.05
@@ -82,46 +88,91 @@ _MAX_PASSES = 5
 _MAX_TILT_CORRECTION = 1.5  # dB per octave
 
 
-def _check_options(target_lufs, ceiling_dbtp, glue_ratio, glue_threshold_lu, glue_attack_ms, glue_release_ms,
-                   limiter_lookahead_ms, limiter_release_ms, tilt_target_db_per_octave, tilt_strength, stereo_width,
-                   mono_bass_hz, max_fold_down_loss_db) -> None:
-    check_number(tilt_target_db_per_octave, "tilt_target_db_per_octave", -12.0, 6.0)
-    check_number(tilt_strength, "tilt_strength", 0.0, 1.0)
-    check_number(stereo_width, "stereo_width", 0.0, 2.0)
-    if mono_bass_hz is not None:
-        check_number(mono_bass_hz, "mono_bass_hz", 20.0, 500.0)
-    check_number(max_fold_down_loss_db, "max_fold_down_loss_db", 0.1, 3.0)
-    check_number(target_lufs, "target_lufs", -60.0, 0.0)
-    check_number(ceiling_dbtp, "ceiling_dbtp", -20.0, -0.1)
-    check_number(glue_ratio, "glue_ratio", 1.0, 10.0)
-    check_number(glue_threshold_lu, "glue_threshold_lu", -20.0, 40.0)
-    check_number(glue_attack_ms, "glue_attack_ms", 0.0, 1000.0)
-    check_number(glue_release_ms, "glue_release_ms", 0.0, 5000.0)
-    check_number(limiter_lookahead_ms, "limiter_lookahead_ms", 0.1, 100.0)
-    check_number(limiter_release_ms, "limiter_release_ms", 0.0, 5000.0)
+@dataclass(frozen=True)
+class MasterReport:
+    """What :func:`master` measured and did.
+
+    The first group is :func:`lemm.mix.meters.measure` of the master; the rest describe the chain.
+
+    Attributes
+    ----------
+    integrated_lufs, true_peak_dbtp, sample_peak_dbfs, lra_lu, crest_db, plr_db, correlation, duration_seconds,
+    mono_fold_down_loss_db, low_end_correlation, spectral_tilt_db_per_octave : float
+        The master's meters (see :func:`lemm.mix.meters.measure`).
+    target_lufs, ceiling_dbtp : float
+        The targets the master was made for.
+    tilt_target_db_per_octave, tilt_input_db_per_octave, tilt_correction_db_per_octave : float
+        The tilt EQ: its target, the mix's tilt, and the correction applied (dB/octave).
+    side_gain : float
+        The side's final gain: ``stereo_width`` times any widening or narrowing.
+    gain_db : float
+        Gain into the limiter.
+    max_gain_reduction_db, glue_max_gain_reduction_db : float
+        Largest reduction of the limiter and of the glue compressor.
+    iterations : int
+        Loudness-loop passes.
+    target_reached : bool
+        Integrated loudness within 0.1 LU of ``target_lufs``.
+    silent : bool
+        No 400 ms block of the input is above -70 LUFS: the input is returned unchanged,
+        only limited if it peaks over the ceiling.
+    short_term_lufs : tuple of (float or None)
+        Short-term loudness (3 s windows) once per second; None where silent.
+    gain_reduction_db : tuple of float
+        Per second, the largest glue plus limiter reduction in it.
+    """
+
+    integrated_lufs: float
+    true_peak_dbtp: float
+    sample_peak_dbfs: float
+    lra_lu: float
+    crest_db: float
+    plr_db: float
+    correlation: float
+    duration_seconds: float
+    mono_fold_down_loss_db: float
+    low_end_correlation: float
+    spectral_tilt_db_per_octave: float
+    target_lufs: float
+    ceiling_dbtp: float
+    tilt_target_db_per_octave: float
+    tilt_input_db_per_octave: float
+    tilt_correction_db_per_octave: float
+    side_gain: float
+    gain_db: float
+    max_gain_reduction_db: float
+    glue_max_gain_reduction_db: float
+    iterations: int
+    target_reached: bool
+    silent: bool
+    short_term_lufs: tuple[float | None, ...]
+    gain_reduction_db: tuple[float, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as a JSON-ready dict (field order; the per-second curves as lists)."""
+        d = dataclasses.asdict(self)
+        d["short_term_lufs"], d["gain_reduction_db"] = list(self.short_term_lufs), list(self.gain_reduction_db)
+        return d
 
 
-def master(
-    audio: np.ndarray,
-    *,
-    sample_rate: int,
-    target_lufs: float = -14.0,
-    ceiling_dbtp: float = -1.0,
-    glue_ratio: float = 1.5,
-    glue_threshold_lu: float = 8.0,
-    glue_attack_ms: float = 30.0,
-    glue_release_ms: float = 250.0,
-    limiter_lookahead_ms: float = 5.0,
-    limiter_release_ms: float = 100.0,
-    tilt_target_db_per_octave: float = -4.5,
-    tilt_strength: float = 0.5,
-    stereo_width: float = 1.0,
-    mono_bass_hz: float | None = 120.0,
-    max_fold_down_loss_db: float = 1.2,
-    section_floor_lu: float | None = -9.0,
-    min_side_mid_db: float | None = -10.0,
-) -> tuple[np.ndarray, dict]:
-    """Master ``audio`` to ``target_lufs`` integrated loudness with true peak <= ``ceiling_dbtp``.
+@dataclass(frozen=True)
+class _Limited:
+    """The loudness loop's result: the limited master and what it took."""
+
+    audio: np.ndarray
+    gain: np.ndarray  # the limiter's linear gain curve, including the input gain
+    gain_db: float
+    max_reduction_db: float
+    peaks: np.ndarray  # 4x phase peaks of ``audio``
+    blocks: BlockPowers
+    iterations: int
+
+
+def master(audio: np.ndarray, *, sample_rate: int, settings: MasterSettings | None = None) -> tuple[np.ndarray, MasterReport]:
+    """Master ``audio`` to ``settings.target_lufs`` integrated loudness with true peak <= ``settings.ceiling_dbtp``.
+
+    Steps: section lift -> tilt EQ -> width / mono bass -> glue compressor -> loudness loop into the
+    true-peak limiter -> report (see the module docstring).
 
     Parameters
     ----------
@@ -129,103 +180,82 @@ def master(
         The mix, mono or stereo, float (may exceed 1.0).
     sample_rate : int
         Hz.
-    target_lufs : float
-        Integrated loudness of the result (BS.1770-4), -60..0 LUFS.
-    ceiling_dbtp : float
-        Highest true peak of the result (4x meter), -20..-0.1 dBTP.
-    glue_ratio, glue_threshold_lu, glue_attack_ms, glue_release_ms : float
-        The glue compressor (ratio 1 turns it off); the threshold is in LU
-        above the mix's integrated loudness.
-    limiter_lookahead_ms, limiter_release_ms : float
-        The limiter's lookahead (= attack ramp) and release time constant.
-    tilt_target_db_per_octave, tilt_strength : float
-        Target spectral tilt (-12..6 dB/octave) and the fraction (0..1) of
-        the way the tilt EQ moves toward it (0 = no tilt EQ).
-    stereo_width : float
-        Side gain, 0..2 (stereo input only).
-    mono_bass_hz : float or None
-        Side high-pass, 20..500 Hz (None = none).
-    max_fold_down_loss_db : float
-        Largest loudness loss of the mono fold-down, 0.1..3 dB.
-    min_side_mid_db : float or None
-        Widen a narrow mix: where the side/mid power ratio after the width is
-        under this (-30..0 dB), the side gain grows toward it, at most 1.5x
-        (None = off); the fold-down guard still applies.
-    section_floor_lu : float or None
-        Passages more than this many LU under the mix's integrated loudness
-        are lifted toward it (-40..0; None = no lift).
-        (The names match :class:`lemm.mix.settings.MasterSettings`' fields.)
+    settings : lemm.mix.settings.MasterSettings, optional
+        The master bus (default ``MasterSettings()``: -14 LUFS, -1 dBTP); its fields are checked
+        when it is made.
 
     Returns
     -------
     master : np.ndarray [shape=(n_channels, n_samples)], float32
-    report : dict
-        :func:`lemm.mix.meters.measure` of the master, plus ``target_lufs``,
-        ``ceiling_dbtp``, ``gain_db`` (gain into the limiter), ``max_gain_reduction_db``
-        (limiter), ``glue_max_gain_reduction_db``, ``iterations`` (loudness
-        loop passes), ``target_reached`` (within 0.1 LU), ``silent`` (True
-        when no 400 ms block of the input is above -70 LUFS: the input is
-        returned unchanged, only limited if it peaks over the ceiling),
-        ``tilt_target_db_per_octave``, ``tilt_input_db_per_octave`` (of the
-        mix), ``tilt_correction_db_per_octave`` (applied), ``side_gain`` (the
-        side's final gain: ``stereo_width`` times any narrowing),
-        ``short_term_lufs`` (list, one 3 s window per second, None where
-        silent) and ``gain_reduction_db`` (list, per second: the largest
-        glue plus limiter reduction in it).
+    report : MasterReport
 
     Raises
     ------
     ParameterError
-        Bad audio (more than two channels, NaN/inf samples) or options out of range.
+        Bad audio (more than two channels, NaN/inf samples) or sample rate.
     """
+    s = MasterSettings() if settings is None else settings
+    if not isinstance(s, MasterSettings):
+        raise ParameterError.for_field("settings", type(s).__name__, "a lemm.mix.MasterSettings")
     a = as_audio(audio, dtype=np.float32)
     rate = check_sample_rate(sample_rate)
-    _check_options(target_lufs, ceiling_dbtp, glue_ratio, glue_threshold_lu, glue_attack_ms, glue_release_ms,
-                   limiter_lookahead_ms, limiter_release_ms, tilt_target_db_per_octave, tilt_strength, stereo_width,
-                   mono_bass_hz, max_fold_down_loss_db)
-    if section_floor_lu is not None:
-        check_number(section_floor_lu, "section_floor_lu", -40.0, 0.0)
-    if min_side_mid_db is not None:
-        check_number(min_side_mid_db, "min_side_mid_db", -30.0, 0.0)
-    limiter_options = dict(sample_rate=rate, ceiling_dbtp=ceiling_dbtp, lookahead_ms=limiter_lookahead_ms,
-                           release_ms=limiter_release_ms)
-    base = {"target_lufs": float(target_lufs), "ceiling_dbtp": float(ceiling_dbtp),
-            "tilt_target_db_per_octave": float(tilt_target_db_per_octave)}
+    limiter_options = {
+        "sample_rate": rate,
+        "ceiling_dbtp": s.ceiling_dbtp,
+        "lookahead_ms": s.limiter_lookahead_ms,
+        "release_ms": s.limiter_release_ms,
+    }
     if integrated_from_power(k_weighted_power(a, sample_rate=rate), sample_rate=rate) == -math.inf:
-        return _master_silence(a, limiter_options, base)
+        return _master_silence(a, limiter_options, s)
+    if s.section_floor_lu is not None:
+        a = a * section_lift_gain(a, sample_rate=rate, floor_lu=s.section_floor_lu)[None, :]
+    a, tilt_in, correction = _tilt(a, rate, s)
+    a, power_in, side_gain = _width(a, rate, s.stereo_width, s.mono_bass_hz, s.max_fold_down_loss_db, s.min_side_mid_db)
+    x, glue, glue_max, power_x = _glue(a, power_in, rate, s)
+    del power_in
+    limited = _limit_to_loudness(x, power_x, rate, s, limiter_options)
+    chain = {
+        "tilt_input_db_per_octave": round(tilt_in, 3),
+        "tilt_correction_db_per_octave": round(correction, 3),
+        "side_gain": round(side_gain, 4),
+    }
+    return limited.audio, _report(limited, glue, glue_max, rate, s, chain)
 
-    if section_floor_lu is not None:
-        a = a * section_lift_gain(a, sample_rate=rate, floor_lu=section_floor_lu)[None, :]
+
+def _tilt(a: np.ndarray, rate: int, s: MasterSettings) -> tuple[np.ndarray, float, float]:
+    """Tilt EQ: (audio, the mix's tilt, the correction applied) in dB/octave."""
     tilt_in = spectral_tilt(a, sample_rate=rate)
-    correction = float(np.clip(tilt_strength * (tilt_target_db_per_octave - tilt_in), -_MAX_TILT_CORRECTION, _MAX_TILT_CORRECTION))
-    if abs(correction) >= 0.05:
-        a = scipy.signal.sosfilt(tilt_sos(correction, sample_rate=rate).astype(np.float32), a, axis=-1).astype(np.float32)
-    else:
-        correction = 0.0
-    a, power_in, side_gain = _width(a, rate, stereo_width, mono_bass_hz, max_fold_down_loss_db, min_side_mid_db)
+    correction = float(np.clip(s.tilt_strength * (s.tilt_target_db_per_octave - tilt_in), -_MAX_TILT_CORRECTION, _MAX_TILT_CORRECTION))
+    if abs(correction) < 0.05:
+        return a, tilt_in, 0.0
+    return (
+        scipy.signal.sosfilt(tilt_sos(correction, sample_rate=rate).astype(np.float32), a, axis=-1).astype(np.float32),
+        tilt_in,
+        correction,
+    )
+
+
+def _glue(a: np.ndarray, power_in: np.ndarray, rate: int, s: MasterSettings) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray]:
+    """Glue compressor: (audio, gain curve or None, largest reduction dB, K-weighted power approximated as power_in * gain**2)."""
+    if s.glue_ratio <= 1.0:
+        return a, None, 0.0, power_in
     loudness_in = integrated_from_power(power_in, sample_rate=rate)
-    base.update(tilt_input_db_per_octave=round(tilt_in, 3), tilt_correction_db_per_octave=round(correction, 3),
-                side_gain=round(side_gain, 4))
+    glue = compressor_gain(
+        a, sample_rate=rate, threshold_db=loudness_in + s.glue_threshold_lu, ratio=s.glue_ratio,
+        attack_ms=s.glue_attack_ms, release_ms=s.glue_release_ms, knee_db=6.0,
+    )  # fmt: skip
+    glue_max = -20.0 * math.log10(max(float(glue.min()), 1e-12))
+    return a * glue[None, :], glue, glue_max, power_in * np.square(glue, dtype=np.float64)
 
-    # Glue compressor; its K-weighted power is approximated by power_in * gain**2 for the loop.
-    if glue_ratio > 1.0:
-        glue = compressor_gain(
-            a, sample_rate=rate, threshold_db=loudness_in + glue_threshold_lu, ratio=glue_ratio,
-            attack_ms=glue_attack_ms, release_ms=glue_release_ms, knee_db=6.0,
-        )
-        x = a * glue[None, :]
-        glue_max = -20.0 * math.log10(max(float(glue.min()), 1e-12))
-        power_x = power_in * np.square(glue, dtype=np.float64)
-    else:
-        x, glue_max, power_x = a, 0.0, power_in
+
+def _limit_to_loudness(x: np.ndarray, power_x: np.ndarray, rate: int, s: MasterSettings, limiter_options: dict) -> _Limited:
+    """Gain into the true-peak limiter, corrected until the output measures ``s.target_lufs`` under the ceiling."""
     detector = limiter_detector(x, sample_rate=rate, oversample=8)
-
-    gain_db = target_lufs - integrated_from_power(power_x, sample_rate=rate)
+    gain_db = s.target_lufs - integrated_from_power(power_x, sample_rate=rate)
     model = _LimitedLoudness(power_x, detector, sample_rate=rate, limiter_options=limiter_options)
-    del power_x, power_in
     max_gain_db = gain_db + _MAX_BOOST_DB
-    ceiling = 10.0 ** (ceiling_dbtp / 20.0)
-    aim, margin_db, iterations = float(target_lufs), _MARGIN_DB, 0
+    ceiling = 10.0 ** (s.ceiling_dbtp / 20.0)
+    aim, margin_db, iterations = float(s.target_lufs), _MARGIN_DB, 0
     for _ in range(_MAX_PASSES):
         gain_db, n = _loudness_loop(model, gain_db=gain_db, aim=aim, max_gain_db=max_gain_db, margin_db=margin_db)
         iterations += n
@@ -237,7 +267,7 @@ def master(
             margin_db += excess_db + 0.02
             continue
         blocks_out = block_powers(out, sample_rate=rate)
-        error = target_lufs - gated_loudness(blocks_out.momentary)
+        error = s.target_lufs - gated_loudness(blocks_out.momentary)
         if abs(error) <= _FINAL_TOLERANCE_LU or gain_db >= max_gain_db:
             break
         aim += error
@@ -246,24 +276,34 @@ def master(
         max_reduction += excess_db
         peaks = phase_peaks(out, oversample=4)
         blocks_out = block_powers(out, sample_rate=rate)
-
     out = np.ascontiguousarray(out, dtype=np.float32)
-    report = measure_parts(out, sample_rate=rate, blocks=blocks_out, peaks_4x=peaks)
-    report.update(base)
-    glue_curve = _per_second_reduction_db(glue, rate) if glue_ratio > 1.0 else None
-    limiter_curve = _per_second_reduction_db(gain, rate, reference_db=gain_db)
-    total = limiter_curve if glue_curve is None else limiter_curve + glue_curve
-    report.update(
-        gain_db=float(gain_db),
-        max_gain_reduction_db=float(max_reduction),
+    return _Limited(out, gain, float(gain_db), float(max_reduction), peaks, blocks_out, iterations)
+
+
+def _report(limited: _Limited, glue: np.ndarray | None, glue_max: float, rate: int, s: MasterSettings, chain: dict) -> MasterReport:
+    """The master's meters, what each step did, and the per-second loudness and gain reduction."""
+    meters = measure_parts(limited.audio, sample_rate=rate, blocks=limited.blocks, peaks_4x=limited.peaks)
+    limiter_curve = _per_second_reduction_db(limited.gain, rate, reference_db=limited.gain_db)
+    total = limiter_curve if glue is None else limiter_curve + _per_second_reduction_db(glue, rate)
+    return MasterReport(
+        **meters, **_targets(s), **chain,
+        gain_db=limited.gain_db,
+        max_gain_reduction_db=limited.max_reduction_db,
         glue_max_gain_reduction_db=float(glue_max),
-        iterations=iterations,
-        target_reached=bool(abs(report["integrated_lufs"] - target_lufs) <= 0.1),
+        iterations=limited.iterations,
+        target_reached=bool(abs(meters["integrated_lufs"] - s.target_lufs) <= 0.1),
         silent=False,
-        short_term_lufs=_per_second_lufs(blocks_out.short_term),
-        gain_reduction_db=[round(float(v), 2) for v in total],
-    )
-    return out, report
+        short_term_lufs=_per_second_lufs(limited.blocks.short_term),
+        gain_reduction_db=tuple(round(float(v), 2) for v in total),
+    )  # fmt: skip
+
+
+def _targets(s: MasterSettings) -> dict[str, float]:
+    return {
+        "target_lufs": float(s.target_lufs),
+        "ceiling_dbtp": float(s.ceiling_dbtp),
+        "tilt_target_db_per_octave": float(s.tilt_target_db_per_octave),
+    }
 
 
 #: Most the side is widened toward ``min_side_mid_db``.
@@ -318,11 +358,11 @@ def _per_second_reduction_db(gain: np.ndarray, rate: int, *, reference_db: float
         return np.maximum(reference_db - 20.0 * np.log10(np.maximum(lowest.astype(np.float64), 1e-12)), 0.0)
 
 
-def _per_second_lufs(short_term_powers: np.ndarray) -> list:
+def _per_second_lufs(short_term_powers: np.ndarray) -> tuple[float | None, ...]:
     """Short-term loudness (3 s windows) once per second, rounded; None for silent windows."""
     with np.errstate(divide="ignore"):
         values = -0.691 + 10.0 * np.log10(short_term_powers[::10])
-    return [round(float(v), 2) if math.isfinite(v) else None for v in values]
+    return tuple(round(float(v), 2) if math.isfinite(v) else None for v in values)
 
 
 class _LimitedLoudness:
@@ -380,7 +420,7 @@ def _loudness_loop(model: _LimitedLoudness, *, gain_db, aim, max_gain_db, margin
     return gain_db, n
 
 
-def _master_silence(a: np.ndarray, limiter_options: dict, base: dict) -> tuple[np.ndarray, dict]:
+def _master_silence(a: np.ndarray, limiter_options: dict, s: MasterSettings) -> tuple[np.ndarray, MasterReport]:
     """Nothing above the -70 LUFS gate: no loudness to normalise; return the input (limited if needed)."""
     rate = limiter_options["sample_rate"]
     out, max_reduction = a.copy(), 0.0
@@ -389,10 +429,11 @@ def _master_silence(a: np.ndarray, limiter_options: dict, base: dict) -> tuple[n
         detector = limiter_detector(out, sample_rate=rate, oversample=8)
         out, max_reduction, peaks = limit_with_detector(out, detector, input_gain_db=0.0, check_oversample=4, **limiter_options)
     report_blocks = block_powers(out, sample_rate=rate)
-    report = measure_parts(out, sample_rate=rate, blocks=report_blocks, peaks_4x=peaks)
-    report.update(base)
-    report.update(gain_db=0.0, max_gain_reduction_db=float(max_reduction), glue_max_gain_reduction_db=0.0, iterations=0,
-                  target_reached=False, silent=True, tilt_input_db_per_octave=0.0, tilt_correction_db_per_octave=0.0,
-                  side_gain=1.0, short_term_lufs=_per_second_lufs(report_blocks.short_term),
-                  gain_reduction_db=[round(float(max_reduction), 2)] * len(report_blocks.short_term[::10]))
-    return out, report
+    meters = measure_parts(out, sample_rate=rate, blocks=report_blocks, peaks_4x=peaks)
+    return out, MasterReport(
+        **meters, **_targets(s),
+        tilt_input_db_per_octave=0.0, tilt_correction_db_per_octave=0.0, side_gain=1.0,
+        gain_db=0.0, max_gain_reduction_db=float(max_reduction), glue_max_gain_reduction_db=0.0, iterations=0,
+        target_reached=False, silent=True, short_term_lufs=_per_second_lufs(report_blocks.short_term),
+        gain_reduction_db=(round(float(max_reduction), 2),) * len(report_blocks.short_term[::10]),
+    )  # fmt: skip

@@ -161,11 +161,11 @@ def make_report(song: "Song") -> dict[str, Any]:
     r = song.master_report
     return {
         "title": song.score.title,
-        "integrated_lufs": r["integrated_lufs"],
-        "true_peak_dbtp": r["true_peak_dbtp"],
-        "lra_lu": r["lra_lu"],
-        "sample_peak_dbfs": r.get("sample_peak_dbfs"),
-        "plr_db": r.get("plr_db"),
+        "integrated_lufs": r.integrated_lufs,
+        "true_peak_dbtp": r.true_peak_dbtp,
+        "lra_lu": r.lra_lu,
+        "sample_peak_dbfs": r.sample_peak_dbfs,
+        "plr_db": r.plr_db,
         "duration_seconds": round(song.master_audio.shape[-1] / song.sample_rate, 3),
         "requested_duration_seconds": song.brief.duration_seconds,
         "sample_rate": song.sample_rate,

@@ -63,7 +63,7 @@ def test_band_mix_lands_in_the_stereo_target():
 
 
 def test_master_widens_a_narrow_mix_toward_min_side_mid():
-    from lemm.mix import master
+    from lemm.mix import MasterSettings, master
 
     rng = np.random.default_rng(5)
     mid = rng.standard_normal(SR * 6).astype(np.float32) * 0.1
@@ -71,7 +71,7 @@ def test_master_widens_a_narrow_mix_toward_min_side_mid():
     narrow = np.stack([mid + side, mid - side])
 
     def side_mid_db(x: np.ndarray, **kw) -> float:
-        out, _ = master(x, sample_rate=SR, mono_bass_hz=None, tilt_strength=0.0, **kw)
+        out, _ = master(x, sample_rate=SR, settings=MasterSettings(mono_bass_hz=None, tilt_strength=0.0, **kw))
         m, s = (out[0] + out[1]) / 2, (out[0] - out[1]) / 2
         return 10 * np.log10(np.mean(s.astype(np.float64) ** 2) / np.mean(m.astype(np.float64) ** 2))
 
