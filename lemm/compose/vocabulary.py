@@ -228,17 +228,29 @@ def read_prompt(prompt: str) -> PromptReading:
     """
     r = PromptReading()
     rd = _Reader(prompt)
-    said = r.understood.append
+    for read_field in _FIELD_READERS:
+        read_field(rd, r)
+    return r
 
+
+# Field readers, in the order they read (each takes the characters it reads, so an earlier
+# reader wins a phrase two could match: "6/8" is a meter before it could be anything else).
+
+
+def _read_tempo_bpm(rd: _Reader, r: PromptReading) -> None:
+    """Reads "92 bpm", "tempo of 120"."""
     for m in rd.finditer(r"(?<![\d.])(\d{2,3}(?:\.\d+)?)\s*-?\s*bpm\b|\btempo\s*(?:of\s*)?(\d{2,3})\b"):
         bpm = float(m.group(1) or m.group(2))
         rd.take(m.start(), m.end())
         if 30.0 <= bpm <= 300.0 and r.tempo_bpm is None:
             r.tempo_bpm = bpm
-            said(Understood(m.group(0), f"tempo {bpm:g} bpm"))
+            r.understood.append(Understood(m.group(0), f"tempo {bpm:g} bpm"))
         else:
-            said(Understood(m.group(0), "ignored: tempo must be in 30..300 bpm"))
+            r.understood.append(Understood(m.group(0), "ignored: tempo must be in 30..300 bpm"))
 
+
+def _read_length(rd: _Reader, r: PromptReading) -> None:
+    """Reads "three and a half minutes", "90 seconds", "2:30"."""
     num = r"(\d+(?:\.\d+)?|" + "|".join(_NUMBER_WORDS) + r")"
     for m in rd.finditer(num + r"(\s+and\s+a\s+half)?\s*-?\s*(minutes?|mins?)\b|(\d+)\s*-?\s*(seconds?|secs?)\b|(?<![\d/])(\d{1,2}):([0-5]\d)\b"):
         if m.group(3):
@@ -251,22 +263,28 @@ def read_prompt(prompt: str) -> PromptReading:
         rd.take(m.start(), m.end())
         if r.duration_seconds is None and 10.0 <= seconds <= 600.0:
             r.duration_seconds = seconds
-            said(Understood(m.group(0), f"length {seconds:g} s (used when the brief's length is the default)"))
+            r.understood.append(Understood(m.group(0), f"length {seconds:g} s (used when the brief's length is the default)"))
         else:
-            said(Understood(m.group(0), "ignored: length must be 10 s .. 10 min"))
+            r.understood.append(Understood(m.group(0), "ignored: length must be 10 s .. 10 min"))
 
+
+def _read_meter(rd: _Reader, r: PromptReading) -> None:
+    """Reads "6/8", "waltz"."""
     for m in rd.finditer(r"(?<![\d/])(\d{1,2})\s*/\s*(\d{1,2})(?![\d/])"):
         n, d = int(m.group(1)), int(m.group(2))
         if d in (2, 4, 8) and 2 <= n <= 12 and r.meter is None:
             rd.take(m.start(), m.end())
             r.meter = (n, d)
-            said(Understood(m.group(0), f"meter {n}/{d}"))
+            r.understood.append(Understood(m.group(0), f"meter {n}/{d}"))
     for m in rd.finditer(_phrase_re("waltz")):
         rd.take(m.start(), m.end())
         if r.meter is None:
             r.meter = (3, 4)
-        said(Understood(m.group(0), "meter 3/4 (waltz)"))
+        r.understood.append(Understood(m.group(0), "meter 3/4 (waltz)"))
 
+
+def _read_key(rd: _Reader, r: PromptReading) -> None:
+    """Reads "in D minor", "key of Bb", "F# major"."""
     acc = r"(#|♯|♭|b(?![a-z])|[\s-]sharp\b|[\s-]flat\b)?"
     mode = r"(?:\s*(major|minor|maj\b|min\b|m\b))?"
     for pattern, need_cap in ((r"\b(?:in\s+(?:the\s+key\s+of\s+)?|key\s+of\s+)([A-Ga-g])" + acc + mode, False), (r"\b([A-G])" + acc + r"\s+(major|minor)\b", True)):
@@ -280,25 +298,34 @@ def read_prompt(prompt: str) -> PromptReading:
             if mode_word:
                 r.key_mode = "minor" if mode_word.lower() in ("minor", "min", "m") else "major"
             rd.take(m.start(), m.end())
-            said(Understood(m.group(0).strip(), f"key {r.key_tonic}" + (f" {r.key_mode}" if r.key_mode else "")))
+            r.understood.append(Understood(m.group(0).strip(), f"key {r.key_tonic}" + (f" {r.key_mode}" if r.key_mode else "")))
 
+
+def _read_voice(rd: _Reader, r: PromptReading) -> None:
+    """Reads "female vocals", "male singer"; "instrumental", "no vocals"."""
     for m in rd.finditer(r"\b(female|woman|women|girl|male|man|men|boy)\s*-?\s*(?:" + _VOCAL_WORDS + r")\b"):
         rd.take(m.start(), m.end())
         r.voice = "voice_high" if m.group(1).lower() in ("female", "woman", "women", "girl") else "voice_low"
-        said(Understood(m.group(0), f"sung by {r.voice}"))
+        r.understood.append(Understood(m.group(0), f"sung by {r.voice}"))
     for m in rd.finditer(r"\binstrumental\b|\b(?:" + _NEGATION + r")\s+(?:" + _VOCAL_WORDS + r"|lyrics|words)\b"):
         rd.take(m.start(), m.end())
         r.instrumental = True
-        said(Understood(m.group(0), "instrumental: no sung vocal"))
+        r.understood.append(Understood(m.group(0), "instrumental: no sung vocal"))
 
+
+def _read_genre(rd: _Reader, r: PromptReading) -> None:
+    """A genre name or alias (the first one in the text wins)."""
     for alias in sorted(genre_aliases(), key=len, reverse=True):
         for m in rd.finditer(_phrase_re(alias)):
             rd.take(m.start(), m.end())
             genre = genre_aliases()[alias]
             if r.genre is None or m.start() < r.genre_position:
                 r.genre, r.genre_position = genre, m.start()
-            said(Understood(m.group(0), f"genre {genre}"))
+            r.understood.append(Understood(m.group(0), f"genre {genre}"))
 
+
+def _read_parts(rd: _Reader, r: PromptReading) -> None:
+    """Reads "no drums or bass" (parts left out), then "with strings" (parts added)."""
     words = sorted(INSTRUMENT_WORDS, key=len, reverse=True)
     inst_alt = "|".join(_phrase_re(w) for w in words)
     removed: list[str] = []
@@ -309,7 +336,7 @@ def read_prompt(prompt: str) -> PromptReading:
             key = " ".join(n.lower().replace("-", " ").split())
             if key in INSTRUMENT_WORDS and key not in removed:
                 removed.append(key)
-        said(Understood(m.group(0), "leave out: " + ", ".join(removed)))
+        r.understood.append(Understood(m.group(0), "leave out: " + ", ".join(removed)))
     r.remove = tuple(removed)
     for w in words:
         for m in rd.finditer(_phrase_re(w)):
@@ -317,8 +344,11 @@ def read_prompt(prompt: str) -> PromptReading:
             spec = INSTRUMENT_WORDS[w]
             if all(p.name != spec.name for p in r.add_parts):
                 r.add_parts.append(spec)
-            said(Understood(m.group(0), f"add part {spec.name} ({spec.preset})"))
+            r.understood.append(Understood(m.group(0), f"add part {spec.name} ({spec.preset})"))
 
+
+def _read_arcs(rd: _Reader, r: PromptReading) -> None:
+    """Words of :data:`ARC_WORDS` ("builds slowly", "key change", "fade out", ...)."""
     arcs: list[str] = []
     for phrase in sorted(ARC_WORDS, key=len, reverse=True):
         for m in rd.finditer(_phrase_re(phrase)):
@@ -326,9 +356,12 @@ def read_prompt(prompt: str) -> PromptReading:
             arc, meaning = ARC_WORDS[phrase]
             if arc not in arcs:
                 arcs.append(arc)
-            said(Understood(m.group(0), meaning))
+            r.understood.append(Understood(m.group(0), meaning))
     r.arcs = tuple(arcs)
 
+
+def _read_moods(rd: _Reader, r: PromptReading) -> None:
+    """Words of :data:`MOODS`; the first names the mood and mode, all add their tempo and energy shifts."""
     found: list[tuple[int, str, Mood]] = []
     for phrase in sorted(MOODS, key=len, reverse=True):
         for m in rd.finditer(_phrase_re(phrase)):
@@ -340,8 +373,11 @@ def read_prompt(prompt: str) -> PromptReading:
         r.tempo_shift += mood.tempo_shift
         r.energy_offset += mood.energy_offset
         meaning = f"mood {mood.name}" + (f", {mood.mode} mode" if mood.mode else "") + f", tempo {mood.tempo_shift:+.2f}, energy {mood.energy_offset:+.2f}"
-        said(Understood(text, meaning))
+        r.understood.append(Understood(text, meaning))
 
+
+def _read_tempo_words(rd: _Reader, r: PromptReading) -> None:
+    """Words of :data:`TEMPO_WORDS` ("slow", "upbeat", ...)."""
     for phrase in sorted(TEMPO_WORDS, key=len, reverse=True):
         for m in rd.finditer(_phrase_re(phrase)):
             rd.take(m.start(), m.end())
@@ -349,10 +385,19 @@ def read_prompt(prompt: str) -> PromptReading:
             if r.tempo_position is None:
                 r.tempo_position = pos
             r.energy_offset += energy
-            said(Understood(m.group(0), meaning))
+            r.understood.append(Understood(m.group(0), meaning))
 
+
+def _read_swing(rd: _Reader, r: PromptReading) -> None:
+    """Reads "swing", "shuffle" (0.3) or "straight" (0)."""
     for m in rd.finditer(r"\b(swing|swung|swinging|shuffle|shuffled|straight)\b"):
         rd.take(m.start(), m.end())
         r.swing = 0.0 if m.group(1).lower() == "straight" else 0.3
-        said(Understood(m.group(0), "straight eighths (no swing)" if r.swing == 0.0 else "swung eighths (swing 0.3)"))
-    return r
+        r.understood.append(Understood(m.group(0), "straight eighths (no swing)" if r.swing == 0.0 else "swung eighths (swing 0.3)"))
+
+
+#: The field readers :func:`read_prompt` runs, in order.
+_FIELD_READERS = (
+    _read_tempo_bpm, _read_length, _read_meter, _read_key, _read_voice, _read_genre, _read_parts, _read_arcs, _read_moods,
+    _read_tempo_words, _read_swing,
+)  # fmt: skip
