@@ -15,6 +15,7 @@ import soundfile as sf
 
 from lemm.errors import FileFormatError, ParameterError
 from lemm.mix import (
+    MasterSettings,
     MixSettings,
     TrackMix,
     apply_mix,
@@ -107,23 +108,23 @@ def test_master_moves_tilt_toward_target_and_keeps_mono_safe() -> None:
     rng = np.random.default_rng(9)
     wide = scipy.signal.sosfilt(scipy.signal.butter(2, 8000, fs=SAMPLE_RATE, output="sos"), rng.standard_normal((2, SAMPLE_RATE * 6)), axis=-1) * 0.1
     before = spectral_tilt(wide, sample_rate=SAMPLE_RATE)
-    out, report = master(wide, sample_rate=SAMPLE_RATE, tilt_target_db_per_octave=before - 2.0, tilt_strength=0.5)
-    assert report["tilt_correction_db_per_octave"] == pytest.approx(-1.0, abs=0.01)
-    assert report["spectral_tilt_db_per_octave"] == pytest.approx(before - 1.0, abs=0.3)
+    out, report = master(wide, sample_rate=SAMPLE_RATE, settings=MasterSettings(tilt_target_db_per_octave=before - 2.0, tilt_strength=0.5))
+    assert report.tilt_correction_db_per_octave == pytest.approx(-1.0, abs=0.01)
+    assert report.spectral_tilt_db_per_octave == pytest.approx(before - 1.0, abs=0.3)
     assert fold_down_loss_db(wide, sample_rate=SAMPLE_RATE) == pytest.approx(3.0, abs=0.1)  # uncorrelated
-    assert report["mono_fold_down_loss_db"] <= 1.3 and report["side_gain"] < 1.0
-    assert report["low_end_correlation"] >= 0.9
-    assert len(report["short_term_lufs"]) == 4 and len(report["gain_reduction_db"]) == 6
-    json.dumps(report)  # JSON-ready (no numpy types)
+    assert report.mono_fold_down_loss_db <= 1.3 and report.side_gain < 1.0
+    assert report.low_end_correlation >= 0.9
+    assert len(report.short_term_lufs) == 4 and len(report.gain_reduction_db) == 6
+    json.dumps(report.to_dict())  # JSON-ready (no numpy types)
 
 
 @pytest.mark.parametrize("name", ["streaming", "apple", "loud", "broadcast", "-18"])
 def test_targets(name: str) -> None:
     lufs, ceiling = resolve_target(name)
     s = settings_for_target(MixSettings(), name)
-    out, report = master(dynamic_signal(4.0), sample_rate=SAMPLE_RATE, **dataclasses.asdict(s.master))
+    out, report = master(dynamic_signal(4.0), sample_rate=SAMPLE_RATE, settings=s.master)
     assert pyloudnorm.Meter(SAMPLE_RATE).integrated_loudness(out.T.astype(np.float64)) == pytest.approx(lufs, abs=0.3)
-    assert report["true_peak_dbtp"] <= ceiling and np.abs(out).max() < 1.0
+    assert report.true_peak_dbtp <= ceiling and np.abs(out).max() < 1.0
     with pytest.raises(ParameterError, match="target"):
         resolve_target("louder")
 
