@@ -32,6 +32,7 @@ import numpy as np
 
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, ScoreError
 from lemm.score.model import Score, Track
+from lemm.validate import check_sample_rate
 
 __all__ = [
     "FLAC_COMPRESSION_LEVEL",
@@ -83,8 +84,7 @@ class StemInfo:
             raise ParameterError.for_field("stem name", self.name, "a non-empty track name")
         if not isinstance(self.n_samples, int) or isinstance(self.n_samples, bool) or self.n_samples <= 0:
             raise ParameterError.for_field(f"stem {self.name!r} n_samples", self.n_samples, "an integer > 0")
-        if not isinstance(self.sample_rate, int) or isinstance(self.sample_rate, bool) or not 1000 <= self.sample_rate <= 768000:
-            raise ParameterError.for_field(f"stem {self.name!r} sample_rate", self.sample_rate, "an integer in 1000..768000")
+        check_sample_rate(self.sample_rate, field=f"stem {self.name!r} sample_rate")
         if self.n_channels not in (1, 2) or isinstance(self.n_channels, bool):
             raise ParameterError.for_field(f"stem {self.name!r} n_channels", self.n_channels, "1 or 2")
         if self.bit_depth not in (16, 24, 32) or isinstance(self.bit_depth, bool):

@@ -44,6 +44,7 @@ from lemm.score.harmony import transpose_symbol
 from lemm.errors import ParameterError
 from lemm.score.model import ChordSymbol, CurvePoint, ExpressionCurve, KeyChange, Note, Score
 from lemm.seeding import derive_seed
+from lemm.validate import GAIN_HINT_RANGE_DB, MIX_GAIN_RANGE_DB
 
 __all__ = [
     "Operation", "ScaleVelocity", "ChangeGain", "Intensify", "ShiftBrightness", "Regenerate", "Transpose",
@@ -146,9 +147,9 @@ class ChangeGain(Operation):
         mix = song.mix_settings
         if mix is not None and self.track in mix.tracks:
             old = mix.tracks[self.track]
-            new = dataclasses.replace(old, gain_db=self._checked(old.gain_db, -120.0, 48.0, "mix gain"))
+            new = dataclasses.replace(old, gain_db=self._checked(old.gain_db, *MIX_GAIN_RANGE_DB, "mix gain"))
             return _new_song(song, mix_settings=mix.with_track(self.track, new))
-        hint = self._checked(track.gain_db, -60.0, 24.0, "gain hint")
+        hint = self._checked(track.gain_db, *GAIN_HINT_RANGE_DB, "gain hint")
         score = dataclasses.replace(song.score, tracks=tuple(dataclasses.replace(t, gain_db=hint) if t.name == self.track else t for t in song.score.tracks))
         return _new_song(song, score=score)
 

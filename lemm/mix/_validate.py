@@ -1,4 +1,4 @@
-"""Input checks shared by the mixer: audio arrays, sample rates, numbers.
+"""Input checks shared by the mixer: audio arrays (numbers and sample rates: :mod:`lemm.validate`).
 
 Every public function of :mod:`lemm.mix` runs its audio through
 :func:`as_audio`, so bad input fails early with a message that names the
@@ -17,13 +17,11 @@ lemm.errors.ParameterError: audio must be an array of shape (n_channels, n_sampl
 
 from __future__ import annotations
 
-import math
-from numbers import Real
-
 import numpy as np
 
 from lemm.errors import ParameterError
 from lemm.units import db_to_gain, gain_to_db  # re-exported: the mixer's modules import them from here
+from lemm.validate import check_number, check_sample_rate  # re-exported likewise
 
 __all__ = ["as_audio", "check_sample_rate", "check_number", "db_to_gain", "gain_to_db"]
 
@@ -65,22 +63,3 @@ def as_audio(audio: object, *, field: str = "audio", dtype: type | None = None) 
         bad = int(np.count_nonzero(~np.isfinite(a)))
         raise ParameterError.for_field(field, f"{bad} non-finite samples (NaN or inf)", "finite samples")
     return a
-
-
-def check_sample_rate(sample_rate: object) -> int:
-    """Return ``sample_rate`` as an int if it is an integer in 8000..384000 Hz."""
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or not 8000 <= int(sample_rate) <= 384000:
-        raise ParameterError.for_field("sample_rate", sample_rate, "an integer number of Hz in 8000..384000")
-    return int(sample_rate)
-
-
-def check_number(value: object, field: str, low: float = -math.inf, high: float = math.inf, *, open_low: bool = False) -> float:
-    """Return ``value`` as a float if it is a finite real number in [low, high] (or (low, high])."""
-    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(float(value))
-    if ok:
-        v = float(value)
-        ok = (v > low if open_low else v >= low) and v <= high
-    if not ok:
-        lo = "(" if open_low else "["
-        raise ParameterError.for_field(field, value, f"a finite number in {lo}{low:g}, {high:g}]")
-    return float(value)

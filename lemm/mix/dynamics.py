@@ -34,6 +34,7 @@ import numpy as np
 import scipy.signal
 
 from lemm.mix._validate import as_audio, check_number, check_sample_rate
+from lemm.validate import COMPRESSOR_RANGES
 
 __all__ = [
     "section_lift_gain",
@@ -175,14 +176,9 @@ def nodes_to_samples(nodes: np.ndarray, n_samples: int, block: int) -> np.ndarra
 
 
 def _check_compressor(threshold_db, ratio, attack_ms, release_ms, knee_db, makeup_db) -> tuple[float, ...]:
-    return (
-        check_number(threshold_db, "threshold_db", -120.0, 24.0),
-        check_number(ratio, "ratio", 1.0, 1000.0),
-        check_number(attack_ms, "attack_ms", 0.0, 2000.0),
-        check_number(release_ms, "release_ms", 0.0, 10000.0),
-        check_number(knee_db, "knee_db", 0.0, 48.0),
-        check_number(makeup_db, "makeup_db", -48.0, 48.0),
-    )
+    values = (threshold_db, ratio, attack_ms, release_ms, knee_db, makeup_db)
+    names = ("threshold_db", "ratio", "attack_ms", "release_ms", "knee_db", "makeup_db")
+    return tuple(check_number(v, name, *COMPRESSOR_RANGES[name]) for v, name in zip(values, names, strict=True))
 
 
 def compressor_gain(

@@ -29,6 +29,7 @@ from lemm.mix.filters import EqBand, equalize, highpass
 from lemm.mix.limiter import limit
 from lemm.mix.panning import apply_gain, apply_pan
 from lemm.mix.reverb import reverb
+from lemm.validate import COMPRESSOR_RANGES
 
 __all__ = ["Processor", "Gain", "Pan", "HighPass", "Equalizer", "Compressor", "Limiter", "Reverb", "Chain", "PROCESSORS"]
 
@@ -110,12 +111,8 @@ class Compressor(Processor):
     knee_db: float = 0.0
 
     def __post_init__(self) -> None:
-        check_number(self.threshold_db, "threshold_db", -120.0, 24.0)
-        check_number(self.ratio, "ratio", 1.0, 1000.0)
-        check_number(self.attack_ms, "attack_ms", 0.0, 2000.0)
-        check_number(self.release_ms, "release_ms", 0.0, 10000.0)
-        check_number(self.makeup_db, "makeup_db", -48.0, 48.0)
-        check_number(self.knee_db, "knee_db", 0.0, 48.0)
+        for name, (low, high) in COMPRESSOR_RANGES.items():
+            check_number(getattr(self, name), name, low, high)
 
     def process(self, audio: np.ndarray, *, sample_rate: int) -> np.ndarray:
         return compress(

@@ -35,6 +35,7 @@ from typing import Any
 
 from lemm.errors import ParameterError
 from lemm.mix._validate import check_number
+from lemm.validate import COMPRESSOR_RANGES, MIX_GAIN_RANGE_DB
 from lemm.mix.filters import EqBand
 
 __all__ = [
@@ -58,12 +59,8 @@ class CompressorSettings:
     makeup_db: float = 0.0
 
     def __post_init__(self) -> None:
-        _number(self, "threshold_db", -120.0, 24.0)
-        _number(self, "ratio", 1.0, 1000.0)
-        _number(self, "attack_ms", 0.0, 2000.0)
-        _number(self, "release_ms", 0.0, 10000.0)
-        _number(self, "knee_db", 0.0, 48.0)
-        _number(self, "makeup_db", -48.0, 48.0)
+        for name, (low, high) in COMPRESSOR_RANGES.items():
+            _number(self, name, low, high)
 
 
 @dataclass(frozen=True)
@@ -113,7 +110,7 @@ class TrackMix:
     spread: float = 0.0
 
     def __post_init__(self) -> None:
-        _number(self, "gain_db", -120.0, 48.0)
+        _number(self, "gain_db", *MIX_GAIN_RANGE_DB)
         _number(self, "spread", 0.0, 1.0)
         _number(self, "pan", -1.0, 1.0)
         if self.highpass_hz is not None:

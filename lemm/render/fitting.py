@@ -426,7 +426,7 @@ def fit_preset(
     audio : np.ndarray [shape=(n_samples,) or (n_channels, n_samples)], or a sequence of them
         The note(s), one note per array (channels are averaged); leading silence is skipped.
     sample_rate : int
-        Hz, 8000..192000 (the same for all notes).
+        Hz, 8000..384000 (the same for all notes).
     f0_hz : float, optional, or a sequence (one per note, None entries allowed)
         Fundamental of each note; estimated (YIN) when None.
     name : str

@@ -41,6 +41,7 @@ import numpy as np
 
 from lemm.errors import ParameterError
 from lemm.units import hz_to_midi, midi_to_hz
+from lemm.validate import check_sample_rate
 
 __all__ = ["TakeNote", "split_notes", "split_take"]
 
@@ -118,7 +119,7 @@ def split_take(
     audio : np.ndarray [shape=(n_samples,) or (n_channels, n_samples)]
         The take; channels are averaged.
     sample_rate : int
-        Hz, 8000..192000.
+        Hz, 8000..384000.
     threshold_db : float
         A frame sounds when its RMS is at most this far under the loudest
         frame's (dB, -80..-6).
@@ -149,8 +150,7 @@ def split_take(
         raise ParameterError.for_field("take audio", f"shape {np.shape(audio)}", "a non-empty mono or (n_channels, n_samples) array")
     if not np.all(np.isfinite(x)):
         raise ParameterError.for_field("take audio", "non-finite samples (NaN or inf)", "finite samples")
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or not 8000 <= sample_rate <= 192000:
-        raise ParameterError.for_field("sample_rate", sample_rate, "an integer in 8000..192000 Hz")
+    sample_rate = check_sample_rate(sample_rate)
     if isinstance(threshold_db, bool) or not isinstance(threshold_db, (int, float)) or not -80.0 <= threshold_db <= -6.0:
         raise ParameterError.for_field("threshold_db", threshold_db, "a number in -80..-6 dB")
     min_gap = _positive(min_gap_seconds, "min_gap_seconds", 2.0)

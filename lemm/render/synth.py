@@ -42,6 +42,7 @@ import threading
 import torch
 
 from lemm.errors import ParameterError, RenderError
+from lemm.validate import check_sample_rate
 
 __all__ = [
     "FRAME_RATE_HZ",
@@ -71,9 +72,7 @@ _TAPER_START = 0.85
 
 def hop_samples(sample_rate: int) -> int:
     """Samples between control frames at ``sample_rate`` (192 at 48 kHz, 64 at 16 kHz)."""
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or not 8000 <= sample_rate <= 192000:
-        raise ParameterError.for_field("sample_rate", sample_rate, "an integer in 8000..192000 Hz")
-    return max(1, round(sample_rate / FRAME_RATE_HZ))
+    return max(1, round(check_sample_rate(sample_rate) / FRAME_RATE_HZ))
 
 
 def n_frames_for(n_samples: int, hop: int) -> int:

@@ -87,7 +87,7 @@ def render_track(
     score : Score
         Supplies the tempo map (and nothing else is read from it).
     sample_rate : int
-        Hz, 8000..192000.
+        Hz, 8000..384000.
     seed : int
         Seed of every random part (noise, drum variation); same seed -> same samples.
     device : str

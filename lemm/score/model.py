@@ -32,6 +32,7 @@ import math
 from dataclasses import dataclass, field
 
 from lemm.errors import ScoreError
+from lemm.validate import GAIN_HINT_RANGE_DB
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -412,7 +413,8 @@ class Track:
         _check(_is_int(self.program) and 0 <= self.program <= 127, f"track {self.name!r} program", self.program, "an integer in 0..127")
         _check(isinstance(self.is_drum, bool), f"track {self.name!r} is_drum", self.is_drum, "True or False")
         _check(_is_real(self.pan) and -1.0 <= self.pan <= 1.0, f"track {self.name!r} pan", self.pan, "a number in -1..1")
-        _check(_is_real(self.gain_db) and -60.0 <= self.gain_db <= 24.0, f"track {self.name!r} gain_db", self.gain_db, "a number in -60..24")
+        low_db, high_db = GAIN_HINT_RANGE_DB
+        _check(_is_real(self.gain_db) and low_db <= self.gain_db <= high_db, f"track {self.name!r} gain_db", self.gain_db, f"a number in {low_db:g}..{high_db:g}")
         _check_tuple(self.notes, f"track {self.name!r} notes", Note)
         _check_tuple(self.dynamics, f"track {self.name!r} dynamics", DynamicMark)
         _check_tuple(self.hairpins, f"track {self.name!r} hairpins", Hairpin)

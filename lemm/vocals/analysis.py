@@ -7,7 +7,7 @@ aperiodicity) and resynthesises, so the voice keeps its timbre.
 - :func:`prepare_take` turns any take into float64 mono: a stereo (or
   multi-channel) take is averaged, a silent or all-zero take raises, a
   clipped take is accepted (its clipping is reported by :func:`clipped_fraction`).
-  Any sample rate 8000..192000 Hz works.
+  Any sample rate 8000..384000 Hz works.
 - :func:`track_pitch` is Harvest (pyworld) on a 16 kHz copy, so its cost
   does not grow with the take's rate; ``method="dio"`` is faster and rougher.
 - :func:`analyse_voice` adds CheapTrick and D4C at the take's own rate.
@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lemm import units
+from lemm.validate import check_sample_rate
 from lemm.errors import DependencyError, ParameterError
 
 __all__ = [
@@ -46,7 +47,6 @@ __all__ = [
 
 FRAME_PERIOD_MS = 5.0
 _TRACK_RATE = 16000
-_MIN_RATE, _MAX_RATE = 8000, 192000
 _SILENCE_PEAK = 1e-5
 
 
@@ -65,12 +65,6 @@ def hz_to_midi(f0_hz: np.ndarray) -> np.ndarray:
         return np.where(f > 0, units.hz_to_midi(np.where(f > 0, f, 1.0)), np.nan)
 
 
-def _check_rate(sample_rate: object) -> int:
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or not _MIN_RATE <= int(sample_rate) <= _MAX_RATE:
-        raise ParameterError.for_field("sample_rate", sample_rate, f"an integer in {_MIN_RATE}..{_MAX_RATE}")
-    return int(sample_rate)
-
-
 def prepare_take(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """A take as float64 mono [shape=(n_samples,)], checked.
 
@@ -79,14 +73,14 @@ def prepare_take(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     audio : np.ndarray [shape=(n_samples,) or (n_channels, n_samples)]
         Channels are averaged.
     sample_rate : int
-        8000..192000 Hz.
+        8000..384000 Hz.
 
     Raises
     ------
     ParameterError
         For a bad shape or rate, non-finite samples, a take shorter than 0.1 s, or a silent take.
     """
-    _check_rate(sample_rate)
+    check_sample_rate(sample_rate)
     a = np.asarray(audio)
     if a.ndim == 2:
         if a.shape[0] > 16 and a.shape[1] <= 16:

@@ -97,7 +97,7 @@ def clean_vocal(
     ----------
     audio : np.ndarray [shape=(n_samples,) or (n_channels, n_samples)]
     sample_rate : int
-        8000..192000 Hz.
+        8000..384000 Hz.
     key : str or None
         Correct pitch to this key's scale, e.g. ``"A minor"``.
     melody : list of (midi_pitch, start_seconds, end_seconds) or None

@@ -51,6 +51,7 @@ from lemm.errors import ParameterError
 from lemm.score.model import Score, Track
 from lemm.score.timing import ticks_to_seconds
 from lemm.seeding import check_seed, derive_seed, make_rng
+from lemm.validate import SINGING_MIN_SAMPLE_RATE_HZ, check_sample_rate
 from lemm.vocals import world
 from lemm.vocals.boundaries import spoken_syllables
 from lemm.vocals.brightness import brighten_envelope
@@ -319,7 +320,7 @@ def sing_track(
     score : Score
         Supplies the tempo map.
     sample_rate : int
-        Output rate in Hz, 16000..192000.
+        Output rate in Hz, 16000..384000.
     seed : int
         Seed of the small pitch fluctuations; same inputs and seed give identical output.
     n_samples : int or None
@@ -342,8 +343,7 @@ def sing_track(
     if not isinstance(track, Track) or not isinstance(score, Score):
         raise ParameterError.for_field("track, score", (type(track).__name__, type(score).__name__), "a Track and a Score")
     voice = _voice(track)
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or not 16000 <= sample_rate <= 192000:
-        raise ParameterError.for_field("sample_rate", sample_rate, "an integer in 16000..192000")
+    sample_rate = check_sample_rate(sample_rate, low=SINGING_MIN_SAMPLE_RATE_HZ)
     seed = check_seed(seed)
     if n_samples is not None and (isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 0):
         raise ParameterError.for_field("n_samples", n_samples, "None or an integer >= 0")

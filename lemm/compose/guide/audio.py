@@ -55,6 +55,7 @@ from lemm.compose.guide.segment import segment_bars
 from lemm.compose.guide.tempo import at, bar_cues, beat_sync, choose_tempo, comb, fit_beat_grid
 from lemm.compose.guide.tonal import chord_for_bar, estimate_key, key_evidence_from_chords
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError
+from lemm.validate import check_sample_rate
 
 __all__ = ["ANALYSIS_SAMPLE_RATE", "MIN_GUIDE_SECONDS", "load_guide_audio", "analyze_audio", "analyze_audio_array", "fit_beat_grid"]  # fit_beat_grid: from .tempo
 
@@ -226,8 +227,9 @@ def analyze_audio_array(y: np.ndarray, *, sample_rate: int, source: str = "audio
     a = np.asarray(y, dtype=np.float32)
     if a.ndim == 2:
         a = a.mean(axis=0)
-    if a.ndim != 1 or not isinstance(sample_rate, int) or sample_rate < 4000:
-        raise ParameterError.for_field("guide audio", f"shape {np.shape(y)} at {sample_rate!r} Hz", "a 1-D or (n_channels, n_samples) array at >= 4000 Hz")
+    sample_rate = check_sample_rate(sample_rate, field="guide audio sample_rate")
+    if a.ndim != 1:
+        raise ParameterError.for_field("guide audio", f"shape {np.shape(y)}", "a 1-D or (n_channels, n_samples) array")
     if not np.all(np.isfinite(a)):
         raise ParameterError.for_field("guide audio samples", "non-finite values", "finite samples")
     duration = len(a) / sample_rate
