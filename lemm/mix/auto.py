@@ -42,6 +42,7 @@ from lemm.mix.filters import EqBand
 from lemm.mix.loudness import gated_loudness, k_weighting_sos
 from lemm.mix.settings import CompressorSettings, DelaySettings, MixSettings, TrackMix
 from lemm.mix.spectrum import average_spectrum
+from lemm.validate import GAIN_HINT_RANGE_DB
 
 __all__ = ["RoleProfile", "ROLE_PROFILES", "auto_mix_settings", "stem_loudness", "masking_eq", "estimated_loudness"]
 
@@ -90,7 +91,6 @@ ROLE_PROFILES: Mapping[str, RoleProfile] = {
     "fx": RoleProfile(-32.0, 150.0, 8.0, 1.5, 10.0, 200.0, -8.0, 0.0, spread=1.0),
 }
 
-_GAIN_RANGE_DB = (-60.0, 24.0)
 _DELAY_SENDS_DB = {"vocal": -22.0, "lead": -20.0, "arp": -18.0}
 _DUCK_DEPTH_DB = {"pad": 4.0, "bass": 3.0}
 _SPREAD = 0.3  # pan of a repeated centre-role stem without a hint
@@ -262,13 +262,7 @@ def auto_mix_settings(
         A stem without a role, an unknown role, bad audio, or a hint out of range.
     """
     rate = check_sample_rate(sample_rate)
-    pan_hints = pan_hints or {}
-    gain_hints_db = gain_hints_db or {}
-    for name in stems:
-        if name not in roles:
-            raise ParameterError.for_field(f"roles[{name!r}]", None, "the role of every stem")
-        if roles[name] not in ROLE_PROFILES:
-            raise ParameterError.for_field(f"roles[{name!r}]", roles[name], f"one of {', '.join(ROLE_PROFILES)}")
+    _check_roles(stems, roles)
     loudness = stem_loudness(stems, sample_rate=rate)
     kick = next((n for role in _KICK_ROLES for n in stems if roles[n] == role), None) if sidechain else None
     gains = {}
@@ -279,39 +273,63 @@ def auto_mix_settings(
     tracks = {}
     seen_roles: dict[str, int] = {}
     for name in stems:
-        profile = ROLE_PROFILES[roles[name]]
-        hint_db = check_number(gain_hints_db.get(name, 0.0), f"gain_hints_db[{name!r}]", -60.0, 24.0)
-        measured = loudness[name]
-        gain_db = 0.0 if measured == -math.inf else profile.loudness_lufs - measured
-        gain_db = min(max(gain_db + hint_db, _GAIN_RANGE_DB[0]), _GAIN_RANGE_DB[1])
         repeat = seen_roles.get(roles[name], 0)
         seen_roles[roles[name]] = repeat + 1
-        if profile.centred:
-            pan = 0.0
-        elif name in pan_hints:
-            pan = check_number(pan_hints[name], f"pan_hints[{name!r}]", -1.0, 1.0)
-        else:
-            pan = _default_pan(profile.pan, repeat)
-        tracks[name] = TrackMix(
-            gain_db=round(gain_db, 2),
-            pan=pan,
-            highpass_hz=profile.highpass_hz,
-            compressor=CompressorSettings(
-                threshold_db=profile.loudness_lufs + profile.comp_threshold_lu,
-                ratio=profile.comp_ratio,
-                attack_ms=profile.comp_attack_ms,
-                release_ms=profile.comp_release_ms,
-                knee_db=6.0,
-            ),
-            reverb_send_db=profile.reverb_send_db,
-            eq=eq.get(name, ()),
-            delay_send_db=_DELAY_SENDS_DB.get(roles[name]),
-            sidechain_source=kick if kick is not None and roles[name] in _DUCK_DEPTH_DB and name != kick else None,
-            sidechain_depth_db=_DUCK_DEPTH_DB.get(roles[name], 0.0) if kick is not None and name != kick else 0.0,
-            spread=profile.spread,
-        )
-    delay = DelaySettings()
-    if tempo_bpm is not None:
-        tempo = check_number(tempo_bpm, "tempo_bpm", 20.0, 400.0)
-        delay = DelaySettings(time_ms=round(min(0.75 * 60000.0 / tempo, 4000.0), 2))
-    return MixSettings(tracks=tracks, delay=delay)
+        hints = ((pan_hints or {}).get(name), (gain_hints_db or {}).get(name, 0.0))
+        tracks[name] = _auto_track(name, roles[name], loudness[name], repeat=repeat, eq=eq.get(name, ()), kick=kick, hints=hints)
+    return MixSettings(tracks=tracks, delay=_auto_delay(tempo_bpm))
+
+
+def _check_roles(stems: Mapping[str, np.ndarray], roles: Mapping[str, str]) -> None:
+    for name in stems:
+        if name not in roles:
+            raise ParameterError.for_field(f"roles[{name!r}]", None, "the role of every stem")
+        if roles[name] not in ROLE_PROFILES:
+            raise ParameterError.for_field(f"roles[{name!r}]", roles[name], f"one of {', '.join(ROLE_PROFILES)}")
+
+
+def _auto_track(
+    name: str, role: str, measured_lufs: float, *, repeat: int, eq: tuple, kick: str | None, hints: tuple[float | None, float]
+) -> TrackMix:
+    """One stem's channel strip: the role's level, pan, filter and compressor, the hints, masking EQ and sends.
+
+    ``repeat`` counts earlier stems of the same role; ``hints`` is (pan or None, gain hint dB).
+    """
+    profile = ROLE_PROFILES[role]
+    pan_hint, gain_hint = hints
+    hint_db = check_number(gain_hint, f"gain_hints_db[{name!r}]", *GAIN_HINT_RANGE_DB)
+    gain_db = 0.0 if measured_lufs == -math.inf else profile.loudness_lufs - measured_lufs
+    gain_db = min(max(gain_db + hint_db, GAIN_HINT_RANGE_DB[0]), GAIN_HINT_RANGE_DB[1])
+    if profile.centred:
+        pan = 0.0
+    elif pan_hint is not None:
+        pan = check_number(pan_hint, f"pan_hints[{name!r}]", -1.0, 1.0)
+    else:
+        pan = _default_pan(profile.pan, repeat)
+    ducked = kick is not None and name != kick
+    return TrackMix(
+        gain_db=round(gain_db, 2),
+        pan=pan,
+        highpass_hz=profile.highpass_hz,
+        compressor=CompressorSettings(
+            threshold_db=profile.loudness_lufs + profile.comp_threshold_lu,
+            ratio=profile.comp_ratio,
+            attack_ms=profile.comp_attack_ms,
+            release_ms=profile.comp_release_ms,
+            knee_db=6.0,
+        ),
+        reverb_send_db=profile.reverb_send_db,
+        eq=eq,
+        delay_send_db=_DELAY_SENDS_DB.get(role),
+        sidechain_source=kick if ducked and role in _DUCK_DEPTH_DB else None,
+        sidechain_depth_db=_DUCK_DEPTH_DB.get(role, 0.0) if ducked else 0.0,
+        spread=profile.spread,
+    )
+
+
+def _auto_delay(tempo_bpm: float | None) -> DelaySettings:
+    """The delay bus: a dotted eighth at ``tempo_bpm`` (the default 375 ms without one)."""
+    if tempo_bpm is None:
+        return DelaySettings()
+    tempo = check_number(tempo_bpm, "tempo_bpm", 20.0, 400.0)
+    return DelaySettings(time_ms=round(min(0.75 * 60000.0 / tempo, 4000.0), 2))

@@ -143,8 +143,17 @@ def describe_changes(before: m.Score, after: m.Score) -> list[str]:
             verb = "inserted before" if delta > 0 else "deleted from"
             lines.append(f"{_plural(bars, 'bar')} {verb} bar {_bar_of(before, at)}")
             before = shift_bars(before, at_tick=at, delta_ticks=delta)
-    if before.title != after.title:
-        lines.append(f"title: {before.title!r} -> {after.title!r}")
+    lines += _global_changes(before, after) + _section_changes(before, after) + _chord_changes(before, after)
+    old_t = {t.name: t for t in before.tracks}
+    for t in after.tracks:
+        lines += [f"track {t.name!r} added"] if t.name not in old_t else _track_changes(old_t[t.name], t, before, after)
+    lines += [f"track {n!r} removed" for n in old_t if n not in {t.name for t in after.tracks}]
+    return lines
+
+
+def _global_changes(before: m.Score, after: m.Score) -> list[str]:
+    """Title, tempo, key and meter changes."""
+    lines = [f"title: {before.title!r} -> {after.title!r}"] if before.title != after.title else []
     for label, items, fmt in (
         ("tempo", "tempos", lambda x: f"{x.tempo_bpm:g} bpm"),
         ("key", "keys", lambda x: x.name),
@@ -155,6 +164,12 @@ def describe_changes(before: m.Score, after: m.Score) -> list[str]:
         for tick in sorted(set(old) | set(new)):
             if old.get(tick) != new.get(tick):
                 lines.append(f"{label}: {old.get(tick, '-')} -> {new.get(tick, '-')} at bar {_bar_of(after, tick)}")
+    return lines
+
+
+def _section_changes(before: m.Score, after: m.Score) -> list[str]:
+    """Sections added, moved, re-labelled or removed."""
+    lines = []
     old_s = {s.name: s for s in before.sections}
     new_s = {s.name: s for s in after.sections}
     for s in after.sections:
@@ -165,44 +180,42 @@ def describe_changes(before: m.Score, after: m.Score) -> list[str]:
             lines.append(f"section {s.name!r}: bars {_bar_of(before, o.start_tick)}-{_bar_of(before, o.end_tick) - 1} -> {_bar_of(after, s.start_tick)}-{_bar_of(after, s.end_tick) - 1}")
         elif (o.kind, o.energy) != (s.kind, s.energy):
             lines.append(f"section {s.name!r}: kind/energy {o.kind}/{o.energy:g} -> {s.kind}/{s.energy:g}")
-    lines += [f"section {n!r} removed" for n in old_s if n not in new_s]
+    return lines + [f"section {n!r} removed" for n in old_s if n not in new_s]
+
+
+def _chord_changes(before: m.Score, after: m.Score) -> list[str]:
+    """Chord symbols changed, counted per section."""
     chord_counts: collections.Counter = collections.Counter()
     old_c = {(c.start_tick, c.symbol) for c in before.chords}
     new_c = {(c.start_tick, c.symbol) for c in after.chords}
     for tick, _ in new_c ^ old_c:
         chord_counts[_section_of(after, tick)] += 1
-    for sec, n in chord_counts.items():
-        lines.append(f"{sec or 'outside sections'} chords: {_plural(n, 'chord symbol')} changed")
-    old_t = {t.name: t for t in before.tracks}
-    for t in after.tracks:
-        o = old_t.get(t.name)
-        if o is None:
-            lines.append(f"track {t.name!r} added")
+    return [f"{sec or 'outside sections'} chords: {_plural(n, 'chord symbol')} changed" for sec, n in chord_counts.items()]
+
+
+def _track_changes(o: m.Track, t: m.Track, before: m.Score, after: m.Score) -> list[str]:
+    """One track's settings, notes (per section), dynamics, curves and hairpins."""
+    lines = [f"{t.name}: {f} {getattr(o, f)} -> {getattr(t, f)}" for f in _TRACK_SETTINGS if getattr(o, f) != getattr(t, f)]
+    per: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    pairs, removed, added = _note_changes(o, t)
+    for i, j in pairs:
+        a, b = o.notes[i], t.notes[j]
+        if a == b:
             continue
-        for f in _TRACK_SETTINGS:
-            if getattr(o, f) != getattr(t, f):
-                lines.append(f"{t.name}: {f} {getattr(o, f)} -> {getattr(t, f)}")
-        per: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-        pairs, removed, added = _note_changes(o, t)
-        for i, j in pairs:
-            a, b = o.notes[i], t.notes[j]
-            if a == b:
-                continue
-            only_lyric = dataclasses.replace(a, lyric=b.lyric) == b
-            per[_section_of(after, b.start_tick)]["lyric changed" if only_lyric else "note changed"] += 1
-        for i in removed:
-            per[_section_of(before, o.notes[i].start_tick)]["note removed"] += 1
-        for j in added:
-            per[_section_of(after, t.notes[j].start_tick)]["note added"] += 1
-        for d in {(x.tick, x.marking) for x in o.dynamics} ^ {(x.tick, x.marking) for x in t.dynamics}:
-            per[_section_of(after, d[0])]["dynamic marking changed"] += 1
-        for sec in [s.name for s in after.sections] + [OUTSIDE_SECTIONS]:
-            if per.get(sec):
-                parts = [f"{_plural(n, what.split()[0])} {what.split(maxsplit=1)[1]}" for what, n in sorted(per[sec].items(), key=lambda x: x[0])]
-                lines.append(f"{sec or 'outside sections'} {t.name}: {', '.join(parts)}")
-        if o.expression != t.expression:
-            lines.append(f"{t.name}: expression curves changed")
-        if o.hairpins != t.hairpins:
-            lines.append(f"{t.name}: hairpins changed")
-    lines += [f"track {n!r} removed" for n in old_t if n not in {t.name for t in after.tracks}]
+        only_lyric = dataclasses.replace(a, lyric=b.lyric) == b
+        per[_section_of(after, b.start_tick)]["lyric changed" if only_lyric else "note changed"] += 1
+    for i in removed:
+        per[_section_of(before, o.notes[i].start_tick)]["note removed"] += 1
+    for j in added:
+        per[_section_of(after, t.notes[j].start_tick)]["note added"] += 1
+    for d in {(x.tick, x.marking) for x in o.dynamics} ^ {(x.tick, x.marking) for x in t.dynamics}:
+        per[_section_of(after, d[0])]["dynamic marking changed"] += 1
+    for sec in [s.name for s in after.sections] + [OUTSIDE_SECTIONS]:
+        if per.get(sec):
+            parts = [f"{_plural(n, what.split()[0])} {what.split(maxsplit=1)[1]}" for what, n in sorted(per[sec].items(), key=lambda x: x[0])]
+            lines.append(f"{sec or 'outside sections'} {t.name}: {', '.join(parts)}")
+    if o.expression != t.expression:
+        lines.append(f"{t.name}: expression curves changed")
+    if o.hairpins != t.hairpins:
+        lines.append(f"{t.name}: hairpins changed")
     return lines
