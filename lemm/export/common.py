@@ -32,6 +32,7 @@ import numpy as np
 
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, ScoreError
 from lemm.score.model import Score, Track
+from lemm.units import db_to_gain
 from lemm.validate import check_sample_rate
 
 __all__ = [
@@ -168,7 +169,7 @@ class DawTrack:
     @property
     def gain_linear(self) -> float:
         """Fader gain as an amplitude factor."""
-        return 10.0 ** (self.gain_db / 20.0)
+        return db_to_gain(self.gain_db)
 
 
 def project_tracks(
@@ -235,7 +236,7 @@ class ChannelLevel:
     @property
     def gain_linear(self) -> float:
         """Fader gain as an amplitude factor, ``10 ** (gain_db / 20)``."""
-        return 10.0 ** (self.gain_db / 20.0)
+        return db_to_gain(self.gain_db)
 
 
 @dataclass(frozen=True)

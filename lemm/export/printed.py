@@ -42,6 +42,7 @@ import numpy as np
 from lemm.errors import ParameterError
 from lemm.export.common import PrintedFile, compact_suffix, encode_audio
 from lemm.io.atomic import atomic_write_bytes
+from lemm.units import db_to_gain
 
 __all__ = ["PRINTED_FOLDER", "write_printed"]
 
@@ -115,7 +116,7 @@ def write_printed(
             if reuse(relative, audio_content_key(audio, kind=f"printed-{kind}", trim_db=trims[index], sample_rate=sample_rate,
                                                  bit_depth=bit_depth)):
                 return
-        scaled = audio if trims[index] == 0.0 else audio * np.float32(10.0 ** (trims[index] / 20.0))
+        scaled = audio if trims[index] == 0.0 else audio * np.float32(db_to_gain(trims[index]))
         if bit_depth == 16:
             from lemm.io.audio import DITHER_SEED
             from lemm.mix.dither import tpdf_dither

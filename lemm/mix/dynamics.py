@@ -34,6 +34,7 @@ import numpy as np
 import scipy.signal
 
 from lemm.mix._validate import as_audio, check_number, check_sample_rate
+from lemm.units import db_to_gain
 from lemm.validate import COMPRESSOR_RANGES
 
 __all__ = [
@@ -235,7 +236,7 @@ def compressor_gain(
     if n == 0:
         return np.zeros(0, dtype=np.float32)
     if ratio == 1.0:
-        return np.full(n, 10.0 ** (makeup_db / 20.0), dtype=np.float32)
+        return np.full(n, db_to_gain(makeup_db), dtype=np.float32)
     block = control_block(rate)
     peaks = block_peaks(a, block).astype(np.float64)
     with np.errstate(divide="ignore"):
@@ -319,5 +320,5 @@ def section_lift_gain(
     gain_db = np.convolve(np.pad(gain_db, 2, mode="edge"), np.ones(5) / 5.0, mode="valid")
     centres = 1.5 + 0.5 * np.arange(gain_db.size)
     samples = np.arange(n, dtype=np.float64) / rate
-    return (10.0 ** (np.interp(samples, centres, gain_db) / 20.0)).astype(np.float32)
+    return (db_to_gain(np.interp(samples, centres, gain_db))).astype(np.float32)
 

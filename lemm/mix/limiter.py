@@ -51,6 +51,7 @@ import scipy.ndimage
 from lemm.mix._validate import as_audio, check_number, check_sample_rate
 from lemm.mix.dynamics import block_peaks, decaying_max, nodes_to_samples, time_constant_coefficient
 from lemm.mix.peak import oversampled_peak_envelope, phase_peaks
+from lemm.units import db_to_gain
 
 __all__ = ["LIMITER_BLOCK_RATE_HZ", "LimiterDetector", "limiter_detector", "limiter_gain_db", "limiter_gain", "limit"]
 
@@ -215,7 +216,7 @@ def limit_with_detector(
     peaks : np.ndarray [shape=(oversample,)]
         :func:`lemm.mix.peak.phase_peaks` of ``out`` at ``check_oversample`` (max: the true peak).
     """
-    ceiling = 10.0 ** (ceiling_dbtp / 20.0)
+    ceiling = db_to_gain(ceiling_dbtp)
     for _ in range(max_tries):
         gain, max_reduction = limiter_gain(
             detector, sample_rate=sample_rate, input_gain_db=input_gain_db, ceiling_dbtp=ceiling_dbtp,

@@ -47,6 +47,7 @@ import numpy as np
 import scipy.signal
 
 from lemm.mix._validate import as_audio, check_number, check_sample_rate
+from lemm.units import db_to_gain
 
 __all__ = [
     "k_weighting_sos",
@@ -87,7 +88,7 @@ def _k_weighting_coefficients(sample_rate: int) -> tuple[tuple[float, ...], ...]
     # Stage 1: high shelf (head acoustics).
     f0, gain_db, q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
     k = math.tan(math.pi * f0 / rate)
-    vh = 10.0 ** (gain_db / 20.0)
+    vh = db_to_gain(gain_db)
     vb = vh**0.4996667741545416
     a0 = 1.0 + k / q + k * k
     shelf = [

@@ -77,6 +77,7 @@ from lemm.mix.peak import phase_peaks
 from lemm.mix.settings import MasterSettings
 from lemm.mix.spectrum import spectral_tilt, tilt_sos
 from lemm.mix.stereo import mid_side, side_highpass_sos
+from lemm.units import db_to_gain
 
 __all__ = ["MasterReport", "master"]
 
@@ -254,7 +255,7 @@ def _limit_to_loudness(x: np.ndarray, power_x: np.ndarray, rate: int, s: MasterS
     gain_db = s.target_lufs - integrated_from_power(power_x, sample_rate=rate)
     model = _LimitedLoudness(power_x, detector, sample_rate=rate, limiter_options=limiter_options)
     max_gain_db = gain_db + _MAX_BOOST_DB
-    ceiling = 10.0 ** (s.ceiling_dbtp / 20.0)
+    ceiling = db_to_gain(s.ceiling_dbtp)
     aim, margin_db, iterations = float(s.target_lufs), _MARGIN_DB, 0
     for _ in range(_MAX_PASSES):
         gain_db, n = _loudness_loop(model, gain_db=gain_db, aim=aim, max_gain_db=max_gain_db, margin_db=margin_db)
@@ -425,7 +426,7 @@ def _master_silence(a: np.ndarray, limiter_options: dict, s: MasterSettings) -> 
     rate = limiter_options["sample_rate"]
     out, max_reduction = a.copy(), 0.0
     peaks = phase_peaks(out, oversample=4)
-    if out.size and float(peaks.max()) > 10.0 ** (limiter_options["ceiling_dbtp"] / 20.0):
+    if out.size and float(peaks.max()) > db_to_gain(limiter_options["ceiling_dbtp"]):
         detector = limiter_detector(out, sample_rate=rate, oversample=8)
         out, max_reduction, peaks = limit_with_detector(out, detector, input_gain_db=0.0, check_oversample=4, **limiter_options)
     report_blocks = block_powers(out, sample_rate=rate)

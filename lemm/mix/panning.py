@@ -28,6 +28,7 @@ import math
 import numpy as np
 
 from lemm.mix._validate import as_audio, check_number
+from lemm.units import db_to_gain
 
 __all__ = ["pan_gains", "pan_matrix", "apply_gain", "apply_pan"]
 
@@ -67,7 +68,7 @@ def apply_gain(audio: np.ndarray, *, gain_db: float) -> np.ndarray:
     """
     a = as_audio(audio, dtype=np.float32)
     g = check_number(gain_db, "gain_db", -200.0, 60.0)
-    return a * np.float32(10.0 ** (g / 20.0))
+    return a * np.float32(db_to_gain(g))
 
 
 def apply_pan(audio: np.ndarray, *, pan: float) -> np.ndarray:

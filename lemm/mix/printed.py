@@ -33,6 +33,7 @@ from lemm.mix.delay import delay
 from lemm.mix.mixer import MixParts, _ducking_gains, channel_strip, checked_mix_inputs
 from lemm.mix.reverb import reverb
 from lemm.mix.settings import MixSettings
+from lemm.units import db_to_gain
 
 __all__ = ["RETURN_NAMES", "printed_strips"]
 
@@ -95,20 +96,20 @@ def printed_strips(
         if track.mute:
             continue
         if track.reverb_send_db is not None:
-            reverb_bus += strips[name] * np.float32(10.0 ** (track.reverb_send_db / 20.0))
+            reverb_bus += strips[name] * np.float32(db_to_gain(track.reverb_send_db))
         if track.delay_send_db is not None:
-            delay_bus += strips[name] * np.float32(10.0 ** (track.delay_send_db / 20.0))
+            delay_bus += strips[name] * np.float32(db_to_gain(track.delay_send_db))
     d, r = settings.delay, settings.reverb
 
     def delay_return() -> np.ndarray:
         wet = delay(delay_bus, sample_rate=rate, time_ms=d.time_ms, feedback=d.feedback, highpass_hz=d.highpass_hz,
                     lowpass_hz=d.lowpass_hz, ping_pong=d.ping_pong)
-        return (np.float32(10.0 ** (d.return_db / 20.0)) * wet).astype(np.float32)
+        return (np.float32(db_to_gain(d.return_db)) * wet).astype(np.float32)
 
     def reverb_return() -> np.ndarray:
         wet = reverb(reverb_bus, sample_rate=rate, decay_seconds=r.decay_seconds, predelay_ms=r.predelay_ms, damping=r.damping,
                      highpass_hz=r.highpass_hz)
-        return (np.float32(10.0 ** (r.return_db / 20.0)) * wet).astype(np.float32)
+        return (np.float32(db_to_gain(r.return_db)) * wet).astype(np.float32)
 
     jobs = [(RETURN_NAMES[0], delay_return)] if np.any(delay_bus) else []
     jobs += [(RETURN_NAMES[1], reverb_return)] if np.any(reverb_bus) else []

@@ -29,6 +29,7 @@ from lemm.mix.filters import EqBand, equalize, highpass
 from lemm.mix.limiter import limit
 from lemm.mix.panning import apply_gain, apply_pan
 from lemm.mix.reverb import reverb
+from lemm.units import db_to_gain
 from lemm.validate import COMPRESSOR_RANGES
 
 __all__ = ["Processor", "Gain", "Pan", "HighPass", "Equalizer", "Compressor", "Limiter", "Reverb", "Chain", "PROCESSORS"]
@@ -158,7 +159,7 @@ class Reverb(Processor):
         wet = reverb(audio, sample_rate=sample_rate, decay_seconds=self.decay_seconds, predelay_ms=self.predelay_ms,
                      damping=self.damping)
         dry = apply_pan(audio, pan=0.0)  # stereo unchanged, mono centred at -3 dB per side
-        return dry + np.float32(10.0 ** (self.wet_db / 20.0)) * wet
+        return dry + np.float32(db_to_gain(self.wet_db)) * wet
 
 
 @dataclass(frozen=True)

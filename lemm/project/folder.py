@@ -61,6 +61,7 @@ from lemm.project.history import check_history, new_version_files, version_text
 from lemm.project.presets import song_presets_from_dict, song_presets_to_dict
 from lemm.project.settings import RenderSettings
 from lemm.score.jsonio import from_jsonable, score_from_dict, score_to_dict, to_jsonable
+from lemm.units import db_to_gain
 
 if TYPE_CHECKING:
     from lemm.song import Song
@@ -205,7 +206,7 @@ def headroom_trim_db(audio: np.ndarray, *, peak_dbfs: float = FILE_PEAK_DBFS) ->
 
 
 def _gain(audio: np.ndarray, gain_db: float) -> np.ndarray:
-    return audio if gain_db == 0.0 else (audio * np.float32(10.0 ** (gain_db / 20.0))).astype(np.float32)
+    return audio if gain_db == 0.0 else (audio * np.float32(db_to_gain(gain_db))).astype(np.float32)
 
 
 def _compensated(mix_settings: Any, trims: dict[str, float]) -> Any:
