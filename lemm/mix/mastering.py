@@ -214,7 +214,11 @@ def master(audio: np.ndarray, *, sample_rate: int, settings: MasterSettings | No
     a, power_in, side_gain = _width(a, rate, s.stereo_width, s.mono_bass_hz, s.max_fold_down_loss_db, s.min_side_mid_db)
     x, glue, glue_max, power_x = _glue(a, power_in, rate, s)
     del power_in
-    limited = _limit_to_loudness(x, power_x, rate, s, limiter_options)
+    gain_db = s.target_lufs - integrated_from_power(power_x, sample_rate=rate)  # the first guess of the loudness loop
+    detector = limiter_detector(x, sample_rate=rate, oversample=8)
+    model = _LimitedLoudness(power_x, detector, sample_rate=rate, limiter_options=limiter_options)
+    del power_x  # the model keeps what it needs (per-block energies for long audio)
+    limited = _limit_to_loudness(x, model, gain_db, s, limiter_options)
     chain = {
         "tilt_input_db_per_octave": round(tilt_in, 3),
         "tilt_correction_db_per_octave": round(correction, 3),
@@ -249,11 +253,9 @@ def _glue(a: np.ndarray, power_in: np.ndarray, rate: int, s: MasterSettings) -> 
     return a * glue[None, :], glue, glue_max, power_in * np.square(glue, dtype=np.float64)
 
 
-def _limit_to_loudness(x: np.ndarray, power_x: np.ndarray, rate: int, s: MasterSettings, limiter_options: dict) -> _Limited:
-    """Gain into the true-peak limiter, corrected until the output measures ``s.target_lufs`` under the ceiling."""
-    detector = limiter_detector(x, sample_rate=rate, oversample=8)
-    gain_db = s.target_lufs - integrated_from_power(power_x, sample_rate=rate)
-    model = _LimitedLoudness(power_x, detector, sample_rate=rate, limiter_options=limiter_options)
+def _limit_to_loudness(x: np.ndarray, model: _LimitedLoudness, gain_db: float, s: MasterSettings, limiter_options: dict) -> _Limited:
+    """Gain into the true-peak limiter, corrected from ``gain_db`` until the output measures ``s.target_lufs`` under the ceiling."""
+    detector, rate = model.detector, model.sample_rate
     max_gain_db = gain_db + _MAX_BOOST_DB
     ceiling = db_to_gain(s.ceiling_dbtp)
     aim, margin_db, iterations = float(s.target_lufs), _MARGIN_DB, 0
