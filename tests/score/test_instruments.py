@@ -20,9 +20,11 @@ from lemm.score.notation.parts import layout_for
 from lemm.vocals import VOICE_NAMES
 
 # GM 1 sound set, 1-based names (MIDI Manufacturers Association, General MIDI System Level 1).
-_GM_NAMES = {1: "Acoustic Grand Piano", 5: "Electric Piano 1", 17: "Drawbar Organ", 25: "Acoustic Guitar (nylon)",
-             26: "Acoustic Guitar (steel)", 28: "Electric Guitar (clean)", 34: "Electric Bass (finger)", 39: "Synth Bass 1",
-             43: "Cello", 49: "String Ensemble 1", 62: "Brass Section", 74: "Flute", 82: "Lead 2 (sawtooth)", 90: "Pad 2 (warm)"}  # fmt: skip
+_GM_NAMES = {
+    1: "Acoustic Grand Piano", 5: "Electric Piano 1", 17: "Drawbar Organ", 25: "Acoustic Guitar (nylon)",
+    26: "Acoustic Guitar (steel)", 28: "Electric Guitar (clean)", 34: "Electric Bass (finger)", 39: "Synth Bass 1",
+    43: "Cello", 49: "String Ensemble 1", 62: "Brass Section", 74: "Flute", 82: "Lead 2 (sawtooth)", 90: "Pad 2 (warm)",
+}  # fmt: skip
 
 
 def test_every_view_reads_the_catalogue():
