@@ -38,7 +38,7 @@ take CPU from the workers). Reported:
   tasks need no CPU, so this measures the engine's overhead (process start,
   scheduling, result passing) at a worker count this machine cannot run.
 
-Run (about 3.5 minutes on 2 idle cores with the defaults):
+Run (about 4 minutes on 2 idle cores with the defaults; 17 minutes at a load average of 15):
 ``python benchmarks/dataset.py [--n 24] [--duration 0:10-0:20] [--sample-rate 16000] [--repeats 2]
 [--sim-workers 16] [--tasks-per-worker 16]``
 """
@@ -88,11 +88,11 @@ def _forkserver():
     return None
 
 
-def _timed_task(fn, *args):
-    """In a worker: ``fn(*args)``, the CPU seconds it took (all threads, and the processes it waited for), the pid."""
+def _timed_task(fn, *args, **kwargs):
+    """In a worker: ``fn(*args, **kwargs)``, the CPU seconds it took (all threads, and the processes it waited for), the pid."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.process_time()
-    result = fn(*args)
+    result = fn(*args, **kwargs)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     children = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     return result, time.process_time() - start + children, os.getpid()
