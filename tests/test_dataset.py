@@ -228,6 +228,54 @@ def test_failures_are_recorded(tmp_path: Path, monkeypatch) -> None:
     assert (tmp_path / "index.jsonl").read_text() == ""
 
 
+class _RecordingExecutor(ThreadPoolExecutor):
+    """A one-thread executor that keeps the song index of every task in the order it was submitted."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.indices: list[int] = []
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.indices.append(args[1])  # song_task(options, index, out)
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_songs_are_submitted_longest_first(tmp_path: Path, monkeypatch) -> None:
+    """Longest expected song first (so the workers end together); of two songs of a length, the sung one first."""
+    import lemm.dataset.song
+
+    monkeypatch.setattr(lemm.dataset.song, "build_song_files", lambda options, index: 1 / 0)  # only the order is looked at
+    options = {**OPTIONS, "duration": "0:10-0:40"}
+    with _RecordingExecutor() as pool:
+        generate(12, out=tmp_path / "a", executor=pool, shard="1/2", **options)
+    order = pool.indices
+    assert sorted(order) == [1, 3, 5, 7, 9, 11]
+    opts = DatasetOptions(seed=11, duration_seconds=(10.0, 40.0), genres=OPTIONS["genres"], sample_rate=16000)
+    briefs = [song_brief(opts, i) for i in order]
+    keys = [(b.duration_seconds, b.lyrics is not None) for b in briefs]
+    # A song submitted later is never at least as long and at least as sung as one before it (and longer or sung).
+    for i, early in enumerate(keys):
+        for late in keys[i + 1:]:
+            assert not (late[0] >= early[0] and late[1] >= early[1] and late != early), keys
+    assert len({k[0] for k in keys}) > 3 and len({k[1] for k in keys}) == 2, keys
+    assert order != sorted(order)  # the briefs of seed 11 are not in index order already
+
+
+def test_local_workers_run_on_one_thread() -> None:
+    """Each worker has one torch intra-op and inter-op thread and one OpenMP/MKL/OpenBLAS thread; the caller's
+    environment is left as it was."""
+    import torch
+
+    from lemm.dataset.run import WORKER_THREAD_ENV, local_executor
+
+    before = dict(os.environ)
+    with local_executor(1) as pool:
+        env = {k: pool.submit(os.getenv, k).result() for k in WORKER_THREAD_ENV}
+        threads = (pool.submit(torch.get_num_threads).result(), pool.submit(torch.get_num_interop_threads).result())
+    assert env == {k: "1" for k in WORKER_THREAD_ENV} and threads == (1, 1)
+    assert dict(os.environ) == before
+
+
 def test_bad_options_are_refused(reference: Path, tmp_path: Path) -> None:
     with pytest.raises(ParameterError, match="other options"):
         generate(N, out=reference, workers=1, **{**OPTIONS, "seed": 12})

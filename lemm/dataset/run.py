@@ -8,6 +8,11 @@ thread per worker), ``distributed.Client(address).get_executor()`` on a Dask
 cluster, or a caller's own executor. ``shard=(i, m)`` takes the songs whose
 index is ``i`` modulo ``m``, for SLURM job arrays without a scheduler.
 
+Songs are submitted longest expected first (:func:`longest_first`: length from
+the brief, sung songs costing more), so the workers finish close together
+instead of one making a long song while the others wait. The order changes no
+byte: song i depends on (options, i) alone.
+
 Examples
 --------
 >>> parse_shard("1/4")
@@ -18,7 +23,9 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import traceback
 from collections.abc import Callable, Iterable
@@ -26,11 +33,12 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_complet
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
-from lemm.dataset.briefs import DatasetOptions, parse_duration_range, song_id
+from lemm.dataset.briefs import DatasetOptions, parse_duration_range, song_brief, song_id
 from lemm.dataset.store import build_index, check_options, clear_failure, open_store, record_failure, song_is_complete, write_song
 from lemm.errors import DependencyError, ParameterError
 
-__all__ = ["RunReport", "dask_executor", "generate", "local_executor", "parse_shard", "shard_indices", "song_task"]
+__all__ = ["RunReport", "dask_executor", "expected_cost", "generate", "local_executor", "longest_first", "parse_shard",
+           "shard_indices", "song_task"]
 
 #: How often a local run restarts its process pool after a worker died (killed, out of memory).
 MAX_POOL_RESTARTS = 2
@@ -38,6 +46,15 @@ MAX_POOL_RESTARTS = 2
 #: seconds of CPU to import). Importing runs no torch op, so no thread pool exists when a worker forks.
 WORKER_PRELOAD = ("torch", "lemm.song", "lemm.compose.arrange", "lemm.compose.planner", "lemm.render", "lemm.project.slices",
                   "lemm.project.folder", "lemm.mix", "lemm.score.midi", "lemm.dataset.run")
+#: Thread counts of the native libraries, set in the forkserver before it imports numpy and torch, so
+#: a worker runs on one core: OpenMP (torch's intra-op pool), MKL (torch), OpenBLAS (numpy, scipy;
+#: otherwise one pool thread per core, which spins after each call), Accelerate, numexpr.
+WORKER_THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+                     "VECLIB_MAXIMUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1"}
+#: CPU of a sung song relative to an instrumental one of the same length (the espeak worker, the vocal
+#: resynthesis), used only to order the songs (:func:`expected_cost`): 12 songs of 18-28 s at 16 kHz
+#: took 0.155-0.183 CPU seconds per second of song sung and 0.101-0.150 instrumental (ratio of means 1.34).
+SUNG_COST_FACTOR = 1.3
 
 
 @dataclass
@@ -67,6 +84,34 @@ def shard_indices(n: int, shard: tuple[int, int]) -> list[int]:
     """The song indices of ``shard`` among ``range(n)``: every M-th, from i."""
     i, m = shard
     return list(range(i, n, m))
+
+
+def expected_cost(options: DatasetOptions, index: int) -> float:
+    """The relative CPU cost of song ``index``, known before it is made: its length in seconds, x
+    :data:`SUNG_COST_FACTOR` for a sung song (about 0.1 ms: one brief drawn).
+
+    >>> options = DatasetOptions(seed=7, duration_seconds=(10.0, 60.0), sample_rate=16000)
+    >>> expected_cost(options, 0) > 0
+    True
+    """
+    brief = song_brief(options, index)
+    return brief.duration_seconds * (SUNG_COST_FACTOR if brief.lyrics is not None else 1.0)
+
+
+def longest_first(options: DatasetOptions, indices: Iterable[int]) -> list[int]:
+    """``indices`` in the order to submit them: highest :func:`expected_cost` first, ties by index.
+
+    Executors start tasks in the order they were submitted, so the last songs
+    to start are the shortest, and the workers end within about one short
+    song of each other (longest-processing-time-first scheduling).
+
+    >>> options = DatasetOptions(seed=7, duration_seconds=(10.0, 60.0), sample_rate=16000)
+    >>> order = longest_first(options, range(6))
+    >>> sorted(order) == list(range(6)), [expected_cost(options, i) for i in order] == sorted(expected_cost(options, i) for i in range(6))[::-1]
+    (True, True)
+    """
+    costs = {int(i): expected_cost(options, int(i)) for i in indices}
+    return sorted(costs, key=lambda i: (-costs[i], i))
 
 
 def song_task(options: dict, index: int, out: str) -> tuple[str, str, str]:
@@ -101,22 +146,50 @@ def song_task(options: dict, index: int, out: str) -> tuple[str, str, str]:
 
 
 def _worker_init() -> None:
+    """A worker's first act: one torch intra-op and one inter-op thread."""
+    import torch
+
     from lemm.dataset.song import one_thread
 
     one_thread()
+    if torch.get_num_interop_threads() != 1:
+        with contextlib.suppress(RuntimeError):  # torch refuses once its inter-op pool has started
+            torch.set_num_interop_threads(1)
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str]):
+    """``os.environ`` with ``values`` while the block runs (for a child process started in it), then as before."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
 
 
 def local_executor(workers: int) -> ProcessPoolExecutor:
-    """A pool of ``workers`` processes, each with one torch thread.
+    """A pool of ``workers`` processes, each running on one thread.
 
     Workers fork from a forkserver that imported lemm and torch once
     (:data:`WORKER_PRELOAD`): cheap to start, and never forked from a process
-    whose threads are running.
+    whose threads are running. The forkserver starts with
+    :data:`WORKER_THREAD_ENV` (one OpenMP, MKL and OpenBLAS thread) in its
+    environment, before numpy and torch load, so no worker starts a
+    per-core BLAS pool; each worker's initializer gives torch one intra-op
+    and one inter-op thread. The calling process's environment is left as
+    it was.
     """
     if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows
         return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init)
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(list(WORKER_PRELOAD))
+    with _environ(WORKER_THREAD_ENV):
+        multiprocessing.forkserver.ensure_running()  # no-op if this process's forkserver already runs
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
 
 
@@ -146,8 +219,9 @@ def _usable_cpus() -> int:
 
 def _run_tasks(executor: Executor, indices: list[int], options: dict, out: str, report: RunReport,
                progress: Callable[[str], None] | None, total: int) -> list[int]:
-    """Submit one task per index; returns the indices whose worker died (the pool broke)."""
-    futures: dict[Future, int] = {executor.submit(song_task, options, i, out): i for i in indices}
+    """Submit one task per index, longest song first; returns the indices whose worker died (the pool broke)."""
+    order = longest_first(DatasetOptions.from_dict(options), indices)
+    futures: dict[Future, int] = {executor.submit(song_task, options, i, out): i for i in order}
     lost = []
     for future in as_completed(futures):
         index = futures[future]
