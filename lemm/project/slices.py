@@ -215,9 +215,13 @@ def _render_slice(sl: Slice, score: Score, *, settings: RenderSettings, seed: in
         # slices already run side by side: one thread per slice
         audio = sing_track(sl.track, score, sample_rate=settings.sample_rate, seed=slice_seed, n_samples=n_samples, n_workers=1)
     else:
-        from lemm.render import render_track
+        from lemm.render.track import render_track_span
 
-        audio = render_track(sl.track, score, sample_rate=settings.sample_rate, seed=slice_seed, device=settings.device, n_samples=n_samples, preset=preset)
+        # only the slice's own span is rendered (the stem is silent around it): what _trim keeps of it is the same
+        offset, audio = render_track_span(sl.track, score, sample_rate=settings.sample_rate, seed=slice_seed, device=settings.device,
+                                          n_samples=n_samples, preset=preset)
+        start, trimmed = _trim(audio)
+        return (offset + start if trimmed.shape[-1] else 0), trimmed
     return _trim(np.asarray(audio, dtype=np.float32))
 
 
