@@ -30,7 +30,7 @@ def test_an_unchanged_file_is_kept_and_every_file_equals_a_fresh_write(tmp_path:
     bass = song.mix_settings.tracks["bass"]
     song.mix_settings = song.mix_settings.with_track("bass", dataclasses.replace(bass, gain_db=bass.gain_db + 3.0))
     song.mix()  # the same stems, a louder bass
-    import lemm.export.dawproject as dawproject
+    from lemm.export import dawproject
 
     encoded, encode = [], dawproject._encoded_stem
     monkeypatch.setattr(dawproject, "_encoded_stem", lambda source, stem: encoded.append(stem) or encode(source, stem))

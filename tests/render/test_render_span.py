@@ -41,7 +41,7 @@ def test_span_is_the_full_render_where_it_sounds(track, n_samples):
 
 def test_span_of_a_track_past_the_end_is_empty():
     track = CASES[1]
-    start, audio = render_track_span(track, Score(tracks=(track,)), sample_rate=RATE, seed=1, n_samples=RATE // 2)
+    _, audio = render_track_span(track, Score(tracks=(track,)), sample_rate=RATE, seed=1, n_samples=RATE // 2)
     assert audio.shape == (2, 0)
 
 
