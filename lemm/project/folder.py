@@ -398,26 +398,31 @@ def _stage_song(song: "Song", write: SongFolderWrite, *, timer: StageTimer, acti
         mix_trim = headroom_trim_db(song.mix_audio)
         audio_files = [(stage / "stems" / f"{name}.wav", audio, trims[name]) for name, audio in song.stems.items()]
         audio_files += [(stage / "mix.wav", song.mix_audio, mix_trim), (stage / "master.wav", song.master_audio, 0.0)]
-        # The WAV encoder runs in C without the GIL: the audio files are written on a
-        # second thread while the MIDI and MusicXML exports (pure Python) run here.
+        # The MIDI and MusicXML exports are pure Python; the audio encoders (WAV, FLAC) and
+        # the mixer's returns run in C without the GIL: the exports run on a second thread
+        # beside all the audio work (audio files, printed files, DAW projects).
         stop = threading.Event()
         reuse = _Reuse(write)
+
+        def score_files() -> None:
+            if not stop.is_set() and not reuse("score.mid", score_content_key(song.score, kind="midi")):
+                write_midi(song.score, stage / "score.mid")
+            if not stop.is_set() and not reuse("score.musicxml", score_content_key(song.score, kind="musicxml")):
+                write_musicxml(song.score, stage / "score.musicxml")
+
         with ThreadPoolExecutor(max_workers=1) as pool:
-            written = pool.submit(_write_audio_files, audio_files, sample_rate=sr, bit_depth=bits, stop=stop, reuse=reuse)
+            scores = pool.submit(score_files)
             try:
-                if not reuse("score.mid", score_content_key(song.score, kind="midi")):
-                    write_midi(song.score, stage / "score.mid")
-                if not reuse("score.musicxml", score_content_key(song.score, kind="musicxml")):
-                    write_musicxml(song.score, stage / "score.musicxml")
-                written.result()
+                _write_audio_files(audio_files, sample_rate=sr, bit_depth=bits, stop=stop, reuse=reuse)
+                printed = write_printed(stage, song.stems, song.mix_settings, sample_rate=sr, bit_depth=bits, mix_gain_db=mix_trim,
+                                        parts=_current_mix_parts(song), reuse=reuse)
+                write_daw_projects(song.score, stage, stem_names=list(song.stems), mix_settings=_compensated(song.mix_settings, trims),
+                                   printed=printed, reuse_entry=reuse.zip_entry)
+                scores.result()
             except BaseException:
-                stop.set()  # an error or Ctrl-C: the writer thread stops after its current file
+                stop.set()  # an error or Ctrl-C: the export thread stops before its next file
                 raise
         pause_point("staging")
-        printed = write_printed(stage, song.stems, song.mix_settings, sample_rate=sr, bit_depth=bits, mix_gain_db=mix_trim,
-                                parts=_current_mix_parts(song), reuse=reuse)
-        write_daw_projects(song.score, stage, stem_names=list(song.stems), mix_settings=_compensated(song.mix_settings, trims), printed=printed,
-                           reuse_entry=reuse.zip_entry)
         song_text = _json_text(song_to_dict(song))
         atomic_write_text(stage / "song.json", song_text)
         for rel, text in new_version_files(write.folder, song_text, action=action)[1].items():
