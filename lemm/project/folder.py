@@ -224,7 +224,8 @@ def _json_text(data: Any) -> str:
     return json.dumps(json_safe(data), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-#: report.json's field of the content key of every audio file lemm wrote (see :func:`audio_content_key`).
+#: report.json's field of the content keys of lemm's files: every audio file (:func:`audio_content_key`), score.mid and
+#: score.musicxml (:func:`score_content_key`), and ``song.dawproject:<entry>`` for each dry stem the DAW project embeds.
 CONTENT_KEYS_FIELD = "content_keys"
 DAWPROJECT_FILE = "song.dawproject"
 
