@@ -16,19 +16,26 @@ def _audio(folder: Path) -> dict[str, tuple[int, bytes]]:
     return {p.relative_to(folder).as_posix(): (p.stat().st_ino, p.read_bytes()) for g in AUDIO_GLOBS for p in folder.glob(g)}
 
 
-def test_an_unchanged_file_is_kept_and_every_file_equals_a_fresh_write(tmp_path: Path) -> None:
+def test_an_unchanged_file_is_kept_and_every_file_equals_a_fresh_write(tmp_path: Path, monkeypatch) -> None:
     song = lemm.compose("a calm folk song", tags=("folk",), duration="0:10", seed=1)
     song.render()
     song.mix()
     write_song_files(song, tmp_path / "A", action="compose")
     before = _audio(tmp_path / "A")
     keys = json.loads((tmp_path / "A" / "report.json").read_text())[CONTENT_KEYS_FIELD]
-    assert sorted(keys) == sorted(before) and len(before) >= 6
+    assert sorted(k for k in keys if k in before) == sorted(before) and len(before) >= 6
+    assert {"score.mid", "score.musicxml"} <= set(keys) and any(k.startswith("song.dawproject:stems/") for k in keys)
+    scores_before = {rel: (tmp_path / "A" / rel).stat().st_ino for rel in ("score.mid", "score.musicxml")}
 
     bass = song.mix_settings.tracks["bass"]
     song.mix_settings = song.mix_settings.with_track("bass", dataclasses.replace(bass, gain_db=bass.gain_db + 3.0))
     song.mix()  # the same stems, a louder bass
+    from lemm.export import dawproject
+
+    encoded, encode = [], dawproject._encoded_stem
+    monkeypatch.setattr(dawproject, "_encoded_stem", lambda source, stem: encoded.append(stem) or encode(source, stem))
     write_song_files(song, tmp_path / "A", action="mix")
+    assert encoded == []  # every dry stem of the DAW project is the old project's entry
     write_song_files(song, tmp_path / "fresh", action="mix")
     after, fresh = _audio(tmp_path / "A"), _audio(tmp_path / "fresh")
     assert sorted(after) == sorted(fresh) == sorted(before)
@@ -41,3 +48,23 @@ def test_an_unchanged_file_is_kept_and_every_file_equals_a_fresh_write(tmp_path:
     assert not set(kept) & set(changed)  # a kept file is an unchanged one
     assert any(rel.startswith("printed/") and rel != "printed/bass.flac" for rel in kept)
     assert not list((tmp_path / "A" / ".lemm").glob("staging-*"))
+    # the score did not change: its exports are kept; the DAW project (its dry stems copied from the old one) is a fresh write's
+    assert {rel: (tmp_path / "A" / rel).stat().st_ino for rel in scores_before} == scores_before
+    for rel in ("score.mid", "score.musicxml", "song.dawproject", "song.rpp"):
+        assert (tmp_path / "A" / rel).read_bytes() == (tmp_path / "fresh" / rel).read_bytes(), rel
+
+
+def test_a_changed_score_and_stem_give_the_files_of_a_fresh_write(tmp_path: Path) -> None:
+    song = lemm.compose("a calm folk song", tags=("folk",), duration="0:10", seed=1)
+    song.render()
+    song.mix()
+    write_song_files(song, tmp_path / "A", action="compose")
+    track = next(t for t in song.score.tracks if t.name == "bass")
+    louder = dataclasses.replace(track, notes=tuple(dataclasses.replace(n, velocity=min(127, n.velocity + 20)) for n in track.notes))
+    edited = song.with_score(dataclasses.replace(song.score, tracks=tuple(louder if t.name == "bass" else t for t in song.score.tracks)))
+    edited.mix_settings = song.mix_settings
+    edited.mix()
+    write_song_files(edited, tmp_path / "A", action="edit")
+    write_song_files(edited, tmp_path / "fresh", action="edit")
+    for rel in ("score.mid", "score.musicxml", "song.dawproject", "stems/bass.wav", "stems/guitar.wav" if (tmp_path / "fresh" / "stems/guitar.wav").exists() else "mix.wav"):
+        assert (tmp_path / "A" / rel).read_bytes() == (tmp_path / "fresh" / rel).read_bytes(), rel

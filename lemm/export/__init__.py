@@ -28,7 +28,7 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from lemm.export.common import PrintedFile, StemInfo, read_stem_infos
@@ -61,6 +61,7 @@ def write_daw_projects(
     midi_tracks: bool = True,
     printed: Sequence[PrintedFile] = (),
     embed_audio: bool = True,
+    reuse_entry: Callable[[str, str], bytes | None] | None = None,
 ) -> list[Path]:
     """Write ``folder/song.rpp`` and ``folder/song.dawproject`` for the stems in ``folder/stems/``.
 
@@ -83,6 +84,10 @@ def write_daw_projects(
         (:func:`lemm.export.printed.write_printed`); with them the projects sum to ``mix.wav``.
     embed_audio : bool
         Put the audio inside the ``.dawproject`` (default) or refer to it.
+    reuse_entry : callable, optional
+        ``reuse_entry(entry, source) -> bytes or None``: earlier bytes of an
+        embedded dry stem (ZIP ``entry``, encoded from the folder file ``source``),
+        used instead of encoding it again; None encodes it (see :func:`write_dawproject`).
 
     Returns
     -------
@@ -104,5 +109,5 @@ def write_daw_projects(
     out = Path(folder)
     rpp_path = atomic_write_text(out / "song.rpp", text)
     dp_path = write_dawproject(song_or_score, out, stem_names=stem_names, mix_settings=mix_settings, printed=printed,
-                               midi_tracks=midi_tracks, embed_audio=embed_audio)
+                               midi_tracks=midi_tracks, embed_audio=embed_audio, reuse_entry=reuse_entry)
     return [rpp_path, dp_path]

@@ -60,7 +60,7 @@ import os
 import shutil
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -290,21 +290,27 @@ def _encoded_stem(source: Path, stem: StemInfo) -> bytes:
     return encode_audio(samples, sample_rate=rate, bit_depth=stem.bit_depth)
 
 
-def _write_zip(target: io.IOBase | str | os.PathLike, texts: Sequence[tuple[str, str]], files: Sequence[tuple[str, Path, StemInfo | None]]) -> None:
+def _write_zip(
+    target: io.IOBase | str | os.PathLike, texts: Sequence[tuple[str, str]], files: Sequence[tuple[str, Path, StemInfo | None]],
+    earlier: dict[int, bytes] | None = None,
+) -> None:
     """A ZIP of ``texts`` (name, UTF-8 text; deflated) then ``files`` (entry, source, stem to encode or None to copy), stored, fixed dates.
 
     Files to copy are streamed; dry stems are encoded on two threads while the
     previous entries are written, in order, so the bytes do not depend on timing.
+    ``earlier`` holds, by index in ``files``, the bytes of dry stems encoded before (not encoded again).
     """
+    earlier = earlier or {}
+
     def encoded() -> Iterator[bytes | None]:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            pending = [(i, stem) for i, (_, _, stem) in enumerate(files) if stem is not None]
+            pending = [(i, stem) for i, (_, _, stem) in enumerate(files) if stem is not None and i not in earlier]
             futures: dict[int, Future] = {}
             for index in range(len(files)):
                 while pending and len(futures) < 2:  # at most two encoded stems held at once
                     i, stem = pending.pop(0)
                     futures[i] = pool.submit(_encoded_stem, files[i][1], stem)
-                yield futures.pop(index).result() if index in futures else None
+                yield futures.pop(index).result() if index in futures else earlier.get(index)
 
     with zipfile.ZipFile(target, "w", allowZip64=True) as archive:
         for name, text in texts:
@@ -374,13 +380,17 @@ def write_dawproject(
     midi_tracks: bool = True,
     embed_audio: bool = True,
     file_name: str = "song.dawproject",
+    reuse_entry: Callable[[str, str], bytes | None] | None = None,
 ) -> Path:
     """Write ``folder/song.dawproject`` (atomically) for the stems already in ``folder/stems/``.
 
     Reads each stem's length, sample rate and channels from its WAV header,
     then writes :func:`dawproject_xml`'s documents and, with ``embed_audio``
     (the default), every audio file the tracks play, streamed into the ZIP.
-    Returns the path of the project file.
+    Returns the path of the project file. ``reuse_entry(entry, source)`` may
+    return the bytes a dry stem's entry had when encoded from the same content
+    of the folder file ``source`` (``stems/<name>.wav``); those are stored as
+    they are (the same bytes an encode would give) instead of encoded again.
 
     Raises
     ------
@@ -397,8 +407,14 @@ def write_dawproject(
         score, stems=stems, mix_settings=mix_settings, printed=printed, midi_tracks=midi_tracks, embed_audio=embed_audio
     )
     files = _audio_entries(folder, project_tracks(score, stems, mix_settings, printed=printed, midi_tracks=False)) if embed_audio else []
+    earlier: dict[int, bytes] = {}
+    if reuse_entry is not None:
+        for i, (name, _, stem) in enumerate(files):
+            data = reuse_entry(name, stem.relative_path) if stem is not None else None
+            if data is not None:
+                earlier[i] = data
     with atomic_path(Path(folder) / file_name) as tmp:
-        _write_zip(tmp, [("project.xml", project_xml), ("metadata.xml", metadata_xml)], files)
+        _write_zip(tmp, [("project.xml", project_xml), ("metadata.xml", metadata_xml)], files, earlier)
     return Path(folder) / file_name
 
 

@@ -49,7 +49,10 @@ from lemm.mix.settings import MixSettings, TrackMix
 from lemm.mix.sidechain import ducking_gain
 from lemm.mix.stereo import spectral_spread
 
-__all__ = ["apply_mix", "channel_strip", "checked_mix_inputs", "track_outputs", "MixParts", "mix_with_strips"]
+__all__ = ["apply_mix", "channel_strip", "checked_mix_inputs", "track_outputs", "MixParts", "mix_with_strips", "RETURN_NAMES"]
+
+#: Names of the shared returns, in the order the mixer adds them.
+RETURN_NAMES = ("delay return", "reverb return")
 
 
 def channel_strip(audio: np.ndarray, track: TrackMix, *, sample_rate: int, duck_gain: np.ndarray | None = None) -> np.ndarray:
@@ -140,14 +143,15 @@ class MixParts:
         :func:`apply_mix`'s output, bit for bit.
     strips : dict[str, np.ndarray [shape=(2, n_samples)] float32]
         Every stem after its channel strip (zeros for a muted track), in the stems' order.
-
-    The send buses and returns are not kept: the mixer sums the buses in two
-    halves, :func:`lemm.mix.printed.printed_strips` in the stems' order, so
-    their bits differ, and holding them costs two stereo buffers per return.
+    returns : dict[str, np.ndarray [shape=(2, n_samples)] float32] or None
+        The delay and reverb returns as added to the mix (names from
+        :data:`RETURN_NAMES`, where a live track sends to them), so the printed
+        returns need not be computed again; None: not kept.
     """
 
     mix: np.ndarray
     strips: dict[str, np.ndarray]
+    returns: dict[str, np.ndarray] | None = None
 
 
 def mix_with_strips(
@@ -257,19 +261,31 @@ def _mix(stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate:
         sends += results[1][1]
     if delay_sends is not None:
         delay_sends += results[1][2]
-    if delay_sends is not None and np.any(delay_sends):
+    returns = shared_returns(delay_sends, sends, settings, sample_rate=rate)
+    for wet in returns.values():  # delay, then reverb
+        bus += wet
+    return MixParts(bus, {name: strips[name] for name in names} if keep else {}, returns if keep else None)
+
+
+def shared_returns(
+    delay_bus: np.ndarray | None, reverb_bus: np.ndarray | None, settings: MixSettings, *, sample_rate: int
+) -> dict[str, np.ndarray]:
+    """The delay and reverb returns [shape=(2, n_samples)] float32 of the send buses, each at its ``return_db``.
+
+    A bus that is None or silent has no return; the names are :data:`RETURN_NAMES`, in that order.
+    """
+    returns: dict[str, np.ndarray] = {}
+    if delay_bus is not None and np.any(delay_bus):
         d = settings.delay
-        wet = delay(delay_sends, sample_rate=rate, time_ms=d.time_ms, feedback=d.feedback, highpass_hz=d.highpass_hz,
+        wet = delay(delay_bus, sample_rate=sample_rate, time_ms=d.time_ms, feedback=d.feedback, highpass_hz=d.highpass_hz,
                     lowpass_hz=d.lowpass_hz, ping_pong=d.ping_pong)
-        wet = np.float32(10.0 ** (d.return_db / 20.0)) * wet
-        bus += wet
-    if sends is not None and np.any(sends):
+        returns[RETURN_NAMES[0]] = (np.float32(10.0 ** (d.return_db / 20.0)) * wet).astype(np.float32, copy=False)
+    if reverb_bus is not None and np.any(reverb_bus):
         r = settings.reverb
-        wet = reverb(sends, sample_rate=rate, decay_seconds=r.decay_seconds, predelay_ms=r.predelay_ms, damping=r.damping,
+        wet = reverb(reverb_bus, sample_rate=sample_rate, decay_seconds=r.decay_seconds, predelay_ms=r.predelay_ms, damping=r.damping,
                      highpass_hz=r.highpass_hz)
-        wet = np.float32(10.0 ** (r.return_db / 20.0)) * wet
-        bus += wet
-    return MixParts(bus, {name: strips[name] for name in names} if keep else {})
+        returns[RETURN_NAMES[1]] = (np.float32(10.0 ** (r.return_db / 20.0)) * wet).astype(np.float32, copy=False)
+    return returns
 
 
 def track_outputs(stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int) -> dict[str, np.ndarray]:

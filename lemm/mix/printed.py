@@ -3,7 +3,8 @@
 A DAW project that should sound like lemm's mix carries one "printed" file per
 track (the stem after gain, high-pass, EQ, compression, ducking and pan, as
 :func:`lemm.mix.mixer.channel_strip` makes it) and one per shared return (the
-reverb and the delay, each at its return level). Their sum is
+reverb and the delay, each at its return level, bit for bit the mixer's: the
+send buses are summed in the mixer's order). Their sum is
 :func:`lemm.mix.mixer.apply_mix`'s output up to float rounding (the mixer sums
 in a different order). This module does not change the mix: it calls the
 mixer's own strip, sidechain and effect functions.
@@ -29,16 +30,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from lemm.mix.delay import delay
-from lemm.mix.mixer import MixParts, _ducking_gains, channel_strip, checked_mix_inputs
-from lemm.mix.reverb import reverb
+from lemm.mix.mixer import RETURN_NAMES, MixParts, _ducking_gains, channel_strip, checked_mix_inputs, shared_returns
 from lemm.mix.settings import MixSettings
 from lemm.units import db_to_gain
 
 __all__ = ["RETURN_NAMES", "printed_strips"]
 
-#: Names of the shared returns, in the order the mixer adds them.
-RETURN_NAMES = ("delay return", "reverb return")
 
 
 def printed_strips(
@@ -56,8 +53,8 @@ def printed_strips(
         Hz.
     parts : MixParts, optional
         What :func:`lemm.mix.mixer.mix_with_strips` kept of the mix of these
-        stems with these settings: its strips are used as they are (not
-        computed again). The result is the same as without.
+        stems with these settings: its strips and returns are used as they are
+        (not computed again). The result is the same as without.
 
     Returns
     -------
@@ -81,7 +78,7 @@ def printed_strips(
         return channel_strip(arrays[name], settings.tracks[name], sample_rate=rate, duck_gain=ducks.get(name))
 
     # Each strip depends on its own stem only, and scipy/numpy run without the GIL: two
-    # threads (as the mixer); the buses are then summed in the stems' order, so the
+    # threads (as the mixer); the buses are then summed in the mixer's order, so the
     # result does not depend on the number of threads.
     if parts is not None and list(parts.strips) == names:
         strips: dict[str, np.ndarray] = dict(parts.strips)
@@ -89,30 +86,26 @@ def printed_strips(
         ducks = _ducking_gains(arrays, settings, live, rate)
         with ThreadPoolExecutor(max_workers=2) as pool:
             strips = dict(zip(names, pool.map(strip, names)))
-    reverb_bus = np.zeros((2, n), np.float32)
-    delay_bus = np.zeros((2, n), np.float32)
-    for name in names:
-        track = settings.tracks[name]
-        if track.mute:
-            continue
-        if track.reverb_send_db is not None:
-            reverb_bus += strips[name] * np.float32(db_to_gain(track.reverb_send_db))
-        if track.delay_send_db is not None:
-            delay_bus += strips[name] * np.float32(db_to_gain(track.delay_send_db))
-    d, r = settings.delay, settings.reverb
+    if parts is not None and parts.returns is not None and list(parts.strips) == names:
+        return strips, dict(parts.returns)
+    return strips, shared_returns(*_send_buses(strips, settings, names, n), settings, sample_rate=rate)
 
-    def delay_return() -> np.ndarray:
-        wet = delay(delay_bus, sample_rate=rate, time_ms=d.time_ms, feedback=d.feedback, highpass_hz=d.highpass_hz,
-                    lowpass_hz=d.lowpass_hz, ping_pong=d.ping_pong)
-        return (np.float32(db_to_gain(d.return_db)) * wet).astype(np.float32)
 
-    def reverb_return() -> np.ndarray:
-        wet = reverb(reverb_bus, sample_rate=rate, decay_seconds=r.decay_seconds, predelay_ms=r.predelay_ms, damping=r.damping,
-                     highpass_hz=r.highpass_hz)
-        return (np.float32(db_to_gain(r.return_db)) * wet).astype(np.float32)
-
-    jobs = [(RETURN_NAMES[0], delay_return)] if np.any(delay_bus) else []
-    jobs += [(RETURN_NAMES[1], reverb_return)] if np.any(reverb_bus) else []
-    with ThreadPoolExecutor(max_workers=2) as pool:  # the two returns are independent
-        returns = dict(zip([name for name, _ in jobs], pool.map(lambda job: job[1](), jobs)))
-    return strips, returns
+def _send_buses(strips: dict[str, np.ndarray], settings: MixSettings, names: list[str], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The delay and reverb send buses, summed as the mixer sums them: the stems at even and at odd positions, each in order, then added."""
+    halves = []
+    for part in (names[0::2], names[1::2]):
+        delay_bus, reverb_bus = np.zeros((2, n), np.float32), np.zeros((2, n), np.float32)
+        for name in part:
+            track = settings.tracks[name]
+            if track.mute:
+                continue
+            if track.reverb_send_db is not None:
+                reverb_bus += strips[name] * np.float32(db_to_gain(track.reverb_send_db))
+            if track.delay_send_db is not None:
+                delay_bus += strips[name] * np.float32(db_to_gain(track.delay_send_db))
+        halves.append((delay_bus, reverb_bus))
+    (delay_bus, reverb_bus), (delay_odd, reverb_odd) = halves
+    delay_bus += delay_odd
+    reverb_bus += reverb_odd
+    return delay_bus, reverb_bus

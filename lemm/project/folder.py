@@ -225,8 +225,18 @@ def _json_text(data: Any) -> str:
     return json.dumps(json_safe(data), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-#: report.json's field of the content key of every audio file lemm wrote (see :func:`audio_content_key`).
+#: report.json's field of the content keys of lemm's files: every audio file (:func:`audio_content_key`), score.mid and
+#: score.musicxml (:func:`score_content_key`), and ``song.dawproject:<entry>`` for each dry stem the DAW project embeds.
 CONTENT_KEYS_FIELD = "content_keys"
+DAWPROJECT_FILE = "song.dawproject"
+
+
+def score_content_key(score: Any, *, kind: str) -> str:
+    """The key of a file made from the score alone (``kind`` ``"midi"`` or ``"musicxml"``): a hash of the score and lemm's version."""
+    import hashlib
+
+    text = json.dumps([kind, _version(), score_to_dict(score)], sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha1(text.encode("ascii"), usedforsecurity=False).hexdigest()
 
 
 def audio_content_key(audio: np.ndarray, *, kind: str, trim_db: float, sample_rate: int, bit_depth: int) -> str:
@@ -274,6 +284,32 @@ class _Reuse:
                 self.previous = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(data, dict) else {}
             except (OSError, ValueError, AttributeError):
                 self.previous = {}  # no keys: every file is written
+
+    def zip_entry(self, entry: str, source: str) -> bytes | None:
+        """The bytes of ``song.dawproject``'s ``entry`` as the folder has it, when it was encoded from ``source``'s current content.
+
+        The entry's key (``"song.dawproject:<entry>"``) is the content key of the
+        file it was encoded from (``source``, e.g. ``stems/bass.wav``, whose key
+        this write has recorded); the old project's entry is used only where
+        the previous report.json gives it the same key.
+        """
+        with self._lock:
+            key = self.keys.get(source)
+            if key is None:
+                return None
+            self.keys[f"{DAWPROJECT_FILE}:{entry}"] = key
+        if self.previous.get(f"{DAWPROJECT_FILE}:{entry}") != key or DAWPROJECT_FILE not in self.write.state.owned:
+            return None
+        old = self.write.folder / DAWPROJECT_FILE
+        if old.is_symlink() or not old.is_file():
+            return None
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(old) as archive:
+                return archive.read(entry)  # its CRC is checked
+        except (OSError, KeyError, zipfile.BadZipFile, ValueError):
+            return None
 
     def __call__(self, rel: str, key: str) -> bool:
         """Record ``key`` for ``rel``; True where the folder's file has it and is now linked into the staging folder."""
@@ -364,23 +400,31 @@ def _stage_song(song: "Song", write: SongFolderWrite, *, timer: StageTimer, acti
         mix_trim = headroom_trim_db(song.mix_audio)
         audio_files = [(stage / "stems" / f"{name}.wav", audio, trims[name]) for name, audio in song.stems.items()]
         audio_files += [(stage / "mix.wav", song.mix_audio, mix_trim), (stage / "master.wav", song.master_audio, 0.0)]
-        # The WAV encoder runs in C without the GIL: the audio files are written on a
-        # second thread while the MIDI and MusicXML exports (pure Python) run here.
+        # The MIDI and MusicXML exports are pure Python; the audio encoders (WAV, FLAC) and
+        # the mixer's returns run in C without the GIL: the exports run on a second thread
+        # beside all the audio work (audio files, printed files, DAW projects).
         stop = threading.Event()
         reuse = _Reuse(write)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            written = pool.submit(_write_audio_files, audio_files, sample_rate=sr, bit_depth=bits, stop=stop, reuse=reuse)
-            try:
+
+        def score_files() -> None:
+            if not stop.is_set() and not reuse("score.mid", score_content_key(song.score, kind="midi")):
                 write_midi(song.score, stage / "score.mid")
+            if not stop.is_set() and not reuse("score.musicxml", score_content_key(song.score, kind="musicxml")):
                 write_musicxml(song.score, stage / "score.musicxml")
-                written.result()
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            scores = pool.submit(score_files)
+            try:
+                _write_audio_files(audio_files, sample_rate=sr, bit_depth=bits, stop=stop, reuse=reuse)
+                printed = write_printed(stage, song.stems, song.mix_settings, sample_rate=sr, bit_depth=bits, mix_gain_db=mix_trim,
+                                        parts=_current_mix_parts(song), reuse=reuse)
+                write_daw_projects(song.score, stage, stem_names=list(song.stems), mix_settings=_compensated(song.mix_settings, trims),
+                                   printed=printed, reuse_entry=reuse.zip_entry)
+                scores.result()
             except BaseException:
-                stop.set()  # an error or Ctrl-C: the writer thread stops after its current file
+                stop.set()  # an error or Ctrl-C: the export thread stops before its next file
                 raise
         pause_point("staging")
-        printed = write_printed(stage, song.stems, song.mix_settings, sample_rate=sr, bit_depth=bits, mix_gain_db=mix_trim,
-                                parts=_current_mix_parts(song), reuse=reuse)
-        write_daw_projects(song.score, stage, stem_names=list(song.stems), mix_settings=_compensated(song.mix_settings, trims), printed=printed)
         song_text = _json_text(song_to_dict(song))
         atomic_write_text(stage / "song.json", song_text)
         for rel, text in new_version_files(write.folder, song_text, action=action)[1].items():

@@ -38,7 +38,7 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -209,16 +209,19 @@ def _trim(audio: np.ndarray) -> tuple[int, np.ndarray]:
 
 def _render_slice(sl: Slice, score: Score, *, settings: RenderSettings, seed: int, n_samples: int, preset: "Preset | None") -> tuple[int, np.ndarray]:
     slice_seed = derive_seed(seed, sl.track_name, sl.section_name)
+    # only the slice's own span is rendered (the stem is silent around it): what _trim keeps of it is the same
     if sl.track.role == "vocal":
-        from lemm.vocals import sing_track
+        from lemm.vocals.sing import sing_track_span
 
         # slices already run side by side: one thread per slice
-        audio = sing_track(sl.track, score, sample_rate=settings.sample_rate, seed=slice_seed, n_samples=n_samples, n_workers=1)
+        offset, audio = sing_track_span(sl.track, score, sample_rate=settings.sample_rate, seed=slice_seed, n_samples=n_samples, n_workers=1)
     else:
-        from lemm.render import render_track
+        from lemm.render.track import render_track_span
 
-        audio = render_track(sl.track, score, sample_rate=settings.sample_rate, seed=slice_seed, device=settings.device, n_samples=n_samples, preset=preset)
-    return _trim(np.asarray(audio, dtype=np.float32))
+        offset, audio = render_track_span(sl.track, score, sample_rate=settings.sample_rate, seed=slice_seed, device=settings.device,
+                                          n_samples=n_samples, preset=preset)
+    start, trimmed = _trim(audio)
+    return (offset + start if trimmed.shape[-1] else 0), trimmed
 
 
 def _slice_cost(sl: Slice, score: Score) -> float:
@@ -276,43 +279,61 @@ def render_stems(
     slices = track_slices(score)
     slice_presets = [None if sl.track.role == "vocal" else own.get(sl.track.preset) for sl in slices]
     keys = [slice_key(sl, score, settings=settings, seed=seed, n_samples=n_samples, preset=p) for sl, p in zip(slices, slice_presets)]
-    results: dict[int, tuple[int, np.ndarray]] = {}
+    stems = {t.name: np.zeros((2, n_samples), np.float32) for t in score.tracks}
+    # Each slice is added into its stem as soon as the slices before it in the same
+    # track are in: per stem in slice order (the order of the float sums), so the
+    # stems are the same whatever was cached or finished first, and only the slices
+    # waiting for an earlier one of their track are held.
+    sequence: dict[str, list[int]] = {}
+    for i, sl in enumerate(slices):
+        sequence.setdefault(sl.track_name, []).append(i)
+    added = dict.fromkeys(sequence, 0)
+    waiting: dict[int, tuple[int, np.ndarray]] = {}
+
+    def deliver(i: int, result: tuple[int, np.ndarray]) -> None:
+        waiting[i] = result
+        name = slices[i].track_name
+        order = sequence[name]
+        while added[name] < len(order) and order[added[name]] in waiting:
+            start, audio = waiting.pop(order[added[name]])
+            end = min(n_samples, start + audio.shape[-1])
+            if end > start:
+                stems[name][:, start:end] += audio[:, : end - start]
+            added[name] += 1
+
     todo = []
     for i, key in enumerate(keys):
         hit = cache.get(key) if cache is not None else None
         if hit is not None:
-            results[i] = hit
+            deliver(i, hit)
         else:
             todo.append(i)
 
     finished = itertools.count(1)
 
-    def work(i: int) -> tuple[int, tuple[int, np.ndarray]]:
+    def work(i: int) -> tuple[int, np.ndarray]:
         result = _render_slice(slices[i], score, settings=settings, seed=seed, n_samples=n_samples, preset=slice_presets[i])
         report_step("render", next(finished), len(todo))  # a bar on a terminal; nothing in logs and pipes
-        return i, result
+        return result
+
+    def done(i: int, result: tuple[int, np.ndarray]) -> None:
+        if cache is not None:
+            cache.put(keys[i], *result)
+        deliver(i, result)
 
     workers = max(1, min(n_workers or (os.cpu_count() or 1), len(todo) or 1))
     with single_thread():
         if workers == 1:
-            done = [work(i) for i in todo]
+            for i in todo:
+                done(i, work(i))
         else:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 # the costliest slices first, so no long one is left running alone at the end
-                done = list(pool.map(work, sorted(todo, key=lambda i: -_slice_cost(slices[i], score))))
-    for i, result in done:
-        results[i] = result
-        if cache is not None:
-            cache.put(keys[i], *result)
+                futures = {pool.submit(work, i): i for i in sorted(todo, key=lambda i: -_slice_cost(slices[i], score))}
+                for future in as_completed(futures):
+                    done(futures[future], future.result())
     if cache is not None:
         cache.prune(set(keys))
-
-    stems = {t.name: np.zeros((2, n_samples), np.float32) for t in score.tracks}
-    for i, sl in enumerate(slices):  # fixed order: the sum is the same whatever was cached
-        start, audio = results[i]
-        end = min(n_samples, start + audio.shape[-1])
-        if end > start:
-            stems[sl.track_name][:, start:end] += audio[:, : end - start]
     stats = RenderStats(
         rendered=tuple((slices[i].track_name, slices[i].section_name) for i in todo),
         cached=tuple((slices[i].track_name, slices[i].section_name) for i in sorted(set(range(len(slices))) - set(todo))),

@@ -261,6 +261,30 @@ def render_drum_track(
     """
     if track.preset not in DRUM_KITS:
         raise ParameterError.for_field("drum kit", track.preset, f"one of {', '.join(list_drum_kits())}")
+    _, audio, n_samples = _drum_audio(track, score, sample_rate=sample_rate, seed=seed, device=device, n_samples=n_samples, trimmed=False)
+    return _finish(audio, sample_rate, n_samples)
+
+
+def render_drum_span(
+    track: Track, score: Score, *, sample_rate: int = 48000, seed: int = 0, device: str | torch.device = "cpu", n_samples: int,
+) -> tuple[int, np.ndarray]:
+    """:func:`render_drum_track`'s audio where the track sounds, without the silence around it.
+
+    Returns ``(start, audio)``: ``audio`` [shape=(2, m)] float32 equals
+    ``render_drum_track(...)[0][:, start : start + m]`` bit for bit, and the full
+    render is zero outside that span (first hit to the end of the longest
+    tail, within ``n_samples``). Only the span is allocated.
+    """
+    if track.preset not in DRUM_KITS:
+        raise ParameterError.for_field("drum kit", track.preset, f"one of {', '.join(list_drum_kits())}")
+    start, audio, _ = _drum_audio(track, score, sample_rate=sample_rate, seed=seed, device=device, n_samples=n_samples, trimmed=True)
+    return start, audio
+
+
+def _drum_audio(
+    track: Track, score: Score, *, sample_rate: int, seed: int, device: str | torch.device, n_samples: int | None, trimmed: bool,
+) -> tuple[int, np.ndarray, int]:
+    """(lo, the audio of song samples [lo, hi), n_samples): all of [0, n_samples), or (``trimmed``) the hits' span."""
     kit = DRUM_KITS[track.preset]
     notes = track.notes
     starts = np.round(ticks_to_seconds(score, np.array([n.start_tick for n in notes], dtype=np.float64)) * sample_rate).astype(np.int64) if notes else np.zeros(0, np.int64)
@@ -274,9 +298,16 @@ def render_drum_track(
     if n_samples is None:
         n_samples = int(max((s + lengths[v] for s, v in zip(starts, voices)), default=0))
     chokers = np.array(sorted(s for s, v in zip(starts, voices) if v in ("closed_hat", "pedal_hat")), dtype=np.int64)
+    lo, hi = 0, n_samples
+    if trimmed:
+        sounding = [i for i in range(len(notes)) if starts[i] < n_samples]
+        lo = int(min((starts[i] for i in sounding), default=0))
+        hi = int(min(n_samples, max((starts[i] + lengths[voices[i]] for i in sounding), default=0)))
     if sampled:
-        return _finish(_sampled_buffer(track.preset, kit, notes, starts, voices, chokers, lengths, n_samples, sample_rate, seed), sample_rate, n_samples)
-    buffer = torch.zeros(2, n_samples, dtype=torch.float32, device=device)
+        buffer = np.zeros((2, hi - lo), dtype=np.float32)
+        _sampled_hits(track.preset, kit, notes, starts, voices, chokers, lengths, n_samples, sample_rate, seed, buffer, lo)
+        return lo, buffer, n_samples
+    buffer = torch.zeros(2, hi - lo, dtype=torch.float32, device=device)
     with torch.no_grad():
         for voice in sorted(set(voices)):
             p = kit[voice]
@@ -295,9 +326,9 @@ def render_drum_track(
                 cut = _choke_cuts(starts, group, chokers, n) if voice == "open_hat" else np.full(len(group), float(n + 1))
                 hits = _hits_audio(p, vel, variation, cut, n, sample_rate, generator, device)
                 for j, i in enumerate(group):
-                    stop = min(n_samples, int(starts[i]) + n)
-                    buffer[:, starts[i] : stop] += pan * hits[j, : stop - starts[i]]
-    return _finish(buffer.cpu().numpy(), sample_rate, n_samples)
+                    stop = min(hi, int(starts[i]) + n)
+                    buffer[:, starts[i] - lo : stop - lo] += pan * hits[j, : stop - starts[i]]
+    return lo, buffer.cpu().numpy(), n_samples
 
 
 def _choke_cuts(starts: np.ndarray, group: list[int], chokers: np.ndarray, n: int) -> np.ndarray:
@@ -311,19 +342,18 @@ def _choke_cuts(starts: np.ndarray, group: list[int], chokers: np.ndarray, n: in
     return cut
 
 
-def _sampled_buffer(kit_name, kit, notes, starts, voices, chokers, lengths, n_samples, sample_rate, seed) -> np.ndarray:
-    buffer = np.zeros((2, n_samples), dtype=np.float32)
+def _sampled_hits(kit_name, kit, notes, starts, voices, chokers, lengths, n_samples, sample_rate, seed, buffer, lo) -> None:
+    """Add the sampled hits into ``buffer``, which holds song samples from ``lo`` on."""
     for voice in sorted(set(voices)):
         idx = [i for i, v in enumerate(voices) if v == voice and starts[i] < n_samples]
         if not idx:
             continue
         cuts = _choke_cuts(starts, idx, chokers, lengths[voice]) if voice == "open_hat" else np.full(len(idx), float(lengths[voice] + 1))
         render_sampled_hits(
-            kit_name, voice, starts[idx], np.array([notes[i].velocity for i in idx], dtype=np.float64), cuts,
+            kit_name, voice, starts[idx] - lo, np.array([notes[i].velocity for i in idx], dtype=np.float64), cuts,
             buffer=buffer, pan=float(kit[voice]["pan"]), sample_rate=sample_rate, seed=seed,
             gain_db=_SAMPLED_TRIM_DB.get(kit_name, {}).get(voice, 0.0),
         )  # fmt: skip
-    return buffer
 
 
 def _finish(audio: np.ndarray, sample_rate: int, n_samples: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -407,7 +407,9 @@ def _add_noise_power(power: np.ndarray, voices: list[VoiceControls], preset: Pre
             power[base : base + k] += on_grid[:k]
 
 
-def _track_noise(power: torch.Tensor, *, hop: int, sample_rate: int, n_samples: int, seed: int, chunk_frames: int = 2048) -> torch.Tensor:
+def _track_noise(
+    power: torch.Tensor, *, hop: int, sample_rate: int, n_samples: int, seed: int, chunk_frames: int = 2048, window: tuple[int, int] | None = None,
+) -> torch.Tensor:
     """Noise [shape=(n_samples,)] with band power ``power`` [shape=(n_frames, n_bands)] (frame ``k`` at ``k * hop``).
 
     The voices' sustained noises are independent Gaussian noises, so their sum
@@ -417,9 +419,13 @@ def _track_noise(power: torch.Tensor, *, hop: int, sample_rate: int, n_samples: 
     noise", chunk)``) and always at full length, so a shorter ``n_samples``
     gives a prefix of a longer render; chunks overlap by a few frames and are
     crossfaded with an equal-power (sine/cosine) law, which keeps the
-    variance of independent noise constant across the seam.
+    variance of independent noise constant across the seam. ``window`` ``(lo, hi)``
+    returns samples [lo, hi) only (the same values; chunks outside it are skipped).
     """
-    out = torch.zeros(n_samples, dtype=torch.float32, device=power.device)
+    lo, hi = (0, n_samples) if window is None else window
+    out = torch.zeros(hi - lo, dtype=torch.float32, device=power.device)
+    if hi <= lo:
+        return out
     gains = power.clamp(min=0.0).sqrt()
     length, margin = chunk_frames * hop, 4 * hop
     span = length + 2 * margin
@@ -428,6 +434,8 @@ def _track_noise(power: torch.Tensor, *, hop: int, sample_rate: int, n_samples: 
     fade_in, fade_out = torch.sin(ramp).to(torch.float32), torch.cos(ramp).to(torch.float32)
     for i, c0 in enumerate(range(0, n_samples, length)):
         a = c0 - margin
+        if a >= hi or a + span <= lo:
+            continue  # the chunk lies outside the window
         g = torch.zeros(span_frames, gains.shape[1], dtype=gains.dtype, device=gains.device)
         first, last = max(0, a // hop), min(gains.shape[0], a // hop + span_frames)
         if last > first:
@@ -439,8 +447,8 @@ def _track_noise(power: torch.Tensor, *, hop: int, sample_rate: int, n_samples: 
         if i > 0:
             seg[: 2 * margin] *= fade_in
         seg[-2 * margin :] *= fade_out
-        lo, hi = max(a, 0), min(n_samples, a + span)
-        out[lo:hi] += seg[lo - a : hi - a]
+        first, last = max(a, lo), min(hi, a + span)
+        out[first - lo : last - lo] += seg[first - a : last - a]
     return out
 
 
@@ -502,12 +510,54 @@ def render_instrument_track(
     batch of attack bursts, so it is not sample-identical to that sum. A shorter
     ``n_samples`` gives a prefix of a longer render.
     """
+    voices, _, audio = _instrument_audio(track, score, sample_rate=sample_rate, seed=seed, device=device, n_samples=n_samples,
+                                         preset=preset, trimmed=False)
+    return audio, track_controls(voices, sample_rate=sample_rate, n_samples=audio.shape[1])
+
+
+def render_instrument_span(
+    track: Track,
+    score: Score,
+    *,
+    sample_rate: int = 48000,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    n_samples: int,
+    preset: Preset | None = None,
+) -> tuple[int, np.ndarray]:
+    """:func:`render_instrument_track`'s audio where the track sounds, without the silence around it.
+
+    Returns ``(start, audio)``: ``audio`` [shape=(2, m)] float32 equals
+    ``render_instrument_track(...)[0][:, start : start + m]`` bit for bit, and the
+    full render is zero outside that span (from the first voice's onset to the
+    last voice's end, within ``n_samples``). Only the span is allocated and
+    computed, so a short part of a long song costs what its notes cost.
+    """
+    _, start, audio = _instrument_audio(track, score, sample_rate=sample_rate, seed=seed, device=device, n_samples=n_samples,
+                                        preset=preset, trimmed=True)
+    return start, audio
+
+
+def _span(voices: list[VoiceControls], n_samples: int) -> tuple[int, int]:
+    """The samples [lo, hi) of ``voices`` within [0, n_samples) (the voices' own lengths hold all their audio)."""
+    sounding = [v for v in voices if v.start_sample < n_samples]
+    if not sounding:
+        return 0, 0
+    return min(v.start_sample for v in sounding), min(n_samples, max(voice_end_sample(v) for v in sounding))
+
+
+def _instrument_audio(
+    track: Track, score: Score, *, sample_rate: int, seed: int, device: str | torch.device, n_samples: int | None,
+    preset: Preset | None, trimmed: bool,
+) -> tuple[list[VoiceControls], int, np.ndarray]:
+    """The voices, and the audio of song samples [lo, hi) with lo: all of [0, n_samples), or (``trimmed``) the voices' span."""
     if preset is None:
         preset = load_preset(track.preset)
     voices = note_voices(track, score, preset, sample_rate=sample_rate)
     if n_samples is None:
         n_samples = max((voice_end_sample(v) for v in voices), default=0)
-    buffer = torch.zeros(2, n_samples, dtype=torch.float32, device=device)
+    lo, hi = _span(voices, n_samples) if trimmed else (0, n_samples)
+    buffer = torch.zeros(2, hi - lo, dtype=torch.float32, device=device)
     hop = hop_samples(sample_rate)
     power = None
     if preset.noise_level_db is not None:  # the sustained noise of all voices is rendered once per track
@@ -529,20 +579,21 @@ def render_instrument_track(
                     v, preset, sample_rate=sample_rate, seed=seed, device=device, sustained_noise=power is None,
                     timbre=timbres[(v.pitch, v.velocity)], dist=dist, tables=tables, attack_noise=False,
                 )  # fmt: skip
-                stop = min(n_samples, v.start_sample + audio.shape[1])
-                buffer[:, v.start_sample : stop] += audio[:, : stop - v.start_sample]
+                stop = min(hi, v.start_sample + audio.shape[1])
+                buffer[:, v.start_sample - lo : stop - lo] += audio[:, : stop - v.start_sample]
         if preset.attack_noise_db is not None:
             for v, burst in zip(sounding, _attack_bursts(sounding, preset, sample_rate=sample_rate, seed=seed, device=device)):
-                stop = min(n_samples, v.start_sample + burst.shape[0])
-                buffer[:, v.start_sample : stop] += burst[: stop - v.start_sample]
+                stop = min(hi, v.start_sample + burst.shape[0])
+                buffer[:, v.start_sample - lo : stop - lo] += burst[: stop - v.start_sample]
         if power is not None:
             # the track noise is kept inside the voices' spans (STFT frames would leak up to a hop outside)
-            inside = torch.zeros(n_samples + 1, dtype=torch.float32, device=device)
+            inside = torch.zeros(hi - lo + 1, dtype=torch.float32, device=device)
             for v in voices:
                 if v.start_sample < n_samples:
-                    inside[v.start_sample] += 1.0
-                    inside[min(n_samples, voice_end_sample(v))] -= 1.0
+                    inside[v.start_sample - lo] += 1.0
+                    inside[min(hi, voice_end_sample(v)) - lo] -= 1.0
             inside = (torch.cumsum(inside[:-1], 0) > 0.5).to(torch.float32)
-            noise = _track_noise(torch.as_tensor(power, device=device), hop=hop, sample_rate=sample_rate, n_samples=n_samples, seed=seed)
+            noise = _track_noise(torch.as_tensor(power, device=device), hop=hop, sample_rate=sample_rate, n_samples=n_samples, seed=seed,
+                                 window=(lo, hi))
             buffer += noise * inside
-    return buffer.cpu().numpy(), track_controls(voices, sample_rate=sample_rate, n_samples=n_samples)
+    return voices, lo, buffer.cpu().numpy()

@@ -26,14 +26,14 @@ import numpy as np
 import torch
 
 from lemm.errors import ParameterError, RenderError
-from lemm.render.drums import DRUM_KITS, list_drum_kits, render_drum_track
-from lemm.render.instrument import render_instrument_track
+from lemm.render.drums import DRUM_KITS, list_drum_kits, render_drum_span, render_drum_track
+from lemm.render.instrument import render_instrument_span, render_instrument_track
 from lemm.render.presets import Preset, load_preset
 from lemm.render.synth import hop_samples
 from lemm.score.model import Score, Track
 from lemm.seeding import check_seed, derive_seed
 
-__all__ = ["render_track", "render_tracks", "single_thread"]
+__all__ = ["render_track", "render_track_span", "render_tracks", "single_thread"]
 
 
 def _check_device(device: str) -> torch.device:
@@ -115,6 +115,57 @@ def render_track(
     RenderError
         If the rendered audio is not finite.
     """
+    dev, n, preset, is_drum = _checked(track, sample_rate=sample_rate, seed=seed, device=device, n_samples=n_samples, preset=preset)
+    with single_thread():
+        if is_drum:
+            audio, controls = render_drum_track(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n)
+        else:
+            audio, controls = render_instrument_track(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n, preset=preset)
+    audio = _finite(track, audio)
+    return (audio, controls) if return_controls else audio
+
+
+def render_track_span(
+    track: Track, score: Score, *, sample_rate: int = 48000, seed: int = 0, device: str = "cpu", n_samples: int, preset: Preset | None = None,
+) -> tuple[int, np.ndarray]:
+    """:func:`render_track`'s stem where the track sounds: ``(start, audio)``, without the silence around it.
+
+    ``audio`` [shape=(2, m)] float32 equals ``render_track(...)[:, start : start + m]``
+    bit for bit (same parameters), and that stem is zero outside the span (the
+    first onset to the end of the last note's tail, within ``n_samples``). Only
+    the span is allocated and computed: a slice of one section of a long song
+    (:mod:`lemm.project.slices`) costs what its notes cost, not the song's length.
+
+    Raises
+    ------
+    ParameterError, RenderError
+        As :func:`render_track`.
+
+    Examples
+    --------
+    >>> from lemm.score.model import Note, Score, Track
+    >>> bass = Track(name="bass", role="bass", preset="electric_bass", notes=(Note(40, 960, 480, 100),))
+    >>> start, audio = render_track_span(bass, Score(tracks=(bass,)), sample_rate=16000, n_samples=64000)
+    >>> full = render_track(bass, Score(tracks=(bass,)), sample_rate=16000, n_samples=64000)
+    >>> end = start + audio.shape[1]
+    >>> start, bool(np.array_equal(full[:, start:end], audio)), bool(full[:, :start].any() or full[:, end:].any())
+    (16000, True, False)
+    """
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
+        raise ParameterError.for_field("n_samples", n_samples, "an integer >= 0")
+    dev, n, preset, is_drum = _checked(track, sample_rate=sample_rate, seed=seed, device=device, n_samples=n_samples, preset=preset)
+    with single_thread():
+        if is_drum:
+            start, audio = render_drum_span(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n)
+        else:
+            start, audio = render_instrument_span(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n, preset=preset)
+    return start, _finite(track, audio)
+
+
+def _checked(
+    track: Track, *, sample_rate: int, seed: int, device: str, n_samples: int | None, preset: Preset | None,
+) -> tuple[torch.device, int | None, Preset | None, bool]:
+    """The checked device, length and preset of a render, and whether the track is a drum track."""
     if not isinstance(track, Track):
         raise ParameterError.for_field("track", type(track).__name__, "a lemm.score.Track")
     if track.role == "vocal":
@@ -130,17 +181,16 @@ def render_track(
     if track.is_drum or (preset is None and track.preset in DRUM_KITS):
         if track.preset not in DRUM_KITS:
             raise ParameterError.for_field(f"track {track.name!r} drum kit", track.preset, f"one of {', '.join(list_drum_kits())}")
-        with single_thread():
-            audio, controls = render_drum_track(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n)
-    else:
-        if preset is None:
-            preset = load_preset(track.preset)  # raises with the known names
-        with single_thread():
-            audio, controls = render_instrument_track(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n, preset=preset)
+        return dev, n, preset, True
+    if preset is None:
+        preset = load_preset(track.preset)  # raises with the known names
+    return dev, n, preset, False
+
+
+def _finite(track: Track, audio: np.ndarray) -> np.ndarray:
     if not np.all(np.isfinite(audio)):
         raise RenderError(f"track {track.name!r} rendered non-finite samples")
-    audio = np.ascontiguousarray(audio, dtype=np.float32)
-    return (audio, controls) if return_controls else audio
+    return np.ascontiguousarray(audio, dtype=np.float32)
 
 
 def render_tracks(

@@ -60,7 +60,7 @@ from lemm.vocals.phrases import Phrase, vocal_phrases
 from lemm.vocals.pitch import sung_f0_hz
 from lemm.vocals.speech import DEFAULT_VOICE, SpeechWorker, Utterance
 
-__all__ = ["Voice", "VOICES", "sing_track", "sing_phrase", "speak_phrase", "SpokenPhrase", "synthesis_rate", "TAIL_SECONDS"]
+__all__ = ["Voice", "VOICES", "sing_track", "sing_track_span", "sing_phrase", "speak_phrase", "SpokenPhrase", "synthesis_rate", "TAIL_SECONDS"]
 
 #: Silence kept after the last note when ``n_samples`` is None.
 TAIL_SECONDS = 0.5
@@ -340,6 +340,33 @@ def sing_track(
     WorkerError
         If the speech worker fails or does not answer in time.
     """
+    voice, seed = _checked(track, score, sample_rate, seed, n_samples, n_workers)
+    lo, mono, n = _sung(track, score, voice=voice, sample_rate=sample_rate, seed=seed, n_samples=n_samples, n_workers=n_workers)
+    if lo == 0 and mono.size == n:
+        return np.stack([mono, mono])
+    out = np.zeros((2, n), dtype=np.float32)
+    out[:, lo : lo + mono.size] = mono
+    return out
+
+
+def sing_track_span(
+    track: Track, score: Score, *, sample_rate: int = 48000, seed: int = 0, n_samples: int, n_workers: int | None = None,
+) -> tuple[int, np.ndarray]:
+    """:func:`sing_track`'s stem where the voice sings: ``(start, audio [shape=(2, m)] float32)``.
+
+    ``audio`` equals ``sing_track(...)[:, start : start + m]`` bit for bit (same
+    arguments) and that stem is silent outside it; only the phrases' span is
+    allocated (a slice of one section of a long song costs what its phrases cost).
+    """
+    if isinstance(n_samples, bool) or not isinstance(n_samples, int):
+        raise ParameterError.for_field("n_samples", n_samples, "an integer >= 0")
+    voice, seed = _checked(track, score, sample_rate, seed, n_samples, n_workers)
+    lo, mono, _ = _sung(track, score, voice=voice, sample_rate=sample_rate, seed=seed, n_samples=n_samples, n_workers=n_workers)
+    return lo, np.stack([mono, mono])
+
+
+def _checked(track, score, sample_rate, seed, n_samples, n_workers) -> tuple[str, int]:
+    """The voice and seed of a :func:`sing_track` call, its arguments checked."""
     if not isinstance(track, Track) or not isinstance(score, Score):
         raise ParameterError.for_field("track, score", (type(track).__name__, type(score).__name__), "a Track and a Score")
     voice = _voice(track)
@@ -349,11 +376,16 @@ def sing_track(
         raise ParameterError.for_field("n_samples", n_samples, "None or an integer >= 0")
     if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1):
         raise ParameterError.for_field("n_workers", n_workers, "None or an integer >= 1")
+    return voice, seed
+
+
+def _sung(track: Track, score: Score, *, voice: str, sample_rate: int, seed: int, n_samples: int | None,
+          n_workers: int | None) -> tuple[int, np.ndarray, int]:
+    """(lo, the mono voice [shape=(m,)] float32 from song sample lo on, the stem's length): the phrases' span of the stem."""
     phrases = vocal_phrases(track, score)
     if n_samples is None:
         end = max((p.end_seconds for p in phrases), default=0.0)
         n_samples = int(np.ceil((end + TAIL_SECONDS) * sample_rate)) if phrases else 0
-    out = np.zeros(n_samples, dtype=np.float64)
     phrases = [p for p in phrases if p.start_seconds * sample_rate < n_samples]
 
     idle: queue.SimpleQueue = queue.SimpleQueue()  # speech workers between phrases, one per thread at most
@@ -389,13 +421,13 @@ def sing_track(
             i: pool.submit(one, phrases[i], spoken[_phrase_key(phrases[i])])
             for i in sorted(range(len(phrases)), key=lambda i: phrases[i].start_seconds - phrases[i].end_seconds)
         }
-        for i in range(len(phrases)):
-            start, audio = futures.pop(i).result()
-            stop = min(start + audio.size, n_samples)
-            if stop > start:
-                out[start:stop] += audio[: stop - start]
+        sung = [futures.pop(i).result() for i in range(len(phrases))]
+    sung = [(start, audio[: min(start + audio.size, n_samples) - start]) for start, audio in sung if min(start + audio.size, n_samples) > start]
+    lo = min((start for start, _ in sung), default=0)
+    out = np.zeros(max((start + audio.size for start, audio in sung), default=lo) - lo, dtype=np.float64)  # the phrases' span only
+    for start, audio in sung:  # in phrase order
+        out[start - lo : start - lo + audio.size] += audio
     peak = float(np.max(np.abs(out))) if out.size else 0.0
     if peak > 0.99:  # headroom guard; the mixer stages levels
         out *= 0.99 / peak
-    mono = out.astype(np.float32)
-    return np.stack([mono, mono])
+    return lo, out.astype(np.float32), n_samples

@@ -199,3 +199,17 @@ def test_output_does_not_depend_on_the_number_of_workers() -> None:
     one = sing_track(track, score, seed=2, n_workers=1)
     assert one.tobytes() == sing_track(track, score, seed=2, n_workers=3).tobytes()
     assert one.tobytes() == sing_track(track, score, seed=2).tobytes()
+
+
+def test_span_is_the_stem_where_the_voice_sings() -> None:
+    from lemm.vocals.sing import sing_track_span
+
+    track = _track("voice_high")
+    score = _score(track)
+    n = 8 * SR
+    full = sing_track(track, score, sample_rate=SR, seed=4, n_samples=n, n_workers=1)
+    start, audio = sing_track_span(track, score, sample_rate=SR, seed=4, n_samples=n, n_workers=1)
+    end = start + audio.shape[1]
+    assert audio.dtype == np.float32 and 0 < start < end <= n
+    assert np.array_equal(full[:, start:end], audio)  # bit for bit
+    assert not full[:, :start].any() and not full[:, end:].any()
