@@ -103,20 +103,16 @@ def test_sampling_matches_brute_force_enumeration(ctx):
         assert abs(seen.get(r, 0) - expected) <= 4 * np.sqrt(expected + 1) + 2, (r, seen.get(r, 0), expected)
 
 
-def test_style_is_one_per_section_kind_with_a_contrasting_bridge(ctx):
+def test_style_is_one_per_song_with_a_contrasting_bridge(ctx):
     from dataclasses import replace
 
     from lemm.compose.melody import rhythm as rh
 
     style_p = np.full(10, 0.1)
-    for s in range(40):
-        c = replace(ctx, song_seed=s)
-        verse = rh.song_style(c, style_p, kind="verse")
-        assert rh.song_style(c, style_p, kind="verse") == verse and rh.song_style(c, style_p, kind="bridge") != verse
+    a = rh.song_style(ctx, style_p, kind="verse")
+    assert rh.song_style(ctx, style_p, kind="chorus") == a and rh.song_style(ctx, style_p, kind="bridge") != a
     styles = {rh.song_style(replace(ctx, song_seed=s), style_p) for s in range(60)}
     assert len(styles) >= 8  # different songs (seeds) get different styles
-    pairs = [(rh.song_style(replace(ctx, song_seed=s), style_p, kind="verse"), rh.song_style(replace(ctx, song_seed=s), style_p, kind="chorus")) for s in range(60)]
-    assert 0.75 * 60 <= sum(v != c for v, c in pairs) <= 60  # verse and chorus mostly contrast (9 in 10 by chance)
 
 
 def test_too_many_syllables_fall_back_to_the_rule_rhythm(ctx):

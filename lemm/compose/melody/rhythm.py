@@ -73,7 +73,7 @@ N_KEYS = 2 * 4 + 11 + 17
 STRESS_CLASSES = ("stressed", "unstressed", "single", "melisma")
 _STRESS_OF_SYLLABIC = {"B": 0, "M": 1, "E": 1, "S": 2, "-": 3}
 _LEVELS = 5
-#: Rhythm styles (clusters of the training songs by note-length histogram; one per section kind of a song: :func:`song_style`).
+#: Rhythm styles (clusters of the training songs by note-length histogram; one per song, another for its bridge: :func:`song_style`).
 N_STYLES = 10  # metric strength 0 downbeat .. 4 finer than the subdivision
 _WEIGHT_LEVEL = {1.0: 0, 0.75: 1, 0.55: 2, 0.3: 3}
 #: Exponent of the tilt ``(length / quarter) ** LENGTH_TILT`` on the interval and last-note models: the
@@ -279,24 +279,17 @@ def _stress_class(syllable) -> int:
 
 
 def song_style(ctx, style_p: np.ndarray, *, kind: str = "verse") -> int:
-    """The rhythm style of a section kind's sung lines in this song (drawn from the song seed and the kind).
-
-    Every verse of a song keeps the verse's style (as every chorus keeps the chorus's), so a section
-    that returns keeps its rhythmic character while verse, pre-chorus and chorus may contrast, as
-    they do in songs; the bridge never takes the verse's style.
-    """
+    """The rhythm style of the song's sung lines: one per song (drawn from the song seed), so a song keeps
+    one rhythmic character as a lied does; the bridge takes another style for contrast."""
     from lemm.seeding import derive_seed, make_rng
 
+    u = make_rng(derive_seed(int(getattr(ctx, "song_seed", 0)), "rhythm style")).random(2)
     cum = np.cumsum(style_p) / style_p.sum()
-
-    def draw(k: str) -> int:
-        u = make_rng(derive_seed(int(getattr(ctx, "song_seed", 0)), "rhythm style", k)).random()
-        return int(min(np.searchsorted(cum, u, side="right"), len(style_p) - 1))
-
-    style = draw(kind)
-    if kind == "bridge" and style == draw("verse"):
-        style = (style + 1) % len(style_p)
-    return style
+    base = int(min(np.searchsorted(cum, u[0], side="right"), len(style_p) - 1))
+    if kind != "bridge":
+        return base
+    other = int(min(np.searchsorted(cum, u[1], side="right"), len(style_p) - 1))
+    return other if other != base else (base + 1) % len(style_p)
 
 
 def lied_rhythm(ctx, start_tick: int, n_beats: int, syllables, rng: np.random.Generator, *, prior: dict, function_words: Sequence[bool] | None = None) -> Phrase:
