@@ -69,6 +69,7 @@ from lemm.compose.lyric_sheet import LyricSheet, parse_lyric_sheet, sheet_lines_
 from lemm.compose.lyrics_align import line_slots, lines_for_sections, syllable_rhythm
 from lemm.compose.melody import generate_melody, melody_range, snap_strong_beats
 from lemm.compose.percussion import percussion_section
+from lemm.compose.pickups import add_pickups
 from lemm.compose.plan_model import Plan
 from lemm.compose.reprise import group_by_slots, reprise_notes
 from lemm.compose.text_setting import syllable_flags
@@ -291,8 +292,24 @@ def clip_to_span(notes, lo: int, hi: int) -> list[Note]:
 def _write(ctx: ArrangeContext, spec: PartSpec, index: int, seed: int, lines_by_section, cache: dict) -> list[Note]:
     """Notes of one (track, section): all start inside the section and end by its end.
 
-    A melody section is written once per ``cache`` (later sections take their tune from it).
+    A melody section is written once per ``cache`` (later sections take their tune from it); a
+    vocal's lines then get their pickups (:mod:`lemm.compose.pickups`).
     """
+    notes = _unpicked(ctx, spec, index, seed, lines_by_section, cache)
+    if spec.role == "vocal" and is_melody(spec) and lines_by_section:
+        return vocal_pickups(ctx, spec, index, notes, lines_by_section[index])
+    return notes
+
+
+def vocal_pickups(ctx: ArrangeContext, spec: PartSpec, index: int, notes: list[Note], lines: list[LyricLine] | None) -> list[Note]:
+    """A vocal section's notes with pickups into its lines (:func:`lemm.compose.pickups.add_pickups`)."""
+    if not lines:
+        return notes
+    low, high = melody_range(spec.preset, ctx.plan.sections[index].kind)
+    return add_pickups(ctx, notes, _slots(ctx, index, len(lines)), lines, low=low, high=high)
+
+
+def _unpicked(ctx: ArrangeContext, spec: PartSpec, index: int, seed: int, lines_by_section, cache: dict) -> list[Note]:
     key = (spec.name, index)
     if is_melody(spec) and key in cache:
         return cache[key]
@@ -345,7 +362,7 @@ def _same_text(a: list[LyricLine], b: list[LyricLine]) -> bool:
 
 
 def _template(ctx: ArrangeContext, spec: PartSpec, source: int, seed: int, lines_by_section, cache: dict) -> list[Note]:
-    return _write(ctx, spec, source, seed, lines_by_section, cache)
+    return _unpicked(ctx, spec, source, seed, lines_by_section, cache)  # lines grouped by slot: before pickups
 
 
 def _write_raw(ctx: ArrangeContext, spec: PartSpec, index: int, seed: int, lines_by_section, cache: dict) -> list[Note]:

@@ -58,6 +58,7 @@ from lemm.compose.arrange import (
     melody_source,
     part_specs,
     section_ticks,
+    vocal_pickups,
     write_fresh,
 )
 from lemm.compose.backing import backing_section, is_backing
@@ -143,6 +144,8 @@ def _regenerate_in_home_key(score: Score, plan: Plan, *, track: str, section: st
             notes = vary_melody(ctx, current, rng, low=low, high=high, fraction=1.0)
         else:
             notes = write_fresh(ctx, spec, index, rng, by_section[index] if by_section else None)
+            if spec.role == "vocal" and by_section:
+                notes = vocal_pickups(ctx, spec, index, notes, by_section[index])
     else:
         notes = write_fresh(ctx, spec, index, rng, None)
     notes = [n if n.start_tick >= lo else replace(n, start_tick=lo) for n in notes]
