@@ -223,7 +223,7 @@ def test_pickup_moves_a_line_by_half_bars_onto_its_first_stress():
     bar = ctx.bar_ticks
     # "and the THUN-der" with THUN on beat 3 of the slot's bar: the line moves half a bar earlier
     onsets = [bar + 480, bar + 720, bar + 960, bar + 1440]
-    args = dict(slot_start=bar, stressed=[False, False, True, False], function_words=[True, True, False, False])
+    args = {"slot_start": bar, "stressed": [False, False, True, False], "function_words": [True, True, False, False]}
     assert pickup_shift(ctx, onsets, earliest=bar - 960, **args) == 960
     assert pickup_shift(ctx, onsets, earliest=bar, **args) == 0  # no room after the line before
     assert pickup_shift(ctx, [bar + 240, bar + 480, bar + 720, bar + 960], earliest=0, **args) == 0  # THUN off the half bar
