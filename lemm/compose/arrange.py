@@ -297,16 +297,21 @@ def _write(ctx: ArrangeContext, spec: PartSpec, index: int, seed: int, lines_by_
     """
     notes = _unpicked(ctx, spec, index, seed, lines_by_section, cache)
     if spec.role == "vocal" and is_melody(spec) and lines_by_section:
-        return vocal_pickups(ctx, spec, index, notes, lines_by_section[index])
+        like = None
+        src = reprise_source(ctx, index, lines_by_section)
+        if src is not None:  # a returning verse moves the lines its template moved
+            tpl = _unpicked(ctx, spec, src, seed, lines_by_section, cache)
+            _, like = vocal_pickups(ctx, spec, src, tpl, lines_by_section[src])
+        return vocal_pickups(ctx, spec, index, notes, lines_by_section[index], like=like)[0]
     return notes
 
 
-def vocal_pickups(ctx: ArrangeContext, spec: PartSpec, index: int, notes: list[Note], lines: list[LyricLine] | None) -> list[Note]:
-    """A vocal section's notes with pickups into its lines (:func:`lemm.compose.pickups.add_pickups`)."""
+def vocal_pickups(ctx: ArrangeContext, spec: PartSpec, index: int, notes: list[Note], lines: list[LyricLine] | None, *, like=None) -> tuple[list[Note], list[int]]:
+    """A vocal section's notes with pickups into its lines, and each slot's shift (:func:`lemm.compose.pickups.add_pickups`)."""
     if not lines:
-        return notes
+        return notes, []
     low, high = melody_range(spec.preset, ctx.plan.sections[index].kind)
-    return add_pickups(ctx, notes, _slots(ctx, index, len(lines)), lines, low=low, high=high)
+    return add_pickups(ctx, notes, _slots(ctx, index, len(lines)), lines, low=low, high=high, like=like)
 
 
 def _unpicked(ctx: ArrangeContext, spec: PartSpec, index: int, seed: int, lines_by_section, cache: dict) -> list[Note]:

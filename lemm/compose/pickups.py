@@ -11,7 +11,8 @@ start (a section's first line keeps its place, so every (track, section) is writ
 
 :func:`add_pickups` works on a section's finished vocal notes, grouped by their line slots; a
 later verse is adapted from the first one's notes *before* pickups (:mod:`lemm.compose.reprise`
-groups a template by slot), then gets its own pickups.
+groups a template by slot), then moves the lines the first verse moved, by as much (its phrasing
+returns with its tune).
 
 Examples
 --------
@@ -62,7 +63,10 @@ def pickup_shift(ctx: ArrangeContext, onsets: Sequence[int], *, slot_start: int,
     return shift
 
 
-def add_pickups(ctx: ArrangeContext, notes: Sequence[Note], slots: Sequence[tuple[int, int]], lines: Sequence[LyricLine], *, low: int, high: int) -> list[Note]:
+def add_pickups(
+    ctx: ArrangeContext, notes: Sequence[Note], slots: Sequence[tuple[int, int]], lines: Sequence[LyricLine], *, low: int, high: int,
+    like: Sequence[int] | None = None,
+) -> tuple[list[Note], list[int]]:
     """A section's vocal ``notes`` with pickups into its lines (see the module docstring).
 
     Parameters
@@ -74,14 +78,19 @@ def add_pickups(ctx: ArrangeContext, notes: Sequence[Note], slots: Sequence[tupl
     lines : sequence of LyricLine
     low, high : int
         The melody's range: a moved line's strong-beat notes are snapped to the chords they now sound over.
+    like : sequence of int, optional
+        Shifts (ticks per slot) of the section this one returns to (a later verse): line ``k`` moves
+        by ``like[k]`` when there is room, so a returning verse keeps the first one's phrasing.
 
     Returns
     -------
-    list[Note]
+    notes : list[Note]
         The notes, some lines moved earlier; a line whose notes do not match its syllables stays.
+    shifts : list[int]
+        Ticks each slot's line moved.
     """
     if not notes or not lines or len(slots) < 2:
-        return list(notes)
+        return list(notes), [0] * len(slots)
     ordered = sorted(notes, key=lambda n: n.start_tick)
     groups = []
     for start, n_beats in slots:
@@ -91,12 +100,18 @@ def add_pickups(ctx: ArrangeContext, notes: Sequence[Note], slots: Sequence[tupl
     out = [n for n in ordered if id(n) not in grouped]
     prev_end = None
     rest = int(MIN_REST_BEATS * ctx.beat_ticks)
+    shifts = []
     for k, ((start, _), group) in enumerate(zip(slots, groups)):
         syl = [s for w in lines[k % len(lines)].words for s in w.syllables]
         shift = 0
-        if k > 0 and group and prev_end is not None and len(syl) == len(group):
+        if like is not None:
+            wanted = like[k] if k < len(like) else 0
+            if k > 0 and group and prev_end is not None and wanted and group[0].start_tick - wanted >= prev_end + rest:
+                shift = wanted
+        elif k > 0 and group and prev_end is not None and len(syl) == len(group):
             shift = pickup_shift(ctx, [n.start_tick for n in group], slot_start=start, stressed=[s.stressed for s in syl],
                                  function_words=syllable_flags(lines[k % len(lines)]), earliest=prev_end + rest)
+        shifts.append(shift)
         moved = [replace(n, start_tick=n.start_tick - shift) for n in group]
         if shift:
             rhythm = [(n.start_tick, n.duration_ticks) for n in moved]
@@ -105,4 +120,4 @@ def add_pickups(ctx: ArrangeContext, notes: Sequence[Note], slots: Sequence[tupl
         out += moved
         if moved:
             prev_end = max(n.end_tick for n in moved)
-    return sorted(out, key=lambda n: (n.start_tick, n.pitch))
+    return sorted(out, key=lambda n: (n.start_tick, n.pitch)), shifts

@@ -145,7 +145,7 @@ def _regenerate_in_home_key(score: Score, plan: Plan, *, track: str, section: st
         else:
             notes = write_fresh(ctx, spec, index, rng, by_section[index] if by_section else None)
             if spec.role == "vocal" and by_section:
-                notes = vocal_pickups(ctx, spec, index, notes, by_section[index])
+                notes = vocal_pickups(ctx, spec, index, notes, by_section[index])[0]
     else:
         notes = write_fresh(ctx, spec, index, rng, None)
     notes = [n if n.start_tick >= lo else replace(n, start_tick=lo) for n in notes]
