@@ -25,6 +25,9 @@ and hand percussion (:mod:`lemm.compose.percussion`) mark the way into choruses,
 and a part plays only in its profile's ``sections`` when it names some. An instrumental lead plays the chorus's first
 bars in the intro and its last bars in the outro (the intro and outro also
 take the chorus's chord progression when the genre has none of their own).
+Backing vocals (a profile part of role ``vocal`` with style ``harmony`` or
+``double``) sing under the lead in their sections (:mod:`lemm.compose.backing`)
+when the song is sung by one of lemm's voices.
 Plan instruments are played in their ``style`` with their ``min_energy``
 (when the plan gives neither, the genre profile's part of the same name
 decides).
@@ -45,17 +48,28 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from lemm.compose.backing import backing_section, backing_voice, is_backing
 from lemm.compose.bass import bass_section
 from lemm.compose.context import ArrangeContext, build_context, velocity_for
 from lemm.compose.drums import drum_section
 from lemm.compose.expression import brightness_curve, dynamic_marks, dynamics_curve, hairpins, vibrato_curves
-from lemm.compose.instruments import DRUM_KITS, INSTRUMENT_WORDS, PRESET_PROGRAMS, VOICES, PartSpec, clamp_to_range, styles_for_role
+from lemm.compose.instruments import (
+    BACKING_STYLES,
+    DRUM_KITS,
+    INSTRUMENT_WORDS,
+    PRESET_PROGRAMS,
+    VOICES,
+    PartSpec,
+    clamp_to_range,
+    styles_for_role,
+)
 from lemm.compose.keys import chord_part_section
 from lemm.compose.lift import lift_score
 from lemm.compose.lyric_sheet import LyricSheet, parse_lyric_sheet, sheet_lines_for_sections
 from lemm.compose.lyrics_align import line_slots, lines_for_sections, syllable_rhythm
 from lemm.compose.melody import generate_melody, melody_range, snap_strong_beats
 from lemm.compose.percussion import percussion_section
+from lemm.compose.pickups import add_pickups
 from lemm.compose.plan_model import Plan
 from lemm.compose.reprise import group_by_slots, reprise_notes
 from lemm.compose.text_setting import syllable_flags
@@ -94,8 +108,16 @@ def part_specs(plan: Plan, *, lyrics: str | None = None, vocal: bool | None = No
     profile = load_profile(plan.genre)
     sung = lyrics is not None if vocal is None else bool(vocal)
     specs: list[PartSpec] = []
+    backing: list[PartSpec] = []
     melody_done = False
     for inst in plan.instruments:
+        in_profile = profile.part(inst.name)
+        if inst.role == "vocal" and (inst.style or (in_profile.style if in_profile is not None else "")) in BACKING_STYLES:
+            backing.append(PartSpec(inst.name, "vocal", inst.preset, inst.program, False, inst.style or in_profile.style,
+                                    float(inst.min_energy) if inst.min_energy > 0 or in_profile is None else in_profile.min_energy,
+                                    in_profile.pan if in_profile is not None else 0.0, in_profile.gain_db if in_profile is not None else 0.0,
+                                    in_profile.sections if in_profile is not None else ()))
+            continue
         if inst.role in ("vocal", "lead") and not melody_done:
             melody_done = True
             if sung:
@@ -107,7 +129,6 @@ def part_specs(plan: Plan, *, lyrics: str | None = None, vocal: bool | None = No
             continue
         if inst.role in ("vocal", "lead"):
             continue
-        in_profile = profile.part(inst.name)
         known = in_profile or next((w for w in INSTRUMENT_WORDS.values() if w.name == inst.name), None)
         explicit = inst.style != "" or inst.min_energy > 0
         if inst.style and inst.style not in styles_for_role(inst.role):
@@ -127,6 +148,11 @@ def part_specs(plan: Plan, *, lyrics: str | None = None, vocal: bool | None = No
             specs.append(PartSpec("vocal", "vocal", profile.voice, PRESET_PROGRAMS[profile.voice], False, "melody"))
         else:
             specs.append(PartSpec("lead", "lead", profile.lead_preset, PRESET_PROGRAMS[profile.lead_preset], False, "melody", pan=0.05))
+    lead = next(s for s in specs if is_melody(s))
+    if lead.role == "vocal" and lead.preset in VOICES:  # backing vocals only beside lemm's own singer
+        for b in backing:
+            voice = backing_voice(b.style, lead.preset)
+            specs.insert(specs.index(lead) + 1 + backing.index(b), replace(b, preset=voice, program=PRESET_PROGRAMS[voice]))
     return specs
 
 
@@ -266,8 +292,29 @@ def clip_to_span(notes, lo: int, hi: int) -> list[Note]:
 def _write(ctx: ArrangeContext, spec: PartSpec, index: int, seed: int, lines_by_section, cache: dict) -> list[Note]:
     """Notes of one (track, section): all start inside the section and end by its end.
 
-    A melody section is written once per ``cache`` (later sections take their tune from it).
+    A melody section is written once per ``cache`` (later sections take their tune from it); a
+    vocal's lines then get their pickups (:mod:`lemm.compose.pickups`).
     """
+    notes = _unpicked(ctx, spec, index, seed, lines_by_section, cache)
+    if spec.role == "vocal" and is_melody(spec) and lines_by_section:
+        like = None
+        src = reprise_source(ctx, index, lines_by_section)
+        if src is not None:  # a returning verse moves the lines its template moved
+            tpl = _unpicked(ctx, spec, src, seed, lines_by_section, cache)
+            _, like = vocal_pickups(ctx, spec, src, tpl, lines_by_section[src])
+        return vocal_pickups(ctx, spec, index, notes, lines_by_section[index], like=like)[0]
+    return notes
+
+
+def vocal_pickups(ctx: ArrangeContext, spec: PartSpec, index: int, notes: list[Note], lines: list[LyricLine] | None, *, like=None) -> tuple[list[Note], list[int]]:
+    """A vocal section's notes with pickups into its lines, and each slot's shift (:func:`lemm.compose.pickups.add_pickups`)."""
+    if not lines:
+        return notes, []
+    low, high = melody_range(spec.preset, ctx.plan.sections[index].kind)
+    return add_pickups(ctx, notes, _slots(ctx, index, len(lines)), lines, low=low, high=high, like=like)
+
+
+def _unpicked(ctx: ArrangeContext, spec: PartSpec, index: int, seed: int, lines_by_section, cache: dict) -> list[Note]:
     key = (spec.name, index)
     if is_melody(spec) and key in cache:
         return cache[key]
@@ -320,7 +367,7 @@ def _same_text(a: list[LyricLine], b: list[LyricLine]) -> bool:
 
 
 def _template(ctx: ArrangeContext, spec: PartSpec, source: int, seed: int, lines_by_section, cache: dict) -> list[Note]:
-    return _write(ctx, spec, source, seed, lines_by_section, cache)
+    return _unpicked(ctx, spec, source, seed, lines_by_section, cache)  # lines grouped by slot: before pickups
 
 
 def _write_raw(ctx: ArrangeContext, spec: PartSpec, index: int, seed: int, lines_by_section, cache: dict) -> list[Note]:
@@ -346,6 +393,20 @@ def _write_raw(ctx: ArrangeContext, spec: PartSpec, index: int, seed: int, lines
             if notes is not None:
                 return notes
     return write_fresh(ctx, spec, index, rng, lines)
+
+
+def write_backing(ctx: ArrangeContext, spec: PartSpec, lead_spec: PartSpec, index: int, seed: int, lines_by_section, cache: dict) -> list[Note]:
+    """Notes of a backing vocal in one section: from the lead vocal's finished notes there (:mod:`lemm.compose.backing`)."""
+    lead = finish_part(ctx, lead_spec, _write(ctx, lead_spec, index, seed, lines_by_section, cache))
+    rng = make_rng(derive_seed(seed, spec.name, ctx.plan.sections[index].name))
+    return backing_section(ctx, spec, index, lead, rng)
+
+
+def _write_part(ctx: ArrangeContext, specs: list[PartSpec], spec: PartSpec, index: int, seed: int, lines_by_section, cache: dict) -> list[Note]:
+    if is_backing(spec):
+        lead = next((s for s in specs if is_melody(s) and s.role == "vocal"), None)
+        return [] if lead is None else write_backing(ctx, spec, lead, index, seed, lines_by_section, cache)
+    return _write(ctx, spec, index, seed, lines_by_section, cache)
 
 
 def _drum_gate(ctx: ArrangeContext, spec: PartSpec, notes: list[Note]) -> list[Note]:
@@ -393,7 +454,7 @@ def compose_part(
     index = ctx.section_index(section_name)
     lines = _lyric_lines(lyrics)
     lines_by_section = _section_lines(ctx, lines) if lines else None
-    return tuple(finish_part(ctx, spec, _write(ctx, spec, index, seed, lines_by_section, {})))
+    return tuple(finish_part(ctx, spec, _write_part(ctx, specs, spec, index, seed, lines_by_section, {})))
 
 
 def finish_part(ctx: ArrangeContext, spec: PartSpec, notes: list[Note]) -> list[Note]:
@@ -465,7 +526,7 @@ def compose_score(plan: Plan, *, lyrics: str | None = None, seed: int = 0, title
     for spec in specs:
         notes: list[Note] = []
         for index in range(len(plan.sections)):
-            notes += _write(ctx, spec, index, seed, lines_by_section, cache)
+            notes += _write_part(ctx, specs, spec, index, seed, lines_by_section, cache)
         notes = finish_part(ctx, spec, notes)
         tracks.append(track_for_part(plan, spec, notes, bar_ticks=ctx.bar_ticks, resolution=ctx.resolution))
     sections = []

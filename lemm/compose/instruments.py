@@ -20,6 +20,8 @@ Styles (how a chordal part plays; see :mod:`lemm.compose.keys`)
 ``counter`` a counter-melody line on guide tones (thirds, sevenths), below the melody
 ``riser``   a line climbing the chord into each chorus (:mod:`lemm.compose.transitions`)
 
+Backing vocals (role ``vocal``) take ``harmony`` or ``double`` (:mod:`lemm.compose.backing`).
+
 Bass parts take a bass pattern family as style (:data:`BASS_STYLES`, e.g.
 ``walking``, ``pedal``, ``octave``); drum parts a groove family
 (:data:`DRUM_STYLES`); empty means the genre profile's choice.
@@ -46,6 +48,7 @@ __all__ = [
     "PRESET_PROGRAMS",
     "DRUM_KITS",
     "VOICES",
+    "BACKING_STYLES",
     "PartSpec",
     "INSTRUMENT_WORDS",
     "DEFAULT_STYLE_BY_ROLE",
@@ -71,7 +74,9 @@ CHORD_STYLES = ("pad", "comp", "ballad", "stabs", "strum", "power", "arp", "swel
 BASS_STYLES = ("syncopated", "root_eighths", "root_fifth", "offbeat", "kick_locked", "funk", "sustained", "walking", "pedal", "octave")
 #: Drum groove families (see :mod:`lemm.compose.drums`).
 DRUM_STYLES = ("backbeat", "rock", "four_on_floor", "boom_bap", "rnb", "funk", "country", "folk", "ballad", "cinematic", "lofi", "indie")
-STYLES = tuple(dict.fromkeys(CHORD_STYLES + ("groove", "bass", "melody") + BASS_STYLES + DRUM_STYLES))
+#: Backing-vocal styles (see :mod:`lemm.compose.backing`): a harmony under the lead, or a double of it.
+BACKING_STYLES = ("harmony", "double")
+STYLES = tuple(dict.fromkeys(CHORD_STYLES + ("groove", "bass", "melody") + BASS_STYLES + DRUM_STYLES + BACKING_STYLES))
 
 #: Chord-part style used when neither the profile nor the word table names one.
 DEFAULT_STYLE_BY_ROLE: dict[str, str] = {
@@ -170,7 +175,9 @@ def styles_for_role(role: str) -> tuple[str, ...]:
         return ("groove",) + DRUM_STYLES
     if role == "bass":
         return ("bass",) + BASS_STYLES
-    if role in ("lead", "vocal"):
+    if role == "vocal":
+        return ("melody",) + BACKING_STYLES
+    if role == "lead":
         return ("melody",)
     return CHORD_STYLES
 

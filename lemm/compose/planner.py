@@ -110,7 +110,10 @@ def _matches_refusal(part: PartSpec, word: str) -> bool:
 
 
 def plan_parts(profile: GenreProfile, reading: PromptReading, *, has_lyrics: bool) -> tuple[Instrument, ...]:
-    """The plan's instruments: the profile's parts, minus refused, plus asked for, plus the melody part."""
+    """The plan's instruments: the profile's parts, minus refused, plus asked for, plus the melody part.
+
+    The profile's backing vocals (parts of role ``vocal``) come after the vocal, and only in a sung song.
+    """
     parts = [p for p in profile.parts if not any(_matches_refusal(p, w) for w in reading.remove)]
     for spec in reading.add_parts:
         if any(_matches_refusal(spec, w) for w in reading.remove):
@@ -122,10 +125,12 @@ def plan_parts(profile: GenreProfile, reading: PromptReading, *, has_lyrics: boo
         if any(p.preset == spec.preset or p.name == spec.name for p in parts):
             continue
         parts.append(spec)
-    out = [Instrument(p.name, p.role, p.preset, p.program, p.is_drum) for p in parts]
+    out = [Instrument(p.name, p.role, p.preset, p.program, p.is_drum) for p in parts if p.role != "vocal"]
     if has_lyrics and not reading.instrumental:
         voice = reading.voice or profile.voice
         out.append(Instrument("vocal", "vocal", voice, PRESET_PROGRAMS[voice]))
+        # backing vocals after the lead (their voice follows the lead's: lemm.compose.backing)
+        out += [Instrument(p.name, p.role, p.preset, p.program, p.is_drum) for p in parts if p.role == "vocal"]
     else:
         lead = profile.lead_preset
         out.append(Instrument("lead", "lead", lead, PRESET_PROGRAMS[lead]))

@@ -15,6 +15,9 @@ What is rewritten
   the first chorus's hook; an instrumental intro/outro plays its opening or
   closing bars): a *variation* of that material, taken from the score as it is
   now: same rhythm (and syllables), some phrases with new pitches.
+- A backing vocal (:mod:`lemm.compose.backing`): derived again from the lead
+  vocal's notes in the section as the score has them now (after a new vocal
+  take, regenerating the backing makes it follow).
 - The vocal elsewhere: with ``lyrics`` the section's lines are set again (new
   rhythm and pitches, one note per syllable); without, the sung rhythm and
   syllables are kept and every phrase gets new pitches.
@@ -55,13 +58,15 @@ from lemm.compose.arrange import (
     melody_source,
     part_specs,
     section_ticks,
+    vocal_pickups,
     write_fresh,
 )
+from lemm.compose.backing import backing_section, is_backing
 from lemm.compose.context import build_context
 from lemm.compose.expression import dynamic_marks, vibrato_curves
 from lemm.compose.instruments import PRESET_PROGRAMS, PRESET_RANGES, PartSpec
-from lemm.compose.melody import melody_range, vary_melody
 from lemm.compose.lift import lift_block, lift_tick, unlift_score
+from lemm.compose.melody import melody_range, vary_melody
 from lemm.compose.plan_model import Plan
 from lemm.errors import ParameterError, ScoreError
 from lemm.score.model import Note, Score, Track
@@ -118,7 +123,11 @@ def _regenerate_in_home_key(score: Score, plan: Plan, *, track: str, section: st
     lo, hi = section_ticks(ctx, index)
     rng = make_rng(derive_seed(seed, track, section))
     notes: list[Note]
-    if is_melody(spec):
+    if is_backing(spec):  # from the lead vocal as the score has it now
+        lead = next((s for s in part_specs(plan, lyrics=lyrics, vocal=True) if is_melody(s)), None)
+        sung = score.track(lead.name).notes if lead is not None and lead.name in {t.name for t in score.tracks} else ()
+        notes = backing_section(ctx, spec, index, [n for n in sung if lo <= n.start_tick < hi], rng)
+    elif is_melody(spec):
         sec = plan.sections[index]
         source = melody_source(ctx, index)
         low, high = melody_range(spec.preset, sec.kind)
@@ -135,6 +144,8 @@ def _regenerate_in_home_key(score: Score, plan: Plan, *, track: str, section: st
             notes = vary_melody(ctx, current, rng, low=low, high=high, fraction=1.0)
         else:
             notes = write_fresh(ctx, spec, index, rng, by_section[index] if by_section else None)
+            if spec.role == "vocal" and by_section:
+                notes = vocal_pickups(ctx, spec, index, notes, by_section[index])[0]
     else:
         notes = write_fresh(ctx, spec, index, rng, None)
     notes = [n if n.start_tick >= lo else replace(n, start_tick=lo) for n in notes]

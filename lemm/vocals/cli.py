@@ -136,6 +136,8 @@ def _vocal_track(score, name: str | None):
     vocals = [t for t in score.tracks if t.role == "vocal"]
     if name is not None:
         vocals = [t for t in vocals if t.name == name]
+    elif len(vocals) > 1 and any(t.name == "vocal" for t in vocals):  # the lead, not its backing vocals
+        vocals = [t for t in vocals if t.name == "vocal"]
     if len(vocals) != 1:
         names = ", ".join(t.name for t in score.tracks if t.role == "vocal") or "none"
         raise ParameterError.for_field("--track", name, f"the vocal track to export, one of: {names}")

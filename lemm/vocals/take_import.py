@@ -197,6 +197,8 @@ def import_take(
     song = load(folder)
     vocals = [t.name for t in song.score.tracks if t.role == "vocal"]
     if track is None:
+        if len(vocals) > 1 and "vocal" in vocals:  # the lead, not its backing vocals
+            vocals = ["vocal"]
         if len(vocals) != 1:
             names = ", ".join(vocals) or "none (the song has no vocal)"
             raise ParameterError.for_field("track", None, f"the vocal track to replace, one of: {names}")

@@ -213,3 +213,43 @@ def test_full_band_profiles_and_parts_that_enter_by_section(labelled_song):
 def test_labelled_song_is_deterministic(labelled_song):
     plan, score = labelled_song
     assert compose_score(plan, lyrics=SHEET, seed=5) == score
+
+
+def test_pickup_moves_a_line_by_half_bars_onto_its_first_stress():
+    from lemm.compose.pickups import pickup_shift
+
+    plan = Plan(genre="pop", tempo_bpm=100.0, sections=(PlanSection("verse", "verse", 4, 0.5),), energy_per_bar=(0.5,) * 4)
+    ctx = build_context(plan, seed=1)
+    bar = ctx.bar_ticks
+    # "and the THUN-der" with THUN on beat 3 of the slot's bar: the line moves half a bar earlier
+    onsets = [bar + 480, bar + 720, bar + 960, bar + 1440]
+    args = {"slot_start": bar, "stressed": [False, False, True, False], "function_words": [True, True, False, False]}
+    assert pickup_shift(ctx, onsets, earliest=bar - 960, **args) == 960
+    assert pickup_shift(ctx, onsets, earliest=bar, **args) == 0  # no room after the line before
+    assert pickup_shift(ctx, [bar + 240, bar + 480, bar + 720, bar + 960], earliest=0, **args) == 0  # THUN off the half bar
+    assert pickup_shift(ctx, onsets, earliest=0, slot_start=bar, stressed=[True] * 4, function_words=[False] * 4) == 0  # starts stressed
+
+
+def test_sung_lines_with_pickups_land_their_first_stress_on_the_bar():
+    from lemm.compose import pickups
+
+    calls = []
+    original = pickups.pickup_shift
+
+    def spy(ctx, onsets, **kw):
+        shift = original(ctx, onsets, **kw)
+        calls.append((shift, kw["slot_start"], onsets, kw["earliest"]))
+        return shift
+
+    plan = make_plan(Brief(tags=("pop",), lyrics=SHEET, duration_seconds=60.0, seed=1))
+    pickups.pickup_shift = spy
+    try:
+        score = compose_score(plan, lyrics=SHEET, seed=1)
+    finally:
+        pickups.pickup_shift = original
+    moved = [c for c in calls if c[0]]
+    assert calls and moved
+    vocal = {n.start_tick: n for n in score.track("vocal").notes}
+    for shift, slot_start, onsets, earliest in moved:
+        assert onsets[0] - shift >= earliest and (slot_start in vocal)  # a stressed syllable now on the bar line
+        assert all(t - shift in vocal for t in onsets)  # the whole line moved

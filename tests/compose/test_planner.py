@@ -110,6 +110,6 @@ def test_fit_form_sums_exactly():
 def test_lyrics_make_a_vocal_part_with_the_asked_voice():
     plan = make_plan(Brief(prompt="female vocal pop", lyrics="la la la", duration_seconds=30.0))
     vocal = [i for i in plan.instruments if i.role == "vocal"]
-    assert len(vocal) == 1 and vocal[0].name == "vocal" and vocal[0].preset == "voice_high"
+    assert [i.name for i in vocal] == ["vocal", "backing"] and vocal[0].preset == "voice_high"  # pop's backing vocals follow the lead
     plan = make_plan(Brief(prompt="pop", duration_seconds=30.0))
     assert [i.name for i in plan.instruments if i.role in ("vocal", "lead")] == ["lead"]

@@ -34,6 +34,8 @@ def test_profile_is_complete_and_uses_shared_names(name):
         assert part.role in ROLES
         if part.is_drum:
             assert part.preset in DRUM_KITS
+        elif part.role == "vocal":  # backing vocals, sung by lemm's voices
+            assert part.preset in ("voice_low", "voice_high") and part.style in ("harmony", "double")
         else:
             assert part.preset in SHARED_PRESETS
             assert part.preset in PRESET_RANGES
