@@ -220,3 +220,22 @@ def test_register_choice_and_shift() -> None:
     with pytest.raises(ParameterError, match="pitches"):
         choose_voice([])
 
+
+def test_a_song_voice_is_chosen_from_its_melody(monkeypatch) -> None:
+    from lemm import pipeline
+    from lemm.compose import arrange
+    from lemm.vocals.register import voice_for_track
+
+    def notes(pitches):
+        return tuple(Note(p, 480 * i, 480, lyric=Lyric("la")) for i, p in enumerate(pitches))
+
+    high = Track("vocal", "vocal", "voice_low", notes=notes([67, 69, 71, 72, 74, 72]))  # G4..D5: above the low voice's D3..E4
+    assert voice_for_track(high).preset == "voice_high" and voice_for_track(high).notes == high.notes  # notes as written
+    mid = Track("vocal", "vocal", "voice_low", notes=notes([57, 59, 60, 62, 64]))  # A3..E4: both voices sing it; the asked-for stays
+    assert voice_for_track(mid) is mid
+    assert voice_for_track(Track("lead", "lead", "synth_lead", notes=notes([90]))).preset == "synth_lead"
+    # make_score passes the composed score through it
+    bass = Track("bass", "bass", "synth_bass", notes=notes([40, 43]))
+    monkeypatch.setattr(arrange, "compose_score", lambda plan, **kw: Score(tracks=(bass, high)))
+    score = pipeline.make_score(None, type("B", (), {"prompt": "x", "seed": 0, "lyrics": "la"})())
+    assert [t.preset for t in score.tracks] == ["synth_bass", "voice_high"]
