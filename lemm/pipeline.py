@@ -97,9 +97,13 @@ def make_plan(
 def make_score(plan: Plan, brief: Brief) -> Score:
     """Compose the score that follows ``plan`` (and the brief's lyrics and seed)."""
     from lemm.compose.arrange import compose_score
+    from lemm.vocals.register import voice_for_track
 
     title = " ".join(brief.prompt.split())[:60].strip() or f"lemm song {brief.seed}"  # one line: titles hold no line breaks
-    return compose_score(plan, lyrics=brief.lyrics, seed=brief.seed, title=title)
+    score = compose_score(plan, lyrics=brief.lyrics, seed=brief.seed, title=title)
+    # each vocal line is sung by the voice whose comfortable range suits its melody (the asked-for one unless clearly not)
+    tracks = tuple(voice_for_track(t) for t in score.tracks)
+    return score if all(a is b for a, b in zip(tracks, score.tracks)) else dataclasses.replace(score, tracks=tracks)
 
 
 def song_n_samples(score: Score, *, sample_rate: int, requested_seconds: float | None = None) -> int:

@@ -91,6 +91,7 @@ _LAST = ("song.json", f"{META_FOLDER}/{MANIFEST_FILE}")  # moved in last, in thi
 _CACHE_ENTRY = re.compile(r"^cache/[0-9a-f]{32}\.npz$")
 _HISTORY_ENTRY = re.compile(r"^history/(\d{4,}\.json|log\.json)$")
 _STEM_ENTRY = re.compile(r"^stems/[^/]+\.wav$")
+_TAKE_ENTRY = re.compile(r"^takes/[^/]+\.wav$")  # an imported vocal take (lemm.vocals.take_import)
 _PRINTED_ENTRY = re.compile(r"^printed/(returns/)?[^/]+\.(wav|flac)$")  # lemm.export.printed
 _MAX_SONG_JSON_BYTES = 256 << 20
 _OS_METADATA = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".directory"})  # a folder holding only these is empty
@@ -110,7 +111,7 @@ def pause_point(name: str) -> None:
 def _is_lemm_name(rel: str) -> bool:
     """Whether ``rel`` (a path relative to a song folder) is one of the names lemm writes."""
     return rel in SONG_FILE_NAMES or rel == f"{META_FOLDER}/{MANIFEST_FILE}" or bool(
-        _STEM_ENTRY.match(rel) or _PRINTED_ENTRY.match(rel) or _HISTORY_ENTRY.match(rel) or _CACHE_ENTRY.match(rel)
+        _STEM_ENTRY.match(rel) or _TAKE_ENTRY.match(rel) or _PRINTED_ENTRY.match(rel) or _HISTORY_ENTRY.match(rel) or _CACHE_ENTRY.match(rel)
     )
 
 

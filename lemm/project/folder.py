@@ -6,6 +6,9 @@ A song folder holds::
     score.mid          Standard MIDI File type 1 (conductor track + one track per part)
     score.musicxml     the score for notation editors
     stems/<track>.wav  one stereo stem per track, all the same length
+    takes/<track>.wav  a sung take imported with ``lemm vocals import`` (32-bit float, placed and levelled):
+                       every later render keeps it as that track's stem instead of lemm's singing,
+                       until the file is deleted
     mix.wav            the mix before mastering
     master.wav         the master
     report.json        loudness, true peak, LRA, length, seconds per stage, seed, version
@@ -81,6 +84,8 @@ __all__ = [
 
 SONG_FORMAT = "lemm-song"
 CACHE_FOLDER = "cache"
+#: Imported vocal takes (``takes/<track>.wav``): they replace lemm's singing of that track in every render.
+TAKES_FOLDER = "takes"
 SONG_SCHEMA_VERSION = 1
 
 
@@ -384,8 +389,67 @@ def _current_mix_parts(song: "Song") -> Any:
     return parts if stems is song.stems and settings is song.mix_settings else None
 
 
-def _stage_song(song: "Song", write: SongFolderWrite, *, timer: StageTimer, action: str) -> None:
-    """Write every file of the song into ``write.staging`` (the new history version too)."""
+def take_rel(track: str) -> str:
+    """The folder-relative path of ``track``'s imported take."""
+    return f"{TAKES_FOLDER}/{track}.wav"
+
+
+def kept_takes(write: SongFolderWrite) -> dict[str, Path]:
+    """The imported takes a write keeps: ``takes/<track>.wav`` files lemm wrote there and the user has not removed."""
+    out = {}
+    for rel in write.state.owned:
+        parts = rel.split("/")
+        if len(parts) == 2 and parts[0] == TAKES_FOLDER and parts[1].endswith(".wav"):
+            path = write.folder / rel
+            if path.is_file() and not path.is_symlink():
+                out[parts[1][: -len(".wav")]] = path
+    return dict(sorted(out.items()))
+
+
+def use_kept_takes(song: "Song", takes: dict[str, Path]) -> dict[str, Path]:
+    """Put each kept take in place of its track's rendered stem (cut or padded to the stem's length); returns the takes used.
+
+    A take whose track is no longer a vocal track of the song is dropped (the write does not keep it).
+    """
+    from lemm.io.audio import read_audio
+
+    vocal = {t.name for t in song.score.tracks if t.role == "vocal"}
+    used = {}
+    for name, path in takes.items():
+        if name not in vocal or song.stems is None or name not in song.stems:
+            continue
+        audio, rate = read_audio(path)
+        if rate != song.sample_rate:
+            raise FileFormatError(f"{str(path)!r} is at {rate} Hz, the song at {song.sample_rate} Hz: delete it and import the take again")
+        n = song.stems[name].shape[1]
+        audio = np.repeat(audio, 2, axis=0) if audio.shape[0] == 1 else audio[:2]
+        stem = np.zeros((2, n), dtype=np.float32)
+        stem[:, : min(n, audio.shape[1])] = audio[:, :n]
+        song.stems[name] = stem
+        used[name] = path
+    return used
+
+
+def _stage_takes(write: SongFolderWrite, takes: dict[str, Path | np.ndarray], *, sample_rate: int) -> None:
+    """Put the takes into the staging folder: a kept file as a second link (or a copy), a new one written as 32-bit float."""
+    import shutil
+
+    for name, take in takes.items():
+        dst = write.staging / take_rel(name)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(take, Path):
+            try:
+                os.link(take, dst)
+            except OSError:
+                shutil.copyfile(take, dst)
+        else:
+            write_audio(dst, take, sample_rate=sample_rate, bit_depth=32)
+
+
+def _stage_song(
+    song: "Song", write: SongFolderWrite, *, timer: StageTimer, action: str, takes: dict[str, Path | np.ndarray] | None = None
+) -> None:
+    """Write every file of the song into ``write.staging`` (the new history version too), and the imported ``takes``."""
     from lemm.export import write_daw_projects, write_printed
     from lemm.score.midi import write_midi
     from lemm.score.musicxml import write_musicxml
@@ -424,6 +488,7 @@ def _stage_song(song: "Song", write: SongFolderWrite, *, timer: StageTimer, acti
             except BaseException:
                 stop.set()  # an error or Ctrl-C: the export thread stops before its next file
                 raise
+        _stage_takes(write, takes or {}, sample_rate=sr)
         pause_point("staging")
         song_text = _json_text(song_to_dict(song))
         atomic_write_text(stage / "song.json", song_text)
@@ -439,7 +504,13 @@ def _stage_song(song: "Song", write: SongFolderWrite, *, timer: StageTimer, acti
 
 
 def write_song_files(
-    song: "Song", folder: str | os.PathLike, *, timer: StageTimer | None = None, action: str = "render", force: bool = False
+    song: "Song",
+    folder: str | os.PathLike,
+    *,
+    timer: StageTimer | None = None,
+    action: str = "render",
+    force: bool = False,
+    takes: dict[str, np.ndarray] | None = None,
 ) -> Path:
     """Write every file of a rendered and mixed ``song`` into ``folder``, as one unit.
 
@@ -457,8 +528,11 @@ def write_song_files(
     if song.master_audio is None or song.stems is None or song.mix_audio is None:
         raise ScoreError("write_song_files needs a rendered and mixed song: call song.mix() first")
     with song_folder_write(folder, force=force) as write:
+        kept: dict[str, Path | np.ndarray] = {k: v for k, v in kept_takes(write).items() if k in song.stems}
+        kept.update(takes or {})
+        write.check_names([take_rel(name) for name in kept])
         _check_before_work(write, song, with_cache=False)
-        _stage_song(song, write, timer=timer or StageTimer(), action=action)
+        _stage_song(song, write, timer=timer or StageTimer(), action=action, takes=kept)
         write.commit()
     return Path(folder)
 
@@ -527,8 +601,11 @@ def rerender_song_folder(song: "Song", folder: str | os.PathLike, *, action: str
     with song_folder_write(folder, must_be_song=True) as write:
         _check_before_work(write, song, with_cache=not write.cache_folder.is_dir())  # an existing cache grows by what changed
         song.render(cache_dir=write.cache_folder, progress=progress)
+        takes = use_kept_takes(song, kept_takes(write))  # an imported take stays the vocal until its file is deleted
+        if takes and progress:
+            progress("kept the imported take of " + ", ".join(f"{k!r} ({take_rel(k)})" for k in takes))
         song.mix(progress=progress)
         pause_point("rendered")
-        _stage_song(song, write, timer=StageTimer(progress), action=action)
+        _stage_song(song, write, timer=StageTimer(progress), action=action, takes=takes)
         write.commit()
     return Path(folder)

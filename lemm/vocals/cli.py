@@ -171,7 +171,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     result = import_take(args.folder, args.take, offset_seconds=args.offset_seconds, track=args.track)
     print(
         f"lemm: {args.take} is now the {result.track!r} stem of {args.folder}: placed at {result.offset_seconds:+.4f} s "
-        f"({result.offset_samples:+d} samples, {result.aligned_by}), level {result.gain_db:+.1f} dB; mixed and mastered again"
+        f"({result.offset_samples:+d} samples, {result.aligned_by}), level {result.gain_db:+.1f} dB; mixed and mastered again.\n"
+        f"lemm: later renders keep this take; delete {Path(args.folder) / 'takes' / (result.track + '.wav')} to have lemm sing it again"
     )
     return 0
 

@@ -14,7 +14,10 @@ the comfortable range (a melody written for the voice stays as written);
 otherwise the fewest octaves that bring its middle that near. lemm's
 composer writes each melody inside its voice's range already; these are for
 melodies from elsewhere (an imported MIDI or MusicXML vocal line) and for a
-caller choosing a voice for a given melody. :func:`lemm.vocals.sing_track`
+caller choosing a voice for a given melody. :func:`voice_for_track` is what
+a composed song goes through (:func:`lemm.pipeline.make_score`): the voice
+the brief or the genre asked for, unless the melody clearly suits the other
+one better; the notes stay as written. :func:`lemm.vocals.sing_track`
 sings the notes as written.
 
 Examples
@@ -32,12 +35,16 @@ RegisterChoice(voice='voice_low', octave_shift=-24)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lemm.errors import ParameterError
 
-__all__ = ["COMFORT_RANGES", "RegisterChoice", "choose_voice", "register_shift", "FAR_SEMITONES"]
+if TYPE_CHECKING:
+    from lemm.score.model import Track
+
+__all__ = ["COMFORT_RANGES", "RegisterChoice", "choose_voice", "register_shift", "voice_for_track", "FAR_SEMITONES"]
 
 #: Each voice's comfortable range (MIDI, inclusive).
 COMFORT_RANGES = {"voice_low": (50, 64), "voice_high": (57, 72)}
@@ -71,7 +78,7 @@ def _outside(p: np.ndarray, w: np.ndarray, voice: str, shift: int) -> float:
     return float(np.sum(w * (np.maximum(lo - q, 0.0) + np.maximum(q - hi, 0.0))))
 
 
-def choose_voice(pitches, *, durations=None, preferred: str | None = None) -> RegisterChoice:
+def choose_voice(pitches, *, durations=None, preferred: str | None = None, octave_shifts=(0, -12, 12, -24, 24)) -> RegisterChoice:
     """The voice and octave shift that sing a melody most comfortably.
 
     Parameters
@@ -82,6 +89,8 @@ def choose_voice(pitches, *, durations=None, preferred: str | None = None) -> Re
         Their lengths (any unit), weighting each note; None weighs notes equally.
     preferred : str or None
         A voice asked for (e.g. by the brief); it wins ties and near-ties.
+    octave_shifts : sequence of int
+        The shifts tried (multiples of 12, 0 first); ``(0,)`` chooses the voice only, the notes as written.
 
     Returns
     -------
@@ -89,15 +98,40 @@ def choose_voice(pitches, *, durations=None, preferred: str | None = None) -> Re
     """
     if preferred is not None and preferred not in COMFORT_RANGES:
         raise ParameterError.for_field("preferred", preferred, f"None or one of {', '.join(COMFORT_RANGES)}")
+    shifts = tuple(octave_shifts)
+    if not shifts or any(isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k % 12 for k in shifts):
+        raise ParameterError.for_field("octave_shifts", octave_shifts, "one or more multiples of 12 semitones")
     p, w = _check(pitches, durations)
     best, best_cost = None, np.inf
     for voice in COMFORT_RANGES:
-        for shift in (0, -12, 12, -24, 24):
+        for shift in shifts:
             cost = _outside(p, w, voice, shift) + _SHIFT_COST * abs(shift) / 12
             cost += _PREFERENCE_COST if preferred not in (None, voice) else 0.0
             if cost < best_cost - 1e-9:
                 best, best_cost = RegisterChoice(voice, shift), cost
     return best
+
+
+def voice_for_track(track: Track) -> Track:
+    """A vocal track with the voice that sings its melody most comfortably (its notes as written).
+
+    The track's own voice is the preferred one: it is kept unless the melody lies
+    clearly nearer the other voice's comfortable range (:func:`choose_voice`
+    with no octave shift). A track that is not a vocal one, has no notes, or
+    names a voice lemm does not know is returned as it is.
+
+    >>> from lemm.score.model import Note, Track
+    >>> low = Track("vocal", "vocal", "voice_low", notes=tuple(Note(p, 480 * i, 480) for i, p in enumerate([67, 69, 71, 72])))
+    >>> voice_for_track(low).preset
+    'voice_high'
+    """
+    import dataclasses
+
+    if track.role != "vocal" or not track.notes or track.preset not in COMFORT_RANGES:
+        return track
+    choice = choose_voice([n.pitch for n in track.notes], durations=[n.duration_ticks for n in track.notes], preferred=track.preset,
+                          octave_shifts=(0,))
+    return track if choice.voice == track.preset else dataclasses.replace(track, preset=choice.voice)
 
 
 def register_shift(pitches, voice: str, *, durations=None) -> int:

@@ -22,7 +22,10 @@ to the RMS of the vocal stem it replaces (over the frames where either
 sounds), then the song is mixed and mastered with its stored mix settings
 (the vocal's bus, EQ, compression and reverb as for lemm's own) and every
 file of the folder is rewritten atomically, recorded in the song's history
-as "vocals import".
+as "vocals import". The placed take is kept in the folder as
+``takes/<track>.wav``: every later render (``lemm render``, ``edit``, ``regen``,
+``mix``, ...) uses it as the track's stem instead of singing the track again,
+until that file is deleted.
 
 Examples
 --------
@@ -236,5 +239,5 @@ def import_take(
     stems[track] = placed * np.float32(gain)
     song.stems = stems
     song.mix()
-    write_song_files(song, folder, action="vocals import")
+    write_song_files(song, folder, action="vocals import", takes={track: stems[track]})
     return ImportResult(track, offset, offset / song.sample_rate, how, float(20.0 * np.log10(gain)))

@@ -167,6 +167,36 @@ def test_vocals_import_places_a_take_with_a_stated_and_a_found_offset(short_song
     assert np.max(np.abs(placed2[:, d:] - own[:, :-d])) < 2e-3 * peak + 1e-4
 
 
+def _stem(folder: Path, name: str) -> np.ndarray:
+    audio, _ = sf.read(folder / "stems" / f"{name}.wav", dtype="float32", always_2d=True)
+    trim = json.loads((folder / "report.json").read_text())["stem_trim_db"][name]
+    return audio.T * 10.0 ** (-trim / 20.0)
+
+
+def test_an_imported_take_survives_later_renders_until_its_file_is_deleted(short_song_dir: Path, tmp_path: Path) -> None:
+    from lemm.cli import main
+
+    folder = tmp_path / "song"
+    shutil.copytree(short_song_dir, folder)
+    own = _stem(folder, "vocal")
+    rng = np.random.default_rng(3)
+    take = (0.05 * rng.standard_normal(own.shape)).astype(np.float32)  # a "take" nothing like lemm's singing
+    take_path = tmp_path / "take.wav"
+    sf.write(take_path, take.T, SR, subtype="FLOAT")
+    assert main(["vocals", "import", str(folder), str(take_path), "--offset-seconds", "0"]) == 0
+    imported = _stem(folder, "vocal")
+    assert (folder / "takes" / "vocal.wav").is_file()
+    assert main(["render", str(folder)]) == 0
+    after = _stem(folder, "vocal")
+    peak = float(np.max(np.abs(imported)))
+    assert np.max(np.abs(after - imported)) < 1e-3 * peak  # the take, not lemm's singing
+    assert np.max(np.abs(after - own)) > 0.1 * peak
+    assert (folder / "takes" / "vocal.wav").is_file()  # kept for the next render too
+    (folder / "takes" / "vocal.wav").unlink()  # the user removes it: lemm sings again
+    assert main(["render", str(folder)]) == 0
+    np.testing.assert_allclose(_stem(folder, "vocal"), own, atol=2e-4 * float(np.max(np.abs(own))))
+
+
 def test_vocals_export_cli_writes_both_files(short_song_dir: Path, tmp_path: Path) -> None:
     from lemm.cli import main
 
@@ -189,3 +219,23 @@ def test_register_choice_and_shift() -> None:
         register_shift([60], "tenor")
     with pytest.raises(ParameterError, match="pitches"):
         choose_voice([])
+
+
+def test_a_song_voice_is_chosen_from_its_melody(monkeypatch) -> None:
+    from lemm import pipeline
+    from lemm.compose import arrange
+    from lemm.vocals.register import voice_for_track
+
+    def notes(pitches):
+        return tuple(Note(p, 480 * i, 480, lyric=Lyric("la")) for i, p in enumerate(pitches))
+
+    high = Track("vocal", "vocal", "voice_low", notes=notes([67, 69, 71, 72, 74, 72]))  # G4..D5: above the low voice's D3..E4
+    assert voice_for_track(high).preset == "voice_high" and voice_for_track(high).notes == high.notes  # notes as written
+    mid = Track("vocal", "vocal", "voice_low", notes=notes([57, 59, 60, 62, 64]))  # A3..E4: both voices sing it; the asked-for stays
+    assert voice_for_track(mid) is mid
+    assert voice_for_track(Track("lead", "lead", "synth_lead", notes=notes([90]))).preset == "synth_lead"
+    # make_score passes the composed score through it
+    bass = Track("bass", "bass", "synth_bass", notes=notes([40, 43]))
+    monkeypatch.setattr(arrange, "compose_score", lambda plan, **kw: Score(tracks=(bass, high)))
+    score = pipeline.make_score(None, type("B", (), {"prompt": "x", "seed": 0, "lyrics": "la"})())
+    assert [t.preset for t in score.tracks] == ["synth_bass", "voice_high"]
