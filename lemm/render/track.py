@@ -1,7 +1,10 @@
 """Score tracks -> dry stereo stems: the public entry points of :mod:`lemm.render`.
 
 Pitched tracks go through the harmonic-plus-noise synth
-(:mod:`lemm.render.instrument`), drum tracks through :mod:`lemm.render.drums`.
+(:mod:`lemm.render.instrument`), or through the sampler
+(:mod:`lemm.render.sampled`) when their preset names a sampled instrument
+(the synth preset of that name is then played only when passed as
+``preset``); drum tracks go through :mod:`lemm.render.drums`.
 Vocal tracks belong to :mod:`lemm.vocals`. Pan and reverb are the mixer's.
 
 Examples
@@ -29,6 +32,7 @@ from lemm.errors import ParameterError, RenderError
 from lemm.render.drums import DRUM_KITS, list_drum_kits, render_drum_track
 from lemm.render.instrument import render_instrument_track
 from lemm.render.presets import Preset, load_preset
+from lemm.render.sampled import list_sampled, render_sampled_track
 from lemm.render.synth import hop_samples
 from lemm.score.model import Score, Track
 from lemm.seeding import check_seed, derive_seed
@@ -97,8 +101,9 @@ def render_track(
     return_controls : bool
         Also return the per-frame controls (for plotting).
     preset : Preset, optional
-        Render a pitched track with this preset instead of ``track.preset``
-        (e.g. one from :func:`lemm.render.fit_preset`).
+        Render a pitched track with this synth preset instead of ``track.preset``
+        (e.g. one from :func:`lemm.render.fit_preset`, or ``load_preset(name)``
+        to hear the synth where ``name`` is also a sampled instrument).
 
     Returns
     -------
@@ -132,11 +137,16 @@ def render_track(
             raise ParameterError.for_field(f"track {track.name!r} drum kit", track.preset, f"one of {', '.join(list_drum_kits())}")
         with single_thread():
             audio, controls = render_drum_track(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n)
+    elif preset is None and track.preset in list_sampled():
+        with single_thread():
+            audio, controls = render_sampled_track(track, score, sample_rate=sample_rate, device=dev, n_samples=n)
     else:
         if preset is None:
             preset = load_preset(track.preset)  # raises with the known names
         with single_thread():
-            audio, controls = render_instrument_track(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n, preset=preset)
+            audio, controls = render_instrument_track(
+                track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n, preset=preset
+            )
     if not np.all(np.isfinite(audio)):
         raise RenderError(f"track {track.name!r} rendered non-finite samples")
     audio = np.ascontiguousarray(audio, dtype=np.float32)
@@ -201,4 +211,3 @@ def render_tracks(
                 stems = {t.name: futures[t.name].result() for t in tracks}
     longest = max(a.shape[1] for a in stems.values())
     return {name: a if a.shape[1] == longest else np.pad(a, ((0, 0), (0, longest - a.shape[1]))) for name, a in stems.items()}
-
