@@ -26,7 +26,7 @@ Examples
 ['acoustic_piano', 'steel_guitar']
 >>> inst = load_sampled("acoustic_piano")
 >>> inst.roots[:3], inst.velocities
-((24, 30, 36), (48, 104))
+((24, 30, 36), (40, 80, 118))
 >>> [zone_choice(inst.roots, 60, repeat) for repeat in (0, 1)]
 [(6, 0.0), (6, 0.0)]
 >>> [zone_choice(inst.roots, 62, repeat) for repeat in (0, 1)]
