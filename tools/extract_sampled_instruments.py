@@ -62,7 +62,8 @@ RENDER_RATE = 48000
 STORE_RATE = 32000
 
 #: name -> source SoundFont, GM program, zone roots (MIDI keys), layer velocities, length (s) at the lowest and highest root,
-#: release (ms), and whether each zone's measured tuning is stored for the sampler to correct.
+#: release (ms), whether each zone's measured tuning is stored for the sampler to correct, and for sustained
+#: sounds the loop (start, end seconds: the note plays on through a crossfaded loop) and a lower storage rate.
 SPECS: dict[str, dict] = {
     "acoustic_piano": {
         "soundfont": "MuseScore_General", "program": 0, "roots": list(range(24, 109, 6)), "velocities": [40, 80, 118],
@@ -72,13 +73,19 @@ SPECS: dict[str, dict] = {
         "soundfont": "FluidR3_GM", "program": 25, "roots": list(range(40, 89, 6)), "velocities": [56, 108],
         "seconds": (2.4, 1.2), "release_ms": 150.0, "correct_tuning": True,
     },
+    "synth_pad": {
+        "soundfont": "FluidR3_GM", "program": 89, "roots": list(range(36, 97, 8)), "velocities": [100],
+        "seconds": (3.2, 3.2), "release_ms": 1000.0, "correct_tuning": True,
+        "loop_seconds": (1.6, 3.0), "store_rate": 24000,
+    },
 }  # fmt: skip
 
 CREDITS = """# {name} samples
 
 Notes of General MIDI program {program} of **{source}**, rendered dry (reverb
 and chorus off) by fluidsynth and cut by `python tools/extract_sampled_instruments.py`:
-mono, {rate} Hz, 16-bit FLAC, trimmed and faded; roots {roots}; velocities {velocities}.
+mono, {rate} Hz, 16-bit FLAC, trimmed and faded (sustained sounds: cut at a crossfaded loop);
+roots {roots}; velocities {velocities}.
 
 The MIT license of that SoundFont applies to these files:
 
@@ -137,30 +144,49 @@ def render_fluidsynth(midi: Path, soundfont: Path, wav: Path) -> np.ndarray:
     return audio.mean(1)
 
 
-def trim(audio: np.ndarray, *, max_samples: int) -> np.ndarray:
+def loop_crossfaded(audio: np.ndarray, start: int, end: int, *, crossfade: int) -> np.ndarray:
+    """``audio[:end]`` with its last ``crossfade`` samples blended (equal power) into those before ``start``.
+
+    Reading on from ``end - 1`` to ``start`` is then seamless: the blend ends
+    on the sample just before ``start``.
+    """
+    y = np.array(audio[:end])
+    phase = np.arange(crossfade) / crossfade * (np.pi / 2.0)
+    y[end - crossfade : end] = audio[end - crossfade : end] * np.cos(phase) + audio[start - crossfade : start] * np.sin(phase)
+    return y
+
+
+def trim(audio: np.ndarray, *, max_samples: int, rate: int = STORE_RATE) -> np.ndarray:
     """Cut where the 20 ms level stays 60 dB under the peak (at most ``max_samples``); fade the last 15 % out."""
-    win = int(0.02 * STORE_RATE)
+    win = int(0.02 * rate)
     power = np.convolve(audio**2, np.ones(win) / win, mode="same")
     loud = np.nonzero(power > power.max() * 1e-6)[0]
     end = min(len(audio), max_samples, int(loud[-1]) + 1 if loud.size else len(audio))
     y = np.array(audio[:end])
-    n_fade = max(int(0.01 * STORE_RATE), int(0.15 * end))
+    n_fade = max(int(0.01 * rate), int(0.15 * end))
     y[end - n_fade :] *= 0.5 * (1.0 + np.cos(np.pi * np.arange(1, n_fade + 1) / n_fade))
     return y
 
 
-def tuning_cents(shot: np.ndarray, root: int) -> float:
-    """How sharp (cents) the recording's fundamental is: the Hann-windowed, zero-padded FFT peak within a semitone of the root, 0.1-0.6 s in."""
-    seg = shot[STORE_RATE // 10 : STORE_RATE * 6 // 10]
-    spec = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), 16 * len(seg)))
-    freqs = np.fft.rfftfreq(16 * len(seg), 1.0 / STORE_RATE)
+def tuning_cents(shot: np.ndarray, root: int, rate: int = STORE_RATE, *, sustained: bool = False) -> float:
+    """How sharp (cents) the recording is, from Hann-windowed, zero-padded FFT peaks within a quarter tone of where they belong.
+
+    A decaying note: its fundamental from 0.1 to 0.6 s (what is heard); a
+    sustained one (a detuned pad): the median over harmonics 1-3 from 0.1 to 3 s.
+    """
+    seg = shot[rate // 10 : (3 * rate if sustained else rate * 6 // 10)]
+    spec = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), 8 * len(seg)))
+    freqs = np.fft.rfftfreq(8 * len(seg), 1.0 / rate)
     f0 = 440.0 * 2.0 ** ((root - 69) / 12.0)
-    near = (freqs > f0 * 2.0 ** (-1.0 / 12.0)) & (freqs < f0 * 2.0 ** (1.0 / 12.0))
-    return float(1200.0 * np.log2(freqs[near][np.argmax(spec[near])] / f0))
+    cents = []
+    for h in (1, 2, 3) if sustained else (1,):
+        near = (freqs > h * f0 * 2.0 ** (-1.0 / 24.0)) & (freqs < h * f0 * 2.0 ** (1.0 / 24.0))
+        cents.append(1200.0 * np.log2(freqs[near][np.argmax(spec[near])] / (h * f0)))
+    return float(np.median(cents))
 
 
 def _rms(shot: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(shot[: STORE_RATE // 2] ** 2)))
+    return float(np.sqrt(np.mean(shot[: len(shot) // 4] ** 2)))
 
 
 def synth_reference_rms(name: str, pitch: int) -> float:
@@ -178,24 +204,35 @@ def extract(name: str, spec: dict, out: Path, scratch: Path) -> int:
     soundfont, source = SOUNDFONTS[spec["soundfont"]]
     notes = notes_midi(spec, scratch / f"{name}.mid")
     audio = render_fluidsynth(scratch / f"{name}.mid", soundfont, scratch / f"{name}.wav")
+    rate = spec.get("store_rate", STORE_RATE)
+    g = math.gcd(rate, RENDER_RATE)
+    loop = spec.get("loop_seconds")
     shots = {}
     for root, vel, onset, length in notes:
         seg = audio[int(onset * RENDER_RATE) - 64 : int((onset + length) * RENDER_RATE)]
         start = int(np.argmax(np.abs(seg) > 1e-5))
-        seg = resample_poly(seg[start:], 2, 3)
-        shots[(root, vel)] = trim(seg, max_samples=int(length * STORE_RATE))
+        seg = resample_poly(seg[start:], rate // g, RENDER_RATE // g)
+        if loop is None:
+            shots[(root, vel)] = trim(seg, max_samples=int(length * rate), rate=rate)
+        else:
+            shots[(root, vel)] = loop_crossfaded(
+                seg, int(loop[0] * rate), int(loop[1] * rate), crossfade=int(0.25 * (loop[1] - loop[0]) * rate)
+            )
     peak = max(float(np.abs(s).max()) for s in shots.values())
     scale = 0.89 / peak
     mid_root = min(spec["roots"], key=lambda r: abs(r - 60))
     loud_vel = min(spec["velocities"], key=lambda v: abs(v - 100))
     ref = shots[(mid_root, loud_vel)] * scale
-    sample_rms = float(np.sqrt(np.mean(ref[:STORE_RATE] ** 2)))
+    sample_rms = float(np.sqrt(np.mean(ref[int(0.5 * rate) : int(1.5 * rate)] ** 2)))
     gain_db = 20.0 * math.log10(synth_reference_rms(name, mid_root) / sample_rms)
     # the SoundFont's own velocity curve: level (first 0.5 s, middle zones) between the softest and loudest layer
     soft, loud = spec["velocities"][0], spec["velocities"][-1]
     middle = [r for r in spec["roots"] if 48 <= r <= 84]
-    rise_db = float(np.median([20.0 * math.log10(_rms(shots[(r, loud)]) / _rms(shots[(r, soft)])) for r in middle]))
-    halving_db = rise_db / math.log2(loud / soft)
+    if soft == loud:
+        halving_db = 12.0  # one layer: the SoundFont default's square law
+    else:
+        rise_db = float(np.median([20.0 * math.log10(_rms(shots[(r, loud)]) / _rms(shots[(r, soft)])) for r in middle]))
+        halving_db = rise_db / math.log2(loud / soft)
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -205,14 +242,19 @@ def extract(name: str, spec: dict, out: Path, scratch: Path) -> int:
         for vel in spec["velocities"]:
             file = f"{name}_{root:03d}_v{vel:03d}.flac"
             pcm = np.clip(np.round(shots[(root, vel)] * scale * 32767.0), -32768, 32767).astype(np.int16)
-            sf.write(out / file, pcm, STORE_RATE, format="FLAC", subtype="PCM_16")
+            sf.write(out / file, pcm, rate, format="FLAC", subtype="PCM_16")
             total += (out / file).stat().st_size
             files.append(file)
-        tune = tuning_cents(shots[(root, spec["velocities"][-1])], root) if spec["correct_tuning"] else 0.0
-        zones.append({"root": root, "tune_cents": round(tune, 2), "files": files})
+        tune = (
+            tuning_cents(shots[(root, spec["velocities"][-1])], root, rate, sustained=loop is not None) if spec["correct_tuning"] else 0.0
+        )
+        zone = {"root": root, "tune_cents": round(tune, 2), "files": files}
+        if loop is not None:
+            zone["loop"] = [int(loop[0] * rate), int(loop[1] * rate)]
+        zones.append(zone)
     index = {
         "name": name,
-        "sample_rate": STORE_RATE,
+        "sample_rate": rate,
         "source": f"{source}, program {spec['program']}",
         "program": spec["program"],
         "velocities": spec["velocities"],
@@ -224,7 +266,7 @@ def extract(name: str, spec: dict, out: Path, scratch: Path) -> int:
     }
     atomic_write_text(out / "instrument.json", json.dumps(index, indent=1) + "\n")
     credits = CREDITS.format(
-        name=name, program=spec["program"], source=source, rate=STORE_RATE, roots=", ".join(map(str, spec["roots"])),
+        name=name, program=spec["program"], source=source, rate=rate, roots=", ".join(map(str, spec["roots"])),
         velocities=", ".join(map(str, spec["velocities"])),
     )  # fmt: skip
     atomic_write_text(out / "CREDITS.md", credits)

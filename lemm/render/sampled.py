@@ -9,7 +9,8 @@ layer nearest its velocity, its level following the instrument's measured
 velocity curve (``velocity_halving_db`` between the layers' own levels), the
 track's dynamics, markings and articulation (the expression of
 :func:`lemm.render.controls.note_voices`), and ends with a ``release_ms``
-fade after the note-off (or at the sample's own faded end). **Round robin**: a
+fade after the note-off (or at the sample's own faded end; a sustained sound
+loops a crossfaded stretch of its recording while the note lasts). **Round robin**: a
 pitch struck again plays from the second-nearest zone when that one is within
 :data:`ROUND_ROBIN_SEMITONES`, so repeated notes are not one recording looped.
 Notes spread in stereo by pitch (:func:`lemm.render.instrument.pitch_pan`).
@@ -23,7 +24,7 @@ gives the same samples.
 Examples
 --------
 >>> list_sampled()
-['acoustic_piano', 'steel_guitar']
+['acoustic_piano', 'steel_guitar', 'synth_pad']
 >>> inst = load_sampled("acoustic_piano")
 >>> inst.roots[:3], inst.velocities
 ((24, 30, 36), (40, 80, 118))
@@ -87,6 +88,9 @@ class SampledInstrument:
         Velocity each layer was recorded at, ascending.
     files : tuple of tuple of str
         [zone][layer] file names in the folder.
+    loops : tuple of (tuple of int or None)
+        Per zone: (start, end) sample of a sustained sound's loop at ``sample_rate``
+        (the read wraps from ``end`` back to ``start`` while the note lasts), or None.
     release_ms : float
         Fade after the note-off.
     velocity_halving_db : float
@@ -104,6 +108,7 @@ class SampledInstrument:
     tune_cents: tuple[float, ...]
     velocities: tuple[int, ...]
     files: tuple[tuple[str, ...], ...]
+    loops: tuple[tuple[int, int] | None, ...]
     release_ms: float
     velocity_halving_db: float
     gain_db: float
@@ -140,6 +145,7 @@ def load_sampled(name: str) -> SampledInstrument:
             tune_cents=tuple(float(z["tune_cents"]) for z in index["zones"]),
             velocities=tuple(int(v) for v in index["velocities"]),
             files=tuple(tuple(str(f) for f in z["files"]) for z in index["zones"]),
+            loops=tuple((int(z["loop"][0]), int(z["loop"][1])) if "loop" in z else None for z in index["zones"]),
             release_ms=float(index["release_ms"]),
             velocity_halving_db=float(index["velocity_halving_db"]),
             gain_db=float(index["gain_db"]),
@@ -196,6 +202,14 @@ def _layer(velocities: tuple[int, ...], velocity: int, halving_db: float) -> tup
     logs = np.log2(np.asarray(velocities, dtype=np.float64))
     i = int(np.argmin(np.abs(logs - math.log2(velocity))))
     return i, 10.0 ** (halving_db * (math.log2(velocity) - logs[i]) / 20.0)
+
+
+def _wrap(pos: np.ndarray, loop: tuple[float, float] | None) -> np.ndarray:
+    """Read positions with every one past the loop's end folded back into the loop."""
+    if loop is None:
+        return pos
+    start, end = loop
+    return np.where(pos >= end, start + np.mod(pos - start, end - start), pos)
 
 
 def _hermite(x: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
@@ -260,7 +274,10 @@ def render_sampled_track(
         sample = zones[z][layer]
         # the read runs at most 2**(max shift / 12) as fast as the recording
         slowest = float(np.min(v.f0_hz)) / _root_hz(inst, z)
-        lengths.append(min(v.n_samples, math.ceil(sample.shape[0] / slowest) + 1))  # the read runs past the recording's end
+        if inst.loops[z] is not None:
+            lengths.append(v.n_samples)  # a looped sound lasts as long as the note and its release
+        else:
+            lengths.append(min(v.n_samples, math.ceil(sample.shape[0] / slowest) + 1))  # the read runs past the recording's end
         choices.append((z, layer, gain))
     if n_samples is None:
         n_samples = max((v.start_sample + n for v, n in zip(voices, lengths)), default=0)
@@ -275,6 +292,9 @@ def render_sampled_track(
             frames = np.arange(len(v.f0_hz), dtype=np.float64) * hop
             rate = np.interp(t, frames, v.f0_hz / _root_hz(inst, z))
             pos = np.concatenate(([0.0], np.cumsum(rate[:-1])))
+            if inst.loops[z] is not None:
+                scale = sample_rate / inst.sample_rate
+                pos = _wrap(pos, (inst.loops[z][0] * scale, min(inst.loops[z][1] * scale, zones[z][layer].shape[0] - 1)))
             amp = v.amplitude.copy()
             if len(amp) > 1:
                 amp[0] = amp[1]  # the recording carries its own attack; only a 1 ms ramp is added

@@ -93,3 +93,16 @@ def test_gpu_render_matches_cpu():
     cpu = _render("acoustic_piano", notes)
     gpu = _render("acoustic_piano", notes, device="cuda")
     np.testing.assert_allclose(gpu, cpu, atol=1e-4 * np.abs(cpu).max())
+
+
+def test_a_looped_sound_lasts_as_long_as_the_note():
+    inst = load_sampled("synth_pad")
+    assert all(loop is not None for loop in inst.loops)
+    a = _render("synth_pad", (Note(60, 0, 9600, 100),), n_samples=12 * SR).mean(0)  # a 10 s note, 3.2 s recordings
+    rms = [float(np.sqrt(np.mean(a[i * SR : (i + 1) * SR] ** 2))) for i in range(12)]
+    assert min(rms[2:10]) > 0.5 * max(rms[2:10])  # no gap or drop while the loop repeats
+    assert rms[11] < 0.01 * rms[9]  # released after the note-off (1 s release)
+    spec = np.abs(np.fft.rfft(a[5 * SR : 6 * SR] * np.hanning(SR), 8 * SR))
+    freqs = np.fft.rfftfreq(8 * SR, 1 / SR)
+    near = (freqs > 250) & (freqs < 280)
+    assert abs(1200 * np.log2(freqs[near][np.argmax(spec[near])] / 261.6256)) < 12
