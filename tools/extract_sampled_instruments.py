@@ -67,15 +67,15 @@ STORE_RATE = 32000
 SPECS: dict[str, dict] = {
     "acoustic_piano": {
         "soundfont": "MuseScore_General", "program": 0, "roots": list(range(24, 109, 6)), "velocities": [40, 80, 118],
-        "seconds": (3.2, 1.0), "release_ms": 220.0, "correct_tuning": False,  # a piano's stretched octaves are its tuning
+        "seconds": (3.2, 1.0), "release_ms": 700.0, "correct_tuning": False,  # a piano's stretched octaves are its tuning
     },
     "steel_guitar": {
         "soundfont": "FluidR3_GM", "program": 25, "roots": list(range(40, 89, 6)), "velocities": [56, 108],
-        "seconds": (2.4, 1.2), "release_ms": 150.0, "correct_tuning": True,
+        "seconds": (2.4, 1.2), "release_ms": 500.0, "correct_tuning": True,
     },
     "synth_pad": {
         "soundfont": "FluidR3_GM", "program": 89, "roots": list(range(36, 97, 8)), "velocities": [100],
-        "seconds": (3.2, 3.2), "release_ms": 1000.0, "correct_tuning": True,
+        "seconds": (3.2, 3.2), "release_ms": 1500.0, "correct_tuning": True,
         "loop_seconds": (1.6, 3.0), "store_rate": 24000,
     },
 }  # fmt: skip
