@@ -223,7 +223,7 @@ def extract(name: str, spec: dict, out: Path, scratch: Path) -> int:
     mid_root = min(spec["roots"], key=lambda r: abs(r - 60))
     loud_vel = min(spec["velocities"], key=lambda v: abs(v - 100))
     ref = shots[(mid_root, loud_vel)] * scale
-    sample_rms = float(np.sqrt(np.mean(ref[int(0.5 * rate) : int(1.5 * rate)] ** 2)))
+    sample_rms = float(np.sqrt(np.mean(ref[:rate] ** 2)))  # the same first second as synth_reference_rms
     gain_db = 20.0 * math.log10(synth_reference_rms(name, mid_root) / sample_rms)
     # the SoundFont's own velocity curve: level (first 0.5 s, middle zones) between the softest and loudest layer
     soft, loud = spec["velocities"][0], spec["velocities"][-1]
