@@ -1,7 +1,8 @@
 """Spectrograms of lemm's changed kits and presets beside FluidR3_GM playing the same notes (PNG files for docs/sound.md).
 
-Each figure plays one short phrase twice: lemm (dry, ``render_track``) on top,
-fluidsynth with FluidR3_GM (reverb and chorus off) below, both on the same
+Each figure plays one short phrase three times: lemm (dry, ``render_track``) on top,
+fluidsynth with FluidR3_GM, then with MuseScore General (reverb and chorus off;
+the last row only where MuseScore General is installed), on the same
 log-frequency axis and 80 dB colour range (each relative to its own peak).
 
 Usage::
@@ -49,11 +50,17 @@ PHRASES = {
     "synth_bass": ("bass", False, 38, [(p, 0.5 * i, 0.45, 100) for i, p in enumerate((33, 33, 45, 33, 36, 36, 48, 40))]),
     "synth_pad": ("pad", False, 89, [(p, 0.0, 2.0, 80) for p in (57, 60, 64)] + [(p, 2.0, 2.0, 80) for p in (55, 59, 62)]),
     "string_ensemble": ("strings", False, 48, [(p, 0.0, 2.0, 85) for p in (57, 64, 72)] + [(p, 2.0, 2.0, 85) for p in (55, 62, 71)]),
-}
+    "acoustic_piano": (
+        "keys", False, 0,
+        [(p, 0.0, 1.5, 70) for p in (48, 55, 64)] + [(p, 0.5 * i + 1.5, 0.45, 50 + 12 * i) for i, p in enumerate((67, 69, 71, 72, 74))]
+        + [(p, 4.0, 1.5, 110) for p in (41, 57, 65, 69)],
+    ),
+    "steel_guitar": ("guitar", False, 25, [(p, 0.05 * j + 0.75 * i, 0.7, 90) for i, chord in enumerate(((40, 47, 52, 56), (45, 52, 57, 61), (47, 54, 59, 63), (40, 47, 52, 56))) for j, p in enumerate(chord)]),
+}  # fmt: skip
 
 
-def render_pair(name: str, scratch: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(lemm, FluidR3) mono renders of the phrase of ``name``."""
+def render_pair(name: str, scratch: Path) -> list[np.ndarray]:
+    """[lemm, FluidR3, MuseScore General (where installed)] mono renders of the phrase of ``name``."""
     role, is_drum, program, phrase = PHRASES[name]
     notes = tuple(sorted((Note(p, int(s * TICKS_PER_SECOND), int(d * TICKS_PER_SECOND), v) for p, s, d, v in phrase), key=lambda n: (n.start_tick, n.pitch)))
     track = Track(name=name, role=role, preset=name, is_drum=is_drum, notes=notes)
@@ -66,9 +73,13 @@ def render_pair(name: str, scratch: Path) -> tuple[np.ndarray, np.ndarray]:
     events.sort(key=lambda e: e[0])
     path = scratch / f"{name}.mid"
     sound.blocks_midi([(events, program)], path)
-    ref, _ = sound.fluidsynth(path, sound.FLUID, scratch / f"{name}.wav", dry=True)
     n = int(seconds * SR)
-    return ours.mean(0)[:n], ref.mean(0)[:n]
+    out = [ours.mean(0)[:n]]
+    for sf in (sound.FLUID, sound.MUSESCORE):
+        if sf.exists():
+            ref, _ = sound.fluidsynth(path, sf, scratch / f"{name}_{sf.stem}.wav", dry=True)
+            out.append(np.pad(ref.mean(0), (0, max(0, n - ref.shape[1])))[:n])
+    return out
 
 
 def spectrogram_db(x: np.ndarray, n_fft: int = 2048, hop: int = 256) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -78,9 +89,10 @@ def spectrogram_db(x: np.ndarray, n_fft: int = 2048, hop: int = 256) -> tuple[np
     return np.arange(frames.shape[0]) * hop / SR, np.fft.rfftfreq(n_fft, 1.0 / SR), (db - db.max()).T
 
 
-def figure(name: str, ours: np.ndarray, ref: np.ndarray, out: Path) -> Path:
-    fig, axes = plt.subplots(2, 1, figsize=(9, 5.2), sharex=True, dpi=80)
-    for ax, x, label in zip(axes, (ours, ref), (f"lemm {name}", f"FluidR3_GM program {PHRASES[name][2]}{' (drum kit)' if PHRASES[name][1] else ''}")):
+def figure(name: str, renders: list[np.ndarray], out: Path) -> Path:
+    fig, axes = plt.subplots(len(renders), 1, figsize=(9, 2.6 * len(renders)), sharex=True, dpi=80)
+    kind = f"program {PHRASES[name][2]}{' (drum kit)' if PHRASES[name][1] else ''}"
+    for ax, x, label in zip(axes, renders, (f"lemm {name}", f"FluidR3_GM {kind}", f"MuseScore General {kind}")):
         t, f, db = spectrogram_db(x)
         keep = f >= 30.0
         mesh = ax.pcolormesh(t, f[keep], db[keep], vmin=-80.0, vmax=0.0, shading="auto", cmap="magma")
@@ -88,7 +100,7 @@ def figure(name: str, ours: np.ndarray, ref: np.ndarray, out: Path) -> Path:
         ax.set_ylim(40.0, 20000.0)
         ax.set_ylabel("Hz")
         ax.set_title(label, fontsize=10)
-    axes[1].set_xlabel("seconds")
+    axes[-1].set_xlabel("seconds")
     fig.colorbar(mesh, ax=axes, label="dB re peak")
     path = out / f"{name}.png"
     fig.savefig(path)
@@ -107,8 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as scratch:
         for name in args.names.split(","):
-            ours, ref = render_pair(name, Path(scratch))
-            print(figure(name, ours, ref, out))
+            print(figure(name, render_pair(name, Path(scratch)), out))
     return 0
 
 

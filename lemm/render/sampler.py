@@ -2,9 +2,9 @@
 
 A kit folder holds ``kit.json`` (voices, their velocity layers and files,
 the playback ``gain_db``) and mono FLAC one-shots (see
-:mod:`lemm.render.extract_kit`). A hit crossfades the two layers around its
-velocity (linear in velocity; below the softest layer it is scaled down by
-``(velocity / softest) ** 1.5``, above the loudest scaled up linearly),
+:mod:`lemm.render.extract_kit`). A hit plays the layer nearest its velocity
+(see :func:`_layer_mix`: the level follows the layers' own peaks,
+interpolated in dB over log velocity, so the SoundFont's velocity curve is kept),
 varies its level by up to +-0.5 dB from the seed, ramps in over 1 ms, and is
 panned like the synthesised kit. An open hi-hat is choked (8 ms fade) by the
 next closed or pedal hi-hat. Samples are resampled to the render rate once
@@ -78,15 +78,25 @@ def kit_samples(kit: str, sample_rate: int) -> dict[str, tuple[tuple[int, ...], 
     return out
 
 
-def _layer_mix(velocities: tuple[int, ...], velocity: float) -> list[tuple[int, float]]:
-    """(layer index, gain) pairs for a hit at ``velocity``."""
-    if velocity <= velocities[0]:
-        return [(0, (velocity / velocities[0]) ** 1.5)]
-    if velocity >= velocities[-1]:
-        return [(len(velocities) - 1, velocity / velocities[-1])]
-    hi = int(np.searchsorted(velocities, velocity, side="right"))
-    w = (velocity - velocities[hi - 1]) / (velocities[hi] - velocities[hi - 1])
-    return [(hi - 1, 1.0 - w), (hi, w)]
+def _layer_mix(velocities: tuple[int, ...], velocity: float, peaks: np.ndarray) -> list[tuple[int, float]]:
+    """(layer index, gain) pairs for a hit at ``velocity``: the nearest layer in log velocity, at the level of the recordings' curve.
+
+    The level follows the layers' own peaks (``peaks``, linear), interpolated
+    in dB over log velocity and extrapolated with the slope of the nearest pair
+    outside them. Layers are not crossfaded: two recordings of a hit summed
+    cancel each other in some bands (12 dB holes measured between FluidR3's
+    kick layers).
+    """
+    logs = np.log2(np.asarray(velocities, dtype=np.float64))
+    lv = math.log2(max(float(velocity), 1.0))
+    levels = 20.0 * np.log10(np.maximum(np.asarray(peaks, dtype=np.float64), 1e-9))
+    nearest = int(np.argmin(np.abs(logs - lv)))
+    if len(velocities) == 1:
+        return [(0, float(velocity) / velocities[0])]
+    hi = int(np.clip(np.searchsorted(logs, lv, side="right"), 1, len(logs) - 1))
+    w = (lv - logs[hi - 1]) / (logs[hi] - logs[hi - 1])  # < 0 or > 1 outside the layers
+    target_db = levels[hi - 1] + w * (levels[hi] - levels[hi - 1])
+    return [(nearest, 10.0 ** ((target_db - levels[nearest]) / 20.0))]
 
 
 def render_sampled_hits(
@@ -125,11 +135,12 @@ def render_sampled_hits(
     theta = (pan + 1.0) * math.pi / 4.0
     lr = np.array([math.cos(theta), math.sin(theta)], dtype=np.float32) * math.sqrt(2.0)
     n_total = buffer.shape[1]
-    n_attack = max(1, int(round(_ATTACK_SECONDS * sample_rate)))
-    n_choke = max(1, int(round(_CHOKE_FADE_SECONDS * sample_rate)))
+    n_attack = max(1, round(_ATTACK_SECONDS * sample_rate))
+    n_choke = max(1, round(_CHOKE_FADE_SECONDS * sample_rate))
     variation = rng.uniform(-_VARIATION_DB, _VARIATION_DB, size=len(starts))
+    peaks = np.array([float(np.abs(shot).max()) for shot in shots])
     for start, vel, cut, var in zip(starts, velocities, cuts, variation):
-        mix = _layer_mix(layers, float(vel))
+        mix = _layer_mix(layers, float(vel), peaks)
         n = max(len(shots[i]) for i, _ in mix)
         hit = np.zeros(n, dtype=np.float32)
         for i, w in mix:

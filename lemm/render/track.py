@@ -29,6 +29,7 @@ from lemm.errors import ParameterError, RenderError
 from lemm.render.drums import DRUM_KITS, list_drum_kits, render_drum_span, render_drum_track
 from lemm.render.instrument import render_instrument_span, render_instrument_track
 from lemm.render.presets import Preset, load_preset
+from lemm.render.sampled import list_sampled, render_sampled_track
 from lemm.render.synth import hop_samples
 from lemm.score.model import Score, Track
 from lemm.seeding import check_seed, derive_seed
@@ -115,10 +116,12 @@ def render_track(
     RenderError
         If the rendered audio is not finite.
     """
-    dev, n, preset, is_drum = _checked(track, sample_rate=sample_rate, seed=seed, device=device, n_samples=n_samples, preset=preset)
+    dev, n, preset, kind = _checked(track, sample_rate=sample_rate, seed=seed, device=device, n_samples=n_samples, preset=preset)
     with single_thread():
-        if is_drum:
+        if kind == "drum":
             audio, controls = render_drum_track(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n)
+        elif kind == "sampled":
+            audio, controls = render_sampled_track(track, score, sample_rate=sample_rate, device=dev, n_samples=n)
         else:
             audio, controls = render_instrument_track(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n, preset=preset)
     audio = _finite(track, audio)
@@ -153,10 +156,13 @@ def render_track_span(
     """
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
         raise ParameterError.for_field("n_samples", n_samples, "an integer >= 0")
-    dev, n, preset, is_drum = _checked(track, sample_rate=sample_rate, seed=seed, device=device, n_samples=n_samples, preset=preset)
+    dev, n, preset, kind = _checked(track, sample_rate=sample_rate, seed=seed, device=device, n_samples=n_samples, preset=preset)
     with single_thread():
-        if is_drum:
+        if kind == "drum":
             start, audio = render_drum_span(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n)
+        elif kind == "sampled":  # the sampler renders the whole stem (no random state); the span is where it sounds
+            full, _ = render_sampled_track(track, score, sample_rate=sample_rate, device=dev, n_samples=n)
+            start, audio = _sounding_span(full)
         else:
             start, audio = render_instrument_span(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n, preset=preset)
     return start, _finite(track, audio)
@@ -164,8 +170,8 @@ def render_track_span(
 
 def _checked(
     track: Track, *, sample_rate: int, seed: int, device: str, n_samples: int | None, preset: Preset | None,
-) -> tuple[torch.device, int | None, Preset | None, bool]:
-    """The checked device, length and preset of a render, and whether the track is a drum track."""
+) -> tuple[torch.device, int | None, Preset | None, str]:
+    """The checked device, length and preset of a render, and how the track sounds: ``"drum"``, ``"sampled"`` or ``"synth"``."""
     if not isinstance(track, Track):
         raise ParameterError.for_field("track", type(track).__name__, "a lemm.score.Track")
     if track.role == "vocal":
@@ -181,10 +187,21 @@ def _checked(
     if track.is_drum or (preset is None and track.preset in DRUM_KITS):
         if track.preset not in DRUM_KITS:
             raise ParameterError.for_field(f"track {track.name!r} drum kit", track.preset, f"one of {', '.join(list_drum_kits())}")
-        return dev, n, preset, True
+        return dev, n, preset, "drum"
+    if preset is None and track.preset in list_sampled():
+        return dev, n, None, "sampled"
     if preset is None:
         preset = load_preset(track.preset)  # raises with the known names
-    return dev, n, preset, False
+    return dev, n, preset, "synth"
+
+
+def _sounding_span(audio: np.ndarray) -> tuple[int, np.ndarray]:
+    """``(start, audio[:, start:end])`` of the samples from the first to the last non-zero one (``(0, empty)`` if silent)."""
+    nonzero = np.flatnonzero(np.any(audio != 0, axis=0))
+    if nonzero.size == 0:
+        return 0, audio[:, :0]
+    start, end = int(nonzero[0]), int(nonzero[-1]) + 1
+    return start, audio[:, start:end]
 
 
 def _finite(track: Track, audio: np.ndarray) -> np.ndarray:

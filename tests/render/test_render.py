@@ -12,6 +12,7 @@ from lemm.render import list_drum_kits, list_presets, load_preset, render_track,
 from lemm.render.controls import note_voices
 from lemm.render.drums import DRUM_KITS, GM_DRUM_VOICES, voice_for_key
 from lemm.render.instrument import render_voice
+from lemm.render.sampled import list_sampled
 from lemm.score.model import CurvePoint, ExpressionCurve, Note, Score, TempoChange, Track
 from lemm.seeding import derive_seed
 
@@ -40,6 +41,8 @@ def render(track: Track, **kw) -> np.ndarray:
 
 
 def uses_randomness(kind: str, name: str) -> bool:
+    if kind == "preset" and name in list_sampled():
+        return False  # the sampler draws no random numbers
     return kind == "drum" or load_preset(name).uses_noise
 
 

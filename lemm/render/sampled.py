@@ -1,0 +1,308 @@
+"""A multi-zone sampler: pitched instruments played from recorded notes (``lemm/render/instruments/<name>/``).
+
+An instrument folder holds ``instrument.json`` and mono FLAC notes (made by
+``tools/extract_sampled_instruments.py`` from FluidR3_GM): one zone per root
+key, one file per velocity layer in each zone. A note plays the zone nearest
+its pitch (the sample read faster or slower, through the track's pitch bend
+and vibrato curves, with 4-point cubic Hermite interpolation in torch), from the
+layer nearest its velocity, its level following the instrument's measured
+velocity curve (``velocity_halving_db`` between the layers' own levels), the
+track's dynamics, markings and articulation (the expression of
+:func:`lemm.render.controls.note_voices`), and ends with a ``release_ms``
+fade after the note-off (or at the sample's own faded end; a sustained sound
+loops a crossfaded stretch of its recording while the note lasts). **Round robin**: a
+pitch struck again plays from the second-nearest zone when that one is within
+:data:`ROUND_ROBIN_SEMITONES`, so repeated notes are not one recording looped.
+Notes spread in stereo by pitch (:func:`lemm.render.instrument.pitch_pan`).
+
+A track whose preset names a shipped instrument (:func:`list_sampled`) renders
+here; the synth preset of the same name stays available to
+:func:`lemm.render.render_track` through ``preset=load_preset(name)`` (and to
+:func:`lemm.render.fit_preset`). No random numbers are drawn: the same score
+gives the same samples.
+
+Examples
+--------
+>>> list_sampled()
+['acoustic_piano', 'steel_guitar', 'synth_pad']
+>>> inst = load_sampled("acoustic_piano")
+>>> inst.roots[:3], inst.velocities
+((24, 30, 36), (40, 80, 118))
+>>> [zone_choice(inst.roots, 60, repeat) for repeat in (0, 1)]
+[(6, 0.0), (6, 0.0)]
+>>> [zone_choice(inst.roots, 62, repeat) for repeat in (0, 1)]
+[(6, 2.0), (7, -4.0)]
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+from scipy.signal import resample_poly
+
+from lemm.errors import FileFormatError, ParameterError
+from lemm.render.controls import note_voices
+from lemm.render.instrument import pitch_pan, track_controls
+from lemm.render.presets import Preset
+from lemm.render.synth import hop_samples
+from lemm.score.model import Score, Track
+
+__all__ = [
+    "INSTRUMENTS_DIR",
+    "ROUND_ROBIN_SEMITONES",
+    "SampledInstrument",
+    "list_sampled",
+    "load_sampled",
+    "render_sampled_track",
+    "zone_choice",
+]  # fmt: skip
+
+#: Folder holding one sub-folder per sampled instrument.
+INSTRUMENTS_DIR = Path(__file__).parent / "instruments"
+#: A repeated pitch may play from the second-nearest zone when it is at most this far (semitones).
+ROUND_ROBIN_SEMITONES = 4.0
+_ATTACK_SECONDS = 0.001
+
+
+@dataclass(frozen=True)
+class SampledInstrument:
+    """The index of one sampled instrument (``instrument.json``).
+
+    Attributes
+    ----------
+    name : str
+    sample_rate : int
+        Hz of the stored files.
+    roots : tuple of int
+        Root MIDI key of each zone, ascending.
+    tune_cents : tuple of float
+        How sharp each zone's recording is (measured by the extraction); playback corrects it.
+    velocities : tuple of int
+        Velocity each layer was recorded at, ascending.
+    files : tuple of tuple of str
+        [zone][layer] file names in the folder.
+    loops : tuple of (tuple of int or None)
+        Per zone: (start, end) sample of a sustained sound's loop at ``sample_rate``
+        (the read wraps from ``end`` back to ``start`` while the note lasts), or None.
+    release_ms : float
+        Fade after the note-off.
+    velocity_halving_db : float
+        Level change per halving of velocity away from a layer's own velocity.
+    gain_db : float
+        Playback trim (puts a velocity-100 note at the synth preset's level).
+    stereo_width : float
+        0..1, notes spread by pitch.
+    folder : Path
+    """
+
+    name: str
+    sample_rate: int
+    roots: tuple[int, ...]
+    tune_cents: tuple[float, ...]
+    velocities: tuple[int, ...]
+    files: tuple[tuple[str, ...], ...]
+    loops: tuple[tuple[int, int] | None, ...]
+    release_ms: float
+    velocity_halving_db: float
+    gain_db: float
+    stereo_width: float
+    folder: Path
+
+
+def list_sampled() -> list[str]:
+    """Names of the sampled instruments shipped (folders with an ``instrument.json``), sorted."""
+    return sorted(p.parent.name for p in INSTRUMENTS_DIR.glob("*/instrument.json"))
+
+
+@functools.cache
+def load_sampled(name: str) -> SampledInstrument:
+    """Read the index of the sampled instrument ``name``.
+
+    Raises
+    ------
+    ParameterError
+        If no sampled instrument has that name.
+    FileFormatError
+        If its ``instrument.json`` is unreadable or inconsistent.
+    """
+    known = list_sampled()
+    if name not in known:
+        raise ParameterError.for_field("sampled instrument", name, f"one of {', '.join(known)}")
+    folder = INSTRUMENTS_DIR / name
+    try:
+        index = json.loads((folder / "instrument.json").read_text(encoding="utf-8"))
+        inst = SampledInstrument(
+            name=str(index["name"]),
+            sample_rate=int(index["sample_rate"]),
+            roots=tuple(int(z["root"]) for z in index["zones"]),
+            tune_cents=tuple(float(z["tune_cents"]) for z in index["zones"]),
+            velocities=tuple(int(v) for v in index["velocities"]),
+            files=tuple(tuple(str(f) for f in z["files"]) for z in index["zones"]),
+            loops=tuple((int(z["loop"][0]), int(z["loop"][1])) if "loop" in z else None for z in index["zones"]),
+            release_ms=float(index["release_ms"]),
+            velocity_halving_db=float(index["velocity_halving_db"]),
+            gain_db=float(index["gain_db"]),
+            stereo_width=float(index["stereo_width"]),
+            folder=folder,
+        )
+    except (OSError, KeyError, ValueError, TypeError) as err:
+        raise FileFormatError(f"sampled instrument {name!r} in {folder} cannot be read: {err}") from err
+    if list(inst.roots) != sorted(set(inst.roots)) or list(inst.velocities) != sorted(set(inst.velocities)):
+        raise FileFormatError(f"{folder / 'instrument.json'}: zone roots and velocities must be ascending and distinct")
+    if any(len(f) != len(inst.velocities) for f in inst.files) or not inst.roots:
+        raise FileFormatError(f"{folder / 'instrument.json'}: every zone needs one file per velocity layer")
+    return inst
+
+
+@functools.lru_cache(maxsize=16)
+def _zone_audio(name: str, sample_rate: int, device: str) -> tuple[tuple[torch.Tensor, ...], ...]:
+    """[zone][layer] float32 tensors at ``sample_rate`` on ``device`` (polyphase-resampled once, cached)."""
+    inst = load_sampled(name)
+    g = math.gcd(inst.sample_rate, sample_rate)
+    out = []
+    for zone in inst.files:
+        layers = []
+        for file in zone:
+            try:
+                data, rate = sf.read(inst.folder / file, dtype="float64", always_2d=False)
+            except (OSError, RuntimeError) as err:
+                raise FileFormatError(f"sample {inst.folder / file} cannot be read: {err}") from err
+            if rate != inst.sample_rate:
+                raise FileFormatError(f"{inst.folder / file} has sample rate {rate}, instrument.json says {inst.sample_rate}")
+            if sample_rate != inst.sample_rate:
+                data = resample_poly(data, sample_rate // g, inst.sample_rate // g)
+            layers.append(torch.as_tensor(np.ascontiguousarray(data, dtype=np.float32), device=device))
+        out.append(tuple(layers))
+    return tuple(out)
+
+
+def zone_choice(roots: tuple[int, ...], pitch: float, repeat: int) -> tuple[int, float]:
+    """(zone index, semitones to shift its root) for ``pitch``; odd ``repeat`` counts take the round-robin zone.
+
+    The nearest root wins (the lower one on a tie); on an odd repeat the
+    second-nearest is taken when it is at most :data:`ROUND_ROBIN_SEMITONES` away.
+    """
+    dist = np.abs(np.asarray(roots, dtype=np.float64) - pitch)
+    order = np.argsort(dist, kind="stable")
+    pick = int(order[0])
+    if repeat % 2 == 1 and len(order) > 1 and dist[order[1]] <= ROUND_ROBIN_SEMITONES:
+        pick = int(order[1])
+    return pick, float(pitch - roots[pick])
+
+
+def _layer(velocities: tuple[int, ...], velocity: int, halving_db: float) -> tuple[int, float]:
+    """(layer index, linear gain) for ``velocity``: the nearest layer in log velocity, its level moved along the curve."""
+    logs = np.log2(np.asarray(velocities, dtype=np.float64))
+    i = int(np.argmin(np.abs(logs - math.log2(velocity))))
+    return i, 10.0 ** (halving_db * (math.log2(velocity) - logs[i]) / 20.0)
+
+
+def _wrap(pos: np.ndarray, loop: tuple[float, float] | None) -> np.ndarray:
+    """Read positions with every one past the loop's end folded back into the loop."""
+    if loop is None:
+        return pos
+    start, end = loop
+    return np.where(pos >= end, start + np.mod(pos - start, end - start), pos)
+
+
+def _hermite(x: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+    """4-point cubic Hermite (Catmull-Rom) read of ``x`` at fractional positions ``pos`` (float64, >= 0); 0 past the end."""
+    xp = torch.nn.functional.pad(x, (1, 3))
+    inside = pos < x.shape[0]
+    pos = torch.where(inside, pos, torch.zeros_like(pos))
+    i = torch.floor(pos).to(torch.int64)
+    f = (pos - i).to(x.dtype)
+    y0, y1, y2, y3 = xp[i], xp[i + 1], xp[i + 2], xp[i + 3]
+    c1 = 0.5 * (y2 - y0)
+    c2 = y0 - 2.5 * y1 + 2.0 * y2 - 0.5 * y3
+    c3 = 0.5 * (y3 - y0) + 1.5 * (y1 - y2)
+    return torch.where(inside, ((c3 * f + c2) * f + c1) * f + y1, torch.zeros_like(f))
+
+
+def _root_hz(inst: SampledInstrument, zone: int) -> float:
+    """The frequency zone ``zone``'s recording sounds at."""
+    return 440.0 * 2.0 ** ((inst.roots[zone] + inst.tune_cents[zone] / 100.0 - 69.0) / 12.0)
+
+
+def _playback_preset(inst: SampledInstrument) -> Preset:
+    """The envelope and level settings :func:`note_voices` needs: a flat sustain (the samples carry their own decay)."""
+    return Preset(
+        name=inst.name, description="sampled", harmonic_amplitudes=(1.0,), attack_ms=1.0, decay_ms=0.0, sustain_level=1.0,
+        release_ms=inst.release_ms, velocity_halving_db=0.0, gain_db=inst.gain_db,
+    )  # fmt: skip
+
+
+def render_sampled_track(
+    track: Track,
+    score: Score,
+    *,
+    sample_rate: int = 48000,
+    device: str | torch.device = "cpu",
+    n_samples: int | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Dry stereo audio [shape=(2, n_samples)] float32 of a track played by the sampled instrument ``track.preset``, and its controls.
+
+    ``n_samples=None`` renders until the last note's release (or sample) ends;
+    a shorter ``n_samples`` gives a prefix of a longer render. The controls are
+    those of :func:`lemm.render.instrument.track_controls`.
+
+    Raises
+    ------
+    ParameterError
+        If ``track.preset`` is not a sampled instrument.
+    """
+    inst = load_sampled(track.preset)
+    voices = note_voices(track, score, _playback_preset(inst), sample_rate=sample_rate)
+    dev = torch.device(device)
+    zones = _zone_audio(inst.name, sample_rate, str(dev))
+    hop = hop_samples(sample_rate)
+    lengths = []
+    choices = []
+    repeats: dict[int, int] = {}
+    for v in voices:
+        count = repeats.get(v.pitch, 0)
+        repeats[v.pitch] = count + 1
+        z, _ = zone_choice(inst.roots, v.pitch, count)
+        layer, gain = _layer(inst.velocities, v.velocity, inst.velocity_halving_db)
+        sample = zones[z][layer]
+        # the read runs at most 2**(max shift / 12) as fast as the recording
+        slowest = float(np.min(v.f0_hz)) / _root_hz(inst, z)
+        if inst.loops[z] is not None:
+            lengths.append(v.n_samples)  # a looped sound lasts as long as the note and its release
+        else:
+            lengths.append(min(v.n_samples, math.ceil(sample.shape[0] / slowest) + 1))  # the read runs past the recording's end
+        choices.append((z, layer, gain))
+    if n_samples is None:
+        n_samples = max((v.start_sample + n for v, n in zip(voices, lengths)), default=0)
+    buffer = torch.zeros(2, n_samples, dtype=torch.float32, device=dev)
+    n_attack = max(1, round(_ATTACK_SECONDS * sample_rate))
+    with torch.no_grad():
+        for v, n, (z, layer, gain) in zip(voices, lengths, choices):
+            if v.start_sample >= n_samples:
+                continue
+            n = min(n, n_samples - v.start_sample)
+            t = np.arange(n, dtype=np.float64)
+            frames = np.arange(len(v.f0_hz), dtype=np.float64) * hop
+            rate = np.interp(t, frames, v.f0_hz / _root_hz(inst, z))
+            pos = np.concatenate(([0.0], np.cumsum(rate[:-1])))
+            if inst.loops[z] is not None:
+                scale = sample_rate / inst.sample_rate
+                pos = _wrap(pos, (inst.loops[z][0] * scale, min(inst.loops[z][1] * scale, zones[z][layer].shape[0] - 1)))
+            amp = v.amplitude.copy()
+            if len(amp) > 1:
+                amp[0] = amp[1]  # the recording carries its own attack; only a 1 ms ramp is added
+            env = np.interp(t, frames, amp) * gain
+            env[:n_attack] *= np.arange(min(n_attack, n)) / n_attack
+            audio = _hermite(zones[z][layer], torch.as_tensor(pos, device=dev)) * torch.as_tensor(env, dtype=torch.float32, device=dev)
+            theta = (pitch_pan(v.pitch, inst.stereo_width) + 1.0) * math.pi / 4.0
+            lr = torch.tensor([math.cos(theta), math.sin(theta)], dtype=torch.float32, device=dev) * math.sqrt(2.0)
+            buffer[:, v.start_sample : v.start_sample + n] += lr[:, None] * audio[None, :]
+    controls = track_controls(voices, sample_rate=sample_rate, n_samples=n_samples)
+    return buffer.cpu().numpy(), controls
