@@ -14,7 +14,7 @@ the package of the same name, imported as ``from lemm.compose import planner``.
 ``lemm.render`` and ``lemm.mix`` are the renderer and mixer packages.
 """
 
-__version__ = "0.1.0"
+from lemm.version import __version__
 
 # Import the package before binding the function of the same name, so the
 # function stays bound to ``lemm.compose`` afterwards.

@@ -118,7 +118,7 @@ def _plan_summary(plan, tags: tuple[str, ...]) -> str:
 
 
 def _rerender(song: Song, folder: str, *, action: str) -> None:
-    from lemm.project.folder import rerender_song_folder
+    from lemm.song import rerender_song_folder
 
     rerender_song_folder(song, folder, action=action, progress=_progress)
 
@@ -179,7 +179,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from lemm.project.folder import read_song_version
+    from lemm.song import read_song_version
     from lemm.project.history import list_versions
     from lemm.score.merge import describe_changes
 
@@ -227,7 +227,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 @locks_song_folder("dir")
 def _cmd_checkout(args: argparse.Namespace) -> int:
-    from lemm.project.folder import read_song_version
+    from lemm.song import read_song_version
 
     song = read_song_version(args.dir, args.version)
     _rerender(song, args.dir, action=f"checkout {args.version}")
@@ -277,7 +277,7 @@ def _cmd_timbre_fit(args: argparse.Namespace) -> int:
 
     from lemm.io.atomic import check_output_file
     from lemm.io.audio import read_audio
-    from lemm.project.presets import check_song_preset_name
+    from lemm.render.song_presets import check_song_preset_name
     from lemm.render import fit_preset
     from lemm.render.analysis import estimate_f0
     from lemm.render.presets import save_preset
@@ -488,7 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from lemm.instruct.cli import add_edit_subcommand
     from lemm.mix.cli import add_mix_subcommands
-    from lemm.vocals.cli import add_vocals_subcommands
+    from lemm.cli_vocals import add_vocals_subcommands
 
     add_edit_subcommand(sub)
     add_mix_subcommands(sub)

@@ -123,7 +123,7 @@ def test_any_json_value_in_song_json_loads_or_is_a_lemm_error(song_data: dict, p
     for key in path[:-1]:
         target = target[key]
     target[path[-1]] = value
-    from lemm.project.folder import song_from_dict
+    from lemm.song import song_from_dict
 
     text = json.dumps(data)
     try:

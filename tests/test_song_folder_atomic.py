@@ -28,7 +28,8 @@ from lemm.cli import main
 from lemm.errors import OutputPathError
 from lemm.io import atomic
 from lemm.io.atomic import is_temp_file_name
-from lemm.project.folder import rerender_song_folder, write_song_files
+from lemm.project.folder import write_song_files
+from lemm.song import rerender_song_folder
 from lemm.project.history import list_versions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -395,7 +396,7 @@ def _wait_paused(marker: Path, alive, what: str) -> None:
 def test_kill_9_at_each_commit_point_leaves_the_whole_old_or_the_whole_new_song(folders: dict, tmp_path: Path, point: str,
                                                                                becomes_new: bool) -> None:
     """A forked writer (the song already rendered, so no process start-up) is killed at ``point``."""
-    from lemm.project.folder import write_song_folder
+    from lemm.song import write_song_folder
 
     work = _copy(folders["A2"], tmp_path / "w", cache=False)
     before = _snapshot(work)

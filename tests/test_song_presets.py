@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 import lemm
 from lemm.cli import main
 from lemm.errors import ParameterError
-from lemm.project.folder import song_from_dict, song_to_dict
-from lemm.project.presets import check_song_presets, song_presets_from_dict, song_presets_to_dict
-from lemm.project.settings import RenderSettings
-from lemm.project.slices import render_stems, slice_key, track_slices
+from lemm.project.folder import song_to_dict
+from lemm.song import song_from_dict
+from lemm.render.song_presets import check_song_presets, song_presets_from_dict, song_presets_to_dict
+from lemm.render.settings import RenderSettings
+from lemm.render.stems import render_stems, slice_key, track_slices
 from lemm.render import Preset, fit_preset, render_track
 from lemm.render.analysis import estimate_f0
 from lemm.render.presets import preset_from_dict

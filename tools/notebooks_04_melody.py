@@ -34,7 +34,7 @@ CELLS = [
         "from lemm.compose.melody.rhythm import lied_rhythm\n"
         "from lemm.compose.planner import make_plan\n"
         "from lemm.seeding import make_rng\n"
-        "from lemm.vocals.text import syllabify\n\n"
+        "from lemm.text.syllables import syllabify\n\n"
         "lyrics = ('There is a house upon the hill\\nwhere all the roses grow\\n'\n"
         "          'my mother sang a lullaby\\na long, long time ago\\n\\n'\n"
         "          'Carry me home across the sea\\ncarry me home, my love\\n'\n"

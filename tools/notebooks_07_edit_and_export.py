@@ -25,7 +25,7 @@ CELLS = [
         "import lemm\n"
         "from lemm.compose.regen import regenerate\n"
         "from lemm.instruct import apply_operations, parse_instruction\n"
-        "from lemm.project.folder import rerender_song_folder\n"
+        "from lemm.song import rerender_song_folder\n"
         "from lemm.project.history import list_versions\n"
         "from lemm.score.merge import describe_changes\n\n"
         "folder = Path(tempfile.mkdtemp()) / 'song'\n"

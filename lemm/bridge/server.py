@@ -117,7 +117,7 @@ class SongFolderBackend:
     """
 
     def __init__(self, folder: str | os.PathLike) -> None:
-        from lemm.project.folder import read_song_json
+        from lemm.song import read_song_json
 
         self.folder = Path(folder)
         read_song_json(self.folder)  # fails early, naming the folder, if it is not a song folder
@@ -125,7 +125,7 @@ class SongFolderBackend:
 
     def facts(self) -> dict[str, Any]:
         """Tracks, sections (with their seconds), tempo and sample rate, for ``welcome``."""
-        from lemm.project.folder import read_song_json
+        from lemm.song import read_song_json
         from lemm.score.timing import ticks_to_seconds
 
         song = read_song_json(self.folder)
@@ -143,7 +143,7 @@ class SongFolderBackend:
         """A ``stem`` message: the file's samples as written, float32 interleaved, from song position 0 s."""
         import soundfile as sf
 
-        from lemm.project.folder import read_song_json
+        from lemm.song import read_song_json
 
         names = [t.name for t in read_song_json(self.folder).score.tracks]
         if track == "mix":
@@ -167,7 +167,7 @@ class SongFolderBackend:
         import dataclasses
         import io
 
-        from lemm.project.folder import read_song_json
+        from lemm.song import read_song_json
         from lemm.score.midi import score_to_midi
 
         score = read_song_json(self.folder).score
@@ -178,7 +178,7 @@ class SongFolderBackend:
     def regenerate(self, track: str, section: str, *, seed: int | None) -> int:
         """Regenerate ``track`` in ``section`` and re-render the folder (as ``lemm regen``); returns the seed used."""
         from lemm.compose.regen import regenerate
-        from lemm.project.folder import rerender_song_folder
+        from lemm.song import rerender_song_folder
         from lemm.seeding import check_seed, derive_seed
         from lemm.song import load
 

@@ -63,7 +63,7 @@ from lemm.compose.transitions import drop_before_chorus, riser_section
 from lemm.errors import ParameterError
 from lemm.score.model import ChordSymbol, KeyChange, Lyric, MeterChange, Note, Score, Section, TempoChange, Track
 from lemm.seeding import check_seed, derive_seed, make_rng
-from lemm.vocals.text import LyricLine
+from lemm.text.syllables import LyricLine
 
 __all__ = ["compose_part", "compose_score", "melody_source", "part_specs", "track_for_part"]
 

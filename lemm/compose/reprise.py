@@ -16,7 +16,7 @@ listener expects a turn.
 
 Examples
 --------
->>> from lemm.vocals.text import syllabify
+>>> from lemm.text.syllables import syllabify
 >>> line = syllabify("walking down the road")[0]
 >>> len([s for w in line.words for s in w.syllables])
 5
@@ -32,7 +32,7 @@ from lemm.compose.context import ArrangeContext, velocity_for
 from lemm.compose.melody import melody_range, pitch_line, snap_strong_beats
 from lemm.compose.text_setting import downbeat_penalty, syllable_flags
 from lemm.score.model import Lyric, Note
-from lemm.vocals.text import LyricLine
+from lemm.text.syllables import LyricLine
 
 __all__ = ["MERGE_COST", "SPLIT_COST", "adapt_line", "group_by_slots", "reprise_notes"]
 

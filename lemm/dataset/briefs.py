@@ -76,7 +76,7 @@ class DatasetOptions:
     genres : tuple[str, ...]
         Genre profiles to draw from (default: every profile lemm ships).
     sample_rate : int
-        Hz, one of :data:`lemm.project.settings.SAMPLE_RATES`.
+        Hz, one of :data:`lemm.render.settings.SAMPLE_RATES`.
     audio_format : str
         ``"flac"`` or ``"wav"`` (both 24-bit PCM).
     """
@@ -89,7 +89,7 @@ class DatasetOptions:
 
     def __post_init__(self) -> None:
         from lemm.compose.profiles import list_genres
-        from lemm.project.settings import RenderSettings
+        from lemm.render.settings import RenderSettings
 
         check_seed(self.seed)
         low, high = self.duration_seconds

@@ -36,7 +36,7 @@ __all__ = ["RunReport", "dask_executor", "generate", "local_executor", "parse_sh
 MAX_POOL_RESTARTS = 2
 #: Modules the forkserver imports once, so a new worker starts with them loaded (torch alone takes
 #: seconds of CPU to import). Importing runs no torch op, so no thread pool exists when a worker forks.
-WORKER_PRELOAD = ("torch", "lemm.song", "lemm.compose.arrange", "lemm.compose.planner", "lemm.render", "lemm.project.slices",
+WORKER_PRELOAD = ("torch", "lemm.song", "lemm.compose.arrange", "lemm.compose.planner", "lemm.render", "lemm.render.stems",
                   "lemm.project.folder", "lemm.mix", "lemm.score.midi", "lemm.dataset.run")
 
 

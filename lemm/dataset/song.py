@@ -161,7 +161,7 @@ def _times(score, ticks: list[int], offset_seconds: float) -> list[float]:
 
 def _metadata(song, options: DatasetOptions, index: int, *, stems_meta: dict, scale: float, n_samples: int,
               mix_steps: np.ndarray, master_report: dict) -> dict:
-    from lemm import __version__
+    from lemm.version import __version__
 
     score, plan, sr = song.score, song.plan, options.sample_rate
     off = float(plan.start_offset_seconds)
@@ -229,7 +229,7 @@ def build_song_files(options: DatasetOptions, index: int) -> dict[str, bytes]:
     import lemm
     from lemm.mix.mixer import track_outputs
     from lemm.project.folder import song_to_dict
-    from lemm.project.settings import RenderSettings
+    from lemm.render.settings import RenderSettings
 
     one_thread()
     brief = song_brief(options, index)

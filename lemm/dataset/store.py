@@ -122,7 +122,7 @@ def check_options(store: Store, options: DatasetOptions) -> None:
         The folder holds a data set of other options or another lemm version
         (whose songs would differ): use another folder.
     """
-    from lemm import __version__
+    from lemm.version import __version__
 
     wanted = {"format": DATASET_FORMAT, "lemm_version": __version__, "options": options.to_dict()}
     have = read_json(store, OPTIONS_FILE)

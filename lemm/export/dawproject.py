@@ -235,7 +235,7 @@ def dawproject_xml(
         raise ParameterError.for_field("embed_audio", embed_audio, "True or False")
     tracks = project_tracks(score, stems, mix_settings, printed=printed, midi_tracks=midi_tracks)
     if application_version is None:
-        from lemm import __version__ as application_version
+        from lemm.version import __version__ as application_version
     ids = _Ids()
     root = _el(None, "Project", version=DAWPROJECT_VERSION)
     _el(root, "Application", name="lemm", version=str(application_version))

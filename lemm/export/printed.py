@@ -81,7 +81,7 @@ def write_printed(
         with these settings: its strips are not computed again (same files).
     reuse : callable, optional
         ``reuse(relative_path, content_key) -> bool``: called for each file with
-        its :func:`lemm.project.folder.audio_content_key`; where it returns True
+        its :func:`lemm.export.common.audio_content_key`; where it returns True
         (it has put the unchanged file in place) the file is not encoded again.
 
     Returns
@@ -96,7 +96,7 @@ def write_printed(
         As :func:`lemm.mix.printed.printed_strips`, or a bad ``bit_depth``.
     """
     from lemm.mix.printed import printed_strips
-    from lemm.project.folder import audio_content_key, headroom_trim_db
+    from lemm.export.common import audio_content_key, headroom_trim_db
 
     if bit_depth not in (16, 24, 32) or isinstance(bit_depth, bool):
         raise ParameterError.for_field("bit_depth", bit_depth, "16, 24 or 32")
@@ -118,7 +118,7 @@ def write_printed(
         scaled = audio if trims[index] == 0.0 else audio * np.float32(10.0 ** (trims[index] / 20.0))
         if bit_depth == 16:
             from lemm.io.audio import DITHER_SEED
-            from lemm.mix.dither import tpdf_dither
+            from lemm.io.dither import tpdf_dither
 
             scaled = tpdf_dither(scaled, bit_depth=16, seed=DITHER_SEED)  # as lemm.io.audio.write_audio: same input, same bytes
         atomic_write_bytes(base / relative, encode_audio(scaled.T.astype(np.float32), sample_rate=sample_rate, bit_depth=bit_depth))

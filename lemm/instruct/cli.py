@@ -38,7 +38,7 @@ def run_edit(args: argparse.Namespace) -> int:
     """Carry out ``lemm edit`` for parsed arguments (``dir``, ``instruction``, ``yes``, ``dry_run``)."""
     from lemm.instruct.apply import apply_operations
     from lemm.instruct.grammar import parse_instruction
-    from lemm.project.folder import rerender_song_folder
+    from lemm.song import rerender_song_folder
     from lemm.song import load
 
     song = load(args.dir)

@@ -69,7 +69,7 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int,
 
     Samples are clipped to [-1, 1 - 2**-(bit_depth-1)] by soundfile's PCM
     conversion; callers that care (the master) keep below full scale. 16-bit
-    output gets seeded TPDF dither (:func:`lemm.mix.dither.tpdf_dither`).
+    output gets seeded TPDF dither (:func:`lemm.io.dither.tpdf_dither`).
 
     Raises
     ------
@@ -89,7 +89,7 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int,
     if not np.all(np.isfinite(a)):
         raise ParameterError.for_field("audio", "non-finite samples", "finite samples")
     if bit_depth == 16:
-        from lemm.mix.dither import tpdf_dither
+        from lemm.io.dither import tpdf_dither
 
         a = tpdf_dither(a, bit_depth=16, seed=DITHER_SEED)  # seeded: same input, same bytes
     encoded = io.BytesIO()  # the same bytes soundfile writes to a file; written out in one checked place

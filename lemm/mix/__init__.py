@@ -15,13 +15,13 @@ Modules: :mod:`~lemm.mix.loudness` and :mod:`~lemm.mix.peak` (BS.1770 meters),
 :mod:`~lemm.mix.mixer`, :mod:`~lemm.mix.mastering`, :mod:`~lemm.mix.delay`,
 :mod:`~lemm.mix.sidechain`, :mod:`~lemm.mix.spectrum` (tilt), :mod:`~lemm.mix.stereo`
 (width, mono fold-down), :mod:`~lemm.mix.targets`, :mod:`~lemm.mix.reference`,
-:mod:`~lemm.mix.dither`, :mod:`~lemm.mix.cli` (``lemm master``).
+:mod:`~lemm.io.dither`, :mod:`~lemm.mix.cli` (``lemm master``).
 
 The mixer knows only audio arrays, role names and settings, never notes.
 """
 
 from lemm.mix.auto import ROLE_PROFILES, auto_mix_settings, masking_eq
-from lemm.mix.dither import tpdf_dither
+from lemm.io.dither import tpdf_dither
 from lemm.mix.reference import match_reference, reference_profile
 from lemm.mix.spectrum import spectral_tilt, tilt_sos
 from lemm.mix.stereo import fold_down_loss_db, low_end_correlation, stereo_width

@@ -11,7 +11,7 @@ Handling of input:
 - a reference that is not audio: FileFormatError; nothing is written.
 
 The output is written atomically (:func:`lemm.io.audio.write_audio`); 16-bit
-output gets TPDF dither (:func:`lemm.mix.dither.tpdf_dither`, fixed seed).
+output gets TPDF dither (:func:`lemm.io.dither.tpdf_dither`, fixed seed).
 
 Examples
 --------
@@ -35,7 +35,7 @@ import numpy as np
 
 from lemm.io.jsondata import json_safe
 from lemm.errors import ParameterError
-from lemm.mix.dither import tpdf_dither
+from lemm.io.dither import tpdf_dither
 from lemm.mix.mastering import master
 from lemm.mix.reference import match_reference
 from lemm.mix.settings import MixSettings

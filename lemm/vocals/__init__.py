@@ -12,7 +12,7 @@ worker process are only touched when :func:`sing_track` runs.
   :func:`stretch_time` shift or stretch it keeping its formants. All work in
   the WORLD domain (:mod:`lemm.vocals.analysis`, ``tuning``, ``timing``,
   ``denoise``, ``transform``, ``clean``); ``lemm vocals clean|shift|stretch``
-  is their command line (:mod:`lemm.vocals.cli`).
+  is their command line (:mod:`lemm.cli_vocals`).
 - :mod:`lemm.vocals.handoff` writes the vocal line (notes, lyrics, phonemes,
   tempo) as OpenUtau ``.ustx`` and Synthesizer V ``.svp`` projects;
   :mod:`lemm.vocals.take_import` makes a sung take a song's vocal stem
@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lemm.vocals.text import LyricLine, Syllable, Word, syllabify
+from lemm.text.syllables import LyricLine, Syllable, Word, syllabify
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np

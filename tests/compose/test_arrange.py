@@ -16,7 +16,7 @@ from lemm.compose.melody import generate_melody
 from lemm.compose.planner import make_plan
 from lemm.errors import ParameterError
 from lemm.score.jsonio import score_from_dict, score_to_dict
-from lemm.vocals.text import syllabify
+from lemm.text.syllables import syllabify
 
 LYRICS = """Summer in the city we are alive
 Running through the night until the light

@@ -19,7 +19,7 @@ from lemm.compose.melody.tokens import key_shift
 from lemm.compose.plan_model import Plan, PlanSection
 from lemm.errors import LemmError
 from lemm.seeding import make_rng
-from lemm.vocals.text import syllabify
+from lemm.text.syllables import syllabify
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "openscore-lieder"
 LINES = syllabify("Walking down the river road tonight\nevery little window full of light\nhold me now and never let me go\nsinging in the morning soft and slow")

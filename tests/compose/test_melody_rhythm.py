@@ -13,7 +13,7 @@ from lemm.compose.melody.rhythm import (
 )
 from lemm.compose.plan_model import Plan, PlanSection
 from lemm.seeding import make_rng
-from lemm.vocals.text import Syllable
+from lemm.text.syllables import Syllable
 
 Q = 480  # ticks per quarter of the synthetic songs
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from lemm.errors import ParameterError
 from lemm.vocals.analysis import PitchTrack, prepare_take, track_pitch
 from lemm.vocals.clean import clean_vocal
-from lemm.vocals.cli import add_vocals_subcommands
+from lemm.cli_vocals import add_vocals_subcommands
 from lemm.vocals.denoise import reduce_noise
 from lemm.vocals.judge import word_correct
 from lemm.vocals.timing import melody_onsets, onset_anchors, time_map
