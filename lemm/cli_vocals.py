@@ -48,22 +48,25 @@ import numpy as np
 from scipy.signal import resample_poly
 
 from lemm.errors import ParameterError
-from lemm.io.audio import check_audio_output, read_audio
+from lemm.io.atomic import atomic_write_text
+from lemm.io.audio import check_audio_output, read_audio, write_audio
 from lemm.progress import log_progress
+from lemm.project.commit import locks_song_folder
 from lemm.project.folder import write_song_files
-from lemm.project.lock import locks_song_folder
+from lemm.score.midi import read_midi
+from lemm.score.timing import ticks_to_seconds
 from lemm.song import load
+from lemm.vocals.clean import clean_vocal
+from lemm.vocals.handoff import svp_text, ustx_text, vocal_line
+from lemm.vocals.phrases import monophonic_notes
 from lemm.vocals.take_import import active_rms, align_offset, place_take
+from lemm.vocals.transform import shift_pitch, stretch_time
 
 __all__ = ["add_vocals_subcommands", "read_melody", "import_take", "ImportResult"]
 
 
 def read_melody(spec: str) -> tuple[list[tuple[int, float, float]], float]:
     """``"score.mid:TRACK"`` -> (notes as (pitch, start_seconds, end_seconds), first tempo in bpm)."""
-    from lemm.score.midi import read_midi
-    from lemm.score.timing import ticks_to_seconds
-    from lemm.vocals.phrases import monophonic_notes
-
     path, name = spec, ""
     if ":" in spec:
         head, tail = spec.rsplit(":", 1)
@@ -83,16 +86,11 @@ def read_melody(spec: str) -> tuple[list[tuple[int, float, float]], float]:
 
 
 def _write(path: str, audio: np.ndarray, sample_rate: int) -> None:
-    from lemm.io.audio import write_audio
-
     write_audio(path, audio, sample_rate=sample_rate)
     log_progress(f"wrote {Path(path)}")
 
 
 def _cmd_clean(args: argparse.Namespace) -> int:
-    from lemm.io.audio import read_audio
-    from lemm.vocals.clean import clean_vocal
-
     check_audio_output(args.output)  # before any work
     if args.key is not None and args.melody is not None:
         raise ParameterError.for_field("--key/--melody", (args.key, args.melody), "one of them, not both")
@@ -124,9 +122,6 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 
 
 def _cmd_shift(args: argparse.Namespace) -> int:
-    from lemm.io.audio import read_audio
-    from lemm.vocals.transform import shift_pitch
-
     check_audio_output(args.output)  # before any work
     audio, sample_rate = read_audio(args.input)
     _write(args.output, shift_pitch(audio, sample_rate, semitones=args.semitones, preserve_formants=not args.no_formants), sample_rate)
@@ -134,9 +129,6 @@ def _cmd_shift(args: argparse.Namespace) -> int:
 
 
 def _cmd_stretch(args: argparse.Namespace) -> int:
-    from lemm.io.audio import read_audio
-    from lemm.vocals.transform import stretch_time
-
     check_audio_output(args.output)  # before any work
     audio, sample_rate = read_audio(args.input)
     _write(args.output, stretch_time(audio, sample_rate, rate=args.rate), sample_rate)
@@ -154,10 +146,6 @@ def _vocal_track(score, name: str | None):
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from lemm.io.atomic import atomic_write_text
-    from lemm.song import load
-    from lemm.vocals.handoff import svp_text, ustx_text, vocal_line
-
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     bad = [f for f in formats if f not in ("ustx", "svp")]
     if bad or not formats:

@@ -14,9 +14,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lemm.compose.arrange import compose_score
 from lemm.compose.brief import Brief
+from lemm.compose.chord_input import apply_chords
 from lemm.compose.plan_model import Plan
+from lemm.compose.planner import make_plan as _make_plan
 from lemm.errors import ParameterError
+from lemm.mix import MixSettings, auto_mix_settings, master
+from lemm.mix.mixer import mix_with_strips
+from lemm.mix.targets import tilt_target_for_genre
 from lemm.progress import StageTimer
 from lemm.render.settings import RenderSettings
 from lemm.score.model import Score
@@ -46,17 +52,12 @@ def make_plan(
     ``--chords`` text such as ``"Am F C G"`` or ``"verse: Am F; chorus: C G"``) then
     fixes the chords of the sections it names.
     """
-    from lemm.compose.chord_input import apply_chords
-    from lemm.compose.planner import make_plan as _make_plan
-
     plan = _make_plan(brief, guide=guide, keep_chords=keep_chords, keep_melody=keep_melody)
     return plan if not chords else apply_chords(plan, chords)
 
 
 def make_score(plan: Plan, brief: Brief) -> Score:
     """Compose the score that follows ``plan`` (and the brief's lyrics and seed)."""
-    from lemm.compose.arrange import compose_score
-
     title = " ".join(brief.prompt.split())[:60].strip() or f"lemm song {brief.seed}"  # one line: titles hold no line breaks
     return compose_score(plan, lyrics=brief.lyrics, seed=brief.seed, title=title)
 
@@ -100,10 +101,6 @@ def mix_and_master_parts(
     ``n_workers`` threads run the channel strips (default: up to 2); the result
     does not depend on it.
     """
-    from lemm.mix import auto_mix_settings, master
-    from lemm.mix.mixer import mix_with_strips
-    from lemm.mix.targets import tilt_target_for_genre
-
     if not stems:
         raise ParameterError.for_field("stems", "no stems", "at least one rendered track")
     tracks = {t.name: t for t in score.tracks if t.name in stems}
@@ -137,8 +134,6 @@ def mix_and_master_parts(
 
 def merge_mix_settings(stored: object, auto: object, *, names: list[str]) -> object:
     """Keep a person's stored settings; take automatic ones only for tracks the stored ones lack (``auto`` may be None where none lacks)."""
-    from lemm.mix import MixSettings
-
     stored_d = stored.to_dict()
     tracks = dict(stored_d.get("tracks", {}))
     for name in names:

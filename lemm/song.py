@@ -24,12 +24,19 @@ import numpy as np
 
 from lemm import pipeline
 from lemm.compose.brief import Brief, parse_duration, read_lyrics_file
+from lemm.compose.chord_input import apply_chords
+from lemm.compose.guide import analyze_guide
+from lemm.compose.instruments import PRESET_PROGRAMS
+from lemm.compose.plan_edit import load_plan
 from lemm.compose.plan_model import Plan
 from lemm.errors import ParameterError
+from lemm.limits import check_render_memory
 from lemm.progress import Progress, StageTimer
 from lemm.project.commit import pause_point, song_folder_write
 from lemm.project.folder import check_before_work, make_report, read_song_file, read_version_data, song_fields_from_dict, stage_song
 from lemm.render.settings import RenderSettings
+from lemm.render.song_presets import check_song_presets
+from lemm.render.stems import RenderCache, render_stems, song_n_samples
 from lemm.score.model import Score
 
 if TYPE_CHECKING:
@@ -124,8 +131,6 @@ class Song:
         """
         import dataclasses
 
-        from lemm.render.song_presets import check_song_presets
-
         presets = check_song_presets({**self.presets, getattr(preset, "name", None): preset})
         known = {t.name: t for t in self.score.tracks}
         for name in tracks:
@@ -157,9 +162,6 @@ class Song:
             stems do not depend on it. A process that is itself one of many
             workers (``lemm dataset``) asks for 1.
         """
-        from lemm.limits import check_render_memory
-        from lemm.render.stems import RenderCache, render_stems, song_n_samples
-
         timer = StageTimer(progress)
         n_samples = song_n_samples(
             self.score, sample_rate=self.sample_rate, requested_seconds=self.brief.duration_seconds
@@ -292,8 +294,6 @@ def compose(
         if plan is not None:
             the_plan = _as_plan(plan)
             if chords:
-                from lemm.compose.chord_input import apply_chords
-
                 the_plan = apply_chords(the_plan, chords)
         else:
             the_plan = pipeline.make_plan(
@@ -309,13 +309,9 @@ def compose(
 
 def _as_plan(plan: Plan | str | os.PathLike) -> Plan:
     if isinstance(plan, (str, os.PathLike)):
-        from lemm.compose.plan_edit import load_plan
-
         plan = load_plan(plan)
     if not isinstance(plan, Plan):
         raise ParameterError.for_field("plan", type(plan).__name__, "a Plan or the path of a plan JSON file")
-    from lemm.compose.instruments import PRESET_PROGRAMS
-
     for inst in plan.instruments:  # a preset lemm does not have is refused, never silently played by a stand-in
         if inst.preset not in PRESET_PROGRAMS:
             raise ParameterError.for_field(
@@ -328,8 +324,6 @@ def _as_plan(plan: Plan | str | os.PathLike) -> Plan:
 def _as_guide(guide: "str | os.PathLike | GuideAnalysis | None") -> "GuideAnalysis | None":
     if guide is None or not isinstance(guide, (str, os.PathLike)):
         return guide
-    from lemm.compose.guide import analyze_guide
-
     return analyze_guide(guide)
 
 

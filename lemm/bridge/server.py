@@ -52,7 +52,14 @@ from lemm.bridge.protocol import (
     field,
     frame_sizes,
 )
+from lemm.compose.regen import regenerate
 from lemm.errors import LemmError, ParameterError
+from lemm.io.atomic import atomic_path
+from lemm.io.audio import write_audio
+from lemm.score.midi import score_to_midi
+from lemm.score.timing import ticks_to_seconds
+from lemm.seeding import check_seed, derive_seed
+from lemm.song import load, read_song_json, rerender_song_folder
 
 __all__ = ["LOOPBACK_HOST", "BridgeServer", "BridgeState", "SongFolderBackend", "check_host", "new_token", "write_token_file"]
 
@@ -117,17 +124,12 @@ class SongFolderBackend:
     """
 
     def __init__(self, folder: str | os.PathLike) -> None:
-        from lemm.song import read_song_json
-
         self.folder = Path(folder)
         read_song_json(self.folder)  # fails early, naming the folder, if it is not a song folder
         self.lock = threading.Lock()  # one regeneration (or read during one) at a time
 
     def facts(self) -> dict[str, Any]:
         """Tracks, sections (with their seconds), tempo and sample rate, for ``welcome``."""
-        from lemm.song import read_song_json
-        from lemm.score.timing import ticks_to_seconds
-
         song = read_song_json(self.folder)
         s = song.score
         return {
@@ -142,8 +144,6 @@ class SongFolderBackend:
     def stem(self, track: str, *, kind: str = "stem") -> tuple[dict[str, Any], bytes]:
         """A ``stem`` message: the file's samples as written, float32 interleaved, from song position 0 s."""
         import soundfile as sf
-
-        from lemm.song import read_song_json
 
         names = [t.name for t in read_song_json(self.folder).score.tracks]
         if track == "mix":
@@ -167,9 +167,6 @@ class SongFolderBackend:
         import dataclasses
         import io
 
-        from lemm.song import read_song_json
-        from lemm.score.midi import score_to_midi
-
         score = read_song_json(self.folder).score
         buffer = io.BytesIO()
         score_to_midi(dataclasses.replace(score, tracks=(score.track(track),))).save(file=buffer)
@@ -177,11 +174,6 @@ class SongFolderBackend:
 
     def regenerate(self, track: str, section: str, *, seed: int | None) -> int:
         """Regenerate ``track`` in ``section`` and re-render the folder (as ``lemm regen``); returns the seed used."""
-        from lemm.compose.regen import regenerate
-        from lemm.song import rerender_song_folder
-        from lemm.seeding import check_seed, derive_seed
-        from lemm.song import load
-
         song = load(self.folder)
         used = derive_seed(song.seed, "regen", track, section) if seed is None else check_seed(seed)
         score = regenerate(song.score, song.plan, track=track, section=section, seed=used, lyrics=song.brief.lyrics)
@@ -191,9 +183,6 @@ class SongFolderBackend:
     def save_guide(self, state: BridgeState, *, sample_rate: int) -> list[str]:
         """Write the guide notes (``bridge/guide.mid``, 480 ticks per beat at 120 bpm) and audio (``bridge/guide.wav``)."""
         import mido
-
-        from lemm.io.atomic import atomic_path
-        from lemm.io.audio import write_audio
 
         out = self.folder / "bridge"
         out.mkdir(exist_ok=True)

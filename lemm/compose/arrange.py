@@ -55,8 +55,11 @@ from lemm.compose.lift import lift_score
 from lemm.compose.lyric_sheet import LyricSheet, parse_lyric_sheet, sheet_lines_for_sections
 from lemm.compose.lyrics_align import line_slots, lines_for_sections, syllable_rhythm
 from lemm.compose.melody import generate_melody, melody_range, snap_strong_beats
+from lemm.compose.melody.model import load_model
+from lemm.compose.melody.rhythm import lied_rhythm
 from lemm.compose.percussion import percussion_section
 from lemm.compose.plan_model import Plan
+from lemm.compose.profiles import load_profile
 from lemm.compose.reprise import group_by_slots, reprise_notes
 from lemm.compose.text_setting import syllable_flags
 from lemm.compose.transitions import drop_before_chorus, riser_section
@@ -89,8 +92,6 @@ def part_specs(plan: Plan, *, lyrics: str | None = None, vocal: bool | None = No
     ParameterError
         If an instrument's style does not fit its role.
     """
-    from lemm.compose.profiles import load_profile
-
     profile = load_profile(plan.genre)
     sung = lyrics is not None if vocal is None else bool(vocal)
     specs: list[PartSpec] = []
@@ -169,9 +170,6 @@ def _vocal_notes(ctx: ArrangeContext, spec: PartSpec, index: int, lines: list[Ly
     rhythm, sylls = [], []
     prior = None
     if ctx.plan.melody_method == "model":
-        from lemm.compose.melody.model import load_model
-        from lemm.compose.melody.rhythm import lied_rhythm
-
         prior = load_model().config["rhythm_prior"]
     for k, (start, n_beats) in enumerate(slots):
         line = lines[k % len(lines)]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from lemm.compose.context import ArrangeContext, velocity_for
+from lemm.compose.drums import kick_steps
 from lemm.score.model import Note
 
 __all__ = ["BASS_PATTERNS", "bass_section", "bass_pitch", "bass_family", "walking_line", "BASS_LOW", "BASS_HIGH"]
@@ -65,8 +66,6 @@ def bass_family(ctx: ArrangeContext, style: str = "") -> str:
 
 
 def _kick_pattern(ctx: ArrangeContext, energy: float, n_steps: int) -> str:
-    from lemm.compose.drums import kick_steps
-
     step = ctx.bar_ticks // n_steps
     hits = {t // step for t in kick_steps(ctx, energy)} or {0}
     chars = ["R" if i in hits else "-" for i in range(n_steps)]

@@ -45,6 +45,7 @@ from lemm.compose.form import name_sections
 from lemm.compose.plan_model import Plan, PlanNote, PlanSection
 from lemm.errors import LemmFileNotFoundError, ParameterError, ScoreError
 from lemm.io.atomic import atomic_write_text
+from lemm.io.jsondata import read_json_file
 from lemm.score.jsonio import from_jsonable, to_jsonable
 from lemm.score.model import SECTION_KINDS
 
@@ -259,8 +260,6 @@ def load_plan(path: str | os.PathLike) -> Plan:
         p = p / "song.json"
     if not p.is_file():
         raise LemmFileNotFoundError(f"plan file {str(p)!r} does not exist or is not a file")
-    from lemm.io.jsondata import read_json_file
-
     data = read_json_file(p, what="plan file")  # bounded: size, nesting, integer digits (lemm.limits)
     if isinstance(data, dict) and data.get("format") == "lemm-song" and isinstance(data.get("plan"), dict):
         data = data["plan"]

@@ -39,7 +39,7 @@ import numpy as np
 
 from lemm.compose.brief import Brief
 from lemm.compose.form import energy_curve, fit_bars, fit_form, name_sections
-from lemm.compose.instruments import PRESET_PROGRAMS, PartSpec
+from lemm.compose.instruments import INSTRUMENT_WORDS, PRESET_PROGRAMS, PartSpec
 from lemm.compose.lyric_sheet import form_from_sheet, parse_lyric_sheet
 from lemm.compose.melody.rules import phrase_bars
 from lemm.compose.plan_model import Instrument, Plan, PlanSection, Understood
@@ -103,8 +103,6 @@ def _matches_refusal(part: PartSpec, word: str) -> bool:
         return part.role == "strings"
     if w in ("synth", "synths", "pad", "pads"):
         return part.preset in ("synth_pad", "synth_lead") and part.role != "lead"
-    from lemm.compose.instruments import INSTRUMENT_WORDS
-
     spec = INSTRUMENT_WORDS.get(w)
     return spec is not None and (part.preset == spec.preset or part.name == spec.name)
 

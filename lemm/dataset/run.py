@@ -27,6 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from lemm.dataset.briefs import DatasetOptions, parse_duration_range, song_id
+from lemm.dataset.song import build_song_files, one_thread
 from lemm.dataset.store import build_index, check_options, clear_failure, open_store, record_failure, song_is_complete, write_song
 from lemm.errors import DependencyError, ParameterError
 
@@ -77,8 +78,6 @@ def song_task(options: dict, index: int, out: str) -> tuple[str, str, str]:
     is kept in ``failures/<id>.json`` and returned, never raised, so one bad
     song does not stop a run.
     """
-    from lemm.dataset.song import build_song_files, one_thread
-
     one_thread()
     store = open_store(out)
     song = song_id(index)
@@ -101,8 +100,6 @@ def song_task(options: dict, index: int, out: str) -> tuple[str, str, str]:
 
 
 def _worker_init() -> None:
-    from lemm.dataset.song import one_thread
-
     one_thread()
 
 

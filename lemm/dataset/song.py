@@ -37,7 +37,16 @@ from typing import Any
 
 import numpy as np
 
+import lemm
 from lemm.dataset.briefs import DatasetOptions, song_brief, song_id, song_split
+from lemm.io.jsondata import json_safe
+from lemm.mix.loudness import integrated_loudness
+from lemm.mix.mixer import track_outputs
+from lemm.project.folder import song_to_dict
+from lemm.render.settings import RenderSettings
+from lemm.score.midi import score_to_midi
+from lemm.score.timing import ticks_to_seconds
+from lemm.version import __version__
 
 __all__ = ["CHECKSUMS", "FILE_FORMAT", "PCM_SCALE", "build_song_files", "instrument_class", "json_bytes", "one_thread"]
 
@@ -61,8 +70,6 @@ def one_thread() -> None:
 
 def json_bytes(data: Any) -> bytes:
     """Stable JSON bytes: sorted keys, no NaN, UTF-8, a final newline."""
-    from lemm.io.jsondata import json_safe
-
     return (json.dumps(json_safe(data), indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
@@ -119,16 +126,12 @@ def _stem_scale(shares: dict[str, np.ndarray]) -> tuple[float, np.ndarray]:
 
 
 def _midi_bytes(score) -> bytes:
-    from lemm.score.midi import score_to_midi
-
     buf = io.BytesIO()
     score_to_midi(score).save(file=buf)
     return buf.getvalue()
 
 
 def _notes_csv(score, track, *, offset_seconds: float) -> tuple[bytes, int]:
-    from lemm.score.timing import ticks_to_seconds
-
     lines = ["onset_seconds,offset_seconds,pitch,velocity"]
     if track.notes:
         starts = np.array([n.start_tick for n in track.notes], dtype=np.float64)
@@ -141,8 +144,6 @@ def _notes_csv(score, track, *, offset_seconds: float) -> tuple[bytes, int]:
 
 
 def _loudness(audio: np.ndarray, *, sample_rate: int) -> dict[str, float | None]:
-    from lemm.mix.loudness import integrated_loudness
-
     peak = float(np.abs(audio).max(initial=0.0))
     lufs = integrated_loudness(audio, sample_rate=sample_rate)
     return {
@@ -152,8 +153,6 @@ def _loudness(audio: np.ndarray, *, sample_rate: int) -> dict[str, float | None]
 
 
 def _times(score, ticks: list[int], offset_seconds: float) -> list[float]:
-    from lemm.score.timing import ticks_to_seconds
-
     if not ticks:
         return []
     return [round(float(t) + offset_seconds, 6) for t in np.asarray(ticks_to_seconds(score, np.array(ticks, dtype=np.float64)))]
@@ -161,8 +160,6 @@ def _times(score, ticks: list[int], offset_seconds: float) -> list[float]:
 
 def _metadata(song, options: DatasetOptions, index: int, *, stems_meta: dict, scale: float, n_samples: int,
               mix_steps: np.ndarray, master_report: dict) -> dict:
-    from lemm.version import __version__
-
     score, plan, sr = song.score, song.plan, options.sample_rate
     off = float(plan.start_offset_seconds)
     ext = options.audio_format
@@ -226,11 +223,6 @@ def build_song_files(options: DatasetOptions, index: int) -> dict[str, bytes]:
     LemmError
         Whatever lemm raises for this brief (the run records it in failures.jsonl).
     """
-    import lemm
-    from lemm.mix.mixer import track_outputs
-    from lemm.project.folder import song_to_dict
-    from lemm.render.settings import RenderSettings
-
     one_thread()
     brief = song_brief(options, index)
     song = lemm.compose(brief.prompt, tags=brief.tags, lyrics=brief.lyrics, duration=brief.duration_seconds, seed=brief.seed,

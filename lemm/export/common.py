@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, ScoreError
+from lemm.mix.settings import MixSettings
 from lemm.score.model import Score, Track
 from lemm.version import __version__
 
@@ -396,8 +397,6 @@ def channel_levels(score: Score, stems: Sequence[StemInfo], mix_settings: object
     """
     tracks: Mapping[str, object] = {}
     if mix_settings is not None:
-        from lemm.mix.settings import MixSettings
-
         if not isinstance(mix_settings, MixSettings):
             raise ParameterError.for_field("mix_settings", type(mix_settings).__name__, "None or a lemm.mix.MixSettings")
         tracks = mix_settings.tracks

@@ -65,10 +65,21 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from lemm.errors import DependencyError, LemmFileNotFoundError, ParameterError
-from lemm.export.common import DawTrack, PrintedFile, StemInfo, as_score, check_stems, fmt_num, project_tracks, read_stem_infos
+from lemm.export.common import (
+    DawTrack,
+    PrintedFile,
+    StemInfo,
+    as_score,
+    check_stems,
+    encode_audio,
+    fmt_num,
+    project_tracks,
+    read_stem_infos,
+)
 from lemm.io.atomic import atomic_path
 from lemm.score.model import Score, Track
 from lemm.score.timing import seconds_to_ticks, ticks_to_seconds
+from lemm.version import __version__
 
 __all__ = ["DAWPROJECT_VERSION", "XSD_DIR", "dawproject_bytes", "dawproject_xml", "schema_errors", "write_dawproject"]
 
@@ -235,7 +246,7 @@ def dawproject_xml(
         raise ParameterError.for_field("embed_audio", embed_audio, "True or False")
     tracks = project_tracks(score, stems, mix_settings, printed=printed, midi_tracks=midi_tracks)
     if application_version is None:
-        from lemm.version import __version__ as application_version
+        application_version = __version__
     ids = _Ids()
     root = _el(None, "Project", version=DAWPROJECT_VERSION)
     _el(root, "Application", name="lemm", version=str(application_version))
@@ -283,8 +294,6 @@ def _zip_info(name: str, size: int, *, compress: bool = False) -> zipfile.ZipInf
 def _encoded_stem(source: Path, stem: StemInfo) -> bytes:
     """A dry stem's WAV as FLAC bytes, from its integer samples (lossless: the same samples as the WAV)."""
     import soundfile as sf
-
-    from lemm.export.common import encode_audio
 
     samples, rate = sf.read(str(source), dtype="int32", always_2d=True)
     return encode_audio(samples, sample_rate=rate, bit_depth=stem.bit_depth)

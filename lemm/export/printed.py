@@ -40,8 +40,11 @@ from pathlib import Path
 import numpy as np
 
 from lemm.errors import ParameterError
-from lemm.export.common import PrintedFile, compact_suffix, encode_audio
+from lemm.export.common import PrintedFile, audio_content_key, compact_suffix, encode_audio, headroom_trim_db
 from lemm.io.atomic import atomic_write_bytes
+from lemm.io.audio import DITHER_SEED
+from lemm.io.dither import tpdf_dither
+from lemm.mix.printed import printed_strips
 
 __all__ = ["PRINTED_FOLDER", "write_printed"]
 
@@ -95,9 +98,6 @@ def write_printed(
     ParameterError
         As :func:`lemm.mix.printed.printed_strips`, or a bad ``bit_depth``.
     """
-    from lemm.mix.printed import printed_strips
-    from lemm.export.common import audio_content_key, headroom_trim_db
-
     if bit_depth not in (16, 24, 32) or isinstance(bit_depth, bool):
         raise ParameterError.for_field("bit_depth", bit_depth, "16, 24 or 32")
     strips, returns = printed_strips(stems, mix_settings, sample_rate=sample_rate, parts=parts)
@@ -117,9 +117,6 @@ def write_printed(
                 return
         scaled = audio if trims[index] == 0.0 else audio * np.float32(10.0 ** (trims[index] / 20.0))
         if bit_depth == 16:
-            from lemm.io.audio import DITHER_SEED
-            from lemm.io.dither import tpdf_dither
-
             scaled = tpdf_dither(scaled, bit_depth=16, seed=DITHER_SEED)  # as lemm.io.audio.write_audio: same input, same bytes
         atomic_write_bytes(base / relative, encode_audio(scaled.T.astype(np.float32), sample_rate=sample_rate, bit_depth=bit_depth))
 

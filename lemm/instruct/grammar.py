@@ -39,14 +39,35 @@ from __future__ import annotations
 
 import re
 
+from lemm.compose.arrange import part_specs
+from lemm.compose.instruments import INSTRUMENT_WORDS
 from lemm.errors import LemmError
 from lemm.instruct.errors import InstructionError
 from lemm.instruct.operations import (
-    AddPart, ChangeGain, Intensify, MuteTrack, Operation, Regenerate, RemoveNotes, RemoveTrack, ResizeSections,
-    ScaleVelocity, SetTempo, ShiftBrightness, SwapPreset, Transpose,
+    AddPart,
+    ChangeGain,
+    Intensify,
+    MuteTrack,
+    Operation,
+    Regenerate,
+    RemoveNotes,
+    RemoveTrack,
+    ResizeSections,
+    ScaleVelocity,
+    SetTempo,
+    ShiftBrightness,
+    SwapPreset,
+    Transpose,
 )
 from lemm.instruct.targets import (
-    KIND_WORDS, SONG_WORDS, NotFound, normalise, preset_kind, resolve_preset, resolve_sections, resolve_tracks,
+    KIND_WORDS,
+    SONG_WORDS,
+    NotFound,
+    normalise,
+    preset_kind,
+    resolve_preset,
+    resolve_sections,
+    resolve_tracks,
 )
 
 __all__ = ["parse_instruction", "LEVEL_STEP_DB", "VELOCITY_STEP", "ENERGY_STEP", "HEAVY_VELOCITY_STEP", "BRIGHTNESS_STEP", "TEMPO_STEP"]
@@ -127,8 +148,6 @@ def _amount(m: re.Match) -> float:
 
 
 def _composer_parts(song) -> set[str]:
-    from lemm.compose.arrange import part_specs
-
     try:
         return {s.name for s in part_specs(song.plan, lyrics=song.brief.lyrics) if s.role not in ("vocal", "lead")}
     except LemmError:  # a hand-edited plan the composer cannot read: velocity-only edits
@@ -285,8 +304,6 @@ def _regenerate(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
 
 
 def _all_parts(song):
-    from lemm.compose.arrange import part_specs
-
     try:
         return part_specs(song.plan, lyrics=song.brief.lyrics, vocal=any(x.role == "vocal" for x in song.score.tracks))
     except LemmError:  # a plan the composer cannot read
@@ -340,8 +357,6 @@ def _add(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
 
 def _part_for_word(word: str) -> tuple[str, str, str]:
     """(part name, role, stock preset) of an instrument word ("cello", "strings", "electric piano")."""
-    from lemm.compose.instruments import INSTRUMENT_WORDS
-
     preset = resolve_preset(word)
     if preset_kind(preset) == "voice":
         raise NotFound("lemm cannot add a voice; a song has one sung part (compose with lyrics)")

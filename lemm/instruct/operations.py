@@ -39,11 +39,19 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from lemm.compose.arrange import compose_score, part_specs, track_for_part
+from lemm.compose.instruments import PRESET_PROGRAMS
+from lemm.compose.plan_edit import resize_section
 from lemm.compose.plan_model import Instrument, Plan
-from lemm.score.harmony import transpose_symbol
+from lemm.compose.regen import regenerate, regenerate_notes
 from lemm.errors import ParameterError
+from lemm.instruct.errors import InstructionError
+from lemm.mix.settings import MixSettings, TrackMix
+from lemm.score.edit import add_track, remove_track, set_tempo, transpose
+from lemm.score.harmony import transpose_symbol
 from lemm.score.model import ChordSymbol, CurvePoint, ExpressionCurve, KeyChange, Note, Score
 from lemm.seeding import derive_seed
+from lemm.song import Song
 
 __all__ = [
     "Operation", "ScaleVelocity", "ChangeGain", "Intensify", "ShiftBrightness", "Regenerate", "Transpose",
@@ -58,8 +66,6 @@ def _where(sections: tuple[str, ...]) -> str:
 
 
 def _new_song(song, *, brief=None, plan=None, score=None, mix_settings=dataclasses.MISSING):
-    from lemm.song import Song
-
     return Song(
         brief if brief is not None else song.brief,
         plan if plan is not None else song.plan,
@@ -131,8 +137,6 @@ class ChangeGain(Operation):
     def _checked(self, now_db: float, low_db: float, high_db: float, what: str) -> float:
         """``now_db + gain_db``, or an InstructionError if that is outside ``low_db..high_db``: never a silent clamp,
         so the report ("gain +1000 dB") is always what was applied."""
-        from lemm.instruct.errors import InstructionError
-
         new_db = now_db + self.gain_db
         if not low_db <= new_db <= high_db:
             raise InstructionError(
@@ -183,8 +187,6 @@ class Intensify(Operation):
         return f"{self.track} in {_where(self.sections)}: {how}velocity {self.velocity_delta:+d}"
 
     def apply(self, song):
-        from lemm.compose.regen import regenerate
-
         score = song.score
         score.track(self.track)
         names = self.sections or tuple(s.name for s in score.sections)
@@ -262,8 +264,6 @@ class Regenerate(Operation):
         return f"{self.track} in {self.section}: regenerate (a new take{seed}; everything else untouched)"
 
     def apply(self, song):
-        from lemm.compose.regen import regenerate
-
         score = regenerate(song.score, song.plan, track=self.track, section=self.section, seed=self.take_seed(song.seed), lyrics=song.brief.lyrics)
         return _new_song(song, score=score)
 
@@ -317,8 +317,6 @@ class Transpose(Operation):
         return f"{self.track} in {_where(self.sections)}: {what}"
 
     def apply(self, song):
-        from lemm.score.edit import transpose
-
         score = song.score
         spans = _spans(score, self.sections)
         for lo, hi in spans:
@@ -341,8 +339,6 @@ def _brief_for(song, plan: Plan):
 
 def recompose(song, plan: Plan):
     """A new Song whose score is composed afresh from ``plan`` (song seed, lyrics and title), no audio."""
-    from lemm.compose.arrange import compose_score
-
     score = compose_score(plan, lyrics=song.brief.lyrics, seed=song.seed, title=song.score.title)
     return _new_song(song, brief=_brief_for(song, plan), plan=plan, score=score)
 
@@ -367,8 +363,6 @@ class ResizeSections(Operation):
         return f"plan: {sizes}; then re-compose the whole score from the plan (same seed and lyrics): note edits made before are replaced and later sections move"
 
     def apply(self, song):
-        from lemm.compose.plan_edit import resize_section
-
         plan = song.plan
         for name in self.sections:
             old = next((s.bars for s in plan.sections if s.name == name), None)
@@ -396,8 +390,6 @@ class SwapPreset(Operation):
         return f"{self.track}: sound {self.old_preset} -> {self.preset} (notes untouched)"
 
     def apply(self, song):
-        from lemm.compose.instruments import PRESET_PROGRAMS
-
         t = song.score.track(self.track)
         program = PRESET_PROGRAMS.get(self.preset, t.program)
         new = dataclasses.replace(t, preset=self.preset, program=program)
@@ -433,8 +425,6 @@ class RemoveTrack(Operation):
         return f"{self.track}: remove the track from the song (and from the plan)"
 
     def apply(self, song):
-        from lemm.score.edit import remove_track
-
         score = remove_track(song.score, self.track)
         plan = dataclasses.replace(song.plan, instruments=tuple(i for i in song.plan.instruments if i.name != self.track))
         return _new_song(song, score=score, plan=plan)
@@ -450,8 +440,6 @@ class MuteTrack(Operation):
         return f"{self.track}: mute in the mix (notes kept)"
 
     def apply(self, song):
-        from lemm.mix.settings import MixSettings, TrackMix
-
         song.score.track(self.track)
         mix = song.mix_settings if song.mix_settings is not None else MixSettings()
         old = mix.tracks.get(self.track, TrackMix())
@@ -478,11 +466,6 @@ class AddPart(Operation):
         return f"add a part {self.name!r} ({self.role}, {self.preset}{played}) written by the composer in {_where(self.sections)}"
 
     def apply(self, song):
-        from lemm.compose.arrange import part_specs, track_for_part
-        from lemm.compose.instruments import PRESET_PROGRAMS
-        from lemm.compose.regen import regenerate_notes
-        from lemm.score.edit import add_track
-
         inst = Instrument(self.name, self.role, self.preset, PRESET_PROGRAMS[self.preset], is_drum=self.role in ("drums", "percussion"))
         plan = dataclasses.replace(song.plan, instruments=song.plan.instruments + (inst,))
         spec = next(s for s in part_specs(plan, lyrics=song.brief.lyrics) if s.name == self.name)
@@ -513,8 +496,6 @@ class SetTempo(Operation):
         return f"tempo {self.old_tempo_bpm:g} -> {self.tempo_bpm:g} bpm (whole song; notes keep their beats)"
 
     def apply(self, song):
-        from lemm.score.edit import set_tempo
-
         if not (math.isfinite(self.tempo_bpm) and 20.0 <= self.tempo_bpm <= 400.0):
             raise ParameterError.for_field("tempo_bpm", self.tempo_bpm, "a number in 20..400")
         plan = dataclasses.replace(song.plan, tempo_bpm=float(self.tempo_bpm))

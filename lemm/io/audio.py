@@ -29,6 +29,8 @@ import numpy as np
 
 from lemm.errors import FileFormatError, LemmFileNotFoundError, OutputPathError, ParameterError
 from lemm.io.atomic import atomic_write_bytes, check_output_file
+from lemm.io.dither import tpdf_dither
+from lemm.limits import MAX_AUDIO_BYTES, MAX_AUDIO_CHANNELS, MAX_AUDIO_SECONDS, check_count, check_file_size
 
 __all__ = ["write_audio", "read_audio", "check_audio_output", "check_audio_file", "AUDIO_FORMATS"]
 
@@ -89,8 +91,6 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int,
     if not np.all(np.isfinite(a)):
         raise ParameterError.for_field("audio", "non-finite samples", "finite samples")
     if bit_depth == 16:
-        from lemm.io.dither import tpdf_dither
-
         a = tpdf_dither(a, bit_depth=16, seed=DITHER_SEED)  # seeded: same input, same bytes
     encoded = io.BytesIO()  # the same bytes soundfile writes to a file; written out in one checked place
     try:
@@ -106,8 +106,6 @@ def check_audio_file(path: str | os.PathLike, *, what: str) -> None:
     A file soundfile cannot even open is left to the reader to report.
     """
     import soundfile as sf
-
-    from lemm.limits import MAX_AUDIO_BYTES, MAX_AUDIO_CHANNELS, MAX_AUDIO_SECONDS, check_count, check_file_size
 
     check_file_size(path, MAX_AUDIO_BYTES, "MAX_AUDIO_BYTES", what=what)
     try:

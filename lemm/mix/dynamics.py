@@ -34,6 +34,7 @@ import numpy as np
 import scipy.signal
 
 from lemm.mix._validate import as_audio, check_number, check_sample_rate
+from lemm.mix.loudness import integrated_loudness, short_term_loudness
 
 __all__ = [
     "section_lift_gain",
@@ -304,8 +305,6 @@ def section_lift_gain(
     >>> round(float(20 * np.log10(g[48000 * 3])), 1), round(float(20 * np.log10(g[48000 * 17])), 1)
     (8.8, 0.0)
     """
-    from lemm.mix.loudness import integrated_loudness, short_term_loudness
-
     a = as_audio(audio, dtype=np.float32)
     rate = check_sample_rate(sample_rate)
     floor = check_number(floor_lu, "floor_lu", -40.0, 0.0)

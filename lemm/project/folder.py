@@ -53,16 +53,21 @@ import numpy as np
 from lemm.compose.brief import Brief
 from lemm.compose.plan_model import Plan
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ScoreError
+from lemm.export import write_daw_projects, write_printed
 from lemm.export.common import audio_content_key, headroom_trim_db
 from lemm.io.atomic import atomic_write_text, check_free_space
 from lemm.io.audio import write_audio
 from lemm.io.jsondata import json_safe, loads_json, read_json_file
-from lemm.progress import Progress, StageTimer
+from lemm.mix import MixSettings
+from lemm.progress import StageTimer
 from lemm.project.commit import SONG_FILE_NAMES, SongFolderWrite, pause_point, recover_song_folder, song_folder_write
 from lemm.project.history import check_history, new_version_files, version_text
-from lemm.render.song_presets import song_presets_from_dict, song_presets_to_dict
 from lemm.render.settings import RenderSettings
+from lemm.render.song_presets import song_presets_from_dict, song_presets_to_dict
+from lemm.render.stems import song_n_samples
 from lemm.score.jsonio import from_jsonable, score_from_dict, score_to_dict, to_jsonable
+from lemm.score.midi import write_midi
+from lemm.score.musicxml import write_musicxml
 from lemm.version import __version__
 
 if TYPE_CHECKING:
@@ -120,8 +125,6 @@ def song_fields_from_dict(data: Any, *, source: str = "song.json") -> dict[str, 
     render = from_jsonable(RenderSettings, data.get("render") or {}, "render")
     mix = None
     if data.get("mix") is not None:
-        from lemm.mix import MixSettings
-
         mix = MixSettings.from_dict(data["mix"])
     presets = song_presets_from_dict(data.get("presets"))
     return {"brief": brief, "plan": plan, "score": score, "render_settings": render, "mix_settings": mix, "presets": presets}
@@ -268,8 +271,6 @@ def _song_file_names(song: "Song") -> list[str]:
 
 def estimated_bytes(song: "Song", *, with_cache: bool) -> int:
     """About how many bytes a write of ``song`` needs on the disk at once (the audio files, the render cache, 4 MB more)."""
-    from lemm.render.stems import song_n_samples
-
     if song.master_audio is not None:
         n_samples = song.master_audio.shape[-1]
     else:
@@ -300,10 +301,6 @@ def _current_mix_parts(song: "Song") -> Any:
 
 def stage_song(song: "Song", write: SongFolderWrite, *, timer: StageTimer, action: str) -> None:
     """Write every file of the song into ``write.staging`` (the new history version too)."""
-    from lemm.export import write_daw_projects, write_printed
-    from lemm.score.midi import write_midi
-    from lemm.score.musicxml import write_musicxml
-
     if song.master_audio is None or song.stems is None or song.mix_audio is None:
         raise ScoreError("writing a song folder needs a rendered and mixed song: call song.mix() first")
     stage = write.staging

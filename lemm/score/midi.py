@@ -60,8 +60,19 @@ import mido
 
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, ScoreError
 from lemm.io.atomic import atomic_path
-from lemm.limits import MAX_GUIDE_NOTES, MAX_MIDI_BYTES, MAX_TITLE_CHARS, MAX_TOTAL_NOTES, check_count, check_file_size, clean_name, clean_text, count_midi_note_ons
+from lemm.limits import (
+    MAX_GUIDE_NOTES,
+    MAX_MIDI_BYTES,
+    MAX_TITLE_CHARS,
+    MAX_TOTAL_NOTES,
+    check_count,
+    check_file_size,
+    clean_name,
+    clean_text,
+    count_midi_note_ons,
+)
 from lemm.score import model as m
+from lemm.score.harmony import parse_chord, pitch_class
 from lemm.score.midicc import bend_messages, cc7_to_gain, gain_to_cc7
 
 __all__ = ["midi_to_score", "notes_signature", "read_midi", "role_and_preset_for_program", "score_to_midi", "section_kind_from_name", "write_midi"]
@@ -112,8 +123,6 @@ def _midi_key(key: m.KeyChange) -> str:
     name = key.tonic + ("m" if key.mode == "minor" else "")
     if name in _KEY_NAMES[key.mode] or name in ("Cb", "Gb", "F#", "C#", "Abm", "D#m", "A#m"):
         return name
-    from lemm.score.harmony import pitch_class
-
     return _KEY_NAMES[key.mode][pitch_class(key.tonic)]
 
 
@@ -451,8 +460,6 @@ def _meters(events: list[tuple[int, Any]]) -> tuple[m.MeterChange, ...]:
 
 
 def _keys(events: list[tuple[int, Any]], meta: dict) -> tuple[m.KeyChange, ...]:
-    from lemm.score.harmony import pitch_class
-
     exact = {t: (tonic, mode) for t, tonic, mode in meta.get("keys", ())}
     out = []
     for tick, key in _changes([(t, msg.key) for t, msg in events if msg.type == "key_signature"]):
@@ -489,8 +496,6 @@ def _sections(events: list[tuple[int, Any]], meta: dict, end_tick: int) -> tuple
 
 
 def _chords(events: list[tuple[int, Any]], meta: dict, end_tick: int) -> tuple[m.ChordSymbol, ...]:
-    from lemm.score.harmony import parse_chord
-
     known = {(s, sym): d for s, d, sym in meta.get("chords", ())}
     found = []
     for tick, msg in events:

@@ -32,6 +32,8 @@ import math
 from dataclasses import dataclass, field
 
 from lemm.errors import ScoreError
+from lemm.limits import check_score
+from lemm.score.harmony import parse_chord
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -240,8 +242,6 @@ class ChordSymbol:
     symbol: str
 
     def __post_init__(self) -> None:
-        from lemm.score.harmony import parse_chord  # local: harmony imports nothing of model
-
         _check_tick(self.start_tick, "chord.start_tick")
         _check_duration(self.duration_ticks, "chord.duration_ticks")
         parse_chord(self.symbol)
@@ -492,8 +492,6 @@ class Score:
         _check_tuple(self.tracks, "tracks", Track)
         track_names = [t.name for t in self.tracks]
         _check(len(track_names) == len(set(track_names)), "track names", track_names, "unique")
-        from lemm.limits import check_score  # local: limits imports nothing of model
-
         check_score(self)
 
     def _check_meter_bar_lines(self) -> None:

@@ -34,6 +34,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lemm.text.syllables import LyricLine, Syllable, Word, syllabify
+from lemm.vocals.sing import sing_track as _sing_track
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -80,6 +81,4 @@ def sing_track(
 
     See :func:`lemm.vocals.sing.sing_track` for the parameters.
     """
-    from lemm.vocals.sing import sing_track as _sing_track
-
     return _sing_track(track, score, sample_rate=sample_rate, seed=seed, n_samples=n_samples, n_workers=n_workers)

@@ -47,7 +47,9 @@ from pathlib import Path
 from lemm.errors import ParameterError
 from lemm.io.atomic import atomic_write_text
 from lemm.score.model import Score, Track
+from lemm.score.timing import bar_of_tick
 from lemm.vocals.phrases import NEUTRAL_VOWEL, monophonic_notes
+from lemm.vocals.speech import SpeechWorker
 
 __all__ = ["HandoffNote", "vocal_line", "arpabet", "split_phonemes", "ustx_text", "svp_text", "write_ustx", "write_svp"]
 
@@ -169,8 +171,6 @@ def vocal_line(track: Track, *, phonemes: bool = True) -> list[HandoffNote]:
 
 def _word_phonemes(words: list[list]) -> dict[int, list[str]]:
     """ARPAbet of each word (by index), from espeak-ng's dictionary in the worker process."""
-    from lemm.vocals.speech import SpeechWorker
-
     unique = sorted({text for text, _idx in words})
     found: dict[str, list[str]] = {}
     with SpeechWorker() as worker:
@@ -282,8 +282,6 @@ def ustx_text(track: Track, score: Score, *, line: list[HandoffNote] | None = No
 
 
 def _ustx_meter(meter, score: Score) -> dict:
-    from lemm.score.timing import bar_of_tick
-
     return {"bar_position": int(bar_of_tick(score, meter.tick)), "beat_per_bar": meter.numerator, "beat_unit": meter.denominator}
 
 
@@ -347,8 +345,6 @@ def svp_text(track: Track, score: Score, *, line: list[HandoffNote] | None = Non
 
 
 def _bar_index(score: Score, tick: int) -> int:
-    from lemm.score.timing import bar_of_tick
-
     return int(bar_of_tick(score, tick))
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from lemm.errors import ParameterError
 from lemm.score.model import CurvePoint, ExpressionCurve, Lyric, Note, Score, TempoChange, Track
 from lemm.seeding import check_seed, make_rng
+from lemm.vocals.sing import sing_track
 from lemm.vocals.tuning import MelodyNote
 
 __all__ = ["SyntheticTake", "synthetic_take", "TICKS_PER_SECOND"]
@@ -98,8 +99,6 @@ def synthetic_take(
     -------
     SyntheticTake
     """
-    from lemm.vocals.sing import sing_track
-
     seed = check_seed(seed)
     notes = sorted(((int(p), float(s), float(e)) for p, s, e in melody), key=lambda n: n[1])
     if not notes or len(syllables) != len(notes) or notes[0][1] < 0.3:

@@ -55,6 +55,7 @@ from lemm.compose.guide.segment import segment_bars
 from lemm.compose.guide.tempo import at, bar_cues, beat_sync, choose_tempo, comb, fit_beat_grid
 from lemm.compose.guide.tonal import chord_for_bar, estimate_key, key_evidence_from_chords
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError
+from lemm.io.audio import check_audio_file
 
 __all__ = ["ANALYSIS_SAMPLE_RATE", "MIN_GUIDE_SECONDS", "load_guide_audio", "analyze_audio", "analyze_audio_array", "fit_beat_grid"]  # fit_beat_grid: from .tempo
 
@@ -82,8 +83,6 @@ def load_guide_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     p = Path(path)
     if not p.is_file():
         raise LemmFileNotFoundError(f"guide audio {str(p)!r} does not exist or is not a file")
-    from lemm.io.audio import check_audio_file
-
     check_audio_file(p, what="guide audio")  # bytes, seconds, channels before decoding (lemm.limits)
     try:
         data, sample_rate = sf.read(str(p), dtype="float32", always_2d=True)

@@ -34,6 +34,7 @@ import numpy as np
 
 from lemm.compose.context import ArrangeContext, velocity_for
 from lemm.compose.instruments import PRESET_RANGES
+from lemm.compose.melody.model import PitchDecoder
 from lemm.errors import ParameterError
 from lemm.score.model import Note
 
@@ -317,8 +318,6 @@ def generate_melody(
     contour_a = contours[int(rng.integers(len(contours)))]
     decoder = None
     if method == "model":
-        from lemm.compose.melody.model import PitchDecoder
-
         decoder = PitchDecoder(ctx, low=low, high=high, kind=sec.kind, rng=rng)
     notes: list[Note] = []
     first_shape: tuple[Phrase, list[int]] | None = None

@@ -27,6 +27,7 @@ from lemm.errors import ScoreError
 from lemm.limits import MAX_TITLE_CHARS, clean_name, clean_text
 from lemm.score import model as m
 from lemm.score.harmony import QUALITY_INTERVALS
+from lemm.score.midi import role_and_preset_for_program, section_kind_from_name
 from lemm.score.notation.parts import DRUM_MAP
 from lemm.score.notation.spelling import key_from_fifths
 from lemm.score.notation.writer import ARTICULATION_TAGS
@@ -266,8 +267,6 @@ def _unique(name: str, used: set[str]) -> str:
 
 
 def _track(info: _PartInfo, read: _PartRead, used: set[str], tick) -> m.Track:
-    from lemm.score.midi import role_and_preset_for_program  # local: midi imports mido
-
     is_drum = read.percussion or info.channel == 10 or bool(info.unpitched)
     role, preset = role_and_preset_for_program(info.program, is_drum=is_drum)
     notes = sorted((m.Note(p, tick(s), max(1, tick(e) - tick(s)), v, a, ly) for p, s, e, v, a, ly in read.notes), key=lambda n: (n.start_tick, n.pitch))
@@ -278,8 +277,6 @@ def _track(info: _PartInfo, read: _PartRead, used: set[str], tick) -> m.Track:
 
 
 def _globals(reads: list[_PartRead], end_tick: int, tick) -> dict:
-    from lemm.score.midi import section_kind_from_name  # local: midi imports mido
-
     first = reads[0]
     pitched = next((r for r in reads if not r.percussion and r.keys), first)
     tempos = [m.TempoChange(t, b) for t, b in _changes([(tick(p), b) for r in reads for p, b in r.tempos if 20 <= b <= 400])]
