@@ -213,12 +213,12 @@ def test_corrupted_song_is_detected_and_remade(reference: Path, tmp_path: Path) 
 
 
 def test_failures_are_recorded(tmp_path: Path, monkeypatch) -> None:
-    import lemm.dataset.song
+    import lemm.dataset.run
 
     def broken(options, index):
         raise lemm.errors.RenderError(f"no sound for song {index}")
 
-    monkeypatch.setattr(lemm.dataset.song, "build_song_files", broken)
+    monkeypatch.setattr(lemm.dataset.run, "build_song_files", broken)
     with ThreadPoolExecutor(1) as pool:
         report = generate(2, out=tmp_path, executor=pool, **OPTIONS)
     assert sorted(report.failed) == ["song_000000", "song_000001"] and report.index["failures"] == 2
