@@ -1,7 +1,7 @@
 """lemm.vocals: lyrics -> syllables, and singing a vocal track.
 
-Importing this package is light: the synthesiser (pyworld) and the speech
-worker process are only touched when :func:`sing_track` runs.
+The speech worker process starts only when :func:`sing_track` runs; the cleanup
+functions below are imported on first use.
 
 - :func:`syllabify` splits lyrics into lines of words of syllables (pure Python).
 - :func:`sing_track` sings a vocal track of a score into a stem (speech-to-singing:
