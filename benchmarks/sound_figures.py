@@ -80,7 +80,7 @@ def spectrogram_db(x: np.ndarray, n_fft: int = 2048, hop: int = 256) -> tuple[np
 
 def figure(name: str, ours: np.ndarray, ref: np.ndarray, out: Path) -> Path:
     fig, axes = plt.subplots(2, 1, figsize=(9, 5.2), sharex=True, dpi=80)
-    for ax, x, label in zip(axes, (ours, ref), (f"lemm {name}", f"FluidR3_GM program {PHRASES[name][2]}{' (drum kit)' if PHRASES[name][1] else ''}")):
+    for ax, x, label in zip(axes, (ours, ref), (f"lemm {name}", f"FluidR3_GM program {PHRASES[name][2]}{' (drum kit)' if PHRASES[name][1] else ''}"), strict=True):
         t, f, db = spectrogram_db(x)
         keep = f >= 30.0
         mesh = ax.pcolormesh(t, f[keep], db[keep], vmin=-80.0, vmax=0.0, shading="auto", cmap="magma")

@@ -82,7 +82,7 @@ def read_melody(spec: str) -> tuple[list[tuple[int, float, float]], float]:
         raise ParameterError.for_field("--melody track", tracks[0].name, "a track with notes")
     starts = ticks_to_seconds(score, np.array([n.start_tick for n in notes], dtype=np.float64))
     ends = ticks_to_seconds(score, np.array([n.end_tick for n in notes], dtype=np.float64))
-    return [(n.pitch, float(s), float(e)) for n, s, e in zip(notes, starts, ends)], float(score.tempos[0].tempo_bpm)
+    return [(n.pitch, float(s), float(e)) for n, s, e in zip(notes, starts, ends, strict=True)], float(score.tempos[0].tempo_bpm)
 
 
 def _write(path: str, audio: np.ndarray, sample_rate: int) -> None:
@@ -251,7 +251,7 @@ def import_take(
 
 
 class _BpmAction(argparse.Action):
-    def __call__(self, parser, namespace, values, option_string=None):
+    def __call__(self, parser, namespace, values, option_string=None):  # noqa: ARG002  (argparse.Action's signature)
         setattr(namespace, self.dest, values)
         namespace.bpm_given = True
 

@@ -97,7 +97,7 @@ def test_audio_outputs_that_cannot_work(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_read_only_folder_is_refused_before_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(atomic, "can_write_in", lambda folder: False)  # as a read-only mount answers access(2)
+    monkeypatch.setattr(atomic, "can_write_in", lambda folder: False)  # noqa: ARG005  (a stand-in for can_write_in); as a read-only mount answers access(2)
     with pytest.raises(OutputPathError, match="read-only or not writable"):
         check_output_file(tmp_path / "x.wav")
     with pytest.raises(OutputPathError, match="read-only or not writable"):

@@ -377,7 +377,7 @@ def test_an_edit_that_would_be_clamped_is_refused_not_misreported() -> None:
 def test_unexpected_exceptions_become_one_line_and_debug_shows_the_traceback(capsys, monkeypatch) -> None:
     from lemm import cli
 
-    def boom(args):
+    def boom(args):  # noqa: ARG001  (a stand-in for a command)
         raise MemoryError()
 
     monkeypatch.setattr(cli, "_cmd_info", boom)
@@ -388,9 +388,9 @@ def test_unexpected_exceptions_become_one_line_and_debug_shows_the_traceback(cap
     assert "Traceback" in capsys.readouterr().err
     for exc, words in ((RecursionError(), "nested"), (OSError(28, "No space left on device", "/x"), "No space left"),
                        (UnicodeEncodeError("utf-8", "\udcff", 0, 1, "surrogates not allowed"), "UTF-8"), (KeyError("k"), "--debug")):
-        monkeypatch.setattr(cli, "_cmd_info", lambda args, exc=exc: (_ for _ in ()).throw(exc))
+        monkeypatch.setattr(cli, "_cmd_info", lambda args, exc=exc: (_ for _ in ()).throw(exc))  # noqa: ARG005  (a stand-in for a command)
         assert words in _fails_cleanly(["info", "x"], capsys, status=1)
-    monkeypatch.setattr(cli, "_cmd_info", lambda args: (_ for _ in ()).throw(KeyboardInterrupt()))
+    monkeypatch.setattr(cli, "_cmd_info", lambda args: (_ for _ in ()).throw(KeyboardInterrupt()))  # noqa: ARG005  (a stand-in for a command)
     capsys.readouterr()
     assert main(["info", "x"]) == 130
     err = capsys.readouterr().err

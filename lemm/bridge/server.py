@@ -376,10 +376,10 @@ class BridgeServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         self.handlers[kind](handler, header, payload)
 
     # -- messages ---------------------------------------------------------------------------------
-    def _ping(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:
+    def _ping(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:  # noqa: ARG002  (every message handler takes handler, header, payload)
         handler.send({"type": "pong", "protocol": PROTOCOL_VERSION})
 
-    def _transport(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:
+    def _transport(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:  # noqa: ARG002  (every message handler takes handler, header, payload)
         signature = field(header, "time_signature", list, default=[4, 4])
         if len(signature) != 2 or not all(isinstance(x, int) and not isinstance(x, bool) and 1 <= x <= 64 for x in signature):
             raise ProtocolError(f"time_signature must be [numerator, denominator] in 1..64, got {signature!r:.40}")
@@ -393,7 +393,7 @@ class BridgeServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         with self.state.lock:
             self.state.transport = transport
 
-    def _notes(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:
+    def _notes(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:  # noqa: ARG002  (every message handler takes handler, header, payload)
         events = field(header, "events", list)
         parsed = []
         for e in events:
@@ -410,7 +410,7 @@ class BridgeServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
             self.state.notes.extend(parsed)
             del self.state.notes[:-MAX_GUIDE_NOTES]
 
-    def _guide_audio(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:
+    def _guide_audio(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:  # noqa: ARG002  (every message handler takes handler, header, payload)
         channels = field(header, "channels", int, minimum=1, maximum=2)
         field(header, "sample_rate", int, minimum=8000, maximum=384000)
         start = float(field(header, "song_position_seconds", (int, float), minimum=0.0, maximum=1e5))
@@ -424,7 +424,7 @@ class BridgeServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
             while sum(a.shape[1] for _, _, a in self.state.guide_audio) > MAX_GUIDE_SAMPLES:
                 self.state.guide_audio.pop(0)
 
-    def _save_guide(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:
+    def _save_guide(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:  # noqa: ARG002  (every message handler takes handler, header, payload)
         written = self.backend.save_guide(self.state, sample_rate=self.backend.facts()["sample_rate"])
         handler.send({"type": "saved", "files": written, "id": _request_id(header)})
 
@@ -432,7 +432,7 @@ class BridgeServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         with self._subscribers_lock:
             self.subscribers.pop(handler, None)
 
-    def _render(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:
+    def _render(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:  # noqa: ARG002  (every message handler takes handler, header, payload)
         track = field(header, "track", str)
         kind = field(header, "kind", str, default="stem")
         subscribe = field(header, "subscribe", bool, default=False)
@@ -459,7 +459,7 @@ class BridgeServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
                 except OSError:  # that session went away; its handler unsubscribes it
                     break
 
-    def _regenerate(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:
+    def _regenerate(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:  # noqa: ARG002  (every message handler takes handler, header, payload)
         track = field(header, "track", str)
         section = field(header, "section", str)
         seed = field(header, "seed", int, default=None, minimum=0, maximum=2**63 - 1)

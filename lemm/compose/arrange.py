@@ -185,7 +185,7 @@ def _vocal_notes(ctx: ArrangeContext, spec: PartSpec, index: int, lines: list[Ly
     notes = generate_melody(ctx, index, preset=spec.preset, rng=rng, rhythm=rhythm, syllables=syllabics, method=ctx.plan.melody_method)
     flat = [s for group in sylls for s in group]
     out = []
-    for n, s in zip(notes, flat):
+    for n, s in zip(notes, flat, strict=True):
         out.append(replace(n, lyric=Lyric(s.text, s.syllabic)))
     return out
 
@@ -237,7 +237,7 @@ def _tile(ctx: ArrangeContext, notes: list[Note], source: tuple[int, int, int], 
     low, high = melody_range(preset, ctx.plan.sections[dst_index].kind)
     rhythm = [(n.start_tick, n.duration_ticks) for n in out]
     pitches = snap_strong_beats(ctx, rhythm, [n.pitch for n in out], min(low, min(n.pitch for n in out)), max(high, max(n.pitch for n in out)))
-    return [replace(n, pitch=p) for n, p in zip(out, pitches)]
+    return [replace(n, pitch=p) for n, p in zip(out, pitches, strict=True)]
 
 
 def _monophonic(notes: list[Note]) -> list[Note]:
@@ -467,7 +467,7 @@ def compose_score(plan: Plan, *, lyrics: str | None = None, seed: int = 0, title
         notes = finish_part(ctx, spec, notes)
         tracks.append(track_for_part(plan, spec, notes, bar_ticks=ctx.bar_ticks, resolution=ctx.resolution))
     sections = []
-    for sec, start_bar in zip(plan.sections, ctx.section_start_bars):
+    for sec, start_bar in zip(plan.sections, ctx.section_start_bars, strict=True):
         sections.append(Section(sec.name, sec.kind, start_bar * ctx.bar_ticks, sec.bars * ctx.bar_ticks, float(sec.energy)))
     score = Score(
         title=title,

@@ -177,7 +177,7 @@ def bass_section(ctx: ArrangeContext, section_index: int, rng: np.random.Generat
                     beats = [t for t in range(span.start_tick, span.end_tick, step) if bar_start <= t < bar_start + ctx.bar_ticks and pattern[(t - bar_start) // step] == "R"]
                     nxt_tick = min(span.end_tick, song_end - 1)
                     target = bass_pitch(ctx.chord_at(nxt_tick).chord.bass_pc, previous=cur_root)
-                    walk = dict(zip(beats, walking_line(ctx, span.chord.pitch_classes, cur_root, target, len(beats), rng)))
+                    walk = dict(zip(beats, walking_line(ctx, span.chord.pitch_classes, cur_root, target, len(beats), rng), strict=True))
             root = cur_root
             if ch == "R":
                 pitch = walk.get(tick, root) if family == "walking" else root

@@ -43,7 +43,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from lemm.compose.context import ArrangeContext
-from lemm.compose.melody import Phrase, _phrase_bars
+from lemm.compose.melody import Phrase
+from lemm.compose.melody.rules import _phrase_bars
 from lemm.compose.text_setting import downbeat_penalty
 from lemm.text.syllables import LyricLine, Syllable
 

@@ -60,8 +60,8 @@ from lemm.compose.arrange import (
 from lemm.compose.context import build_context
 from lemm.compose.expression import dynamic_marks, vibrato_curves
 from lemm.compose.instruments import PRESET_PROGRAMS, PRESET_RANGES, PartSpec
-from lemm.compose.melody import melody_range, vary_melody
 from lemm.compose.lift import lift_block, lift_tick, unlift_score
+from lemm.compose.melody import melody_range, vary_melody
 from lemm.compose.plan_model import Plan
 from lemm.errors import ParameterError, ScoreError
 from lemm.score.model import Note, Score, Track
@@ -73,7 +73,7 @@ __all__ = ["regenerate", "regenerate_notes"]
 def _check_plan_matches(score: Score, plan: Plan) -> None:
     bar_ticks = score.meters[0].bar_ticks(score.resolution)
     ours = [(s.name, s.start_tick, s.duration_ticks) for s in score.sections]
-    theirs = [(s.name, b * bar_ticks, s.bars * bar_ticks) for s, b in zip(plan.sections, plan.section_start_bars())]
+    theirs = [(s.name, b * bar_ticks, s.bars * bar_ticks) for s, b in zip(plan.sections, plan.section_start_bars(), strict=True)]
     if ours != theirs:
         raise ScoreError(
             "plan sections must match the score's sections (names, starts and lengths), got plan "

@@ -138,7 +138,7 @@ def _notes_csv(score, track, *, offset_seconds: float) -> tuple[bytes, int]:
         ends = starts + np.array([n.duration_ticks for n in track.notes], dtype=np.float64)
         onsets = np.asarray(ticks_to_seconds(score, starts), dtype=np.float64) + offset_seconds
         offsets = np.asarray(ticks_to_seconds(score, ends), dtype=np.float64) + offset_seconds
-        for note, on, off in zip(track.notes, onsets, offsets):
+        for note, on, off in zip(track.notes, onsets, offsets, strict=True):
             lines.append(f"{on:.6f},{off:.6f},{note.pitch},{note.velocity}")
     return ("\n".join(lines) + "\n").encode("ascii"), len(track.notes)
 
@@ -180,11 +180,11 @@ def _metadata(song, options: DatasetOptions, index: int, *, stems_meta: dict, sc
         "genre": plan.genre,
         "mood": plan.mood,
         "tempo_bpm": plan.tempo_bpm,
-        "tempos": [{"time_seconds": t, "tempo_bpm": x.tempo_bpm} for t, x in zip(_times(score, [x.tick for x in score.tempos], off), score.tempos)],
+        "tempos": [{"time_seconds": t, "tempo_bpm": x.tempo_bpm} for t, x in zip(_times(score, [x.tick for x in score.tempos], off), score.tempos, strict=True)],
         "key": f"{plan.key_tonic} {plan.key_mode}",
-        "keys": [{"time_seconds": t, "tonic": k.tonic, "mode": k.mode} for t, k in zip(_times(score, [k.tick for k in score.keys], off), score.keys)],
+        "keys": [{"time_seconds": t, "tonic": k.tonic, "mode": k.mode} for t, k in zip(_times(score, [k.tick for k in score.keys], off), score.keys, strict=True)],
         "meter": f"{plan.meter_numerator}/{plan.meter_denominator}",
-        "meters": [{"time_seconds": t, "meter": f"{m.numerator}/{m.denominator}"} for t, m in zip(_times(score, [m.tick for m in score.meters], off), score.meters)],
+        "meters": [{"time_seconds": t, "meter": f"{m.numerator}/{m.denominator}"} for t, m in zip(_times(score, [m.tick for m in score.meters], off), score.meters, strict=True)],
         "swing": plan.swing,
         "sections": [{"name": s.name, "kind": s.kind, "start_seconds": section_times[i], "end_seconds": section_times[n_sec + i],
                       "energy": s.energy} for i, s in enumerate(score.sections)],

@@ -286,7 +286,9 @@ def build_index(store: Store) -> dict[str, int]:
     for split in SPLITS:
         ids = "".join(r["id"] + "\n" for r in rows if r["split"] == split)
         _put_atomic(store, store.path("splits", f"{split}.txt"), ids.encode())
-    lines = lambda items: "".join(json.dumps(x, sort_keys=True) + "\n" for x in items).encode()
+    def lines(items) -> bytes:
+        return "".join(json.dumps(x, sort_keys=True) + "\n" for x in items).encode()
+
     _put_atomic(store, store.path("failures.jsonl"), lines(failures))
     _put_atomic(store, store.path("index.jsonl"), lines(rows))
     counts = {split: sum(r["split"] == split for r in rows) for split in SPLITS}

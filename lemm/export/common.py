@@ -370,7 +370,7 @@ def read_stem_infos(folder: str | os.PathLike, stem_names: Sequence[str]) -> tup
             raise LemmFileNotFoundError(f"stem file for track {name!r} does not exist: {str(path)!r}")
         try:
             info = sf.info(str(path))
-        except Exception as err:  # soundfile raises LibsndfileError / RuntimeError
+        except (RuntimeError, TypeError, ValueError) as err:  # soundfile raises LibsndfileError (a RuntimeError)
             raise FileFormatError(f"stem file {str(path)!r} is not readable audio: {err}") from None
         if info.frames <= 0:
             raise FileFormatError(f"stem file {str(path)!r} must hold at least one sample, got 0")

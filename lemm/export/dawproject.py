@@ -164,7 +164,7 @@ def _arrangement(
 ) -> None:
     arrangement = _el(root, "Arrangement", id=ids())
     lanes = _el(arrangement, "Lanes", id=ids(), timeUnit="beats")
-    for track, track_id in zip(tracks, track_ids):
+    for track, track_id in zip(tracks, track_ids, strict=True):
         track_lanes = _el(lanes, "Lanes", id=ids(), track=track_id)
         clips = _el(track_lanes, "Clips", id=ids())
         if track.kind == "midi":
@@ -318,7 +318,7 @@ def _write_zip(target: io.IOBase | str | os.PathLike, texts: Sequence[tuple[str,
     with zipfile.ZipFile(target, "w", allowZip64=True) as archive:
         for name, text in texts:
             archive.writestr(_zip_info(name, 0, compress=True), text.encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
-        for (name, source, _), data in zip(files, encoded()):
+        for (name, source, _), data in zip(files, encoded(), strict=True):
             if data is not None:
                 archive.writestr(_zip_info(name, len(data)), data)
                 continue

@@ -123,7 +123,7 @@ def write_printed(
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(write, range(len(items))))
     out = [PrintedFile(name, relative, int(audio.shape[1]), sample_rate, int(audio.shape[0]), gain_db=float(mix_gain_db) - trim,
-                       is_return=is_return) for (name, relative, audio, is_return), trim in zip(items, trims)]
+                       is_return=is_return) for (name, relative, audio, is_return), trim in zip(items, trims, strict=True)]
     keep = {base / relative for _, relative, _, _ in items}
     for folder_path in (base / PRINTED_FOLDER, base / PRINTED_FOLDER / "returns"):
         for stale in list(folder_path.glob("*.wav")) + list(folder_path.glob("*.flac")):

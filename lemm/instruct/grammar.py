@@ -157,7 +157,7 @@ def _composer_parts(song) -> set[str]:
 # --- handlers: each returns operations, or None when the clause is not its verb -------------
 
 
-def _tempo(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
+def _tempo(t: str, song, extras: dict) -> tuple[Operation, ...] | None:  # noqa: ARG001  (every clause handler takes text, song, extras)
     old = float(song.plan.tempo_bpm)
     core, scope = _split_scope(t)
     bpm = None
@@ -184,7 +184,7 @@ def _tempo(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
     return (SetTempo(old, bpm),)
 
 
-def _swap(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
+def _swap(t: str, song, extras: dict) -> tuple[Operation, ...] | None:  # noqa: ARG001  (every clause handler takes text, song, extras)
     core, scope = _split_scope(t, "in|during")
     m = (re.match(r"^(?:swap|switch|exchange|trade) (?:out )?(?P<a>.+?) (?:for|with|to|into) (?P<b>.+)$", core)
          or re.match(r"^replace (?P<a>.+?) (?:with|by) (?P<b>.+)$", core)
@@ -211,7 +211,7 @@ def _swap(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
     return tuple(ops)
 
 
-def _length(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
+def _length(t: str, song, extras: dict) -> tuple[Operation, ...] | None:  # noqa: ARG001  (every clause handler takes text, song, extras)
     m = (re.match(r"^(?P<v>double|halve|half|cut in half) (?:the )?(?:length of (?:the )?|size of (?:the )?)?(?P<s>.+?)(?:'s)?(?: length| size| in length| section| sections)?$", t)
          or re.match(r"^make (?P<s>.+?) (?P<v>twice as long|half as long|double (?:the )?length|half (?:the )?length)$", t)
          or re.match(r"^(?P<v>cut) (?P<s>.+?) in half$", t))
@@ -258,7 +258,7 @@ def _semitones(amount: str) -> int | None:
     return None
 
 
-def _transpose(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
+def _transpose(t: str, song, extras: dict) -> tuple[Operation, ...] | None:  # noqa: ARG001  (every clause handler takes text, song, extras)
     core, scope = _split_scope(t)
     m = re.match(r"^(?:transpose|shift|move|pitch|take|bring|put|raise|lower)(?: (?P<t>.+?))? (?:(?P<dir>up|down) (?P<amt>.+)|(?P<dir2>up|down)|by (?P<by>[+-]?\d+)(?: semitones?| half[ -]?steps?)?)$", core)
     if not m or not (core.startswith("transpose") or m.group("dir") or m.group("dir2")):
@@ -310,7 +310,7 @@ def _all_parts(song):
         return []
 
 
-def _remove(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
+def _remove(t: str, song, extras: dict) -> tuple[Operation, ...] | None:  # noqa: ARG001  (every clause handler takes text, song, extras)
     m = re.match(r"^take (?P<t>.+?) out(?: of (?P<s>.+))?$", t)
     if m:
         verb, phrase, scope = "remove", m.group("t"), m.group("s")
@@ -338,7 +338,7 @@ _ADD_ROLE = {"acoustic_piano": "keys", "electric_piano": "keys", "organ": "keys"
              "brass": "brass", "flute": "woodwind", "synth_lead": "arp", "synth_pad": "pad", "synth_kit": "drums", "acoustic_kit": "drums"}
 
 
-def _add(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
+def _add(t: str, song, extras: dict) -> tuple[Operation, ...] | None:  # noqa: ARG001  (every clause handler takes text, song, extras)
     core, scope = _split_scope(t)
     m = re.match(r"^(?:add|bring in|put in) (?:in )?(?:a |an |some |the |more |another )?(?P<i>.+)$", core)
     if not m:

@@ -158,7 +158,7 @@ class ChangeGain(Operation):
 
 
 def _with_energy(plan: Plan, section: str, delta: float) -> Plan:
-    start = dict(zip((s.name for s in plan.sections), plan.section_start_bars()))[section]
+    start = dict(zip((s.name for s in plan.sections), plan.section_start_bars(), strict=True))[section]
     sec = next(s for s in plan.sections if s.name == section)
     energy = list(plan.energy_per_bar)
     for b in range(start, start + sec.bars):
@@ -203,7 +203,7 @@ def _curve_value(points: tuple[CurvePoint, ...], tick: int, default: float) -> f
         return default
     if tick <= points[0].tick:
         return points[0].value
-    for a, b in zip(points, points[1:]):
+    for a, b in zip(points, points[1:], strict=False):
         if a.tick <= tick <= b.tick:
             return a.value if b.tick == a.tick else a.value + (b.value - a.value) * (tick - a.tick) / (b.tick - a.tick)
     return points[-1].value
@@ -359,7 +359,7 @@ class ResizeSections(Operation):
         def bars(n: float) -> str:
             return f"{n:g} bar{'s' if n != 1 else ''}"
 
-        sizes = ", ".join(f"{s} {bars(a)} -> {bars(int(a * self.factor))}" for s, a in zip(self.sections, self.old_bars)) or ", ".join(self.sections)
+        sizes = ", ".join(f"{s} {bars(a)} -> {bars(int(a * self.factor))}" for s, a in zip(self.sections, self.old_bars, strict=True)) or ", ".join(self.sections)
         return f"plan: {sizes}; then re-compose the whole score from the plan (same seed and lyrics): note edits made before are replaced and later sections move"
 
     def apply(self, song):

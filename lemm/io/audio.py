@@ -110,7 +110,7 @@ def check_audio_file(path: str | os.PathLike, *, what: str) -> None:
     check_file_size(path, MAX_AUDIO_BYTES, "MAX_AUDIO_BYTES", what=what)
     try:
         info = sf.info(str(path))
-    except Exception:  # not audio soundfile knows: the reader says so
+    except (RuntimeError, TypeError, ValueError):  # not audio soundfile knows (LibsndfileError, a RuntimeError): the reader says so
         return
     check_count(f"{what} {str(path)!r} channels", info.channels, MAX_AUDIO_CHANNELS, "MAX_AUDIO_CHANNELS")
     if info.samplerate > 0:
@@ -131,6 +131,6 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     check_audio_file(p, what="audio file")
     try:
         data, sample_rate = sf.read(str(p), dtype="float32", always_2d=True)
-    except Exception as err:  # soundfile raises LibsndfileError / RuntimeError / TypeError
+    except (RuntimeError, TypeError, ValueError) as err:  # soundfile raises LibsndfileError (a RuntimeError) / TypeError
         raise FileFormatError(f"audio file {str(p)!r} is not readable audio (WAV, FLAC, OGG, MP3): {err}") from None
     return np.ascontiguousarray(data.T), int(sample_rate)

@@ -149,7 +149,7 @@ def stem_loudness(stems: Mapping[str, np.ndarray], *, sample_rate: int, workers:
     n_workers = workers or min(2, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
         values = list(pool.map(lambda a: estimated_loudness(a, sample_rate=rate), arrays.values()))
-    return dict(zip(arrays, values))
+    return dict(zip(arrays, values, strict=True))
 
 
 #: Roles that give way to the vocal (or to the lead where there is no vocal) in its presence band.

@@ -87,7 +87,7 @@ def printed_strips(
     else:
         ducks = _ducking_gains(arrays, settings, live, rate)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            strips = dict(zip(names, pool.map(strip, names)))
+            strips = dict(zip(names, pool.map(strip, names), strict=True))
     reverb_bus = np.zeros((2, n), np.float32)
     delay_bus = np.zeros((2, n), np.float32)
     for name in names:
@@ -113,5 +113,5 @@ def printed_strips(
     jobs = [(RETURN_NAMES[0], delay_return)] if np.any(delay_bus) else []
     jobs += [(RETURN_NAMES[1], reverb_return)] if np.any(reverb_bus) else []
     with ThreadPoolExecutor(max_workers=2) as pool:  # the two returns are independent
-        returns = dict(zip([name for name, _ in jobs], pool.map(lambda job: job[1](), jobs)))
+        returns = dict(zip([name for name, _ in jobs], pool.map(lambda job: job[1](), jobs), strict=True))
     return strips, returns

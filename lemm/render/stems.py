@@ -109,7 +109,7 @@ def track_slices(score: Score) -> list[Slice]:
             while k + 1 < len(sections) and note.start_tick >= sections[k + 1].start_tick:
                 k += 1
             groups[k].append(note)
-        for section, notes in zip(sections, groups):
+        for section, notes in zip(sections, groups, strict=True):
             if notes:
                 out.append(Slice(track.name, section.name, dataclasses.replace(track, notes=tuple(notes))))
     return out
@@ -290,7 +290,7 @@ def render_stems(
     wanted = None if track_names is None else {score.track(name).name for name in track_names}  # unknown names raise
     slices = [sl for sl in track_slices(score) if wanted is None or sl.track_name in wanted]
     slice_presets = [None if sl.track.role == "vocal" else own.get(sl.track.preset) for sl in slices]
-    keys = [slice_key(sl, score, settings=settings, seed=seed, n_samples=n_samples, preset=p) for sl, p in zip(slices, slice_presets)]
+    keys = [slice_key(sl, score, settings=settings, seed=seed, n_samples=n_samples, preset=p) for sl, p in zip(slices, slice_presets, strict=True)]
     results: dict[int, tuple[int, np.ndarray]] = {}
     todo = []
     for i, key in enumerate(keys):

@@ -156,7 +156,9 @@ def _merge_notes(cur: m.Track, exp: m.Track, ed: m.Track, start_of: Callable[[m.
 
 def _merge_marks(cur: Sequence, exp: Sequence, ed: Sequence, *, pos: str, value: Callable, q: Callable[[int], int]) -> list:
     """Point items (dynamics, tempo/key/meter changes): unchanged keep their exact tick, changed take the edited value."""
-    ident = lambda x: (q(getattr(x, pos)), value(x))
+    def ident(x):
+        return q(getattr(x, pos)), value(x)
+
     e2c = _anchor(cur, exp, ident, lambda x: getattr(x, pos))
     pairs, deleted, added = diff_items(exp, ed, [(ident, ident), (lambda x: q(getattr(x, pos)), lambda x: q(getattr(x, pos)))])
     out = {i: x for i, x in enumerate(cur)}
@@ -188,7 +190,7 @@ def _fit_spans(items: list[tuple[object, bool]]) -> list:
 
 
 def _contiguous(items: Sequence) -> dict[int, bool]:
-    return {id(a): a.end_tick == b.start_tick for a, b in zip(items, items[1:])}
+    return {id(a): a.end_tick == b.start_tick for a, b in zip(items, items[1:], strict=False)}
 
 
 def _merge_sections(cur: m.Score, exp: m.Score, ed: m.Score, q) -> list[m.Section]:
@@ -364,7 +366,7 @@ def _note_starts_in_view(current: m.Score) -> tuple[Callable[[str, m.Note], int]
 def _musicxml_pair(current: m.Score, path: Path) -> tuple[m.Score, m.Score, int | None]:
     res = current.resolution
     low, high = (read_notation(path, unnotated_velocity=v, resolution=res) for v in (1, 2))
-    unnotated = {(t.name, i) for t, u in zip(low.tracks, high.tracks) for i, (a, b) in enumerate(zip(t.notes, u.notes)) if a.velocity != b.velocity}
+    unnotated = {(t.name, i) for t, u in zip(low.tracks, high.tracks, strict=True) for i, (a, b) in enumerate(zip(t.notes, u.notes, strict=True)) if a.velocity != b.velocity}
     used = {n.velocity for t in low.tracks for i, n in enumerate(t.notes) if (t.name, i) not in unnotated}
     sentinel = next((v for v in range(1, 128) if v not in used), None) if unnotated else None
     tracks = tuple(
@@ -379,7 +381,7 @@ def _midi_pair(current: m.Score, path: Path) -> tuple[m.Score, m.Score]:
 
     edited = read_midi(path)
     raw = mido.MidiFile(path, charset="latin1")
-    timed = [list(zip(itertools.accumulate(msg.time for msg in track), track)) for track in raw.tracks]
+    timed = [list(zip(itertools.accumulate(msg.time for msg in track), track, strict=True)) for track in raw.tracks]
     end_tick = max((evs[-1][0] for evs in timed if evs), default=0)
     kept = set()  # names of edited tracks whose lemm text still holds ("" for the conductor track)
     for k, evs in enumerate(timed):

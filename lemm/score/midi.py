@@ -137,7 +137,7 @@ def _lyric_json(lyric: m.Lyric | None) -> list | None:
 def _sample_curve(points: tuple[m.CurvePoint, ...], step: int) -> list[tuple[int, float]]:
     """Points of a piecewise-linear curve sampled every ``step`` ticks between breakpoints."""
     out: list[tuple[int, float]] = []
-    for a, b in zip(points, points[1:]):
+    for a, b in zip(points, points[1:], strict=False):
         out.append((a.tick, a.value))
         for t in range(a.tick + step, b.tick, step):
             out.append((t, a.value + (b.value - a.value) * (t - a.tick) / (b.tick - a.tick)))
@@ -208,7 +208,7 @@ def _track_meta(track: m.Track, note_events: list[tuple[int, int, Any]], end_tic
         decoded = [m.Note(n.pitch, n.start_tick, n.duration_ticks, n.velocity) for n in track.notes]
     fixes = [
         [i, n.articulation, _lyric_json(n.lyric)]
-        for i, (n, d) in enumerate(zip(track.notes, decoded))
+        for i, (n, d) in enumerate(zip(track.notes, decoded, strict=True))
         if (n.articulation, n.lyric) != (d.articulation, d.lyric)
     ]
     if fixes:
@@ -245,7 +245,7 @@ def score_to_midi(score: m.Score) -> mido.MidiFile:
     ev += [(s.start_tick, 5, mido.MetaMessage("marker", text=s.name)) for s in score.sections]
     ev += [(c.start_tick, 6, mido.MetaMessage("text", text=_CHORD + c.symbol)) for c in score.chords]
     mid.tracks.append(_to_track(ev, end))
-    for track, channel in zip(score.tracks, _channels(score)):
+    for track, channel in zip(score.tracks, _channels(score), strict=True):
         notes = _note_events(track, channel)
         ev = [
             (0, 0, mido.MetaMessage("track_name", name=track.name)),

@@ -161,7 +161,7 @@ def vocal_line(track: Track, *, phonemes: bool = True) -> list[HandoffNote]:
     for w, (text, idx) in enumerate(words):
         rows[idx[0]]["word"] = text
         parts = split_phonemes(sung_phonemes.get(w, []), len(idx))
-        for i, part in zip(idx, parts):
+        for i, part in zip(idx, parts, strict=True):
             rows[i]["phonemes"] = tuple(part)
     return [
         HandoffNote(r["note"].start_tick, r["note"].duration_ticks, r["note"].pitch, r["syllable"], r["word"], r.get("phonemes", ()))
@@ -177,7 +177,7 @@ def _word_phonemes(words: list[list]) -> dict[int, list[str]]:
         for start in range(0, len(unique), 40):
             chunk = tuple(unique[start : start + 40])
             utt = worker.speak(" ".join(chunk), words=chunk)
-            for text, names in zip(chunk, utt.word_phonemes):
+            for text, names in zip(chunk, utt.word_phonemes, strict=True):
                 found[text] = arpabet(names)
     return {w: found.get(text, []) for w, (text, _idx) in enumerate(words)}
 

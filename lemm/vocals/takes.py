@@ -115,10 +115,10 @@ def synthetic_take(
     ticks = lambda sec: int(round(sec * TICKS_PER_SECOND))  # noqa: E731
     score_notes = tuple(
         Note(p, ticks(s), max(ticks(e) - ticks(s), 1), velocity=100, lyric=Lyric(text))
-        for (p, s, e), text in zip(performed, syllables)
+        for (p, s, e), text in zip(performed, syllables, strict=True)
     )
     bend: list[CurvePoint] = []
-    for (p, s, e), d in zip(performed, detune):
+    for (p, s, e), d in zip(performed, detune, strict=True):
         t0 = ticks(s)
         while bend and bend[-1].tick >= t0:
             bend.pop()

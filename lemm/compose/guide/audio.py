@@ -87,7 +87,7 @@ def load_guide_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     try:
         data, sample_rate = sf.read(str(p), dtype="float32", always_2d=True)
         return np.ascontiguousarray(data.mean(axis=1), dtype=np.float32), int(sample_rate)
-    except Exception as err:  # soundfile raises LibsndfileError / RuntimeError / TypeError
+    except (RuntimeError, TypeError, ValueError) as err:  # soundfile raises LibsndfileError (a RuntimeError) / TypeError
         first = err
     try:
         import warnings
@@ -98,7 +98,7 @@ def load_guide_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
             warnings.simplefilter("ignore")
             y, sample_rate = librosa.load(str(p), sr=None, mono=True)
         return np.asarray(y, dtype=np.float32), int(sample_rate)
-    except Exception:
+    except Exception:  # noqa: BLE001  (librosa's decoders, soundfile and audioread's backends, raise unrelated types: any is "unreadable")
         raise FileFormatError(f"guide audio {str(p)!r} is not readable audio (WAV, FLAC, OGG, MP3): {first}") from None
 
 
@@ -150,7 +150,7 @@ def _features(y: np.ndarray) -> dict:
     return {"fps": fps, "full": full, "strong": strong, "weighted": weighted, "low_lin": low_lin, "mid_lin": mid_lin, "chroma": chroma, "bass": bass, "rms": rms, "bands": bands}
 
 
-def _pick_tempo(f: dict, duration_seconds: float) -> tuple[float, float, list[str]]:
+def _pick_tempo(f: dict) -> tuple[float, float, list[str]]:
     """Beat period and phase in frames, and notes (see the module docstring)."""
     env = f["full"] + f["strong"]
     best, cands = choose_tempo(f, env)
@@ -244,7 +244,7 @@ def analyze_audio_array(y: np.ndarray, *, sample_rate: int, source: str = "audio
     peaks = np.flatnonzero((env[1:-1] > env[:-2]) & (env[1:-1] >= env[2:]) & (env[1:-1] > 3.0 * (np.median(env) + 1e-6) + 0.5)) + 1
     if len(peaks) < max(4, duration / 2.0):
         raise ParameterError.for_field("guide audio beats", f"{len(peaks)} onsets in {duration:.1f} s", "audio with a beat (at least one clear onset every 2 s)")
-    period, phase, notes = _pick_tempo(f, duration)
+    period, phase, notes = _pick_tempo(f)
     tempo = 60.0 * fps / period
     # onset flux peaks a little before the attack (the window reaches it first): move the grid late by
     # that latency, then extend it back to the start of the file

@@ -179,7 +179,7 @@ def rhythm_counts(songs: Sequence[dict], *, tpq: int = 480, n_styles: int = N_ST
     start = np.zeros((n_styles, N_KEYS), dtype=np.int64)
     gap = np.zeros(MAX_GAP_UNITS + 1, dtype=np.int64)
     stress = np.zeros((len(STRESS_CLASSES), _LEVELS), dtype=np.int64)
-    for s, style in zip(songs, labels):
+    for s, style in zip(songs, labels, strict=True):
         on, du, syl = s["onset"], s["dur"], s["syl"]
         bars, times = s["bars"] or [0], s["times"]
         t_ticks = [t[0] for t in times]
@@ -375,7 +375,7 @@ def lied_rhythm(ctx, start_tick: int, n_beats: int, syllables, rng: np.random.Ge
     p = end_w[g]
     last = int(lens[int(rng.choice(len(lens), p=p / p.sum()))])
     out: Phrase = []
-    for a, b in zip(onsets[:-1], onsets[1:]):
+    for a, b in zip(onsets[:-1], onsets[1:], strict=False):
         out.append((start_tick + a * unit, (b - a) * unit))
     out.append((start_tick + onsets[-1] * unit, last * unit))
     return out
