@@ -6,7 +6,8 @@
   ``lemm.song``, ``lemm.cli``, ...; the top-level ``lemm`` facade is a node of its own);
 - a lemm import inside a function body only where :data:`LOCAL_IMPORTS_ALLOWED` says why.
 
-Imports under ``if TYPE_CHECKING:`` never run and are left out of the graph.
+Imports under ``if TYPE_CHECKING:`` count in the graph too (a type from a higher layer is a dependency
+on it), but they are module-level by nature, never "local".
 The checks are plain functions of a module graph, so each is also run on a
 small made-up graph that breaks it (a contract test that cannot fail proves nothing).
 """
@@ -40,12 +41,14 @@ LOCAL_IMPORTS_ALLOWED: dict[tuple[str, str], str] = {}
 
 @dataclass(frozen=True)
 class Import:
-    """One imported name: ``source`` module imports ``target`` module (line ``line``), ``local`` inside a function body."""
+    """One imported name: ``source`` module imports ``target`` module (line ``line``), ``local`` inside a function body,
+    ``typing_only`` under ``if TYPE_CHECKING:``."""
 
     source: str
     target: str
     line: int
     local: bool
+    typing_only: bool = False
 
 
 def module_name(path: Path, root: Path) -> str:
@@ -76,17 +79,14 @@ def imports_of(source: str, module: str, *, is_package: bool, modules: set[str])
             base = ".".join(parts + ([node.module] if node.module else []))
         return [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
 
-    def visit(node: ast.AST, local: bool) -> None:
+    def visit(node: ast.AST, local: bool, typing_only: bool) -> None:
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.If) and _is_type_checking(child.test):
-                for sub in child.orelse:
-                    visit(sub, local)
-                continue
+            typing = typing_only or (isinstance(node, ast.If) and _is_type_checking(node.test) and child in node.body)
             if isinstance(child, (ast.Import, ast.ImportFrom)):
-                found.extend(Import(module, t, child.lineno, local) for t in dict.fromkeys(targets(child)))
-            visit(child, local or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)))
+                found.extend(Import(module, t, child.lineno, local, typing) for t in dict.fromkeys(targets(child)))
+            visit(child, local or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)), typing)
 
-    visit(ast.parse(source), False)
+    visit(ast.parse(source), False, False)
     return found
 
 
@@ -233,11 +233,12 @@ def f():
 def test_imports_of_reads_relative_local_and_type_checking_imports():
     modules = {"lemm.score.model", "lemm.score.timing", "lemm.io.audio", "lemm.mix", "lemm.song"}
     found = imports_of(SYNTHETIC, "lemm.score.timing", is_package=False, modules=modules)
-    assert {(i.target, i.local) for i in found} == {
-        ("typing", False), ("torch", False), ("lemm.io.audio", False), ("lemm.score.model", False), ("lemm.mix", True)
+    assert {(i.target, i.local, i.typing_only) for i in found} == {
+        ("typing", False, False), ("torch", False, False), ("lemm.io.audio", False, False), ("lemm.score.model", False, False),
+        ("lemm.song", False, True), ("lemm.mix", True, False),
     }
     graph = package_graph(found)
-    assert graph == {"lemm.score": {"typing", "torch", "lemm.io", "lemm.mix"}}
+    assert graph == {"lemm.score": {"typing", "torch", "lemm.io", "lemm.mix", "lemm.song"}}
     assert forbidden_paths(graph, FORBIDDEN) == ["lemm.score -> lemm.mix"]
     assert forbidden_paths(graph, FORBIDDEN_THIRD_PARTY) == ["lemm.score -> torch"]
     assert unexplained_local_imports(found, {}) == ["lemm.score.timing:10 imports lemm.mix inside a function"]

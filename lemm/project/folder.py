@@ -46,7 +46,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -67,11 +67,9 @@ from lemm.render.song_presets import song_presets_from_dict, song_presets_to_dic
 from lemm.render.stems import song_n_samples
 from lemm.score.jsonio import from_jsonable, score_from_dict, score_to_dict, to_jsonable
 from lemm.score.midi import write_midi
+from lemm.score.model import Score
 from lemm.score.musicxml import write_musicxml
 from lemm.version import __version__
-
-if TYPE_CHECKING:
-    from lemm.song import Song
 
 __all__ = [
     "song_to_dict",
@@ -86,12 +84,32 @@ __all__ = [
     "SONG_FORMAT",
 ]
 
+class SongData(Protocol):
+    """What this module reads (and fills in) of a song: the fields of :class:`lemm.song.Song`, which imports this module."""
+
+    brief: Brief
+    plan: Plan
+    score: Score
+    render_settings: RenderSettings
+    mix_settings: Any
+    presets: dict
+    stems: dict[str, np.ndarray] | None
+    mix_audio: np.ndarray | None
+    master_audio: np.ndarray | None
+    master_report: dict | None
+    seconds_per_stage: dict[str, float]
+    cpu_seconds_per_stage: dict[str, float]
+
+    @property
+    def sample_rate(self) -> int: ...
+
+
 SONG_FORMAT = "lemm-song"
 CACHE_FOLDER = "cache"
 SONG_SCHEMA_VERSION = 1
 
 
-def song_to_dict(song: "Song") -> dict[str, Any]:
+def song_to_dict(song: "SongData") -> dict[str, Any]:
     """Everything song.json holds, as plain JSON data."""
     return {
         "format": SONG_FORMAT,
@@ -154,7 +172,7 @@ def read_version_data(folder: str | os.PathLike, version: int) -> Any:
     return loads_json(version_text(folder, version), what=f"saved version {version} of {str(folder)!r}")  # within lemm.limits
 
 
-def make_report(song: "Song") -> dict[str, Any]:
+def make_report(song: "SongData") -> dict[str, Any]:
     """The measured report of a mixed song (report.json)."""
     if song.master_report is None or song.master_audio is None:
         raise ScoreError("report needs a mastered song: call song.mix() first")
@@ -264,12 +282,12 @@ def _write_audio_files(
         write_audio(path, _gain(audio, trim_db), sample_rate=sample_rate, bit_depth=bit_depth)
 
 
-def _song_file_names(song: "Song") -> list[str]:
+def _song_file_names(song: "SongData") -> list[str]:
     """The paths (relative to the folder) a write of ``song`` puts there, but the new history version's."""
     return [*SONG_FILE_NAMES, *(f"stems/{t.name}.wav" for t in song.score.tracks), "history/log.json"]
 
 
-def estimated_bytes(song: "Song", *, with_cache: bool) -> int:
+def estimated_bytes(song: "SongData", *, with_cache: bool) -> int:
     """About how many bytes a write of ``song`` needs on the disk at once (the audio files, the render cache, 4 MB more)."""
     if song.master_audio is not None:
         n_samples = song.master_audio.shape[-1]
@@ -282,7 +300,7 @@ def estimated_bytes(song: "Song", *, with_cache: bool) -> int:
     return audio + cache + (4 << 20)
 
 
-def check_before_work(write: SongFolderWrite, song: "Song", *, with_cache: bool) -> None:
+def check_before_work(write: SongFolderWrite, song: "SongData", *, with_cache: bool) -> None:
     """Everything that can be told before rendering: lemm's names free, a readable history, room on the disk."""
     write.check_names(_song_file_names(song))
     if write.state.kind == "song":
@@ -290,7 +308,7 @@ def check_before_work(write: SongFolderWrite, song: "Song", *, with_cache: bool)
     check_free_space(write.folder, estimated_bytes(song, with_cache=with_cache), what="the song")
 
 
-def _current_mix_parts(song: "Song") -> Any:
+def _current_mix_parts(song: "SongData") -> Any:
     """The strips and returns of ``song``'s last mix, if made of its current stems and mix settings (else None)."""
     held = getattr(song, "mix_parts", None)
     if held is None:
@@ -299,7 +317,7 @@ def _current_mix_parts(song: "Song") -> Any:
     return parts if stems is song.stems and settings is song.mix_settings else None
 
 
-def stage_song(song: "Song", write: SongFolderWrite, *, timer: StageTimer, action: str) -> None:
+def stage_song(song: "SongData", write: SongFolderWrite, *, timer: StageTimer, action: str) -> None:
     """Write every file of the song into ``write.staging`` (the new history version too)."""
     if song.master_audio is None or song.stems is None or song.mix_audio is None:
         raise ScoreError("writing a song folder needs a rendered and mixed song: call song.mix() first")
@@ -342,7 +360,7 @@ def stage_song(song: "Song", write: SongFolderWrite, *, timer: StageTimer, actio
 
 
 def write_song_files(
-    song: "Song", folder: str | os.PathLike, *, timer: StageTimer | None = None, action: str = "render", force: bool = False
+    song: "SongData", folder: str | os.PathLike, *, timer: StageTimer | None = None, action: str = "render", force: bool = False
 ) -> Path:
     """Write every file of a rendered and mixed ``song`` into ``folder``, as one unit.
 
