@@ -100,7 +100,7 @@ def main() -> None:
             t0 = time.perf_counter()
             new = regenerate(score, plan, track=track.name, section=sec.name, seed=9)
             regen_times.append(time.perf_counter() - t0)
-            for t_old, t_new in zip(score.tracks, new.tracks):
+            for t_old, t_new in zip(score.tracks, new.tracks, strict=True):
                 outside_old = [n for n in t_old.notes if t_old.name != track.name or not sec.start_tick <= n.start_tick < sec.end_tick]
                 outside_new = [n for n in t_new.notes if t_new.name != track.name or not sec.start_tick <= n.start_tick < sec.end_tick]
                 changed += len(set(outside_old) ^ set(outside_new))

@@ -427,7 +427,7 @@ def lieder_reference() -> dict:
     tonic, third, fifth, ql, segs = [], [], [], [], []
     for s in songs:
         kt = [k[0] for k in s["keys"]]
-        deg = np.array([(p - s["keys"][max(0, bisect.bisect_right(kt, t) - 1)][1]) % 12 for t, p in zip(s["onset"], s["pitch"])])
+        deg = np.array([(p - s["keys"][max(0, bisect.bisect_right(kt, t) - 1)][1]) % 12 for t, p in zip(s["onset"], s["pitch"], strict=True)])
         share = np.bincount(deg, minlength=12) / len(deg)
         minor = s["keys"][0][2] == "minor"
         tonic.append(share[0])
@@ -438,11 +438,11 @@ def lieder_reference() -> dict:
     return {"tonic": np.array(tonic), "third": np.array(third), "fifth": np.array(fifth), "ql": np.array(ql), "segments": segs}
 
 
-def measure(score, plan, lyrics: str) -> dict:
+def measure(score, lyrics: str) -> dict:
     vocal = score.track("vocal").notes
     words = _words(vocal)
     bar = score.meters[0].bar_ticks(score.resolution)
-    down = [w for n, w in zip(vocal, words) if n.start_tick % bar == 0 and w]
+    down = [w for n, w in zip(vocal, words, strict=True) if n.start_tick % bar == 0 and w]
     share = degree_shares(score)
     minor = score.keys[0].mode == "minor"
     sheet = parse_lyric_sheet(lyrics)
@@ -490,7 +490,7 @@ def main(argv=None) -> dict:
             t0 = time.perf_counter()
             compose_score(bare, seed=seed)
             base_times.append(time.perf_counter() - t0)
-            row = measure(score, plan, lyrics)
+            row = measure(score, lyrics)
             row.update(genre=genre, seconds=seconds, labelled=labelled, form=" ".join(s.kind for s in plan.sections))
             rows.append(row)
     f1 = [x for r in rows for x in r["f1"]]
@@ -503,7 +503,9 @@ def main(argv=None) -> dict:
     gen_segs = [s for r in rows for s in r["segments"]]
     rng = np.random.default_rng(args.seed)
     n = min(len(gen_segs), len(ref["segments"]))
-    pick = lambda v: [v[i] for i in sorted(rng.choice(len(v), size=n, replace=False))]
+    def pick(v):
+        return [v[i] for i in sorted(rng.choice(len(v), size=n, replace=False))]
+
     cmp = compare_sets({"generated": pick(gen_segs), "lieder_test": pick(ref["segments"])}, [("generated", "lieder_test")])["generated|lieder_test"]
     full = [r["parts"] for r in rows if r["genre"] in FULL_BAND]
     report = {

@@ -50,9 +50,10 @@ def main(argv: list[str] | None = None) -> dict:
 
     import lemm
     from lemm.export import write_daw_projects, write_printed
+    from lemm.export.common import headroom_trim_db
     from lemm.io.audio import read_audio, write_audio
     from lemm.mix.printed import printed_strips
-    from lemm.project.folder import headroom_trim_db, read_song_json
+    from lemm.song import read_song_json
 
     with tempfile.TemporaryDirectory(prefix="lemm-handoff-") as scratch:
         source = args.song

@@ -41,8 +41,8 @@ from lemm.compose.context import build_context
 from lemm.compose.lyrics_align import SUNG_KINDS
 from lemm.compose.melody.data import QUALITIES, QUALITY_TEMPLATES, TPQ, load_dataset, split_of
 from lemm.compose.melody.mgeval import FEATURES, compare_sets, melody_features, pitch_class_entropy, scale_consistency
-from lemm.compose.melody.train import grid_of
 from lemm.compose.melody.tokens import metric_strength
+from lemm.compose.melody.train import grid_of
 from lemm.compose.planner import make_plan
 from lemm.seeding import derive_seed, make_rng
 
@@ -80,7 +80,7 @@ def real_song_stats(song: dict) -> dict:
     bars, times = song["bars"] or [0], song["times"]
     t_ticks = [t[0] for t in times]
     strong = hits = 0
-    for t, pitch in zip(song["onset"], song["pitch"]):
+    for t, pitch in zip(song["onset"], song["pitch"], strict=True):
         b = max(0, bisect.bisect_right(bars, t) - 1)
         _, num, den = times[max(0, bisect.bisect_right(t_ticks, bars[b]) - 1)]
         bar_t, beat_t, sub_t, bpb = grid_of(num, den)

@@ -26,7 +26,7 @@ from _fluidsynth import Clock, fluidsynth_seconds, peak_rss_mb
 
 import lemm
 from lemm.compose.regen import regenerate
-from lemm.project.folder import rerender_song_folder
+from lemm.song import rerender_song_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 

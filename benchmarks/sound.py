@@ -163,7 +163,7 @@ def held_spans(notes_seconds: list[tuple[float, float]], *, min_seconds: float =
     """Stretches (start + 0.2 s, end - 0.05 s) where the sounding notes do not change for >= ``min_seconds``."""
     edges = sorted({t for n in notes_seconds for t in n})
     spans = []
-    for a, b in zip(edges[:-1], edges[1:]):
+    for a, b in zip(edges[:-1], edges[1:], strict=False):
         if b - a >= min_seconds and any(s <= a and e >= b for s, e in notes_seconds):
             spans.append((a + 0.2, b - 0.05))
     return spans
@@ -349,7 +349,7 @@ def measure_song(folder: Path, *, scratch: Path, soundfonts: dict[str, Path]) ->
     renders = {}
     for sf_name, sf in soundfonts.items():
         audio, _ = fluidsynth(scratch / f"{folder.name}_tracks.mid", sf, scratch / f"{folder.name}_tracks_{sf_name}.wav", dry=True)
-        for (name, k), (start, length) in zip(owners, spans):
+        for (name, k), (start, length) in zip(owners, spans, strict=True):
             renders.setdefault((sf_name, name), []).append(audio[:, int(start * rate) : int((start + length) * rate)])
     for t in score.tracks:
         if t.name not in notes_s:
@@ -364,7 +364,7 @@ def measure_song(folder: Path, *, scratch: Path, soundfonts: dict[str, Path]) ->
             entry["hat_presence_db"] = None if hp is None else round(hp, 1)
         if t.role == "bass":
             entry["bass_above_12k_db"] = round(high_band_db(stem, sample_rate=rate), 1)
-        spans_held = held_spans(list(zip(on.tolist(), off.tolist()))) if t.role in _SUSTAIN_ROLES else []
+        spans_held = held_spans(list(zip(on.tolist(), off.tolist(), strict=True))) if t.role in _SUSTAIN_ROLES else []
         if spans_held:
             entry["sustain_motion_db"] = round(sustain_motion_db(stem, spans_held, sample_rate=rate), 2)
         for sf_name in soundfonts:

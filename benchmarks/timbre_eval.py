@@ -95,7 +95,7 @@ def static_spectrum_oracle(reference: np.ndarray, pitch: int) -> np.ndarray:
     psi = harmonic_phase_offsets(reference, sample_rate=SR, f0_hz=f0, n_harmonics=n_harmonics, start_seconds=0.2, end_seconds=0.9)
     t = np.arange(reference.size) / SR
     wave = np.zeros(reference.size)
-    for k, (a, phase) in enumerate(zip(spectrum, psi), start=1):
+    for k, (a, phase) in enumerate(zip(spectrum, psi, strict=True), start=1):
         wave += a * np.sin(2 * np.pi * k * f0 * t + phase)
     return wave * np.interp(t, frame_seconds, level)
 

@@ -105,7 +105,7 @@ _SEEDS = (0, 1, 2)
 def _counts(lines, audios, rates) -> tuple[int, int]:
     """Words recognised correctly and words in ``lines``, over the recognizer's noise seeds."""
     hits = total = 0
-    for line, y, sr in zip(lines, audios, rates):
+    for line, y, sr in zip(lines, audios, rates, strict=True):
         for s in _SEEDS:
             h, n = word_correct(line, recognize(y, sr, seed=s))
             hits, total = hits + h, total + n
@@ -200,15 +200,15 @@ def intelligibility_and_pitch(quick: bool, sing_seeds: tuple[int, ...] = (0, 1, 
     out["spoken"] = _wc(lines, [u.audio for u in utts], [u.sample_rate for u in utts])
     speech_pitch = [_speech_pitch(u) for u in utts]
     for voice in ("voice_low", "voice_high"):
-        shifted = [shift_pitch(u.audio, u.sample_rate, semitones=_sung_pitch(line, voice) - p) for u, line, p in zip(utts, lines, speech_pitch)]
+        shifted = [shift_pitch(u.audio, u.sample_rate, semitones=_sung_pitch(line, voice) - p) for u, line, p in zip(utts, lines, speech_pitch, strict=True)]
         out[f"spoken_in_register_{voice}"] = _wc(lines, shifted, [u.sample_rate for u in utts])
-        out[f"spoken_in_register_{voice}_destretch"] = _wc(lines, [destretch(y, u.sample_rate) for y, u in zip(shifted, utts)], [RECOGNIZER_RATE] * len(lines))
+        out[f"spoken_in_register_{voice}_destretch"] = _wc(lines, [destretch(y, u.sample_rate) for y, u in zip(shifted, utts, strict=True)], [RECOGNIZER_RATE] * len(lines))
     sing_seconds = compute = 0.0
     many = lines * len(sing_seeds)
     for voice in ("voice_low", "voice_high"):
         nat, song, errors, voiced = [], [], [], []
         for seed in sing_seeds:
-            for line, (st, en) in zip(lines, natural):
+            for line, (st, en) in zip(lines, natural, strict=True):
                 track, score, _ = _line_track(line, st, en, voice)
                 t0 = time.process_time()
                 y = sing_track(track, score, seed=seed)[0]
@@ -334,7 +334,7 @@ def cleanup(quick: bool) -> dict:
     return out
 
 
-def formants(quick: bool) -> dict:
+def formants() -> dict:
     """F1-F3 (LPC on a sustained sung vowel) before and after +/-5-semitone shifts."""
     import librosa
 
@@ -352,7 +352,7 @@ def formants(quick: bool) -> dict:
             roots = [r for r in np.roots(a) if np.imag(r) > 0]
             freqs = sorted(np.angle(roots) * 10000 / (2 * np.pi))
             bw = [-0.5 * 10000 / np.pi * np.log(np.abs(r)) for r in roots]
-            freqs = sorted(f for f, b in zip(np.angle(roots) * 10000 / (2 * np.pi), bw) if f > 200 and b < 400)
+            freqs = sorted(f for f, b in zip(np.angle(roots) * 10000 / (2 * np.pi), bw, strict=True) if f > 200 and b < 400)
             if len(freqs) >= 3:
                 found.append(freqs[:3])
         return np.median(np.array(found), axis=0)
@@ -478,12 +478,12 @@ def phrase_protocol(quick: bool, seed: int = 0) -> dict:
         with SpeechWorker() as worker:
             utts = [worker.speak(line, fresh=True) for line in lines]
         shifted = []
-        for (a, b), utt in zip(phrase_times, utts):
+        for (a, b), utt in zip(phrase_times, utts, strict=True):
             sung_pitch = float(np.median([p for p, s, _e in spans if a - 1e-6 <= s < b]))
             shifted.append(shift_pitch(utt.audio, utt.sample_rate, semitones=sung_pitch - _speech_pitch(utt))[0])
         sung_hits = speech_hits = total = 0
         per_line = []
-        for line, cut, sp, utt in zip(lines, cuts, shifted, utts):
+        for line, cut, sp, utt in zip(lines, cuts, shifted, utts, strict=True):
             h_line = 0
             for s in noise_seeds:
                 hyp = recognize(cut, SR, seed=s)
@@ -492,7 +492,7 @@ def phrase_protocol(quick: bool, seed: int = 0) -> dict:
                 sung_hits, speech_hits, total, h_line = sung_hits + h, speech_hits + h2, total + n, h_line + h
             per_line.append({"line": line, "heard": hyp, "sung_word_correct": round(h_line / (n * len(noise_seeds)), 3)})
         errors, voiced_notes = [], []
-        for (a, b), cut in zip(phrase_times, cuts):  # pYIN phrase by phrase (its Viterbi is slow on a whole stem)
+        for (a, b), cut in zip(phrase_times, cuts, strict=True):  # pYIN phrase by phrase (its Viterbi is slow on a whole stem)
             local = [(p, s - (a - 0.3), e - (a - 0.3)) for p, s, e in spans if a - 1e-6 <= s < b]
             e, v, _per, _ = _pyin_errors(cut, SR, local)
             errors.append(e)
@@ -534,7 +534,7 @@ def main() -> int:
     if args.part in ("all", "cleanup"):
         result["cleanup"] = cleanup(args.quick)
     if args.part in ("all", "formants"):
-        result["formants"] = formants(args.quick)
+        result["formants"] = formants()
     if args.part in ("all", "song"):
         result["song"] = song_speed()
     result["wall_seconds"] = time.time() - t0

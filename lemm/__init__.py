@@ -14,11 +14,10 @@ the package of the same name, imported as ``from lemm.compose import planner``.
 ``lemm.render`` and ``lemm.mix`` are the renderer and mixer packages.
 """
 
-__version__ = "0.1.0"
-
 # Import the package before binding the function of the same name, so the
 # function stays bound to ``lemm.compose`` afterwards.
 import lemm.compose  # noqa: E402,F401
 from lemm.song import Song, compose, load  # noqa: E402
+from lemm.version import __version__
 
 __all__ = ["Song", "compose", "load", "__version__"]

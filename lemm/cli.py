@@ -43,10 +43,35 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import lemm
 from lemm.bridge.cli import register as register_bridge_commands
+from lemm.cli_vocals import add_vocals_subcommands
+from lemm.compose.brief import read_lyrics_file
+from lemm.compose.guide import analyze_guide
+from lemm.compose.profiles import genre_for_word, list_genres
+from lemm.compose.regen import regenerate
 from lemm.dataset.cli import register as register_dataset_commands
 from lemm.errors import LemmError, ParameterError
-from lemm.project.lock import locks_song_folder
+from lemm.instruct.cli import add_edit_subcommand
+from lemm.io.atomic import check_output_file
+from lemm.io.audio import read_audio
+from lemm.io.jsondata import json_safe, read_json_file
+from lemm.licenses import check_licenses, format_license_table
+from lemm.mix.cli import add_mix_subcommands
+from lemm.mix.reference import match_reference
+from lemm.mix.targets import resolve_target, settings_for_target
+from lemm.progress import cli_logging, log_progress
+from lemm.project.commit import check_song_output, locks_song_folder
+from lemm.project.folder import CACHE_FOLDER
+from lemm.project.history import list_versions
+from lemm.render import fit_preset
+from lemm.render.analysis import estimate_f0
+from lemm.render.presets import read_preset, save_preset
+from lemm.render.segment import split_take
+from lemm.render.song_presets import check_song_preset_name
+from lemm.score.merge import describe_changes, import_notation_report
+from lemm.seeding import check_seed, derive_seed
+from lemm.song import load, read_song_version, rerender_song_folder
 
 if TYPE_CHECKING:
     from lemm.song import Song
@@ -55,8 +80,6 @@ __all__ = ["build_parser", "main"]
 
 
 def _progress(message: str) -> None:
-    from lemm.progress import log_progress
-
     log_progress(message)
 
 
@@ -68,15 +91,10 @@ def _int_arg(text: str) -> int:
 
 
 def _cmd_compose(args: argparse.Namespace) -> int:
-    import lemm
-    from lemm.project.commit import check_song_output
-
     out = Path(args.out)
     check_song_output(out, force=args.force)  # before any work: a folder lemm may write the song into
     lyrics = None
     if args.lyrics is not None:
-        from lemm.compose.brief import read_lyrics_file
-
         lyrics = read_lyrics_file(args.lyrics)
     tags = tuple(t.strip() for t in args.tags.split(",") if t.strip()) if args.tags else ()
     start = time.perf_counter()
@@ -101,8 +119,6 @@ def _plan_summary(plan, tags: tuple[str, ...]) -> str:
     """One line: what the plan is, what the prompt and tags were read as, and the tags nothing was made of."""
     import re
 
-    from lemm.compose.profiles import genre_for_word, list_genres
-
     read = {w for u in plan.understood for w in re.findall(r"[\w'-]+", u.words.lower())}
     unread = [t for t in tags if not read & set(re.findall(r"[\w'-]+", t.lower()))]  # no word of the tag was read
     line = (f"plan: {plan.genre}, {plan.tempo_bpm:g} bpm, {plan.key_tonic} {plan.key_mode}, "
@@ -118,20 +134,11 @@ def _plan_summary(plan, tags: tuple[str, ...]) -> str:
 
 
 def _rerender(song: Song, folder: str, *, action: str) -> None:
-    from lemm.project.folder import rerender_song_folder
-
     rerender_song_folder(song, folder, action=action, progress=_progress)
 
 
 @locks_song_folder("dir")
 def _cmd_mix(args: argparse.Namespace) -> int:
-    from lemm.io.audio import read_audio
-    from lemm.io.jsondata import json_safe
-    from lemm.mix.reference import match_reference
-    from lemm.mix.targets import resolve_target, settings_for_target
-    from lemm.project.folder import CACHE_FOLDER
-    from lemm.song import load
-
     if args.target is not None:
         resolve_target(args.target)  # every option is checked before any work
     song = load(args.dir)
@@ -156,9 +163,6 @@ def _cmd_mix(args: argparse.Namespace) -> int:
 
 @locks_song_folder("dir")
 def _cmd_import(args: argparse.Namespace) -> int:
-    from lemm.score.merge import describe_changes, import_notation_report
-    from lemm.song import load
-
     song = load(args.dir)
     result = import_notation_report(song.score, args.file, allow_deletions=args.yes)
     for line in result.kept:
@@ -179,10 +183,6 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from lemm.project.folder import read_song_version
-    from lemm.project.history import list_versions
-    from lemm.score.merge import describe_changes
-
     versions = [v.version for v in list_versions(args.dir)]
     va, vb = args.a, args.b
     if vb is None:
@@ -204,16 +204,11 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from lemm.compose.guide import analyze_guide
-    from lemm.io.jsondata import json_safe
-
     print(json.dumps(json_safe(analyze_guide(args.file).to_dict()), indent=1))
     return 0
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
-    from lemm.project.history import list_versions
-
     versions = list_versions(args.dir)
     if args.json:
         print(json.dumps([{"version": v.version, "action": v.action} for v in versions], indent=1))
@@ -227,8 +222,6 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 @locks_song_folder("dir")
 def _cmd_checkout(args: argparse.Namespace) -> int:
-    from lemm.project.folder import read_song_version
-
     song = read_song_version(args.dir, args.version)
     _rerender(song, args.dir, action=f"checkout {args.version}")
     _progress(f"{args.dir} is now at the content of version {args.version}")
@@ -237,8 +230,6 @@ def _cmd_checkout(args: argparse.Namespace) -> int:
 
 @locks_song_folder("dir")
 def _cmd_render(args: argparse.Namespace) -> int:
-    from lemm.song import load
-
     song = load(args.dir)
     _rerender(song, args.dir, action="render")
     report = song.report()
@@ -248,10 +239,6 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
 @locks_song_folder("dir")
 def _cmd_regen(args: argparse.Namespace) -> int:
-    from lemm.compose.regen import regenerate
-    from lemm.seeding import check_seed, derive_seed
-    from lemm.song import load
-
     song = load(args.dir)
     seed = derive_seed(song.seed, "regen", args.track, args.section) if args.seed is None else check_seed(args.seed)
     score = regenerate(song.score, song.plan, track=args.track, section=args.section, seed=seed, lyrics=song.brief.lyrics)
@@ -263,8 +250,6 @@ def _cmd_regen(args: argparse.Namespace) -> int:
 
 def _use_song_preset(preset, folder: str, tracks: list[str], *, action: str) -> None:
     """Keep ``preset`` in the song at ``folder``, switch ``tracks`` to it and re-render."""
-    from lemm.song import load
-
     song = load(folder).with_preset(preset, tracks=tuple(tracks))
     _rerender(song, folder, action=action)
     played = f"; {', '.join(tracks)} play{'s' if len(tracks) == 1 else ''} it" if tracks else ""
@@ -274,14 +259,6 @@ def _use_song_preset(preset, folder: str, tracks: list[str], *, action: str) -> 
 @locks_song_folder("song")
 def _cmd_timbre_fit(args: argparse.Namespace) -> int:
     import numpy as np
-
-    from lemm.io.atomic import check_output_file
-    from lemm.io.audio import read_audio
-    from lemm.project.presets import check_song_preset_name
-    from lemm.render import fit_preset
-    from lemm.render.analysis import estimate_f0
-    from lemm.render.presets import save_preset
-    from lemm.render.segment import split_take
 
     check_song_preset_name(args.name)
     if args.output is not None:
@@ -336,16 +313,12 @@ def _pitch_name(midi: float) -> str:
 
 @locks_song_folder("dir")
 def _cmd_timbre_add(args: argparse.Namespace) -> int:
-    from lemm.render.presets import read_preset
-
     preset = read_preset(args.preset)
     _use_song_preset(preset, args.dir, args.track, action=f"timbre add {preset.name}")
     return 0
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from lemm.song import load
-
     song = load(args.dir)
     plan = song.plan
     info = {
@@ -362,8 +335,6 @@ def _cmd_info(args: argparse.Namespace) -> int:
     }
     report_file = Path(args.dir) / "report.json"
     if report_file.is_file():
-        from lemm.io.jsondata import read_json_file
-
         report = read_json_file(report_file, what="report file")
         if not isinstance(report, dict):
             raise ParameterError.for_field(f"{report_file}", type(report).__name__, "a JSON object (as lemm writes report.json)")
@@ -373,8 +344,6 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_licenses(args: argparse.Namespace) -> int:
-    from lemm.licenses import check_licenses, format_license_table
-
     rows = check_licenses(extras=tuple(args.extra))
     bad = [r for r in rows if not r.cleared]
     if args.json:
@@ -486,10 +455,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--track", action="append", default=[], help="a track to play with the preset (repeatable)")
     p.set_defaults(func=_cmd_timbre_add)
 
-    from lemm.instruct.cli import add_edit_subcommand
-    from lemm.mix.cli import add_mix_subcommands
-    from lemm.vocals.cli import add_vocals_subcommands
-
     add_edit_subcommand(sub)
     add_mix_subcommands(sub)
     add_vocals_subcommands(sub)
@@ -546,8 +511,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     what is accepted), 1 for anything else (out of memory, a disk error, a bug: with a hint), 130 on
     Ctrl-C. ``lemm --debug ...`` prints the traceback as well.
     """
-    from lemm.progress import cli_logging
-
     parser = build_parser()
     args = parser.parse_args(argv)
     with cli_logging(verbosity=-1 if args.quiet else args.verbose):

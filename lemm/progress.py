@@ -28,18 +28,22 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TextIO
 
-__all__ = ["BarHandler", "configure_cli_logging", "log_progress", "logger", "report_step"]
+__all__ = ["BarHandler", "Progress", "StageTimer", "configure_cli_logging", "log_progress", "logger", "report_step"]
 
 #: The logger every lemm module writes to (``logging.getLogger("lemm")``).
 logger = logging.getLogger("lemm")
 _steps = logging.getLogger("lemm.progress")
+_stages = logging.getLogger("lemm.pipeline")  # stage lines without a progress callable (debug level)
+
+#: A progress callable: takes one stage line, e.g. ``"render ..."``.
+Progress = Callable[[str], None]
 
 
 def log_progress(message: str) -> None:
-    """Log a stage line (INFO on ``lemm``); a :data:`lemm.pipeline.Progress` callable."""
+    """Log a stage line (INFO on ``lemm``); a :data:`Progress` callable."""
     logger.info(message)
 
 
@@ -168,3 +172,23 @@ def cli_logging(*, verbosity: int = 0) -> Iterator[logging.Handler]:
         logger.handlers[:] = saved[0]
         logger.setLevel(saved[1])
         logger.propagate = saved[2]
+
+
+class StageTimer:
+    """Collects wall-clock seconds (``seconds``) and this process's CPU seconds (``cpu_seconds``) per named stage, and reports progress."""
+
+    def __init__(self, progress: Progress | None = None) -> None:
+        self.seconds: dict[str, float] = {}
+        self.cpu_seconds: dict[str, float] = {}
+        self._progress = progress
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time the body as stage ``name`` (accumulating if repeated)."""
+        (self._progress or _stages.debug)(f"{name} ...")  # no progress callable: the lemm logger, at debug level
+        start, cpu_start = time.perf_counter(), time.process_time()
+        yield
+        took = time.perf_counter() - start
+        self.seconds[name] = round(self.seconds.get(name, 0.0) + took, 3)
+        self.cpu_seconds[name] = round(self.cpu_seconds.get(name, 0.0) + time.process_time() - cpu_start, 3)
+        (self._progress or _stages.debug)(f"{name} done in {took:.2f} s")

@@ -1,8 +1,10 @@
 """The Song: a thin object holding a brief, its plan, score, audio and report.
 
-The work is done by the functions in :mod:`lemm.pipeline` and
-:mod:`lemm.project.folder`; a Song only keeps their results together so a
-notebook can go ``compose -> render -> mix -> save`` step by step.
+The work is done by the functions of each stage (:mod:`lemm.pipeline`,
+:func:`lemm.render.render_stems`, :mod:`lemm.mix`); a Song only keeps their
+results together so a notebook can go ``compose -> render -> mix -> save`` step
+by step. Saving renders and mixes what is missing (with the folder's render
+cache), then hands the audio to :mod:`lemm.project.folder`, which only writes.
 
 Examples
 --------
@@ -16,16 +18,35 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lemm import pipeline
 from lemm.compose.brief import Brief, parse_duration, read_lyrics_file
+from lemm.compose.chord_input import apply_chords
+from lemm.compose.guide import analyze_guide
+from lemm.compose.instruments import PRESET_PROGRAMS
+from lemm.compose.plan_edit import load_plan
 from lemm.compose.plan_model import Plan
 from lemm.errors import ParameterError
-from lemm.pipeline import Progress, StageTimer
-from lemm.project.settings import RenderSettings
+from lemm.limits import check_render_memory
+from lemm.progress import Progress, StageTimer
+from lemm.project.commit import pause_point, song_folder_write
+from lemm.project.folder import (
+    check_before_work,
+    kept_takes,
+    make_report,
+    read_song_file,
+    read_version_data,
+    song_fields_from_dict,
+    stage_song,
+    take_rel,
+    use_kept_takes,
+)
+from lemm.render.settings import RenderSettings
+from lemm.render.song_presets import check_song_presets
+from lemm.render.stems import RenderCache, render_stems, song_n_samples
 from lemm.score.model import Score
 
 if TYPE_CHECKING:
@@ -33,7 +54,7 @@ if TYPE_CHECKING:
     from lemm.mix.mastering import MasterReport
     from lemm.render.presets import Preset
 
-__all__ = ["Song", "compose", "load"]
+__all__ = ["Song", "compose", "load", "read_song_json", "read_song_version", "song_from_dict", "write_song_folder", "rerender_song_folder"]
 
 
 @dataclass
@@ -56,12 +77,12 @@ class Song:
         Wall-clock seconds per stage.
     cpu_seconds_per_stage : dict[str, float]
         This process's CPU seconds per stage (all threads; on a shared machine they say what lemm itself used).
-    render_stats : lemm.project.slices.RenderStats or None
+    render_stats : lemm.render.stems.RenderStats or None
         Which (track, section) slices the last render rendered and which it reused.
     presets : dict[str, lemm.render.Preset]
         The song's own presets (e.g. timbres from :func:`lemm.render.fit_preset`),
         by name; a track whose ``preset`` names one renders with it, and
-        song.json keeps them (see :mod:`lemm.project.presets`).
+        song.json keeps them (see :mod:`lemm.render.song_presets`).
     mix_parts : tuple or None
         ``(stems, mix_settings, MixParts)`` of the last mix: its channel strips
         and returns (:class:`lemm.mix.mixer.MixParts`), reused for the printed
@@ -121,8 +142,6 @@ class Song:
         """
         import dataclasses
 
-        from lemm.project.presets import check_song_presets
-
         presets = check_song_presets({**self.presets, getattr(preset, "name", None): preset})
         known = {t.name: t for t in self.score.tracks}
         for name in tracks:
@@ -148,31 +167,24 @@ class Song:
         ----------
         cache_dir : path or None
             A render cache folder: slices whose content did not change since the
-            last render there are reused (see :mod:`lemm.project.slices`).
+            last render there are reused (see :mod:`lemm.render.stems`).
         n_workers : int or None
             Threads rendering slices side by side (default: one per CPU); the
             stems do not depend on it. A process that is itself one of many
             workers (``lemm dataset``) asks for 1.
         """
-        from lemm.limits import check_render_memory
-        from lemm.project.slices import RenderCache, render_stems
-
         timer = StageTimer(progress)
-        n_samples = pipeline.song_n_samples(
+        n_samples = song_n_samples(
             self.score, sample_rate=self.sample_rate, requested_seconds=self.brief.duration_seconds
         )
         check_render_memory(n_tracks=len(self.score.tracks), duration_seconds=n_samples / self.sample_rate + self.plan.start_offset_seconds,
                             sample_rate=self.sample_rate)  # before any stem is allocated
         cache = RenderCache(cache_dir) if cache_dir is not None else None
         with timer.stage("render"):
-            stems, self.render_stats = render_stems(
+            self.stems, self.render_stats = render_stems(
                 self.score, settings=self.render_settings, seed=self.seed, n_samples=n_samples, cache=cache, presets=self.presets,
-                n_workers=n_workers,
+                n_workers=n_workers, start_offset_seconds=self.plan.start_offset_seconds,
             )
-            # A plan made from a guide recording starts at the guide's first downbeat:
-            # silence before bar 1 lines the stems up with the guide in a DAW.
-            offset = int(round(self.plan.start_offset_seconds * self.sample_rate))
-            self.stems = {k: np.pad(v, ((0, 0), (offset, 0))) if offset else v for k, v in stems.items()}
         if progress and cache is not None:
             progress(f"rendered {len(self.render_stats.rendered)} slices, reused {len(self.render_stats.cached)} from the cache")
         self.seconds_per_stage.update(timer.seconds)
@@ -224,14 +236,10 @@ class Song:
             no space, a foreign folder without ``force``, ...); while writing, if a
             write fails (then the folder is as it was).
         """
-        from lemm.project.folder import write_song_folder
-
         return write_song_folder(self, path, force=force, progress=progress)
 
     def report(self) -> dict:
         """The song's report: loudness, peak, length, timings, seed, version."""
-        from lemm.project.folder import make_report
-
         return make_report(self)
 
 
@@ -297,8 +305,6 @@ def compose(
         if plan is not None:
             the_plan = _as_plan(plan)
             if chords:
-                from lemm.compose.chord_input import apply_chords
-
                 the_plan = apply_chords(the_plan, chords)
         else:
             the_plan = pipeline.make_plan(
@@ -314,13 +320,9 @@ def compose(
 
 def _as_plan(plan: Plan | str | os.PathLike) -> Plan:
     if isinstance(plan, (str, os.PathLike)):
-        from lemm.compose.plan_edit import load_plan
-
         plan = load_plan(plan)
     if not isinstance(plan, Plan):
         raise ParameterError.for_field("plan", type(plan).__name__, "a Plan or the path of a plan JSON file")
-    from lemm.compose.instruments import PRESET_PROGRAMS
-
     for inst in plan.instruments:  # a preset lemm does not have is refused, never silently played by a stand-in
         if inst.preset not in PRESET_PROGRAMS:
             raise ParameterError.for_field(
@@ -333,13 +335,108 @@ def _as_plan(plan: Plan | str | os.PathLike) -> Plan:
 def _as_guide(guide: "str | os.PathLike | GuideAnalysis | None") -> "GuideAnalysis | None":
     if guide is None or not isinstance(guide, (str, os.PathLike)):
         return guide
-    from lemm.compose.guide import analyze_guide
-
     return analyze_guide(guide)
+
+
+def song_from_dict(data: Any, *, source: str = "song.json") -> Song:
+    """Rebuild a Song (without audio) from :func:`lemm.project.folder.song_to_dict` data, validating all of it."""
+    return Song(**song_fields_from_dict(data, source=source))
+
+
+def read_song_json(path: str | os.PathLike) -> Song:
+    """Load ``DIR/song.json`` (or a song.json path) into a Song without audio."""
+    data, source = read_song_file(path)
+    return song_from_dict(data, source=source)
 
 
 def load(path: str | os.PathLike) -> Song:
     """Load a song folder (its song.json) written by :meth:`Song.save` or ``lemm compose``."""
-    from lemm.project.folder import read_song_json
-
     return read_song_json(path)
+
+
+def read_song_version(folder: str | os.PathLike, version: int) -> Song:
+    """Load saved ``version`` of a song folder's song.json (see :mod:`lemm.project.history`) without audio.
+
+    Raises
+    ------
+    ParameterError
+        ``version`` is not a saved version.
+    FileFormatError
+        The version's file is missing, or not song JSON.
+    """
+    return song_from_dict(read_version_data(folder, version), source=f"version {version}")
+
+
+def write_song_folder(
+    song: "Song", path: str | os.PathLike, *, force: bool = False, progress: Progress | None = None, action: str = "compose"
+) -> Path:
+    """Write ``song`` as a song folder at ``path`` (rendering and mixing it first if needed), as one unit.
+
+    ``path`` may be missing, an empty folder or a song folder (lemm's own files
+    are replaced, its history kept). An unrendered song is rendered with the
+    folder's render cache (a new folder gets one), so later edits re-render
+    only what changed.
+
+    Parameters
+    ----------
+    song : Song
+    path : path
+    force : bool
+        Also write into a non-empty folder that is not a song folder: lemm's
+        files go beside the others; a name that holds a file lemm did not write
+        is refused all the same.
+    progress : callable, optional
+    action : str
+        The label of the new version in ``history/``.
+
+    Raises
+    ------
+    OutputPathError
+        Before any work: ``path`` cannot be a folder (a file, under a file, ``/``,
+        /proc), is read-only, lacks the space, or is a non-empty folder that is not
+        a song folder (without ``force``), or one of lemm's names there holds
+        something lemm did not write. While writing: a write failed (no space,
+        read-only); then the folder is as it was.
+    FileFormatError
+        The folder's history is damaged (before any work).
+    """
+    with song_folder_write(path, force=force) as write:
+        check_before_work(write, song, with_cache=song.stems is None)
+        if song.master_audio is None:
+            if song.stems is None:
+                song.render(cache_dir=write.cache_folder, progress=progress)
+            song.mix(progress=progress)
+        pause_point("rendered")
+        stage_song(song, write, timer=StageTimer(progress), action=action)
+        write.commit()
+    return Path(path)
+
+
+def rerender_song_folder(song: "Song", folder: str | os.PathLike, *, action: str, progress: Progress | None = None) -> Path:
+    """Render ``song`` into its existing song folder, reusing the folder's render cache, and write it as one unit.
+
+    Only the (track, section) slices whose content changed are rendered again;
+    then the song is mixed and mastered, lemm's files are replaced together
+    and song.json is saved as a new version labelled ``action`` in the same
+    commit. The folder is checked first (a song folder, writable, room on the
+    disk, a readable history), so a failure leaves it as it was.
+
+    Raises
+    ------
+    OutputPathError
+        ``folder`` is not a song folder, is read-only or lacks the space, or a write failed.
+    FileFormatError
+        The folder's history is damaged (before any work).
+    """
+    with song_folder_write(folder, must_be_song=True) as write:
+        check_before_work(write, song, with_cache=not write.cache_folder.is_dir())  # an existing cache grows by what changed
+        song.render(cache_dir=write.cache_folder, progress=progress)
+        takes = use_kept_takes(song, kept_takes(write))  # an imported take stays the vocal until its file is deleted
+        if takes and progress:
+            progress("kept the imported take of " + ", ".join(f"{k!r} ({take_rel(k)})" for k in takes))
+        song.mix(progress=progress)
+        pause_point("rendered")
+        stage_song(song, write, timer=StageTimer(progress), action=action, takes=takes)
+        write.commit()
+    return Path(folder)
+

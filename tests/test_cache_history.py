@@ -12,7 +12,7 @@ import pytest
 import lemm
 from lemm.cli import main
 from lemm.project.history import list_versions
-from lemm.project.slices import RenderCache, render_stems, track_slices
+from lemm.render.stems import RenderCache, render_stems, track_slices
 from lemm.score.edit import replace_track, section_span
 from lemm.score.model import Note
 

@@ -82,7 +82,7 @@ def test_licenses_json_and_history_json(capsys, tmp_path: Path) -> None:
     assert json.loads(capsys.readouterr().out) == []
 
 
-def test_user_text_reaches_every_format_well_formed(tmp_path: Path, capsys) -> None:
+def test_user_text_reaches_every_format_well_formed(tmp_path: Path) -> None:
     """Legal but awkward text (markup characters, quotes of every kind, emoji, right-to-left, combining marks, tabs and
     CRLF in the prompt and lyrics) gives well-formed MusicXML and DAWproject XML and a REAPER project rpp reads."""
     lyrics = tmp_path / "lyrics.txt"

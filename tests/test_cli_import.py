@@ -27,7 +27,7 @@ def test_import_one_edited_note_and_diff(short_song_dir: Path, tmp_path: Path, c
     out = capsys.readouterr().out
     assert "bass" in out and "1 note" in out
     after = lemm.load(work).score
-    changed = [(a, b) for a, b in zip(before.track("bass").notes, after.track("bass").notes) if a != b]
+    changed = [(a, b) for a, b in zip(before.track("bass").notes, after.track("bass").notes, strict=True) if a != b]
     assert len(changed) == 1 and changed[0][1].pitch == changed[0][0].pitch + 2
     assert all(before.track(t.name) == t for t in after.tracks if t.name != "bass")
     assert (work / "stems" / "drums.wav").read_bytes() == (short_song_dir / "stems" / "drums.wav").read_bytes()

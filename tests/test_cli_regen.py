@@ -20,7 +20,7 @@ def test_regen_changes_only_that_slice(short_song_dir: Path, tmp_path: Path) -> 
     assert main(["regen", str(work), "--track", "drums", "--section", section, "--seed", "9"]) == 0
     after = lemm.load(work).score
     start, end = section_span(before, section)
-    for old, new in zip(before.tracks, after.tracks):
+    for old, new in zip(before.tracks, after.tracks, strict=True):
         outside_old = [n for n in old.notes if not start <= n.start_tick < end]
         outside_new = [n for n in new.notes if not start <= n.start_tick < end]
         assert outside_old == outside_new, old.name

@@ -67,7 +67,7 @@ def test_midi_has_conductor_markers_and_named_tracks(short_song_dir: Path) -> No
     names = [next(m.name for m in t if m.type == "track_name") for t in mid.tracks[1:]]
     assert names == [t.name for t in song.score.tracks]
     assert len(names) >= 5
-    for track, midi_track in zip(song.score.tracks, mid.tracks[1:]):
+    for track, midi_track in zip(song.score.tracks, mid.tracks[1:], strict=True):
         channels = {m.channel for m in midi_track if m.type == "note_on"}
         if track.is_drum:
             assert channels == {9}

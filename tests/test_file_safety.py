@@ -22,8 +22,8 @@ from lemm.io.atomic import atomic_write_bytes, check_output_file, check_output_f
 from lemm.io.audio import check_audio_output, read_audio, write_audio
 from lemm.mix.cli import master_file
 from lemm.project.history import list_versions, record_version, version_text
-from lemm.project.settings import RenderSettings
-from lemm.project.slices import RenderCache, render_stems, slice_digest
+from lemm.render.settings import RenderSettings
+from lemm.render.stems import RenderCache, render_stems, slice_digest
 from lemm.score.model import Note, Score, Section, Track
 
 
@@ -97,7 +97,7 @@ def test_audio_outputs_that_cannot_work(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_read_only_folder_is_refused_before_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(atomic, "can_write_in", lambda folder: False)  # as a read-only mount answers access(2)
+    monkeypatch.setattr(atomic, "can_write_in", lambda folder: False)  # noqa: ARG005  (a stand-in for can_write_in); as a read-only mount answers access(2)
     with pytest.raises(OutputPathError, match="read-only or not writable"):
         check_output_file(tmp_path / "x.wav")
     with pytest.raises(OutputPathError, match="read-only or not writable"):
@@ -218,7 +218,7 @@ def test_a_tampered_cache_slice_is_rendered_again(tmp_path: Path, caplog: pytest
     np.savez(buffer, start=np.int64(start), audio=audio, sha256=np.str_(digest))
     victim.write_bytes(buffer.getvalue())
     (tmp_path / "cache" / "my-notes.npz").write_bytes(b"a user's file")  # not lemm's name: never pruned
-    with caplog.at_level("WARNING", logger="lemm.project.slices"):
+    with caplog.at_level("WARNING", logger="lemm.render.stems"):
         again, stats = render_stems(score, settings=settings, seed=1, n_samples=n, cache=cache)
     assert len(stats.rendered) == 1 and len(stats.cached) == 1
     assert np.array_equal(again["bass"], clean["bass"])

@@ -123,7 +123,7 @@ def test_any_json_value_in_song_json_loads_or_is_a_lemm_error(song_data: dict, p
     for key in path[:-1]:
         target = target[key]
     target[path[-1]] = value
-    from lemm.project.folder import song_from_dict
+    from lemm.song import song_from_dict
 
     text = json.dumps(data)
     try:
@@ -337,11 +337,12 @@ def test_audio_longer_than_the_limit_is_refused_before_decoding(tmp_path: Path, 
     import numpy as np
     import soundfile as sf
 
+    import lemm.io.audio
     from lemm.io.audio import read_audio
 
     path = tmp_path / "a.wav"
     sf.write(str(path), np.zeros(48000 * 3, np.float32), 48000)
-    monkeypatch.setattr(limits, "MAX_AUDIO_SECONDS", 2.0)
+    monkeypatch.setattr(lemm.io.audio, "MAX_AUDIO_SECONDS", 2.0)  # the limit as lemm.io.audio imported it
     with pytest.raises(LimitError, match="MAX_AUDIO_SECONDS"):
         read_audio(path)
 
@@ -376,7 +377,7 @@ def test_an_edit_that_would_be_clamped_is_refused_not_misreported() -> None:
 def test_unexpected_exceptions_become_one_line_and_debug_shows_the_traceback(capsys, monkeypatch) -> None:
     from lemm import cli
 
-    def boom(args):
+    def boom(args):  # noqa: ARG001  (a stand-in for a command)
         raise MemoryError()
 
     monkeypatch.setattr(cli, "_cmd_info", boom)
@@ -387,9 +388,9 @@ def test_unexpected_exceptions_become_one_line_and_debug_shows_the_traceback(cap
     assert "Traceback" in capsys.readouterr().err
     for exc, words in ((RecursionError(), "nested"), (OSError(28, "No space left on device", "/x"), "No space left"),
                        (UnicodeEncodeError("utf-8", "\udcff", 0, 1, "surrogates not allowed"), "UTF-8"), (KeyError("k"), "--debug")):
-        monkeypatch.setattr(cli, "_cmd_info", lambda args, exc=exc: (_ for _ in ()).throw(exc))
+        monkeypatch.setattr(cli, "_cmd_info", lambda args, exc=exc: (_ for _ in ()).throw(exc))  # noqa: ARG005  (a stand-in for a command)
         assert words in _fails_cleanly(["info", "x"], capsys, status=1)
-    monkeypatch.setattr(cli, "_cmd_info", lambda args: (_ for _ in ()).throw(KeyboardInterrupt()))
+    monkeypatch.setattr(cli, "_cmd_info", lambda args: (_ for _ in ()).throw(KeyboardInterrupt()))  # noqa: ARG005  (a stand-in for a command)
     capsys.readouterr()
     assert main(["info", "x"]) == 130
     err = capsys.readouterr().err

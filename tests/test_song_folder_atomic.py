@@ -28,8 +28,9 @@ from lemm.cli import main
 from lemm.errors import OutputPathError
 from lemm.io import atomic
 from lemm.io.atomic import is_temp_file_name
-from lemm.project.folder import rerender_song_folder, write_song_files
+from lemm.project.folder import write_song_files
 from lemm.project.history import list_versions
+from lemm.song import rerender_song_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_ARGS = ["a calm folk song", "--tags", "folk", "--duration", "0:10", "--seed", "1"]
@@ -301,7 +302,7 @@ def test_too_little_free_space_is_refused_before_rendering(folders: dict, tmp_pa
     before = _snapshot(work)
     song = lemm.load(work)
     monkeypatch.setattr(type(song), "render", _no_work)
-    monkeypatch.setattr(atomic, "free_bytes", lambda folder: 1000)
+    monkeypatch.setattr(atomic, "free_bytes", lambda folder: 1000)  # noqa: ARG005  (a stand-in for free_bytes)
     with pytest.raises(OutputPathError, match="not enough space for the song .* MB free"):
         rerender_song_folder(song, work, action="render")
     assert _snapshot(work) == before and _leftovers(work) == []
@@ -395,7 +396,7 @@ def _wait_paused(marker: Path, alive, what: str) -> None:
 def test_kill_9_at_each_commit_point_leaves_the_whole_old_or_the_whole_new_song(folders: dict, tmp_path: Path, point: str,
                                                                                becomes_new: bool) -> None:
     """A forked writer (the song already rendered, so no process start-up) is killed at ``point``."""
-    from lemm.project.folder import write_song_folder
+    from lemm.song import write_song_folder
 
     work = _copy(folders["A2"], tmp_path / "w", cache=False)
     before = _snapshot(work)
@@ -429,7 +430,7 @@ def test_kill_9_of_the_lemm_command_mid_render_and_mid_compose(folders: dict, tm
             (compose_dir, ["compose", *COMPOSE_ARGS, "--out", str(compose_dir)], "staged", _snapshot(compose_dir), None)]
     procs = [_start(argv, point, tmp_path / f"{work.name}.paused") for work, argv, point, _, _ in runs]  # side by side
     try:
-        for (work, argv, _, _, _), proc in zip(runs, procs):
+        for (work, argv, _, _, _), proc in zip(runs, procs, strict=True):
             _wait_paused(tmp_path / f"{work.name}.paused", lambda p=proc: p.poll() is None, f"lemm {argv[0]}")
             proc.send_signal(signal.SIGKILL)
             proc.wait()

@@ -15,16 +15,17 @@ from hypothesis import strategies as st
 import lemm
 from lemm.cli import main
 from lemm.errors import ParameterError
-from lemm.project.folder import song_from_dict, song_to_dict
-from lemm.project.presets import check_song_presets, song_presets_from_dict, song_presets_to_dict
-from lemm.project.settings import RenderSettings
-from lemm.project.slices import render_stems, slice_key, track_slices
+from lemm.project.folder import song_to_dict
 from lemm.render import Preset, fit_preset, render_track
 from lemm.render.analysis import estimate_f0
 from lemm.render.presets import preset_from_dict
 from lemm.render.segment import split_notes, split_take
+from lemm.render.settings import RenderSettings
+from lemm.render.song_presets import check_song_presets, song_presets_from_dict, song_presets_to_dict
+from lemm.render.stems import render_stems, slice_key, track_slices
 from lemm.score.model import Note, Score, TempoChange, Track
 from lemm.seeding import derive_seed
+from lemm.song import song_from_dict
 
 SR = 16000
 
@@ -46,7 +47,7 @@ def fitted() -> Preset:
 def test_split_notes_finds_each_note_at_its_onset() -> None:
     onsets_seconds, pitches_hz = (0.3, 1.1, 1.9), (220.0, 330.0, 262.0)
     take = np.zeros(int(2.6 * SR))
-    for onset, f0 in zip(onsets_seconds, pitches_hz):
+    for onset, f0 in zip(onsets_seconds, pitches_hz, strict=True):
         note = 0.7 * _tone(f0, 0.5)
         take[int(onset * SR) : int(onset * SR) + note.size] += note
     take += 1e-4 * np.random.default_rng(0).standard_normal(take.size)  # a quiet room, 60 dB under the notes
@@ -55,7 +56,7 @@ def test_split_notes_finds_each_note_at_its_onset() -> None:
     starts = np.cumsum([0] + [n.size for n in notes[:-1]]) + take.size - sum(n.size for n in notes)
     # each note starts 10 ms (one frame) before its onset, give or take a frame
     assert np.allclose(starts / SR, np.array(onsets_seconds) - 0.01, atol=0.011)
-    for note, f0 in zip(notes, pitches_hz):
+    for note, f0 in zip(notes, pitches_hz, strict=True):
         assert abs(1200 * np.log2(estimate_f0(note, sample_rate=SR) / f0)) < 20
 
 
@@ -110,11 +111,11 @@ def test_split_notes_splits_legato_notes_where_the_pitch_moves(pitches_hz: list[
     assert len(notes) == len(pitches_hz)
     starts = np.cumsum([0] + [x.size for x in notes[:-1]]) / SR
     assert np.allclose(starts[1:], 0.6 * np.arange(1, len(pitches_hz)) - 0.01, atol=0.03)
-    for note, f0 in zip(notes, pitches_hz):
+    for note, f0 in zip(notes, pitches_hz, strict=True):
         assert abs(1200 * np.log2(estimate_f0(note, sample_rate=SR) / f0)) < 25
     assert len(split_notes(take, sample_rate=SR, min_step_semitones=None)) == 1  # on level alone: one note
     cut = split_take(take, sample_rate=SR)
-    assert [np.array_equal(a, b.audio) for a, b in zip(notes, cut)] == [True] * len(notes)
+    assert [np.array_equal(a, b.audio) for a, b in zip(notes, cut, strict=True)] == [True] * len(notes)
     assert np.allclose([c.start_seconds for c in cut], starts)
     assert cut[0].midi_pitch is None  # after a gap (here: the take's start) the fit reads the pitch itself
     midi = 69 + 12 * np.log2(np.array(pitches_hz[1:]) / 440.0)
@@ -196,7 +197,7 @@ def test_with_preset_switches_tracks_and_survives_song_json(fitted: Preset) -> N
     song = lemm.compose("a calm folk song", tags=("folk",), duration="0:20", seed=3)
     changed = song.with_preset(fitted, tracks=("lead", "cello"))
     assert song.presets == {} and changed.presets == {"my_tone": fitted}
-    for t_old, t_new in zip(song.score.tracks, changed.score.tracks):
+    for t_old, t_new in zip(song.score.tracks, changed.score.tracks, strict=True):
         assert t_new.preset == ("my_tone" if t_old.name in ("lead", "cello") else t_old.preset)
         assert t_new.notes == t_old.notes and t_new.program == t_old.program
     assert {i.name: i.preset for i in changed.plan.instruments}["lead"] == "my_tone"

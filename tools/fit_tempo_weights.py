@@ -27,10 +27,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import analyze  # noqa: E402  (benchmarks/analyze.py: the renderer and the benchmark songs)
 
-from lemm.compose.guide import analyze_audio_array  # noqa: E402
-from lemm.compose.guide import audio as guide_audio  # noqa: E402
-from lemm.compose.guide import tempo  # noqa: E402
-from lemm.compose.guide.testsignal import make_test_guide  # noqa: E402
+from lemm.compose.guide import analyze_audio_array, tempo
+from lemm.compose.guide import audio as guide_audio
+from lemm.compose.guide.testsignal import make_test_guide
 
 SR = analyze.SR
 GENRES = analyze.GENRES
@@ -186,9 +185,9 @@ def main() -> int:
         return total / len(usable) + args.l2 * float(np.sum((w - w0) ** 2))
 
     w = np.round(minimize(loss, w0, method="L-BFGS-B").x, 1)
-    print("current:", dict(zip(keys, w0.tolist())))
+    print("current:", dict(zip(keys, w0.tolist(), strict=True)))
     print("  development", accuracy(dev, w0), "\n  benchmark", accuracy(bench, w0))
-    print("fitted:", dict(zip(keys, w.tolist())))
+    print("fitted:", dict(zip(keys, w.tolist(), strict=True)))
     print("  development", accuracy(dev, w), "\n  benchmark", accuracy(bench, w))
     return 0
 

@@ -6,7 +6,6 @@ Run ``python tools/notebooks_02_plan.py``; the test suite executes the notebook 
 from __future__ import annotations
 
 from nbformat.v4 import new_code_cell, new_markdown_cell
-
 from notebook_writer import write_notebooks
 
 CELLS = [

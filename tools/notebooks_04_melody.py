@@ -7,7 +7,6 @@ executes every notebook (with notebooks/ as the working directory).
 from __future__ import annotations
 
 from nbformat.v4 import new_code_cell, new_markdown_cell
-
 from notebook_writer import write_notebooks
 
 CELLS = [
@@ -34,7 +33,7 @@ CELLS = [
         "from lemm.compose.melody.rhythm import lied_rhythm\n"
         "from lemm.compose.planner import make_plan\n"
         "from lemm.seeding import make_rng\n"
-        "from lemm.vocals.text import syllabify\n\n"
+        "from lemm.text.syllables import syllabify\n\n"
         "lyrics = ('There is a house upon the hill\\nwhere all the roses grow\\n'\n"
         "          'my mother sang a lullaby\\na long, long time ago\\n\\n'\n"
         "          'Carry me home across the sea\\ncarry me home, my love\\n'\n"

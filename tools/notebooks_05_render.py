@@ -7,7 +7,6 @@ executes every notebook (with notebooks/ as the working directory). It needs no 
 from __future__ import annotations
 
 from nbformat.v4 import new_code_cell, new_markdown_cell
-
 from notebook_writer import write_notebooks
 
 CELLS = [

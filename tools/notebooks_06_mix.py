@@ -8,7 +8,6 @@ stems (the benchmark's), 20 s long, so it runs in seconds.
 from __future__ import annotations
 
 from nbformat.v4 import new_code_cell, new_markdown_cell
-
 from notebook_writer import write_notebooks
 
 CELLS = [

@@ -7,7 +7,6 @@ suite executes every notebook (with notebooks/ as the working directory).
 from __future__ import annotations
 
 from nbformat.v4 import new_code_cell, new_markdown_cell
-
 from notebook_writer import write_notebooks
 
 CELLS = [
@@ -25,7 +24,7 @@ CELLS = [
         "import lemm\n"
         "from lemm.compose.regen import regenerate\n"
         "from lemm.instruct import apply_operations, parse_instruction\n"
-        "from lemm.project.folder import rerender_song_folder\n"
+        "from lemm.song import rerender_song_folder\n"
         "from lemm.project.history import list_versions\n"
         "from lemm.score.merge import describe_changes\n\n"
         "folder = Path(tempfile.mkdtemp()) / 'song'\n"

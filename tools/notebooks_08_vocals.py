@@ -6,7 +6,6 @@ The notebook runs with notebooks/ as its working directory in well under a minut
 from __future__ import annotations
 
 from nbformat.v4 import new_code_cell, new_markdown_cell
-
 from notebook_writer import write_notebooks
 
 CELLS = [

@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from lemm.bridge.server import BridgeServer, SongFolderBackend, write_token_file
+
 __all__ = ["default_token_file", "register"]
 
 
@@ -17,8 +19,6 @@ def default_token_file() -> Path:
 
 
 def _cmd_bridge(args: argparse.Namespace) -> int:
-    from lemm.bridge.server import BridgeServer, SongFolderBackend, write_token_file
-
     server = BridgeServer(SongFolderBackend(args.dir), host=args.host, port=args.port)
     token_file = write_token_file(args.token_file or default_token_file(), port=server.port, token=server.token)
     print(f"lemm bridge: serving {args.dir} on {args.host}:{server.port}", file=sys.stderr)

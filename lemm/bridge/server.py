@@ -52,7 +52,14 @@ from lemm.bridge.protocol import (
     field,
     frame_sizes,
 )
+from lemm.compose.regen import regenerate
 from lemm.errors import LemmError, ParameterError
+from lemm.io.atomic import atomic_path
+from lemm.io.audio import write_audio
+from lemm.score.midi import score_to_midi
+from lemm.score.timing import ticks_to_seconds
+from lemm.seeding import check_seed, derive_seed
+from lemm.song import load, read_song_json, rerender_song_folder
 
 __all__ = ["LOOPBACK_HOST", "BridgeServer", "BridgeState", "SongFolderBackend", "check_host", "new_token", "write_token_file"]
 
@@ -117,17 +124,12 @@ class SongFolderBackend:
     """
 
     def __init__(self, folder: str | os.PathLike) -> None:
-        from lemm.project.folder import read_song_json
-
         self.folder = Path(folder)
         read_song_json(self.folder)  # fails early, naming the folder, if it is not a song folder
         self.lock = threading.Lock()  # one regeneration (or read during one) at a time
 
     def facts(self) -> dict[str, Any]:
         """Tracks, sections (with their seconds), tempo and sample rate, for ``welcome``."""
-        from lemm.project.folder import read_song_json
-        from lemm.score.timing import ticks_to_seconds
-
         song = read_song_json(self.folder)
         s = song.score
         return {
@@ -142,8 +144,6 @@ class SongFolderBackend:
     def stem(self, track: str, *, kind: str = "stem") -> tuple[dict[str, Any], bytes]:
         """A ``stem`` message: the file's samples as written, float32 interleaved, from song position 0 s."""
         import soundfile as sf
-
-        from lemm.project.folder import read_song_json
 
         names = [t.name for t in read_song_json(self.folder).score.tracks]
         if track == "mix":
@@ -167,9 +167,6 @@ class SongFolderBackend:
         import dataclasses
         import io
 
-        from lemm.project.folder import read_song_json
-        from lemm.score.midi import score_to_midi
-
         score = read_song_json(self.folder).score
         buffer = io.BytesIO()
         score_to_midi(dataclasses.replace(score, tracks=(score.track(track),))).save(file=buffer)
@@ -177,11 +174,6 @@ class SongFolderBackend:
 
     def regenerate(self, track: str, section: str, *, seed: int | None) -> int:
         """Regenerate ``track`` in ``section`` and re-render the folder (as ``lemm regen``); returns the seed used."""
-        from lemm.compose.regen import regenerate
-        from lemm.project.folder import rerender_song_folder
-        from lemm.seeding import check_seed, derive_seed
-        from lemm.song import load
-
         song = load(self.folder)
         used = derive_seed(song.seed, "regen", track, section) if seed is None else check_seed(seed)
         score = regenerate(song.score, song.plan, track=track, section=section, seed=used, lyrics=song.brief.lyrics)
@@ -191,9 +183,6 @@ class SongFolderBackend:
     def save_guide(self, state: BridgeState, *, sample_rate: int) -> list[str]:
         """Write the guide notes (``bridge/guide.mid``, 480 ticks per beat at 120 bpm) and audio (``bridge/guide.wav``)."""
         import mido
-
-        from lemm.io.atomic import atomic_path
-        from lemm.io.audio import write_audio
 
         out = self.folder / "bridge"
         out.mkdir(exist_ok=True)
@@ -387,10 +376,10 @@ class BridgeServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         self.handlers[kind](handler, header, payload)
 
     # -- messages ---------------------------------------------------------------------------------
-    def _ping(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:
+    def _ping(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:  # noqa: ARG002  (every message handler takes handler, header, payload)
         handler.send({"type": "pong", "protocol": PROTOCOL_VERSION})
 
-    def _transport(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:
+    def _transport(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:  # noqa: ARG002  (every message handler takes handler, header, payload)
         signature = field(header, "time_signature", list, default=[4, 4])
         if len(signature) != 2 or not all(isinstance(x, int) and not isinstance(x, bool) and 1 <= x <= 64 for x in signature):
             raise ProtocolError(f"time_signature must be [numerator, denominator] in 1..64, got {signature!r:.40}")
@@ -404,7 +393,7 @@ class BridgeServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         with self.state.lock:
             self.state.transport = transport
 
-    def _notes(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:
+    def _notes(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:  # noqa: ARG002  (every message handler takes handler, header, payload)
         events = field(header, "events", list)
         parsed = []
         for e in events:
@@ -421,7 +410,7 @@ class BridgeServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
             self.state.notes.extend(parsed)
             del self.state.notes[:-MAX_GUIDE_NOTES]
 
-    def _guide_audio(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:
+    def _guide_audio(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:  # noqa: ARG002  (every message handler takes handler, header, payload)
         channels = field(header, "channels", int, minimum=1, maximum=2)
         field(header, "sample_rate", int, minimum=8000, maximum=384000)
         start = float(field(header, "song_position_seconds", (int, float), minimum=0.0, maximum=1e5))
@@ -435,7 +424,7 @@ class BridgeServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
             while sum(a.shape[1] for _, _, a in self.state.guide_audio) > MAX_GUIDE_SAMPLES:
                 self.state.guide_audio.pop(0)
 
-    def _save_guide(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:
+    def _save_guide(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:  # noqa: ARG002  (every message handler takes handler, header, payload)
         written = self.backend.save_guide(self.state, sample_rate=self.backend.facts()["sample_rate"])
         handler.send({"type": "saved", "files": written, "id": _request_id(header)})
 
@@ -443,7 +432,7 @@ class BridgeServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         with self._subscribers_lock:
             self.subscribers.pop(handler, None)
 
-    def _render(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:
+    def _render(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:  # noqa: ARG002  (every message handler takes handler, header, payload)
         track = field(header, "track", str)
         kind = field(header, "kind", str, default="stem")
         subscribe = field(header, "subscribe", bool, default=False)
@@ -470,7 +459,7 @@ class BridgeServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
                 except OSError:  # that session went away; its handler unsubscribes it
                     break
 
-    def _regenerate(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:
+    def _regenerate(self, handler: _Handler, header: dict[str, Any], payload: bytes) -> None:  # noqa: ARG002  (every message handler takes handler, header, payload)
         track = field(header, "track", str)
         section = field(header, "section", str)
         seed = field(header, "seed", int, default=None, minimum=0, maximum=2**63 - 1)

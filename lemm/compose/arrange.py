@@ -68,16 +68,19 @@ from lemm.compose.lift import lift_score
 from lemm.compose.lyric_sheet import LyricSheet, parse_lyric_sheet, sheet_lines_for_sections
 from lemm.compose.lyrics_align import line_slots, lines_for_sections, syllable_rhythm
 from lemm.compose.melody import generate_melody, melody_range, snap_strong_beats
+from lemm.compose.melody.model import load_model
+from lemm.compose.melody.rhythm import lied_rhythm
 from lemm.compose.percussion import percussion_section
 from lemm.compose.pickups import add_pickups
 from lemm.compose.plan_model import Plan
+from lemm.compose.profiles import load_profile
 from lemm.compose.reprise import group_by_slots, reprise_notes
 from lemm.compose.text_setting import syllable_flags
 from lemm.compose.transitions import drop_before_chorus, riser_section
 from lemm.errors import ParameterError
 from lemm.score.model import ChordSymbol, KeyChange, Lyric, MeterChange, Note, Score, Section, TempoChange, Track
 from lemm.seeding import check_seed, derive_seed, make_rng
-from lemm.vocals.text import LyricLine
+from lemm.text.syllables import LyricLine
 
 __all__ = ["compose_part", "compose_score", "melody_source", "part_specs", "track_for_part"]
 
@@ -103,8 +106,6 @@ def part_specs(plan: Plan, *, lyrics: str | None = None, vocal: bool | None = No
     ParameterError
         If an instrument's style does not fit its role.
     """
-    from lemm.compose.profiles import load_profile
-
     profile = load_profile(plan.genre)
     sung = lyrics is not None if vocal is None else bool(vocal)
     specs: list[PartSpec] = []
@@ -195,9 +196,6 @@ def _vocal_notes(ctx: ArrangeContext, spec: PartSpec, index: int, lines: list[Ly
     rhythm, sylls = [], []
     prior = None
     if ctx.plan.melody_method == "model":
-        from lemm.compose.melody.model import load_model
-        from lemm.compose.melody.rhythm import lied_rhythm
-
         prior = load_model().config["rhythm_prior"]
     for k, (start, n_beats) in enumerate(slots):
         line = lines[k % len(lines)]
@@ -213,7 +211,7 @@ def _vocal_notes(ctx: ArrangeContext, spec: PartSpec, index: int, lines: list[Ly
     notes = generate_melody(ctx, index, preset=spec.preset, rng=rng, rhythm=rhythm, syllables=syllabics, method=ctx.plan.melody_method)
     flat = [s for group in sylls for s in group]
     out = []
-    for n, s in zip(notes, flat):
+    for n, s in zip(notes, flat, strict=True):
         out.append(replace(n, lyric=Lyric(s.text, s.syllabic)))
     return out
 
@@ -265,7 +263,7 @@ def _tile(ctx: ArrangeContext, notes: list[Note], source: tuple[int, int, int], 
     low, high = melody_range(preset, ctx.plan.sections[dst_index].kind)
     rhythm = [(n.start_tick, n.duration_ticks) for n in out]
     pitches = snap_strong_beats(ctx, rhythm, [n.pitch for n in out], min(low, min(n.pitch for n in out)), max(high, max(n.pitch for n in out)))
-    return [replace(n, pitch=p) for n, p in zip(out, pitches)]
+    return [replace(n, pitch=p) for n, p in zip(out, pitches, strict=True)]
 
 
 def _monophonic(notes: list[Note]) -> list[Note]:
@@ -530,7 +528,7 @@ def compose_score(plan: Plan, *, lyrics: str | None = None, seed: int = 0, title
         notes = finish_part(ctx, spec, notes)
         tracks.append(track_for_part(plan, spec, notes, bar_ticks=ctx.bar_ticks, resolution=ctx.resolution))
     sections = []
-    for sec, start_bar in zip(plan.sections, ctx.section_start_bars):
+    for sec, start_bar in zip(plan.sections, ctx.section_start_bars, strict=True):
         sections.append(Section(sec.name, sec.kind, start_bar * ctx.bar_ticks, sec.bars * ctx.bar_ticks, float(sec.energy)))
     score = Score(
         title=title,

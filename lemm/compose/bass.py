@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from lemm.compose.context import ArrangeContext, velocity_for
+from lemm.compose.drums import kick_steps
 from lemm.score.model import Note
 
 __all__ = ["BASS_PATTERNS", "bass_section", "bass_pitch", "bass_family", "walking_line", "BASS_LOW", "BASS_HIGH"]
@@ -65,8 +66,6 @@ def bass_family(ctx: ArrangeContext, style: str = "") -> str:
 
 
 def _kick_pattern(ctx: ArrangeContext, energy: float, n_steps: int) -> str:
-    from lemm.compose.drums import kick_steps
-
     step = ctx.bar_ticks // n_steps
     hits = {t // step for t in kick_steps(ctx, energy)} or {0}
     chars = ["R" if i in hits else "-" for i in range(n_steps)]
@@ -178,7 +177,7 @@ def bass_section(ctx: ArrangeContext, section_index: int, rng: np.random.Generat
                     beats = [t for t in range(span.start_tick, span.end_tick, step) if bar_start <= t < bar_start + ctx.bar_ticks and pattern[(t - bar_start) // step] == "R"]
                     nxt_tick = min(span.end_tick, song_end - 1)
                     target = bass_pitch(ctx.chord_at(nxt_tick).chord.bass_pc, previous=cur_root)
-                    walk = dict(zip(beats, walking_line(ctx, span.chord.pitch_classes, cur_root, target, len(beats), rng)))
+                    walk = dict(zip(beats, walking_line(ctx, span.chord.pitch_classes, cur_root, target, len(beats), rng), strict=True))
             root = cur_root
             if ch == "R":
                 pitch = walk.get(tick, root) if family == "walking" else root

@@ -27,7 +27,7 @@ __all__ = ["Brief", "parse_duration", "read_lyrics_file", "MIN_DURATION_SECONDS"
 
 MIN_DURATION_SECONDS = 10.0
 MAX_DURATION_SECONDS = 600.0
-_DURATION_ACCEPTED = f'a length like "3:30", "2:05" or "95" (seconds), between 0:10 and 10:00'
+_DURATION_ACCEPTED = 'a length like "3:30", "2:05" or "95" (seconds), between 0:10 and 10:00'
 
 
 def parse_duration(text: str | float | int) -> float:

@@ -26,6 +26,7 @@ import numpy as np
 from lemm.compose.harmony import ChordSpan, chord_timeline, numeral_to_symbol, spans_from_symbols
 from lemm.compose.plan_model import Plan, PlanSection
 from lemm.compose.profiles import GenreProfile, load_profile
+from lemm.errors import ParameterError
 from lemm.score.harmony import pitch_class, scale_pitch_classes
 from lemm.score.model import ChordSymbol
 
@@ -74,8 +75,6 @@ class ArrangeContext:
         for i, s in enumerate(self.plan.sections):
             if s.name == name:
                 return i
-        from lemm.errors import ParameterError
-
         raise ParameterError.for_field("section_name", name, f"one of {', '.join(s.name for s in self.plan.sections)}")
 
     def occurrence(self, index: int) -> int:

@@ -9,6 +9,7 @@ step) on the last weak eighth. Registers sit below the lead's range.
 
 Examples
 --------
+>>> from lemm.score.harmony import parse_chord
 >>> guide_tones(parse_chord("G7"))
 (11, 5, 2, 7)
 """
@@ -19,7 +20,7 @@ import numpy as np
 
 from lemm.compose.context import ArrangeContext, velocity_for
 from lemm.compose.instruments import PartSpec, range_of
-from lemm.score.harmony import ParsedChord, parse_chord
+from lemm.score.harmony import ParsedChord
 from lemm.score.model import Note
 
 __all__ = ["guide_tones", "counter_section", "COUNTER_REGISTER"]

@@ -47,7 +47,7 @@ def dynamic_marks(plan: Plan, notes: Sequence[Note], *, bar_ticks: int) -> tuple
     """A marking at each section start where the part has notes, when it changes."""
     marks: list[DynamicMark] = []
     starts = plan.section_start_bars()
-    for sec, start_bar in zip(plan.sections, starts):
+    for sec, start_bar in zip(plan.sections, starts, strict=True):
         lo, hi = start_bar * bar_ticks, (start_bar + sec.bars) * bar_ticks
         if not any(lo <= n.start_tick < hi for n in notes):
             continue
@@ -60,7 +60,7 @@ def dynamic_marks(plan: Plan, notes: Sequence[Note], *, bar_ticks: int) -> tuple
 def hairpins(plan: Plan, *, bar_ticks: int) -> tuple[Hairpin, ...]:
     """Crescendos over rising sections and pre-choruses, a diminuendo over the outro."""
     out: list[Hairpin] = []
-    for sec, start_bar in zip(plan.sections, plan.section_start_bars()):
+    for sec, start_bar in zip(plan.sections, plan.section_start_bars(), strict=True):
         e = plan.energy_per_bar[start_bar : start_bar + sec.bars]
         span = (start_bar * bar_ticks, sec.bars * bar_ticks)
         if sec.kind == "outro" and e[-1] < e[0]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from lemm.compose.context import ArrangeContext, velocity_for
+from lemm.compose.counter import counter_section
 from lemm.compose.instruments import PartSpec, clamp_to_range, range_of
 from lemm.score.model import Note
 
@@ -259,8 +260,6 @@ def chord_part_section(ctx: ArrangeContext, spec: PartSpec, section_index: int, 
     """
     style = spec.effective_style
     if style == "counter":
-        from lemm.compose.counter import counter_section
-
         return counter_section(ctx, spec, section_index, rng)
     first_bar, n_bars = ctx.section_bounds(section_index)
     low, high = _register(spec, style)

@@ -41,7 +41,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from lemm.errors import ParameterError
-from lemm.vocals.text import LyricLine, syllabify
+from lemm.text.syllables import LyricLine, syllabify
 
 __all__ = ["LABEL_WORDS", "LyricBlock", "LyricSheet", "block_bars", "form_from_sheet", "parse_label", "parse_lyric_sheet", "sheet_lines_for_sections"]
 

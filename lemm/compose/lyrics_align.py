@@ -30,7 +30,7 @@ syllable held, and at least half a beat of rest before the next line.
 
 Examples
 --------
->>> from lemm.vocals.text import syllabify
+>>> from lemm.text.syllables import syllabify
 >>> lines = syllabify("one\\n\\ntwo\\n\\nthree")
 >>> assign_stanzas(lines, ["intro", "verse", "chorus", "verse", "chorus", "outro"])
 [[], [0], [1], [2], [1], []]
@@ -43,9 +43,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from lemm.compose.context import ArrangeContext
-from lemm.compose.melody import Phrase, _phrase_bars
+from lemm.compose.melody import Phrase
+from lemm.compose.melody.rules import _phrase_bars
 from lemm.compose.text_setting import downbeat_penalty
-from lemm.vocals.text import LyricLine, Syllable
+from lemm.text.syllables import LyricLine, Syllable
 
 __all__ = ["SUNG_KINDS", "assign_stanzas", "line_slots", "lines_for_sections", "syllable_rhythm"]
 

@@ -131,13 +131,13 @@ def mean_voice_movement(voicings) -> float:
 
     ``voicings`` is one sequence of voicings or a list of runs (:func:`pad_voicings`).
     """
-    moves = [voice_movement(a, b) for run in _runs(voicings) for a, b in zip(run, run[1:])]
+    moves = [voice_movement(a, b) for run in _runs(voicings) for a, b in zip(run, run[1:], strict=False)]
     return float(np.mean(moves)) if moves else 0.0
 
 
 def parallel_count(voicings) -> int:
     """Consecutive voicings whose outer voices move in parallel fifths or octaves (one sequence or runs)."""
-    return sum(parallel_outer(a, b) for run in _runs(voicings) for a, b in zip(run, run[1:]))
+    return sum(parallel_outer(a, b) for run in _runs(voicings) for a, b in zip(run, run[1:], strict=False))
 
 
 def bar_activity(score: Score, n_bars: int, *, skip_roles: Sequence[str] = ("vocal", "lead")) -> tuple[np.ndarray, np.ndarray]:

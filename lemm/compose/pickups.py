@@ -29,7 +29,7 @@ from lemm.compose.context import ArrangeContext
 from lemm.compose.melody import snap_strong_beats
 from lemm.compose.text_setting import syllable_flags
 from lemm.score.model import Note
-from lemm.vocals.text import LyricLine
+from lemm.text.syllables import LyricLine
 
 __all__ = ["MAX_PICKUP_SYLLABLES", "MIN_REST_BEATS", "add_pickups", "pickup_shift"]
 

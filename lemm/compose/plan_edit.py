@@ -45,6 +45,7 @@ from lemm.compose.form import name_sections
 from lemm.compose.plan_model import Plan, PlanNote, PlanSection
 from lemm.errors import LemmFileNotFoundError, ParameterError, ScoreError
 from lemm.io.atomic import atomic_write_text
+from lemm.io.jsondata import read_json_file
 from lemm.score.jsonio import from_jsonable, to_jsonable
 from lemm.score.model import SECTION_KINDS
 
@@ -82,15 +83,15 @@ def _rebuild(plan: Plan, parts: list[tuple[PlanSection, list[float], int | None]
         raise ParameterError.for_field("sections", "none left", "at least one section")
     auto = [_is_auto_name(s) for s, _, _ in parts]
     kinds = [s.kind for s, _, _ in parts]
-    fresh = name_sections([k for k, a in zip(kinds, auto) if a])
+    fresh = name_sections([k for k, a in zip(kinds, auto, strict=True) if a])
     names, taken = [], iter(fresh)
-    for (s, _, _), a in zip(parts, auto):
+    for (s, _, _), a in zip(parts, auto, strict=True):
         names.append(next(taken) if a else s.name)
     old_starts = plan.section_start_bars()
     beats_per_bar = plan.beats_per_bar
     sections, energy, melody = [], [], []
     bar = 0
-    for (s, e, old), name in zip(parts, names):
+    for (s, e, old), name in zip(parts, names, strict=True):
         e = [float(v) for v in e]
         sections.append(dataclasses.replace(s, name=name, energy=float(round(float(np.mean(e)), 4)), start_bar=None))
         energy += e
@@ -108,7 +109,7 @@ def _rebuild(plan: Plan, parts: list[tuple[PlanSection, list[float], int | None]
 
 def _parts(plan: Plan) -> list[tuple[PlanSection, list[float], int | None]]:
     starts = plan.section_start_bars()
-    return [(s, list(plan.energy_per_bar[b : b + s.bars]), i) for i, (s, b) in enumerate(zip(plan.sections, starts))]
+    return [(s, list(plan.energy_per_bar[b : b + s.bars]), i) for i, (s, b) in enumerate(zip(plan.sections, starts, strict=True))]
 
 
 def _check_bars(bars: object) -> int:
@@ -208,7 +209,7 @@ def set_energy(plan: Plan, section: str | int | None, energy: float | Sequence[f
 def plan_to_dict(plan: Plan) -> dict:
     """The plan as JSON data; each section also carries its ``start_bar`` (checked on reading)."""
     starts = plan.section_start_bars()
-    with_starts = dataclasses.replace(plan, sections=tuple(dataclasses.replace(s, start_bar=b) for s, b in zip(plan.sections, starts)))
+    with_starts = dataclasses.replace(plan, sections=tuple(dataclasses.replace(s, start_bar=b) for s, b in zip(plan.sections, starts, strict=True)))
     return to_jsonable(with_starts)
 
 
@@ -259,8 +260,6 @@ def load_plan(path: str | os.PathLike) -> Plan:
         p = p / "song.json"
     if not p.is_file():
         raise LemmFileNotFoundError(f"plan file {str(p)!r} does not exist or is not a file")
-    from lemm.io.jsondata import read_json_file
-
     data = read_json_file(p, what="plan file")  # bounded: size, nesting, integer digits (lemm.limits)
     if isinstance(data, dict) and data.get("format") == "lemm-song" and isinstance(data.get("plan"), dict):
         data = data["plan"]

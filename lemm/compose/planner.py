@@ -39,7 +39,7 @@ import numpy as np
 
 from lemm.compose.brief import Brief
 from lemm.compose.form import energy_curve, fit_bars, fit_form, name_sections
-from lemm.compose.instruments import PRESET_PROGRAMS, PartSpec
+from lemm.compose.instruments import INSTRUMENT_WORDS, PRESET_PROGRAMS, PartSpec
 from lemm.compose.lyric_sheet import form_from_sheet, parse_lyric_sheet
 from lemm.compose.melody.rules import phrase_bars
 from lemm.compose.plan_model import Instrument, Plan, PlanSection, Understood
@@ -103,8 +103,6 @@ def _matches_refusal(part: PartSpec, word: str) -> bool:
         return part.role == "strings"
     if w in ("synth", "synths", "pad", "pads"):
         return part.preset in ("synth_pad", "synth_lead") and part.role != "lead"
-    from lemm.compose.instruments import INSTRUMENT_WORDS
-
     spec = INSTRUMENT_WORDS.get(w)
     return spec is not None and (part.preset == spec.preset or part.name == spec.name)
 
@@ -146,7 +144,7 @@ def sections_from_guide(guide: GuideAnalysis, *, keep_chords: bool = False) -> t
     names = name_sections([s.kind for s in guide.sections])
     energy = np.asarray(guide.energy_per_bar, dtype=float)
     out = []
-    for sec, name in zip(guide.sections, names):
+    for sec, name in zip(guide.sections, names, strict=True):
         bars = slice(sec.start_bar, sec.start_bar + sec.bars)
         chords = tuple(guide.chords_per_bar[bars]) if keep_chords and guide.chords_per_bar else ()
         out.append(PlanSection(name, sec.kind, sec.bars, float(round(float(energy[bars].mean()), 4)), chords))
@@ -234,7 +232,7 @@ def make_plan(brief: Brief, *, guide: GuideAnalysis | None = None, keep_chords: 
     names = name_sections([k for k, _ in kinds_bars])
     sections = []
     bar = 0
-    for (kind, bars), name in zip(kinds_bars, names):
+    for (kind, bars), name in zip(kinds_bars, names, strict=True):
         sections.append(PlanSection(name, kind, bars, float(round(float(np.mean(energy[bar : bar + bars])), 4))))
         bar += bars
 
@@ -274,7 +272,7 @@ def _plan_from_guide(
         said(Understood(f"guide {guide.source}", f"melody kept from the guide ({len(melody)} notes)"))
     energy_offset = reading.energy_offset + (-0.1 if "soft" in reading.arcs else 0.0) + (0.1 if "loud" in reading.arcs else 0.0)
     energy = np.clip(np.asarray(guide.energy_per_bar, dtype=float) + energy_offset, 0.05, 1.0)
-    sections = tuple(PlanSection(s.name, s.kind, s.bars, float(round(float(energy[b : b + s.bars].mean()), 4)), s.chords) for s, b in zip(sections, np.cumsum([0] + [x.bars for x in sections[:-1]])))
+    sections = tuple(PlanSection(s.name, s.kind, s.bars, float(round(float(energy[b : b + s.bars].mean()), 4)), s.chords) for s, b in zip(sections, np.cumsum([0] + [x.bars for x in sections[:-1]]), strict=True))
     swing = reading.swing if reading.swing is not None else (guide.swing if guide.swing >= 0.1 else 0.0)
     return Plan(
         genre=profile.name,

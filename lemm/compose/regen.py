@@ -78,7 +78,7 @@ __all__ = ["regenerate", "regenerate_notes"]
 def _check_plan_matches(score: Score, plan: Plan) -> None:
     bar_ticks = score.meters[0].bar_ticks(score.resolution)
     ours = [(s.name, s.start_tick, s.duration_ticks) for s in score.sections]
-    theirs = [(s.name, b * bar_ticks, s.bars * bar_ticks) for s, b in zip(plan.sections, plan.section_start_bars())]
+    theirs = [(s.name, b * bar_ticks, s.bars * bar_ticks) for s, b in zip(plan.sections, plan.section_start_bars(), strict=True)]
     if ours != theirs:
         raise ScoreError(
             "plan sections must match the score's sections (names, starts and lengths), got plan "

@@ -16,7 +16,7 @@ listener expects a turn.
 
 Examples
 --------
->>> from lemm.vocals.text import syllabify
+>>> from lemm.text.syllables import syllabify
 >>> line = syllabify("walking down the road")[0]
 >>> len([s for w in line.words for s in w.syllables])
 5
@@ -32,7 +32,7 @@ from lemm.compose.context import ArrangeContext, velocity_for
 from lemm.compose.melody import melody_range, pitch_line, snap_strong_beats
 from lemm.compose.text_setting import downbeat_penalty, syllable_flags
 from lemm.score.model import Lyric, Note
-from lemm.vocals.text import LyricLine
+from lemm.text.syllables import LyricLine
 
 __all__ = ["MERGE_COST", "SPLIT_COST", "adapt_line", "group_by_slots", "reprise_notes"]
 
@@ -200,14 +200,14 @@ def reprise_notes(
             fresh = pitch_line(ctx, tail, low=lo, high=hi, rng=rng, previous=pitches[-n_tail - 1], final=False, contour="rise")
             old = pitches[-n_tail:]
             for j in range(n_tail - 1, -1, -1):  # a turn the listener hears: at least two of the tail's notes change
-                if sum(a != b for a, b in zip(fresh, old)) >= min(2, n_tail):
+                if sum(a != b for a, b in zip(fresh, old, strict=True)) >= min(2, n_tail):
                     break
                 if fresh[j] == old[j]:
                     tones = [q for q in range(lo, hi + 1) if q % 12 in ctx.chord_at(tail[j][0]).chord.pitch_classes and q != old[j]]
                     fresh[j] = min(tones, key=lambda q: (abs(q - old[j]), q)) if tones else fresh[j]
             pitches = pitches[:-n_tail] + fresh
         vel_src = {n.start_tick - template_starts[src]: n.velocity for n in phrase}
-        for i, ((t, d), p, s) in enumerate(zip(rhythm, pitches, syl)):
+        for i, ((t, d), p, s) in enumerate(zip(rhythm, pitches, syl, strict=True)):
             base = vel_src.get(t - start, phrase[0].velocity)
             shift = velocity_for(ctx.energy(t // ctx.bar_ticks), low=64, high=112) - velocity_for(ctx.energy(phrase[0].start_tick // ctx.bar_ticks), low=64, high=112)
             art = "legato" if i + 1 < len(rhythm) and t + d >= rhythm[i + 1][0] - 5 else None

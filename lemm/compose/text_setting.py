@@ -9,7 +9,7 @@ two-syllable function words that singers do not put on a downbeat; the rhythm wr
 
 Examples
 --------
->>> from lemm.vocals.text import syllabify
+>>> from lemm.text.syllables import syllabify
 >>> [f for f in syllable_flags(syllabify("through the light of day")[0])]
 [True, True, False, True, False]
 >>> is_function_word("The"), is_function_word("heart")
@@ -18,7 +18,7 @@ Examples
 
 from __future__ import annotations
 
-from lemm.vocals.text import LyricLine
+from lemm.text.syllables import LyricLine
 
 __all__ = ["FUNCTION_WORDS", "downbeat_penalty", "is_function_word", "syllable_flags"]
 

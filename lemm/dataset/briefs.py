@@ -28,7 +28,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from lemm.compose.brief import Brief, parse_duration
+from lemm.compose.profiles import list_genres, load_profile
 from lemm.errors import ParameterError
+from lemm.render.settings import RenderSettings
 from lemm.seeding import check_seed, derive_seed
 
 __all__ = [
@@ -76,7 +78,7 @@ class DatasetOptions:
     genres : tuple[str, ...]
         Genre profiles to draw from (default: every profile lemm ships).
     sample_rate : int
-        Hz, one of :data:`lemm.project.settings.SAMPLE_RATES`.
+        Hz, one of :data:`lemm.render.settings.SAMPLE_RATES`.
     audio_format : str
         ``"flac"`` or ``"wav"`` (both 24-bit PCM).
     """
@@ -88,9 +90,6 @@ class DatasetOptions:
     audio_format: str = "flac"
 
     def __post_init__(self) -> None:
-        from lemm.compose.profiles import list_genres
-        from lemm.project.settings import RenderSettings
-
         check_seed(self.seed)
         low, high = self.duration_seconds
         parse_duration(low), parse_duration(high)
@@ -181,8 +180,6 @@ def song_brief(options: DatasetOptions, index: int) -> Brief:
     The prompt names a mood word (or none) and a tempo drawn in whole bpm
     inside the genre profile's tempo range; an unsung song says "instrumental".
     """
-    from lemm.compose.profiles import load_profile
-
     rng = _streams(options, index)[0]
     genre = options.genres[int(rng.integers(len(options.genres)))]
     low_bpm, high_bpm = load_profile(genre).tempo_bpm

@@ -24,6 +24,9 @@ import argparse
 import json
 import sys
 
+from lemm.dataset.run import generate
+from lemm.dataset.store import build_index, open_store
+
 __all__ = ["register"]
 
 
@@ -39,8 +42,6 @@ def _progress(message: str) -> None:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from lemm.dataset.run import generate
-
     report = generate(
         args.n, seed=args.seed, out=args.out, workers=args.workers, scheduler=args.scheduler, shard=args.shard,
         duration=args.duration, genres=args.genres or (), sample_rate=args.sample_rate, audio_format=args.format,
@@ -51,8 +52,6 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
-    from lemm.dataset.store import build_index, open_store
-
     print(json.dumps(build_index(open_store(args.dir))))
     return 0
 

@@ -34,6 +34,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from lemm.dataset.briefs import DatasetOptions, parse_duration_range, song_brief, song_id
+from lemm.dataset.song import build_song_files, one_thread
 from lemm.dataset.store import build_index, check_options, clear_failure, open_store, record_failure, song_is_complete, write_song
 from lemm.errors import DependencyError, ParameterError
 
@@ -44,7 +45,7 @@ __all__ = ["RunReport", "dask_executor", "expected_cost", "generate", "local_exe
 MAX_POOL_RESTARTS = 2
 #: Modules the forkserver imports once, so a new worker starts with them loaded (torch alone takes
 #: seconds of CPU to import). Importing runs no torch op, so no thread pool exists when a worker forks.
-WORKER_PRELOAD = ("torch", "lemm.song", "lemm.compose.arrange", "lemm.compose.planner", "lemm.render", "lemm.project.slices",
+WORKER_PRELOAD = ("torch", "lemm.song", "lemm.compose.arrange", "lemm.compose.planner", "lemm.render", "lemm.render.stems",
                   "lemm.project.folder", "lemm.mix", "lemm.score.midi", "lemm.dataset.run")
 #: Thread counts of the native libraries, set in the forkserver before it imports numpy and torch, so
 #: a worker runs on one core: OpenMP (torch's intra-op pool), MKL (torch), OpenBLAS (numpy, scipy;
@@ -122,8 +123,6 @@ def song_task(options: dict, index: int, out: str) -> tuple[str, str, str]:
     is kept in ``failures/<id>.json`` and returned, never raised, so one bad
     song does not stop a run.
     """
-    from lemm.dataset.song import build_song_files, one_thread
-
     one_thread()
     store = open_store(out)
     song = song_id(index)
@@ -147,9 +146,7 @@ def song_task(options: dict, index: int, out: str) -> tuple[str, str, str]:
 
 def _worker_init() -> None:
     """A worker's first act: one torch intra-op and one inter-op thread."""
-    import torch
-
-    from lemm.dataset.song import one_thread
+    import torch  # the forkserver imports torch after its thread-count environment is set
 
     one_thread()
     if torch.get_num_interop_threads() != 1:

@@ -37,7 +37,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+import lemm
 from lemm.dataset.briefs import DatasetOptions, song_brief, song_id, song_split
+from lemm.io.jsondata import json_safe
+from lemm.mix.loudness import integrated_loudness
+from lemm.mix.mixer import track_outputs
+from lemm.project.folder import song_to_dict
+from lemm.render.settings import RenderSettings
+from lemm.score.midi import score_to_midi
+from lemm.score.timing import ticks_to_seconds
+from lemm.version import __version__
 
 if TYPE_CHECKING:
     from lemm.mix.mastering import MasterReport
@@ -64,8 +73,6 @@ def one_thread() -> None:
 
 def json_bytes(data: Any) -> bytes:
     """Stable JSON bytes: sorted keys, no NaN, UTF-8, a final newline."""
-    from lemm.io.jsondata import json_safe
-
     return (json.dumps(json_safe(data), indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
@@ -122,30 +129,24 @@ def _stem_scale(shares: dict[str, np.ndarray]) -> tuple[float, np.ndarray]:
 
 
 def _midi_bytes(score) -> bytes:
-    from lemm.score.midi import score_to_midi
-
     buf = io.BytesIO()
     score_to_midi(score).save(file=buf)
     return buf.getvalue()
 
 
 def _notes_csv(score, track, *, offset_seconds: float) -> tuple[bytes, int]:
-    from lemm.score.timing import ticks_to_seconds
-
     lines = ["onset_seconds,offset_seconds,pitch,velocity"]
     if track.notes:
         starts = np.array([n.start_tick for n in track.notes], dtype=np.float64)
         ends = starts + np.array([n.duration_ticks for n in track.notes], dtype=np.float64)
         onsets = np.asarray(ticks_to_seconds(score, starts), dtype=np.float64) + offset_seconds
         offsets = np.asarray(ticks_to_seconds(score, ends), dtype=np.float64) + offset_seconds
-        for note, on, off in zip(track.notes, onsets, offsets):
+        for note, on, off in zip(track.notes, onsets, offsets, strict=True):
             lines.append(f"{on:.6f},{off:.6f},{note.pitch},{note.velocity}")
     return ("\n".join(lines) + "\n").encode("ascii"), len(track.notes)
 
 
 def _loudness(audio: np.ndarray, *, sample_rate: int) -> dict[str, float | None]:
-    from lemm.mix.loudness import integrated_loudness
-
     peak = float(np.abs(audio).max(initial=0.0))
     lufs = integrated_loudness(audio, sample_rate=sample_rate)
     return {
@@ -155,8 +156,6 @@ def _loudness(audio: np.ndarray, *, sample_rate: int) -> dict[str, float | None]
 
 
 def _times(score, ticks: list[int], offset_seconds: float) -> list[float]:
-    from lemm.score.timing import ticks_to_seconds
-
     if not ticks:
         return []
     return [round(float(t) + offset_seconds, 6) for t in np.asarray(ticks_to_seconds(score, np.array(ticks, dtype=np.float64)))]
@@ -164,8 +163,6 @@ def _times(score, ticks: list[int], offset_seconds: float) -> list[float]:
 
 def _metadata(song, options: DatasetOptions, index: int, *, stems_meta: dict, scale: float, n_samples: int,
               mix_steps: np.ndarray, master_report: MasterReport) -> dict:
-    from lemm import __version__
-
     score, plan, sr = song.score, song.plan, options.sample_rate
     off = float(plan.start_offset_seconds)
     ext = options.audio_format
@@ -186,11 +183,11 @@ def _metadata(song, options: DatasetOptions, index: int, *, stems_meta: dict, sc
         "genre": plan.genre,
         "mood": plan.mood,
         "tempo_bpm": plan.tempo_bpm,
-        "tempos": [{"time_seconds": t, "tempo_bpm": x.tempo_bpm} for t, x in zip(_times(score, [x.tick for x in score.tempos], off), score.tempos)],
+        "tempos": [{"time_seconds": t, "tempo_bpm": x.tempo_bpm} for t, x in zip(_times(score, [x.tick for x in score.tempos], off), score.tempos, strict=True)],
         "key": f"{plan.key_tonic} {plan.key_mode}",
-        "keys": [{"time_seconds": t, "tonic": k.tonic, "mode": k.mode} for t, k in zip(_times(score, [k.tick for k in score.keys], off), score.keys)],
+        "keys": [{"time_seconds": t, "tonic": k.tonic, "mode": k.mode} for t, k in zip(_times(score, [k.tick for k in score.keys], off), score.keys, strict=True)],
         "meter": f"{plan.meter_numerator}/{plan.meter_denominator}",
-        "meters": [{"time_seconds": t, "meter": f"{m.numerator}/{m.denominator}"} for t, m in zip(_times(score, [m.tick for m in score.meters], off), score.meters)],
+        "meters": [{"time_seconds": t, "meter": f"{m.numerator}/{m.denominator}"} for t, m in zip(_times(score, [m.tick for m in score.meters], off), score.meters, strict=True)],
         "swing": plan.swing,
         "sections": [{"name": s.name, "kind": s.kind, "start_seconds": section_times[i], "end_seconds": section_times[n_sec + i],
                       "energy": s.energy} for i, s in enumerate(score.sections)],
@@ -229,11 +226,6 @@ def build_song_files(options: DatasetOptions, index: int) -> dict[str, bytes]:
     LemmError
         Whatever lemm raises for this brief (the run records it in failures.jsonl).
     """
-    import lemm
-    from lemm.mix.mixer import track_outputs
-    from lemm.project.folder import song_to_dict
-    from lemm.project.settings import RenderSettings
-
     one_thread()
     brief = song_brief(options, index)
     song = lemm.compose(brief.prompt, tags=brief.tags, lyrics=brief.lyrics, duration=brief.duration_seconds, seed=brief.seed,

@@ -33,6 +33,8 @@ from typing import Any
 from lemm.dataset.briefs import SPLITS, DatasetOptions
 from lemm.dataset.song import CHECKSUMS, json_bytes
 from lemm.errors import ParameterError
+from lemm.io.atomic import atomic_write_bytes
+from lemm.version import __version__
 
 __all__ = [
     "Store",
@@ -100,8 +102,6 @@ def _put_atomic(store: Store, path: str, data: bytes) -> None:
     if not store.is_local:
         store.fs.pipe_file(path, data)
         return
-    from lemm.io.atomic import atomic_write_bytes
-
     atomic_write_bytes(path, data)
 
 
@@ -122,8 +122,6 @@ def check_options(store: Store, options: DatasetOptions) -> None:
         The folder holds a data set of other options or another lemm version
         (whose songs would differ): use another folder.
     """
-    from lemm import __version__
-
     wanted = {"format": DATASET_FORMAT, "lemm_version": __version__, "options": options.to_dict()}
     have = read_json(store, OPTIONS_FILE)
     if have is None:
@@ -288,7 +286,9 @@ def build_index(store: Store) -> dict[str, int]:
     for split in SPLITS:
         ids = "".join(r["id"] + "\n" for r in rows if r["split"] == split)
         _put_atomic(store, store.path("splits", f"{split}.txt"), ids.encode())
-    lines = lambda items: "".join(json.dumps(x, sort_keys=True) + "\n" for x in items).encode()
+    def lines(items) -> bytes:
+        return "".join(json.dumps(x, sort_keys=True) + "\n" for x in items).encode()
+
     _put_atomic(store, store.path("failures.jsonl"), lines(failures))
     _put_atomic(store, store.path("index.jsonl"), lines(rows))
     counts = {split: sum(r["split"] == split for r in rows) for split in SPLITS}

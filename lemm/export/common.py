@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import uuid
@@ -31,11 +32,16 @@ from pathlib import Path
 import numpy as np
 
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, ScoreError
+from lemm.mix.settings import MixSettings
 from lemm.score.model import Score, Track
 from lemm.units import db_to_gain
 from lemm.validate import check_sample_rate
+from lemm.version import __version__
 
 __all__ = [
+    "FILE_PEAK_DBFS",
+    "audio_content_key",
+    "headroom_trim_db",
     "FLAC_COMPRESSION_LEVEL",
     "ChannelLevel",
     "DawTrack",
@@ -365,7 +371,7 @@ def read_stem_infos(folder: str | os.PathLike, stem_names: Sequence[str]) -> tup
             raise LemmFileNotFoundError(f"stem file for track {name!r} does not exist: {str(path)!r}")
         try:
             info = sf.info(str(path))
-        except Exception as err:  # soundfile raises LibsndfileError / RuntimeError
+        except (RuntimeError, TypeError, ValueError) as err:  # soundfile raises LibsndfileError (a RuntimeError)
             raise FileFormatError(f"stem file {str(path)!r} is not readable audio: {err}") from None
         if info.frames <= 0:
             raise FileFormatError(f"stem file {str(path)!r} must hold at least one sample, got 0")
@@ -392,8 +398,6 @@ def channel_levels(score: Score, stems: Sequence[StemInfo], mix_settings: object
     """
     tracks: Mapping[str, object] = {}
     if mix_settings is not None:
-        from lemm.mix.settings import MixSettings
-
         if not isinstance(mix_settings, MixSettings):
             raise ParameterError.for_field("mix_settings", type(mix_settings).__name__, "None or a lemm.mix.MixSettings")
         tracks = mix_settings.tracks
@@ -438,3 +442,47 @@ def stable_guid(*parts: str) -> str:
     """A GUID in braces derived from ``parts`` (same parts -> same GUID), for deterministic project files."""
     digest = hashlib.sha256("\x1f".join(("lemm",) + parts).encode("utf-8")).digest()
     return "{" + str(uuid.UUID(bytes=digest[:16], version=4)).upper() + "}"
+
+
+#: Peak level of written stems and mix.wav: louder ones are turned down so 24-bit files never clip.
+FILE_PEAK_DBFS = -1.0
+
+
+def headroom_trim_db(audio: np.ndarray, *, peak_dbfs: float = FILE_PEAK_DBFS) -> float:
+    """Gain in dB (<= 0) that brings ``audio``'s sample peak down to ``peak_dbfs``.
+
+    Dry stems are float and may peak above full scale (a chord of many notes);
+    written to PCM they would clip. The stems are written turned down by this
+    trim, report.json lists it per stem, and the DAW projects raise each
+    track's fader by the same amount, so the DAW session sums to the mix.
+
+    >>> round(headroom_trim_db(np.array([[2.0, -0.5]])), 2)
+    -7.02
+    >>> headroom_trim_db(np.array([[0.1, 0.0]]))
+    0.0
+    """
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    if peak <= 0.0:
+        return 0.0
+    return min(0.0, peak_dbfs - 20.0 * float(np.log10(peak)))
+
+
+def audio_content_key(audio: np.ndarray, *, kind: str, trim_db: float, sample_rate: int, bit_depth: int) -> str:
+    """The key of an audio file's content: a hash of the samples and of everything else its bytes depend on.
+
+    Two writes with the same key give the same bytes (same samples, trim, rate,
+    bit depth, file kind and lemm version), so an unchanged file is kept
+    rather than encoded again (:class:`_Reuse`).
+
+    >>> a = np.zeros((2, 4), np.float32)
+    >>> k = audio_content_key(a, kind="wav", trim_db=0.0, sample_rate=48000, bit_depth=24)
+    >>> k == audio_content_key(a.copy(), kind="wav", trim_db=0.0, sample_rate=48000, bit_depth=24), len(k)
+    (True, 40)
+    >>> k == audio_content_key(a, kind="wav", trim_db=-1.0, sample_rate=48000, bit_depth=24)
+    False
+    """
+    a = np.ascontiguousarray(audio)
+    head = json.dumps([kind, list(a.shape), a.dtype.str, float(trim_db), int(sample_rate), int(bit_depth), __version__])
+    digest = hashlib.sha1(head.encode("utf-8"), usedforsecurity=False)
+    digest.update(memoryview(a).cast("B"))
+    return digest.hexdigest()

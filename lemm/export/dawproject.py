@@ -65,10 +65,21 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from lemm.errors import DependencyError, LemmFileNotFoundError, ParameterError
-from lemm.export.common import DawTrack, PrintedFile, StemInfo, as_score, check_stems, fmt_num, project_tracks, read_stem_infos
+from lemm.export.common import (
+    DawTrack,
+    PrintedFile,
+    StemInfo,
+    as_score,
+    check_stems,
+    encode_audio,
+    fmt_num,
+    project_tracks,
+    read_stem_infos,
+)
 from lemm.io.atomic import atomic_path
 from lemm.score.model import Score, Track
 from lemm.score.timing import seconds_to_ticks, ticks_to_seconds
+from lemm.version import __version__
 
 __all__ = ["DAWPROJECT_VERSION", "XSD_DIR", "dawproject_bytes", "dawproject_xml", "schema_errors", "write_dawproject"]
 
@@ -153,7 +164,7 @@ def _arrangement(
 ) -> None:
     arrangement = _el(root, "Arrangement", id=ids())
     lanes = _el(arrangement, "Lanes", id=ids(), timeUnit="beats")
-    for track, track_id in zip(tracks, track_ids):
+    for track, track_id in zip(tracks, track_ids, strict=True):
         track_lanes = _el(lanes, "Lanes", id=ids(), track=track_id)
         clips = _el(track_lanes, "Clips", id=ids())
         if track.kind == "midi":
@@ -235,7 +246,7 @@ def dawproject_xml(
         raise ParameterError.for_field("embed_audio", embed_audio, "True or False")
     tracks = project_tracks(score, stems, mix_settings, printed=printed, midi_tracks=midi_tracks)
     if application_version is None:
-        from lemm import __version__ as application_version
+        application_version = __version__
     ids = _Ids()
     root = _el(None, "Project", version=DAWPROJECT_VERSION)
     _el(root, "Application", name="lemm", version=str(application_version))
@@ -284,8 +295,6 @@ def _encoded_stem(source: Path, stem: StemInfo) -> bytes:
     """A dry stem's WAV as FLAC bytes, from its integer samples (lossless: the same samples as the WAV)."""
     import soundfile as sf
 
-    from lemm.export.common import encode_audio
-
     samples, rate = sf.read(str(source), dtype="int32", always_2d=True)
     return encode_audio(samples, sample_rate=rate, bit_depth=stem.bit_depth)
 
@@ -315,7 +324,7 @@ def _write_zip(
     with zipfile.ZipFile(target, "w", allowZip64=True) as archive:
         for name, text in texts:
             archive.writestr(_zip_info(name, 0, compress=True), text.encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
-        for (name, source, _), data in zip(files, encoded()):
+        for (name, source, _), data in zip(files, encoded(), strict=True):
             if data is not None:
                 archive.writestr(_zip_info(name, len(data)), data)
                 continue

@@ -40,9 +40,12 @@ from pathlib import Path
 import numpy as np
 
 from lemm.errors import ParameterError
-from lemm.export.common import PrintedFile, compact_suffix, encode_audio
+from lemm.export.common import PrintedFile, audio_content_key, compact_suffix, encode_audio, headroom_trim_db
 from lemm.io.atomic import atomic_write_bytes
 from lemm.units import db_to_gain
+from lemm.io.audio import DITHER_SEED
+from lemm.io.dither import tpdf_dither
+from lemm.mix.printed import printed_strips
 
 __all__ = ["PRINTED_FOLDER", "write_printed"]
 
@@ -82,7 +85,7 @@ def write_printed(
         with these settings: its strips are not computed again (same files).
     reuse : callable, optional
         ``reuse(relative_path, content_key) -> bool``: called for each file with
-        its :func:`lemm.project.folder.audio_content_key`; where it returns True
+        its :func:`lemm.export.common.audio_content_key`; where it returns True
         (it has put the unchanged file in place) the file is not encoded again.
 
     Returns
@@ -96,9 +99,6 @@ def write_printed(
     ParameterError
         As :func:`lemm.mix.printed.printed_strips`, or a bad ``bit_depth``.
     """
-    from lemm.mix.printed import printed_strips
-    from lemm.project.folder import audio_content_key, headroom_trim_db
-
     if bit_depth not in (16, 24, 32) or isinstance(bit_depth, bool):
         raise ParameterError.for_field("bit_depth", bit_depth, "16, 24 or 32")
     strips, returns = printed_strips(stems, mix_settings, sample_rate=sample_rate, parts=parts)
@@ -118,16 +118,13 @@ def write_printed(
                 return
         scaled = audio if trims[index] == 0.0 else audio * np.float32(db_to_gain(trims[index]))
         if bit_depth == 16:
-            from lemm.io.audio import DITHER_SEED
-            from lemm.mix.dither import tpdf_dither
-
             scaled = tpdf_dither(scaled, bit_depth=16, seed=DITHER_SEED)  # as lemm.io.audio.write_audio: same input, same bytes
         atomic_write_bytes(base / relative, encode_audio(scaled.T.astype(np.float32), sample_rate=sample_rate, bit_depth=bit_depth))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(write, range(len(items))))
     out = [PrintedFile(name, relative, int(audio.shape[1]), sample_rate, int(audio.shape[0]), gain_db=float(mix_gain_db) - trim,
-                       is_return=is_return) for (name, relative, audio, is_return), trim in zip(items, trims)]
+                       is_return=is_return) for (name, relative, audio, is_return), trim in zip(items, trims, strict=True)]
     keep = {base / relative for _, relative, _, _ in items}
     for folder_path in (base / PRINTED_FOLDER, base / PRINTED_FOLDER / "returns"):
         for stale in list(folder_path.glob("*.wav")) + list(folder_path.glob("*.flac")):

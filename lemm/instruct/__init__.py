@@ -16,8 +16,20 @@ from lemm.instruct.apply import apply_operations, empty_sections
 from lemm.instruct.errors import CAPABILITIES, InstructionError
 from lemm.instruct.grammar import parse_instruction
 from lemm.instruct.operations import (
-    AddPart, ChangeGain, Intensify, MuteTrack, Operation, Regenerate, RemoveNotes, RemoveTrack, ResizeSections,
-    ScaleVelocity, SetTempo, ShiftBrightness, SwapPreset, Transpose,
+    AddPart,
+    ChangeGain,
+    Intensify,
+    MuteTrack,
+    Operation,
+    Regenerate,
+    RemoveNotes,
+    RemoveTrack,
+    ResizeSections,
+    ScaleVelocity,
+    SetTempo,
+    ShiftBrightness,
+    SwapPreset,
+    Transpose,
 )
 
 __all__ = [

@@ -23,8 +23,11 @@ import sys
 from collections.abc import Sequence
 
 from lemm.errors import LemmError
+from lemm.instruct.apply import apply_operations
+from lemm.instruct.grammar import parse_instruction
 from lemm.progress import log_progress
-from lemm.project.lock import locks_song_folder
+from lemm.project.commit import locks_song_folder
+from lemm.song import load, rerender_song_folder
 
 __all__ = ["add_edit_subcommand", "run_edit", "main"]
 
@@ -36,11 +39,6 @@ def _progress(message: str) -> None:
 @locks_song_folder("dir")  # one writer at a time: an edit reads the song and writes it back
 def run_edit(args: argparse.Namespace) -> int:
     """Carry out ``lemm edit`` for parsed arguments (``dir``, ``instruction``, ``yes``, ``dry_run``)."""
-    from lemm.instruct.apply import apply_operations
-    from lemm.instruct.grammar import parse_instruction
-    from lemm.project.folder import rerender_song_folder
-    from lemm.song import load
-
     song = load(args.dir)
     ops = parse_instruction(args.instruction, song)
     print(f"lemm edit {args.dir}: {len(ops)} operation{'s' if len(ops) != 1 else ''}")

@@ -39,14 +39,35 @@ from __future__ import annotations
 
 import re
 
+from lemm.compose.arrange import part_specs
+from lemm.compose.instruments import INSTRUMENT_WORDS
 from lemm.errors import LemmError
 from lemm.instruct.errors import InstructionError
 from lemm.instruct.operations import (
-    AddPart, ChangeGain, Intensify, MuteTrack, Operation, Regenerate, RemoveNotes, RemoveTrack, ResizeSections,
-    ScaleVelocity, SetTempo, ShiftBrightness, SwapPreset, Transpose,
+    AddPart,
+    ChangeGain,
+    Intensify,
+    MuteTrack,
+    Operation,
+    Regenerate,
+    RemoveNotes,
+    RemoveTrack,
+    ResizeSections,
+    ScaleVelocity,
+    SetTempo,
+    ShiftBrightness,
+    SwapPreset,
+    Transpose,
 )
 from lemm.instruct.targets import (
-    KIND_WORDS, SONG_WORDS, NotFound, normalise, preset_kind, resolve_preset, resolve_sections, resolve_tracks,
+    KIND_WORDS,
+    SONG_WORDS,
+    NotFound,
+    normalise,
+    preset_kind,
+    resolve_preset,
+    resolve_sections,
+    resolve_tracks,
 )
 
 __all__ = ["parse_instruction", "LEVEL_STEP_DB", "VELOCITY_STEP", "ENERGY_STEP", "HEAVY_VELOCITY_STEP", "BRIGHTNESS_STEP", "TEMPO_STEP"]
@@ -127,8 +148,6 @@ def _amount(m: re.Match) -> float:
 
 
 def _composer_parts(song) -> set[str]:
-    from lemm.compose.arrange import part_specs
-
     try:
         return {s.name for s in part_specs(song.plan, lyrics=song.brief.lyrics) if s.role not in ("vocal", "lead")}
     except LemmError:  # a hand-edited plan the composer cannot read: velocity-only edits
@@ -138,7 +157,7 @@ def _composer_parts(song) -> set[str]:
 # --- handlers: each returns operations, or None when the clause is not its verb -------------
 
 
-def _tempo(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
+def _tempo(t: str, song, extras: dict) -> tuple[Operation, ...] | None:  # noqa: ARG001  (every clause handler takes text, song, extras)
     old = float(song.plan.tempo_bpm)
     core, scope = _split_scope(t)
     bpm = None
@@ -165,7 +184,7 @@ def _tempo(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
     return (SetTempo(old, bpm),)
 
 
-def _swap(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
+def _swap(t: str, song, extras: dict) -> tuple[Operation, ...] | None:  # noqa: ARG001  (every clause handler takes text, song, extras)
     core, scope = _split_scope(t, "in|during")
     m = (re.match(r"^(?:swap|switch|exchange|trade) (?:out )?(?P<a>.+?) (?:for|with|to|into) (?P<b>.+)$", core)
          or re.match(r"^replace (?P<a>.+?) (?:with|by) (?P<b>.+)$", core)
@@ -192,7 +211,7 @@ def _swap(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
     return tuple(ops)
 
 
-def _length(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
+def _length(t: str, song, extras: dict) -> tuple[Operation, ...] | None:  # noqa: ARG001  (every clause handler takes text, song, extras)
     m = (re.match(r"^(?P<v>double|halve|half|cut in half) (?:the )?(?:length of (?:the )?|size of (?:the )?)?(?P<s>.+?)(?:'s)?(?: length| size| in length| section| sections)?$", t)
          or re.match(r"^make (?P<s>.+?) (?P<v>twice as long|half as long|double (?:the )?length|half (?:the )?length)$", t)
          or re.match(r"^(?P<v>cut) (?P<s>.+?) in half$", t))
@@ -239,7 +258,7 @@ def _semitones(amount: str) -> int | None:
     return None
 
 
-def _transpose(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
+def _transpose(t: str, song, extras: dict) -> tuple[Operation, ...] | None:  # noqa: ARG001  (every clause handler takes text, song, extras)
     core, scope = _split_scope(t)
     m = re.match(r"^(?:transpose|shift|move|pitch|take|bring|put|raise|lower)(?: (?P<t>.+?))? (?:(?P<dir>up|down) (?P<amt>.+)|(?P<dir2>up|down)|by (?P<by>[+-]?\d+)(?: semitones?| half[ -]?steps?)?)$", core)
     if not m or not (core.startswith("transpose") or m.group("dir") or m.group("dir2")):
@@ -285,15 +304,13 @@ def _regenerate(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
 
 
 def _all_parts(song):
-    from lemm.compose.arrange import part_specs
-
     try:
         return part_specs(song.plan, lyrics=song.brief.lyrics, vocal=any(x.role == "vocal" for x in song.score.tracks))
     except LemmError:  # a plan the composer cannot read
         return []
 
 
-def _remove(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
+def _remove(t: str, song, extras: dict) -> tuple[Operation, ...] | None:  # noqa: ARG001  (every clause handler takes text, song, extras)
     m = re.match(r"^take (?P<t>.+?) out(?: of (?P<s>.+))?$", t)
     if m:
         verb, phrase, scope = "remove", m.group("t"), m.group("s")
@@ -321,7 +338,7 @@ _ADD_ROLE = {"acoustic_piano": "keys", "electric_piano": "keys", "organ": "keys"
              "brass": "brass", "flute": "woodwind", "synth_lead": "arp", "synth_pad": "pad", "synth_kit": "drums", "acoustic_kit": "drums"}
 
 
-def _add(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
+def _add(t: str, song, extras: dict) -> tuple[Operation, ...] | None:  # noqa: ARG001  (every clause handler takes text, song, extras)
     core, scope = _split_scope(t)
     m = re.match(r"^(?:add|bring in|put in) (?:in )?(?:a |an |some |the |more |another )?(?P<i>.+)$", core)
     if not m:
@@ -340,8 +357,6 @@ def _add(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
 
 def _part_for_word(word: str) -> tuple[str, str, str]:
     """(part name, role, stock preset) of an instrument word ("cello", "strings", "electric piano")."""
-    from lemm.compose.instruments import INSTRUMENT_WORDS
-
     preset = resolve_preset(word)
     if preset_kind(preset) == "voice":
         raise NotFound("lemm cannot add a voice; a song has one sung part (compose with lyrics)")

@@ -39,12 +39,20 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from lemm.compose.arrange import compose_score, part_specs, track_for_part
+from lemm.compose.instruments import PRESET_PROGRAMS
+from lemm.compose.plan_edit import resize_section
 from lemm.compose.plan_model import Instrument, Plan
-from lemm.score.harmony import transpose_symbol
+from lemm.compose.regen import regenerate, regenerate_notes
 from lemm.errors import ParameterError
+from lemm.instruct.errors import InstructionError
+from lemm.mix.settings import MixSettings, TrackMix
+from lemm.score.edit import add_track, remove_track, set_tempo, transpose
+from lemm.score.harmony import transpose_symbol
 from lemm.score.model import ChordSymbol, CurvePoint, ExpressionCurve, KeyChange, Note, Score
 from lemm.seeding import derive_seed
 from lemm.validate import GAIN_HINT_RANGE_DB, MIX_GAIN_RANGE_DB
+from lemm.song import Song
 
 __all__ = [
     "Operation", "ScaleVelocity", "ChangeGain", "Intensify", "ShiftBrightness", "Regenerate", "Transpose",
@@ -59,8 +67,6 @@ def _where(sections: tuple[str, ...]) -> str:
 
 
 def _new_song(song, *, brief=None, plan=None, score=None, mix_settings=dataclasses.MISSING):
-    from lemm.song import Song
-
     return Song(
         brief if brief is not None else song.brief,
         plan if plan is not None else song.plan,
@@ -132,8 +138,6 @@ class ChangeGain(Operation):
     def _checked(self, now_db: float, low_db: float, high_db: float, what: str) -> float:
         """``now_db + gain_db``, or an InstructionError if that is outside ``low_db..high_db``: never a silent clamp,
         so the report ("gain +1000 dB") is always what was applied."""
-        from lemm.instruct.errors import InstructionError
-
         new_db = now_db + self.gain_db
         if not low_db <= new_db <= high_db:
             raise InstructionError(
@@ -155,7 +159,7 @@ class ChangeGain(Operation):
 
 
 def _with_energy(plan: Plan, section: str, delta: float) -> Plan:
-    start = dict(zip((s.name for s in plan.sections), plan.section_start_bars()))[section]
+    start = dict(zip((s.name for s in plan.sections), plan.section_start_bars(), strict=True))[section]
     sec = next(s for s in plan.sections if s.name == section)
     energy = list(plan.energy_per_bar)
     for b in range(start, start + sec.bars):
@@ -184,8 +188,6 @@ class Intensify(Operation):
         return f"{self.track} in {_where(self.sections)}: {how}velocity {self.velocity_delta:+d}"
 
     def apply(self, song):
-        from lemm.compose.regen import regenerate
-
         score = song.score
         score.track(self.track)
         names = self.sections or tuple(s.name for s in score.sections)
@@ -202,7 +204,7 @@ def _curve_value(points: tuple[CurvePoint, ...], tick: int, default: float) -> f
         return default
     if tick <= points[0].tick:
         return points[0].value
-    for a, b in zip(points, points[1:]):
+    for a, b in zip(points, points[1:], strict=False):
         if a.tick <= tick <= b.tick:
             return a.value if b.tick == a.tick else a.value + (b.value - a.value) * (tick - a.tick) / (b.tick - a.tick)
     return points[-1].value
@@ -263,8 +265,6 @@ class Regenerate(Operation):
         return f"{self.track} in {self.section}: regenerate (a new take{seed}; everything else untouched)"
 
     def apply(self, song):
-        from lemm.compose.regen import regenerate
-
         score = regenerate(song.score, song.plan, track=self.track, section=self.section, seed=self.take_seed(song.seed), lyrics=song.brief.lyrics)
         return _new_song(song, score=score)
 
@@ -318,8 +318,6 @@ class Transpose(Operation):
         return f"{self.track} in {_where(self.sections)}: {what}"
 
     def apply(self, song):
-        from lemm.score.edit import transpose
-
         score = song.score
         spans = _spans(score, self.sections)
         for lo, hi in spans:
@@ -342,8 +340,6 @@ def _brief_for(song, plan: Plan):
 
 def recompose(song, plan: Plan):
     """A new Song whose score is composed afresh from ``plan`` (song seed, lyrics and title), no audio."""
-    from lemm.compose.arrange import compose_score
-
     score = compose_score(plan, lyrics=song.brief.lyrics, seed=song.seed, title=song.score.title)
     return _new_song(song, brief=_brief_for(song, plan), plan=plan, score=score)
 
@@ -364,12 +360,10 @@ class ResizeSections(Operation):
         def bars(n: float) -> str:
             return f"{n:g} bar{'s' if n != 1 else ''}"
 
-        sizes = ", ".join(f"{s} {bars(a)} -> {bars(int(a * self.factor))}" for s, a in zip(self.sections, self.old_bars)) or ", ".join(self.sections)
+        sizes = ", ".join(f"{s} {bars(a)} -> {bars(int(a * self.factor))}" for s, a in zip(self.sections, self.old_bars, strict=True)) or ", ".join(self.sections)
         return f"plan: {sizes}; then re-compose the whole score from the plan (same seed and lyrics): note edits made before are replaced and later sections move"
 
     def apply(self, song):
-        from lemm.compose.plan_edit import resize_section
-
         plan = song.plan
         for name in self.sections:
             old = next((s.bars for s in plan.sections if s.name == name), None)
@@ -397,8 +391,6 @@ class SwapPreset(Operation):
         return f"{self.track}: sound {self.old_preset} -> {self.preset} (notes untouched)"
 
     def apply(self, song):
-        from lemm.compose.instruments import PRESET_PROGRAMS
-
         t = song.score.track(self.track)
         program = PRESET_PROGRAMS.get(self.preset, t.program)
         new = dataclasses.replace(t, preset=self.preset, program=program)
@@ -434,8 +426,6 @@ class RemoveTrack(Operation):
         return f"{self.track}: remove the track from the song (and from the plan)"
 
     def apply(self, song):
-        from lemm.score.edit import remove_track
-
         score = remove_track(song.score, self.track)
         plan = dataclasses.replace(song.plan, instruments=tuple(i for i in song.plan.instruments if i.name != self.track))
         return _new_song(song, score=score, plan=plan)
@@ -451,8 +441,6 @@ class MuteTrack(Operation):
         return f"{self.track}: mute in the mix (notes kept)"
 
     def apply(self, song):
-        from lemm.mix.settings import MixSettings, TrackMix
-
         song.score.track(self.track)
         mix = song.mix_settings if song.mix_settings is not None else MixSettings()
         old = mix.tracks.get(self.track, TrackMix())
@@ -479,11 +467,6 @@ class AddPart(Operation):
         return f"add a part {self.name!r} ({self.role}, {self.preset}{played}) written by the composer in {_where(self.sections)}"
 
     def apply(self, song):
-        from lemm.compose.arrange import part_specs, track_for_part
-        from lemm.compose.instruments import PRESET_PROGRAMS
-        from lemm.compose.regen import regenerate_notes
-        from lemm.score.edit import add_track
-
         inst = Instrument(self.name, self.role, self.preset, PRESET_PROGRAMS[self.preset], is_drum=self.role in ("drums", "percussion"))
         plan = dataclasses.replace(song.plan, instruments=song.plan.instruments + (inst,))
         spec = next(s for s in part_specs(plan, lyrics=song.brief.lyrics) if s.name == self.name)
@@ -514,8 +497,6 @@ class SetTempo(Operation):
         return f"tempo {self.old_tempo_bpm:g} -> {self.tempo_bpm:g} bpm (whole song; notes keep their beats)"
 
     def apply(self, song):
-        from lemm.score.edit import set_tempo
-
         if not (math.isfinite(self.tempo_bpm) and 20.0 <= self.tempo_bpm <= 400.0):
             raise ParameterError.for_field("tempo_bpm", self.tempo_bpm, "a number in 20..400")
         plan = dataclasses.replace(song.plan, tempo_bpm=float(self.tempo_bpm))

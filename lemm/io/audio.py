@@ -29,6 +29,8 @@ import numpy as np
 
 from lemm.errors import FileFormatError, LemmFileNotFoundError, OutputPathError, ParameterError
 from lemm.io.atomic import atomic_write_bytes, check_output_file
+from lemm.io.dither import tpdf_dither
+from lemm.limits import MAX_AUDIO_BYTES, MAX_AUDIO_CHANNELS, MAX_AUDIO_SECONDS, check_count, check_file_size
 
 __all__ = ["write_audio", "read_audio", "check_audio_output", "check_audio_file", "AUDIO_FORMATS"]
 
@@ -69,7 +71,7 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int,
 
     Samples are clipped to [-1, 1 - 2**-(bit_depth-1)] by soundfile's PCM
     conversion; callers that care (the master) keep below full scale. 16-bit
-    output gets seeded TPDF dither (:func:`lemm.mix.dither.tpdf_dither`).
+    output gets seeded TPDF dither (:func:`lemm.io.dither.tpdf_dither`).
 
     Raises
     ------
@@ -89,8 +91,6 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int,
     if not np.all(np.isfinite(a)):
         raise ParameterError.for_field("audio", "non-finite samples", "finite samples")
     if bit_depth == 16:
-        from lemm.mix.dither import tpdf_dither
-
         a = tpdf_dither(a, bit_depth=16, seed=DITHER_SEED)  # seeded: same input, same bytes
     encoded = io.BytesIO()  # the same bytes soundfile writes to a file; written out in one checked place
     try:
@@ -107,12 +107,10 @@ def check_audio_file(path: str | os.PathLike, *, what: str) -> None:
     """
     import soundfile as sf
 
-    from lemm.limits import MAX_AUDIO_BYTES, MAX_AUDIO_CHANNELS, MAX_AUDIO_SECONDS, check_count, check_file_size
-
     check_file_size(path, MAX_AUDIO_BYTES, "MAX_AUDIO_BYTES", what=what)
     try:
         info = sf.info(str(path))
-    except Exception:  # not audio soundfile knows: the reader says so
+    except (RuntimeError, TypeError, ValueError):  # not audio soundfile knows (LibsndfileError, a RuntimeError): the reader says so
         return
     check_count(f"{what} {str(path)!r} channels", info.channels, MAX_AUDIO_CHANNELS, "MAX_AUDIO_CHANNELS")
     if info.samplerate > 0:
@@ -133,6 +131,6 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     check_audio_file(p, what="audio file")
     try:
         data, sample_rate = sf.read(str(p), dtype="float32", always_2d=True)
-    except Exception as err:  # soundfile raises LibsndfileError / RuntimeError / TypeError
+    except (RuntimeError, TypeError, ValueError) as err:  # soundfile raises LibsndfileError (a RuntimeError) / TypeError
         raise FileFormatError(f"audio file {str(p)!r} is not readable audio (WAV, FLAC, OGG, MP3): {err}") from None
     return np.ascontiguousarray(data.T), int(sample_rate)

@@ -15,24 +15,24 @@ Modules: :mod:`~lemm.mix.loudness` and :mod:`~lemm.mix.peak` (BS.1770 meters),
 :mod:`~lemm.mix.mixer`, :mod:`~lemm.mix.mastering`, :mod:`~lemm.mix.delay`,
 :mod:`~lemm.mix.sidechain`, :mod:`~lemm.mix.spectrum` (tilt), :mod:`~lemm.mix.stereo`
 (width, mono fold-down), :mod:`~lemm.mix.targets`, :mod:`~lemm.mix.reference`,
-:mod:`~lemm.mix.dither`, :mod:`~lemm.mix.cli` (``lemm master``).
+:mod:`~lemm.io.dither`, :mod:`~lemm.mix.cli` (``lemm master``).
 
 The mixer knows only audio arrays, role names and settings, never notes.
 """
 
+from lemm.io.dither import tpdf_dither
 from lemm.mix.auto import ROLE_PROFILES, auto_mix_settings, masking_eq
-from lemm.mix.dither import tpdf_dither
-from lemm.mix.reference import match_reference, reference_profile
-from lemm.mix.spectrum import spectral_tilt, tilt_sos
-from lemm.mix.stereo import fold_down_loss_db, low_end_correlation, stereo_width
-from lemm.mix.targets import GENRE_TILT_DB_PER_OCTAVE, TARGETS, resolve_target, settings_for_target, tilt_target_for_genre
 from lemm.mix.loudness import integrated_loudness, loudness_range, momentary_loudness, short_term_loudness
 from lemm.mix.mastering import MasterReport, master
 from lemm.mix.meters import measure
 from lemm.mix.mixer import apply_mix, channel_strip
 from lemm.mix.peak import sample_peak_db, true_peak_db
 from lemm.mix.processors import Chain, Compressor, Equalizer, Gain, HighPass, Limiter, Pan, Reverb
+from lemm.mix.reference import match_reference, reference_profile
 from lemm.mix.settings import CompressorSettings, DelaySettings, EqBand, MasterSettings, MixSettings, ReverbSettings, TrackMix
+from lemm.mix.spectrum import spectral_tilt, tilt_sos
+from lemm.mix.stereo import fold_down_loss_db, low_end_correlation, stereo_width
+from lemm.mix.targets import GENRE_TILT_DB_PER_OCTAVE, TARGETS, resolve_target, settings_for_target, tilt_target_for_genre
 
 __all__ = [
     "auto_mix_settings",

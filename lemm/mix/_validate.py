@@ -46,7 +46,7 @@ def as_audio(audio: object, *, field: str = "audio", dtype: type | None = None) 
     """
     try:
         a = np.asarray(audio)
-    except Exception:  # ragged lists and the like
+    except (ValueError, TypeError):  # ragged lists and the like
         raise ParameterError.for_field(field, type(audio).__name__, "a numeric array of shape (n_channels, n_samples)") from None
     if a.dtype.kind not in "fiub":
         raise ParameterError.for_field(field, f"dtype {a.dtype}", "a real numeric array (float32 or float64)")

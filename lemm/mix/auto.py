@@ -39,7 +39,7 @@ import scipy.signal
 from lemm.errors import ParameterError
 from lemm.mix._validate import as_audio, check_number, check_sample_rate
 from lemm.mix.filters import EqBand
-from lemm.mix.loudness import gated_loudness, k_weighting_sos
+from lemm.mix.loudness import gated_loudness, integrated_loudness, k_weighting_sos
 from lemm.mix.settings import CompressorSettings, DelaySettings, MixSettings, TrackMix
 from lemm.mix.spectrum import average_spectrum
 from lemm.validate import GAIN_HINT_RANGE_DB
@@ -132,8 +132,6 @@ def estimated_loudness(audio: np.ndarray, *, sample_rate: int, stride: int = 3) 
     n_blocks = a.shape[1] // block
     starts = np.arange(1, n_blocks, stride) * block  # block 0 has no lead-in
     if starts.shape[0] < 3:
-        from lemm.mix.loudness import integrated_loudness
-
         return integrated_loudness(a, sample_rate=rate)
     index = (starts - lead)[:, None] + np.arange(block + lead)[None, :]
     sos = k_weighting_sos(rate).astype(np.float32)
@@ -151,7 +149,7 @@ def stem_loudness(stems: Mapping[str, np.ndarray], *, sample_rate: int, workers:
     n_workers = workers or min(2, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
         values = list(pool.map(lambda a: estimated_loudness(a, sample_rate=rate), arrays.values()))
-    return dict(zip(arrays, values))
+    return dict(zip(arrays, values, strict=True))
 
 
 #: Roles that give way to the vocal (or to the lead where there is no vocal) in its presence band.

@@ -11,7 +11,7 @@ Handling of input:
 - a reference that is not audio: FileFormatError; nothing is written.
 
 The output is written atomically (:func:`lemm.io.audio.write_audio`); 16-bit
-output gets TPDF dither (:func:`lemm.mix.dither.tpdf_dither`, fixed seed).
+output gets TPDF dither (:func:`lemm.io.dither.tpdf_dither`, fixed seed).
 
 Examples
 --------
@@ -33,13 +33,14 @@ from pathlib import Path
 
 import numpy as np
 
-from lemm.io.jsondata import json_safe
 from lemm.errors import ParameterError
-from lemm.mix.dither import tpdf_dither
+from lemm.io.audio import check_audio_output, read_audio, write_audio
+from lemm.io.dither import tpdf_dither
+from lemm.io.jsondata import json_safe
 from lemm.mix.mastering import master
 from lemm.mix.reference import match_reference
 from lemm.mix.settings import MixSettings
-from lemm.mix.targets import settings_for_target
+from lemm.mix.targets import resolve_target, settings_for_target
 
 __all__ = ["add_mix_subcommands", "master_file", "json_safe"]
 
@@ -63,8 +64,6 @@ def master_file(
         bad target or bit depth, a silent or non-audio reference; an output
         that is not a .wav/.flac file path lemm may write (checked first).
     """
-    from lemm.io.audio import check_audio_output, read_audio, write_audio
-
     if bit_depth not in (16, 24):
         raise ParameterError.for_field("bit_depth", bit_depth, "16 or 24")
     check_audio_output(out_path, bit_depth=bit_depth)  # before any work: never a device, FIFO, link or folder
@@ -89,8 +88,6 @@ def master_file(
 
 
 def _target(text: str) -> str:
-    from lemm.mix.targets import resolve_target
-
     try:
         resolve_target(text)
     except ParameterError as err:

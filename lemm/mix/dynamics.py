@@ -36,6 +36,7 @@ import scipy.signal
 from lemm.mix._validate import as_audio, check_number, check_sample_rate
 from lemm.units import db_to_gain
 from lemm.validate import COMPRESSOR_RANGES
+from lemm.mix.loudness import integrated_loudness, short_term_loudness
 
 __all__ = [
     "section_lift_gain",
@@ -301,8 +302,6 @@ def section_lift_gain(
     >>> round(float(20 * np.log10(g[48000 * 3])), 1), round(float(20 * np.log10(g[48000 * 17])), 1)
     (8.8, 0.0)
     """
-    from lemm.mix.loudness import integrated_loudness, short_term_loudness
-
     a = as_audio(audio, dtype=np.float32)
     rate = check_sample_rate(sample_rate)
     floor = check_number(floor_lu, "floor_lu", -40.0, 0.0)

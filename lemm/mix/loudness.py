@@ -40,8 +40,8 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.signal

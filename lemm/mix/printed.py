@@ -85,7 +85,7 @@ def printed_strips(
     else:
         ducks = _ducking_gains(arrays, settings, live, rate)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            strips = dict(zip(names, pool.map(strip, names)))
+            strips = dict(zip(names, pool.map(strip, names), strict=True))
     if parts is not None and parts.returns is not None and list(parts.strips) == names:
         return strips, dict(parts.returns)
     return strips, shared_returns(*_send_buses(strips, settings, names, n), settings, sample_rate=rate)

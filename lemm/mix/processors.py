@@ -55,7 +55,7 @@ class Gain(Processor):
     def __post_init__(self) -> None:
         check_number(self.gain_db, "gain_db", -200.0, 60.0)
 
-    def process(self, audio: np.ndarray, *, sample_rate: int) -> np.ndarray:
+    def process(self, audio: np.ndarray, *, sample_rate: int) -> np.ndarray:  # noqa: ARG002  (the Processor interface: process(audio, *, sample_rate))
         return apply_gain(audio, gain_db=self.gain_db)
 
 
@@ -68,7 +68,7 @@ class Pan(Processor):
     def __post_init__(self) -> None:
         check_number(self.pan, "pan", -1.0, 1.0)
 
-    def process(self, audio: np.ndarray, *, sample_rate: int) -> np.ndarray:
+    def process(self, audio: np.ndarray, *, sample_rate: int) -> np.ndarray:  # noqa: ARG002  (the Processor interface: process(audio, *, sample_rate))
         return apply_pan(audio, pan=self.pan)
 
 

@@ -43,13 +43,14 @@ name into the file ``LEMM_TEST_PAUSE_FILE``, so a test can kill it there.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
 import stat
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +66,7 @@ from lemm.io.atomic import (
     remove_tree,
     write_error,
 )
-from lemm.project.lock import META_FOLDER, held_here, song_folder_lock
+from lemm.project.lock import META_FOLDER, FolderBusyError, held_here, song_folder_lock
 
 __all__ = [
     "FolderState",
@@ -74,6 +75,8 @@ __all__ = [
     "check_song_output",
     "recover_song_folder",
     "recover_locked",
+    "locked_song_folder",
+    "locks_song_folder",
     "pause_point",
     "SONG_FILE_NAMES",
     "MANIFEST_FILE",
@@ -444,6 +447,11 @@ def recover_locked(folder: str | os.PathLike) -> None:
                 remove_tree(entry)
 
 
+def locked_song_folder(folder: str | os.PathLike, *, wait_seconds: float | None = None) -> contextlib.AbstractContextManager[None]:
+    """:func:`lemm.project.lock.song_folder_lock` that first finishes (or clears) a write a killed run left (:func:`recover_locked`)."""
+    return song_folder_lock(folder, wait_seconds=wait_seconds, on_first_hold=recover_locked)
+
+
 def recover_song_folder(folder: str | os.PathLike) -> None:
     """Before reading ``folder``: finish a write a killed run left, if any (skipped while another run writes it)."""
     path = Path(folder)
@@ -456,9 +464,7 @@ def recover_song_folder(folder: str | os.PathLike) -> None:
         return
     if not pending:
         return
-    from lemm.project.lock import FolderBusyError
-
-    with contextlib.suppress(FolderBusyError), song_folder_lock(path, wait_seconds=0.0):
+    with contextlib.suppress(FolderBusyError), locked_song_folder(path, wait_seconds=0.0):
         pass  # taking the lock recovers
 
 
@@ -499,7 +505,7 @@ def song_folder_write(
     had_meta = os.path.lexists(path / META_FOLDER)
     committed = False
     try:
-        with song_folder_lock(path):
+        with locked_song_folder(path):
             state = read_folder_state(path)
             if must_be_song and state.kind != "song":
                 raise OutputPathError(f"{str(path)!r} is not a song folder (it has no song.json written by lemm)")
@@ -525,3 +531,33 @@ def song_folder_write(
             for p in made:
                 with contextlib.suppress(OSError):
                     p.rmdir()
+
+
+def locks_song_folder(arg: str) -> Callable:
+    """Decorate a command ``func(args)`` to hold the lock of the folder named by ``args.<arg>`` while it runs.
+
+    Before the command does any work the folder is checked to be one lemm can
+    write (see :func:`lemm.io.atomic.check_output_folder`; not for ``--dry-run``).
+
+    >>> import argparse
+    >>> @locks_song_folder("dir")
+    ... def command(args):
+    ...     return 0
+    >>> command(argparse.Namespace(dir=None))
+    0
+    """
+
+    def decorate(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def run(args) -> int:
+            folder = getattr(args, arg, None)
+            if folder is None:
+                return func(args)
+            if not getattr(args, "dry_run", False):
+                check_output_folder(folder, what="song folder")  # before any work: not read-only, not /proc, ...
+            with locked_song_folder(folder):
+                return func(args)
+
+        return run
+
+    return decorate

@@ -16,7 +16,7 @@ A song folder holds::
     song.rpp           REAPER project: tempo map, regions, printed + dry (muted) + MIDI (muted) tracks
     song.dawproject    DAWproject (Bitwig, Studio One, Cubase): the same, with the audio inside
     history/           every version of song.json (:mod:`lemm.project.history`)
-    cache/             rendered (track, section) slices (:mod:`lemm.project.slices`), safe to delete
+    cache/             rendered (track, section) slices (:mod:`lemm.render.stems`), safe to delete
     .lemm/             lemm's bookkeeping: the list of lemm's own files, an unfinished write
 
 These are *lemm's own files*: ``.lemm/manifest.json`` lists every one lemm
@@ -29,58 +29,89 @@ previous song or the whole new one (stems, song.json, mix, master, exports
 and history agree) and no temp files survive the next run. Writes into one
 folder take turns (:mod:`lemm.project.lock`).
 
-:func:`write_song_folder` (``lemm compose --out DIR``, :meth:`lemm.Song.save`)
+:func:`lemm.song.write_song_folder` (``lemm compose --out DIR``, :meth:`lemm.Song.save`)
 writes into a new or empty folder, or a song folder (lemm's files are replaced,
 history kept); a non-empty folder that is not a song folder is refused before
 any work unless ``force=True`` (``--force``), which writes lemm's files beside
 the others, and never over a file lemm did not write.
-:func:`rerender_song_folder` (render, edit, regen, import, mix, checkout)
+:func:`lemm.song.rerender_song_folder` (render, edit, regen, import, mix, checkout)
 re-renders a song folder in place. Both check the output before any work: a
 path that cannot be a folder, a read-only one, too little free space, a
-damaged history.
+damaged history. This module only reads and writes: rendering and mixing are the
+song's (:mod:`lemm.song` renders, then calls :func:`stage_song` inside the write).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
+import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from lemm.compose.brief import Brief
 from lemm.compose.plan_model import Plan
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ScoreError
+from lemm.export import write_daw_projects, write_printed
+from lemm.export.common import audio_content_key, headroom_trim_db
 from lemm.io.atomic import atomic_write_text, check_free_space
-from lemm.io.audio import write_audio
+from lemm.io.audio import read_audio, write_audio
 from lemm.io.jsondata import json_safe, loads_json, read_json_file
-from lemm.pipeline import Progress, StageTimer
+from lemm.mix import MixSettings
+from lemm.progress import StageTimer
 from lemm.project.commit import SONG_FILE_NAMES, SongFolderWrite, pause_point, recover_song_folder, song_folder_write
 from lemm.project.history import check_history, new_version_files, version_text
-from lemm.project.presets import song_presets_from_dict, song_presets_to_dict
-from lemm.project.settings import RenderSettings
+from lemm.render.settings import RenderSettings
+from lemm.render.song_presets import song_presets_from_dict, song_presets_to_dict
+from lemm.render.stems import song_n_samples
 from lemm.score.jsonio import from_jsonable, score_from_dict, score_to_dict, to_jsonable
+from lemm.score.midi import write_midi
+from lemm.score.model import Score
+from lemm.score.musicxml import write_musicxml
 from lemm.units import db_to_gain
-
-if TYPE_CHECKING:
-    from lemm.song import Song
+from lemm.version import __version__
 
 __all__ = [
     "song_to_dict",
-    "song_from_dict",
-    "read_song_json",
-    "read_song_version",
+    "song_fields_from_dict",
+    "read_song_file",
+    "read_version_data",
     "write_song_files",
-    "write_song_folder",
-    "rerender_song_folder",
+    "check_before_work",
+    "stage_song",
     "estimated_bytes",
     "make_report",
+    "kept_takes",
+    "take_rel",
+    "use_kept_takes",
     "SONG_FORMAT",
 ]
+
+class SongData(Protocol):
+    """What this module reads (and fills in) of a song: the fields of :class:`lemm.song.Song`, which imports this module."""
+
+    brief: Brief
+    plan: Plan
+    score: Score
+    render_settings: RenderSettings
+    mix_settings: Any
+    presets: dict
+    stems: dict[str, np.ndarray] | None
+    mix_audio: np.ndarray | None
+    master_audio: np.ndarray | None
+    master_report: dict | None
+    seconds_per_stage: dict[str, float]
+    cpu_seconds_per_stage: dict[str, float]
+
+    @property
+    def sample_rate(self) -> int: ...
+
 
 SONG_FORMAT = "lemm-song"
 CACHE_FOLDER = "cache"
@@ -89,18 +120,12 @@ TAKES_FOLDER = "takes"
 SONG_SCHEMA_VERSION = 1
 
 
-def _version() -> str:
-    from lemm import __version__
-
-    return __version__
-
-
-def song_to_dict(song: "Song") -> dict[str, Any]:
+def song_to_dict(song: "SongData") -> dict[str, Any]:
     """Everything song.json holds, as plain JSON data."""
     return {
         "format": SONG_FORMAT,
         "schema_version": SONG_SCHEMA_VERSION,
-        "lemm_version": _version(),
+        "lemm_version": __version__,
         "seed": song.brief.seed,
         "brief": to_jsonable(song.brief),
         "plan": to_jsonable(song.plan),
@@ -111,10 +136,11 @@ def song_to_dict(song: "Song") -> dict[str, Any]:
     }
 
 
-def song_from_dict(data: Any, *, source: str = "song.json") -> "Song":
-    """Rebuild a Song (without audio) from :func:`song_to_dict` data, validating all of it."""
-    from lemm.song import Song
+def song_fields_from_dict(data: Any, *, source: str = "song.json") -> dict[str, Any]:
+    """The keyword arguments of a :class:`lemm.song.Song` (without audio) from :func:`song_to_dict` data, validating all of it.
 
+    :func:`lemm.song.song_from_dict` makes the Song.
+    """
     if not isinstance(data, dict) or data.get("format") != SONG_FORMAT:
         raise FileFormatError(f"{source} must be a lemm song file with \"format\": \"{SONG_FORMAT}\"")
     if data.get("schema_version") != SONG_SCHEMA_VERSION:
@@ -128,39 +154,36 @@ def song_from_dict(data: Any, *, source: str = "song.json") -> "Song":
     render = from_jsonable(RenderSettings, data.get("render") or {}, "render")
     mix = None
     if data.get("mix") is not None:
-        from lemm.mix import MixSettings
-
         mix = MixSettings.from_dict(data["mix"])
     presets = song_presets_from_dict(data.get("presets"))
-    return Song(brief=brief, plan=plan, score=score, render_settings=render, mix_settings=mix, presets=presets)
+    return {"brief": brief, "plan": plan, "score": score, "render_settings": render, "mix_settings": mix, "presets": presets}
 
 
-def read_song_json(path: str | os.PathLike) -> "Song":
-    """Load ``DIR/song.json`` (or a song.json path) into a Song without audio."""
+def read_song_file(path: str | os.PathLike) -> tuple[Any, str]:
+    """The JSON data of ``DIR/song.json`` (or a song.json path) and the file's name (a killed write is finished first)."""
     p = Path(path)
     if p.is_dir():
         recover_song_folder(p)  # a write a killed run left is finished (or cleared) first
     file = p / "song.json" if p.is_dir() or not p.suffix else p
     if not file.is_file():
         raise LemmFileNotFoundError(f"song folder {str(p)!r} has no song.json (expected {str(file)!r})")
-    return song_from_dict(read_json_file(file, what="song file"), source=str(file))
+    return read_json_file(file, what="song file"), str(file)
 
 
-def read_song_version(folder: str | os.PathLike, version: int) -> "Song":
-    """Load saved ``version`` of a song folder's song.json (see :mod:`lemm.project.history`) without audio.
+def read_version_data(folder: str | os.PathLike, version: int) -> Any:
+    """The JSON data of saved ``version`` of a song folder's song.json (see :mod:`lemm.project.history`).
 
     Raises
     ------
     ParameterError
         ``version`` is not a saved version.
     FileFormatError
-        The version's file is missing, or not song JSON.
+        The version's file is missing, or not JSON.
     """
-    data = loads_json(version_text(folder, version), what=f"saved version {version} of {str(folder)!r}")  # within lemm.limits
-    return song_from_dict(data, source=f"version {version}")
+    return loads_json(version_text(folder, version), what=f"saved version {version} of {str(folder)!r}")  # within lemm.limits
 
 
-def make_report(song: "Song") -> dict[str, Any]:
+def make_report(song: "SongData") -> dict[str, Any]:
     """The measured report of a mixed song (report.json)."""
     if song.master_report is None or song.master_audio is None:
         raise ScoreError("report needs a mastered song: call song.mix() first")
@@ -179,35 +202,12 @@ def make_report(song: "Song") -> dict[str, Any]:
         "ceiling_dbtp": song.mix_settings.master.ceiling_dbtp,
         "seconds_per_stage": dict(song.seconds_per_stage),
         "seed": song.brief.seed,
-        "lemm_version": _version(),
+        "lemm_version": __version__,
         "genre": song.plan.genre,
         "tempo_bpm": song.plan.tempo_bpm,
         "key": f"{song.plan.key_tonic} {song.plan.key_mode}",
         "tracks": [t.name for t in song.score.tracks],
     }
-
-
-#: Peak level of written stems and mix.wav: louder ones are turned down so 24-bit files never clip.
-FILE_PEAK_DBFS = -1.0
-
-
-def headroom_trim_db(audio: np.ndarray, *, peak_dbfs: float = FILE_PEAK_DBFS) -> float:
-    """Gain in dB (<= 0) that brings ``audio``'s sample peak down to ``peak_dbfs``.
-
-    Dry stems are float and may peak above full scale (a chord of many notes);
-    written to PCM they would clip. The stems are written turned down by this
-    trim, report.json lists it per stem, and the DAW projects raise each
-    track's fader by the same amount, so the DAW session sums to the mix.
-
-    >>> round(headroom_trim_db(np.array([[2.0, -0.5]])), 2)
-    -7.02
-    >>> headroom_trim_db(np.array([[0.1, 0.0]]))
-    0.0
-    """
-    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
-    if peak <= 0.0:
-        return 0.0
-    return min(0.0, peak_dbfs - 20.0 * float(np.log10(peak)))
 
 
 def _gain(audio: np.ndarray, gain_db: float) -> np.ndarray:
@@ -238,33 +238,8 @@ DAWPROJECT_FILE = "song.dawproject"
 
 def score_content_key(score: Any, *, kind: str) -> str:
     """The key of a file made from the score alone (``kind`` ``"midi"`` or ``"musicxml"``): a hash of the score and lemm's version."""
-    import hashlib
-
-    text = json.dumps([kind, _version(), score_to_dict(score)], sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    text = json.dumps([kind, __version__, score_to_dict(score)], sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha1(text.encode("ascii"), usedforsecurity=False).hexdigest()
-
-
-def audio_content_key(audio: np.ndarray, *, kind: str, trim_db: float, sample_rate: int, bit_depth: int) -> str:
-    """The key of an audio file's content: a hash of the samples and of everything else its bytes depend on.
-
-    Two writes with the same key give the same bytes (same samples, trim, rate,
-    bit depth, file kind and lemm version), so an unchanged file is kept
-    rather than encoded again (:class:`_Reuse`).
-
-    >>> a = np.zeros((2, 4), np.float32)
-    >>> k = audio_content_key(a, kind="wav", trim_db=0.0, sample_rate=48000, bit_depth=24)
-    >>> k == audio_content_key(a.copy(), kind="wav", trim_db=0.0, sample_rate=48000, bit_depth=24), len(k)
-    (True, 40)
-    >>> k == audio_content_key(a, kind="wav", trim_db=-1.0, sample_rate=48000, bit_depth=24)
-    False
-    """
-    import hashlib
-
-    a = np.ascontiguousarray(audio)
-    head = json.dumps([kind, list(a.shape), a.dtype.str, float(trim_db), int(sample_rate), int(bit_depth), _version()])
-    digest = hashlib.sha1(head.encode("utf-8"), usedforsecurity=False)
-    digest.update(memoryview(a).cast("B"))
-    return digest.hexdigest()
 
 
 class _Reuse:
@@ -352,15 +327,13 @@ def _write_audio_files(
         write_audio(path, _gain(audio, trim_db), sample_rate=sample_rate, bit_depth=bit_depth)
 
 
-def _song_file_names(song: "Song") -> list[str]:
+def _song_file_names(song: "SongData") -> list[str]:
     """The paths (relative to the folder) a write of ``song`` puts there, but the new history version's."""
     return [*SONG_FILE_NAMES, *(f"stems/{t.name}.wav" for t in song.score.tracks), "history/log.json"]
 
 
-def estimated_bytes(song: "Song", *, with_cache: bool) -> int:
+def estimated_bytes(song: "SongData", *, with_cache: bool) -> int:
     """About how many bytes a write of ``song`` needs on the disk at once (the audio files, the render cache, 4 MB more)."""
-    from lemm.pipeline import song_n_samples
-
     if song.master_audio is not None:
         n_samples = song.master_audio.shape[-1]
     else:
@@ -372,7 +345,7 @@ def estimated_bytes(song: "Song", *, with_cache: bool) -> int:
     return audio + cache + (4 << 20)
 
 
-def _check_before_work(write: SongFolderWrite, song: "Song", *, with_cache: bool) -> None:
+def check_before_work(write: SongFolderWrite, song: "SongData", *, with_cache: bool) -> None:
     """Everything that can be told before rendering: lemm's names free, a readable history, room on the disk."""
     write.check_names(_song_file_names(song))
     if write.state.kind == "song":
@@ -380,7 +353,7 @@ def _check_before_work(write: SongFolderWrite, song: "Song", *, with_cache: bool
     check_free_space(write.folder, estimated_bytes(song, with_cache=with_cache), what="the song")
 
 
-def _current_mix_parts(song: "Song") -> Any:
+def _current_mix_parts(song: "SongData") -> Any:
     """The strips and returns of ``song``'s last mix, if made of its current stems and mix settings (else None)."""
     held = getattr(song, "mix_parts", None)
     if held is None:
@@ -406,13 +379,11 @@ def kept_takes(write: SongFolderWrite) -> dict[str, Path]:
     return dict(sorted(out.items()))
 
 
-def use_kept_takes(song: "Song", takes: dict[str, Path]) -> dict[str, Path]:
+def use_kept_takes(song: "SongData", takes: dict[str, Path]) -> dict[str, Path]:
     """Put each kept take in place of its track's rendered stem (cut or padded to the stem's length); returns the takes used.
 
     A take whose track is no longer a vocal track of the song is dropped (the write does not keep it).
     """
-    from lemm.io.audio import read_audio
-
     vocal = {t.name for t in song.score.tracks if t.role == "vocal"}
     used = {}
     for name, path in takes.items():
@@ -432,8 +403,6 @@ def use_kept_takes(song: "Song", takes: dict[str, Path]) -> dict[str, Path]:
 
 def _stage_takes(write: SongFolderWrite, takes: dict[str, Path | np.ndarray], *, sample_rate: int) -> None:
     """Put the takes into the staging folder: a kept file as a second link (or a copy), a new one written as 32-bit float."""
-    import shutil
-
     for name, take in takes.items():
         dst = write.staging / take_rel(name)
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -446,14 +415,10 @@ def _stage_takes(write: SongFolderWrite, takes: dict[str, Path | np.ndarray], *,
             write_audio(dst, take, sample_rate=sample_rate, bit_depth=32)
 
 
-def _stage_song(
-    song: "Song", write: SongFolderWrite, *, timer: StageTimer, action: str, takes: dict[str, Path | np.ndarray] | None = None
+def stage_song(
+    song: "SongData", write: SongFolderWrite, *, timer: StageTimer, action: str, takes: dict[str, Path | np.ndarray] | None = None
 ) -> None:
     """Write every file of the song into ``write.staging`` (the new history version too), and the imported ``takes``."""
-    from lemm.export import write_daw_projects, write_printed
-    from lemm.score.midi import write_midi
-    from lemm.score.musicxml import write_musicxml
-
     if song.master_audio is None or song.stems is None or song.mix_audio is None:
         raise ScoreError("writing a song folder needs a rendered and mixed song: call song.mix() first")
     stage = write.staging
@@ -504,7 +469,7 @@ def _stage_song(
 
 
 def write_song_files(
-    song: "Song",
+    song: "SongData",
     folder: str | os.PathLike,
     *,
     timer: StageTimer | None = None,
@@ -531,81 +496,7 @@ def write_song_files(
         kept: dict[str, Path | np.ndarray] = {k: v for k, v in kept_takes(write).items() if k in song.stems}
         kept.update(takes or {})
         write.check_names([take_rel(name) for name in kept])
-        _check_before_work(write, song, with_cache=False)
-        _stage_song(song, write, timer=timer or StageTimer(), action=action, takes=kept)
-        write.commit()
-    return Path(folder)
-
-
-def write_song_folder(
-    song: "Song", path: str | os.PathLike, *, force: bool = False, progress: Progress | None = None, action: str = "compose"
-) -> Path:
-    """Write ``song`` as a song folder at ``path`` (rendering and mixing it first if needed), as one unit.
-
-    ``path`` may be missing, an empty folder or a song folder (lemm's own files
-    are replaced, its history kept). An unrendered song is rendered with the
-    folder's render cache (a new folder gets one), so later edits re-render
-    only what changed.
-
-    Parameters
-    ----------
-    song : Song
-    path : path
-    force : bool
-        Also write into a non-empty folder that is not a song folder: lemm's
-        files go beside the others; a name that holds a file lemm did not write
-        is refused all the same.
-    progress : callable, optional
-    action : str
-        The label of the new version in ``history/``.
-
-    Raises
-    ------
-    OutputPathError
-        Before any work: ``path`` cannot be a folder (a file, under a file, ``/``,
-        /proc), is read-only, lacks the space, or is a non-empty folder that is not
-        a song folder (without ``force``), or one of lemm's names there holds
-        something lemm did not write. While writing: a write failed (no space,
-        read-only); then the folder is as it was.
-    FileFormatError
-        The folder's history is damaged (before any work).
-    """
-    with song_folder_write(path, force=force) as write:
-        _check_before_work(write, song, with_cache=song.stems is None)
-        if song.master_audio is None:
-            if song.stems is None:
-                song.render(cache_dir=write.cache_folder, progress=progress)
-            song.mix(progress=progress)
-        pause_point("rendered")
-        _stage_song(song, write, timer=StageTimer(progress), action=action)
-        write.commit()
-    return Path(path)
-
-
-def rerender_song_folder(song: "Song", folder: str | os.PathLike, *, action: str, progress: Progress | None = None) -> Path:
-    """Render ``song`` into its existing song folder, reusing the folder's render cache, and write it as one unit.
-
-    Only the (track, section) slices whose content changed are rendered again;
-    then the song is mixed and mastered, lemm's files are replaced together
-    and song.json is saved as a new version labelled ``action`` in the same
-    commit. The folder is checked first (a song folder, writable, room on the
-    disk, a readable history), so a failure leaves it as it was.
-
-    Raises
-    ------
-    OutputPathError
-        ``folder`` is not a song folder, is read-only or lacks the space, or a write failed.
-    FileFormatError
-        The folder's history is damaged (before any work).
-    """
-    with song_folder_write(folder, must_be_song=True) as write:
-        _check_before_work(write, song, with_cache=not write.cache_folder.is_dir())  # an existing cache grows by what changed
-        song.render(cache_dir=write.cache_folder, progress=progress)
-        takes = use_kept_takes(song, kept_takes(write))  # an imported take stays the vocal until its file is deleted
-        if takes and progress:
-            progress("kept the imported take of " + ", ".join(f"{k!r} ({take_rel(k)})" for k in takes))
-        song.mix(progress=progress)
-        pause_point("rendered")
-        _stage_song(song, write, timer=StageTimer(progress), action=action, takes=takes)
+        check_before_work(write, song, with_cache=False)
+        stage_song(song, write, timer=timer or StageTimer(), action=action, takes=kept)
         write.commit()
     return Path(folder)

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from lemm.errors import FileFormatError, ParameterError
 from lemm.io.atomic import atomic_write_text
+from lemm.project.commit import recover_song_folder
 
 __all__ = ["Version", "record_version", "new_version_files", "check_history", "list_versions", "version_text", "HISTORY_FOLDER"]
 
@@ -72,8 +73,6 @@ def list_versions(folder: str | os.PathLike) -> list[Version]:
         The log is not a list of {"version": N, "action": "..."} rows with
         increasing version numbers (garbage, nested too deep, numbers out of range).
     """
-    from lemm.project.commit import recover_song_folder
-
     recover_song_folder(folder)
     path = _log_path(Path(folder))
     if not path.is_file():

@@ -4,7 +4,8 @@ Every command that reads a song folder and writes it back (render, regen, edit,
 import, mix, checkout, timbre) holds the lock from the read to the commit, so two
 of them on one folder run one after the other and neither edit is lost. The lock
 goes with the process: a killed run holds nothing. Whoever takes the lock first
-finishes or clears a write that a killed run left (:func:`lemm.project.commit.recover_locked`).
+finishes or clears a write that a killed run left (``on_first_hold``: :func:`lemm.project.commit.recover_locked`,
+which :func:`lemm.project.commit.locked_song_folder` and :func:`lemm.project.commit.locks_song_folder` pass).
 The lock is taken on the folder (opened read-only), so taking it writes nothing:
 a command that is refused leaves no trace, and a read-only folder can be locked.
 
@@ -28,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import functools
 import logging
 import os
 import threading
@@ -38,7 +38,7 @@ from pathlib import Path
 
 from lemm.errors import OutputPathError
 
-__all__ = ["song_folder_lock", "locks_song_folder", "held_here", "FolderBusyError", "LOCK_WAIT_SECONDS", "META_FOLDER"]
+__all__ = ["song_folder_lock", "held_here", "FolderBusyError", "LOCK_WAIT_SECONDS", "META_FOLDER"]
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,9 @@ def _acquire(folder: Path, *, wait_seconds: float) -> int | None:
 
 
 @contextlib.contextmanager
-def song_folder_lock(folder: str | os.PathLike, *, wait_seconds: float | None = None) -> Iterator[None]:
+def song_folder_lock(
+    folder: str | os.PathLike, *, wait_seconds: float | None = None, on_first_hold: Callable[[Path], None] | None = None
+) -> Iterator[None]:
     """Hold the write lock of the song folder ``folder`` for the ``with`` block.
 
     Parameters
@@ -119,13 +121,16 @@ def song_folder_lock(folder: str | os.PathLike, *, wait_seconds: float | None = 
         A song folder. A path that is not an existing folder is not locked (there is nothing to write into).
     wait_seconds : float, optional
         How long to wait for another holder; default :data:`LOCK_WAIT_SECONDS`.
+    on_first_hold : callable, optional
+        Called with the folder once the lock is taken, when this thread did not hold it already
+        (:func:`lemm.project.commit.recover_locked`: a write a killed run left is finished first).
 
     Raises
     ------
     FolderBusyError
         Another process (or thread) kept the lock for longer than ``wait_seconds``.
     OutputPathError
-        A write that a killed run left could not be finished (e.g. the folder is now read-only).
+        From ``on_first_hold``: a write that a killed run left could not be finished (e.g. the folder is now read-only).
     """
     path = Path(folder)
     key = _key(path)
@@ -147,43 +152,10 @@ def song_folder_lock(folder: str | os.PathLike, *, wait_seconds: float | None = 
     with _guard:
         _held[key] = [fd, 1]
     try:
-        from lemm.project.commit import recover_locked
-
-        recover_locked(path)
+        if on_first_hold is not None:
+            on_first_hold(path)
         yield
     finally:
         with _guard:
             del _held[key]
         os.close(fd)  # closing the only fd releases the flock
-
-
-def locks_song_folder(arg: str) -> Callable:
-    """Decorate a command ``func(args)`` to hold the lock of the folder named by ``args.<arg>`` while it runs.
-
-    Before the command does any work the folder is checked to be one lemm can
-    write (see :func:`lemm.io.atomic.check_output_folder`; not for ``--dry-run``).
-
-    >>> import argparse
-    >>> @locks_song_folder("dir")
-    ... def command(args):
-    ...     return 0
-    >>> command(argparse.Namespace(dir=None))
-    0
-    """
-
-    def decorate(func: Callable) -> Callable:
-        @functools.wraps(func)
-        def run(args) -> int:
-            folder = getattr(args, arg, None)
-            if folder is None:
-                return func(args)
-            if not getattr(args, "dry_run", False):
-                from lemm.io.atomic import check_output_folder
-
-                check_output_folder(folder, what="song folder")  # before any work: not read-only, not /proc, ...
-            with song_folder_lock(folder):
-                return func(args)
-
-        return run
-
-    return decorate

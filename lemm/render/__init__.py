@@ -14,9 +14,10 @@ Examples
 from lemm.render.drums import list_drum_kits
 from lemm.render.fitting import fit_preset
 from lemm.render.presets import Preset, TimbreRegion, list_presets, load_preset, read_preset, save_preset
-from lemm.render.track import render_track, render_tracks
+from lemm.render.stems import render_stems, render_tracks
+from lemm.render.track import render_track
 
 __all__ = [
     "Preset", "TimbreRegion", "fit_preset", "list_drum_kits", "list_presets", "load_preset", "read_preset", "save_preset",
-    "render_track", "render_tracks",
+    "render_stems", "render_track", "render_tracks",
 ]

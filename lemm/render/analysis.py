@@ -154,7 +154,7 @@ def estimate_f0(audio: np.ndarray, *, sample_rate: int) -> float:
     starts = range(0, len(x) - frame_len + 1, hop)
     rms = np.array([np.sqrt(np.mean(x[s : s + frame_len] ** 2)) for s in starts])
     estimates = []
-    for s, level in zip(starts, rms):
+    for s, level in zip(starts, rms, strict=True):
         if level < 0.3 * rms.max():
             continue
         period, aperiodicity = _yin_frame(x[s : s + frame_len], min_lag, max_lag)

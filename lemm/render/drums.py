@@ -78,7 +78,7 @@ _SYNTH_KIT = {
     "tambourine": dict(metal_db=-6.0, metal_hz=560.0, noise_db=0.0, noise_decay_s=0.07, band_low_hz=6000.0, band_high_hz=15000.0, bursts=2, burst_spacing_s=0.018, pan=0.5, gain_db=-10.0),
     "cowbell": dict(tone_db=0.0, tone_hz=540.0, tone_decay_s=0.22, tone2_db=-2.0, tone2_hz=800.0, click_db=-20.0, pan=-0.2, gain_db=-10.0),
 }  # fmt: skip
-for _i, (_hz, _pan) in enumerate(zip(_TOMS_HZ, _TOM_PANS)):
+for _i, (_hz, _pan) in enumerate(zip(_TOMS_HZ, _TOM_PANS, strict=True)):
     _SYNTH_KIT[f"tom_{_i + 1}"] = dict(tone_db=0.0, tone_hz=_hz, sweep_ratio=1.5, sweep_s=0.05, tone_decay_s=0.11, noise_db=-20.0, noise_decay_s=0.06, band_low_hz=300.0, band_high_hz=4000.0, click_db=-22.0, pan=_pan, gain_db=-3.0)
 
 _ACOUSTIC_OVERRIDES = {

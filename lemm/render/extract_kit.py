@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     total = 0
     for voice, layers in shots.items():
         files = []
-        for vel, shot in zip(LAYER_VELOCITIES, layers):
+        for vel, shot in zip(LAYER_VELOCITIES, layers, strict=True):
             name = f"{voice}_v{vel:03d}.flac"
             pcm = np.clip(np.round(shot * scale * 32767.0), -32768, 32767).astype(np.int16)
             sf.write(out / name, pcm, SAMPLE_RATE, format="FLAC", subtype="PCM_16")

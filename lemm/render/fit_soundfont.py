@@ -40,6 +40,8 @@ from lemm.io.atomic import atomic_write_text
 from lemm.render.fitting import FIT_SAMPLE_RATE, ReferenceNote, fit_regions, note_score
 from lemm.render.presets import PRESET_DIR, preset_from_dict, preset_to_dict
 from lemm.render.soundfont import PRESET_PROGRAMS, SoundFontPlayer
+from lemm.render.track import render_track
+from lemm.score.model import Note, Score, TempoChange, Track
 
 __all__ = [
     "FIT_PITCHES",
@@ -90,8 +92,6 @@ def reference_notes(player: SoundFontPlayer, name: str) -> list[ReferenceNote]:
 
 
 def _note_rms_db(preset) -> float:
-    from lemm.render.track import render_track
-
     track, score = note_score(preset.name, 60, 100, 1.0)
     a = render_track(track, score, sample_rate=FIT_SAMPLE_RATE, n_samples=FIT_SAMPLE_RATE, preset=preset).mean(0)
     return 10.0 * math.log10(float(np.mean(a.astype(np.float64) ** 2)) + 1e-20)
@@ -99,9 +99,6 @@ def _note_rms_db(preset) -> float:
 
 def chord_peak_db(preset) -> float:
     """Peak (dBFS) of the test chord of the level cap held 1 s with ``preset`` (one note if monophonic or a bass)."""
-    from lemm.render.track import render_track
-    from lemm.score.model import Note, Score, TempoChange, Track
-
     root = FIT_PITCHES.get(preset.name, (60, 60, 60))[1]
     intervals = (0,) if preset.monophonic or root < CHORD_LOWEST_ROOT else CHORD_INTERVALS  # basses play single notes
     notes = tuple(Note(root + i, 0, 960, CHORD_VELOCITY, "tenuto") for i in intervals)

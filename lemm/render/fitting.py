@@ -163,7 +163,7 @@ def _envelope_fields(analyses: Sequence[NoteAnalysis], refs: Sequence[ReferenceN
     }
     percussive = [a for a in analyses if a.percussive]
     if len(percussive) * 2 > len(analyses):
-        pitches = np.array([r.pitch for a, r in zip(analyses, refs) if a.percussive])
+        pitches = np.array([r.pitch for a, r in zip(analyses, refs, strict=True) if a.percussive])
         t60 = np.array([math.log(1000.0) / max(a.decay_rate, 1e-3) for a in percussive])
         if np.ptp(pitches) >= 3:
             slope, intercept = np.polyfit((pitches - 60.0) / 12.0, np.log2(t60), 1)
@@ -175,8 +175,8 @@ def _envelope_fields(analyses: Sequence[NoteAnalysis], refs: Sequence[ReferenceN
     else:
         fields.update(decay_seconds=None, harmonic_decay=0.0)
     halvings = []
-    for i, (a, r) in enumerate(zip(analyses, refs)):
-        for b, s in list(zip(analyses, refs))[i + 1 :]:
+    for i, (a, r) in enumerate(zip(analyses, refs, strict=True)):
+        for b, s in list(zip(analyses, refs, strict=True))[i + 1 :]:
             if abs(r.pitch - s.pitch) < 0.5 and r.velocity != s.velocity:
                 halvings.append((b.level_db - a.level_db) / math.log2(s.velocity / r.velocity))
     if halvings:
@@ -232,7 +232,7 @@ def fit_regions(
     votes = [detect_partial_divisor(np.asarray(r.audio, dtype=np.float64), sample_rate=r.sample_rate, f0_hz=f) for r, f in zip(references, f0s)]
     divisor = int(max(set(votes), key=lambda d: (votes.count(d), -d)))
     analyses = []
-    for r, f in zip(references, f0s):
+    for r, f in zip(references, f0s, strict=True):
         x = np.asarray(r.audio, dtype=np.float64)
         analyses.append(analyse_note(x, sample_rate=r.sample_rate, f0_hz=f / divisor, gate_seconds=r.gate_seconds))
     fields = _envelope_fields(analyses, references, template)
@@ -243,7 +243,7 @@ def fit_regions(
     preset = dataclasses.replace(template, **fields, partial_divisor=divisor, noise_level_db=0.0, regions=(), harmonic_phases=phases)
     regions = []
     with single_thread():
-        for i, (r, a) in enumerate(zip(references, analyses)):
+        for i, (r, a) in enumerate(zip(references, analyses, strict=True)):
             regions.append(_fit_region(preset, r, a, n_steps=n_steps, learning_rate=learning_rate, seed=seed + i))
     loud_noise = max(max(reg.noise_band_db) for reg in regions)
     fitted = dataclasses.replace(
@@ -291,7 +291,7 @@ def _waveform_phases(ref: ReferenceNote, analysis: NoteAnalysis) -> tuple[float,
 def _vibrato_fields(references: Sequence[ReferenceNote], analyses: Sequence[NoteAnalysis]) -> dict:
     """Preset vibrato fields from the references' measured vibrato (median of those that have one, or depth 0)."""
     found = []
-    for r, a in zip(references, analyses):
+    for r, a in zip(references, analyses, strict=True):
         start, gate = _body_seconds(r, a)
         v = measure_vibrato(np.asarray(r.audio, dtype=np.float64), sample_rate=r.sample_rate, f0_hz=a.f0_hz, start_seconds=start, end_seconds=gate)
         if v.depth_cents > 0:
@@ -308,7 +308,7 @@ def _vibrato_fields(references: Sequence[ReferenceNote], analyses: Sequence[Note
 def _full_distance(preset: Preset, references: Sequence[ReferenceNote], analyses: Sequence[NoteAnalysis], *, seed: int) -> float:
     """Mean multi-scale STFT distance of ``preset``'s fast render to each whole reference note."""
     total = 0.0
-    for r, a in zip(references, analyses):
+    for r, a in zip(references, analyses, strict=True):
         track, score = note_score(preset.name, r.pitch, r.velocity, _note_off(r, a))
         y = render_track(track, score, sample_rate=r.sample_rate, n_samples=len(r.audio), preset=preset, seed=seed).mean(0)
         total += float(multiscale_stft_distance(y, np.asarray(r.audio, dtype=np.float32)))
@@ -469,7 +469,7 @@ def fit_preset(
         raise ParameterError.for_field("n_steps", n_steps, "an integer in 0..2000")
     refs = [
         _reference(a, sample_rate, f, v, f"reference audio[{i}]" if several else "reference audio")
-        for i, (a, f, v) in enumerate(zip(notes, f0s, velocities))
+        for i, (a, f, v) in enumerate(zip(notes, f0s, velocities, strict=True))
     ]
     template = Preset(name=name, **_USER_TEMPLATE)
     fitted = fit_regions(refs, template, n_steps=int(n_steps), seed=seed, fit_vibrato=True)

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from lemm.render.controls import VoiceControls, note_voices, voice_end_sample
-from lemm.render.presets import Preset, load_preset
+from lemm.render.presets import HARMONIC_GROUP_STARTS, Preset, load_preset
 from lemm.render.synth import (
     NOISE_BAND_CENTERS_HZ,
     _band_limited_tables,
@@ -39,7 +39,6 @@ from lemm.render.synth import (
     harmonic_synthesis,
     hop_samples,
 )
-from lemm.render.presets import HARMONIC_GROUP_STARTS
 from lemm.render.timbre import harmonic_distribution, harmonic_groups, keyframe_gains, noise_band_gains, region_timbre
 from lemm.score.model import Score, Track
 from lemm.seeding import derive_seed, make_rng
@@ -223,11 +222,11 @@ def _group_tables(
     idxs = [_table_frames(len(v.f0_hz)) for v in voices]
     lengths = [len(i) for i in idxs]
     div = float(preset.partial_divisor)
-    f0 = torch.as_tensor(np.concatenate([v.f0_hz[i] for v, i in zip(voices, idxs)]) / div, dtype=torch.float64, device=device)
-    bright = torch.as_tensor(np.concatenate([v.brightness[i] for v, i in zip(voices, idxs)]), dtype=torch.float32, device=device)
-    age = torch.as_tensor(np.concatenate([v.age_seconds[i] for v, i in zip(voices, idxs)]), dtype=torch.float32, device=device)
+    f0 = torch.as_tensor(np.concatenate([v.f0_hz[i] for v, i in zip(voices, idxs, strict=True)]) / div, dtype=torch.float64, device=device)
+    bright = torch.as_tensor(np.concatenate([v.brightness[i] for v, i in zip(voices, idxs, strict=True)]), dtype=torch.float32, device=device)
+    age = torch.as_tensor(np.concatenate([v.age_seconds[i] for v, i in zip(voices, idxs, strict=True)]), dtype=torch.float32, device=device)
     bases = [timbres[(v.pitch, v.velocity)][0] for v in voices]
-    base_np = np.concatenate([np.broadcast_to(b, (m, len(b))) for b, m in zip(bases, lengths)])
+    base_np = np.concatenate([np.broadcast_to(b, (m, len(b))) for b, m in zip(bases, lengths, strict=True)])
     base = torch.as_tensor(base_np, dtype=torch.float32, device=device)
     decay = torch.as_tensor(np.repeat([v.decay_rate for v in voices], lengths), dtype=torch.float32, device=device)
     gains = None
@@ -238,14 +237,14 @@ def _group_tables(
                 keyframe_gains(timbres[(v.pitch, v.velocity)][3], v.age_seconds[i], n_harm),
                 timbre_drift_gains(v, preset, i, n_harm, seed=seed),
             )
-            for v, i in zip(voices, idxs)
+            for v, i in zip(voices, idxs, strict=True)
         ]
-        rows = [np.ones((len(i), n_harm)) if r is None else r for r, i in zip(rows, idxs)]
+        rows = [np.ones((len(i), n_harm)) if r is None else r for r, i in zip(rows, idxs, strict=True)]
         gains = torch.as_tensor(np.concatenate(rows), dtype=torch.float32, device=device)
     dist = harmonic_distribution(preset, f0, bright, age, decay_rate=decay, base_amplitudes=base, harmonic_gains=gains)
     # highest f0 each table is heard at: frames within one table hop either side (as wavetable_voice)
     f0_max = []
-    for v, i in zip(voices, idxs):
+    for v, i in zip(voices, idxs, strict=True):
         padded = np.pad(v.f0_hz.astype(np.float32), TABLE_HOP_FRAMES, constant_values=-np.inf)
         f0_max.append(np.lib.stride_tricks.sliding_window_view(padded, 2 * TABLE_HOP_FRAMES + 1).max(1)[i] / np.float32(div))
     ratios, _ = copy_layout(preset)
@@ -254,7 +253,7 @@ def _group_tables(
         f0_max_hz, dist, sample_rate=sample_rate, max_ratio=max(ratios) * _max_drift_ratio(preset),
         harmonic_phases=preset_phases(preset, device),
     )  # fmt: skip
-    return list(zip(torch.split(dist, lengths), torch.split(tables, lengths)))
+    return list(zip(torch.split(dist, lengths), torch.split(tables, lengths), strict=True))
 
 
 def _attack_bursts(voices: list[VoiceControls], preset: Preset, *, sample_rate: int, seed: int, device) -> list[torch.Tensor]:
@@ -346,7 +345,7 @@ def _render_voice(
                     f0 * r * (1.0 if drift is None else drift[c]), dist, hop=hop, sample_rate=sample_rate, n_samples=n, initial_phase=ph,
                     harmonic_phases=waveform,
                 )  # fmt: skip
-                for c, (r, ph) in enumerate(zip(ratios, phases))
+                for c, (r, ph) in enumerate(zip(ratios, phases, strict=True))
             ]
         )
     else:
@@ -389,12 +388,12 @@ def _add_noise_power(power: np.ndarray, voices: list[VoiceControls], preset: Pre
     lengths = [len(v.noise_amplitude) for v in voices]
     # voice.noise_amplitude carries preset.noise_level_db; regions shift it to their own level
     shifts = [timbres[(v.pitch, v.velocity)][1] + (timbres[(v.pitch, v.velocity)][2] - preset.noise_level_db) for v in voices]
-    band_db = np.concatenate([np.broadcast_to(b, (m, power.shape[1])) for b, m in zip(shifts, lengths)])
+    band_db = np.concatenate([np.broadcast_to(b, (m, power.shape[1])) for b, m in zip(shifts, lengths, strict=True)])
     level = torch.as_tensor(np.concatenate([v.noise_amplitude for v in voices]), dtype=torch.float32)
     bright = torch.as_tensor(np.concatenate([v.brightness for v in voices]), dtype=torch.float32)
     bands = noise_band_gains(torch.as_tensor(band_db, dtype=torch.float32), level, bright).square().numpy()
     first = 0
-    for v, m in zip(voices, lengths):
+    for v, m in zip(voices, lengths, strict=True):
         p = bands[first : first + m]
         first += m
         base, rest = divmod(v.start_sample, hop)
@@ -574,7 +573,7 @@ def _instrument_audio(
                 _add_noise_power(power, near[g : g + 4 * _GROUP_VOICES], preset, timbres, hop)
         sounding = [v for v in voices if v.start_sample < n_samples]
         for group in _groups(sounding):
-            for v, (dist, tables) in zip(group, _group_tables(group, preset, timbres, sample_rate=sample_rate, device=device, seed=seed)):
+            for v, (dist, tables) in zip(group, _group_tables(group, preset, timbres, sample_rate=sample_rate, device=device, seed=seed), strict=True):
                 audio = _render_voice(
                     v, preset, sample_rate=sample_rate, seed=seed, device=device, sustained_noise=power is None,
                     timbre=timbres[(v.pitch, v.velocity)], dist=dist, tables=tables, attack_noise=False,

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lemm.errors import FileFormatError, ParameterError
+from lemm.io.atomic import atomic_write_text
+from lemm.io.jsondata import read_json_file
 from lemm.render.synth import NOISE_BAND_CENTERS_HZ
 
 __all__ = [
@@ -372,8 +374,6 @@ def preset_to_dict(preset: Preset) -> dict:
 
 def save_preset(preset: Preset, path: str | os.PathLike) -> Path:
     """Write ``preset`` as a JSON file, atomically (the format of the shipped presets). Returns the path written."""
-    from lemm.io.atomic import atomic_write_text
-
     return atomic_write_text(Path(path), json.dumps(preset_to_dict(preset), indent=1) + "\n")
 
 
@@ -387,8 +387,6 @@ def read_preset(path: str | os.PathLike) -> Preset:
     ParameterError
         A preset that is not valid (unknown keys, values out of range).
     """
-    from lemm.io.jsondata import read_json_file
-
     return preset_from_dict(read_json_file(path, what="preset file"))
 
 

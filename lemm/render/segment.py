@@ -167,7 +167,7 @@ def split_take(
     sounding = power >= peak * 10.0 ** (threshold_db / 10.0)
     # stretches of sounding frames: [start, end) in frames
     edges = np.flatnonzero(np.diff(np.concatenate([[0], sounding.astype(np.int8), [0]])))
-    runs = [[int(a), int(b)] for a, b in zip(edges[::2], edges[1::2])]
+    runs = [[int(a), int(b)] for a, b in zip(edges[::2], edges[1::2], strict=True)]
     merged: list[list[int]] = []
     for run in runs:
         if merged and (run[0] - merged[-1][1]) * hop < min_gap * sample_rate:
@@ -188,7 +188,7 @@ def split_take(
                                  min_step_semitones=float(min_step_semitones), min_note_seconds=min_note)
             starts += [(max(a * hop + offset - pre, 0), pitch) for offset, pitch in steps]
     ends = [s for s, _ in starts[1:]] + [x.size]
-    return [TakeNote(x[a:b].copy(), a / sample_rate, pitch) for (a, pitch), b in zip(starts, ends)]
+    return [TakeNote(x[a:b].copy(), a / sample_rate, pitch) for (a, pitch), b in zip(starts, ends, strict=True)]
 
 
 def _frame_power(x: np.ndarray, hop: int) -> np.ndarray:

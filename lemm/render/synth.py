@@ -501,7 +501,7 @@ def _wavetable_voice(
                 torch.addcmul(offset[c], cycles, scale[c], out=position[c])
         _read_tables(rows, size, position, table_base[:n], t_frac[:n], out[:, start : start + n])
         out[:, start : start + n].mul_(amp)
-        phases = [float((ph + last * ratio) % 1.0) for ph, ratio, last in zip(phases, detune_ratios, lasts)]
+        phases = [float((ph + last * ratio) % 1.0) for ph, ratio, last in zip(phases, detune_ratios, lasts, strict=True)]
     return out
 
 

@@ -10,17 +10,16 @@ Examples
 >>> bass = Track(name="bass", role="bass", preset="electric_bass", notes=(Note(40, 0, 480, 100),))
 >>> drums = Track(name="drums", role="drums", preset="synth_kit", is_drum=True, notes=(Note(36, 0, 240, 100),))
 >>> score = Score(tracks=(bass, drums))
->>> stems = render_tracks(score, sample_rate=16000, n_samples=16000, n_workers=1)
->>> sorted(stems), stems["bass"].shape
-(['bass', 'drums'], (2, 16000))
+>>> render_track(bass, score, sample_rate=16000, n_samples=16000, seed=1).shape
+(2, 16000)
+
+A whole score renders with :func:`lemm.render.stems.render_stems` (every track, slice by slice).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -32,9 +31,9 @@ from lemm.render.presets import Preset, load_preset
 from lemm.render.sampled import list_sampled, render_sampled_track
 from lemm.render.synth import hop_samples
 from lemm.score.model import Score, Track
-from lemm.seeding import check_seed, derive_seed
+from lemm.seeding import check_seed
 
-__all__ = ["render_track", "render_track_span", "render_tracks", "single_thread"]
+__all__ = ["render_track", "render_track_span", "single_thread"]
 
 
 def _check_device(device: str) -> torch.device:
@@ -208,64 +207,3 @@ def _finite(track: Track, audio: np.ndarray) -> np.ndarray:
     if not np.all(np.isfinite(audio)):
         raise RenderError(f"track {track.name!r} rendered non-finite samples")
     return np.ascontiguousarray(audio, dtype=np.float32)
-
-
-def render_tracks(
-    score: Score,
-    *,
-    sample_rate: int = 48000,
-    seed: int = 0,
-    device: str = "cpu",
-    n_samples: int | None = None,
-    track_names: Sequence[str] | None = None,
-    n_workers: int | None = None,
-) -> dict[str, np.ndarray]:
-    """Render every non-vocal track of ``score`` (or those named), in parallel across tracks.
-
-    Each track uses seed ``derive_seed(seed, track.name)``. Workers are threads
-    (torch releases the GIL in its kernels), each with one intra-op thread
-    (see :func:`single_thread`); output does not depend on ``n_workers``.
-
-    Parameters
-    ----------
-    score : Score
-    sample_rate, seed, device, n_samples
-        As :func:`render_track`.
-    track_names : sequence of str, optional
-        Render only these (non-vocal) tracks.
-    n_workers : int, optional
-        Parallel tracks; default ``min(n_tracks, os.cpu_count())``.
-
-    Returns
-    -------
-    dict of track name to np.ndarray [shape=(2, n_samples)], float32, in score order.
-        With ``n_samples=None`` every stem is zero-padded to the longest one.
-    """
-    check_seed(seed)
-    if track_names is None:
-        tracks = [t for t in score.tracks if t.role != "vocal"]
-    else:
-        tracks = [score.track(name) for name in track_names]
-    if not tracks:
-        return {}
-    if n_workers is None:
-        n_workers = min(len(tracks), os.cpu_count() or 1)
-    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
-        raise ParameterError.for_field("n_workers", n_workers, "None or an integer >= 1")
-    n_workers = min(n_workers, len(tracks))
-
-    def one(track: Track) -> np.ndarray:
-        return render_track(track, score, sample_rate=sample_rate, seed=derive_seed(seed, track.name), device=device, n_samples=n_samples)
-
-    with single_thread():
-        if n_workers == 1:
-            stems = {t.name: one(t) for t in tracks}
-        else:
-            with ThreadPoolExecutor(max_workers=n_workers) as pool:
-                # busiest tracks first keeps the workers evenly loaded
-                order = sorted(tracks, key=lambda t: -len(t.notes))
-                futures = {t.name: pool.submit(one, t) for t in order}
-                stems = {t.name: futures[t.name].result() for t in tracks}
-    longest = max(a.shape[1] for a in stems.values())
-    return {name: a if a.shape[1] == longest else np.pad(a, ((0, 0), (0, longest - a.shape[1]))) for name, a in stems.items()}
-

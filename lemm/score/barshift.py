@@ -162,7 +162,7 @@ def _shift_changes(items: tuple, at: int, delta: int) -> tuple:
 def _curve_value(points: tuple[m.CurvePoint, ...], tick: int) -> float:
     if tick <= points[0].tick:
         return points[0].value
-    for a, b in zip(points, points[1:]):
+    for a, b in zip(points, points[1:], strict=False):
         if a.tick <= tick <= b.tick:
             return a.value if b.tick == a.tick else a.value + (b.value - a.value) * (tick - a.tick) / (b.tick - a.tick)
     return points[-1].value

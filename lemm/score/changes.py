@@ -26,6 +26,7 @@ import dataclasses
 
 from lemm.score import model as m
 from lemm.score.barshift import bar_starts, find_bar_shift, shift_bars
+from lemm.score.matching import diff_items
 
 __all__ = ["changed_slices", "describe_changes", "OUTSIDE_SECTIONS"]
 
@@ -114,15 +115,13 @@ def _plural(n: int, word: str) -> str:
 
 def _note_changes(before: m.Track, after: m.Track) -> tuple[list[tuple[int, int]], list[int], list[int]]:
     """Notes paired (unchanged first, then by position), removed and added, as indices."""
-    from lemm.score.merge import _diff  # the same pairing the merge uses
-
     keys = [
         (lambda n: (n.start_tick, n.pitch, n.duration_ticks, n.velocity, n.articulation, n.lyric),) * 2,
         (lambda n: (n.start_tick, n.pitch),) * 2,
         (lambda n: (n.start_tick, n.duration_ticks),) * 2,
         (lambda n: n.start_tick,) * 2,
     ]
-    return _diff(before.notes, after.notes, keys)
+    return diff_items(before.notes, after.notes, keys)
 
 
 def describe_changes(before: m.Score, after: m.Score) -> list[str]:

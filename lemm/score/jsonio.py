@@ -21,10 +21,10 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from lemm import limits
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, ScoreError
 from lemm.io.atomic import atomic_write_text
 from lemm.io.jsondata import loads_json
-from lemm import limits
 from lemm.limits import MAX_JSON_BYTES, check_file_size
 from lemm.score import model as m
 

@@ -44,7 +44,6 @@ Examples
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import itertools
 import os
@@ -57,6 +56,12 @@ from lemm.errors import FileFormatError, LemmError, LemmFileNotFoundError, Param
 from lemm.score import model as m
 from lemm.score.barshift import find_bar_shift, shift_bars
 from lemm.score.changes import changed_slices, describe_changes
+from lemm.score.harmony import pitch_class
+from lemm.score.matching import diff_items, pair_items
+from lemm.score.midi import _decode_notes, _fix_text, _read_meta, midi_to_score, notes_signature, read_midi, score_to_midi
+from lemm.score.musicxml import read_notation, write_musicxml
+from lemm.score.notation.spelling import key_fifths
+from lemm.score.notation.view import notation_view
 
 __all__ = ["NOTATION_SUFFIXES", "ImportResult", "changed_slices", "describe_changes", "import_notation", "import_notation_report", "merge_edits"]
 
@@ -96,43 +101,18 @@ def _rescale(score: m.Score, resolution: int) -> m.Score:
     )  # fmt: skip
 
 
-def _pair(left: Sequence, right: Sequence, free_left: list[int], free_right: list[int], key_left: Callable, key_right: Callable) -> list[tuple[int, int]]:
-    """Pair still-free items whose keys are equal, first with first; removes them from the free lists."""
-    queues: dict = collections.defaultdict(collections.deque)
-    for j in free_right:
-        queues[key_right(right[j])].append(j)
-    pairs = []
-    for i in free_left:
-        k = key_left(left[i])
-        if queues.get(k):
-            pairs.append((i, queues[k].popleft()))
-    used_l, used_r = {i for i, _ in pairs}, {j for _, j in pairs}
-    free_left[:] = [i for i in free_left if i not in used_l]
-    free_right[:] = [j for j in free_right if j not in used_r]
-    return pairs
-
-
 def _anchor(current: Sequence, exported: Sequence, key: Callable, order: Callable) -> dict[int, int]:
     """Index in ``current`` of each exported item's original (by ``key``, in ``order``)."""
     c_idx = sorted(range(len(current)), key=lambda i: order(current[i]))
     e_idx = sorted(range(len(exported)), key=lambda i: order(exported[i]))
-    return dict(_pair(exported, current, e_idx, c_idx, key, key))
-
-
-def _diff(exported: Sequence, edited: Sequence, keys: Sequence[tuple[Callable, Callable]]) -> tuple[list[tuple[int, int]], list[int], list[int]]:
-    """Pairs (exported, edited) by each key in turn (the first: unchanged), then the deleted and the added."""
-    free_e, free_d = list(range(len(exported))), list(range(len(edited)))
-    pairs = []
-    for key_e, key_d in keys:
-        pairs += _pair(exported, edited, free_e, free_d, key_e, key_d)
-    return pairs, free_e, free_d
+    return dict(pair_items(exported, current, e_idx, c_idx, key, key))
 
 
 def _merge_notes(cur: m.Track, exp: m.Track, ed: m.Track, start_of: Callable[[m.Note], int], unnotated: int | None, marks: tuple[m.DynamicMark, ...]) -> tuple[m.Note, ...]:
     c, e, d = cur.notes, exp.notes, ed.notes
     c_idx = sorted(range(len(c)), key=lambda i: (c[i].start_tick, c[i].pitch, c[i].duration_ticks))
     e_idx = sorted(range(len(e)), key=lambda i: (e[i].start_tick, e[i].pitch, e[i].duration_ticks))
-    e2c = dict(_pair(e, c, e_idx, c_idx, lambda n: (n.start_tick, n.pitch), lambda n: (start_of(n), n.pitch)))
+    e2c = dict(pair_items(e, c, e_idx, c_idx, lambda n: (n.start_tick, n.pitch), lambda n: (start_of(n), n.pitch)))
 
     def vel(n: m.Note) -> int | None:
         return None if n.velocity == unnotated else n.velocity
@@ -147,7 +127,7 @@ def _merge_notes(cur: m.Track, exp: m.Track, ed: m.Track, start_of: Callable[[m.
         (lambda n: (n.start_tick, n.duration_ticks), lambda n: (n.start_tick, n.duration_ticks)),
         (lambda n: n.start_tick, lambda n: n.start_tick),
     ]
-    pairs, deleted, added = _diff(e, d, keys)
+    pairs, deleted, added = diff_items(e, d, keys)
     out = {i: n for i, n in enumerate(c)}
     extra = []
     for i, j in pairs:
@@ -176,9 +156,11 @@ def _merge_notes(cur: m.Track, exp: m.Track, ed: m.Track, start_of: Callable[[m.
 
 def _merge_marks(cur: Sequence, exp: Sequence, ed: Sequence, *, pos: str, value: Callable, q: Callable[[int], int]) -> list:
     """Point items (dynamics, tempo/key/meter changes): unchanged keep their exact tick, changed take the edited value."""
-    ident = lambda x: (q(getattr(x, pos)), value(x))
+    def ident(x):
+        return q(getattr(x, pos)), value(x)
+
     e2c = _anchor(cur, exp, ident, lambda x: getattr(x, pos))
-    pairs, deleted, added = _diff(exp, ed, [(ident, ident), (lambda x: q(getattr(x, pos)), lambda x: q(getattr(x, pos)))])
+    pairs, deleted, added = diff_items(exp, ed, [(ident, ident), (lambda x: q(getattr(x, pos)), lambda x: q(getattr(x, pos)))])
     out = {i: x for i, x in enumerate(cur)}
     for i, j in pairs:
         if ident(exp[i]) != ident(ed[j]):
@@ -208,7 +190,7 @@ def _fit_spans(items: list[tuple[object, bool]]) -> list:
 
 
 def _contiguous(items: Sequence) -> dict[int, bool]:
-    return {id(a): a.end_tick == b.start_tick for a, b in zip(items, items[1:])}
+    return {id(a): a.end_tick == b.start_tick for a, b in zip(items, items[1:], strict=False)}
 
 
 def _merge_sections(cur: m.Score, exp: m.Score, ed: m.Score, q) -> list[m.Section]:
@@ -216,8 +198,8 @@ def _merge_sections(cur: m.Score, exp: m.Score, ed: m.Score, q) -> list[m.Sectio
     e2c = _anchor(c, e, lambda s: s.name, lambda s: s.start_tick)
     free_e = [i for i in range(len(e)) if i not in e2c]
     free_c = [i for i in range(len(c)) if i not in set(e2c.values())]
-    e2c.update(_pair(e, c, free_e, free_c, lambda s: q(s.start_tick), lambda s: q(s.start_tick)))
-    pairs, deleted, added = _diff(e, d, [(lambda s: (s.name, s.start_tick), lambda s: (s.name, s.start_tick)), (lambda s: s.name, lambda s: s.name), (lambda s: s.start_tick, lambda s: s.start_tick)])
+    e2c.update(pair_items(e, c, free_e, free_c, lambda s: q(s.start_tick), lambda s: q(s.start_tick)))
+    pairs, deleted, added = diff_items(e, d, [(lambda s: (s.name, s.start_tick), lambda s: (s.name, s.start_tick)), (lambda s: s.name, lambda s: s.name), (lambda s: s.start_tick, lambda s: s.start_tick)])
     cont = _contiguous(c)
     out = {i: (s, cont.get(id(s), False)) for i, s in enumerate(c)}
     for i, j in pairs:
@@ -241,7 +223,7 @@ def _merge_sections(cur: m.Score, exp: m.Score, ed: m.Score, q) -> list[m.Sectio
 def _merge_chords(cur: m.Score, exp: m.Score, ed: m.Score, q) -> list[m.ChordSymbol]:
     c, e, d = cur.chords, exp.chords, ed.chords
     e2c = _anchor(c, e, lambda x: q(x.start_tick), lambda x: x.start_tick)
-    pairs, deleted, added = _diff(e, d, [(lambda x: (x.start_tick, x.symbol), lambda x: (x.start_tick, x.symbol)), (lambda x: x.start_tick, lambda x: x.start_tick)])
+    pairs, deleted, added = diff_items(e, d, [(lambda x: (x.start_tick, x.symbol), lambda x: (x.start_tick, x.symbol)), (lambda x: x.start_tick, lambda x: x.start_tick)])
     cont = _contiguous(c)
     out = {i: (x, cont.get(id(x), False)) for i, x in enumerate(c)}
     for i, j in pairs:
@@ -329,8 +311,6 @@ def merge_edits(
             start_of = (lambda n, name=cur.name: note_start(name, n)) if note_start and shift is None else (lambda n: q(n.start_tick))
             notes = _merge_notes(cur, exp, ed, start_of, unnotated_velocity, tuple(dyns))
             tracks.append(dataclasses.replace(cur, notes=notes, dynamics=tuple(dyns)))
-        from lemm.score.harmony import pitch_class
-
         merged = dataclasses.replace(
             current,
             title=edited.title if edited.title != exported.title else current.title,
@@ -365,8 +345,6 @@ class ImportResult:
 
 def _note_starts_in_view(current: m.Score) -> tuple[Callable[[str, m.Note], int], Callable[[int], int]]:
     """Where each note and marking of ``current`` sits on lemm's MusicXML page (ticks)."""
-    from lemm.score.notation.view import notation_view
-
     view = notation_view(current)
     res = current.resolution
     starts: dict[int, int] = {}
@@ -386,11 +364,9 @@ def _note_starts_in_view(current: m.Score) -> tuple[Callable[[str, m.Note], int]
 
 
 def _musicxml_pair(current: m.Score, path: Path) -> tuple[m.Score, m.Score, int | None]:
-    from lemm.score.musicxml import read_notation, write_musicxml
-
     res = current.resolution
     low, high = (read_notation(path, unnotated_velocity=v, resolution=res) for v in (1, 2))
-    unnotated = {(t.name, i) for t, u in zip(low.tracks, high.tracks) for i, (a, b) in enumerate(zip(t.notes, u.notes)) if a.velocity != b.velocity}
+    unnotated = {(t.name, i) for t, u in zip(low.tracks, high.tracks, strict=True) for i, (a, b) in enumerate(zip(t.notes, u.notes, strict=True)) if a.velocity != b.velocity}
     used = {n.velocity for t in low.tracks for i, n in enumerate(t.notes) if (t.name, i) not in unnotated}
     sentinel = next((v for v in range(1, 128) if v not in used), None) if unnotated else None
     tracks = tuple(
@@ -403,11 +379,9 @@ def _musicxml_pair(current: m.Score, path: Path) -> tuple[m.Score, m.Score, int 
 def _midi_pair(current: m.Score, path: Path) -> tuple[m.Score, m.Score]:
     import mido
 
-    from lemm.score.midi import _decode_notes, _fix_text, _read_meta, midi_to_score, notes_signature, read_midi, score_to_midi
-
     edited = read_midi(path)
     raw = mido.MidiFile(path, charset="latin1")
-    timed = [list(zip(itertools.accumulate(msg.time for msg in track), track)) for track in raw.tracks]
+    timed = [list(zip(itertools.accumulate(msg.time for msg in track), track, strict=True)) for track in raw.tracks]
     end_tick = max((evs[-1][0] for evs in timed if evs), default=0)
     kept = set()  # names of edited tracks whose lemm text still holds ("" for the conductor track)
     for k, evs in enumerate(timed):
@@ -474,8 +448,6 @@ def _keep_missing(exported: m.Score, edited: m.Score) -> tuple[m.Score, list[str
             edited, _ = rep(edited, **{field: getattr(exported, field)}), kept.append(f"{len(getattr(exported, field))} {what} (the file has none)")
     if edited.tempos == (m.TempoChange(0, 120.0),) and exported.tempos != edited.tempos:
         edited, _ = rep(edited, tempos=exported.tempos), kept.append("the tempo (the file has no tempo)")
-    from lemm.score.notation.spelling import key_fifths
-
     def signatures(keys: tuple[m.KeyChange, ...]) -> list[tuple[int, int]]:
         out: list[tuple[int, int]] = []
         for k in keys:

@@ -60,9 +60,20 @@ import mido
 
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, ScoreError
 from lemm.io.atomic import atomic_path
-from lemm.limits import MAX_GUIDE_NOTES, MAX_MIDI_BYTES, MAX_TITLE_CHARS, MAX_TOTAL_NOTES, check_count, check_file_size, clean_name, clean_text, count_midi_note_ons
+from lemm.limits import (
+    MAX_GUIDE_NOTES,
+    MAX_MIDI_BYTES,
+    MAX_TITLE_CHARS,
+    MAX_TOTAL_NOTES,
+    check_count,
+    check_file_size,
+    clean_name,
+    clean_text,
+    count_midi_note_ons,
+)
 from lemm.score import model as m
 from lemm.score.instruments import preset_for_program
+from lemm.score.harmony import parse_chord, pitch_class
 from lemm.score.midicc import bend_messages, cc7_to_gain, gain_to_cc7
 
 __all__ = ["midi_to_score", "notes_signature", "read_midi", "score_to_midi", "section_kind_from_name", "write_midi"]
@@ -105,8 +116,6 @@ def _midi_key(key: m.KeyChange) -> str:
     name = key.tonic + ("m" if key.mode == "minor" else "")
     if name in _KEY_NAMES[key.mode] or name in ("Cb", "Gb", "F#", "C#", "Abm", "D#m", "A#m"):
         return name
-    from lemm.score.harmony import pitch_class
-
     return _KEY_NAMES[key.mode][pitch_class(key.tonic)]
 
 
@@ -121,7 +130,7 @@ def _lyric_json(lyric: m.Lyric | None) -> list | None:
 def _sample_curve(points: tuple[m.CurvePoint, ...], step: int) -> list[tuple[int, float]]:
     """Points of a piecewise-linear curve sampled every ``step`` ticks between breakpoints."""
     out: list[tuple[int, float]] = []
-    for a, b in zip(points, points[1:]):
+    for a, b in zip(points, points[1:], strict=False):
         out.append((a.tick, a.value))
         for t in range(a.tick + step, b.tick, step):
             out.append((t, a.value + (b.value - a.value) * (t - a.tick) / (b.tick - a.tick)))
@@ -192,7 +201,7 @@ def _track_meta(track: m.Track, note_events: list[tuple[int, int, Any]], end_tic
         decoded = [m.Note(n.pitch, n.start_tick, n.duration_ticks, n.velocity) for n in track.notes]
     fixes = [
         [i, n.articulation, _lyric_json(n.lyric)]
-        for i, (n, d) in enumerate(zip(track.notes, decoded))
+        for i, (n, d) in enumerate(zip(track.notes, decoded, strict=True))
         if (n.articulation, n.lyric) != (d.articulation, d.lyric)
     ]
     if fixes:
@@ -229,7 +238,7 @@ def score_to_midi(score: m.Score) -> mido.MidiFile:
     ev += [(s.start_tick, 5, mido.MetaMessage("marker", text=s.name)) for s in score.sections]
     ev += [(c.start_tick, 6, mido.MetaMessage("text", text=_CHORD + c.symbol)) for c in score.chords]
     mid.tracks.append(_to_track(ev, end))
-    for track, channel in zip(score.tracks, _channels(score)):
+    for track, channel in zip(score.tracks, _channels(score), strict=True):
         notes = _note_events(track, channel)
         ev = [
             (0, 0, mido.MetaMessage("track_name", name=track.name)),
@@ -432,8 +441,6 @@ def _meters(events: list[tuple[int, Any]]) -> tuple[m.MeterChange, ...]:
 
 
 def _keys(events: list[tuple[int, Any]], meta: dict) -> tuple[m.KeyChange, ...]:
-    from lemm.score.harmony import pitch_class
-
     exact = {t: (tonic, mode) for t, tonic, mode in meta.get("keys", ())}
     out = []
     for tick, key in _changes([(t, msg.key) for t, msg in events if msg.type == "key_signature"]):
@@ -470,8 +477,6 @@ def _sections(events: list[tuple[int, Any]], meta: dict, end_tick: int) -> tuple
 
 
 def _chords(events: list[tuple[int, Any]], meta: dict, end_tick: int) -> tuple[m.ChordSymbol, ...]:
-    from lemm.score.harmony import parse_chord
-
     known = {(s, sym): d for s, d, sym in meta.get("chords", ())}
     found = []
     for tick, msg in events:

@@ -21,6 +21,7 @@ import mido
 import numpy as np
 
 from lemm.score import model as m
+from lemm.score.timing import ticks_to_seconds
 
 __all__ = ["bend_messages", "cc7_to_gain", "gain_to_cc7"]
 
@@ -44,8 +45,6 @@ def _curve(track: m.Track, name: str, ticks: np.ndarray, default: float) -> np.n
 
 def bend_messages(track: m.Track, score: m.Score, channel: int) -> list[tuple[int, int, Any]]:
     """(tick, order, message) pitch-bend events for the bend curve and the vibrato, empty when the track has neither."""
-    from lemm.score.timing import ticks_to_seconds
-
     has_vibrato = track.curve("vibrato_depth_cents") is not None and any(p.value > 0 for p in track.curve("vibrato_depth_cents").points)
     if not track.notes or (track.curve("pitch_bend_semitones") is None and not has_vibrato):
         return []

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 
 from lemm.errors import ScoreError
 from lemm.validate import GAIN_HINT_RANGE_DB
+from lemm.limits import check_score
+from lemm.score.harmony import parse_chord
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -241,8 +243,6 @@ class ChordSymbol:
     symbol: str
 
     def __post_init__(self) -> None:
-        from lemm.score.harmony import parse_chord  # local: harmony imports nothing of model
-
         _check_tick(self.start_tick, "chord.start_tick")
         _check_duration(self.duration_ticks, "chord.duration_ticks")
         parse_chord(self.symbol)
@@ -481,26 +481,24 @@ class Score:
             _check_tuple(items, name, item_type)
             ticks = [c.tick for c in items]
             _check(len(ticks) > 0 and ticks[0] == 0, f"{name}[0].tick", ticks[:1], "a first change at tick 0")
-            _check(all(a < b for a, b in zip(ticks, ticks[1:])), f"{name} ticks", ticks, "strictly increasing")
+            _check(all(a < b for a, b in zip(ticks, ticks[1:], strict=False)), f"{name} ticks", ticks, "strictly increasing")
         self._check_meter_bar_lines()
         _check_tuple(self.sections, "sections", Section)
-        for a, b in zip(self.sections, self.sections[1:]):
+        for a, b in zip(self.sections, self.sections[1:], strict=False):
             _check(a.end_tick <= b.start_tick, f"section {b.name!r} start_tick", b.start_tick, f">= {a.end_tick} (end of {a.name!r}); sections may not overlap")
         names = [s.name for s in self.sections]
         _check(len(names) == len(set(names)), "section names", names, "unique")
         _check_tuple(self.chords, "chords", ChordSymbol)
-        for a, b in zip(self.chords, self.chords[1:]):
+        for a, b in zip(self.chords, self.chords[1:], strict=False):
             _check(a.end_tick <= b.start_tick, "chord start_tick", b.start_tick, f">= {a.end_tick}; chords may not overlap")
         _check_tuple(self.tracks, "tracks", Track)
         track_names = [t.name for t in self.tracks]
         _check(len(track_names) == len(set(track_names)), "track names", track_names, "unique")
-        from lemm.limits import check_score  # local: limits imports nothing of model
-
         check_score(self)
 
     def _check_meter_bar_lines(self) -> None:
         bar_start = 0
-        for prev, nxt in zip(self.meters, self.meters[1:]):
+        for prev, nxt in zip(self.meters, self.meters[1:], strict=False):
             bar = prev.bar_ticks(self.resolution)
             _check(
                 (nxt.tick - bar_start) % bar == 0,

@@ -1,7 +1,7 @@
 """lemm.vocals: lyrics -> syllables, and singing a vocal track.
 
-Importing this package is light: the synthesiser (pyworld) and the speech
-worker process are only touched when :func:`sing_track` runs.
+The speech worker process starts only when :func:`sing_track` runs; the cleanup
+functions below are imported on first use.
 
 - :func:`syllabify` splits lyrics into lines of words of syllables (pure Python).
 - :func:`sing_track` sings a vocal track of a score into a stem (speech-to-singing:
@@ -12,7 +12,7 @@ worker process are only touched when :func:`sing_track` runs.
   :func:`stretch_time` shift or stretch it keeping its formants. All work in
   the WORLD domain (:mod:`lemm.vocals.analysis`, ``tuning``, ``timing``,
   ``denoise``, ``transform``, ``clean``); ``lemm vocals clean|shift|stretch``
-  is their command line (:mod:`lemm.vocals.cli`).
+  is their command line (:mod:`lemm.cli_vocals`).
 - :mod:`lemm.vocals.handoff` writes the vocal line (notes, lyrics, phonemes,
   tempo) as OpenUtau ``.ustx`` and Synthesizer V ``.svp`` projects;
   :mod:`lemm.vocals.take_import` makes a sung take a song's vocal stem
@@ -34,7 +34,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lemm.score.instruments import names_of_kind
-from lemm.vocals.text import LyricLine, Syllable, Word, syllabify
+from lemm.text.syllables import LyricLine, Syllable, Word, syllabify
+from lemm.vocals.sing import sing_track as _sing_track
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -81,6 +82,4 @@ def sing_track(
 
     See :func:`lemm.vocals.sing.sing_track` for the parameters.
     """
-    from lemm.vocals.sing import sing_track as _sing_track
-
     return _sing_track(track, score, sample_rate=sample_rate, seed=seed, n_samples=n_samples, n_workers=n_workers)

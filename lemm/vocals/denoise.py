@@ -54,7 +54,7 @@ def noise_profile(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     keep = np.zeros(n, dtype=bool)
     padded = np.concatenate([[False], quiet, [False]])
     edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    for a, b in zip(edges[::2], edges[1::2]):
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
         if (b - a) * _FRAME_SECONDS >= 0.1:
             keep[a:b] = True
     if keep.sum() * _FRAME_SECONDS < 0.25:

@@ -164,7 +164,7 @@ def main() -> int:
     """Serve requests from stdin until EOF or ``{"op": "quit"}``."""
     try:
         engine = _Espeak()
-    except Exception as err:  # report why, then exit
+    except Exception as err:  # noqa: BLE001  (the worker process reports any failure to lemm, which raises it there); report why, then exit
         _write({"ready": False, "error": f"{type(err).__name__}: {err}"})
         return 1
     can_fork = hasattr(os, "fork")
@@ -186,7 +186,7 @@ def main() -> int:
                 raise ValueError("this worker cannot speak from a fresh state (no fork on this platform)")
             else:
                 _speak_in_child(engine, args)
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001  (the worker process reports any failure to lemm, which raises it there)
             _write({"ok": False, "error": f"{type(err).__name__}: {err}"})
     return 0
 
@@ -198,9 +198,9 @@ def _speak_in_child(engine: "_Espeak", args: tuple) -> None:
         code = 0
         try:
             _write(engine.speak(*args))
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001  (the worker process reports any failure to lemm, which raises it there)
             _write({"ok": False, "error": f"{type(err).__name__}: {err}"})
-        except BaseException:
+        except BaseException:  # noqa: BLE001  (the worker process reports any failure to lemm, which raises it there)
             code = 1
         os._exit(code)
     _, status = os.waitpid(pid, 0)

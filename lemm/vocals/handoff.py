@@ -47,7 +47,9 @@ from pathlib import Path
 from lemm.errors import ParameterError
 from lemm.io.atomic import atomic_write_text
 from lemm.score.model import Score, Track
+from lemm.score.timing import bar_of_tick
 from lemm.vocals.phrases import NEUTRAL_VOWEL, monophonic_notes
+from lemm.vocals.speech import SpeechWorker
 
 __all__ = ["HandoffNote", "vocal_line", "arpabet", "split_phonemes", "ustx_text", "svp_text", "write_ustx", "write_svp"]
 
@@ -159,7 +161,7 @@ def vocal_line(track: Track, *, phonemes: bool = True) -> list[HandoffNote]:
     for w, (text, idx) in enumerate(words):
         rows[idx[0]]["word"] = text
         parts = split_phonemes(sung_phonemes.get(w, []), len(idx))
-        for i, part in zip(idx, parts):
+        for i, part in zip(idx, parts, strict=True):
             rows[i]["phonemes"] = tuple(part)
     return [
         HandoffNote(r["note"].start_tick, r["note"].duration_ticks, r["note"].pitch, r["syllable"], r["word"], r.get("phonemes", ()))
@@ -169,15 +171,13 @@ def vocal_line(track: Track, *, phonemes: bool = True) -> list[HandoffNote]:
 
 def _word_phonemes(words: list[list]) -> dict[int, list[str]]:
     """ARPAbet of each word (by index), from espeak-ng's dictionary in the worker process."""
-    from lemm.vocals.speech import SpeechWorker
-
     unique = sorted({text for text, _idx in words})
     found: dict[str, list[str]] = {}
     with SpeechWorker() as worker:
         for start in range(0, len(unique), 40):
             chunk = tuple(unique[start : start + 40])
             utt = worker.speak(" ".join(chunk), words=chunk)
-            for text, names in zip(chunk, utt.word_phonemes):
+            for text, names in zip(chunk, utt.word_phonemes, strict=True):
                 found[text] = arpabet(names)
     return {w: found.get(text, []) for w, (text, _idx) in enumerate(words)}
 
@@ -282,8 +282,6 @@ def ustx_text(track: Track, score: Score, *, line: list[HandoffNote] | None = No
 
 
 def _ustx_meter(meter, score: Score) -> dict:
-    from lemm.score.timing import bar_of_tick
-
     return {"bar_position": int(bar_of_tick(score, meter.tick)), "beat_per_bar": meter.numerator, "beat_unit": meter.denominator}
 
 
@@ -347,8 +345,6 @@ def svp_text(track: Track, score: Score, *, line: list[HandoffNote] | None = Non
 
 
 def _bar_index(score: Score, tick: int) -> int:
-    from lemm.score.timing import bar_of_tick
-
     return int(bar_of_tick(score, tick))
 
 

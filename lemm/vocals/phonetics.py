@@ -78,7 +78,7 @@ class SpokenSyllable:
     coda_end: float
 
 
-def _word_bounds(n_nuclei: int, word_nuclei: list[int], word_syllables: list[int]) -> np.ndarray:
+def _word_bounds(n_nuclei: int, word_nuclei: list[int]) -> np.ndarray:
     """Start of each word in nucleus coordinates (plus the end), integers when possible."""
     weights = np.array([max(d, 1) for d in word_nuclei], dtype=np.float64)
     if int(sum(word_nuclei)) == n_nuclei and all(d >= 1 for d in word_nuclei):
@@ -137,7 +137,7 @@ def syllable_spans(
         units = [("@", units[0][1], units[-1][2])]
         vowels = [0]
     n_nuc = len(vowels)
-    bounds = _word_bounds(n_nuc, word_nuclei, word_syllables)
+    bounds = _word_bounds(n_nuc, word_nuclei)
     xs = _syllable_positions(bounds, word_syllables)
     word_first = set(np.cumsum([0] + word_syllables[:-1]).tolist())
     word_of = [w for w, k in enumerate(word_syllables) for _ in range(k)]

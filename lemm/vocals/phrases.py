@@ -125,7 +125,7 @@ def monophonic_notes(notes: tuple[Note, ...]) -> list[Note]:
             by_start[n.start_tick] = n
     ordered = [by_start[k] for k in sorted(by_start)]
     out = []
-    for n, nxt in zip(ordered, ordered[1:] + [None]):
+    for n, nxt in zip(ordered, ordered[1:] + [None], strict=False):  # each note and the next (None after the last; no notes: none)
         if nxt is not None and n.end_tick > nxt.start_tick:
             n = replace(n, duration_ticks=nxt.start_tick - n.start_tick)
         out.append(n)
@@ -138,7 +138,7 @@ def _timed(notes: list[Note], score: Score) -> list[SungNote]:
     starts = ticks_to_seconds(score, np.array([n.start_tick for n in notes], dtype=np.float64))
     ends = ticks_to_seconds(score, np.array([n.end_tick for n in notes], dtype=np.float64))
     out = []
-    for n, s, e in zip(notes, starts, ends):
+    for n, s, e in zip(notes, starts, ends, strict=True):
         frac = _SOUNDING_FRACTION.get(n.articulation or "", 1.0)
         out.append(SungNote(n.pitch, float(s), float(s + (e - s) * frac), n.velocity, n.articulation))
     return out
@@ -172,7 +172,7 @@ def vocal_phrases(
     timed = _timed(monophonic_notes(track.notes), score)
     words: list[list] = []  # [text parts, syllables list]
     open_word = False
-    for raw, note in zip(monophonic_notes(track.notes), timed):
+    for raw, note in zip(monophonic_notes(track.notes), timed, strict=True):
         lyric = raw.lyric
         text = _letters(lyric.text) if lyric is not None and not lyric.extend else ""
         prev = words[-1][1][-1] if words else None

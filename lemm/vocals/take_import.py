@@ -22,10 +22,10 @@ to the RMS of the vocal stem it replaces (over the frames where either
 sounds), then the song is mixed and mastered with its stored mix settings
 (the vocal's bus, EQ, compression and reverb as for lemm's own) and every
 file of the folder is rewritten atomically, recorded in the song's history
-as "vocals import". The placed take is kept in the folder as
-``takes/<track>.wav``: every later render (``lemm render``, ``edit``, ``regen``,
-``mix``, ...) uses it as the track's stem instead of singing the track again,
-until that file is deleted.
+as "vocals import" (:func:`lemm.cli_vocals.import_take`; this module holds the audio steps).
+The placed take is kept in the folder as ``takes/<track>.wav``: every later
+render (``lemm render``, ``edit``, ``regen``, ``mix``, ...) uses it as the
+track's stem instead of singing the track again, until that file is deleted.
 
 Examples
 --------
@@ -40,15 +40,11 @@ Examples
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from pathlib import Path
-
 import numpy as np
 
 from lemm.errors import ParameterError
 
-__all__ = ["align_offset", "place_take", "import_take", "ImportResult"]
+__all__ = ["align_offset", "place_take", "active_rms"]
 
 _HOP_SECONDS = 0.005
 _REFINE_SECONDS = 0.01
@@ -139,7 +135,7 @@ def place_take(take: np.ndarray, *, offset_samples: int, n_samples: int) -> np.n
     return out
 
 
-def _active_rms(*stems: np.ndarray) -> tuple[float, ...]:
+def active_rms(*stems: np.ndarray) -> tuple[float, ...]:
     """RMS of each stem over the 50 ms frames where any of them is within 40 dB of its own peak frame."""
     hop = 2400
     levels = []
@@ -152,92 +148,3 @@ def _active_rms(*stems: np.ndarray) -> tuple[float, ...]:
     for v in levels:
         active |= v[:n] > (np.max(v[:n]) if n else 0.0) * 0.01
     return tuple(float(np.sqrt(np.mean(v[:n][active] ** 2))) if np.any(active) else 0.0 for v in levels)
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    """What ``import_take`` did: the vocal track, the offset (samples and seconds), whether it was found, the gain."""
-
-    track: str
-    offset_samples: int
-    offset_seconds: float
-    aligned_by: str
-    gain_db: float
-
-
-def import_take(
-    folder: str | os.PathLike, take_path: str | os.PathLike, *, offset_seconds: float | None = None, track: str | None = None
-) -> ImportResult:
-    """Replace a song folder's vocal stem with a sung take, and mix and master the song again.
-
-    Parameters
-    ----------
-    folder : path
-        A song folder (``lemm compose`` output).
-    take_path : path
-        The take (WAV/FLAC, any rate, mono or stereo).
-    offset_seconds : float or None
-        Where the take's first sample goes on the song's time line; None finds it (module notes).
-    track : str or None
-        The vocal track to replace; None: the song's only vocal track.
-
-    Returns
-    -------
-    ImportResult
-
-    Raises
-    ------
-    ParameterError
-        No (or more than one) vocal track, or a silent take or stem.
-    """
-    import json
-
-    from lemm.io.audio import read_audio
-    from lemm.project.folder import write_song_files
-    from lemm.song import load
-
-    folder = Path(folder)
-    song = load(folder)
-    vocals = [t.name for t in song.score.tracks if t.role == "vocal"]
-    if track is None:
-        if len(vocals) > 1 and "vocal" in vocals:  # the lead, not its backing vocals
-            vocals = ["vocal"]
-        if len(vocals) != 1:
-            names = ", ".join(vocals) or "none (the song has no vocal)"
-            raise ParameterError.for_field("track", None, f"the vocal track to replace, one of: {names}")
-        track = vocals[0]
-    elif track not in vocals:
-        raise ParameterError.for_field("track", track, f"one of the song's vocal tracks: {', '.join(vocals) or 'none'}")
-    report_path = folder / "report.json"
-    trims = json.loads(report_path.read_text(encoding="utf-8")).get("stem_trim_db", {}) if report_path.exists() else {}
-    stems = {}
-    for t in song.score.tracks:
-        audio, rate = read_audio(folder / "stems" / f"{t.name}.wav")
-        if rate != song.sample_rate:
-            raise ParameterError.for_field(f"stems/{t.name}.wav sample rate", rate, f"the song's rate {song.sample_rate}")
-        stems[t.name] = audio * np.float32(10.0 ** (-float(trims.get(t.name, 0.0)) / 20.0))
-    n_samples = stems[track].shape[1]
-    take, take_rate = read_audio(take_path)
-    if take_rate != song.sample_rate:
-        from scipy.signal import resample_poly
-
-        g = np.gcd(int(take_rate), int(song.sample_rate))
-        take = resample_poly(take.astype(np.float64), song.sample_rate // g, take_rate // g, axis=1).astype(np.float32)
-    if offset_seconds is None:
-        offset = align_offset(take, stems[track], sample_rate=song.sample_rate)
-        how = "cross-correlation with the song's vocal"
-    else:
-        if isinstance(offset_seconds, bool) or not isinstance(offset_seconds, (int, float)) or not np.isfinite(offset_seconds):
-            raise ParameterError.for_field("offset_seconds", offset_seconds, "a number of seconds (may be negative)")
-        offset = int(round(offset_seconds * song.sample_rate))
-        how = "stated offset"
-    placed = place_take(take, offset_samples=offset, n_samples=n_samples)
-    own_rms, take_rms = _active_rms(stems[track], placed)
-    if take_rms <= 0.0:
-        raise ParameterError.for_field("take", str(take_path), "a take with sound inside the song's length")
-    gain = own_rms / take_rms if own_rms > 0 else 1.0
-    stems[track] = placed * np.float32(gain)
-    song.stems = stems
-    song.mix()
-    write_song_files(song, folder, action="vocals import", takes={track: stems[track]})
-    return ImportResult(track, offset, offset / song.sample_rate, how, float(20.0 * np.log10(gain)))

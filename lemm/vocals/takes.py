@@ -24,6 +24,7 @@ import numpy as np
 from lemm.errors import ParameterError
 from lemm.score.model import CurvePoint, ExpressionCurve, Lyric, Note, Score, TempoChange, Track
 from lemm.seeding import check_seed, make_rng
+from lemm.vocals.sing import sing_track
 from lemm.vocals.tuning import MelodyNote
 
 __all__ = ["SyntheticTake", "synthetic_take", "TICKS_PER_SECOND"]
@@ -98,8 +99,6 @@ def synthetic_take(
     -------
     SyntheticTake
     """
-    from lemm.vocals.sing import sing_track
-
     seed = check_seed(seed)
     notes = sorted(((int(p), float(s), float(e)) for p, s, e in melody), key=lambda n: n[1])
     if not notes or len(syllables) != len(notes) or notes[0][1] < 0.3:
@@ -116,10 +115,10 @@ def synthetic_take(
     ticks = lambda sec: int(round(sec * TICKS_PER_SECOND))  # noqa: E731
     score_notes = tuple(
         Note(p, ticks(s), max(ticks(e) - ticks(s), 1), velocity=100, lyric=Lyric(text))
-        for (p, s, e), text in zip(performed, syllables)
+        for (p, s, e), text in zip(performed, syllables, strict=True)
     )
     bend: list[CurvePoint] = []
-    for (p, s, e), d in zip(performed, detune):
+    for (p, s, e), d in zip(performed, detune, strict=True):
         t0 = ticks(s)
         while bend and bend[-1].tick >= t0:
             bend.pop()

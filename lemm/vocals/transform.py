@@ -27,6 +27,7 @@ import numpy as np
 from lemm.errors import ParameterError
 from lemm.vocals.analysis import analyse_voice, prepare_take, synthesize_voice
 from lemm.vocals.timing import warp_features
+from lemm.vocals.world import reshape_envelope
 
 __all__ = ["shift_pitch", "stretch_time"]
 
@@ -58,8 +59,6 @@ def shift_pitch(audio: np.ndarray, sample_rate: int, *, semitones: float, preser
     ratio = 2.0 ** (semitones / 12.0)
     features = replace(features, f0_hz=features.f0_hz * ratio)
     if not preserve_formants:
-        from lemm.vocals.world import reshape_envelope
-
         sp = reshape_envelope(features.spectral_envelope, source_rate=sample_rate, target_rate=sample_rate, formant_scale=ratio)
         ap = reshape_envelope(
             features.aperiodicity, source_rate=sample_rate, target_rate=sample_rate, formant_scale=ratio, is_aperiodicity=True

@@ -106,7 +106,7 @@ def muspy_groove_consistency(notes, bar_ticks, lo, hi):
     for n in notes:
         if lo <= n.start_tick < hi:
             bars[(n.start_tick - lo) // bar_ticks].add((n.start_tick - lo) % bar_ticks)
-    dist = sum(len(a ^ b) for a, b in zip(bars, bars[1:]))
+    dist = sum(len(a ^ b) for a, b in zip(bars, bars[1:], strict=False))
     return 1 - dist / (bar_ticks * (len(bars) - 1))
 
 

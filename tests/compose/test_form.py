@@ -127,7 +127,7 @@ def test_labels_shape_the_plan_and_each_section_sings_its_block(labelled_song):
     assert sung_kinds == ["verse", "pre-chorus", "chorus", "verse", "pre-chorus", "chorus"]
     blocks = [b for b in sheet.blocks if b.lines]
     secs = [s for s in score.sections if s.kind in ("verse", "pre-chorus", "chorus")]
-    for sec, block in zip(secs, blocks):
+    for sec, block in zip(secs, blocks, strict=True):
         assert [n.lyric.text for n in _sung(score, sec)] == _words(block), sec.name
     # the chorus text is sung as often as the sheet asks (twice), no more
     assert sum(bool(_sung(score, s)) for s in score.sections if s.kind == "chorus") == 2
@@ -187,7 +187,7 @@ def test_function_words_stay_off_downbeats(labelled_song):
             words += ["".join(x.lyric.text for x in current)] * len(current)
             current = []
     words += ["".join(x.lyric.text for x in current)] * len(current)
-    down = [is_function_word(w) for n, w in zip(notes, words) if n.start_tick % bar == 0]
+    down = [is_function_word(w) for n, w in zip(notes, words, strict=True) if n.start_tick % bar == 0]
     chance = np.mean([is_function_word(w) for w in words])
     assert len(down) >= 10 and np.mean(down) <= 0.25 and np.mean(down) < chance
 

@@ -39,12 +39,12 @@ def test_last_chorus_and_after_move_up_a_step(lifted) -> None:
     last = [s for s in score.sections if s.kind == "chorus"][-1]
     tick = last.start_tick
     assert score.keys[-1].tick == tick and score.keys[-1].tonic != score.keys[0].tonic
-    for a, b in zip(score.chords, flat.chords):
+    for a, b in zip(score.chords, flat.chords, strict=True):
         if a.start_tick < tick:
             assert a == b
         else:
             assert (parse_chord(a.symbol).root_pc - parse_chord(b.symbol).root_pc) % 12 == 2
-    for t, f in zip(score.tracks, flat.tracks):
+    for t, f in zip(score.tracks, flat.tracks, strict=True):
         if t.is_drum:
             assert t == f
             continue
@@ -52,7 +52,7 @@ def test_last_chorus_and_after_move_up_a_step(lifted) -> None:
         for section in (s for s in score.sections if s.start_tick >= tick):
             new = [n.pitch for n in t.notes if section.start_tick <= n.start_tick < section.end_tick]
             old = [n.pitch for n in f.notes if section.start_tick <= n.start_tick < section.end_tick]
-            assert len(new) == len(old) and all((x - y) % 12 == 2 for x, y in zip(new, old)), (t.name, section.name)
+            assert len(new) == len(old) and all((x - y) % 12 == 2 for x, y in zip(new, old, strict=True)), (t.name, section.name)
         low, high = PRESET_RANGES[t.preset]
         assert all(low <= n.pitch <= high for n in t.notes), t.name
 
@@ -63,7 +63,7 @@ def test_regeneration_stays_in_the_new_key(lifted) -> None:
     same = regenerate(score, plan, track="bass", section=last.name, seed=3, lyrics=LYRICS)
     assert same == score  # the song's own seed gives the same take back, lift included
     new = regenerate(score, plan, track="bass", section=last.name, seed=77, lyrics=LYRICS)
-    changed = [t.name for t, u in zip(score.tracks, new.tracks) if t != u]
+    changed = [t.name for t, u in zip(score.tracks, new.tracks, strict=True) if t != u]
     assert changed == ["bass"]
     chords = [c for c in score.chords if last.start_tick <= c.start_tick < last.end_tick]
     bass = [n for n in new.track("bass").notes if last.start_tick <= n.start_tick < last.end_tick]

@@ -13,13 +13,21 @@ from lemm.compose.context import build_context
 from lemm.compose.lyrics_align import syllable_rhythm
 from lemm.compose.melody import generate_melody, melody_range
 from lemm.compose.melody.data import QUALITIES, QUALITY_TEMPLATES, TEST_LIST, extract_song, name_chord, split_of
-from lemm.compose.melody.mgeval import compare_sets, distances, kl_divergence, melody_features, overlap_area, pitch_class_entropy, scale_consistency
+from lemm.compose.melody.mgeval import (
+    compare_sets,
+    distances,
+    kl_divergence,
+    melody_features,
+    overlap_area,
+    pitch_class_entropy,
+    scale_consistency,
+)
 from lemm.compose.melody.model import DEFAULT_WEIGHTS, load_model
 from lemm.compose.melody.tokens import key_shift
 from lemm.compose.plan_model import Plan, PlanSection
 from lemm.errors import LemmError
 from lemm.seeding import make_rng
-from lemm.vocals.text import syllabify
+from lemm.text.syllables import syllabify
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "openscore-lieder"
 LINES = syllabify("Walking down the river road tonight\nevery little window full of light\nhold me now and never let me go\nsinging in the morning soft and slow")
@@ -192,7 +200,7 @@ def test_lied_rhythm_one_onset_per_syllable_inside_the_slot(ctx):
         ticks = [t for t, _ in r]
         assert ticks == sorted(set(ticks)) and start <= ticks[0] < start + ctx.bar_ticks
         assert all(t % unit == 0 and d % unit == 0 and d > 0 for t, d in r)
-        assert all(t + d == t2 for (t, d), (t2, _) in zip(r, r[1:]))  # legato inside the line
+        assert all(t + d == t2 for (t, d), (t2, _) in zip(r, r[1:], strict=False))  # legato inside the line
         assert r[-1][0] + r[-1][1] <= start + 8 * ctx.beat_ticks - MIN_GAP_UNITS * unit  # a rest before the next line
         assert r == lied_rhythm(ctx, start, 8, syl, make_rng(k), prior=prior)
 

@@ -9,11 +9,20 @@ import pytest
 
 from lemm.compose.context import build_context
 from lemm.compose.melody.rhythm import (
-    IOI_UNITS, LAST_UNITS, LENGTH_TILT, MIN_GAP_UNITS, N_KEYS, lied_rhythm, metric_key, rhythm_counts, rhythm_tables, song_styles,
+    IOI_UNITS,
+    LAST_UNITS,
+    LENGTH_TILT,
+    MIN_GAP_UNITS,
+    N_KEYS,
+    lied_rhythm,
+    metric_key,
+    rhythm_counts,
+    rhythm_tables,
+    song_styles,
 )
 from lemm.compose.plan_model import Plan, PlanSection
 from lemm.seeding import make_rng
-from lemm.vocals.text import Syllable
+from lemm.text.syllables import Syllable
 
 Q = 480  # ticks per quarter of the synthetic songs
 

@@ -10,7 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lemm.compose.brief import Brief
-from lemm.compose.plan_edit import delete_section, insert_section, load_plan, move_section, plan_from_dict, plan_to_dict, resize_section, save_plan, set_energy
+from lemm.compose.plan_edit import (
+    delete_section,
+    insert_section,
+    load_plan,
+    move_section,
+    plan_from_dict,
+    plan_to_dict,
+    resize_section,
+    save_plan,
+    set_energy,
+)
 from lemm.compose.plan_model import Plan, PlanNote
 from lemm.compose.planner import make_plan
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, ScoreError
@@ -24,7 +34,7 @@ def plan():
 def _consistent(p: Plan) -> None:
     starts = p.section_start_bars()
     assert len(p.energy_per_bar) == p.total_bars
-    for s, b in zip(p.sections, starts):
+    for s, b in zip(p.sections, starts, strict=True):
         assert s.energy == pytest.approx(np.mean(p.energy_per_bar[b : b + s.bars]), abs=1e-4)
 
 

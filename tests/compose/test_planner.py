@@ -36,7 +36,7 @@ def check_plan(plan, requested):
     e = np.array(plan.energy_per_bar)
     assert np.all((e >= 0.0) & (e <= 1.0))
     starts = plan.section_start_bars()
-    for s, b in zip(plan.sections, starts):
+    for s, b in zip(plan.sections, starts, strict=True):
         assert s.energy == pytest.approx(float(np.mean(e[b : b + s.bars])), abs=1e-4)
     kinds = [s.kind for s in plan.sections]
     if requested >= 30.0:
@@ -89,7 +89,7 @@ def test_no_two_adjacent_sections_of_one_kind():
     for g in ("pop", "edm", "hip-hop", "ballad"):
         for d in (60.0, 210.0, 420.0):
             kinds = [s.kind for s in make_plan(Brief(tags=(g,), duration_seconds=d)).sections]
-            assert all(a != b for a, b in zip(kinds, kinds[1:])), kinds
+            assert all(a != b for a, b in zip(kinds, kinds[1:], strict=False)), kinds
 
 
 def test_plan_is_deterministic_and_seeded():

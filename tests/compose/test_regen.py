@@ -14,7 +14,6 @@ from lemm.compose.planner import make_plan
 from lemm.compose.regen import regenerate
 from lemm.errors import LemmError, ParameterError, ScoreError
 from lemm.score.model import Note
-
 from tests.compose.test_arrange import LYRICS
 
 
@@ -78,7 +77,7 @@ def test_later_chorus_melody_becomes_a_variation_of_the_hook(song):
     new_score = regenerate(score, plan, track="lead", section="chorus 2", seed=11)
     new = [n for n in new_score.track("lead").notes if sec.start_tick <= n.start_tick < sec.end_tick]
     assert [(n.start_tick, n.duration_ticks) for n in new] == [(n.start_tick, n.duration_ticks) for n in old]
-    same = sum(a.pitch == b.pitch for a, b in zip(old, new)) / len(old)
+    same = sum(a.pitch == b.pitch for a, b in zip(old, new, strict=True)) / len(old)
     assert 0.2 <= same < 1.0  # recognisably the hook, but varied
 
 
@@ -92,7 +91,7 @@ def test_vocal_regeneration_keeps_one_syllable_per_note(sung):
         assert [n.lyric.text for n in new] == [n.lyric.text for n in old]
         assert new != old
         notes = new_score.track("vocal").notes
-        assert all(a.end_tick <= b.start_tick for a, b in zip(notes, notes[1:]))
+        assert all(a.end_tick <= b.start_tick for a, b in zip(notes, notes[1:], strict=False))
 
 
 def test_a_note_ringing_into_the_section_is_kept_and_the_melody_stays_monophonic(song):

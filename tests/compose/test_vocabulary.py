@@ -67,7 +67,9 @@ def test_moods_nudge_mode_tempo_and_energy():
     happy = [make_plan(Brief(prompt="happy upbeat", tags=("pop",), duration_seconds=60.0, seed=s)) for s in range(6)]
     assert all(p.key_mode == "minor" for p in sad) and all(p.key_mode == "major" for p in happy)
     assert sum(p.tempo_bpm for p in sad) < sum(p.tempo_bpm for p in base) < sum(p.tempo_bpm for p in happy)
-    mean = lambda ps: sum(sum(p.energy_per_bar) / len(p.energy_per_bar) for p in ps)
+    def mean(ps):
+        return sum(sum(p.energy_per_bar) / len(p.energy_per_bar) for p in ps)
+
     assert mean(sad) < mean(happy)
 
 

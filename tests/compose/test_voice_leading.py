@@ -31,10 +31,10 @@ def test_voicings_in_register_smooth_and_without_parallels(symbols, low):
         prev = voice_chord(parse_chord(sym).pitch_classes, previous=prev, low=low, high=high)
         vs.append(prev)
     assert all(low <= p <= high for v in vs for p in v)
-    assert all({p % 12 for p in v} <= set(parse_chord(s).pitch_classes) for v, s in zip(vs, symbols))
-    assert not any(m21_parallel(a, b) for a, b in zip(vs, vs[1:]))
+    assert all({p % 12 for p in v} <= set(parse_chord(s).pitch_classes) for v, s in zip(vs, symbols, strict=True))
+    assert not any(m21_parallel(a, b) for a, b in zip(vs, vs[1:], strict=False))
     # our detector agrees with music21 on every pair
-    assert all(parallel_outer(a, b) == m21_parallel(a, b) for a, b in zip(vs, vs[1:]))
+    assert all(parallel_outer(a, b) == m21_parallel(a, b) for a, b in zip(vs, vs[1:], strict=False))
     assert metrics.mean_voice_movement(vs) <= 3.0
 
 
@@ -61,7 +61,7 @@ def test_songs_meet_the_voice_leading_targets():
         assert runs, genre
         assert metrics.mean_voice_movement(runs) <= 3.0
         for vs in runs:
-            assert not any(m21_parallel(a, b) for a, b in zip(vs, vs[1:]))
+            assert not any(m21_parallel(a, b) for a, b in zip(vs, vs[1:], strict=False))
 
 
 def test_bass_line_inversions_walk_by_step():
@@ -71,4 +71,4 @@ def test_bass_line_inversions_walk_by_step():
     _bass_inversions(bars, "C", "major")
     assert bars[1] == ["G/B"]
     basses = [parse_chord(b[0]).bass_pc for b in bars[:3]]
-    assert all(min((b - a) % 12, (a - b) % 12) <= 2 for a, b in zip(basses, basses[1:]))
+    assert all(min((b - a) % 12, (a - b) % 12) <= 2 for a, b in zip(basses, basses[1:], strict=False))

@@ -18,5 +18,5 @@ def tempo_maps(draw):
         meters.append(MeterChange(tick, draw(st.integers(2, 7)), draw(st.sampled_from([4, 8]))))
     cuts = sorted(set(draw(st.lists(st.integers(1, 99), max_size=4))))
     bounds = [0] + [c * 480 for c in cuts] + [100 * 480]
-    sections = tuple(Section(f"part {i}", "verse", a, b - a) for i, (a, b) in enumerate(zip(bounds, bounds[1:])))
+    sections = tuple(Section(f"part {i}", "verse", a, b - a) for i, (a, b) in enumerate(zip(bounds, bounds[1:], strict=False)))
     return Score(tempos=tempos, meters=tuple(meters), sections=sections, tracks=(Track(name="t", role="keys", preset="p"),))

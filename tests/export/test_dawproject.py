@@ -7,16 +7,15 @@ import os
 import shutil
 import zipfile
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import numpy as np
-
+from lemm.errors import ScoreError
 from lemm.export import write_daw_projects
 from lemm.export.common import StemInfo
 from lemm.export.dawproject import XSD_DIR, dawproject_bytes, dawproject_xml, schema_errors, write_dawproject
-from lemm.errors import ScoreError
 from lemm.io.audio import write_audio
 from lemm.mix.settings import MixSettings, TrackMix
 from lemm.score.model import Score, TempoChange, Track
@@ -158,7 +157,7 @@ def test_any_tempo_map_validates_with_monotonic_warps(score, seconds):
     assert len(project.findall("Arrangement/Markers/Marker")) == len(score.sections)
     warps = [(float(w.get("time")), float(w.get("contentTime"))) for w in project.iter("Warp")]
     assert warps[0] == (0.0, 0.0) and warps[-1][1] == pytest.approx(stems[0].duration_seconds, abs=1e-9)
-    assert all(a[0] < b[0] and a[1] < b[1] for a, b in zip(warps, warps[1:]))
+    assert all(a[0] < b[0] and a[1] < b[1] for a, b in zip(warps, warps[1:], strict=False))
     n_points = len(project.findall("Arrangement/TempoAutomation/RealPoint"))
     assert n_points == (len(score.tempos) if len(score.tempos) > 1 else 0)
     n_meters = len(project.findall("Arrangement/TimeSignatureAutomation/TimeSignaturePoint"))

@@ -48,7 +48,7 @@ def test_tracks_regions_and_tempo_points(score):
     # one region (two MARKER lines with the region flag) per section, named as the section
     markers = _lines(project, "MARKER")
     assert len(markers) == 2 * len(score.sections)
-    for i, (section, (start, end)) in enumerate(zip(score.sections, SECTION_SECONDS)):
+    for i, (section, (start, end)) in enumerate(zip(score.sections, SECTION_SECONDS, strict=True)):
         first, second = markers[2 * i], markers[2 * i + 1]
         assert first[1] == second[1] == str(i + 1)
         assert int(first[4]) & 1 and int(second[4]) & 1
@@ -214,7 +214,7 @@ def test_any_tempo_map_parses_with_one_point_per_change(score, seconds):
     change_ticks = sorted({c.tick for c in score.tempos} | {m.tick for m in score.meters})
     assert len(points) == len(change_ticks)
     times = [float(p[1]) for p in points]
-    assert times[0] == 0.0 and all(a < b for a, b in zip(times, times[1:]))
+    assert times[0] == 0.0 and all(a < b for a, b in zip(times, times[1:], strict=False))
     meter_codes = [int(p[4]) for p in points if len(p) > 4]
     assert meter_codes == [m.numerator + 65536 * m.denominator for m in score.meters]
     markers = _lines(project, "MARKER")

@@ -32,7 +32,7 @@ def outside(track, lo, hi):
 
 
 def others_unchanged(old, new, *changed):
-    for a, b in zip(old.score.tracks, new.score.tracks):
+    for a, b in zip(old.score.tracks, new.score.tracks, strict=True):
         if a.name not in changed:
             assert a == b, a.name
 
@@ -69,11 +69,11 @@ def test_regenerate_bass_in_verse_1(song):
 def test_transpose_last_chorus_up_a_step(song):
     new = edit(song, "transpose the last chorus up a step")
     lo, hi = span(song.score, "chorus 3")
-    for a, b in zip(song.score.tracks, new.score.tracks):
+    for a, b in zip(song.score.tracks, new.score.tracks, strict=True):
         shift = 0 if a.is_drum else 2
         assert [(n.pitch + shift, n.start_tick) for n in inside(a, lo, hi)] == [(n.pitch, n.start_tick) for n in inside(b, lo, hi)], a.name
         assert outside(a, lo, hi) == outside(b, lo, hi)
-    for a, b in zip(song.score.chords, new.score.chords):
+    for a, b in zip(song.score.chords, new.score.chords, strict=True):
         moved = 2 if lo <= a.start_tick < hi else 0
         assert parse_chord(b.symbol).root_pc == (parse_chord(a.symbol).root_pc + moved) % 12
     key_at = {k.tick: k for k in new.score.keys}
@@ -167,7 +167,7 @@ def test_transpose_whole_song_moves_the_key(song):
     new = edit(song, "transpose up 3 semitones")
     assert pitch_class(new.plan.key_tonic) == (pitch_class(song.plan.key_tonic) + 3) % 12
     assert len(new.score.keys) == 1 and new.score.keys[0].tonic == new.plan.key_tonic
-    for a, b in zip(song.score.tracks, new.score.tracks):
+    for a, b in zip(song.score.tracks, new.score.tracks, strict=True):
         assert [n.pitch + (0 if a.is_drum else 3) for n in a.notes] == [n.pitch for n in b.notes]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 
 import numpy as np
 import pyloudnorm
@@ -21,7 +20,6 @@ from lemm.mix import (
     apply_mix,
     auto_mix_settings,
     fold_down_loss_db,
-    low_end_correlation,
     master,
     match_reference,
     measure,

@@ -70,7 +70,7 @@ def test_k_weighting_matches_bs1770_table() -> None:
     ],
 )
 def test_ebu_tech_3341_integrated(levels_db, durations_s) -> None:
-    x = np.concatenate([sine(1000.0, level, seconds) for level, seconds in zip(levels_db, durations_s)])
+    x = np.concatenate([sine(1000.0, level, seconds) for level, seconds in zip(levels_db, durations_s, strict=True)])
     expected = -33.0 if levels_db == (-33.0,) else -23.0
     assert integrated_loudness(stereo(x), sample_rate=SAMPLE_RATE) == pytest.approx(expected, abs=0.1)
 

@@ -46,7 +46,7 @@ def test_printed_strips_from_parts_equal_recomputed_ones_bit_for_bit():
         parts = mix_with_strips(stems, settings, sample_rate=RATE)
         fresh = printed_strips(stems, settings, sample_rate=RATE)
         reused = printed_strips(stems, settings, sample_rate=RATE, parts=parts)
-        for got, want in zip(reused, fresh):
+        for got, want in zip(reused, fresh, strict=True):
             assert list(got) == list(want)
             for name in want:
                 assert got[name].dtype == np.float32 and np.array_equal(got[name], want[name]), (n_senders, name)

@@ -30,7 +30,7 @@ def _motion_db(x: np.ndarray) -> float:
     spec = np.abs(np.fft.rfft(frames, axis=1)) ** 2
     f = np.fft.rfftfreq(2400, 1 / SR)
     edges = 200.0 * 2 ** (np.arange(0, 19) / 3)
-    bands = np.stack([spec[:, (f >= a) & (f < b)].sum(1) for a, b in zip(edges[:-1], edges[1:])], 1)
+    bands = np.stack([spec[:, (f >= a) & (f < b)].sum(1) for a, b in zip(edges[:-1], edges[1:], strict=False)], 1)
     db = 10 * np.log10(bands + 1e-20)
     db -= 10 * np.log10(bands.sum(1, keepdims=True) + 1e-20)
     keep = db.mean(0) > db.mean(0).max() - 40

@@ -14,6 +14,8 @@ from lemm.render.drums import DRUM_KITS, GM_DRUM_VOICES, voice_for_key
 from lemm.render.instrument import render_voice
 from lemm.render.sampled import list_sampled
 from lemm.score.model import CurvePoint, ExpressionCurve, Note, Score, TempoChange, Track
+from lemm.render.stems import song_n_samples
+from lemm.score.model import CurvePoint, ExpressionCurve, Note, Score, Section, TempoChange, Track
 from lemm.seeding import derive_seed
 
 SR = 16000
@@ -242,20 +244,32 @@ def test_bad_input():
         CurvePoint(0, float("nan"))
 
 
-def test_render_tracks_derives_seeds_and_skips_vocals():
+def test_render_tracks_seeds_each_section_like_a_song_and_skips_vocals():
     drums = make_track("drum", "synth_kit", (Note(36, 0, 240, 100), Note(42, 240, 120, 90)))
-    flute = Track(name="flute", role="lead", preset="flute", notes=(Note(72, 0, 480, 90),))
+    # two sections: the flute's second note is its own slice, seeded by (track, section) as songs do
+    flute = Track(name="flute", role="lead", preset="flute", notes=(Note(72, 0, 480, 90), Note(74, 1920, 480, 90)))
     vocal = Track(name="vocal", role="vocal", preset="voice_low", notes=(Note(60, 0, 240),))
-    score = Score(tempos=SCORE_TEMPO, tracks=(drums, flute, vocal))
+    sections = (Section("verse 1", "verse", 0, 1920), Section("chorus 1", "chorus", 1920, 1920))
+    score = Score(tempos=SCORE_TEMPO, sections=sections, tracks=(drums, flute, vocal))
     serial = render_tracks(score, sample_rate=SR, seed=5, n_workers=1)
     parallel = render_tracks(score, sample_rate=SR, seed=5, n_workers=2)
     assert list(serial) == ["drums", "flute"]
     for name in serial:
         np.testing.assert_array_equal(serial[name], parallel[name])
-    assert serial["drums"].shape == serial["flute"].shape  # padded to the longest stem
-    alone = render_track(flute, score, sample_rate=SR, seed=derive_seed(5, "flute"))
-    np.testing.assert_array_equal(serial["flute"][:, : alone.shape[1]], alone)
+    n = song_n_samples(score, sample_rate=SR)
+    assert serial["drums"].shape == serial["flute"].shape == (2, n)  # the song's length: last bar plus tail
+    # independent reference: each section's notes rendered alone with its own derived seed, summed
+    expected = np.zeros((2, n), np.float32)
+    for section, notes in zip(sections, ((flute.notes[0],), (flute.notes[1],)), strict=True):
+        part = dataclasses.replace(flute, notes=notes)
+        expected += render_track(part, score, sample_rate=SR, seed=derive_seed(5, "flute", section.name), n_samples=n)
+    np.testing.assert_allclose(serial["flute"], expected, atol=1e-6)
+    one_seed = render_track(flute, score, sample_rate=SR, seed=derive_seed(5, "flute"), n_samples=n)
+    assert not np.allclose(serial["flute"], one_seed, atol=1e-4)  # the old per-track seed is not what a song plays
     assert render_tracks(score, sample_rate=SR, track_names=["flute"]).keys() == {"flute"}
+    shifted = render_tracks(score, sample_rate=SR, seed=5, track_names=["flute"], start_offset_seconds=0.5)
+    np.testing.assert_array_equal(shifted["flute"][:, SR // 2 :], serial["flute"])
+    assert not shifted["flute"][:, : SR // 2].any()
 
 
 def test_48k_render_is_consistent():

@@ -129,11 +129,11 @@ def scores(
     bounds = sorted(draw(st.sets(st.integers(0, end_tick // step_ticks[-1]), min_size=0, max_size=5)))
     bounds = [b * step_ticks[-1] for b in bounds]
     sections = []
-    for i, (a, b) in enumerate(zip(bounds, bounds[1:])):
+    for i, (a, b) in enumerate(zip(bounds, bounds[1:], strict=False)):
         kind = draw(st.sampled_from(m.SECTION_KINDS))
         sections.append(m.Section(f"{kind} {i + 1}", kind, a, b - a, draw(st.floats(0, 1, allow_nan=False))))
     chord_bounds = [b * resolution for b in sorted(draw(st.sets(st.integers(0, end_tick // resolution), max_size=5)))]
-    chords = tuple(m.ChordSymbol(a, b - a, draw(st.sampled_from(CHORD_SYMBOLS))) for a, b in zip(chord_bounds, chord_bounds[1:]) if draw(st.booleans()))
+    chords = tuple(m.ChordSymbol(a, b - a, draw(st.sampled_from(CHORD_SYMBOLS))) for a, b in zip(chord_bounds, chord_bounds[1:], strict=False) if draw(st.booleans()))
     names = draw(st.lists(_name(), min_size=1, max_size=max_tracks, unique_by=lambda s: s.lower()))
     out_tracks = [draw(tracks(name=n, end_tick=end_tick, step_ticks=step_ticks, max_notes=max_notes, extras=extras)) for n in names]
     if grid == "notation":  # notation cannot tell apart two notes of one pitch that start together

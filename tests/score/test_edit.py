@@ -85,6 +85,6 @@ def test_transpose_round_trip(score):
     assume(all(n.pitch <= 122 for t in score.tracks for n in t.notes))
     up = transpose(score, 5)
     assert transpose(up, -5) == score
-    for a, b in zip(score.tracks, up.tracks):
+    for a, b in zip(score.tracks, up.tracks, strict=True):
         expect = [n.pitch + (0 if a.is_drum else 5) for n in a.notes]
         assert sorted(n.pitch for n in b.notes) == sorted(expect)

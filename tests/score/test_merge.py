@@ -82,7 +82,7 @@ def with_note(score: Score, name: str, old: Note | None, new: Note | None) -> Sc
 def test_unedited_round_trips_change_nothing(song, exported, tmp_path):
     assert import_notation(song, exported) == song
     assert import_notation(song, write_midi(song, tmp_path / "song.mid")) == song
-    again = edit_xml(exported, tmp_path / "resaved.musicxml", lambda sc: None)  # music21 drops chord velocities
+    again = edit_xml(exported, tmp_path / "resaved.musicxml", lambda _sc: None)  # music21 drops chord velocities
     assert import_notation(song, again) == song
 
 
@@ -191,7 +191,7 @@ def test_inserted_bar_moves_everything_after_it(song, exported, tmp_path):
                 meas.number = i + 1
 
     out = import_notation(song, edit_xml(exported, tmp_path / "b.musicxml", edit))
-    for old, new in zip(song.tracks, out.tracks):
+    for old, new in zip(song.tracks, out.tracks, strict=True):
         assert new.notes == tuple(dataclasses.replace(n, start_tick=n.start_tick + bar) if q(n.start_tick) >= at else n for n in old.notes)
         assert (new.role, new.preset, new.pan, new.gain_db) == (old.role, old.preset, old.pan, old.gain_db)
     assert [(s.name, s.start_tick) for s in out.sections] == [(s.name, s.start_tick + (bar if s.start_tick >= at else 0)) for s in song.sections]

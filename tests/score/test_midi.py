@@ -11,7 +11,19 @@ from hypothesis import HealthCheck, given, settings
 
 from lemm.errors import FileFormatError, LemmError, LemmFileNotFoundError, ScoreError
 from lemm.score.midi import midi_to_score, read_midi, score_to_midi, section_kind_from_name, write_midi
-from lemm.score.model import ChordSymbol, CurvePoint, ExpressionCurve, KeyChange, Lyric, MeterChange, Note, Score, Section, TempoChange, Track
+from lemm.score.model import (
+    ChordSymbol,
+    CurvePoint,
+    ExpressionCurve,
+    KeyChange,
+    Lyric,
+    MeterChange,
+    Note,
+    Score,
+    Section,
+    TempoChange,
+    Track,
+)
 
 from .strategies import scores
 
@@ -112,7 +124,7 @@ def test_plain_midi_keeps_what_midi_carries(score):
     assert [(c.start_tick, c.symbol) for c in back.chords] == [(c.start_tick, c.symbol) for c in score.chords]
     kept = [t for t in score.tracks if t.notes]
     assert [t.name for t in back.tracks] == [t.name for t in kept]
-    for a, b in zip(kept, back.tracks):
+    for a, b in zip(kept, back.tracks, strict=True):
         assert b.is_drum == a.is_drum and b.program == a.program
         assert sorted((n.pitch, n.start_tick, n.velocity) for n in b.notes) == sorted((n.pitch, n.start_tick, n.velocity) for n in a.notes)
         overlapping = any(x.pitch == y.pitch and y.start_tick < x.end_tick for i, x in enumerate(a.notes) for y in a.notes[i + 1 :])

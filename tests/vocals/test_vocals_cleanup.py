@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lemm.cli_vocals import add_vocals_subcommands
 from lemm.errors import ParameterError
 from lemm.vocals.analysis import PitchTrack, prepare_take, track_pitch
 from lemm.vocals.clean import clean_vocal
-from lemm.vocals.cli import add_vocals_subcommands
 from lemm.vocals.denoise import reduce_noise
 from lemm.vocals.judge import word_correct
 from lemm.vocals.timing import melody_onsets, onset_anchors, time_map
@@ -211,11 +211,11 @@ def test_synthetic_take_has_the_faults_it_reports() -> None:
     take = synthetic_take(melody, ["so", "far"], sample_rate=SR, snr_db=10.0, seed=3, vibrato_depth_cents=0.0)
     assert take.audio.shape == take.clean.shape and take.sample_rate == SR
     assert [abs(d) for d in take.detune_cents] == [45.0, 45.0]
-    assert all(abs(p[1] - m[1]) <= 0.04 for p, m in zip(take.performed, melody))
+    assert all(abs(p[1] - m[1]) <= 0.04 for p, m in zip(take.performed, melody, strict=True))
     noise = take.audio - take.clean
     assert 10 * np.log10(np.mean(take.clean**2) / np.mean(noise**2)) == pytest.approx(10.0, abs=1e-6)
     f0, voiced, _ = librosa.pyin(take.clean, fmin=120, fmax=200, sr=SR, frame_length=1024, hop_length=160, resolution=0.05)
     times = np.arange(f0.size) * 160 / SR
-    for (p, s, e), d in zip(take.performed, take.detune_cents):
+    for (p, s, e), d in zip(take.performed, take.detune_cents, strict=True):
         sel = voiced & (times > s + 0.25) & (times < e - 0.1)
         assert abs(np.median(_cents(f0[sel], librosa.midi_to_hz(p))) - d) < 8.0

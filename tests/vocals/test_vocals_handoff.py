@@ -27,7 +27,7 @@ _DURATIONS = [480, 480, 960, 480, 480, 960, 960, 1440]
 
 def _song(resolution: int = 960) -> tuple[Track, Score]:
     notes, tick = [], 1920
-    for lyric, pitch, dur in zip(_LYRICS, _PITCHES, _DURATIONS):
+    for lyric, pitch, dur in zip(_LYRICS, _PITCHES, _DURATIONS, strict=True):
         notes.append(Note(pitch, tick * resolution // 960, dur * resolution // 960, lyric=lyric))
         tick += dur
     track = Track("lead", "vocal", "voice_high", notes=tuple(notes))

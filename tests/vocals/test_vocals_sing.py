@@ -24,7 +24,7 @@ _DURATIONS = [240, 240, 480, 240, 240, 480, 480, 480, 720]
 
 def _track(preset: str, *, lyrics: bool = True, shift: int = 0, expression: tuple = ()) -> Track:
     notes, tick = [], 960
-    for lyric, pitch, dur in zip(_LYRICS, _PITCHES, _DURATIONS):
+    for lyric, pitch, dur in zip(_LYRICS, _PITCHES, _DURATIONS, strict=True):
         notes.append(Note(pitch + shift, tick, dur, velocity=100, lyric=lyric if lyrics else None))
         tick += dur
     return Track("vocal", "vocal", preset, notes=tuple(notes), expression=expression)
@@ -96,7 +96,7 @@ def _lpc_formants(x: np.ndarray) -> np.ndarray:
     for fr in frames.T:
         a = librosa.lpc(np.append(fr[0], fr[1:] - 0.63 * fr[:-1]) * np.hamming(fr.size), order=12)
         roots = [r for r in np.roots(a) if np.imag(r) > 0]
-        freqs = sorted(f for f, r in zip(np.angle(roots) * 10000 / (2 * np.pi), roots) if f > 200 and -0.5 * 10000 / np.pi * np.log(np.abs(r)) < 400)
+        freqs = sorted(f for f, r in zip(np.angle(roots) * 10000 / (2 * np.pi), roots, strict=True) if f > 200 and -0.5 * 10000 / np.pi * np.log(np.abs(r)) < 400)
         if len(freqs) >= 3:
             found.append(freqs[:3])
     return np.median(np.array(found), axis=0)
@@ -157,7 +157,8 @@ def test_empty_track_is_silence() -> None:
     assert stem.shape == (2, 480) and not np.any(stem)
 
 
-def test_no_worker_process_is_left_behind(low) -> None:
+@pytest.mark.usefixtures("low")  # after a song was sung
+def test_no_worker_process_is_left_behind() -> None:
     proc = Path("/proc")
     if not proc.is_dir():
         pytest.skip("needs /proc")

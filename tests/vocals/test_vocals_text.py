@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lemm.errors import ParameterError
+from lemm.text.syllables import flat_syllables
 from lemm.vocals import syllabify
-from lemm.vocals.text import flat_syllables
 
 
 def test_lines_stanzas_and_syllable_counts() -> None:

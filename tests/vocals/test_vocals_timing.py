@@ -8,9 +8,9 @@ import librosa
 import numpy as np
 import soundfile as sf
 
+from lemm.cli_vocals import add_vocals_subcommands
 from lemm.vocals.boundaries import refine_vowel_onsets
 from lemm.vocals.clean import clean_vocal
-from lemm.vocals.cli import add_vocals_subcommands
 
 SR = 16000
 _WRITTEN = np.array([0.5, 1.0, 1.5, 2.0])

@@ -75,7 +75,7 @@ def test_layout_puts_vowels_on_notes_and_keeps_order(parts) -> None:
         notes.append((t_note, t_note + note_len))
         t_note += note_len + rest
     layouts = layout_syllables(spans, notes)
-    for lay, (start, end), prev in zip(layouts, notes, [None] + layouts[:-1]):
+    for lay, (start, end), prev in zip(layouts, notes, [None] + layouts[:-1], strict=True):
         assert lay.vowel_start == start and lay.onset_start <= start <= lay.vowel_end <= lay.coda_end <= end + 1e-9
         assert lay.onset_start >= 0.0
         if prev is not None:
@@ -85,7 +85,7 @@ def test_layout_puts_vowels_on_notes_and_keeps_order(parts) -> None:
     assert np.all(np.diff(src) >= -1e-9) and src[0] >= 0.0 and src[-1] <= t_src + 1e-9
     np.testing.assert_allclose(source_time(layouts, [lay.vowel_start for lay in layouts]), [s.vowel_start for s in spans], atol=1e-5)
     gates = gate_intervals(layouts)
-    assert all(a < b for a, b in gates) and all(b1 < a2 for (_a1, b1), (a2, _b2) in zip(gates, gates[1:]))
+    assert all(a < b for a, b in gates) and all(b1 < a2 for (_a1, b1), (a2, _b2) in zip(gates, gates[1:], strict=False))
 
 
 def test_f0_contour_follows_notes_with_vibrato_from_the_curve() -> None:

@@ -56,6 +56,7 @@ from lemm.compose.guide.tempo import at, bar_cues, beat_sync, choose_tempo, comb
 from lemm.compose.guide.tonal import chord_for_bar, estimate_key, key_evidence_from_chords
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError
 from lemm.validate import check_sample_rate
+from lemm.io.audio import check_audio_file
 
 __all__ = ["ANALYSIS_SAMPLE_RATE", "MIN_GUIDE_SECONDS", "load_guide_audio", "analyze_audio", "analyze_audio_array", "fit_beat_grid"]  # fit_beat_grid: from .tempo
 
@@ -83,13 +84,11 @@ def load_guide_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     p = Path(path)
     if not p.is_file():
         raise LemmFileNotFoundError(f"guide audio {str(p)!r} does not exist or is not a file")
-    from lemm.io.audio import check_audio_file
-
     check_audio_file(p, what="guide audio")  # bytes, seconds, channels before decoding (lemm.limits)
     try:
         data, sample_rate = sf.read(str(p), dtype="float32", always_2d=True)
         return np.ascontiguousarray(data.mean(axis=1), dtype=np.float32), int(sample_rate)
-    except Exception as err:  # soundfile raises LibsndfileError / RuntimeError / TypeError
+    except (RuntimeError, TypeError, ValueError) as err:  # soundfile raises LibsndfileError (a RuntimeError) / TypeError
         first = err
     try:
         import warnings
@@ -100,7 +99,7 @@ def load_guide_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
             warnings.simplefilter("ignore")
             y, sample_rate = librosa.load(str(p), sr=None, mono=True)
         return np.asarray(y, dtype=np.float32), int(sample_rate)
-    except Exception:
+    except Exception:  # noqa: BLE001  (librosa's decoders, soundfile and audioread's backends, raise unrelated types: any is "unreadable")
         raise FileFormatError(f"guide audio {str(p)!r} is not readable audio (WAV, FLAC, OGG, MP3): {first}") from None
 
 
@@ -152,7 +151,7 @@ def _features(y: np.ndarray) -> dict:
     return {"fps": fps, "full": full, "strong": strong, "weighted": weighted, "low_lin": low_lin, "mid_lin": mid_lin, "chroma": chroma, "bass": bass, "rms": rms, "bands": bands}
 
 
-def _pick_tempo(f: dict, duration_seconds: float) -> tuple[float, float, list[str]]:
+def _pick_tempo(f: dict) -> tuple[float, float, list[str]]:
     """Beat period and phase in frames, and notes (see the module docstring)."""
     env = f["full"] + f["strong"]
     best, cands = choose_tempo(f, env)
@@ -247,7 +246,7 @@ def analyze_audio_array(y: np.ndarray, *, sample_rate: int, source: str = "audio
     peaks = np.flatnonzero((env[1:-1] > env[:-2]) & (env[1:-1] >= env[2:]) & (env[1:-1] > 3.0 * (np.median(env) + 1e-6) + 0.5)) + 1
     if len(peaks) < max(4, duration / 2.0):
         raise ParameterError.for_field("guide audio beats", f"{len(peaks)} onsets in {duration:.1f} s", "audio with a beat (at least one clear onset every 2 s)")
-    period, phase, notes = _pick_tempo(f, duration)
+    period, phase, notes = _pick_tempo(f)
     tempo = 60.0 * fps / period
     # onset flux peaks a little before the attack (the window reaches it first): move the grid late by
     # that latency, then extend it back to the start of the file

@@ -42,9 +42,9 @@ from lemm.compose.guide.analysis import GuideAnalysis, GuideSection
 from lemm.compose.guide.segment import segment_bars
 from lemm.compose.guide.tonal import chord_for_bar, estimate_key, key_evidence_from_chords
 from lemm.compose.plan_model import PlanNote
-from lemm.errors import LimitError, FileFormatError, LemmError, ParameterError, ScoreError
-from lemm.score.harmony import pitch_class
+from lemm.errors import FileFormatError, LemmError, LimitError, ParameterError, ScoreError
 from lemm.limits import MAX_GUIDE_NOTES
+from lemm.score.harmony import pitch_class
 from lemm.score.midi import read_midi
 from lemm.score.model import Note, Score, Track
 from lemm.score.timing import ticks_to_seconds

@@ -118,7 +118,7 @@ def _kinds(spans: list[tuple[int, int]], labels: list[str], energy: np.ndarray) 
     ref = mean_e[verse] if verse is not None else float(np.median(seg_e))
     kinds = []
     n_seg = len(spans)
-    for i, ((s, e), lab) in enumerate(zip(spans, labels)):
+    for i, ((s, e), lab) in enumerate(zip(spans, labels, strict=True)):
         bars = e - s
         nxt = labels[i + 1] if i + 1 < n_seg else None
         prv = labels[i - 1] if i > 0 else None
@@ -188,10 +188,10 @@ def segment_bars(features: np.ndarray, energy: np.ndarray, *, min_bars: int = 2,
     labels = label_segments(ssm, bounds)
     # merge neighbours with one label
     merged_b, merged_l = [bounds[0]], [labels[0]]
-    for b, lab in zip(bounds[1:], labels[1:]):
+    for b, lab in zip(bounds[1:], labels[1:], strict=True):
         if lab != merged_l[-1] or fixed_bounds is not None:
             merged_b.append(b)
             merged_l.append(lab)
     spans = [(b, merged_b[i + 1] if i + 1 < len(merged_b) else n) for i, b in enumerate(merged_b)]
     kinds = _kinds(spans, merged_l, e)
-    return [(s, e_ - s, k, lab) for (s, e_), k, lab in zip(spans, kinds, merged_l)]
+    return [(s, e_ - s, k, lab) for (s, e_), k, lab in zip(spans, kinds, merged_l, strict=True)]

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lemm.score.harmony import parse_chord
+
 __all__ = ["KK_MAJOR", "KK_MINOR", "key_scores", "estimate_key", "key_evidence_from_chords", "chord_for_bar", "KEY_NAMES"]
 
 #: Krumhansl-Kessler key profiles (probe-tone ratings), tonic first.
@@ -70,10 +72,8 @@ def key_evidence_from_chords(symbols: list[str], weights: list[float]) -> np.nda
 
     A major chord on pitch class r supports r major, a minor one r minor, each by its weight.
     """
-    from lemm.score.harmony import parse_chord
-
     out = np.zeros(24)
-    for symbol, w in zip(symbols, weights):
+    for symbol, w in zip(symbols, weights, strict=True):
         chord = parse_chord(symbol)
         minor = 3 in [(pc - chord.root_pc) % 12 for pc in chord.pitch_classes] and 4 not in [(pc - chord.root_pc) % 12 for pc in chord.pitch_classes]
         out[chord.root_pc + (12 if minor else 0)] += w

@@ -21,7 +21,6 @@ from lemm.compose.melody.rules import (
     MELODY_RANGES,
     METHODS,
     Phrase,
-    _phrase_bars,
     generate_melody,
     instrumental_rhythm,
     melody_range,

@@ -40,8 +40,8 @@ import json
 import signal
 import sys
 import time
-import zipfile
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -291,7 +291,7 @@ class _Timeout(Exception):
     pass
 
 
-def _alarm(signum, frame):  # pragma: no cover - only on pathological files
+def _alarm(signum, frame):  # pragma: no cover - only on pathological files  # noqa: ARG001  (a signal handler's signature)
     raise _Timeout()
 
 

@@ -40,7 +40,15 @@ import torch
 from lemm.compose.melody.data import LEMM_QUALITY_CLASS
 from lemm.compose.melody.network import MelodyNet
 from lemm.compose.melody.tokens import (
-    FIELDS, SECTION_KINDS, SYLLABLE_CODES, Vocab, chord_token, key_shift, note_fields, phrase_counters, register_token,
+    FIELDS,
+    SECTION_KINDS,
+    SYLLABLE_CODES,
+    Vocab,
+    chord_token,
+    key_shift,
+    note_fields,
+    phrase_counters,
+    register_token,
 )
 from lemm.errors import LemmError
 
@@ -72,7 +80,7 @@ class LoadedModel:
 
 
 @functools.lru_cache(maxsize=4)
-def _load_cached(path_str: str, mtime_ns: int) -> LoadedModel:
+def _load_cached(path_str: str, mtime_ns: int) -> LoadedModel:  # noqa: ARG001  (mtime_ns is part of the cache key: a changed file loads again)
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -200,7 +208,7 @@ class PitchDecoder:
         cols["phrase_left"][-1] = 0
         cols["register"][:] = self.register
         cols["section"][:] = self.section
-        return note_fields(v, **cols)
+        return note_fields(**cols)
 
     def _logits(self, row: np.ndarray) -> np.ndarray:
         if self.pos >= self.m.window:  # slide: re-read the last half window from a fresh cache

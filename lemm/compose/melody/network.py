@@ -105,7 +105,7 @@ class MelodyNet(nn.Module):
     def step(self, fields: torch.Tensor, caches: list[list], start: int) -> torch.Tensor:
         """Logits of the new steps given cached keys/values of the ``start`` earlier steps."""
         x = self._embed(fields, start)
-        for blk, cache in zip(self.blocks, caches):
+        for blk, cache in zip(self.blocks, caches, strict=True):
             x = blk(x, cache)
         return self.head(self.ln(x))
 

@@ -40,9 +40,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from lemm.compose.context import section_of_bar
 from lemm.compose.lyrics_align import syllable_rhythm
+from lemm.compose.melody.mgeval import NOTE_LENGTHS
 from lemm.compose.melody.rules import Phrase
 from lemm.compose.text_setting import downbeat_penalty
+from lemm.seeding import derive_seed, make_rng
 
 __all__ = [
     "IOI_UNITS",
@@ -132,8 +135,6 @@ def song_styles(songs: Sequence[dict], n_styles: int, *, tpq: int = 480, n_iter:
     np.ndarray [shape=(len(songs),)], int
         Style index per song in ``0..n_styles - 1``.
     """
-    from lemm.compose.melody.mgeval import NOTE_LENGTHS
-
     feats = np.zeros((len(songs), len(NOTE_LENGTHS)))
     for j, s in enumerate(songs):
         d = np.asarray(s["dur"], dtype=np.float64) / tpq
@@ -178,7 +179,7 @@ def rhythm_counts(songs: Sequence[dict], *, tpq: int = 480, n_styles: int = N_ST
     start = np.zeros((n_styles, N_KEYS), dtype=np.int64)
     gap = np.zeros(MAX_GAP_UNITS + 1, dtype=np.int64)
     stress = np.zeros((len(STRESS_CLASSES), _LEVELS), dtype=np.int64)
-    for s, style in zip(songs, labels):
+    for s, style in zip(songs, labels, strict=True):
         on, du, syl = s["onset"], s["dur"], s["syl"]
         bars, times = s["bars"] or [0], s["times"]
         t_ticks = [t[0] for t in times]
@@ -281,8 +282,6 @@ def _stress_class(syllable) -> int:
 def song_style(ctx, style_p: np.ndarray, *, kind: str = "verse") -> int:
     """The rhythm style of the song's sung lines: one per song (drawn from the song seed), so a song keeps
     one rhythmic character as a lied does; the bridge takes another style for contrast."""
-    from lemm.seeding import derive_seed, make_rng
-
     u = make_rng(derive_seed(int(getattr(ctx, "song_seed", 0)), "rhythm style")).random(2)
     cum = np.cumsum(style_p) / style_p.sum()
     base = int(min(np.searchsorted(cum, u[0], side="right"), len(style_p) - 1))
@@ -326,8 +325,6 @@ def lied_rhythm(ctx, start_tick: int, n_beats: int, syllables, rng: np.random.Ge
     if n_grid < 2 * n + MIN_GAP_UNITS:
         return syllable_rhythm(ctx, start_tick, n_beats, syllables, rng, function_words=function_words)
     tab = rhythm_tables(prior)
-    from lemm.compose.context import section_of_bar
-
     style = song_style(ctx, tab["style_p"], kind=section_of_bar(ctx.plan, start_tick // ctx.bar_ticks).kind)
     span = _SPAN[bool(ctx.compound)] * ctx.resolution // UNITS_PER_QUARTER
     ticks = start_tick + unit * np.arange(n_grid)
@@ -378,7 +375,7 @@ def lied_rhythm(ctx, start_tick: int, n_beats: int, syllables, rng: np.random.Ge
     p = end_w[g]
     last = int(lens[int(rng.choice(len(lens), p=p / p.sum()))])
     out: Phrase = []
-    for a, b in zip(onsets[:-1], onsets[1:]):
+    for a, b in zip(onsets[:-1], onsets[1:], strict=False):
         out.append((start_tick + a * unit, (b - a) * unit))
     out.append((start_tick + onsets[-1] * unit, last * unit))
     return out

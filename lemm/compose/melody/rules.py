@@ -34,6 +34,7 @@ import numpy as np
 
 from lemm.compose.context import ArrangeContext, velocity_for
 from lemm.compose.instruments import PRESET_RANGES
+from lemm.compose.melody.model import PitchDecoder
 from lemm.errors import ParameterError
 from lemm.score.model import Note
 
@@ -225,7 +226,7 @@ def _fit_shift(ctx: ArrangeContext, rhythm: Phrase, pitches: list[int], low: int
         if min(moved) < low or max(moved) > high:
             continue
         score = abs(shift) * 0.3
-        for (tick, _), p in zip(rhythm, moved):
+        for (tick, _), p in zip(rhythm, moved, strict=True):
             if ctx.metric_weight(tick) >= 0.55 and p % 12 not in ctx.chord_at(tick).chord.pitch_classes:
                 score += 1.0
         if best is None or score < best[0]:
@@ -237,7 +238,7 @@ def _fit_shift(ctx: ArrangeContext, rhythm: Phrase, pitches: list[int], low: int
 def snap_strong_beats(ctx: ArrangeContext, rhythm: Phrase, pitches: list[int], low: int, high: int) -> list[int]:
     """Move notes on the downbeat / mid-bar (and the last note) that are not chord tones to the nearest chord tone."""
     out = list(pitches)
-    for i, ((tick, _), p) in enumerate(zip(rhythm, pitches)):
+    for i, ((tick, _), p) in enumerate(zip(rhythm, pitches, strict=True)):
         chord_pcs = ctx.chord_at(tick).chord.pitch_classes
         if (ctx.metric_weight(tick) >= 0.75 or i == len(rhythm) - 1) and p % 12 not in chord_pcs:
             cands = [q for q in range(low, high + 1) if q % 12 in chord_pcs]
@@ -317,8 +318,6 @@ def generate_melody(
     contour_a = contours[int(rng.integers(len(contours)))]
     decoder = None
     if method == "model":
-        from lemm.compose.melody.model import PitchDecoder
-
         decoder = PitchDecoder(ctx, low=low, high=high, kind=sec.kind, rng=rng)
     notes: list[Note] = []
     first_shape: tuple[Phrase, list[int]] | None = None
@@ -328,7 +327,7 @@ def generate_melody(
             continue
         final = k == len(rhythm) - 1
         same_rhythm = first_shape is not None and len(ph) == len(first_shape[0]) and all(
-            d == d0 and (t - ph[0][0]) == (t0 - first_shape[0][0][0]) for (t, d), (t0, d0) in zip(ph, first_shape[0])
+            d == d0 and (t - ph[0][0]) == (t0 - first_shape[0][0][0]) for (t, d), (t0, d0) in zip(ph, first_shape[0], strict=True)
         )
         if same_rhythm and not final and (decoder is None or MODEL_REUSES_MOTIF):
             pitches = _fit_shift(ctx, ph, first_shape[1], low, high)
@@ -344,7 +343,7 @@ def generate_melody(
             if first_shape is None:
                 first_shape = (ph, pitches)
         prev = pitches[-1]
-        for i, ((t, d), p) in enumerate(zip(ph, pitches)):
+        for i, ((t, d), p) in enumerate(zip(ph, pitches, strict=True)):
             e = ctx.energy(t // ctx.bar_ticks)
             accent = 6 if ctx.metric_weight(t) >= 0.75 else (0 if ctx.metric_weight(t) >= 0.55 else -5)
             vel = velocity_for(e, low=64, high=112, accent=accent + rng.normal(0.0, 2.0))
@@ -397,7 +396,7 @@ def vary_melody(ctx: ArrangeContext, notes: list[Note], rng: np.random.Generator
                 rhythm = [(n.start_tick, n.duration_ticks) for n in ph]
                 contour = contours[int(rng.integers(len(contours)))]
                 pitches = pitch_line(ctx, rhythm, low=low, high=high, rng=rng, previous=prev, final=k == len(phrases) - 1, contour=contour)
-                ph = [replace(n, pitch=int(p)) for n, p in zip(ph, pitches)]
+                ph = [replace(n, pitch=int(p)) for n, p in zip(ph, pitches, strict=True)]
             out += ph
             prev = ph[-1].pitch
         if [n.pitch for n in out] != original:

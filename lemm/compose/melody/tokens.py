@@ -150,13 +150,13 @@ def phrase_counters(onsets, durations, *, gap_ticks: int) -> tuple[np.ndarray, n
     pos = np.zeros(n, dtype=np.int64)
     left = np.zeros(n, dtype=np.int64)
     bounds = starts + [n]
-    for a, b in zip(bounds[:-1], bounds[1:]):
+    for a, b in zip(bounds[:-1], bounds[1:], strict=False):
         pos[a:b] = np.minimum(np.arange(b - a), 7)
         left[a:b] = np.minimum(np.arange(b - a)[::-1], 7)
     return pos, left
 
 
-def note_fields(vocab: Vocab, *, prev_pitch, position, duration, rest, chord, strength, mode, syllable, phrase_pos, phrase_left, register, section) -> np.ndarray:
+def note_fields(*, prev_pitch, position, duration, rest, chord, strength, mode, syllable, phrase_pos, phrase_left, register, section) -> np.ndarray:
     """Stack per-note field arrays into an int64 array [shape=(n_notes, len(FIELDS))]."""
     cols = [prev_pitch, position, duration, rest, chord, strength, mode, syllable, phrase_pos, phrase_left, register, section]
     n = len(cols[1])

@@ -32,8 +32,19 @@ from lemm.compose.melody.data import DATA_FILE, QUALITIES, TPQ, load_dataset, sp
 from lemm.compose.melody.network import build_net
 from lemm.compose.melody.rhythm import N_STYLES, rhythm_counts
 from lemm.compose.melody.tokens import (
-    FIELDS, N_PITCH, PITCH_LOW, SYLLABLE_CODES, Vocab, chord_token, field_sizes, key_shift, metric_strength,
-    note_fields, phrase_counters, register_token, remi_vocab,
+    FIELDS,
+    N_PITCH,
+    PITCH_LOW,
+    SYLLABLE_CODES,
+    Vocab,
+    chord_token,
+    field_sizes,
+    key_shift,
+    metric_strength,
+    note_fields,
+    phrase_counters,
+    register_token,
+    remi_vocab,
 )
 
 __all__ = ["HPARAMS", "song_fields", "grid_of", "train"]
@@ -94,7 +105,7 @@ def song_fields(song: dict, vocab: Vocab) -> tuple[np.ndarray, np.ndarray]:
     cols["phrase_pos"], cols["phrase_left"] = phrase_counters(onsets, durs, gap_ticks=TPQ // 2)
     cols["register"][:] = register_token(float(np.median(norm)))
     cols["section"][:] = 0
-    x = note_fields(vocab, **cols)
+    x = note_fields(**cols)
     y = np.clip(norm - PITCH_LOW, 0, N_PITCH - 1)
     return x, y
 

@@ -28,6 +28,7 @@ from lemm.limits import MAX_TITLE_CHARS, clean_name, clean_text
 from lemm.score import model as m
 from lemm.score.harmony import QUALITY_INTERVALS
 from lemm.score.instruments import preset_for_program
+from lemm.score.midi import section_kind_from_name
 from lemm.score.notation.parts import DRUM_MAP
 from lemm.score.notation.spelling import key_from_fifths
 from lemm.score.notation.writer import ARTICULATION_TAGS
@@ -278,8 +279,6 @@ def _track(info: _PartInfo, read: _PartRead, used: set[str], tick) -> m.Track:
 
 
 def _globals(reads: list[_PartRead], end_tick: int, tick) -> dict:
-    from lemm.score.midi import section_kind_from_name  # local: midi imports mido
-
     first = reads[0]
     pitched = next((r for r in reads if not r.percussion and r.keys), first)
     tempos = [m.TempoChange(t, b) for t, b in _changes([(tick(p), b) for r in reads for p, b in r.tempos if 20 <= b <= 400])]

@@ -154,10 +154,10 @@ def bar_pieces(line: Line, bar: Bar, *, splits: list[Fraction] = ()) -> list[Pie
             pieces = [replace(p, notes=notes, first=k == 0 and not cont_before, tie_stop=k > 0 or cont_before, tie_start=k < last or cont_after)
                       for k, p in enumerate(pieces)]  # fmt: skip
         out += pieces
-    return _bracket(out, bar, line)
+    return _bracket(out, bar)
 
 
-def _bracket(pieces: list[Piece], bar: Bar, line: Line) -> list[Piece]:
+def _bracket(pieces: list[Piece], bar: Bar) -> list[Piece]:
     by_beat: dict[Fraction, list[int]] = {}
     for k, p in enumerate(pieces):
         if p.triplet:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import numpy as np
 
 from lemm.errors import ParameterError
-from lemm.mix._validate import as_audio
 
 __all__ = ["tpdf_dither"]
 
@@ -45,7 +44,11 @@ def tpdf_dither(audio: np.ndarray, *, bit_depth: int = 16, seed: int | np.random
     -------
     np.ndarray [shape=(n_channels, n_samples)], float32 on the grid ``k / 2**(bit_depth-1)``.
     """
-    a = as_audio(audio, dtype=np.float64)
+    a = np.asarray(audio, dtype=np.float64)
+    if a.ndim != 2 or a.shape[0] not in (1, 2):
+        raise ParameterError.for_field("audio shape", a.shape, "(n_channels, n_samples) with 1 or 2 channels")
+    if not np.all(np.isfinite(a)):
+        raise ParameterError.for_field("audio", "non-finite samples", "finite samples")
     if bit_depth not in (16, 24):
         raise ParameterError.for_field("bit_depth", bit_depth, "16 or 24")
     rng = np.random.default_rng(seed)

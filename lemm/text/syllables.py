@@ -142,7 +142,7 @@ def _split_word(word: str) -> list[str]:
     if len(groups) <= 1:
         return [word]
     cuts = []
-    for (s0, e0), (s1, _e1) in zip(groups, groups[1:]):
+    for (s0, e0), (s1, _e1) in zip(groups, groups[1:], strict=False):
         n_cons = s1 - e0
         if n_cons <= 1:
             cut = e0 if n_cons == 1 and low[e0] not in "x" else e0 + n_cons

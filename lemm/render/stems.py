@@ -1,4 +1,10 @@
-"""Rendering by (track, section) slices, with an optional content-addressed cache.
+"""A score -> its stems: every track rendered by (track, section) slices, with an optional content-addressed cache.
+
+This is the render stage of a song (:meth:`lemm.Song.render`, ``lemm render``) and of a
+notebook (:func:`render_tracks`): one function, so the same score, seed and settings
+give the same stems wherever they are rendered. A plan made from a guide recording
+starts at the guide's first downbeat: ``start_offset_seconds`` of silence before bar 1,
+added here, lines the stems up with the guide in a DAW.
 
 Every stem is the sum of its slices: the notes of one track that start in one
 section, rendered with that slice's own seed (``derive_seed(seed, track,
@@ -14,7 +20,7 @@ The cache is a plain folder (``DIR/cache/``) of ``<key>.npz`` files, each the
 trimmed audio of one slice, its start sample and a SHA-256 over the key, the
 start and the audio. An entry is used only when that hash checks out: a
 damaged or tampered entry (or one from lemm before 0.2, without a hash) is
-rendered again, and the event logged (logger ``lemm.project.slices``). The
+rendered again, and the event logged (logger ``lemm.render.stems``). The
 cache is safe to delete; only files named ``<32 hex digits>.npz`` are lemm's
 (pruning leaves anything else in the folder alone).
 
@@ -35,30 +41,39 @@ import io
 import itertools
 import json
 import logging
+import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lemm.errors import ParameterError
 from lemm.io.atomic import atomic_write_bytes
 from lemm.progress import report_step
-from lemm.project.settings import RenderSettings
+from lemm.render.presets import Preset, preset_to_dict
+from lemm.render.settings import RenderSettings
+from lemm.render.song_presets import check_song_presets, check_track_presets
+from lemm.render.track import render_track_span, single_thread
 from lemm.score.jsonio import to_jsonable
 from lemm.score.model import Score, Track
 from lemm.score.timing import ticks_to_seconds
-from lemm.seeding import derive_seed
+from lemm.seeding import check_seed, derive_seed
+from lemm.version import __version__
+from lemm.vocals.sing import sing_track_span
 
-if TYPE_CHECKING:
-    from lemm.render.presets import Preset
-
-__all__ = ["Slice", "track_slices", "slice_key", "RenderCache", "render_stems", "RenderStats"]
+__all__ = [
+    "Slice", "track_slices", "slice_key", "RenderCache", "render_stems", "render_tracks", "RenderStats", "song_n_samples",
+    "MAX_TAIL_SECONDS",
+]
 
 WHOLE_SONG = "(whole song)"
+
+#: Longest tail (reverb and releases) after the last bar, in seconds.
+MAX_TAIL_SECONDS = 2.0
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +109,7 @@ def track_slices(score: Score) -> list[Slice]:
             while k + 1 < len(sections) and note.start_tick >= sections[k + 1].start_tick:
                 k += 1
             groups[k].append(note)
-        for section, notes in zip(sections, groups):
+        for section, notes in zip(sections, groups, strict=True):
             if notes:
                 out.append(Slice(track.name, section.name, dataclasses.replace(track, notes=tuple(notes))))
     return out
@@ -106,9 +121,6 @@ def slice_key(sl: Slice, score: Score, *, settings: RenderSettings, seed: int, n
     ``preset`` is the song preset the slice's track uses (None for a stock one):
     its numbers are hashed too, so a refitted timbre renders again.
     """
-    from lemm import __version__
-    from lemm.render.presets import preset_to_dict
-
     track = to_jsonable(sl.track)
     track.pop("pan")
     track.pop("gain_db")
@@ -211,13 +223,9 @@ def _render_slice(sl: Slice, score: Score, *, settings: RenderSettings, seed: in
     slice_seed = derive_seed(seed, sl.track_name, sl.section_name)
     # only the slice's own span is rendered (the stem is silent around it): what _trim keeps of it is the same
     if sl.track.role == "vocal":
-        from lemm.vocals.sing import sing_track_span
-
         # slices already run side by side: one thread per slice
         offset, audio = sing_track_span(sl.track, score, sample_rate=settings.sample_rate, seed=slice_seed, n_samples=n_samples, n_workers=1)
     else:
-        from lemm.render.track import render_track_span
-
         offset, audio = render_track_span(sl.track, score, sample_rate=settings.sample_rate, seed=slice_seed, device=settings.device,
                                           n_samples=n_samples, preset=preset)
     start, trimmed = _trim(audio)
@@ -240,8 +248,10 @@ def render_stems(
     cache: RenderCache | None = None,
     n_workers: int | None = None,
     presets: Mapping[str, "Preset"] | None = None,
+    start_offset_seconds: float = 0.0,
+    track_names: Sequence[str] | None = None,
 ) -> tuple[dict[str, np.ndarray], RenderStats]:
-    """Render every track of ``score`` to a stereo stem [shape=(2, n_samples)], slice by slice.
+    """Render every track of ``score`` to a stereo stem [shape=(2, offset + n_samples)], slice by slice.
 
     Parameters
     ----------
@@ -256,12 +266,17 @@ def render_stems(
     n_workers : int or None
         Slices rendered side by side (threads; each renders with one torch thread).
     presets : mapping of str to Preset, optional
-        The song's own presets (see :mod:`lemm.project.presets`): a non-vocal
+        The song's own presets (see :mod:`lemm.render.song_presets`): a non-vocal
         track whose ``preset`` names one renders with it.
+    start_offset_seconds : float
+        Silence before bar 1 (a plan made from a guide recording: the guide's first
+        downbeat), ``offset = round(start_offset_seconds * sample_rate)`` samples.
+    track_names : sequence of str, optional
+        Render only these tracks (default: all); each renders exactly as in the whole song.
 
     Returns
     -------
-    stems : dict[str, np.ndarray]
+    stems : dict[str, np.ndarray [shape=(2, offset + n_samples)]]
         One stem per track, in score order (silent for a track without notes).
     stats : RenderStats
 
@@ -271,15 +286,15 @@ def render_stems(
         A non-vocal track whose preset is neither stock nor a song preset
         (before anything renders), or bad ``presets``.
     """
-    from lemm.project.presets import check_song_presets, check_track_presets
-    from lemm.render.track import single_thread
-
     own = check_song_presets({} if presets is None else presets)
     check_track_presets(score, own)
-    slices = track_slices(score)
+    if isinstance(start_offset_seconds, bool) or not isinstance(start_offset_seconds, (int, float)) or not 0.0 <= start_offset_seconds < 3600.0:
+        raise ParameterError.for_field("start_offset_seconds", start_offset_seconds, "a number of seconds in 0..3600")
+    wanted = None if track_names is None else {score.track(name).name for name in track_names}  # unknown names raise
+    slices = [sl for sl in track_slices(score) if wanted is None or sl.track_name in wanted]
     slice_presets = [None if sl.track.role == "vocal" else own.get(sl.track.preset) for sl in slices]
-    keys = [slice_key(sl, score, settings=settings, seed=seed, n_samples=n_samples, preset=p) for sl, p in zip(slices, slice_presets)]
-    stems = {t.name: np.zeros((2, n_samples), np.float32) for t in score.tracks}
+    keys = [slice_key(sl, score, settings=settings, seed=seed, n_samples=n_samples, preset=p) for sl, p in zip(slices, slice_presets, strict=True)]
+    stems = {t.name: np.zeros((2, n_samples), np.float32) for t in score.tracks if wanted is None or t.name in wanted}
     # Each slice is added into its stem as soon as the slices before it in the same
     # track are in: per stem in slice order (the order of the float sums), so the
     # stems are the same whatever was cached or finished first, and only the slices
@@ -334,8 +349,103 @@ def render_stems(
                     done(futures[future], future.result())
     if cache is not None:
         cache.prune(set(keys))
+    offset = int(round(start_offset_seconds * settings.sample_rate))
+    if offset:
+        stems = {name: np.pad(audio, ((0, 0), (offset, 0))) for name, audio in stems.items()}
     stats = RenderStats(
         rendered=tuple((slices[i].track_name, slices[i].section_name) for i in todo),
         cached=tuple((slices[i].track_name, slices[i].section_name) for i in sorted(set(range(len(slices))) - set(todo))),
     )
     return stems, stats
+
+
+def song_n_samples(score: Score, *, sample_rate: int, requested_seconds: float | None = None) -> int:
+    """Length of every stem, mix and master in samples.
+
+    The song's last bar plus a tail for releases and reverb. The tail is cut
+    short where it would take the file more than one bar past the requested
+    duration (the master fades it out).
+
+    Examples
+    --------
+    >>> from lemm.score.model import Score, Section
+    >>> s = Score(sections=(Section("verse 1", "verse", 0, 4 * 1920),))  # 4 bars at 120 bpm = 8 s
+    >>> song_n_samples(s, sample_rate=1000, requested_seconds=8.0)  # + a 1.8 s tail: 0.9 of a 2 s bar
+    9800
+    """
+    end_seconds = float(ticks_to_seconds(score, score.end_tick))
+    bar_ticks = score.meters[-1].bar_ticks(score.resolution)
+    bar_seconds = float(ticks_to_seconds(score, score.end_tick + bar_ticks)) - end_seconds
+    tail = MAX_TAIL_SECONDS
+    if requested_seconds is not None:
+        tail = min(tail, requested_seconds + 0.9 * bar_seconds - end_seconds)
+    tail = max(tail, 0.1)
+    return int(math.ceil((end_seconds + tail) * sample_rate))
+
+
+def render_tracks(
+    score: Score,
+    *,
+    sample_rate: int = 48000,
+    seed: int = 0,
+    device: str = "cpu",
+    n_samples: int | None = None,
+    track_names: Sequence[str] | None = None,
+    n_workers: int | None = None,
+    start_offset_seconds: float = 0.0,
+    presets: Mapping[str, "Preset"] | None = None,
+) -> dict[str, np.ndarray]:
+    """Render every non-vocal track of ``score`` (or those named), exactly as a song renders them.
+
+    The same slices, seeds (``derive_seed(seed, track, section)``) and sums as
+    :meth:`lemm.Song.render` and ``lemm render`` (this calls :func:`render_stems`):
+    with the song's seed, sample rate, length and start offset, a notebook hears the
+    song's own stems. Output does not depend on ``n_workers``.
+
+    Parameters
+    ----------
+    score : Score
+    sample_rate : int
+        One of :data:`lemm.render.settings.SAMPLE_RATES`.
+    seed : int
+        The song seed; each (track, section) slice derives its own.
+    device : str
+        ``"cpu"`` or ``"cuda[:N]"``.
+    n_samples : int, optional
+        Length of every stem before the offset; default :func:`song_n_samples` (the last bar plus a tail).
+    track_names : sequence of str, optional
+        Render only these tracks (vocal ones too: they are sung with :func:`lemm.vocals.sing_track`).
+    n_workers : int, optional
+        Slices rendered side by side; default one per CPU.
+    start_offset_seconds : float
+        Silence before bar 1 (:attr:`lemm.compose.plan_model.Plan.start_offset_seconds` of a song planned from a guide).
+    presets : mapping of str to Preset, optional
+        A song's own presets (:attr:`lemm.Song.presets`).
+
+    Returns
+    -------
+    dict of track name to np.ndarray [shape=(2, offset + n_samples)], float32, in score order.
+
+    Examples
+    --------
+    >>> from lemm.score.model import Note, Score, Track
+    >>> bass = Track(name="bass", role="bass", preset="electric_bass", notes=(Note(40, 0, 480, 100),))
+    >>> stems = render_tracks(Score(tracks=(bass,)), sample_rate=16000, n_samples=16000, n_workers=1)
+    >>> sorted(stems), stems["bass"].shape
+    (['bass'], (2, 16000))
+    """
+    check_seed(seed)
+    if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1):
+        raise ParameterError.for_field("n_workers", n_workers, "None or an integer >= 1")
+    if n_samples is not None and (isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 0):
+        raise ParameterError.for_field("n_samples", n_samples, "None or an integer >= 0")
+    names = [t.name for t in score.tracks if t.role != "vocal"] if track_names is None else list(track_names)
+    if not names:
+        return {}
+    settings = RenderSettings(sample_rate=sample_rate, device=device)
+    length = song_n_samples(score, sample_rate=sample_rate) if n_samples is None else int(n_samples)
+    stems, _ = render_stems(
+        score, settings=settings, seed=seed, n_samples=length, n_workers=n_workers, presets=presets,
+        start_offset_seconds=start_offset_seconds, track_names=names,
+    )
+    return stems

@@ -27,6 +27,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from lemm.errors import ParameterError
+from lemm.render.drums import list_drum_kits
+from lemm.render.presets import Preset, list_presets, preset_from_dict, preset_to_dict
+from lemm.vocals import VOICE_NAMES
 
 if TYPE_CHECKING:
     from lemm.render.presets import Preset
@@ -39,9 +42,6 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 def reserved_preset_names() -> set[str]:
     """Names a song preset may not take: the stock presets, the drum kits and the vocal voices."""
-    from lemm.render import list_drum_kits, list_presets
-    from lemm.vocals import VOICE_NAMES
-
     return set(list_presets()) | set(list_drum_kits()) | set(VOICE_NAMES)
 
 
@@ -68,8 +68,6 @@ def check_song_presets(presets: Mapping[str, "Preset"]) -> dict[str, "Preset"]:
         that differs from the preset's own ``name``, or one that is a stock
         preset, drum kit or voice.
     """
-    from lemm.render.presets import Preset
-
     if not isinstance(presets, Mapping):
         raise ParameterError.for_field("song presets", type(presets).__name__, "a mapping of name -> lemm.render.Preset")
     reserved = reserved_preset_names() if presets else set()
@@ -89,8 +87,6 @@ def song_presets_to_dict(presets: Mapping[str, "Preset"]) -> dict[str, Any]:
     """JSON data of a song's presets: name -> the preset's dictionary (:func:`lemm.render.presets.preset_to_dict`)."""
     if not presets:
         return {}
-    from lemm.render.presets import preset_to_dict
-
     return {name: preset_to_dict(p) for name, p in check_song_presets(presets).items()}
 
 
@@ -98,8 +94,6 @@ def song_presets_from_dict(data: Any) -> dict[str, "Preset"]:
     """Inverse of :func:`song_presets_to_dict` (None or absent reads as no presets), validated."""
     if data is None or data == {}:
         return {}
-    from lemm.render.presets import preset_from_dict
-
     if not isinstance(data, dict):
         raise ParameterError.for_field("song.json presets", type(data).__name__, "an object of name -> preset")
     return check_song_presets({name: preset_from_dict(p) for name, p in data.items()})
@@ -110,8 +104,6 @@ def check_track_presets(score: "Score", presets: Mapping[str, "Preset"]) -> None
 
     Vocal tracks are left to the singer (which checks its voices).
     """
-    from lemm.render import list_drum_kits, list_presets
-
     known = set(list_presets()) | set(list_drum_kits()) | set(presets)
     for track in score.tracks:
         if track.role != "vocal" and track.preset not in known:

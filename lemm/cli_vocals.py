@@ -1,4 +1,8 @@
-"""``lemm vocals ...``: cleanup and formant-preserving shifts of recorded vocals from the command line.
+"""``lemm vocals ...``: cleanup and formant-preserving shifts of recorded vocals from the command line,
+and a sung take brought into a song folder (:func:`import_take`).
+
+It sits above :mod:`lemm.vocals` (the singer and the audio tools) and :mod:`lemm.song`
+(the song folders), so neither of those imports the other.
 
 ::
 
@@ -34,25 +38,35 @@ Examples
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.signal import resample_poly
 
 from lemm.errors import ParameterError
-from lemm.io.audio import check_audio_output
+from lemm.io.atomic import atomic_write_text
+from lemm.io.audio import check_audio_output, read_audio, write_audio
 from lemm.progress import log_progress
-from lemm.project.lock import locks_song_folder
+from lemm.project.commit import locks_song_folder
+from lemm.project.folder import write_song_files
+from lemm.score.midi import read_midi
+from lemm.score.timing import ticks_to_seconds
+from lemm.song import load
+from lemm.vocals.clean import clean_vocal
+from lemm.vocals.handoff import svp_text, ustx_text, vocal_line
+from lemm.vocals.phrases import monophonic_notes
+from lemm.vocals.take_import import active_rms, align_offset, place_take
+from lemm.vocals.transform import shift_pitch, stretch_time
 
-__all__ = ["add_vocals_subcommands", "read_melody"]
+__all__ = ["add_vocals_subcommands", "read_melody", "import_take", "ImportResult"]
 
 
 def read_melody(spec: str) -> tuple[list[tuple[int, float, float]], float]:
     """``"score.mid:TRACK"`` -> (notes as (pitch, start_seconds, end_seconds), first tempo in bpm)."""
-    from lemm.score.midi import read_midi
-    from lemm.score.timing import ticks_to_seconds
-    from lemm.vocals.phrases import monophonic_notes
-
     path, name = spec, ""
     if ":" in spec:
         head, tail = spec.rsplit(":", 1)
@@ -68,20 +82,15 @@ def read_melody(spec: str) -> tuple[list[tuple[int, float, float]], float]:
         raise ParameterError.for_field("--melody track", tracks[0].name, "a track with notes")
     starts = ticks_to_seconds(score, np.array([n.start_tick for n in notes], dtype=np.float64))
     ends = ticks_to_seconds(score, np.array([n.end_tick for n in notes], dtype=np.float64))
-    return [(n.pitch, float(s), float(e)) for n, s, e in zip(notes, starts, ends)], float(score.tempos[0].tempo_bpm)
+    return [(n.pitch, float(s), float(e)) for n, s, e in zip(notes, starts, ends, strict=True)], float(score.tempos[0].tempo_bpm)
 
 
 def _write(path: str, audio: np.ndarray, sample_rate: int) -> None:
-    from lemm.io.audio import write_audio
-
     write_audio(path, audio, sample_rate=sample_rate)
     log_progress(f"wrote {Path(path)}")
 
 
 def _cmd_clean(args: argparse.Namespace) -> int:
-    from lemm.io.audio import read_audio
-    from lemm.vocals.clean import clean_vocal
-
     check_audio_output(args.output)  # before any work
     if args.key is not None and args.melody is not None:
         raise ParameterError.for_field("--key/--melody", (args.key, args.melody), "one of them, not both")
@@ -113,9 +122,6 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 
 
 def _cmd_shift(args: argparse.Namespace) -> int:
-    from lemm.io.audio import read_audio
-    from lemm.vocals.transform import shift_pitch
-
     check_audio_output(args.output)  # before any work
     audio, sample_rate = read_audio(args.input)
     _write(args.output, shift_pitch(audio, sample_rate, semitones=args.semitones, preserve_formants=not args.no_formants), sample_rate)
@@ -123,9 +129,6 @@ def _cmd_shift(args: argparse.Namespace) -> int:
 
 
 def _cmd_stretch(args: argparse.Namespace) -> int:
-    from lemm.io.audio import read_audio
-    from lemm.vocals.transform import stretch_time
-
     check_audio_output(args.output)  # before any work
     audio, sample_rate = read_audio(args.input)
     _write(args.output, stretch_time(audio, sample_rate, rate=args.rate), sample_rate)
@@ -145,10 +148,6 @@ def _vocal_track(score, name: str | None):
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from lemm.io.atomic import atomic_write_text
-    from lemm.song import load
-    from lemm.vocals.handoff import svp_text, ustx_text, vocal_line
-
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     bad = [f for f in formats if f not in ("ustx", "svp")]
     if bad or not formats:
@@ -166,8 +165,6 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 @locks_song_folder("folder")  # one writer at a time: the import reads the song and writes it back
 def _cmd_import(args: argparse.Namespace) -> int:
-    from lemm.vocals.take_import import import_take
-
     result = import_take(args.folder, args.take, offset_seconds=args.offset_seconds, track=args.track)
     print(
         f"lemm: {args.take} is now the {result.track!r} stem of {args.folder}: placed at {result.offset_seconds:+.4f} s "
@@ -177,8 +174,89 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class ImportResult:
+    """What ``import_take`` did: the vocal track, the offset (samples and seconds), whether it was found, the gain."""
+
+    track: str
+    offset_samples: int
+    offset_seconds: float
+    aligned_by: str
+    gain_db: float
+
+
+def import_take(
+    folder: str | os.PathLike, take_path: str | os.PathLike, *, offset_seconds: float | None = None, track: str | None = None
+) -> ImportResult:
+    """Replace a song folder's vocal stem with a sung take, and mix and master the song again.
+
+    Parameters
+    ----------
+    folder : path
+        A song folder (``lemm compose`` output).
+    take_path : path
+        The take (WAV/FLAC, any rate, mono or stereo).
+    offset_seconds : float or None
+        Where the take's first sample goes on the song's time line; None finds it (module notes).
+    track : str or None
+        The vocal track to replace; None: the song's only vocal track.
+
+    Returns
+    -------
+    ImportResult
+
+    Raises
+    ------
+    ParameterError
+        No (or more than one) vocal track, or a silent take or stem.
+    """
+    folder = Path(folder)
+    song = load(folder)
+    vocals = [t.name for t in song.score.tracks if t.role == "vocal"]
+    if track is None:
+        if len(vocals) > 1 and "vocal" in vocals:  # the lead, not its backing vocals
+            vocals = ["vocal"]
+        if len(vocals) != 1:
+            names = ", ".join(vocals) or "none (the song has no vocal)"
+            raise ParameterError.for_field("track", None, f"the vocal track to replace, one of: {names}")
+        track = vocals[0]
+    elif track not in vocals:
+        raise ParameterError.for_field("track", track, f"one of the song's vocal tracks: {', '.join(vocals) or 'none'}")
+    report_path = folder / "report.json"
+    trims = json.loads(report_path.read_text(encoding="utf-8")).get("stem_trim_db", {}) if report_path.exists() else {}
+    stems = {}
+    for t in song.score.tracks:
+        audio, rate = read_audio(folder / "stems" / f"{t.name}.wav")
+        if rate != song.sample_rate:
+            raise ParameterError.for_field(f"stems/{t.name}.wav sample rate", rate, f"the song's rate {song.sample_rate}")
+        stems[t.name] = audio * np.float32(10.0 ** (-float(trims.get(t.name, 0.0)) / 20.0))
+    n_samples = stems[track].shape[1]
+    take, take_rate = read_audio(take_path)
+    if take_rate != song.sample_rate:
+        g = np.gcd(int(take_rate), int(song.sample_rate))
+        take = resample_poly(take.astype(np.float64), song.sample_rate // g, take_rate // g, axis=1).astype(np.float32)
+    if offset_seconds is None:
+        offset = align_offset(take, stems[track], sample_rate=song.sample_rate)
+        how = "cross-correlation with the song's vocal"
+    else:
+        if isinstance(offset_seconds, bool) or not isinstance(offset_seconds, (int, float)) or not np.isfinite(offset_seconds):
+            raise ParameterError.for_field("offset_seconds", offset_seconds, "a number of seconds (may be negative)")
+        offset = int(round(offset_seconds * song.sample_rate))
+        how = "stated offset"
+    placed = place_take(take, offset_samples=offset, n_samples=n_samples)
+    own_rms, take_rms = active_rms(stems[track], placed)
+    if take_rms <= 0.0:
+        raise ParameterError.for_field("take", str(take_path), "a take with sound inside the song's length")
+    gain = own_rms / take_rms if own_rms > 0 else 1.0
+    stems[track] = placed * np.float32(gain)
+    song.stems = stems
+    song.mix()
+    write_song_files(song, folder, action="vocals import", takes={track: stems[track]})
+    return ImportResult(track, offset, offset / song.sample_rate, how, float(20.0 * np.log10(gain)))
+
+
 class _BpmAction(argparse.Action):
-    def __call__(self, parser, namespace, values, option_string=None):
+    def __call__(self, parser, namespace, values, option_string=None):  # noqa: ARG002  (argparse.Action's signature)
         setattr(namespace, self.dest, values)
         namespace.bpm_given = True
 
