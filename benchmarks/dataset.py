@@ -192,8 +192,10 @@ def main() -> None:
                     (a / p.relative_to(b)).read_bytes() == p.read_bytes() for p in (b / "songs").rglob("*") if p.is_file())
             for workers in (1, 2):
                 shutil.rmtree(scratch / f"r{r}w{workers}", ignore_errors=True)
-        med = lambda key, w: statistics.median(x[key] for x in runs[w])
-        pairs = [one["wall_seconds"] / two["wall_seconds"] for one, two in zip(runs[1], runs[2])]
+        def med(key: str, w: int) -> float:
+            return statistics.median(x[key] for x in runs[w])
+
+        pairs = [one["wall_seconds"] / two["wall_seconds"] for one, two in zip(runs[1], runs[2], strict=True)]
         cpu1, cpu2 = med("cpu_seconds", 1), med("cpu_seconds", 2)
         busier = statistics.median(x["worker_cpu_seconds"][0] for x in runs[2])
         balance = statistics.median(x["worker_cpu_seconds"][0] / statistics.mean(x["worker_cpu_seconds"]) for x in runs[2])

@@ -92,7 +92,7 @@ def spectrogram_db(x: np.ndarray, n_fft: int = 2048, hop: int = 256) -> tuple[np
 def figure(name: str, renders: list[np.ndarray], out: Path) -> Path:
     fig, axes = plt.subplots(len(renders), 1, figsize=(9, 2.6 * len(renders)), sharex=True, dpi=80)
     kind = f"program {PHRASES[name][2]}{' (drum kit)' if PHRASES[name][1] else ''}"
-    for ax, x, label in zip(axes, renders, (f"lemm {name}", f"FluidR3_GM {kind}", f"MuseScore General {kind}")):
+    for ax, x, label in zip(axes, renders, (f"lemm {name}", f"FluidR3_GM {kind}", f"MuseScore General {kind}"), strict=False):
         t, f, db = spectrogram_db(x)
         keep = f >= 30.0
         mesh = ax.pcolormesh(t, f[keep], db[keep], vmin=-80.0, vmax=0.0, shading="auto", cmap="magma")

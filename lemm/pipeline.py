@@ -63,7 +63,7 @@ def make_score(plan: Plan, brief: Brief) -> Score:
     score = compose_score(plan, lyrics=brief.lyrics, seed=brief.seed, title=title)
     # each vocal line is sung by the voice whose comfortable range suits its melody (the asked-for one unless clearly not)
     tracks = tuple(voice_for_track(t) for t in score.tracks)
-    return score if all(a is b for a, b in zip(tracks, score.tracks)) else dataclasses.replace(score, tracks=tracks)
+    return score if all(a is b for a, b in zip(tracks, score.tracks, strict=True)) else dataclasses.replace(score, tracks=tracks)
 
 
 def _fade_out(audio: np.ndarray, *, sample_rate: int, fade_seconds: float = 0.05) -> np.ndarray:

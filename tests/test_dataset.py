@@ -242,9 +242,9 @@ class _RecordingExecutor(ThreadPoolExecutor):
 
 def test_songs_are_submitted_longest_first(tmp_path: Path, monkeypatch) -> None:
     """Longest expected song first (so the workers end together); of two songs of a length, the sung one first."""
-    import lemm.dataset.song
+    import lemm.dataset.run
 
-    monkeypatch.setattr(lemm.dataset.song, "build_song_files", lambda options, index: 1 / 0)  # only the order is looked at
+    monkeypatch.setattr(lemm.dataset.run, "build_song_files", lambda _options, _index: 1 / 0)  # only the order is looked at
     options = {**OPTIONS, "duration": "0:10-0:40"}
     with _RecordingExecutor() as pool:
         generate(12, out=tmp_path / "a", executor=pool, shard="1/2", **options)

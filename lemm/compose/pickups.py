@@ -53,7 +53,7 @@ def pickup_shift(ctx: ArrangeContext, onsets: Sequence[int], *, slot_start: int,
     earliest : int
         The first tick a moved note may start on (the line before's end plus the rest).
     """
-    first = next((i for i, (s, f) in enumerate(zip(stressed, function_words)) if s and not f), None)
+    first = next((i for i, (s, f) in enumerate(zip(stressed, function_words, strict=True)) if s and not f), None)
     if first is None or not 1 <= first <= MAX_PICKUP_SYLLABLES or first >= len(onsets):
         return 0
     half = ctx.bar_ticks // 2 if ctx.beats_per_bar % 2 == 0 else ctx.bar_ticks
@@ -101,7 +101,7 @@ def add_pickups(
     prev_end = None
     rest = int(MIN_REST_BEATS * ctx.beat_ticks)
     shifts = []
-    for k, ((start, _), group) in enumerate(zip(slots, groups)):
+    for k, ((start, _), group) in enumerate(zip(slots, groups, strict=True)):
         syl = [s for w in lines[k % len(lines)].words for s in w.syllables]
         shift = 0
         if like is not None:
@@ -116,7 +116,7 @@ def add_pickups(
         if shift:
             rhythm = [(n.start_tick, n.duration_ticks) for n in moved]
             pitches = snap_strong_beats(ctx, rhythm, [n.pitch for n in moved], min(low, *(n.pitch for n in moved)), max(high, *(n.pitch for n in moved)))
-            moved = [replace(n, pitch=int(p)) for n, p in zip(moved, pitches)]
+            moved = [replace(n, pitch=int(p)) for n, p in zip(moved, pitches, strict=True)]
         out += moved
         if moved:
             prev_end = max(n.end_tick for n in moved)

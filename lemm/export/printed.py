@@ -42,10 +42,10 @@ import numpy as np
 from lemm.errors import ParameterError
 from lemm.export.common import PrintedFile, audio_content_key, compact_suffix, encode_audio, headroom_trim_db
 from lemm.io.atomic import atomic_write_bytes
-from lemm.units import db_to_gain
 from lemm.io.audio import DITHER_SEED
 from lemm.io.dither import tpdf_dither
 from lemm.mix.printed import printed_strips
+from lemm.units import db_to_gain
 
 __all__ = ["PRINTED_FOLDER", "write_printed"]
 

@@ -51,8 +51,8 @@ from lemm.score.edit import add_track, remove_track, set_tempo, transpose
 from lemm.score.harmony import transpose_symbol
 from lemm.score.model import ChordSymbol, CurvePoint, ExpressionCurve, KeyChange, Note, Score
 from lemm.seeding import derive_seed
-from lemm.validate import GAIN_HINT_RANGE_DB, MIX_GAIN_RANGE_DB
 from lemm.song import Song
+from lemm.validate import GAIN_HINT_RANGE_DB, MIX_GAIN_RANGE_DB
 
 __all__ = [
     "Operation", "ScaleVelocity", "ChangeGain", "Intensify", "ShiftBrightness", "Regenerate", "Transpose",

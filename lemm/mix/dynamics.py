@@ -34,9 +34,9 @@ import numpy as np
 import scipy.signal
 
 from lemm.mix._validate import as_audio, check_number, check_sample_rate
+from lemm.mix.loudness import integrated_loudness, short_term_loudness
 from lemm.units import db_to_gain
 from lemm.validate import COMPRESSOR_RANGES
-from lemm.mix.loudness import integrated_loudness, short_term_loudness
 
 __all__ = [
     "section_lift_gain",

@@ -35,8 +35,8 @@ from typing import Any
 
 from lemm.errors import ParameterError
 from lemm.mix._validate import check_number
-from lemm.validate import COMPRESSOR_RANGES, MIX_GAIN_RANGE_DB
 from lemm.mix.filters import EqBand
+from lemm.validate import COMPRESSOR_RANGES, MIX_GAIN_RANGE_DB
 
 __all__ = [
     "EqBand", "CompressorSettings", "TrackMix", "ReverbSettings", "DelaySettings", "MasterSettings", "MixSettings",

@@ -296,8 +296,8 @@ def _drum_audio(
     else:
         lengths = {v: _voice_length(kit[v], sample_rate) for v in set(voices)}
     if n_samples is None:
-        n_samples = int(max((s + lengths[v] for s, v in zip(starts, voices)), default=0))
-    chokers = np.array(sorted(s for s, v in zip(starts, voices) if v in ("closed_hat", "pedal_hat")), dtype=np.int64)
+        n_samples = int(max((s + lengths[v] for s, v in zip(starts, voices, strict=True)), default=0))
+    chokers = np.array(sorted(s for s, v in zip(starts, voices, strict=True) if v in ("closed_hat", "pedal_hat")), dtype=np.int64)
     lo, hi = 0, n_samples
     if trimmed:
         sounding = [i for i in range(len(notes)) if starts[i] < n_samples]

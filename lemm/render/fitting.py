@@ -229,7 +229,7 @@ def fit_regions(
     if not references:
         raise ParameterError.for_field("references", references, "at least one reference note")
     f0s = [midi_to_hz(r.pitch) for r in references]
-    votes = [detect_partial_divisor(np.asarray(r.audio, dtype=np.float64), sample_rate=r.sample_rate, f0_hz=f) for r, f in zip(references, f0s)]
+    votes = [detect_partial_divisor(np.asarray(r.audio, dtype=np.float64), sample_rate=r.sample_rate, f0_hz=f) for r, f in zip(references, f0s, strict=True)]
     divisor = int(max(set(votes), key=lambda d: (votes.count(d), -d)))
     analyses = []
     for r, f in zip(references, f0s, strict=True):

@@ -581,7 +581,7 @@ def _instrument_audio(
                 stop = min(hi, v.start_sample + audio.shape[1])
                 buffer[:, v.start_sample - lo : stop - lo] += audio[:, : stop - v.start_sample]
         if preset.attack_noise_db is not None:
-            for v, burst in zip(sounding, _attack_bursts(sounding, preset, sample_rate=sample_rate, seed=seed, device=device)):
+            for v, burst in zip(sounding, _attack_bursts(sounding, preset, sample_rate=sample_rate, seed=seed, device=device), strict=True):
                 stop = min(hi, v.start_sample + burst.shape[0])
                 buffer[:, v.start_sample - lo : stop - lo] += burst[: stop - v.start_sample]
         if power is not None:

@@ -280,11 +280,11 @@ def render_sampled_track(
             lengths.append(min(v.n_samples, math.ceil(sample.shape[0] / slowest) + 1))  # the read runs past the recording's end
         choices.append((z, layer, gain))
     if n_samples is None:
-        n_samples = max((v.start_sample + n for v, n in zip(voices, lengths)), default=0)
+        n_samples = max((v.start_sample + n for v, n in zip(voices, lengths, strict=True)), default=0)
     buffer = torch.zeros(2, n_samples, dtype=torch.float32, device=dev)
     n_attack = max(1, round(_ATTACK_SECONDS * sample_rate))
     with torch.no_grad():
-        for v, n, (z, layer, gain) in zip(voices, lengths, choices):
+        for v, n, (z, layer, gain) in zip(voices, lengths, choices, strict=True):
             if v.start_sample >= n_samples:
                 continue
             n = min(n, n_samples - v.start_sample)

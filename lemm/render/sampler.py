@@ -139,7 +139,7 @@ def render_sampled_hits(
     n_choke = max(1, round(_CHOKE_FADE_SECONDS * sample_rate))
     variation = rng.uniform(-_VARIATION_DB, _VARIATION_DB, size=len(starts))
     peaks = np.array([float(np.abs(shot).max()) for shot in shots])
-    for start, vel, cut, var in zip(starts, velocities, cuts, variation):
+    for start, vel, cut, var in zip(starts, velocities, cuts, variation, strict=True):
         mix = _layer_mix(layers, float(vel), peaks)
         n = max(len(shots[i]) for i, _ in mix)
         hit = np.zeros(n, dtype=np.float32)

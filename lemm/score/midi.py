@@ -72,8 +72,8 @@ from lemm.limits import (
     count_midi_note_ons,
 )
 from lemm.score import model as m
-from lemm.score.instruments import preset_for_program
 from lemm.score.harmony import parse_chord, pitch_class
+from lemm.score.instruments import preset_for_program
 from lemm.score.midicc import bend_messages, cc7_to_gain, gain_to_cc7
 
 __all__ = ["midi_to_score", "notes_signature", "read_midi", "score_to_midi", "section_kind_from_name", "write_midi"]

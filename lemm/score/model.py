@@ -32,9 +32,9 @@ import math
 from dataclasses import dataclass, field
 
 from lemm.errors import ScoreError
-from lemm.validate import GAIN_HINT_RANGE_DB
 from lemm.limits import check_score
 from lemm.score.harmony import parse_chord
+from lemm.validate import GAIN_HINT_RANGE_DB
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from lemm import units
-from lemm.validate import check_sample_rate
 from lemm.errors import DependencyError, ParameterError
+from lemm.validate import check_sample_rate
 
 __all__ = [
     "PitchTrack",

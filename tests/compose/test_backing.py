@@ -67,16 +67,16 @@ def test_harmony_is_diatonic_and_on_chord_tones_on_strong_beats():
     lead = [Note(p, k * 240, 200, lyric=Lyric("la")) for k, p in enumerate([74, 76, 78, 79, 81, 79, 78, 76, 74, 73, 71, 69, 71, 73, 74, 76] * 2)]
     out = harmony_line(ctx, lead, low=55, high=76, sixth=False)
     assert len(out) == len(lead)
-    for n, h in zip(lead, out):
+    for n, h in zip(lead, out, strict=True):
         assert h.start_tick == n.start_tick
         assert h.pitch % 12 in scale
         assert 3 <= n.pitch - h.pitch <= 9
         if ctx.metric_weight(n.start_tick) >= 0.75:
             assert h.pitch % 12 in ctx.chord_at(n.start_tick).chord.pitch_classes
-    thirds = sum(n.pitch - h.pitch in (3, 4) for n, h in zip(lead, out) if ctx.metric_weight(n.start_tick) < 0.75)
+    thirds = sum(n.pitch - h.pitch in (3, 4) for n, h in zip(lead, out, strict=True) if ctx.metric_weight(n.start_tick) < 0.75)
     assert thirds == sum(1 for n in lead if ctx.metric_weight(n.start_tick) < 0.75)  # weak beats: plain thirds
     sixths = harmony_line(ctx, lead, low=40, high=76, sixth=True)
-    assert all(n.pitch - h.pitch in (8, 9) for n, h in zip(lead, sixths) if ctx.metric_weight(n.start_tick) < 0.75)
+    assert all(n.pitch - h.pitch in (8, 9) for n, h in zip(lead, sixths, strict=True) if ctx.metric_weight(n.start_tick) < 0.75)
 
 
 def test_double_is_an_octave_away_when_it_fits_else_unison():

@@ -13,7 +13,6 @@ from lemm.render.controls import note_voices
 from lemm.render.drums import DRUM_KITS, GM_DRUM_VOICES, voice_for_key
 from lemm.render.instrument import render_voice
 from lemm.render.sampled import list_sampled
-from lemm.score.model import CurvePoint, ExpressionCurve, Note, Score, TempoChange, Track
 from lemm.render.stems import song_n_samples
 from lemm.score.model import CurvePoint, ExpressionCurve, Note, Score, Section, TempoChange, Track
 from lemm.seeding import derive_seed

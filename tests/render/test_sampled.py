@@ -64,7 +64,9 @@ def test_round_robin_plays_another_recording():
 
 def test_release_after_note_off_and_levels_by_velocity():
     held = _render("acoustic_piano", (Note(60, 0, 480, 100),), n_samples=2 * SR)[0]  # note-off at 0.5 s
-    rms = lambda x: float(np.sqrt(np.mean(x.astype(np.float64) ** 2)))
+    def rms(x: np.ndarray) -> float:
+        return float(np.sqrt(np.mean(x.astype(np.float64) ** 2)))
+
     release = load_sampled("acoustic_piano").release_ms / 1000.0
     after = int((0.5 + release) * SR)
     assert rms(held[after : after + SR // 20]) < 1e-3 * rms(held[int(0.3 * SR) : int(0.45 * SR)])  # the release is done

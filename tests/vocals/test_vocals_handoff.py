@@ -223,7 +223,6 @@ def test_register_choice_and_shift() -> None:
 
 def test_a_song_voice_is_chosen_from_its_melody(monkeypatch) -> None:
     from lemm import pipeline
-    from lemm.compose import arrange
     from lemm.vocals.register import voice_for_track
 
     def notes(pitches):
@@ -236,6 +235,6 @@ def test_a_song_voice_is_chosen_from_its_melody(monkeypatch) -> None:
     assert voice_for_track(Track("lead", "lead", "synth_lead", notes=notes([90]))).preset == "synth_lead"
     # make_score passes the composed score through it
     bass = Track("bass", "bass", "synth_bass", notes=notes([40, 43]))
-    monkeypatch.setattr(arrange, "compose_score", lambda plan, **kw: Score(tracks=(bass, high)))
+    monkeypatch.setattr(pipeline, "compose_score", lambda _plan, **_kw: Score(tracks=(bass, high)))
     score = pipeline.make_score(None, type("B", (), {"prompt": "x", "seed": 0, "lyrics": "la"})())
     assert [t.preset for t in score.tracks] == ["synth_bass", "voice_high"]

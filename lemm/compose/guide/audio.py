@@ -55,8 +55,8 @@ from lemm.compose.guide.segment import segment_bars
 from lemm.compose.guide.tempo import at, bar_cues, beat_sync, choose_tempo, comb, fit_beat_grid
 from lemm.compose.guide.tonal import chord_for_bar, estimate_key, key_evidence_from_chords
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError
-from lemm.validate import check_sample_rate
 from lemm.io.audio import check_audio_file
+from lemm.validate import check_sample_rate
 
 __all__ = ["ANALYSIS_SAMPLE_RATE", "MIN_GUIDE_SECONDS", "load_guide_audio", "analyze_audio", "analyze_audio_array", "fit_beat_grid"]  # fit_beat_grid: from .tempo
 
