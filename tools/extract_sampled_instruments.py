@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lemm.io.atomic import atomic_write_text
+from lemm.render.extract_kit import MIT_LICENSE_QUOTE
 from lemm.render.presets import load_preset
 
 SOUNDFONTS = {
@@ -89,16 +90,7 @@ roots {roots}; velocities {velocities}.
 
 The MIT license of that SoundFont applies to these files:
 
-> Permission is hereby granted, free of charge, to any person obtaining a copy
-> of this software and associated documentation files (the "Software"), to
-> deal in the Software without restriction, including without limitation the
-> rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-> sell copies of the Software, and to permit persons to whom the Software is
-> furnished to do so, subject to the following conditions: The above copyright
-> notice and this permission notice shall be included in all copies or
-> substantial portions of the Software. THE SOFTWARE IS PROVIDED "AS IS",
-> WITHOUT WARRANTY OF ANY KIND.
-"""
+""" + MIT_LICENSE_QUOTE
 
 _GAP_SECONDS = 1.5
 

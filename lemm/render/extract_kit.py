@@ -48,6 +48,18 @@ _DEFAULT_MAX_SECONDS = 0.8
 #: Peak of the kick's loudest layer at playback, dBFS.
 _KICK_PEAK_DBFS = -6.0
 
+#: The MIT license text of the SoundFonts the shipped notes come from, quoted in each CREDITS.md.
+MIT_LICENSE_QUOTE = """> Permission is hereby granted, free of charge, to any person obtaining a copy
+> of this software and associated documentation files (the "Software"), to
+> deal in the Software without restriction, including without limitation the
+> rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
+> sell copies of the Software, and to permit persons to whom the Software is
+> furnished to do so, subject to the following conditions: The above copyright
+> notice and this permission notice shall be included in all copies or
+> substantial portions of the Software. THE SOFTWARE IS PROVIDED "AS IS",
+> WITHOUT WARRANTY OF ANY KIND.
+"""
+
 CREDITS = """# acoustic_kit samples
 
 One-shots of the standard drum kit (bank 128, preset 0) of **FluidR3_GM.sf2**
@@ -58,16 +70,7 @@ faded, at velocities {velocities}.
 
 The MIT license of FluidR3_GM applies to these files:
 
-> Permission is hereby granted, free of charge, to any person obtaining a copy
-> of this software and associated documentation files (the "Software"), to
-> deal in the Software without restriction, including without limitation the
-> rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-> sell copies of the Software, and to permit persons to whom the Software is
-> furnished to do so, subject to the following conditions: The above copyright
-> notice and this permission notice shall be included in all copies or
-> substantial portions of the Software. THE SOFTWARE IS PROVIDED "AS IS",
-> WITHOUT WARRANTY OF ANY KIND.
-"""
+""" + MIT_LICENSE_QUOTE
 
 
 def trim_one_shot(audio: np.ndarray, *, sample_rate: int, max_seconds: float) -> np.ndarray:
