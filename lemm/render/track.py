@@ -136,7 +136,7 @@ def render_track_span(
     bit for bit (same parameters), and that stem is zero outside the span (the
     first onset to the end of the last note's tail, within ``n_samples``). Only
     the span is allocated and computed: a slice of one section of a long song
-    (:mod:`lemm.project.slices`) costs what its notes cost, not the song's length.
+    (:mod:`lemm.render.stems`) costs what its notes cost, not the song's length.
 
     Raises
     ------
