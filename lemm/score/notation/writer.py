@@ -54,6 +54,27 @@ def _dur(length: Fraction) -> int:
 # ----------------------------------------------------------------------------------------------------------- header
 
 
+#: Space between the staves of a system, in tenths (40 tenths = one staff's height), for up to
+#: :data:`ROOMY_STAVES` staves; a fuller score (a band with backing vocals and percussion) is set closer,
+#: as engravers set full scores, down to :data:`MIN_STAFF_DISTANCE_TENTHS`, so two systems still fit an A4 page.
+STAFF_DISTANCE_TENTHS = 65
+ROOMY_STAVES = 8
+MIN_STAFF_DISTANCE_TENTHS = 45
+
+
+def staff_distance_tenths(n_staves: int) -> int:
+    """The staff distance of a system of ``n_staves`` staves (tenths).
+
+    >>> staff_distance_tenths(6), staff_distance_tenths(9), staff_distance_tenths(10)
+    (65, 51, 45)
+    """
+    if n_staves <= ROOMY_STAVES:
+        return STAFF_DISTANCE_TENTHS
+    # keep a system's height (staves + gaps) at what ROOMY_STAVES staves take
+    height = ROOMY_STAVES * 40 + (ROOMY_STAVES - 1) * STAFF_DISTANCE_TENTHS
+    return max(MIN_STAFF_DISTANCE_TENTHS, int((height - n_staves * 40) / (n_staves - 1)))
+
+
 def _header(root: ET.Element, view: NotationView, *, composer: str | None, arranger: str | None) -> None:
     _sub(_sub(root, "work"), "work-title", view.score.title)
     ident = _sub(root, "identification")
@@ -77,7 +98,7 @@ def _header(root: ET.Element, view: NotationView, *, composer: str | None, arran
     for side in ("left", "right", "top", "bottom"):
         _sub(margins, f"{side}-margin", "80")
     _sub(_sub(defaults, "system-layout"), "system-distance", "90")
-    _sub(_sub(defaults, "staff-layout"), "staff-distance", "65")
+    _sub(_sub(defaults, "staff-layout"), "staff-distance", str(staff_distance_tenths(sum(p.layout.n_staves for p in view.parts))))
     _sub(defaults, "word-font", font_family="FreeSerif", font_size="9")
     _sub(defaults, "lyric-font", font_family="FreeSerif", font_size="9")
     _credits(root, view.score.title, composer=composer, arranger=arranger)
@@ -95,13 +116,34 @@ def _credits(root: ET.Element, title: str, *, composer: str | None, arranger: st
         _sub(credit, "credit-words", text, default_x=x, default_y=y, justify=justify, valign=valign, font_size=size)
 
 
+def part_abbreviations(tracks: list[m.Track]) -> list[str]:
+    """The staff label of each part on systems after the first: its role's (:data:`ROLE_ABBREVIATIONS`) for the first
+    part of a role, its own name's for a later one (a backing vocal under the lead), so no two labels are the same.
+
+    >>> from lemm.score.model import Track
+    >>> part_abbreviations([Track("vocal", "vocal", "voice_low"), Track("backing", "vocal", "voice_high"), Track("bass", "bass", "electric_bass")])
+    ['Vo.', 'Back.', 'Bass']
+    """
+    out: list[str] = []
+    for t in tracks:
+        label = ROLE_ABBREVIATIONS.get(t.role, t.name[:4].capitalize() + ".")
+        if label in out:
+            label = t.name[:4].capitalize() + "."
+        k = 2
+        while label in out:  # two parts named alike: numbered
+            label, k = f"{t.name[:4].capitalize()}. {k}", k + 1
+        out.append(label)
+    return out
+
+
 def _part_list(root: ET.Element, view: NotationView) -> None:
     plist = _sub(root, "part-list")
+    abbreviations = part_abbreviations([pv.track for pv in view.parts])
     for k, pv in enumerate(view.parts):
         t = pv.track
         sp = _sub(plist, "score-part", id=f"P{k + 1}")
         _sub(sp, "part-name", t.name)
-        _sub(sp, "part-abbreviation", ROLE_ABBREVIATIONS.get(t.role, t.name[:4] + "."))
+        _sub(sp, "part-abbreviation", abbreviations[k])
         keys = (sorted({n.pitch for n in t.notes}) if pv.layout.unpitched else []) or [None]
         for key in keys:
             _sub(_sub(sp, "score-instrument", id=_instrument_id(k, key)), "instrument-name", drum_key(key).name if key is not None else t.name)
