@@ -83,7 +83,6 @@ def mix_and_master_parts(
     mix_settings: object | None,
     timer: StageTimer,
     genre: str | None = None,
-    tempo_bpm: float | None = None,
     n_workers: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict, object, object]:
     """Mix the stems with ``mix_settings`` (automatic where None) and master the mix.
@@ -100,8 +99,9 @@ def mix_and_master_parts(
         The channel strips and returns the mix was summed from (the printed
         stems reuse them, see :func:`lemm.export.printed.write_printed`).
 
-    ``genre`` picks the master's target tilt and ``tempo_bpm`` times the delay
-    send, for settings made automatically (stored settings are kept as they are).
+    ``genre`` picks the master's target tilt, and the score's opening tempo times
+    the delay send (so a tempo changed in MuseScore and imported times it too), for
+    settings made automatically (stored settings are kept as they are).
     ``n_workers`` threads run the channel strips (default: up to 2); the result
     does not depend on it.
     """
@@ -121,7 +121,7 @@ def mix_and_master_parts(
                 # A pan of 0.0 is the score's default, not a request: the mixer places those by role.
                 pan_hints={n: t.pan for n, t in tracks.items() if t.pan != 0.0},
                 gain_hints_db={n: t.gain_db for n, t in tracks.items()},
-                tempo_bpm=tempo_bpm,
+                tempo_bpm=score.tempos[0].tempo_bpm,
             )
             auto = dataclasses.replace(
                 auto, master=dataclasses.replace(auto.master, tilt_target_db_per_octave=tilt_target_for_genre(genre))

@@ -31,6 +31,7 @@ from lemm.compose.plan_edit import load_plan
 from lemm.compose.plan_model import Plan
 from lemm.errors import ParameterError
 from lemm.limits import check_render_memory
+from lemm.mix.auto import retime_delay
 from lemm.progress import Progress, StageTimer
 from lemm.project.commit import pause_point, song_folder_write
 from lemm.project.folder import (
@@ -115,8 +116,15 @@ class Song:
         return self.render_settings.sample_rate
 
     def with_score(self, score: Score) -> "Song":
-        """A new Song with ``score`` and no audio (it must be re-rendered)."""
-        return Song(self.brief, self.plan, score, self.render_settings, self.mix_settings, presets=dict(self.presets))
+        """A new Song with ``score`` and no audio (it must be re-rendered).
+
+        Where the score's opening tempo changed, an automatic (tempo-synced) delay
+        time follows it (:func:`lemm.mix.auto.retime_delay`); a person's own is kept.
+        """
+        mix = self.mix_settings
+        if mix is not None:
+            mix = retime_delay(mix, old_tempo_bpm=self.score.tempos[0].tempo_bpm, new_tempo_bpm=score.tempos[0].tempo_bpm)
+        return Song(self.brief, self.plan, score, self.render_settings, mix, presets=dict(self.presets))
 
     def with_preset(self, preset: "Preset", *, tracks: tuple[str, ...] = ()) -> "Song":
         """A new Song (no audio) that holds ``preset`` as a song preset and plays ``tracks`` with it.
@@ -207,7 +215,6 @@ class Song:
             mix_settings=self.mix_settings,
             timer=timer,
             genre=self.plan.genre,
-            tempo_bpm=self.plan.tempo_bpm,
             n_workers=n_workers,
         )
         self.mix_parts = (self.stems, self.mix_settings, parts)  # what they were made of: checked by identity before reuse

@@ -78,3 +78,25 @@ def test_import_dry_run_and_deletions_need_yes(short_song_dir: Path, tmp_path: P
     assert main(["import", "--dry-run", "--yes", str(work), str(edited)]) == 0
     out = capsys.readouterr().out
     assert "dry run: nothing written" in out and (work / "song.json").read_bytes() == before
+
+
+def test_import_of_a_new_tempo_retimes_the_delay_and_the_report(short_song_dir: Path, tmp_path: Path) -> None:
+    """An edit that changes the tempo (here written by lemm's own MusicXML writer, as MuseScore would save it) is the
+    song's tempo from then on: report.json says it and the automatic (dotted-eighth) delay follows it."""
+    import json
+
+    from lemm.score.edit import set_tempo
+    from lemm.score.musicxml import write_musicxml
+
+    work = tmp_path / "tempo"
+    shutil.copytree(short_song_dir, work)
+    song = lemm.load(work)
+    old = song.score.tempos[0].tempo_bpm
+    new = old * 0.75
+    assert song.mix_settings.delay.time_ms == round(0.75 * 60000.0 / old, 2)  # composed: the automatic delay
+    edited = write_musicxml(set_tempo(song.score, new), tmp_path / "slower.musicxml")
+    assert main(["import", str(work), str(edited)]) == 0
+    after = lemm.load(work)
+    assert after.score.tempos[0].tempo_bpm == new and after.plan.tempo_bpm == old  # the plan is how the song was made
+    assert after.mix_settings.delay.time_ms == round(0.75 * 60000.0 / new, 2)
+    assert json.loads((work / "report.json").read_text(encoding="utf-8"))["tempo_bpm"] == new

@@ -158,7 +158,7 @@ def _composer_parts(song) -> set[str]:
 
 
 def _tempo(t: str, song, extras: dict) -> tuple[Operation, ...] | None:  # noqa: ARG001  (every clause handler takes text, song, extras)
-    old = float(song.plan.tempo_bpm)
+    old = float(song.score.tempos[0].tempo_bpm)  # the score's: an imported edit may have changed it
     core, scope = _split_scope(t)
     bpm = None
     m = (re.match(r"^(?:set|change|make|put) (?:the )?(?:tempo|bpm|speed) (?:to |at |= ?)?(?P<bpm>\d+(?:\.\d+)?)(?: ?bpm)?$", core)

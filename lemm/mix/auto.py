@@ -27,6 +27,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Mapping
@@ -44,7 +45,7 @@ from lemm.mix.settings import CompressorSettings, DelaySettings, MixSettings, Tr
 from lemm.mix.spectrum import average_spectrum
 from lemm.validate import GAIN_HINT_RANGE_DB
 
-__all__ = ["RoleProfile", "ROLE_PROFILES", "auto_mix_settings", "stem_loudness", "masking_eq", "estimated_loudness"]
+__all__ = ["RoleProfile", "ROLE_PROFILES", "auto_mix_settings", "retime_delay", "stem_loudness", "masking_eq", "estimated_loudness"]
 
 
 @dataclass(frozen=True)
@@ -323,6 +324,25 @@ def _auto_track(
         sidechain_depth_db=_DUCK_DEPTH_DB.get(role, 0.0) if ducked else 0.0,
         spread=profile.spread,
     )
+
+
+def retime_delay(settings: MixSettings, *, old_tempo_bpm: float, new_tempo_bpm: float) -> MixSettings:
+    """``settings`` with the delay bus re-timed to ``new_tempo_bpm`` where it holds the automatic time of ``old_tempo_bpm``.
+
+    A delay a person set to another time is theirs and is kept; only the
+    automatic dotted eighth follows a tempo change (an edit imported from
+    MuseScore, ``lemm edit "tempo 90"``).
+
+    >>> s = MixSettings(delay=_auto_delay(120.0))
+    >>> retime_delay(s, old_tempo_bpm=120.0, new_tempo_bpm=90.0).delay.time_ms
+    500.0
+    >>> mine = MixSettings(delay=DelaySettings(time_ms=250.0))
+    >>> retime_delay(mine, old_tempo_bpm=120.0, new_tempo_bpm=90.0).delay.time_ms
+    250.0
+    """
+    if old_tempo_bpm == new_tempo_bpm or settings.delay.time_ms != _auto_delay(old_tempo_bpm).time_ms:
+        return settings
+    return dataclasses.replace(settings, delay=dataclasses.replace(settings.delay, time_ms=_auto_delay(new_tempo_bpm).time_ms))
 
 
 def _auto_delay(tempo_bpm: float | None) -> DelaySettings:

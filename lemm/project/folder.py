@@ -204,8 +204,8 @@ def make_report(song: "SongData") -> dict[str, Any]:
         "seed": song.brief.seed,
         "lemm_version": __version__,
         "genre": song.plan.genre,
-        "tempo_bpm": song.plan.tempo_bpm,
-        "key": f"{song.plan.key_tonic} {song.plan.key_mode}",
+        "tempo_bpm": song.score.tempos[0].tempo_bpm,  # the score's: an imported edit may have changed it
+        "key": f"{song.score.keys[0].tonic} {song.score.keys[0].mode}",
         "tracks": [t.name for t in song.score.tracks],
     }
 
