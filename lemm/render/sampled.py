@@ -60,6 +60,7 @@ __all__ = [
     "SampledInstrument",
     "list_sampled",
     "load_sampled",
+    "render_sampled_span",
     "render_sampled_track",
     "zone_choice",
 ]  # fmt: skip
@@ -258,6 +259,27 @@ def render_sampled_track(
     ParameterError
         If ``track.preset`` is not a sampled instrument.
     """
+    voices, _, audio = _sampled_audio(track, score, sample_rate=sample_rate, device=device, n_samples=n_samples, trimmed=False)
+    return audio, track_controls(voices, sample_rate=sample_rate, n_samples=audio.shape[1])
+
+
+def render_sampled_span(
+    track: Track, score: Score, *, sample_rate: int = 48000, device: str | torch.device = "cpu", n_samples: int,
+) -> tuple[int, np.ndarray]:
+    """:func:`render_sampled_track`'s stem where the track sounds: ``(start, audio)`` [shape=(2, m)] float32.
+
+    ``audio`` equals ``render_sampled_track(...)[0][:, start : start + m]`` bit for bit, and that
+    stem is zero outside it (the first onset to the end of the last note, within ``n_samples``);
+    only the span is allocated (a slice of one section costs what its notes cost).
+    """
+    _, start, audio = _sampled_audio(track, score, sample_rate=sample_rate, device=device, n_samples=n_samples, trimmed=True)
+    return start, audio
+
+
+def _sampled_audio(
+    track: Track, score: Score, *, sample_rate: int, device: str | torch.device, n_samples: int | None, trimmed: bool,
+) -> tuple[list, int, np.ndarray]:
+    """The voices, and the audio of song samples [lo, hi): all of [0, n_samples), or (``trimmed``) the voices' span."""
     inst = load_sampled(track.preset)
     voices = note_voices(track, score, _playback_preset(inst), sample_rate=sample_rate)
     dev = torch.device(device)
@@ -281,7 +303,12 @@ def render_sampled_track(
         choices.append((z, layer, gain))
     if n_samples is None:
         n_samples = max((v.start_sample + n for v, n in zip(voices, lengths, strict=True)), default=0)
-    buffer = torch.zeros(2, n_samples, dtype=torch.float32, device=dev)
+    lo, hi = 0, n_samples
+    if trimmed:
+        sounding = [(v.start_sample, n) for v, n in zip(voices, lengths, strict=True) if v.start_sample < n_samples]
+        lo = min((start for start, _ in sounding), default=0)
+        hi = min(n_samples, max((start + n for start, n in sounding), default=0))
+    buffer = torch.zeros(2, hi - lo, dtype=torch.float32, device=dev)
     n_attack = max(1, round(_ATTACK_SECONDS * sample_rate))
     with torch.no_grad():
         for v, n, (z, layer, gain) in zip(voices, lengths, choices, strict=True):
@@ -303,6 +330,5 @@ def render_sampled_track(
             audio = _hermite(zones[z][layer], torch.as_tensor(pos, device=dev)) * torch.as_tensor(env, dtype=torch.float32, device=dev)
             theta = (pitch_pan(v.pitch, inst.stereo_width) + 1.0) * math.pi / 4.0
             lr = torch.tensor([math.cos(theta), math.sin(theta)], dtype=torch.float32, device=dev) * math.sqrt(2.0)
-            buffer[:, v.start_sample : v.start_sample + n] += lr[:, None] * audio[None, :]
-    controls = track_controls(voices, sample_rate=sample_rate, n_samples=n_samples)
-    return buffer.cpu().numpy(), controls
+            buffer[:, v.start_sample - lo : v.start_sample - lo + n] += lr[:, None] * audio[None, :]
+    return voices, lo, buffer.cpu().numpy()

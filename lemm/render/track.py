@@ -28,7 +28,7 @@ from lemm.errors import ParameterError, RenderError
 from lemm.render.drums import DRUM_KITS, list_drum_kits, render_drum_span, render_drum_track
 from lemm.render.instrument import render_instrument_span, render_instrument_track
 from lemm.render.presets import Preset, load_preset
-from lemm.render.sampled import list_sampled, render_sampled_track
+from lemm.render.sampled import list_sampled, render_sampled_span, render_sampled_track
 from lemm.render.synth import hop_samples
 from lemm.score.model import Score, Track
 from lemm.seeding import check_seed
@@ -159,9 +159,8 @@ def render_track_span(
     with single_thread():
         if kind == "drum":
             start, audio = render_drum_span(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n)
-        elif kind == "sampled":  # the sampler renders the whole stem (no random state); the span is where it sounds
-            full, _ = render_sampled_track(track, score, sample_rate=sample_rate, device=dev, n_samples=n)
-            start, audio = _sounding_span(full)
+        elif kind == "sampled":
+            start, audio = render_sampled_span(track, score, sample_rate=sample_rate, device=dev, n_samples=n)
         else:
             start, audio = render_instrument_span(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n, preset=preset)
     return start, _finite(track, audio)
@@ -192,15 +191,6 @@ def _checked(
     if preset is None:
         preset = load_preset(track.preset)  # raises with the known names
     return dev, n, preset, "synth"
-
-
-def _sounding_span(audio: np.ndarray) -> tuple[int, np.ndarray]:
-    """``(start, audio[:, start:end])`` of the samples from the first to the last non-zero one (``(0, empty)`` if silent)."""
-    nonzero = np.flatnonzero(np.any(audio != 0, axis=0))
-    if nonzero.size == 0:
-        return 0, audio[:, :0]
-    start, end = int(nonzero[0]), int(nonzero[-1]) + 1
-    return start, audio[:, start:end]
 
 
 def _finite(track: Track, audio: np.ndarray) -> np.ndarray:

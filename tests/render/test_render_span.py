@@ -19,7 +19,9 @@ def _notes(pitches, first_tick=1920):
 
 CASES = [
     Track(name="strings", role="pad", preset="string_ensemble", notes=_notes((60, 64, 67, 72))),  # sustained noise (track noise)
-    Track(name="piano", role="keys", preset="acoustic_piano", notes=_notes((48, 55, 60))),
+    Track(name="piano", role="keys", preset="acoustic_piano", notes=_notes((48, 55, 60))),  # sampled
+    Track(name="guitar", role="guitar", preset="steel_guitar", notes=_notes((52, 57, 52))),  # sampled, round robin
+    Track(name="pad", role="pad", preset="synth_pad", notes=_notes((60, 67))),  # sampled, looped
     Track(name="flute", role="lead", preset="flute", notes=_notes((72, 74))),
     Track(name="bass", role="bass", preset="electric_bass", notes=_notes((40, 43))),
     Track(name="drums", role="drums", preset="synth_kit", is_drum=True, notes=_notes((36, 42, 38, 46, 42))),
