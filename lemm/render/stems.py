@@ -294,7 +294,8 @@ def render_stems(
     slices = [sl for sl in track_slices(score) if wanted is None or sl.track_name in wanted]
     slice_presets = [None if sl.track.role == "vocal" else own.get(sl.track.preset) for sl in slices]
     keys = [slice_key(sl, score, settings=settings, seed=seed, n_samples=n_samples, preset=p) for sl, p in zip(slices, slice_presets, strict=True)]
-    stems = {t.name: np.zeros((2, n_samples), np.float32) for t in score.tracks if wanted is None or t.name in wanted}
+    offset = int(round(start_offset_seconds * settings.sample_rate))  # the silence before bar 1 is part of each stem
+    stems = {t.name: np.zeros((2, offset + n_samples), np.float32) for t in score.tracks if wanted is None or t.name in wanted}
     # Each slice is added into its stem as soon as the slices before it in the same
     # track are in: per stem in slice order (the order of the float sums), so the
     # stems are the same whatever was cached or finished first, and only the slices
@@ -313,7 +314,7 @@ def render_stems(
             start, audio = waiting.pop(order[added[name]])
             end = min(n_samples, start + audio.shape[-1])
             if end > start:
-                stems[name][:, start:end] += audio[:, : end - start]
+                stems[name][:, offset + start : offset + end] += audio[:, : end - start]
             added[name] += 1
 
     todo = []
@@ -349,9 +350,6 @@ def render_stems(
                     done(futures[future], future.result())
     if cache is not None:
         cache.prune(set(keys))
-    offset = int(round(start_offset_seconds * settings.sample_rate))
-    if offset:
-        stems = {name: np.pad(audio, ((0, 0), (offset, 0))) for name, audio in stems.items()}
     stats = RenderStats(
         rendered=tuple((slices[i].track_name, slices[i].section_name) for i in todo),
         cached=tuple((slices[i].track_name, slices[i].section_name) for i in sorted(set(range(len(slices))) - set(todo))),
