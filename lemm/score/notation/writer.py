@@ -56,7 +56,8 @@ def _dur(length: Fraction) -> int:
 
 #: Space between the staves of a system, in tenths (40 tenths = one staff's height), for up to
 #: :data:`ROOMY_STAVES` staves; a fuller score (a band with backing vocals and percussion) is set closer,
-#: as engravers set full scores, down to :data:`MIN_STAFF_DISTANCE_TENTHS`, so two systems still fit an A4 page.
+#: as engravers set full scores, down to :data:`MIN_STAFF_DISTANCE_TENTHS` (MuseScore 3 then fits two systems of a
+#: 10-staff band on an A4 page; 12 staves get one system a page).
 STAFF_DISTANCE_TENTHS = 65
 ROOMY_STAVES = 8
 MIN_STAFF_DISTANCE_TENTHS = 45
