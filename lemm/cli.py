@@ -70,6 +70,7 @@ from lemm.render.presets import read_preset, save_preset
 from lemm.render.segment import split_take
 from lemm.render.song_presets import check_song_preset_name
 from lemm.score.merge import describe_changes, import_notation_report
+from lemm.score.timing import ticks_to_seconds
 from lemm.seeding import check_seed, derive_seed
 from lemm.song import load, read_song_version, rerender_song_folder
 
@@ -320,18 +321,20 @@ def _cmd_timbre_add(args: argparse.Namespace) -> int:
 
 def _cmd_info(args: argparse.Namespace) -> int:
     song = load(args.dir)
-    plan = song.plan
+    score = song.score  # the song as it is now; the plan is the record of how it was composed (what the brief was read as)
+    bar_ticks = score.meters[0].bar_ticks(score.resolution)
+    end_tick = score.sections[-1].end_tick if score.sections else score.end_tick
     info = {
-        "title": song.score.title,
-        "genre": plan.genre,
-        "tempo_bpm": plan.tempo_bpm,
-        "key": f"{plan.key_tonic} {plan.key_mode}",
-        "meter": f"{plan.meter_numerator}/{plan.meter_denominator}",
-        "duration_seconds": round(plan.duration_seconds, 2),
-        "sections": [{"name": s.name, "kind": s.kind, "bars": s.bars, "energy": round(s.energy, 2)} for s in plan.sections],
-        "tracks": [{"name": t.name, "role": t.role, "preset": t.preset, "notes": len(t.notes)} for t in song.score.tracks],
+        "title": score.title,
+        "genre": score.genre,
+        "tempo_bpm": score.tempos[0].tempo_bpm,
+        "key": f"{score.keys[0].tonic} {score.keys[0].mode}",
+        "meter": f"{score.meters[0].numerator}/{score.meters[0].denominator}",
+        "duration_seconds": round(float(ticks_to_seconds(score, end_tick)), 2),
+        "sections": [{"name": s.name, "kind": s.kind, "bars": s.duration_ticks // bar_ticks, "energy": round(s.energy, 2)} for s in score.sections],
+        "tracks": [{"name": t.name, "role": t.role, "preset": t.preset, "notes": len(t.notes)} for t in score.tracks],
         "song_presets": sorted(song.presets),
-        "understood": [{"words": u.words, "meaning": u.meaning} for u in plan.understood],
+        "understood": [{"words": u.words, "meaning": u.meaning} for u in song.plan.understood],
     }
     report_file = Path(args.dir) / "report.json"
     if report_file.is_file():

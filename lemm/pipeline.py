@@ -82,7 +82,6 @@ def mix_and_master_parts(
     settings: RenderSettings,
     mix_settings: object | None,
     timer: StageTimer,
-    genre: str | None = None,
     n_workers: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict, object, object]:
     """Mix the stems with ``mix_settings`` (automatic where None) and master the mix.
@@ -99,7 +98,7 @@ def mix_and_master_parts(
         The channel strips and returns the mix was summed from (the printed
         stems reuse them, see :func:`lemm.export.printed.write_printed`).
 
-    ``genre`` picks the master's target tilt, and the score's opening tempo times
+    The score's genre (``score.genre``) picks the master's target tilt, and its opening tempo times
     the delay send (so a tempo changed in MuseScore and imported times it too), for
     settings made automatically (stored settings are kept as they are).
     ``n_workers`` threads run the channel strips (default: up to 2); the result
@@ -124,7 +123,7 @@ def mix_and_master_parts(
                 tempo_bpm=score.tempos[0].tempo_bpm,
             )
             auto = dataclasses.replace(
-                auto, master=dataclasses.replace(auto.master, tilt_target_db_per_octave=tilt_target_for_genre(genre))
+                auto, master=dataclasses.replace(auto.master, tilt_target_db_per_octave=tilt_target_for_genre(score.genre))
             )
         used = auto if mix_settings is None else merge_mix_settings(mix_settings, auto, names=list(stems))
         parts = mix_with_strips(stems, used, sample_rate=settings.sample_rate, workers=n_workers)

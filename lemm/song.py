@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,8 +67,13 @@ class Song:
     ----------
     brief : Brief
     plan : Plan
+        The plan the song was composed from: a read-only record of how it was made.
+        Nothing after composition reads it but the composer when it writes again,
+        through :func:`lemm.compose.score_plan.plan_for_score` (which reads the score).
     score : Score
+        The music, and with the settings the one editable state (genre in ``score.genre``).
     render_settings : RenderSettings
+        Including the guide's start offset (``start_offset_seconds``, silence before bar 1).
     mix_settings : lemm.mix.MixSettings or None
         None until mixed (then the settings used, editable and stored).
     stems : dict[str, np.ndarray [shape=(2, n_samples)]] or None
@@ -135,8 +141,8 @@ class Song:
             Kept under ``preset.name`` (replacing a song preset of that name);
             the name must not be a stock preset, drum kit or voice.
         tracks : tuple of str
-            Names of non-vocal, non-drum tracks to switch to it (score and
-            plan); their notes and GM programs stay as they are.
+            Names of non-vocal, non-drum tracks of the score to switch to it;
+            their notes and GM programs stay as they are.
 
         Raises
         ------
@@ -148,8 +154,6 @@ class Song:
         >>> song = lemm.compose("a calm folk song", tags=("folk",), duration="0:20", seed=1)  # doctest: +SKIP
         >>> song = song.with_preset(lemm.render.fit_preset(notes, sample_rate=48000, name="my_cello"), tracks=("bass",))  # doctest: +SKIP
         """
-        import dataclasses
-
         presets = check_song_presets({**self.presets, getattr(preset, "name", None): preset})
         known = {t.name: t for t in self.score.tracks}
         for name in tracks:
@@ -161,10 +165,7 @@ class Song:
         score = dataclasses.replace(
             self.score, tracks=tuple(dataclasses.replace(t, preset=preset.name) if t.name in wanted else t for t in self.score.tracks)
         )
-        plan = dataclasses.replace(
-            self.plan, instruments=tuple(dataclasses.replace(i, preset=preset.name) if i.name in wanted else i for i in self.plan.instruments)
-        )
-        return Song(self.brief, plan, score, self.render_settings, self.mix_settings, presets=presets)
+        return Song(self.brief, self.plan, score, self.render_settings, self.mix_settings, presets=presets)
 
     def render(
         self, *, cache_dir: str | os.PathLike | None = None, progress: Progress | None = None, n_workers: int | None = None
@@ -185,13 +186,13 @@ class Song:
         n_samples = song_n_samples(
             self.score, sample_rate=self.sample_rate, requested_seconds=self.brief.duration_seconds
         )
-        check_render_memory(n_tracks=len(self.score.tracks), duration_seconds=n_samples / self.sample_rate + self.plan.start_offset_seconds,
-                            sample_rate=self.sample_rate)  # before any stem is allocated
+        check_render_memory(n_tracks=len(self.score.tracks), sample_rate=self.sample_rate,
+                            duration_seconds=n_samples / self.sample_rate + self.render_settings.start_offset_seconds)  # before any stem is allocated
         cache = RenderCache(cache_dir) if cache_dir is not None else None
         with timer.stage("render"):
             self.stems, self.render_stats = render_stems(
                 self.score, settings=self.render_settings, seed=self.seed, n_samples=n_samples, cache=cache, presets=self.presets,
-                n_workers=n_workers, start_offset_seconds=self.plan.start_offset_seconds,
+                n_workers=n_workers,
             )
         if progress and cache is not None:
             progress(f"rendered {len(self.render_stats.rendered)} slices, reused {len(self.render_stats.cached)} from the cache")
@@ -214,7 +215,6 @@ class Song:
             settings=self.render_settings,
             mix_settings=self.mix_settings,
             timer=timer,
-            genre=self.plan.genre,
             n_workers=n_workers,
         )
         self.mix_parts = (self.stems, self.mix_settings, parts)  # what they were made of: checked by identity before reuse
@@ -291,6 +291,10 @@ def compose(
     chords : str or None
         Chords to use, e.g. ``"Am F C G"`` or ``"verse: Am F C G; chorus: F G C Am"``
         (see :mod:`lemm.compose.chord_input`); applied to whichever plan is used.
+    render_settings : RenderSettings or None
+        Sample rate, device and bit depth (default :class:`RenderSettings`); its
+        ``start_offset_seconds`` is set to the plan's (the guide's lead-in, 0
+        without a guide), so the song's stems line up with the guide.
 
     Returns
     -------
@@ -319,7 +323,8 @@ def compose(
             )
     with timer.stage("compose"):
         score = pipeline.make_score(the_plan, brief)
-    song = Song(brief=brief, plan=the_plan, score=score, render_settings=render_settings or RenderSettings())
+    settings = dataclasses.replace(render_settings or RenderSettings(), start_offset_seconds=the_plan.start_offset_seconds)
+    song = Song(brief=brief, plan=the_plan, score=score, render_settings=settings)
     song.seconds_per_stage.update(timer.seconds)
     song.cpu_seconds_per_stage.update(timer.cpu_seconds)
     return song

@@ -40,9 +40,10 @@ def test_compose_from_a_guide_lines_up_with_it(guide_file: tuple[Path, dict], tm
     song = lemm.load(out)
     assert abs(song.plan.tempo_bpm - 100.0) <= 2.0
     assert song.plan.start_offset_seconds == pytest.approx(0.5, abs=0.05)
+    assert song.render_settings.start_offset_seconds == song.plan.start_offset_seconds  # where the render reads it
     drums, rate = sf.read(str(out / "stems" / "drums.wav"))
     first = np.flatnonzero(np.abs(drums).max(axis=1) > 1e-4)[0] / rate
-    assert first == pytest.approx(song.plan.start_offset_seconds, abs=0.03)
+    assert first == pytest.approx(song.render_settings.start_offset_seconds, abs=0.03)
 
 
 def test_compose_follows_an_edited_plan(tmp_path: Path) -> None:

@@ -539,5 +539,6 @@ def compose_score(plan: Plan, *, lyrics: str | None = None, seed: int = 0, title
         sections=tuple(sections),
         chords=tuple(ChordSymbol(c.start_tick, c.duration_ticks, c.symbol) for c in ctx.chords),
         tracks=tuple(tracks),
+        genre=plan.genre,
     )
     return lift_score(score, plan)  # the plan's last-chorus key change, if any

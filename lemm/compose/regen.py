@@ -5,7 +5,10 @@ the notes of that track that start in that section with the part's generator
 ``make_rng(derive_seed(seed, track, section))`` (the same derivation the
 composer uses, so unrelated parts never share a random stream), over the
 score's own chord symbols (so the new part fits the harmony the score has,
-edits included).
+edits included). ``plan`` is the song's plan record: the composer writes from
+the plan :func:`lemm.compose.score_plan.plan_for_score` derives from the score
+(its tempo, key, sections, energies and tracks as they are now) in the record's
+style, so nothing has to be kept in step with the score.
 
 What is rewritten
 -----------------
@@ -68,24 +71,12 @@ from lemm.compose.instruments import PRESET_PROGRAMS, PRESET_RANGES, PartSpec
 from lemm.compose.lift import lift_block, lift_tick, unlift_score
 from lemm.compose.melody import melody_range, vary_melody
 from lemm.compose.plan_model import Plan
-from lemm.errors import ParameterError, ScoreError
+from lemm.compose.score_plan import plan_for_score
+from lemm.errors import ParameterError
 from lemm.score.model import Note, Score, Track
 from lemm.seeding import check_seed, derive_seed, make_rng
 
 __all__ = ["regenerate", "regenerate_notes"]
-
-
-def _check_plan_matches(score: Score, plan: Plan) -> None:
-    bar_ticks = score.meters[0].bar_ticks(score.resolution)
-    ours = [(s.name, s.start_tick, s.duration_ticks) for s in score.sections]
-    theirs = [(s.name, b * bar_ticks, s.bars * bar_ticks) for s, b in zip(plan.sections, plan.section_start_bars(), strict=True)]
-    if ours != theirs:
-        raise ScoreError(
-            "plan sections must match the score's sections (names, starts and lengths), got plan "
-            f"{[s.name for s in plan.sections]} for score {[s.name for s in score.sections]}"
-        )
-    if (score.meters[0].numerator, score.meters[0].denominator) != (plan.meter_numerator, plan.meter_denominator):
-        raise ScoreError(f"plan meter must match the score's, got {plan.meter_numerator}/{plan.meter_denominator}")
 
 
 def _spec_for(plan: Plan, track: Track, lyrics: str | None) -> PartSpec:
@@ -98,7 +89,9 @@ def _spec_for(plan: Plan, track: Track, lyrics: str | None) -> PartSpec:
     return spec
 
 
-def regenerate_notes(score: Score, plan: Plan, *, track: str, section: str, seed: int, lyrics: str | None = None) -> tuple[Note, ...]:
+def regenerate_notes(
+    score: Score, plan: Plan, *, track: str, section: str, seed: int, lyrics: str | None = None, energy_delta: float = 0.0
+) -> tuple[Note, ...]:
     """The new notes of (track, section), all starting in the section and ending by its end.
 
     See :func:`regenerate` for the parameters.
@@ -106,7 +99,15 @@ def regenerate_notes(score: Score, plan: Plan, *, track: str, section: str, seed
     check_seed(seed)
     score.track(track)  # ScoreError naming the known tracks
     score.section(section)  # ScoreError naming the known sections
-    _check_plan_matches(score, plan)
+    return _new_notes(score, _composer_plan(score, plan, section, energy_delta), track=track, section=section, seed=seed, lyrics=lyrics)
+
+
+def _composer_plan(score: Score, record: Plan, section: str, energy_delta: float) -> Plan:
+    """The plan the composer writes with: derived from the score, in the record's style (energy moved in ``section``)."""
+    return with_energy(plan_for_score(score, record), section, energy_delta)
+
+
+def _new_notes(score: Score, plan: Plan, *, track: str, section: str, seed: int, lyrics: str | None) -> tuple[Note, ...]:
     notes = _regenerate_in_home_key(unlift_score(score, plan), plan, track=track, section=section, seed=seed, lyrics=lyrics)
     tick = lift_tick(plan, score)
     if tick is None or not notes or notes[0].start_tick < tick or score.track(track).is_drum:
@@ -152,16 +153,43 @@ def _regenerate_in_home_key(score: Score, plan: Plan, *, track: str, section: st
     return tuple(finish_part(ctx, spec, clip_to_span(notes, lo, hi)))
 
 
-def regenerate(score: Score, plan: Plan, *, track: str, section: str, seed: int, lyrics: str | None = None) -> Score:
+def with_energy(plan: Plan, section: str, delta: float) -> Plan:
+    """``plan`` with ``delta`` added to each bar energy of ``section`` (clipped to 0..1) and its mean as the section's energy.
+
+    >>> from lemm.compose.plan_model import PlanSection
+    >>> p = Plan(genre="pop", tempo_bpm=120.0, sections=(PlanSection("verse", "verse", 2, 0.5),), energy_per_bar=(0.4, 0.9))
+    >>> q = with_energy(p, "verse", 0.25)
+    >>> q.energy_per_bar, q.sections[0].energy
+    ((0.65, 1.0), 0.825)
+    """
+    if delta == 0.0:
+        return plan
+    start = dict(zip((s.name for s in plan.sections), plan.section_start_bars(), strict=True))[section]
+    sec = next(s for s in plan.sections if s.name == section)
+    energy = list(plan.energy_per_bar)
+    for b in range(start, start + sec.bars):
+        energy[b] = round(min(1.0, max(0.0, energy[b] + delta)), 4)
+    mean = sum(energy[start : start + sec.bars]) / sec.bars
+    sections = tuple(replace(s, energy=round(mean, 4)) if s.name == section else s for s in plan.sections)
+    return replace(plan, sections=sections, energy_per_bar=tuple(energy))
+
+
+def regenerate(
+    score: Score, plan: Plan, *, track: str, section: str, seed: int, lyrics: str | None = None, energy_delta: float = 0.0
+) -> Score:
     """The score with the notes of one track in one section written again.
+
+    The composer writes from the score as it is now (:func:`lemm.compose.score_plan.plan_for_score`:
+    its tempo, key, meter, sections, energies, chords and tracks), in the style the song was
+    composed in (``plan``: mood, swing, each part's style); ``plan`` is read, never checked
+    against the score or changed.
 
     Parameters
     ----------
     score : Score
-        A score written by :func:`lemm.compose.arrange.compose_score` for ``plan``
-        (possibly edited since).
+        A score written by :func:`lemm.compose.arrange.compose_score` (possibly edited since).
     plan : Plan
-        The plan it was written from (same sections and meter).
+        The plan the song was composed from: its record, read for the style the score does not hold.
     track : str
         Track name as in the score (``"drums"``, ``"bass"``, ``"vocal"``...).
     section : str
@@ -172,6 +200,9 @@ def regenerate(score: Score, plan: Plan, *, track: str, section: str, seed: int,
     lyrics : str, optional
         The song's lyrics: with them a vocal section is set again from its
         lines; without, the vocal keeps its rhythm and syllables.
+    energy_delta : float
+        Write the part as if the section's bar energies were this much higher
+        (``lemm edit``'s heavier/lighter: busier or sparser); 0 for a plain new take.
 
     Returns
     -------
@@ -184,13 +215,16 @@ def regenerate(score: Score, plan: Plan, *, track: str, section: str, seed: int,
     ------
     ScoreError
         For a track or section name the score does not have (the message lists
-        the known names), or a plan whose sections differ from the score's.
+        the known names), or a score whose sections the composer cannot write
+        into (not back to back in whole bars, a meter change).
     ParameterError
         For a bad seed, or a track the composer does not write.
     """
-    new_notes = regenerate_notes(score, plan, track=track, section=section, seed=seed, lyrics=lyrics)
-    old = score.track(track)
+    check_seed(seed)
+    old = score.track(track)  # ScoreError naming the known tracks
     sec = score.section(section)
+    plan = _composer_plan(score, plan, section, energy_delta)
+    new_notes = _new_notes(score, plan, track=track, section=section, seed=seed, lyrics=lyrics)
     lo, hi = sec.start_tick, sec.end_tick
     kept = [n for n in old.notes if not lo <= n.start_tick < hi]
     if old.role in ("vocal", "lead"):

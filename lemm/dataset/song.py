@@ -163,8 +163,8 @@ def _times(score, ticks: list[int], offset_seconds: float) -> list[float]:
 
 def _metadata(song, options: DatasetOptions, index: int, *, stems_meta: dict, scale: float, n_samples: int,
               mix_steps: np.ndarray, master_report: MasterReport) -> dict:
-    score, plan, sr = song.score, song.plan, options.sample_rate
-    off = float(plan.start_offset_seconds)
+    score, plan, sr = song.score, song.plan, options.sample_rate  # the plan: how the song was composed (mood, swing)
+    off = float(song.render_settings.start_offset_seconds)
     ext = options.audio_format
     section_times = _times(score, [s.start_tick for s in score.sections] + [s.end_tick for s in score.sections], off)
     n_sec = len(score.sections)
@@ -180,13 +180,13 @@ def _metadata(song, options: DatasetOptions, index: int, *, stems_meta: dict, sc
         "lemm_version": __version__,
         "brief": {"prompt": song.brief.prompt, "tags": list(song.brief.tags), "lyrics": song.brief.lyrics,
                   "duration_seconds": song.brief.duration_seconds},
-        "genre": plan.genre,
+        "genre": score.genre,
         "mood": plan.mood,
-        "tempo_bpm": plan.tempo_bpm,
+        "tempo_bpm": score.tempos[0].tempo_bpm,
         "tempos": [{"time_seconds": t, "tempo_bpm": x.tempo_bpm} for t, x in zip(_times(score, [x.tick for x in score.tempos], off), score.tempos, strict=True)],
-        "key": f"{plan.key_tonic} {plan.key_mode}",
+        "key": f"{score.keys[0].tonic} {score.keys[0].mode}",
         "keys": [{"time_seconds": t, "tonic": k.tonic, "mode": k.mode} for t, k in zip(_times(score, [k.tick for k in score.keys], off), score.keys, strict=True)],
-        "meter": f"{plan.meter_numerator}/{plan.meter_denominator}",
+        "meter": f"{score.meters[0].numerator}/{score.meters[0].denominator}",
         "meters": [{"time_seconds": t, "meter": f"{m.numerator}/{m.denominator}"} for t, m in zip(_times(score, [m.tick for m in score.meters], off), score.meters, strict=True)],
         "swing": plan.swing,
         "sections": [{"name": s.name, "kind": s.kind, "start_seconds": section_times[i], "end_seconds": section_times[n_sec + i],
@@ -237,7 +237,7 @@ def build_song_files(options: DatasetOptions, index: int) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     stems_meta: dict[str, dict] = {}
     tracks = {t.name: t for t in song.score.tracks}
-    off = float(song.plan.start_offset_seconds)
+    off = float(song.render_settings.start_offset_seconds)
     for name in shares:
         track = tracks[name]
         steps = _pcm_steps(shares[name], scale)

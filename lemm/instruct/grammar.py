@@ -41,6 +41,7 @@ import re
 
 from lemm.compose.arrange import part_specs
 from lemm.compose.instruments import INSTRUMENT_WORDS
+from lemm.compose.score_plan import plan_for_score
 from lemm.errors import LemmError
 from lemm.instruct.errors import InstructionError
 from lemm.instruct.operations import (
@@ -149,8 +150,8 @@ def _amount(m: re.Match) -> float:
 
 def _composer_parts(song) -> set[str]:
     try:
-        return {s.name for s in part_specs(song.plan, lyrics=song.brief.lyrics) if s.role not in ("vocal", "lead")}
-    except LemmError:  # a hand-edited plan the composer cannot read: velocity-only edits
+        return {s.name for s in part_specs(plan_for_score(song.score, song.plan), lyrics=song.brief.lyrics) if s.role not in ("vocal", "lead")}
+    except LemmError:  # a score (or plan record) the composer cannot write into: velocity-only edits
         return set()
 
 
@@ -226,10 +227,8 @@ def _length(t: str, song, extras: dict) -> tuple[Operation, ...] | None:  # noqa
         except NotFound:
             raise
         raise NotFound("double/halve change the length of sections, not of a track; name a section, e.g. 'double the chorus length'") from None
-    old = {s.name: s.bars for s in song.plan.sections}
-    missing = [s for s in sections if s not in old]
-    if missing:
-        raise NotFound(f"the plan has no section {missing[0]!r} (plan and score disagree)")
+    bar_ticks = song.score.meters[0].bar_ticks(song.score.resolution)
+    old = {s.name: s.duration_ticks // bar_ticks for s in song.score.sections}
     new = []
     for s in sections:
         bars = old[s] * 2 if factor == 2 else old[s] // 2
@@ -305,8 +304,8 @@ def _regenerate(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
 
 def _all_parts(song):
     try:
-        return part_specs(song.plan, lyrics=song.brief.lyrics, vocal=any(x.role == "vocal" for x in song.score.tracks))
-    except LemmError:  # a plan the composer cannot read
+        return part_specs(plan_for_score(song.score, song.plan), lyrics=song.brief.lyrics, vocal=any(x.role == "vocal" for x in song.score.tracks))
+    except LemmError:  # a score (or plan record) the composer cannot write into
         return []
 
 
@@ -400,7 +399,7 @@ def _names_instrument(word: str) -> bool:
 
 
 def _free_part_name(base: str, song) -> str:
-    names = {x.name for x in song.score.tracks} | {i.name for i in song.plan.instruments}
+    names = {x.name for x in song.score.tracks}
     name, k = base, 2
     while name in names:
         name, k = f"{base} {k}", k + 1

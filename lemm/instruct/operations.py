@@ -10,20 +10,26 @@ after another; ``op.describe()`` is the line ``lemm edit`` prints before applyin
   changes (+/-4 dB, or "by N dB"): the stored mix settings if the song has them for that
   track, else the score track's ``gain_db`` hint the automatic mix adds.
 - ``heavier``/``lighter``: the part is written again for those sections by the composer at
-  plan energy +/-0.25 (busier or sparser: more or fewer hits, fills and chord strokes), with
+  energy +/-0.25 (busier or sparser: more or fewer hits, fills and chord strokes), with
   the song's own seed, and its velocities move +/-12. The melody (lead, vocal) and parts the
   composer does not write only get the velocity change.
 - ``brighter``/``darker``: the track's ``brightness`` curve moves +/-0.2 (0..1) in the span.
 - ``transpose``: notes move by semitones (drums never); when every track moves, the chord
-  symbols and the key move too (a key change for a span; the plan's key for the whole song).
-- ``double``/``halve the length``: each named section of the plan gets twice / half its
-  bars and the whole score is **re-composed** from the plan (song seed and lyrics): edits
-  made to notes before are replaced, and every later section moves later (or earlier).
-- ``swap X for Y``: the track's preset and GM program change (and the plan part's), notes untouched.
+  symbols and the key move too (a key change for a span; the opening key for the whole song).
+- ``double``/``halve the length``: each named section gets twice / half its bars in the
+  composer's plan of the score (:func:`lemm.compose.score_plan.plan_for_score`) and the whole
+  score is **re-composed** from it (song seed and lyrics): edits made to notes before are
+  replaced, and every later section moves later (or earlier). That plan becomes the song's
+  record of how it was composed.
+- ``swap X for Y``: the track's preset and GM program change, notes untouched.
 - ``remove``/``mute`` in sections: the track's notes there are deleted. For the whole song,
-  ``remove`` deletes the track (and its plan part), ``mute`` mutes it in the mix settings.
-- ``add``: a new plan part, written by the composer over the score's chords (song seed).
-- ``tempo``: plan and score get one new tempo; notes stay on their beats.
+  ``remove`` deletes the track, ``mute`` mutes it in the mix settings.
+- ``add``: a new part, written by the composer over the score's chords (song seed).
+- ``tempo``: the score gets one new tempo; notes stay on their beats.
+
+Only the score, the mix settings and the requested length (the brief's duration, where the
+song's length in time changes) are edited; the plan the song was composed from is a record,
+never rewritten (the composer reads the score, see :mod:`lemm.compose.score_plan`).
 
 Examples
 --------
@@ -42,14 +48,15 @@ from dataclasses import dataclass
 from lemm.compose.arrange import compose_score, part_specs, track_for_part
 from lemm.compose.instruments import PRESET_PROGRAMS
 from lemm.compose.plan_edit import resize_section
-from lemm.compose.plan_model import Instrument, Plan
+from lemm.compose.plan_model import Plan
 from lemm.compose.regen import regenerate, regenerate_notes
+from lemm.compose.score_plan import plan_for_score
 from lemm.errors import ParameterError
 from lemm.instruct.errors import InstructionError
 from lemm.mix.settings import MixSettings, TrackMix
 from lemm.score.edit import add_track, remove_track, set_tempo, transpose
 from lemm.score.harmony import transpose_symbol
-from lemm.score.model import ChordSymbol, CurvePoint, ExpressionCurve, KeyChange, Note, Score
+from lemm.score.model import ChordSymbol, CurvePoint, ExpressionCurve, KeyChange, Note, Score, Track
 from lemm.seeding import derive_seed
 from lemm.song import Song
 from lemm.validate import GAIN_HINT_RANGE_DB, MIX_GAIN_RANGE_DB
@@ -66,10 +73,11 @@ def _where(sections: tuple[str, ...]) -> str:
     return "the whole song" if not sections else ", ".join(sections)
 
 
-def _new_song(song, *, brief=None, plan=None, score=None, mix_settings=dataclasses.MISSING):
+def _new_song(song, *, brief=None, score=None, mix_settings=dataclasses.MISSING):
+    """``song`` with a new score, mix settings or brief; its plan (the record of how it was composed) as it was."""
     return Song(
         brief if brief is not None else song.brief,
-        plan if plan is not None else song.plan,
+        song.plan,
         score if score is not None else song.score,
         song.render_settings,
         song.mix_settings if mix_settings is dataclasses.MISSING else mix_settings,
@@ -158,20 +166,9 @@ class ChangeGain(Operation):
         return _new_song(song, score=score)
 
 
-def _with_energy(plan: Plan, section: str, delta: float) -> Plan:
-    start = dict(zip((s.name for s in plan.sections), plan.section_start_bars(), strict=True))[section]
-    sec = next(s for s in plan.sections if s.name == section)
-    energy = list(plan.energy_per_bar)
-    for b in range(start, start + sec.bars):
-        energy[b] = round(min(1.0, max(0.0, energy[b] + delta)), 4)
-    mean = sum(energy[start : start + sec.bars]) / sec.bars
-    sections = tuple(dataclasses.replace(s, energy=round(mean, 4)) if s.name == section else s for s in plan.sections)
-    return dataclasses.replace(plan, sections=sections, energy_per_bar=tuple(energy))
-
-
 @dataclass(frozen=True)
 class Intensify(Operation):
-    """Heavier (positive) or lighter: rewrite the part at plan energy + ``energy_delta``, then velocity + ``velocity_delta``.
+    """Heavier (positive) or lighter: rewrite the part at energy + ``energy_delta``, then velocity + ``velocity_delta``.
 
     ``rewrite`` False: velocity only (melody parts, parts the composer does not write).
     """
@@ -193,8 +190,8 @@ class Intensify(Operation):
         names = self.sections or tuple(s.name for s in score.sections)
         if self.rewrite:
             for name in names:
-                plan = _with_energy(song.plan, name, self.energy_delta)
-                score = regenerate(score, plan, track=self.track, section=name, seed=song.seed, lyrics=song.brief.lyrics)
+                score = regenerate(score, song.plan, track=self.track, section=name, seed=song.seed, lyrics=song.brief.lyrics,
+                                   energy_delta=self.energy_delta)
         score = _map_notes(score, self.track, names, lambda n: dataclasses.replace(n, velocity=_clamp_velocity(n.velocity + self.velocity_delta)))
         return _new_song(song, score=score)
 
@@ -322,34 +319,34 @@ class Transpose(Operation):
         spans = _spans(score, self.sections)
         for lo, hi in spans:
             score = transpose(score, self.semitones, track=self.track, start_tick=lo, end_tick=hi)
-        plan = song.plan
         if self.track is None:
             chords = tuple(ChordSymbol(c.start_tick, c.duration_ticks, transpose_chord_symbol(c.symbol, self.semitones)) if _inside(c.start_tick, spans) else c for c in score.chords)
             score = dataclasses.replace(score, chords=chords, keys=_transpose_keys(score, spans if self.sections else [(0, score.end_tick + 1)], self.semitones))
-            if not self.sections:
-                sections = tuple(dataclasses.replace(s, chords=tuple(transpose_chord_symbol(c, self.semitones) for c in s.chords)) for s in plan.sections)
-                melody = tuple(dataclasses.replace(n, pitch=n.pitch + self.semitones) for n in plan.melody if 0 <= n.pitch + self.semitones <= 127)
-                plan = dataclasses.replace(plan, key_tonic=_key_name(plan.key_tonic, self.semitones), sections=sections, melody=melody)
-        return _new_song(song, score=score, plan=plan)
+        return _new_song(song, score=score)
 
 
 def _brief_for(song, plan: Plan):
-    seconds = min(600.0, max(10.0, round(plan.duration_seconds + plan.start_offset_seconds, 2)))
+    """The song's brief asking for the length of ``plan`` (the composer's plan of a score), the guide's lead-in included."""
+    seconds = min(600.0, max(10.0, round(plan.duration_seconds + song.render_settings.start_offset_seconds, 2)))
     return dataclasses.replace(song.brief, duration_seconds=seconds)
 
 
 def recompose(song, plan: Plan):
-    """A new Song whose score is composed afresh from ``plan`` (song seed, lyrics and title), no audio."""
+    """A new Song whose score is composed afresh from ``plan`` (song seed, lyrics and title), no audio.
+
+    ``plan`` becomes the song's plan: the record of how its new score was composed.
+    """
     score = compose_score(plan, lyrics=song.brief.lyrics, seed=song.seed, title=song.score.title)
-    return _new_song(song, brief=_brief_for(song, plan), plan=plan, score=score)
+    return Song(_brief_for(song, plan), plan, score, song.render_settings, song.mix_settings, presets=dict(song.presets))
 
 
 @dataclass(frozen=True)
 class ResizeSections(Operation):
-    """Scale each of ``sections`` by ``factor`` (2: double, 0.5: halve) in the plan, then re-compose the whole score.
+    """Scale each of ``sections`` by ``factor`` (2: double, 0.5: halve) in the composer's plan of the score, then re-compose.
 
     ``old_bars`` is what the sections had when the instruction was read (for :meth:`describe`);
-    the new lengths are computed from the plan the operation is applied to.
+    the new lengths are computed from the score the operation is applied to
+    (:func:`lemm.compose.score_plan.plan_for_score`).
     """
 
     sections: tuple[str, ...]
@@ -364,11 +361,11 @@ class ResizeSections(Operation):
         return f"plan: {sizes}; then re-compose the whole score from the plan (same seed and lyrics): note edits made before are replaced and later sections move"
 
     def apply(self, song):
-        plan = song.plan
+        plan = plan_for_score(song.score, song.plan)
         for name in self.sections:
             old = next((s.bars for s in plan.sections if s.name == name), None)
             if old is None:
-                raise ParameterError.for_field("section", name, "a section of the plan (" + ", ".join(s.name for s in plan.sections) + ")")
+                raise ParameterError.for_field("section", name, "a section of the score (" + ", ".join(s.name for s in plan.sections) + ")")
             bars = int(old * self.factor)
             if not 1 <= bars <= 256:
                 raise ParameterError(f"section {name!r} would have {bars} bars ({old} x {self.factor:g}); a section has 1..256 bars")
@@ -378,7 +375,7 @@ class ResizeSections(Operation):
 
 @dataclass(frozen=True)
 class SwapPreset(Operation):
-    """Give ``track`` another preset (and its GM program), in the score and the plan; notes untouched.
+    """Give ``track`` another preset (and its GM program); notes untouched.
 
     A song preset (``Song.presets``) has no GM program of its own: the track keeps its program.
     """
@@ -395,8 +392,7 @@ class SwapPreset(Operation):
         program = PRESET_PROGRAMS.get(self.preset, t.program)
         new = dataclasses.replace(t, preset=self.preset, program=program)
         score = dataclasses.replace(song.score, tracks=tuple(new if x.name == t.name else x for x in song.score.tracks))
-        instruments = tuple(dataclasses.replace(i, preset=self.preset, program=program) if i.name == self.track else i for i in song.plan.instruments)
-        return _new_song(song, score=score, plan=dataclasses.replace(song.plan, instruments=instruments))
+        return _new_song(song, score=score)
 
 
 @dataclass(frozen=True)
@@ -418,17 +414,15 @@ class RemoveNotes(Operation):
 
 @dataclass(frozen=True)
 class RemoveTrack(Operation):
-    """Delete the track (and the plan part of that name)."""
+    """Delete the track."""
 
     track: str
 
     def describe(self) -> str:
-        return f"{self.track}: remove the track from the song (and from the plan)"
+        return f"{self.track}: remove the track from the song"
 
     def apply(self, song):
-        score = remove_track(song.score, self.track)
-        plan = dataclasses.replace(song.plan, instruments=tuple(i for i in song.plan.instruments if i.name != self.track))
-        return _new_song(song, score=score, plan=plan)
+        return _new_song(song, score=remove_track(song.score, self.track))
 
 
 @dataclass(frozen=True)
@@ -449,7 +443,7 @@ class MuteTrack(Operation):
 
 @dataclass(frozen=True)
 class AddPart(Operation):
-    """Add a plan part and write its notes with the composer in ``sections`` (empty = every section).
+    """Add a part and write its notes with the composer in ``sections`` (empty = every section).
 
     ``preset`` is the stock instrument the part is written for (range, idiom,
     GM program); ``sound``, when given, is the song's own preset (e.g. a fitted
@@ -467,18 +461,18 @@ class AddPart(Operation):
         return f"add a part {self.name!r} ({self.role}, {self.preset}{played}) written by the composer in {_where(self.sections)}"
 
     def apply(self, song):
-        inst = Instrument(self.name, self.role, self.preset, PRESET_PROGRAMS[self.preset], is_drum=self.role in ("drums", "percussion"))
-        plan = dataclasses.replace(song.plan, instruments=song.plan.instruments + (inst,))
+        silent = Track(self.name, self.role, self.preset, PRESET_PROGRAMS[self.preset], is_drum=self.role in ("drums", "percussion"))
+        plan = plan_for_score(add_track(song.score, silent), song.plan)  # the composer's plan, with the new part
         spec = next(s for s in part_specs(plan, lyrics=song.brief.lyrics) if s.name == self.name)
         bar_ticks = song.score.meters[0].bar_ticks(song.score.resolution)
         empty = track_for_part(plan, spec, (), bar_ticks=bar_ticks, resolution=song.score.resolution)
         score = add_track(song.score, empty)
         notes: list[Note] = []
         for name in self.sections or tuple(s.name for s in score.sections):
-            notes += regenerate_notes(score, plan, track=self.name, section=name, seed=song.seed, lyrics=song.brief.lyrics)
+            notes += regenerate_notes(score, song.plan, track=self.name, section=name, seed=song.seed, lyrics=song.brief.lyrics)
         track = track_for_part(plan, spec, sorted(notes, key=lambda n: (n.start_tick, n.pitch)), bar_ticks=bar_ticks, resolution=song.score.resolution)
         score = add_track(song.score, track)
-        edited = _new_song(song, score=score, plan=plan)
+        edited = _new_song(song, score=score)
         if not self.sound:
             return edited
         if self.sound not in song.presets:
@@ -488,7 +482,7 @@ class AddPart(Operation):
 
 @dataclass(frozen=True)
 class SetTempo(Operation):
-    """One tempo for the whole song, in the plan and the score (notes keep their beats)."""
+    """One tempo for the whole song (notes keep their beats; the brief asks for the new length in time)."""
 
     old_tempo_bpm: float
     tempo_bpm: float
@@ -499,5 +493,5 @@ class SetTempo(Operation):
     def apply(self, song):
         if not (math.isfinite(self.tempo_bpm) and 20.0 <= self.tempo_bpm <= 400.0):
             raise ParameterError.for_field("tempo_bpm", self.tempo_bpm, "a number in 20..400")
-        plan = dataclasses.replace(song.plan, tempo_bpm=float(self.tempo_bpm))
-        return _new_song(song, brief=_brief_for(song, plan), plan=plan, score=set_tempo(song.score, self.tempo_bpm))
+        score = set_tempo(song.score, self.tempo_bpm)
+        return _new_song(song, brief=_brief_for(song, plan_for_score(score, song.plan)), score=score)

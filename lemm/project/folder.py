@@ -2,7 +2,8 @@
 
 A song folder holds::
 
-    song.json          the project: brief, seed, plan, score, render and mix settings
+    song.json          the project: brief, seed, plan (the record of how the song was composed),
+                       score, render and mix settings (schema 2; a schema 1 file is read too)
     score.mid          Standard MIDI File type 1 (conductor track + one track per part)
     score.musicxml     the score for notation editors
     stems/<track>.wav  one stereo stem per track, all the same length
@@ -80,6 +81,7 @@ from lemm.version import __version__
 __all__ = [
     "song_to_dict",
     "song_fields_from_dict",
+    "upgrade_song_data",
     "read_song_file",
     "read_version_data",
     "write_song_files",
@@ -117,7 +119,9 @@ SONG_FORMAT = "lemm-song"
 CACHE_FOLDER = "cache"
 #: Imported vocal takes (``takes/<track>.wav``): they replace lemm's singing of that track in every render.
 TAKES_FOLDER = "takes"
-SONG_SCHEMA_VERSION = 1
+#: 2: the guide's start offset is a render setting (``render.start_offset_seconds``) and the genre the
+#: score's (``score.genre``), no longer read from the plan after composition. 1 is read (:func:`upgrade_song_data`).
+SONG_SCHEMA_VERSION = 2
 
 
 def song_to_dict(song: "SongData") -> dict[str, Any]:
@@ -136,15 +140,43 @@ def song_to_dict(song: "SongData") -> dict[str, Any]:
     }
 
 
+def upgrade_song_data(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 song.json data as schema 2: the facts later stages read move out of the plan.
+
+    ``plan.start_offset_seconds`` becomes ``render.start_offset_seconds`` and ``plan.genre``
+    ``score.genre`` (the plan itself is kept as it was: the record of how the song was
+    composed). Schema 2 data is returned as it is; ``data`` is not changed.
+
+    >>> old = {"schema_version": 1, "plan": {"genre": "folk", "start_offset_seconds": 0.5}, "score": {}, "render": {}}
+    >>> new = upgrade_song_data(old)
+    >>> new["schema_version"], new["render"], new["score"]
+    (2, {'start_offset_seconds': 0.5}, {'genre': 'folk'})
+    """
+    if data.get("schema_version") != 1:
+        return data
+    plan = data.get("plan") if isinstance(data.get("plan"), dict) else {}
+    score = data.get("score")
+    render = data.get("render") or {}
+    new = {**data, "schema_version": 2}
+    if isinstance(score, dict) and "genre" not in score and isinstance(plan.get("genre"), str):
+        new["score"] = {**score, "genre": plan["genre"]}
+    if isinstance(render, dict) and "start_offset_seconds" not in render and "start_offset_seconds" in plan:
+        new["render"] = {**render, "start_offset_seconds": plan["start_offset_seconds"]}
+    return new
+
+
 def song_fields_from_dict(data: Any, *, source: str = "song.json") -> dict[str, Any]:
     """The keyword arguments of a :class:`lemm.song.Song` (without audio) from :func:`song_to_dict` data, validating all of it.
 
+    Schema 1 data (lemm before the score and its settings became the one song
+    state) is read through :func:`upgrade_song_data`.
     :func:`lemm.song.song_from_dict` makes the Song.
     """
     if not isinstance(data, dict) or data.get("format") != SONG_FORMAT:
         raise FileFormatError(f"{source} must be a lemm song file with \"format\": \"{SONG_FORMAT}\"")
-    if data.get("schema_version") != SONG_SCHEMA_VERSION:
-        raise ScoreError(f"{source} schema_version must be {SONG_SCHEMA_VERSION}, got {data.get('schema_version')!r}")
+    if data.get("schema_version") not in (1, SONG_SCHEMA_VERSION):
+        raise ScoreError(f"{source} schema_version must be 1 or {SONG_SCHEMA_VERSION}, got {data.get('schema_version')!r}")
+    data = upgrade_song_data(data)
     for key in ("brief", "plan", "score"):
         if key not in data:
             raise ScoreError(f"{source} is missing the field {key!r}")
@@ -203,7 +235,7 @@ def make_report(song: "SongData") -> dict[str, Any]:
         "seconds_per_stage": dict(song.seconds_per_stage),
         "seed": song.brief.seed,
         "lemm_version": __version__,
-        "genre": song.plan.genre,
+        "genre": song.score.genre,
         "tempo_bpm": song.score.tempos[0].tempo_bpm,  # the score's: an imported edit may have changed it
         "key": f"{song.score.keys[0].tonic} {song.score.keys[0].mode}",
         "tracks": [t.name for t in song.score.tracks],
@@ -338,7 +370,7 @@ def estimated_bytes(song: "SongData", *, with_cache: bool) -> int:
         n_samples = song.master_audio.shape[-1]
     else:
         n_samples = song_n_samples(song.score, sample_rate=song.sample_rate, requested_seconds=song.brief.duration_seconds)
-        n_samples += round(song.plan.start_offset_seconds * song.sample_rate)
+        n_samples += round(song.render_settings.start_offset_seconds * song.sample_rate)
     n_tracks = len(song.score.tracks)
     audio = (n_tracks + 2) * n_samples * 2 * (song.render_settings.bit_depth // 8)
     cache = n_tracks * n_samples * 2 * 4 if with_cache else 0

@@ -32,6 +32,11 @@ class RenderSettings:
         Torch device of the synthesizers, ``"cpu"`` or ``"cuda"``.
     bit_depth : int
         PCM bit depth of written WAV files: 16 or 24.
+    start_offset_seconds : float
+        Silence before bar 1 in every stem, 0..3600 s: a song planned from a guide
+        recording starts at the guide's first downbeat (the plan's
+        ``start_offset_seconds`` at composition). The score stays in ticks; this
+        is where the song meets the guide's time line, in seconds, at render.
 
     The master's loudness target and true-peak ceiling are mix settings
     (``lemm.mix.MasterSettings``), stored with the rest of the mix.
@@ -40,6 +45,7 @@ class RenderSettings:
     sample_rate: int = 48000
     device: str = "cpu"
     bit_depth: int = 24
+    start_offset_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if self.sample_rate not in SAMPLE_RATES:
@@ -48,3 +54,6 @@ class RenderSettings:
             raise ParameterError.for_field("render.device", self.device, "'cpu' or 'cuda[:N]'")
         if self.bit_depth not in (16, 24):
             raise ParameterError.for_field("render.bit_depth", self.bit_depth, "16 or 24")
+        offset = self.start_offset_seconds
+        if isinstance(offset, bool) or not isinstance(offset, (int, float)) or not 0.0 <= offset < 3600.0:
+            raise ParameterError.for_field("render.start_offset_seconds", offset, "a number of seconds in 0..3600")

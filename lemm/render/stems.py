@@ -248,7 +248,6 @@ def render_stems(
     cache: RenderCache | None = None,
     n_workers: int | None = None,
     presets: Mapping[str, "Preset"] | None = None,
-    start_offset_seconds: float = 0.0,
     track_names: Sequence[str] | None = None,
 ) -> tuple[dict[str, np.ndarray], RenderStats]:
     """Render every track of ``score`` to a stereo stem [shape=(2, offset + n_samples)], slice by slice.
@@ -257,10 +256,13 @@ def render_stems(
     ----------
     score : Score
     settings : RenderSettings
+        Sample rate, device, and the start offset: ``settings.start_offset_seconds``
+        of silence before bar 1 (a song planned from a guide recording starts at
+        the guide's first downbeat), ``offset = round(start_offset_seconds * sample_rate)`` samples.
     seed : int
         The song seed; each slice derives its own.
     n_samples : int
-        Length of every stem.
+        Length of every stem after the offset.
     cache : RenderCache or None
         Where to reuse and store slices; entries this score no longer uses are pruned.
     n_workers : int or None
@@ -268,9 +270,6 @@ def render_stems(
     presets : mapping of str to Preset, optional
         The song's own presets (see :mod:`lemm.render.song_presets`): a non-vocal
         track whose ``preset`` names one renders with it.
-    start_offset_seconds : float
-        Silence before bar 1 (a plan made from a guide recording: the guide's first
-        downbeat), ``offset = round(start_offset_seconds * sample_rate)`` samples.
     track_names : sequence of str, optional
         Render only these tracks (default: all); each renders exactly as in the whole song.
 
@@ -288,13 +287,11 @@ def render_stems(
     """
     own = check_song_presets({} if presets is None else presets)
     check_track_presets(score, own)
-    if isinstance(start_offset_seconds, bool) or not isinstance(start_offset_seconds, (int, float)) or not 0.0 <= start_offset_seconds < 3600.0:
-        raise ParameterError.for_field("start_offset_seconds", start_offset_seconds, "a number of seconds in 0..3600")
     wanted = None if track_names is None else {score.track(name).name for name in track_names}  # unknown names raise
     slices = [sl for sl in track_slices(score) if wanted is None or sl.track_name in wanted]
     slice_presets = [None if sl.track.role == "vocal" else own.get(sl.track.preset) for sl in slices]
     keys = [slice_key(sl, score, settings=settings, seed=seed, n_samples=n_samples, preset=p) for sl, p in zip(slices, slice_presets, strict=True)]
-    offset = int(round(start_offset_seconds * settings.sample_rate))  # the silence before bar 1 is part of each stem
+    offset = int(round(settings.start_offset_seconds * settings.sample_rate))  # the silence before bar 1 is part of each stem
     stems = {t.name: np.zeros((2, offset + n_samples), np.float32) for t in score.tracks if wanted is None or t.name in wanted}
     # Each slice is added into its stem as soon as the slices before it in the same
     # track are in: per stem in slice order (the order of the float sums), so the
@@ -416,7 +413,8 @@ def render_tracks(
     n_workers : int, optional
         Slices rendered side by side; default one per CPU.
     start_offset_seconds : float
-        Silence before bar 1 (:attr:`lemm.compose.plan_model.Plan.start_offset_seconds` of a song planned from a guide).
+        Silence before bar 1 (:attr:`lemm.render.settings.RenderSettings.start_offset_seconds`
+        of the song: a song planned from a guide starts at its first downbeat).
     presets : mapping of str to Preset, optional
         A song's own presets (:attr:`lemm.Song.presets`).
 
@@ -440,10 +438,10 @@ def render_tracks(
     names = [t.name for t in score.tracks if t.role != "vocal"] if track_names is None else list(track_names)
     if not names:
         return {}
-    settings = RenderSettings(sample_rate=sample_rate, device=device)
+    settings = RenderSettings(sample_rate=sample_rate, device=device, start_offset_seconds=start_offset_seconds)
     length = song_n_samples(score, sample_rate=sample_rate) if n_samples is None else int(n_samples)
     stems, _ = render_stems(
         score, settings=settings, seed=seed, n_samples=length, n_workers=n_workers, presets=presets,
-        start_offset_seconds=start_offset_seconds, track_names=names,
+        track_names=names,
     )
     return stems

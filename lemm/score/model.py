@@ -457,6 +457,11 @@ class Score:
         Tracks with unique names.
     schema_version : int
         Version of the serialised form this score follows.
+    genre : str
+        The song's genre as the composer wrote it (``"pop"``, ``"folk"``; ``""``
+        unknown, e.g. a score read from a file): what the automatic mix's tonal
+        target and the song's report read, so a score mixes the same wherever it
+        is mixed. Metadata like ``title``: no note depends on it.
     """
 
     title: str = "untitled"
@@ -468,9 +473,11 @@ class Score:
     chords: tuple[ChordSymbol, ...] = ()
     tracks: tuple[Track, ...] = ()
     schema_version: int = field(default=SCHEMA_VERSION)
+    genre: str = ""
 
     def __post_init__(self) -> None:
         _check(isinstance(self.title, str), "title", self.title, "a string")
+        _check(isinstance(self.genre, str) and len(self.genre) <= 64, "genre", self.genre, "a string of at most 64 characters")
         _check(_is_int(self.resolution) and 24 <= self.resolution <= 9600, "resolution", self.resolution, "an integer in 24..9600")
         _check(self.schema_version == SCHEMA_VERSION, "schema_version", self.schema_version, f"{SCHEMA_VERSION}")
         for name, items, item_type in (

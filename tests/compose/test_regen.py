@@ -114,6 +114,7 @@ def test_bad_names_and_seeds(song):
         regenerate(score, plan, track="drums", section="chorus 9", seed=1)
     with pytest.raises(ParameterError, match="seed"):
         regenerate(score, plan, track="drums", section="verse 1", seed=-1)
-    other = make_plan(Brief(tags=("pop",), duration_seconds=60.0, seed=1))
-    with pytest.raises(LemmError, match="plan sections"):
-        regenerate(score, other, track="drums", section="verse 1", seed=1)
+    first, second = score.sections[:2]
+    gap = replace(score, sections=(first, replace(second, start_tick=second.start_tick + 480, duration_ticks=second.duration_ticks - 480)) + score.sections[2:])
+    with pytest.raises(LemmError, match="must start where the one before it ends"):
+        regenerate(gap, plan, track="drums", section=second.name, seed=1)

@@ -25,8 +25,8 @@ def song():
                             render_settings=RenderSettings(sample_rate=SR))
     keep = {t.name for t in composed.score.tracks if t.role in ("bass", "drums", "vocal")}
     score = dataclasses.replace(composed.score, tracks=tuple(t for t in composed.score.tracks if t.name in keep))
-    plan = dataclasses.replace(composed.plan, start_offset_seconds=0.3125)  # as if planned from a guide: 5000 samples at 16 kHz
-    out = dataclasses.replace(composed.with_score(score), plan=plan)
+    settings = dataclasses.replace(composed.render_settings, start_offset_seconds=0.3125)  # as if planned from a guide: 5000 samples at 16 kHz
+    out = dataclasses.replace(composed.with_score(score), render_settings=settings)
     assert {t.role for t in out.score.tracks} >= {"bass", "vocal"}
     return out
 
@@ -38,24 +38,23 @@ def test_render_stems_render_tracks_and_song_render_agree(song):
     assert all(a.shape == (2, offset + n) for a in stems.values())
     assert all(not a[:, :offset].any() for a in stems.values()) and all(a[:, offset:].any() for a in stems.values())
 
-    direct, stats = render_stems(song.score, settings=song.render_settings, seed=song.seed, n_samples=n,
-                                 start_offset_seconds=song.plan.start_offset_seconds, n_workers=2)
+    direct, stats = render_stems(song.score, settings=song.render_settings, seed=song.seed, n_samples=n, n_workers=2)
     assert list(direct) == list(stems) and not stats.cached
     for name in stems:
         np.testing.assert_array_equal(direct[name], stems[name])
 
     instruments = render_tracks(song.score, sample_rate=SR, seed=song.seed, n_samples=n,
-                                start_offset_seconds=song.plan.start_offset_seconds)
+                                start_offset_seconds=song.render_settings.start_offset_seconds)
     assert set(instruments) == {t.name for t in song.score.tracks if t.role != "vocal"}
     for name, audio in instruments.items():
         np.testing.assert_array_equal(audio, stems[name])
     vocal = next(t.name for t in song.score.tracks if t.role == "vocal")
     sung = render_tracks(song.score, sample_rate=SR, seed=song.seed, n_samples=n, track_names=[vocal],
-                         start_offset_seconds=song.plan.start_offset_seconds)
+                         start_offset_seconds=song.render_settings.start_offset_seconds)
     np.testing.assert_array_equal(sung[vocal], stems[vocal])
 
     other_seed = render_tracks(song.score, sample_rate=SR, seed=song.seed + 1, n_samples=n, track_names=[vocal],
-                               start_offset_seconds=song.plan.start_offset_seconds)
+                               start_offset_seconds=song.render_settings.start_offset_seconds)
     assert not np.array_equal(other_seed[vocal], stems[vocal])  # the comparison can fail
 
 

@@ -1,0 +1,140 @@
+"""One song state: after composition the score (with its render and mix settings) is what every stage reads.
+
+The plan is the composer's input and a record of how the song was made: edits never rewrite it,
+the render reads the guide's start offset from the render settings, the mix and the report read
+the genre from the score, and regeneration derives the composer's plan from the score
+(:func:`lemm.compose.score_plan.plan_for_score`). A song.json of schema 1 (lemm before this
+change) still loads and renders the audio lemm wrote for it then.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lemm
+from lemm.compose.arrange import compose_score
+from lemm.compose.brief import Brief
+from lemm.compose.chord_input import apply_chords
+from lemm.compose.planner import make_plan
+from lemm.compose.regen import regenerate
+from lemm.compose.score_plan import plan_for_score
+from lemm.errors import ParameterError, ScoreError
+from lemm.instruct import apply_operations, parse_instruction
+from lemm.mix.targets import tilt_target_for_genre
+from lemm.pipeline import mix_and_master_parts
+from lemm.progress import StageTimer
+from lemm.project.folder import SONG_SCHEMA_VERSION, song_to_dict
+from lemm.render.settings import RenderSettings
+from lemm.score.edit import remove_track, set_tempo
+from lemm.score.model import Score, Section, Track
+from lemm.song import song_from_dict
+from tests.compose.test_arrange import LYRICS
+
+OLD_SONG = Path(__file__).parent / "data" / "song_v1"
+
+
+@pytest.mark.parametrize(
+    "brief",
+    [
+        Brief(prompt="upbeat pop", tags=("pop",), duration_seconds=60.0, seed=3),
+        Brief(prompt="a folk song", tags=("folk",), duration_seconds=45.0, seed=4, lyrics=LYRICS),
+        Brief(prompt="a rock song in 6/8", tags=("rock",), duration_seconds=40.0, seed=5),
+        Brief(prompt="jazz", tags=("jazz",), duration_seconds=40.0, seed=6),
+    ],
+)
+def test_the_composers_plan_of_a_composed_score_is_its_plan(brief: Brief) -> None:
+    plan = make_plan(brief)
+    score = compose_score(plan, lyrics=brief.lyrics, seed=brief.seed)
+    assert plan_for_score(score, plan) == plan  # so a regeneration writes what it wrote before this module existed
+
+
+def test_fixed_chords_and_a_lift_survive_the_derivation() -> None:
+    plan = apply_chords(make_plan(Brief(prompt="pop", tags=("pop",), duration_seconds=120.0, seed=8)), "Am F C G")
+    plan = dataclasses.replace(plan, lift_semitones=2)
+    score = compose_score(plan, seed=8)
+    assert len(score.keys) == 2  # the lift is a key change in the score
+    assert plan_for_score(score, plan) == plan
+
+
+def test_the_composer_reads_edits_from_the_score() -> None:
+    plan = make_plan(Brief(prompt="pop", tags=("pop",), duration_seconds=40.0, seed=2))
+    score = compose_score(plan, seed=2)
+    slower = set_tempo(score, 90.0)
+    # independent reference: the plan a person would have had to keep in step by hand
+    assert plan_for_score(slower, plan) == dataclasses.replace(plan, tempo_bpm=90.0)
+    section = score.sections[-1].name
+    assert regenerate(slower, plan, track="drums", section=section, seed=9) == regenerate(
+        slower, dataclasses.replace(plan, tempo_bpm=90.0), track="drums", section=section, seed=9
+    )
+    fewer = remove_track(score, "bass")
+    assert [i.name for i in plan_for_score(fewer, plan).instruments] == [i.name for i in plan.instruments if i.name != "bass"]
+    new = regenerate(fewer, plan, track="drums", section=section, seed=9)
+    assert [t.name for t in new.tracks] == [t.name for t in fewer.tracks]
+
+
+def test_a_score_the_composer_cannot_write_into_is_refused_by_name() -> None:
+    plan = make_plan(Brief(prompt="pop", tags=("pop",), duration_seconds=30.0, seed=2))
+    score = compose_score(plan, seed=2)
+    a, b = score.sections[:2]
+    gap = dataclasses.replace(score, sections=(a, dataclasses.replace(b, start_tick=b.start_tick + 480, duration_ticks=b.duration_ticks - 480)))
+    with pytest.raises(ScoreError, match=f"section {b.name!r} must start where the one before it ends"):
+        plan_for_score(gap, plan)
+
+
+def test_edits_change_the_score_never_the_plan() -> None:
+    song = lemm.compose("a calm folk song", tags=("folk",), duration="0:20", seed=3)
+    for instruction in ("transpose up 2 semitones", "make the tempo 90 bpm", "remove the cello", "swap the bass for a cello",
+                        "make the drums heavier in the chorus", "add a pad"):
+        new = apply_operations(song, parse_instruction(instruction, song))
+        assert new.plan == song.plan and new.score != song.score, instruction
+        song = new
+    assert song.score.tempos[0].tempo_bpm == 90.0 and "cello" not in [t.name for t in song.score.tracks]
+
+
+def test_the_guide_offset_is_a_render_setting() -> None:
+    song = lemm.compose("pop", tags=("pop",), duration="0:10", seed=1, render_settings=RenderSettings(sample_rate=16000))
+    assert song.render_settings == RenderSettings(sample_rate=16000, start_offset_seconds=0.0)
+    with pytest.raises(ParameterError, match="render.start_offset_seconds"):
+        RenderSettings(start_offset_seconds=-1.0)
+
+
+def test_the_mix_reads_the_genre_from_the_score() -> None:
+    rng = np.random.default_rng(0)
+    stems = {"pad": (0.1 * rng.standard_normal((2, 16000))).astype(np.float32)}
+    score = Score(sections=(Section("verse", "verse", 0, 1920),), tracks=(Track("pad", "pad", "synth_pad"),))
+    settings = RenderSettings(sample_rate=16000)
+    for genre in ("hip hop", "folk", ""):
+        used = mix_and_master_parts(stems, dataclasses.replace(score, genre=genre), settings=settings, mix_settings=None, timer=StageTimer(None))[3]
+        assert used.master.tilt_target_db_per_octave == tilt_target_for_genre(genre)
+    assert tilt_target_for_genre("hip hop") != tilt_target_for_genre("folk")  # the comparison can fail
+
+
+def test_a_schema_1_song_json_loads_with_its_facts_moved() -> None:
+    data = json.loads((OLD_SONG / "song.json").read_text(encoding="utf-8"))
+    assert data["schema_version"] == 1 and "start_offset_seconds" not in data["render"] and "genre" not in data["score"]
+    song = song_from_dict(data)
+    assert song.render_settings.start_offset_seconds == data["plan"]["start_offset_seconds"] == pytest.approx(0.5, abs=0.05)
+    assert song.score.genre == data["plan"]["genre"] == "folk"
+    assert song.plan.tempo_bpm == 96.0 == song.score.tempos[0].tempo_bpm  # edited by lemm edit at the time (in both stores then)
+    again = song_to_dict(song)
+    assert again["schema_version"] == SONG_SCHEMA_VERSION == 2
+    assert song_from_dict(json.loads(json.dumps(again))) == song
+
+
+def test_a_schema_1_song_folder_renders_the_audio_it_had(tmp_path: Path) -> None:
+    """The stems and master lemm 290079d wrote for tests/data/song_v1 (a guided folk song at 16 kHz, then 'make the tempo 96 bpm').
+
+    lemm's audio is bit-identical for the same score, seed and settings on one machine (see docs/architecture.md);
+    the hashes were taken on lemm's CI machine.
+    """
+    expected = json.loads((OLD_SONG / "stem_hashes.json").read_text(encoding="utf-8"))
+    folder = lemm.load(OLD_SONG / "song.json").save(tmp_path / "song")
+    written = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((folder / "stems").iterdir())}
+    written["master.wav"] = hashlib.sha256((folder / "master.wav").read_bytes()).hexdigest()
+    assert written == expected
