@@ -47,6 +47,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 from lemm.compose.backing import backing_section, backing_voice, is_backing
 from lemm.compose.bass import bass_section
@@ -71,7 +72,7 @@ from lemm.compose.melody import generate_melody, melody_range, snap_strong_beats
 from lemm.compose.melody.model import load_model
 from lemm.compose.melody.rhythm import lied_rhythm
 from lemm.compose.percussion import percussion_section
-from lemm.compose.pickups import add_pickups
+from lemm.compose.pickups import add_pickups, opening_rhythm
 from lemm.compose.plan_model import Plan
 from lemm.compose.profiles import load_profile
 from lemm.compose.reprise import group_by_slots, reprise_notes
@@ -189,6 +190,13 @@ def _slots(ctx: ArrangeContext, index: int, n_lines: int) -> list[tuple[int, int
     return line_slots(ctx, index, n_lines, repeat=ctx.plan.sections[index].kind in ("chorus", "pre-chorus"))
 
 
+def _line_rhythm(ctx: ArrangeContext, start: int, n_beats: int, syllables, rng, *, prior: dict | None, function_words) -> list[tuple[int, int]]:
+    """One sung line's rhythm: the lieder rhythm model (``prior``), else the rule rhythm."""
+    if prior is not None:
+        return lied_rhythm(ctx, start, n_beats, syllables, rng, prior=prior, function_words=function_words)
+    return syllable_rhythm(ctx, start, n_beats, syllables, rng, function_words=function_words)
+
+
 def _vocal_notes(ctx: ArrangeContext, spec: PartSpec, index: int, lines: list[LyricLine], rng) -> list[Note]:
     if not lines:
         return []
@@ -201,10 +209,9 @@ def _vocal_notes(ctx: ArrangeContext, spec: PartSpec, index: int, lines: list[Ly
         line = lines[k % len(lines)]
         syl = [s for w in line.words for s in w.syllables]
         flags = syllable_flags(line)
-        if prior is not None:
-            ph = lied_rhythm(ctx, start, n_beats, syl, rng, prior=prior, function_words=flags)
-        else:
-            ph = syllable_rhythm(ctx, start, n_beats, syl, rng, function_words=flags)
+        draw = partial(_line_rhythm, ctx, start, n_beats, syl, prior=prior, function_words=flags)
+        # the section's first line takes its pickup inside the section (later lines: add_pickups)
+        ph = opening_rhythm(ctx, draw, rng, stressed=[s.stressed for s in syl], function_words=flags) if k == 0 else draw(rng)
         rhythm.append(ph)
         sylls.append(syl[: len(ph)])
     syllabics = [[s.syllabic for s in group] for group in sylls]

@@ -9,6 +9,12 @@ snapped to the chords they now sound over. A line moves only when a rest of
 :data:`MIN_REST_BEATS` beats still separates it from the line before, and never across a section
 start (a section's first line keeps its place, so every (track, section) is written alone).
 
+A section's first line gets its pickup inside its own first bar instead: when it opens on one to
+:data:`MAX_PICKUP_SYLLABLES` unstressed syllables, its rhythm is drawn again (up to
+:data:`OPENING_TRIES` draws, the later ones from a generator spawned from the section's, :func:`opening_rhythm`) until its first
+stressed content syllable lands on a strong beat (downbeat or mid-bar), the syllables before it
+leading in after the rest that opens the section.
+
 :func:`add_pickups` works on a section's finished vocal notes, grouped by their line slots; a
 later verse is adapted from the first one's notes *before* pickups (:mod:`lemm.compose.reprise`
 groups a template by slot), then moves the lines the first verse moved, by as much (its phrasing
@@ -16,14 +22,16 @@ returns with its tune).
 
 Examples
 --------
->>> MAX_PICKUP_SYLLABLES, MIN_REST_BEATS
-(3, 0.5)
+>>> MAX_PICKUP_SYLLABLES, MIN_REST_BEATS, OPENING_TRIES
+(3, 0.5, 8)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+
+import numpy as np
 
 from lemm.compose.context import ArrangeContext
 from lemm.compose.melody import snap_strong_beats
@@ -31,12 +39,63 @@ from lemm.compose.text_setting import syllable_flags
 from lemm.score.model import Note
 from lemm.text.syllables import LyricLine
 
-__all__ = ["MAX_PICKUP_SYLLABLES", "MIN_REST_BEATS", "add_pickups", "pickup_shift"]
+__all__ = ["MAX_PICKUP_SYLLABLES", "MIN_REST_BEATS", "OPENING_TRIES", "add_pickups", "pickup_shift", "first_stress_index", "opening_rhythm"]
 
 #: Most unstressed syllables sung before the bar line.
 MAX_PICKUP_SYLLABLES = 3
 #: Shortest rest (beats) left between the line before and a pickup.
 MIN_REST_BEATS = 0.5
+#: Most rhythms drawn for a section's first line until its first stress lands on a strong beat.
+OPENING_TRIES = 8
+#: Metric weight of a strong beat (downbeat 1.0, mid-bar 0.75: :meth:`ArrangeContext.metric_weight`).
+STRONG_WEIGHT = 0.75
+
+
+def first_stress_index(stressed: Sequence[bool], function_words: Sequence[bool]) -> int | None:
+    """Index of a line's first stressed content syllable (not a function word), or None.
+
+    >>> first_stress_index([False, False, True, False], [True, True, False, False])
+    2
+    """
+    return next((i for i, (s, f) in enumerate(zip(stressed, function_words, strict=True)) if s and not f), None)
+
+
+def opening_rhythm(
+    ctx: ArrangeContext, draw: Callable[[np.random.Generator], list[tuple[int, int]]], rng: np.random.Generator, *,
+    stressed: Sequence[bool], function_words: Sequence[bool],
+) -> list[tuple[int, int]]:
+    """A section's first line's rhythm, with its pickup inside the section: drawn again until the first stress is on a strong beat.
+
+    Parameters
+    ----------
+    draw : callable
+        Draws one rhythm of the line (``(start_tick, duration_ticks)`` per syllable) with the generator it is given.
+    rng : numpy.random.Generator
+        The section's generator: the first draw uses it (as a line without this rule would), the draws
+        after it a generator spawned from it (:meth:`numpy.random.Generator.spawn`, which leaves
+        ``rng``'s stream as it is), so the rest of the section draws what it drew before.
+    stressed, function_words : sequence of bool
+        One flag per syllable.
+
+    Returns
+    -------
+    list of (start_tick, duration_ticks)
+        The first draw when the line does not open on 1..:data:`MAX_PICKUP_SYLLABLES` unstressed
+        syllables; else the first of up to :data:`OPENING_TRIES` draws whose first stressed content
+        syllable starts on a strong beat, or the first draw when none does.
+    """
+    first = draw(rng)
+    k = first_stress_index(stressed, function_words)
+    if k is None or not 1 <= k <= MAX_PICKUP_SYLLABLES:
+        return first
+    rhythm, retry = first, None
+    for i in range(OPENING_TRIES):
+        if i:
+            retry = retry or rng.spawn(1)[0]
+            rhythm = draw(retry)
+        if k < len(rhythm) and ctx.metric_weight(rhythm[k][0]) >= STRONG_WEIGHT:
+            return rhythm
+    return first
 
 
 def pickup_shift(ctx: ArrangeContext, onsets: Sequence[int], *, slot_start: int, stressed: Sequence[bool], function_words: Sequence[bool], earliest: int) -> int:
@@ -53,7 +112,7 @@ def pickup_shift(ctx: ArrangeContext, onsets: Sequence[int], *, slot_start: int,
     earliest : int
         The first tick a moved note may start on (the line before's end plus the rest).
     """
-    first = next((i for i, (s, f) in enumerate(zip(stressed, function_words, strict=True)) if s and not f), None)
+    first = first_stress_index(stressed, function_words)
     if first is None or not 1 <= first <= MAX_PICKUP_SYLLABLES or first >= len(onsets):
         return 0
     half = ctx.bar_ticks // 2 if ctx.beats_per_bar % 2 == 0 else ctx.bar_ticks

@@ -86,6 +86,7 @@ def _merge_tags(reading: PromptReading, tags: tuple[str, ...]) -> None:
     reading.remove = tuple(dict.fromkeys(reading.remove + extra.remove))
     reading.voice = reading.voice or extra.voice
     reading.instrumental = reading.instrumental or extra.instrumental
+    reading.backing_vocals = reading.backing_vocals if reading.backing_vocals is not None else extra.backing_vocals
 
 
 def _matches_refusal(part: PartSpec, word: str) -> bool:
@@ -110,7 +111,8 @@ def _matches_refusal(part: PartSpec, word: str) -> bool:
 def plan_parts(profile: GenreProfile, reading: PromptReading, *, has_lyrics: bool) -> tuple[Instrument, ...]:
     """The plan's instruments: the profile's parts, minus refused, plus asked for, plus the melody part.
 
-    The profile's backing vocals (parts of role ``vocal``) come after the vocal, and only in a sung song.
+    The profile's backing vocals (parts of role ``vocal``) come after the vocal, only in a sung song
+    and unless the prompt refused them (``reading.backing_vocals`` False: "no backing vocals").
     """
     parts = [p for p in profile.parts if not any(_matches_refusal(p, w) for w in reading.remove)]
     for spec in reading.add_parts:
@@ -128,7 +130,8 @@ def plan_parts(profile: GenreProfile, reading: PromptReading, *, has_lyrics: boo
         voice = reading.voice or profile.voice
         out.append(Instrument("vocal", "vocal", voice, PRESET_PROGRAMS[voice]))
         # backing vocals after the lead (their voice follows the lead's: lemm.compose.backing)
-        out += [Instrument(p.name, p.role, p.preset, p.program, p.is_drum) for p in parts if p.role == "vocal"]
+        if reading.backing_vocals is not False:
+            out += [Instrument(p.name, p.role, p.preset, p.program, p.is_drum) for p in parts if p.role == "vocal"]
     else:
         lead = profile.lead_preset
         out.append(Instrument("lead", "lead", lead, PRESET_PROGRAMS[lead]))

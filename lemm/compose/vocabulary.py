@@ -22,7 +22,9 @@ Vocabulary
   strings"``, ``"piano ballad"``) asks for the part; ``"no X"``, ``"without X"``,
   ``"minus X"`` (also ``"without X or Y"``) refuses it. ``"instrumental"`` or ``"no
   vocals"`` means no singing; ``"female vocal(s)/voice/singer"`` picks voice_high,
-  ``"male ..."`` voice_low.
+  ``"male ..."`` voice_low; ``"no backing vocals"`` (also ``"without backing/backup/harmony
+  vocals"``, ``"no harmonies"``, ``"solo voice"``, ``"a single singer"``, ``"lead vocal only"``)
+  leaves out the genre's backing vocals.
 - **arc** (:data:`ARC_WORDS`): "builds slowly", "slow build", "big final chorus",
   "fade out", soft/quiet/gentle, loud/powerful/intense.
 - **length**: ``"2 minutes"``, ``"two and a half minutes"``, ``"90 seconds"``, ``"3:30"``.
@@ -176,6 +178,7 @@ class PromptReading:
     remove: tuple[str, ...] = ()
     voice: str | None = None
     instrumental: bool = False
+    backing_vocals: bool | None = None
     arcs: tuple[str, ...] = ()
     duration_seconds: float | None = None
     understood: list[Understood] = field(default_factory=list)
@@ -313,6 +316,25 @@ def _read_voice(rd: _Reader, r: PromptReading) -> None:
         r.understood.append(Understood(m.group(0), "instrumental: no sung vocal"))
 
 
+#: Phrases that leave out the backing vocals: refused backing singers, or one voice alone ("solo" is read
+#: only before a voice word, which the voice reader may have read: "solo female voice").
+_NO_BACKING = (
+    r"\b(?:" + _NEGATION + r")\s+(?:any\s+|the\s+)?(?:(?:backing|backup|back-up|background|harmony|supporting)\s*-?\s*(?:"
+    + _VOCAL_WORDS + r"|voices|singers|vocalists|harmon(?:y|ies)))\b"
+    + r"|\b(?:" + _NEGATION + r")\s+(?:any\s+|the\s+)?(?:vocal\s+)?harmonies\b"
+    + r"|\bsolo(?=\s+(?:(?:female|woman|girl|male|man|boy)\s*-?\s*)?(?:" + _VOCAL_WORDS + r")\b)"
+    + r"|\b(?:a\s+)?(?:single|lone|one)\s+(?:voice|singer|vocalist)\b|\blead\s+vocals?\s+only\b|\bjust\s+(?:the|one)\s+(?:voice|singer)\b"
+)
+
+
+def _read_backing_vocals(rd: _Reader, r: PromptReading) -> None:
+    """Reads "no backing vocals", "without harmonies", "solo voice": the backing vocals left out."""
+    for m in rd.finditer(_NO_BACKING):
+        rd.take(m.start(), m.end())
+        r.backing_vocals = False
+        r.understood.append(Understood(m.group(0), "no backing vocals: the lead voice alone"))
+
+
 def _read_genre(rd: _Reader, r: PromptReading) -> None:
     """A genre name or alias (the first one in the text wins)."""
     for alias in sorted(genre_aliases(), key=len, reverse=True):
@@ -398,6 +420,6 @@ def _read_swing(rd: _Reader, r: PromptReading) -> None:
 
 #: The field readers :func:`read_prompt` runs, in order.
 _FIELD_READERS = (
-    _read_tempo_bpm, _read_length, _read_meter, _read_key, _read_voice, _read_genre, _read_parts, _read_arcs, _read_moods,
+    _read_tempo_bpm, _read_length, _read_meter, _read_key, _read_backing_vocals, _read_voice, _read_genre, _read_parts, _read_arcs, _read_moods,
     _read_tempo_words, _read_swing,
 )  # fmt: skip

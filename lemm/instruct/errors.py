@@ -28,6 +28,7 @@ lemm edit understands these instructions (TRACK: a track name, role or instrumen
   double|halve the length of SECTION                                      e.g. "double the chorus length"
   swap TRACK for INSTRUMENT                                                e.g. "swap piano for electric piano"
   remove|mute TRACK [in|from SECTION]                                      e.g. "mute the guitar in the bridge"
+  remove|mute the backing vocals [in SECTION] | no backing vocals          e.g. "remove the backing vocals"
   add INSTRUMENT [in SECTION]                                              e.g. "add a cello in the chorus"
   add SONG_PRESET [as INSTRUMENT] [in SECTION]                             e.g. "add my horn as brass"
   set the tempo to N bpm | faster | slower                                 e.g. "a bit slower"

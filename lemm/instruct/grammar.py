@@ -11,6 +11,7 @@ or "then"; each clause is one verb with a target and an optional scope::
     double|halve the length of SECTION             make SECTION twice|half as long
     swap TRACK for INSTRUMENT                      replace TRACK with INSTRUMENT
     remove|mute TRACK [in|from SECTION]            add INSTRUMENT [in SECTION]
+    remove|mute the backing vocals [in SECTION]    no backing vocals | lead vocal only
     set the tempo to N bpm                         faster | slower | a bit faster
 
 Anything else is refused with :class:`~lemm.instruct.errors.InstructionError`, whose
@@ -40,6 +41,7 @@ from __future__ import annotations
 import re
 
 from lemm.compose.arrange import part_specs
+from lemm.compose.backing import is_backing
 from lemm.compose.instruments import INSTRUMENT_WORDS
 from lemm.compose.score_plan import plan_for_score
 from lemm.errors import LemmError
@@ -51,6 +53,7 @@ from lemm.instruct.operations import (
     MuteTrack,
     Operation,
     Regenerate,
+    RemoveBackingVocals,
     RemoveNotes,
     RemoveTrack,
     ResizeSections,
@@ -332,6 +335,40 @@ def _remove(t: str, song, extras: dict) -> tuple[Operation, ...] | None:  # noqa
     return tuple(RemoveTrack(x) for x in tracks)
 
 
+#: What names the backing vocals: "the backing vocals", "backup singers", "the harmonies", "harmony vocals".
+_BACKING = (r"(?:the |all the |all |any |any more |more )?(?:(?:backing|backup|back-up|background|harmony|supporting)[ -]?"
+            r"(?:vocals?|voices?|singers?|vocalists?|vocal tracks?|harmon(?:y|ies))|(?:vocal )?harmonies)")
+
+
+def _backing_tracks(song) -> tuple[str, ...]:
+    """The score's backing-vocal tracks: the plan's backing parts, else every vocal track after the first (the lead)."""
+    vocal = [x.name for x in song.score.tracks if x.role == "vocal"]
+    specs = [s.name for s in _all_parts(song) if is_backing(s)]
+    if specs:
+        return tuple(x for x in vocal if x in specs)
+    return tuple(vocal[1:])
+
+
+def _backing(t: str, song, extras: dict) -> tuple[Operation, ...] | None:  # noqa: ARG001  (every clause handler takes text, song, extras)
+    """ "remove/mute the backing vocals [in SECTION]", "no backing vocals", "lead vocal only", "solo voice"."""
+    core, scope = _split_scope(t, "in|during|from|across|throughout")
+    m = (re.match(rf"^(?P<v>remove|delete|mute|silence|cut out|cut|drop|get rid of|kill|lose|take out) {_BACKING}$", core)
+         or re.match(rf"^(?:no|without|none of)(?: more)? {_BACKING}$", core)
+         or re.match(r"^(?:(?:just|only) )?(?:the )?lead vocals? (?:only|alone)$|^(?:just|only) the lead vocals?$|^(?:a )?solo voice$", core))
+    if not m:
+        return None
+    tracks = _backing_tracks(song)
+    if not tracks:
+        vocal = [x.name for x in song.score.tracks if x.role == "vocal"]
+        raise NotFound("the song has no backing vocals (vocal tracks: " + (", ".join(vocal) or "none") + ")")
+    sections = _scope_sections(scope, song)
+    if sections is not None:
+        return tuple(RemoveNotes(x, sections) for x in tracks)
+    if m.groupdict().get("v") in ("mute", "silence"):
+        return tuple(MuteTrack(x) for x in tracks)
+    return (RemoveBackingVocals(tracks),)
+
+
 _ADD_ROLE = {"acoustic_piano": "keys", "electric_piano": "keys", "organ": "keys", "steel_guitar": "guitar", "nylon_guitar": "guitar",
              "electric_guitar": "guitar", "electric_bass": "bass", "synth_bass": "bass", "string_ensemble": "strings", "cello": "strings",
              "brass": "brass", "flute": "woodwind", "synth_lead": "arp", "synth_pad": "pad", "synth_kit": "drums", "acoustic_kit": "drums"}
@@ -442,7 +479,7 @@ def _level(t: str, song, extras: dict) -> tuple[Operation, ...] | None:
     )
 
 
-_HANDLERS = (_tempo, _swap, _length, _transpose, _regenerate, _remove, _add, _level)
+_HANDLERS = (_tempo, _swap, _length, _transpose, _regenerate, _backing, _remove, _add, _level)
 
 
 def _parse_clause(raw: str, song) -> tuple[Operation, ...]:

@@ -24,6 +24,8 @@ after another; ``op.describe()`` is the line ``lemm edit`` prints before applyin
 - ``swap X for Y``: the track's preset and GM program change, notes untouched.
 - ``remove``/``mute`` in sections: the track's notes there are deleted. For the whole song,
   ``remove`` deletes the track, ``mute`` mutes it in the mix settings.
+- ``remove the backing vocals`` (``no backing vocals``): every backing-vocal track goes as
+  ``remove`` takes a track; the lead vocal stays.
 - ``add``: a new part, written by the composer over the score's chords (song seed).
 - ``tempo``: the score gets one new tempo; notes stay on their beats.
 
@@ -63,7 +65,7 @@ from lemm.validate import GAIN_HINT_RANGE_DB, MIX_GAIN_RANGE_DB
 
 __all__ = [
     "Operation", "ScaleVelocity", "ChangeGain", "Intensify", "ShiftBrightness", "Regenerate", "Transpose",
-    "ResizeSections", "SwapPreset", "RemoveNotes", "RemoveTrack", "MuteTrack", "AddPart", "SetTempo",
+    "ResizeSections", "SwapPreset", "RemoveNotes", "RemoveTrack", "RemoveBackingVocals", "MuteTrack", "AddPart", "SetTempo",
     "transpose_chord_symbol",
 ]
 
@@ -423,6 +425,25 @@ class RemoveTrack(Operation):
 
     def apply(self, song):
         return _new_song(song, score=remove_track(song.score, self.track))
+
+
+@dataclass(frozen=True)
+class RemoveBackingVocals(Operation):
+    """Delete the song's backing-vocal tracks (harmony, double), each as :class:`RemoveTrack` does; the lead vocal stays."""
+
+    tracks: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.tracks:
+            raise ParameterError.for_field("RemoveBackingVocals.tracks", self.tracks, "the names of one or more backing-vocal tracks")
+
+    def describe(self) -> str:
+        return f"backing vocals ({', '.join(self.tracks)}): remove from the song (the lead vocal sings alone)"
+
+    def apply(self, song):
+        for name in self.tracks:
+            song = RemoveTrack(name).apply(song)
+        return song
 
 
 @dataclass(frozen=True)

@@ -253,3 +253,58 @@ def test_sung_lines_with_pickups_land_their_first_stress_on_the_bar():
     for shift, slot_start, onsets, earliest in moved:
         assert onsets[0] - shift >= earliest and (slot_start in vocal)  # a stressed syllable now on the bar line
         assert all(t - shift in vocal for t in onsets)  # the whole line moved
+
+
+def test_opening_rhythm_draws_again_until_the_first_stress_is_on_a_strong_beat():
+    from lemm.compose.pickups import OPENING_TRIES, opening_rhythm
+    from lemm.seeding import make_rng
+
+    plan = Plan(genre="pop", tempo_bpm=100.0, sections=(PlanSection("verse", "verse", 4, 0.5),), energy_per_bar=(0.5,) * 4)
+    ctx = build_context(plan, seed=1)
+    off = [(240, 240), (480, 240), (720, 240), (960, 480)]  # "and the THUN-der": THUN on beat 2.5 (weak)
+    on = [(480, 240), (720, 240), (960, 480), (1440, 480)]  # THUN on beat 3 (mid-bar)
+    flags = {"stressed": [False, False, True, False], "function_words": [True, True, False, False]}
+    rng = make_rng(3)
+    used = []
+
+    def from_list(items):
+        it = iter(items)
+
+        def draw(g):
+            used.append(g)
+            return next(it)
+        return draw
+
+    assert opening_rhythm(ctx, from_list([off, off, on, off]), rng, **flags) == on
+    assert used[0] is rng and all(g is used[1] and g is not rng for g in used[1:])  # redraws from one spawned generator
+    assert rng.random() == make_rng(3).random()  # the section's own stream is untouched by the redraws
+    draws = from_list([off] * OPENING_TRIES + [on])
+    assert opening_rhythm(ctx, draws, rng, **flags) == off  # never found: the first draw, after OPENING_TRIES draws
+    assert draws(rng) == on
+    assert opening_rhythm(ctx, from_list([off, on]), rng, stressed=[True] * 4, function_words=[False] * 4) == off  # opens stressed
+
+
+def test_section_first_lines_open_with_a_pickup_into_a_strong_beat(labelled_song):
+    from lemm.compose.pickups import MAX_PICKUP_SYLLABLES, first_stress_index
+    from lemm.compose.text_setting import syllable_flags
+
+    sheet = parse_lyric_sheet(SHEET)
+    songs = [labelled_song] + [(p, compose_score(p, lyrics=SHEET, seed=seed)) for p, seed in (
+        (make_plan(Brief(tags=(genre,), lyrics=SHEET, duration_seconds=120.0, seed=seed)), seed) for genre, seed in (("rock", 2), ("folk", 3), ("ballad", 4)))]
+    openings = landed = 0
+    for plan, score in songs:
+        ctx = build_context(plan, seed=0, resolution=score.resolution)
+        for sec in score.sections:
+            notes = _sung(score, sec)
+            block = next((b for b in sheet.blocks if b.kind == sec.kind and b.lines), None)
+            if not notes or block is None:
+                continue
+            line = block.lines[0]
+            syl = [s for w in line.words for s in w.syllables]
+            if [n.lyric.text.lower() for n in notes[:2]] != [s.text.lower() for s in syl[:2]]:
+                continue  # a section singing another block first (verse 2...)
+            k = first_stress_index([s.stressed for s in syl], syllable_flags(line))
+            if k is not None and 1 <= k <= MAX_PICKUP_SYLLABLES:
+                openings += 1
+                landed += ctx.metric_weight(notes[k].start_tick) >= 0.75  # downbeat or mid-bar
+    assert openings >= 6 and landed == openings  # one draw only: 3 of 7

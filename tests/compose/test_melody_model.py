@@ -214,3 +214,19 @@ def test_model_decoding_respects_chromatic_share(ctx):
         pitches = dec.phrase(rhythm[:32]) + dec.phrase(rhythm[32:])
         outside = sum(p % 12 not in ctx.scale_pcs for p in pitches)
         assert outside <= bound
+
+
+def test_section_novelty_bonus_spreads_the_distinct_pitch_count(ctx):
+    from lemm.compose.melody.model import NOVELTY_BONUS_RANGE, PitchDecoder, section_novelty_bonus
+
+    draws = [section_novelty_bonus(make_rng(s)) for s in range(1000)]
+    low, high = NOVELTY_BONUS_RANGE
+    assert low <= min(draws) < low + 0.05 and high - 0.05 < max(draws) <= high
+    assert abs(np.mean(draws) - 1.0) < 0.15  # centred on the decoder's default
+    rhythm = [(i * 480, 480) for i in range(32)]
+
+    def distinct(bonus):
+        return np.mean([len(set(PitchDecoder(ctx, low=57, high=76, kind="verse", rng=make_rng(s), novelty_bonus=bonus).phrase(rhythm)))
+                        for s in range(6)])
+
+    assert distinct(high) >= distinct(low) + 1.5  # a high bonus sings more distinct pitches per 32 notes

@@ -98,3 +98,36 @@ def test_arc_words_shape_energy():
     assert build.energy_per_bar[len(build.energy_per_bar) // 4] < plain.energy_per_bar[len(plain.energy_per_bar) // 4] + 1e-9
     big = make_plan(Brief(prompt="big final chorus", tags=("pop",), seed=2))
     assert max(big.energy_per_bar) == 1.0
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["pop, no backing vocals", "without backing vocals", "no backup singers", "w/o background vocals", "no harmonies",
+     "a solo voice", "solo female voice", "a single singer", "lead vocal only", "just one singer"],
+)
+def test_backing_vocals_refused(prompt):
+    r = read_prompt(prompt)
+    assert r.backing_vocals is False and not r.instrumental
+    assert any("no backing vocals" in u.meaning for u in r.understood)
+
+
+@pytest.mark.parametrize("prompt", ["pop", "a guitar solo", "no vocals", "female vocals", "one more time"])
+def test_backing_vocals_not_refused(prompt):
+    assert read_prompt(prompt).backing_vocals is None
+
+
+def test_solo_voice_keeps_the_voice_word():
+    r = read_prompt("solo female voice, folk")
+    assert r.backing_vocals is False and r.voice == "voice_high" and r.genre == "folk"
+
+
+def test_no_backing_vocals_leaves_the_lead_alone_in_the_plan():
+    lyrics = "Morning trains are running early\ncoffee steaming in the cup\n\nTurn it up and let it shine now\nevery window open wide"
+    with_backing = make_plan(Brief(prompt="pop", duration_seconds=40.0, seed=2, lyrics=lyrics))
+    assert [i.name for i in with_backing.instruments if i.role == "vocal"] == ["vocal", "backing"]
+    for brief in (Brief(prompt="pop with no backing vocals", duration_seconds=40.0, seed=2, lyrics=lyrics),
+                  Brief(prompt="pop", tags=("solo voice",), duration_seconds=40.0, seed=2, lyrics=lyrics)):
+        plan = make_plan(brief)
+        assert [i.name for i in plan.instruments if i.role == "vocal"] == ["vocal"]
+        assert [i.name for i in plan.instruments if i.role != "vocal"] == [i.name for i in with_backing.instruments if i.role != "vocal"]
+        assert "no backing vocals" in _meanings(plan)

@@ -34,7 +34,7 @@ import numpy as np
 
 from lemm.compose.context import ArrangeContext, velocity_for
 from lemm.compose.instruments import PRESET_RANGES
-from lemm.compose.melody.model import PitchDecoder
+from lemm.compose.melody.model import PitchDecoder, section_novelty_bonus
 from lemm.errors import ParameterError
 from lemm.score.model import Note
 
@@ -318,7 +318,7 @@ def generate_melody(
     contour_a = contours[int(rng.integers(len(contours)))]
     decoder = None
     if method == "model":
-        decoder = PitchDecoder(ctx, low=low, high=high, kind=sec.kind, rng=rng)
+        decoder = PitchDecoder(ctx, low=low, high=high, kind=sec.kind, rng=rng, novelty_bonus=section_novelty_bonus(rng))
     notes: list[Note] = []
     first_shape: tuple[Phrase, list[int]] | None = None
     prev: int | None = None
