@@ -224,7 +224,10 @@ def fit_regions(
         Choose the release's curve and length (:data:`RELEASE_CANDIDATES`
         around the measured length, cubic or exponential) by
         :func:`lemm.render.spectral.spectrum_envelope_distance` to the whole
-        notes. False keeps the curve of the template and the measured length.
+        notes, and the blend of region spectra between pitches
+        (``Preset.region_blend``) that predicts each inner note from the
+        regions around it better by that distance (with three or more pitches).
+        False keeps the template's blend and release curve, and the measured length.
 
     Returns
     -------
@@ -265,6 +268,7 @@ def fit_regions(
     )
     if fit_release:
         fitted = _choose_release(fitted, references, analyses, seed=seed)
+        fitted = _choose_region_blend(fitted, references, analyses, seed=seed)
     with single_thread():
         shaped = None
         if detune_candidates:
@@ -306,6 +310,22 @@ def _choose_release(preset: Preset, references: Sequence[ReferenceNote], analyse
     with single_thread():
         scores = [_whole_note_distance(c, references, analyses, seed=seed) for c in candidates]
     return candidates[int(np.argmin(scores))]
+
+
+def _choose_region_blend(preset: Preset, references: Sequence[ReferenceNote], analyses: Sequence[NoteAnalysis], *, seed: int) -> Preset:
+    """``preset`` with the ``region_blend`` that renders each inner-pitch reference closer from the other regions (leave one pitch out)."""
+    pitches = sorted({r.pitch for r in preset.regions})
+    inner = [i for i, r in enumerate(references) if pitches[0] < round(r.pitch) < pitches[-1]]
+    if not inner:
+        return preset
+    scores = {}
+    for blend in ("linear", "log"):
+        total = 0.0
+        for i in inner:
+            others = tuple(g for g in preset.regions if g.pitch != round(references[i].pitch))
+            total += _whole_note_distance(dataclasses.replace(preset, regions=others, region_blend=blend), [references[i]], [analyses[i]], seed=seed)
+        scores[blend] = total
+    return dataclasses.replace(preset, region_blend=min(scores, key=lambda b: (scores[b], b != preset.region_blend)))
 
 
 def _note_off(ref: ReferenceNote, analysis: NoteAnalysis) -> float:

@@ -191,3 +191,14 @@ def test_exponential_release_falls_as_a_straight_line_in_db():
     assert at(0.6) < float(np.interp(0.6, t, cubic))  # the cubic holds up longer, then drops
     with pytest.raises(ParameterError, match="release_curve"):
         dataclasses.replace(organ, release_curve="linear")
+
+
+def test_log_region_blend_is_a_geometric_mean_of_the_regions_spectra():
+    regions = (TimbreRegion(48, 100, (1.0, 0.01, 0.0)), TimbreRegion(72, 100, (0.01, 1.0, 0.0)))
+    p = dataclasses.replace(load_preset("organ"), name="two", regions=regions, region_blend="log")
+    unit = lambda a: np.asarray(a) / np.linalg.norm(a)  # noqa: E731
+    expected = np.sqrt(unit((1.0, 0.01)) * unit((0.01, 1.0)))  # halfway: the geometric mean
+    np.testing.assert_allclose(region_timbre(p, 60, 100)[0], [*expected, 0.0], rtol=1e-9)  # a partial no region has stays 0
+    np.testing.assert_allclose(region_timbre(dataclasses.replace(p, region_blend="linear"), 60, 100)[0], [0.5 * 1.0099, 0.5 * 1.0099, 0.0], rtol=1e-3)
+    with pytest.raises(ParameterError, match="region_blend"):
+        dataclasses.replace(p, region_blend="cubic")
