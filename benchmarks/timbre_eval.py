@@ -35,9 +35,14 @@ reverb and chorus off),
 with :func:`spectrum_envelope_distance`: the L1 distance (dB) of the
 time-averaged log-mel spectra (64 bands, 30 Hz-16 kHz, level-normalised)
 plus the L1 distance (dB) of the amplitude envelopes (10 ms RMS frames,
-relative to the peak, floored at -60 dB). A fit passes when it cuts the
+relative to the peak, floored at -60 dB), the same measure as
+:func:`lemm.render.spectral.spectrum_envelope_distance` (written out here
+with numpy, independently). A fit passes when it cuts the
 distance of the nearest stock preset (the stock preset closest on the same
-test notes) by >= 40 %.
+test notes) by >= 40 %. Cello and flute have stock presets of their own
+(fitted to FluidR3 at 3 pitches x 2 velocities, with hand-set vibrato,
+body and attack), so there the fit from 4 notes competes with a curated
+preset of the same instrument.
 
 Usage::
 
@@ -106,6 +111,9 @@ CROSS_LIBRARY = {
     "vibraphone": (11, (55, 65, 75, 85), (60, 70, 80)),
     "violin": (40, (58, 68, 78, 88), (63, 73, 83)),
     "alto_sax": (65, (50, 58, 66, 74), (54, 62, 70)),
+    "trumpet": (56, (55, 63, 71, 79), (59, 67, 75)),
+    "cello": (42, (38, 48, 58, 68), (43, 53, 63)),
+    "flute": (73, (62, 72, 82, 92), (67, 77, 87)),
 }
 MUSESCORE = Path("/usr/share/sounds/sf3/MuseScore_General.sf3")
 FLUIDR3 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")

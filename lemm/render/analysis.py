@@ -31,6 +31,8 @@ __all__ = ["NoteAnalysis", "analyse_note", "envelope_db", "estimate_f0", "detect
 
 _ENV_SECONDS = 0.002
 _PERCUSSIVE_DB_PER_SECOND = 4.0
+#: A struck note's note-off (where a damper cuts its decay) is looked for this close before its -30 dB point (s).
+_DAMPED_WITHIN_SECONDS = 0.3
 #: Plucked/struck notes already decay while held; their release after note-off is capped here.
 _MAX_PERCUSSIVE_RELEASE_MS = 500.0
 
@@ -213,9 +215,33 @@ def analyse_note(
         end_i = int(above[-1]) + 1 if above.size else len(env)
         mid = slice(min(end_i - 1, top_i + int(0.05 / dt)), max(top_i + 2, top_i + int(0.6 * (end_i - top_i))))
         held_db = float(np.median(env[mid])) if env[mid].size else peak_db
-        if _slope(t_env[mid], env[mid]) >= -_PERCUSSIVE_DB_PER_SECOND:
-            holding = np.nonzero(env > held_db - 6.0)[0]
+        # The held level as a line in dB: flat for a sustained note, the decay of a struck one (which may be
+        # damped by its note-off); the note-off is where the note last holds within 6 dB of it (sustained) ...
+        held_slope, held_icpt = 0.0, held_db
+        sustained = _slope(t_env[mid], env[mid]) >= -_PERCUSSIVE_DB_PER_SECOND
+        if not sustained and env[mid].size >= 3:
+            held_slope, held_icpt = np.polyfit(t_env[mid], env[mid], 1)
+        holding = np.nonzero(env > held_icpt + held_slope * t_env - 6.0)[0]
+        if sustained:
             end_i = int(holding[-1]) + 1 if holding.size else end_i
+        else:  # (a struck note's line falls on under the noise floor: look no later than its -30 dB point)
+            holding = holding[holding < end_i]
+        last_i = int(holding[-1]) + 1 if holding.size else end_i
+        if sustained:
+            # ... and a gradual release is already 6 dB down some way after the note-off: follow its line
+            # (from there to 30 dB under the held level) back up to the held level.
+            gone = np.nonzero(env[last_i:] < held_db - 30.0)[0]
+            tail = slice(last_i, last_i + int(gone[0]) + 1) if gone.size else slice(last_i, last_i)
+            if env[tail].size >= 3:
+                slope_db, intercept_db = np.polyfit(t_env[tail], env[tail], 1)
+                if slope_db < -_PERCUSSIVE_DB_PER_SECOND:
+                    end_i = int(np.clip(round((held_db - intercept_db) / slope_db / dt), top_i + 1, end_i))
+        else:
+            # ... or, struck, the last time it was on its decay line before it fell 6 dB under it, when that is
+            # shortly before its -30 dB point (a damper, not the decay running out).
+            on_line = np.nonzero(env[:last_i] >= held_icpt + held_slope * t_env[:last_i])[0]
+            if on_line.size and on_line[-1] * dt >= end_i * dt - _DAMPED_WITHIN_SECONDS:
+                end_i = int(np.clip(on_line[-1] + 1, top_i + 1, end_i))
         gate_seconds = max(end_i * dt, (peak_i + 1) * dt)
     gate_i = min(len(env), max(peak_i + 1, int(round(gate_seconds / dt))))
     # Attack: twice the time to half the peak of a one-period peak-hold envelope (a linear ramp's midpoint),

@@ -268,7 +268,11 @@ def _voice(
         preset.sustain_level + (1.0 - preset.sustain_level) * np.exp(-np.maximum(held - attack, 0.0) / tau_decay),
     )
     released = np.clip((age - gate) / max(release, 1e-3), 0.0, 1.0)
-    envelope = adsr * (1.0 - released) ** 3 * np.exp(-decay_rate * age)
+    if preset.release_curve == "exponential":  # -60 dB at the end, the last steps eased to zero
+        falling = np.power(10.0, -3.0 * released) * (1.0 - released**8)
+    else:
+        falling = (1.0 - released) ** 3
+    envelope = adsr * falling * np.exp(-decay_rate * age)
     envelope[0] = 0.0
     envelope[-1] = 0.0
     dyn_curve = curve_at(track, "dynamics", tick, 1.0)

@@ -54,7 +54,7 @@ from lemm.render.analysis import NoteAnalysis, analyse_note, detect_partial_divi
 from lemm.render.controls import note_voices
 from lemm.render.instrument import preset_phases
 from lemm.render.presets import Preset, TimbreRegion
-from lemm.render.spectral import harmonic_phase_offsets, multiscale_stft_distance
+from lemm.render.spectral import harmonic_phase_offsets, multiscale_stft_distance, spectrum_envelope_distance
 from lemm.render.synth import filtered_noise, harmonic_synthesis, hop_samples, n_frames_for
 from lemm.render.timbre import harmonic_distribution, keyframe_gains, noise_band_gains
 from lemm.render.track import render_track, single_thread
@@ -68,6 +68,10 @@ __all__ = ["FIT_SAMPLE_RATE", "DETUNE_CANDIDATES", "ReferenceNote", "fit_preset"
 FIT_SAMPLE_RATE = 32000
 #: Seconds of each note the gradient descent compares.
 _FIT_SECONDS = 0.5
+#: Seconds of each note (at most) the second descent compares, on the whole note's time-averaged spectrum.
+_SPECTRUM_FIT_SECONDS = 3.0
+#: Steps of that second descent per step of the first.
+_SPECTRUM_STEP_FRACTION = 0.5
 #: Noise bands stay this far under the harmonic level (else the descent can fake a partial with noise).
 _MAX_NOISE_DB = -6.0
 #: Regions whose loudest noise band is under this (dB re the harmonics) render without the noise path.
@@ -193,6 +197,7 @@ def fit_regions(
     seed: int = 0,
     detune_candidates: Sequence[tuple[float, ...]] = DETUNE_CANDIDATES,
     fit_vibrato: bool = False,
+    fit_release: bool = False,
 ) -> Preset:
     """Fit envelope and one timbre region per reference note, keeping ``template``'s other fields.
 
@@ -215,6 +220,14 @@ def fit_regions(
         when most references have one, the preset takes their median depth,
         rate and delay; when most have none, its depth is 0. False keeps the
         template's vibrato.
+    fit_release : bool
+        Choose the release's curve and length (:data:`RELEASE_CANDIDATES`
+        around the measured length, cubic or exponential) by
+        :func:`lemm.render.spectral.spectrum_envelope_distance` to the whole
+        notes, and the blend of region spectra between pitches
+        (``Preset.region_blend``) that predicts each inner note from the
+        regions around it better by that distance (with three or more pitches).
+        False keeps the template's blend and release curve, and the measured length.
 
     Returns
     -------
@@ -253,6 +266,9 @@ def fit_regions(
         noise_band_db=regions[nearest].noise_band_db,
         noise_level_db=0.0 if loud_noise > _AUDIBLE_NOISE_DB else None,
     )
+    if fit_release:
+        fitted = _choose_release(fitted, references, analyses, seed=seed)
+        fitted = _choose_region_blend(fitted, references, analyses, seed=seed)
     with single_thread():
         shaped = None
         if detune_candidates:
@@ -266,6 +282,50 @@ def fit_regions(
             if _full_distance(plain, references, analyses, seed=seed) < shaped:
                 fitted = plain
     return fitted
+
+
+#: Release lengths tried by ``fit_release``, as factors of the measured one (cubic; exponential x 0.785 / 0.667, its -40 dB point).
+RELEASE_CANDIDATES = (0.5, 0.7, 1.0, 1.4, 2.0)
+
+
+def _whole_note_distance(preset: Preset, references: Sequence[ReferenceNote], analyses: Sequence[NoteAnalysis], *, seed: int) -> float:
+    """Mean :func:`spectrum_envelope_distance` of ``preset``'s fast render (at most 32 kHz, 3 s) to each whole reference note."""
+    total = 0.0
+    for r, a in zip(references, analyses, strict=True):
+        sr = min(FIT_SAMPLE_RATE, r.sample_rate)
+        target = _resample(r.audio, r.sample_rate, sr)[: int(_SPECTRUM_FIT_SECONDS * sr)]
+        track, score = note_score(preset.name, r.pitch, r.velocity, _note_off(r, a))
+        y = render_track(track, score, sample_rate=sr, n_samples=len(target), preset=preset, seed=seed).mean(0)
+        total += float(spectrum_envelope_distance(y, target, sample_rate=sr))
+    return total / len(references)
+
+
+def _choose_release(preset: Preset, references: Sequence[ReferenceNote], analyses: Sequence[NoteAnalysis], *, seed: int) -> Preset:
+    """``preset`` with the release (curve x length, :data:`RELEASE_CANDIDATES`) whose whole notes come closest."""
+    candidates = []
+    for curve, scale in (("cubic", 1.0), ("exponential", 0.785 / 0.667)):
+        for factor in RELEASE_CANDIDATES:
+            release_ms = float(np.clip(preset.release_ms * scale * factor, 10.0, 20000.0))
+            candidates.append(dataclasses.replace(preset, release_curve=curve, release_ms=round(release_ms, 2)))
+    with single_thread():
+        scores = [_whole_note_distance(c, references, analyses, seed=seed) for c in candidates]
+    return candidates[int(np.argmin(scores))]
+
+
+def _choose_region_blend(preset: Preset, references: Sequence[ReferenceNote], analyses: Sequence[NoteAnalysis], *, seed: int) -> Preset:
+    """``preset`` with the ``region_blend`` that renders each inner-pitch reference closer from the other regions (leave one pitch out)."""
+    pitches = sorted({r.pitch for r in preset.regions})
+    inner = [i for i, r in enumerate(references) if pitches[0] < round(r.pitch) < pitches[-1]]
+    if not inner:
+        return preset
+    scores = {}
+    for blend in ("linear", "log"):
+        total = 0.0
+        for i in inner:
+            others = tuple(g for g in preset.regions if g.pitch != round(references[i].pitch))
+            total += _whole_note_distance(dataclasses.replace(preset, regions=others, region_blend=blend), [references[i]], [analyses[i]], seed=seed)
+        scores[blend] = total
+    return dataclasses.replace(preset, region_blend=min(scores, key=lambda b: (scores[b], b != preset.region_blend)))
 
 
 def _note_off(ref: ReferenceNote, analysis: NoteAnalysis) -> float:
@@ -345,6 +405,19 @@ def _fit_region(preset: Preset, ref: ReferenceNote, analysis: NoteAnalysis, *, n
             opt.zero_grad()
             y = render_fit_note(preset, ref.pitch, ref.velocity, gate, log_amps, bands, sample_rate=sr, n_samples=n, seed=seed, keyframe_gains_db=keys_db)
             loss = multiscale_stft_distance(y, target_t)
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                log_amps.clamp_(min=math.log(1e-4))
+                bands.clamp_(-100.0, _MAX_NOISE_DB)
+        # Second descent: the whole note's colour (time-averaged log-mel spectrum), not frame by frame.
+        n_whole = min(len(target), int(_SPECTRUM_FIT_SECONDS * sr))
+        whole_t = torch.as_tensor(target[:n_whole], dtype=torch.float32)
+        opt = torch.optim.Adam([{"params": [log_amps], "lr": learning_rate}, {"params": [bands], "lr": 20.0 * learning_rate}])
+        for _ in range(int(round(n_steps * _SPECTRUM_STEP_FRACTION))):
+            opt.zero_grad()
+            y = render_fit_note(preset, ref.pitch, ref.velocity, gate, log_amps, bands, sample_rate=sr, n_samples=n_whole, seed=seed, keyframe_gains_db=keys_db)
+            loss = spectrum_envelope_distance(y, whole_t, sample_rate=sr)
             loss.backward()
             opt.step()
             with torch.no_grad():
@@ -472,6 +545,6 @@ def fit_preset(
         for i, (a, f, v) in enumerate(zip(notes, f0s, velocities, strict=True))
     ]
     template = Preset(name=name, **_USER_TEMPLATE)
-    fitted = fit_regions(refs, template, n_steps=int(n_steps), seed=seed, fit_vibrato=True)
+    fitted = fit_regions(refs, template, n_steps=int(n_steps), seed=seed, fit_vibrato=True, fit_release=True)
     # Sustained sounds (winds, bowed strings, voices) keep their formants when transposed; struck ones their partials.
     return dataclasses.replace(fitted, fixed_formants=fitted.decay_seconds is None)

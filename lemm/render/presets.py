@@ -130,6 +130,12 @@ class TimbreRegion:
                 _real(g, "region keyframe_gains_db item", -120.0, 40.0)
 
 
+#: The shapes a preset's release may take (see :class:`Preset`).
+RELEASE_CURVES = ("cubic", "exponential")
+#: How a note between region pitches mixes their spectra (see :class:`Preset`).
+REGION_BLENDS = ("linear", "log")
+
+
 @dataclass(frozen=True)
 class Preset:
     """One instrument sound for the harmonic-plus-noise synth.
@@ -199,6 +205,17 @@ class Preset:
         Slow drift of the spectrum while a note is held: each harmonic group
         rises and falls by about this many dB (RMS, 0.1-0.7 Hz), from 0.3 s
         after the onset (0: a frozen sustain).
+    region_blend : str
+        How a note between two region pitches mixes their spectra: ``"linear"``
+        (amplitudes, so the louder partials of either stay) or ``"log"`` (dB: a
+        geometric mean, a partial strong in one region and weak in the other
+        comes out in between). ``fit_preset`` picks the one that predicts its
+        inner notes from their neighbours better.
+    release_curve : str
+        How the level falls after note-off, reaching silence ``release_ms`` later:
+        ``"cubic"`` (``(1 - t/R)^3``: held up, then quick) or ``"exponential"``
+        (a straight line in dB to -60 dB at ``R``, as a struck string or a
+        room's tail: -20 dB at a third of ``R``).
     lowpass_hz : float or None
         Corner of a 48 dB/octave roll-off over the partials' frequencies
         (a synth's filter): nothing above what the preset asks (None: none).
@@ -246,6 +263,8 @@ class Preset:
     lowpass_hz: float | None = None
     ensemble_drift_cents: float = 0.0
     timbre_drift_db: float = 0.0
+    release_curve: str = "cubic"
+    region_blend: str = "linear"
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -281,6 +300,10 @@ class Preset:
             ("timbre_drift_db", 0.0, 12.0),
         ):
             _real(getattr(self, field), f"preset {self.name!r} {field}", low, high)
+        if self.release_curve not in RELEASE_CURVES:
+            raise ParameterError.for_field(f"preset {self.name!r} release_curve", self.release_curve, f"one of {', '.join(RELEASE_CURVES)}")
+        if self.region_blend not in REGION_BLENDS:
+            raise ParameterError.for_field(f"preset {self.name!r} region_blend", self.region_blend, f"one of {', '.join(REGION_BLENDS)}")
         if self.lowpass_hz is not None:
             _real(self.lowpass_hz, f"preset {self.name!r} lowpass_hz", 200.0, 24000.0)
         for field in ("decay_seconds", "noise_level_db", "attack_noise_db"):

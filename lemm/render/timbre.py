@@ -154,6 +154,10 @@ def noise_band_gains(band_db: tuple[float, ...] | torch.Tensor, level: torch.Ten
 
 
 
+#: Floor (re unit power) of a partial's amplitude in a ``"log"`` region blend (-100 dB).
+_LOG_BLEND_FLOOR = 1e-5
+
+
 def _interp_weights(x: float, points: list[float]) -> list[tuple[int, float]]:
     """(index, weight) pairs interpolating linearly at ``x`` between sorted ``points`` (ends held)."""
     if x <= points[0] or len(points) == 1:
@@ -275,6 +279,7 @@ def region_timbre(preset: Preset, pitch: float, velocity: float) -> tuple[np.nda
     keys = np.zeros((len(KEYFRAME_SECONDS), len(HARMONIC_GROUP_STARTS))) if with_keys else None
     pitches = sorted({r.pitch for r in preset.regions})
     amps = np.zeros(n_harm)
+    log_amps = np.zeros(n_harm)
     bands = np.zeros(len(NOISE_BAND_CENTERS_HZ))
     level_db = 0.0
     for i, wp in _interp_weights(float(pitch), [float(p) for p in pitches]):
@@ -286,8 +291,12 @@ def region_timbre(preset: Preset, pitch: float, velocity: float) -> tuple[np.nda
             if preset.fixed_formants and abs(r.pitch - pitch) > 1e-6:
                 a = _formant_shift(a, 2.0 ** ((pitch - r.pitch) / 12.0))
             amps += wp * wv * a / max(np.sqrt(np.sum(a**2)), 1e-12)
+            if preset.region_blend == "log":
+                log_amps += wp * wv * np.log(np.maximum(a / max(np.sqrt(np.sum(a**2)), 1e-12), _LOG_BLEND_FLOOR))
             bands += wp * wv * np.asarray(r.noise_band_db)
             level_db += wp * wv * r.noise_level_db
             if keys is not None and r.keyframe_gains_db:
                 keys += wp * wv * np.asarray(r.keyframe_gains_db)
+    if preset.region_blend == "log":  # a geometric mean; a partial no region has stays silent
+        amps = np.where(amps > 0.0, np.exp(log_amps), 0.0)
     return amps, bands, float(level_db), keys

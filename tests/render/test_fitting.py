@@ -11,11 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lemm.errors import ParameterError
-from lemm.render import TimbreRegion, fit_preset, load_preset, render_track
+from lemm.render import TimbreRegion, fit_preset, list_presets, load_preset, render_track
 from lemm.render.analysis import analyse_note
+from lemm.render.controls import note_voices
 from lemm.render.fitting import note_score
 from lemm.render.presets import preset_from_dict, preset_to_dict
-from lemm.render.spectral import harmonic_magnitudes, multiscale_stft_distance
+from lemm.render.spectral import harmonic_magnitudes, multiscale_stft_distance, spectrum_envelope_distance
 from lemm.render.timbre import _formant_shift, odd_harmonic_excess, region_timbre
 
 SR = 16000
@@ -147,3 +148,57 @@ def test_unpitched_reference_without_f0_raises():
     noise = np.random.default_rng(0).normal(0, 0.1, SR)
     with pytest.raises(ParameterError):
         fit_preset(noise, sample_rate=SR)
+
+
+def _known_note(pitch: int, *, gate_seconds: float = 0.6, release_seconds: float = 0.3, seconds: float = 1.1) -> np.ndarray:
+    """numpy: a formant at 1.2 kHz over a 1/k slope, 40 ms linear attack, note-off at ``gate_seconds``, then a straight
+    line in dB to -60 dB ``release_seconds`` later (an exponential release)."""
+    t = np.arange(int(seconds * SR)) / SR
+    f0 = 440.0 * 2.0 ** ((pitch - 69) / 12.0)
+    ks = np.arange(1, int(0.45 * SR / f0) + 1)
+    amps = (1.0 / ks) * (0.2 + np.exp(-0.5 * ((ks * f0 - 1200.0) / 400.0) ** 2))
+    tone = (amps[:, None] * np.sin(2 * np.pi * f0 * ks[:, None] * t[None, :])).sum(0)
+    env = np.minimum(t / 0.04, 1.0) * np.where(t < gate_seconds, 1.0, 10.0 ** (-3.0 * np.clip((t - gate_seconds) / release_seconds, 0.0, 1.0)))
+    env[t > gate_seconds + release_seconds] = 0.0
+    return 0.3 * env * tone
+
+
+def test_fit_cuts_the_spectrum_and_envelope_distance_of_the_nearest_stock_preset():
+    # The fitted-timbre judge in small (benchmarks/timbre_eval.py --cross-library): fit 4 notes across the range,
+    # judge 2 other pitches on time-averaged log-mel + envelope against the nearest stock preset.
+    fitted = fit_preset([_known_note(p) for p in (50, 58, 66, 74)], sample_rate=SR, n_steps=10)
+    assert fitted.release_curve == "exponential" and 240.0 < fitted.release_ms < 380.0  # the known release (300 ms)
+    held_out = (54, 70)
+
+    def distance(preset) -> float:
+        return float(np.mean([float(spectrum_envelope_distance(render_note(preset, p, seconds=0.6, sample_rate=SR)[: int(1.1 * SR)], _known_note(p), sample_rate=SR))
+                              for p in held_out]))  # fmt: skip
+
+    nearest = min(distance(load_preset(name)) for name in list_presets())
+    assert distance(fitted) < 0.6 * nearest  # >= 40 % closer, the issue's criterion
+
+
+def test_exponential_release_falls_as_a_straight_line_in_db():
+    organ = dataclasses.replace(load_preset("organ"), name="exp", release_curve="exponential", release_ms=300.0, vibrato_depth_cents=0.0)
+    track, score = note_score("exp", 60, 100, 0.5)
+    voice = note_voices(track, score, organ, sample_rate=SR)[0]
+    env, t = voice.amplitude, voice.age_seconds
+    at = lambda s: float(np.interp(s, t, env))  # noqa: E731
+    for fraction, db in ((1 / 3, -20.0), (2 / 3, -40.0)):
+        assert abs(20 * np.log10(at(0.5 + fraction * 0.3) / at(0.49)) - db) < 1.5
+    assert env[-1] == 0.0 and env[-2] < 1e-3 * env.max()  # eased to zero, no step
+    cubic = note_voices(track, score, dataclasses.replace(organ, release_curve="cubic"), sample_rate=SR)[0].amplitude
+    assert at(0.6) < float(np.interp(0.6, t, cubic))  # the cubic holds up longer, then drops
+    with pytest.raises(ParameterError, match="release_curve"):
+        dataclasses.replace(organ, release_curve="linear")
+
+
+def test_log_region_blend_is_a_geometric_mean_of_the_regions_spectra():
+    regions = (TimbreRegion(48, 100, (1.0, 0.01, 0.0)), TimbreRegion(72, 100, (0.01, 1.0, 0.0)))
+    p = dataclasses.replace(load_preset("organ"), name="two", regions=regions, region_blend="log")
+    unit = lambda a: np.asarray(a) / np.linalg.norm(a)  # noqa: E731
+    expected = np.sqrt(unit((1.0, 0.01)) * unit((0.01, 1.0)))  # halfway: the geometric mean
+    np.testing.assert_allclose(region_timbre(p, 60, 100)[0], [*expected, 0.0], rtol=1e-9)  # a partial no region has stays 0
+    np.testing.assert_allclose(region_timbre(dataclasses.replace(p, region_blend="linear"), 60, 100)[0], [0.5 * 1.0099, 0.5 * 1.0099, 0.0], rtol=1e-3)
+    with pytest.raises(ParameterError, match="region_blend"):
+        dataclasses.replace(p, region_blend="cubic")
