@@ -48,6 +48,7 @@ from lemm.mix.reverb import reverb
 from lemm.mix.settings import MixSettings, TrackMix
 from lemm.mix.sidechain import ducking_gain
 from lemm.mix.stereo import spectral_spread
+from lemm.mix.strip_cache import StripCache, stem_digest, strip_key
 
 __all__ = ["apply_mix", "channel_strip", "checked_mix_inputs", "track_outputs", "MixParts", "mix_with_strips", "RETURN_NAMES"]
 
@@ -155,13 +156,18 @@ class MixParts:
 
 
 def mix_with_strips(
-    stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int, workers: int | None = None
+    stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int, workers: int | None = None,
+    cache: StripCache | None = None,
 ) -> MixParts:
     """:func:`apply_mix`, also keeping the channel strips it computed (so the printed stems need not compute them again).
 
     Same parameters and errors as :func:`apply_mix`; ``result.mix`` is its output, bit for bit.
+    With ``cache`` (:class:`lemm.mix.strip_cache.StripCache`), a strip whose stem,
+    settings and sidechain did not change is read from it instead of processed
+    again, new strips are stored, and entries this mix does not use are pruned;
+    the result is the same as without.
     """
-    return _mix(stems, settings, sample_rate=sample_rate, workers=workers, keep=True)
+    return _mix(stems, settings, sample_rate=sample_rate, workers=workers, keep=True, cache=cache)
 
 
 def apply_mix(
@@ -219,15 +225,33 @@ def checked_mix_inputs(stems: Mapping[str, np.ndarray], settings: MixSettings, *
     return rate, arrays
 
 
-def _mix(stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int, workers: int | None, keep: bool) -> MixParts:
+def _mix(
+    stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int, workers: int | None, keep: bool,
+    cache: StripCache | None = None,
+) -> MixParts:
     rate, arrays = checked_mix_inputs(stems, settings, sample_rate=sample_rate)
     n = next(iter(arrays.values())).shape[1]
     names = list(arrays)
     live = [name for name in names if not settings.tracks[name].mute]
     with_sends = any(settings.tracks[name].reverb_send_db is not None for name in live)
     with_delay = any(settings.tracks[name].delay_send_db is not None for name in live)
-    ducks = _ducking_gains(arrays, settings, live, rate)
+    keys = _strip_keys(arrays, settings, live, rate) if cache is not None else {}
+    cached = {name for name, key in keys.items() if cache.has(key)}
+    # the sidechain gains of the strips to process (a cached strip needs none)
+    ducks = _ducking_gains(arrays, settings, [name for name in live if name not in cached], rate)
     strips: dict[str, np.ndarray] = {}
+
+    def strip(name: str) -> np.ndarray:
+        track = settings.tracks[name]
+        if name in keys:
+            out = cache.get(keys[name])
+            if out is not None and out.shape == (2, n):
+                return out
+            duck = ducks[name] if name in ducks else _ducking_gains(arrays, settings, [name], rate).get(name)
+            out = channel_strip(arrays[name], track, sample_rate=rate, duck_gain=duck)
+            cache.put(keys[name], out)
+            return out
+        return channel_strip(arrays[name], track, sample_rate=rate, duck_gain=ducks.get(name))
 
     def mix_part(part: list[str]) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         bus = np.zeros((2, n), dtype=np.float32)
@@ -236,7 +260,7 @@ def _mix(stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate:
         scratch = np.empty((2, n), dtype=np.float32) if with_sends or with_delay else None
         for name in part:  # in order
             track = settings.tracks[name]
-            out = channel_strip(arrays[name], track, sample_rate=rate, duck_gain=ducks.get(name))
+            out = strip(name)
             if keep:
                 strips[name] = out  # not changed below: the sums read it
             bus += out
@@ -264,6 +288,8 @@ def _mix(stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate:
     returns = shared_returns(delay_sends, sends, settings, sample_rate=rate)
     for wet in returns.values():  # delay, then reverb
         bus += wet
+    if cache is not None:
+        cache.prune(set(keys.values()))
     return MixParts(bus, {name: strips[name] for name in names} if keep else {}, returns if keep else None)
 
 
@@ -356,6 +382,31 @@ def _flush_subnormals(audio: np.ndarray) -> np.ndarray:
     return audio
 
 
+def _strip_keys(arrays: dict[str, np.ndarray], settings: MixSettings, live: list[str], rate: int) -> dict[str, str]:
+    """The :func:`lemm.mix.strip_cache.strip_key` of every live track's strip (each stem hashed once)."""
+    digests: dict[str, str] = {}
+
+    def digest(name: str) -> str:
+        if name not in digests:
+            digests[name] = stem_digest(arrays[name])
+        return digests[name]
+
+    keys = {}
+    for name in live:
+        track = settings.tracks[name]
+        ducked = track.sidechain_source is not None and track.sidechain_depth_db != 0.0
+        if ducked:
+            _check_sidechain(name, track, arrays)
+        keys[name] = strip_key(digest(name), track, sample_rate=rate, duck_source=digest(track.sidechain_source) if ducked else None)
+    return keys
+
+
+def _check_sidechain(name: str, track: TrackMix, arrays: dict[str, np.ndarray]) -> None:
+    if track.sidechain_source not in arrays:
+        raise ParameterError.for_field(f"settings.tracks[{name!r}].sidechain_source", track.sidechain_source,
+                                       f"the name of a stem ({', '.join(arrays)})")
+
+
 def _ducking_gains(arrays: dict[str, np.ndarray], settings: MixSettings, live: list[str], rate: int) -> dict[str, np.ndarray]:
     """Sidechain gain of every ducked track (computed once per source, depth and release)."""
     gains: dict[str, np.ndarray] = {}
@@ -364,9 +415,7 @@ def _ducking_gains(arrays: dict[str, np.ndarray], settings: MixSettings, live: l
         track = settings.tracks[name]
         if track.sidechain_source is None or track.sidechain_depth_db == 0.0:
             continue
-        if track.sidechain_source not in arrays:
-            raise ParameterError.for_field(f"settings.tracks[{name!r}].sidechain_source", track.sidechain_source,
-                                           f"the name of a stem ({', '.join(arrays)})")
+        _check_sidechain(name, track, arrays)
         key = (track.sidechain_source, track.sidechain_depth_db, track.sidechain_release_ms)
         if key not in cache:
             cache[key] = ducking_gain(arrays[track.sidechain_source], sample_rate=rate, depth_db=track.sidechain_depth_db,
