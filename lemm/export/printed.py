@@ -105,16 +105,23 @@ def write_printed(
     base = Path(folder)
     (base / PRINTED_FOLDER / "returns").mkdir(parents=True, exist_ok=True)
     suffix = compact_suffix(bit_depth)
-    items = [(name, f"{PRINTED_FOLDER}/{name}{suffix}", audio, False) for name, audio in strips.items()]
-    items += [(name, f"{PRINTED_FOLDER}/returns/{name.split()[0]}{suffix}", audio, True) for name, audio in returns.items()]
-    trims = [headroom_trim_db(audio) for _, _, audio, _ in items]
+    # (name, file, is_return, the audio or None: a strip, read from ``strips`` when written, one per thread at a time)
+    items = [(name, f"{PRINTED_FOLDER}/{name}{suffix}", False, None) for name in strips]
+    items += [(name, f"{PRINTED_FOLDER}/returns/{name.split()[0]}{suffix}", True, audio) for name, audio in returns.items()]
+    # the mix's strip keys name its strips' samples exactly: the content keys of those need not hash them again
+    strip_keys = parts.strip_keys if parts is not None and strips is parts.strips else {}
+    trims: list[float] = [0.0] * len(items)
+    shapes: list[tuple[int, ...]] = [()] * len(items)
 
     def write(index: int) -> None:
-        _, relative, audio, _ = items[index]
+        name, relative, is_return, audio = items[index]
+        if audio is None:
+            audio = strips[name]
+        trims[index], shapes[index] = headroom_trim_db(audio), audio.shape
         if reuse is not None:
             kind = "flac" if suffix == ".flac" else "wav"
             if reuse(relative, audio_content_key(audio, kind=f"printed-{kind}", trim_db=trims[index], sample_rate=sample_rate,
-                                                 bit_depth=bit_depth)):
+                                                 bit_depth=bit_depth, samples_key=None if is_return else strip_keys.get(name))):
                 return
         scaled = audio if trims[index] == 0.0 else audio * np.float32(db_to_gain(trims[index]))
         if bit_depth == 16:
@@ -123,8 +130,8 @@ def write_printed(
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(write, range(len(items))))
-    out = [PrintedFile(name, relative, int(audio.shape[1]), sample_rate, int(audio.shape[0]), gain_db=float(mix_gain_db) - trim,
-                       is_return=is_return) for (name, relative, audio, is_return), trim in zip(items, trims, strict=True)]
+    out = [PrintedFile(name, relative, int(shape[1]), sample_rate, int(shape[0]), gain_db=float(mix_gain_db) - trim, is_return=is_return)
+           for (name, relative, is_return, _), trim, shape in zip(items, trims, shapes, strict=True)]
     keep = {base / relative for _, relative, _, _ in items}
     for folder_path in (base / PRINTED_FOLDER, base / PRINTED_FOLDER / "returns"):
         for stale in list(folder_path.glob("*.wav")) + list(folder_path.glob("*.flac")):

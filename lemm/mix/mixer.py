@@ -31,6 +31,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -48,7 +49,7 @@ from lemm.mix.reverb import reverb
 from lemm.mix.settings import MixSettings, TrackMix
 from lemm.mix.sidechain import ducking_gain
 from lemm.mix.stereo import spectral_spread
-from lemm.mix.strip_cache import StripCache, stem_digest, strip_key
+from lemm.mix.strip_cache import CachedStrips, StripCache, stem_digest, strip_key
 
 __all__ = ["apply_mix", "channel_strip", "checked_mix_inputs", "track_outputs", "MixParts", "mix_with_strips", "RETURN_NAMES"]
 
@@ -142,17 +143,26 @@ class MixParts:
     ----------
     mix : np.ndarray [shape=(2, n_samples)], float32
         :func:`apply_mix`'s output, bit for bit.
-    strips : dict[str, np.ndarray [shape=(2, n_samples)] float32]
-        Every stem after its channel strip (zeros for a muted track), in the stems' order.
+    strips : mapping of str to np.ndarray [shape=(2, n_samples)] float32
+        Every stem after its channel strip (zeros for a muted track), in the stems'
+        order: a dict, or with a strip cache a :class:`lemm.mix.strip_cache.CachedStrips`
+        that reads each from the cache when asked (not held in memory).
     returns : dict[str, np.ndarray [shape=(2, n_samples)] float32] or None
         The delay and reverb returns as added to the mix (names from
         :data:`RETURN_NAMES`, where a live track sends to them), so the printed
         returns need not be computed again; None: not kept.
+    stem_digests, strip_keys : dict[str, str]
+        With a strip cache: each stem's :func:`lemm.mix.strip_cache.stem_digest`
+        and each live track's strip key (:func:`lemm.mix.strip_cache.strip_key`),
+        which name their samples exactly (the song folder's file keys use them
+        instead of hashing the audio again); empty without.
     """
 
     mix: np.ndarray
     strips: dict[str, np.ndarray]
     returns: dict[str, np.ndarray] | None = None
+    stem_digests: dict[str, str] = dataclasses.field(default_factory=dict)
+    strip_keys: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def mix_with_strips(
@@ -235,7 +245,8 @@ def _mix(
     live = [name for name in names if not settings.tracks[name].mute]
     with_sends = any(settings.tracks[name].reverb_send_db is not None for name in live)
     with_delay = any(settings.tracks[name].delay_send_db is not None for name in live)
-    keys = _strip_keys(arrays, settings, live, rate) if cache is not None else {}
+    digests: dict[str, str] = {}
+    keys = _strip_keys(arrays, settings, live, rate, digests) if cache is not None else {}
     cached = {name for name, key in keys.items() if cache.has(key)}
     # the sidechain gains of the strips to process (a cached strip needs none)
     ducks = _ducking_gains(arrays, settings, [name for name in live if name not in cached], rate)
@@ -261,8 +272,8 @@ def _mix(
         for name in part:  # in order
             track = settings.tracks[name]
             out = strip(name)
-            if keep:
-                strips[name] = out  # not changed below: the sums read it
+            if keep and cache is None:
+                strips[name] = out  # not changed below: the sums read it (with a cache, the printed files read it there)
             bus += out
             if sends is not None and track.reverb_send_db is not None:
                 sends += np.multiply(out, np.float32(10.0 ** (track.reverb_send_db / 20.0)), out=scratch)
@@ -290,7 +301,15 @@ def _mix(
         bus += wet
     if cache is not None:
         cache.prune(set(keys.values()))
-    return MixParts(bus, {name: strips[name] for name in names} if keep else {}, returns if keep else None)
+    if not keep:
+        return MixParts(bus, {})
+    if cache is not None:  # not held: read back one at a time (peak memory: a song-length buffer per track less)
+        def make(name: str) -> np.ndarray:
+            duck = _ducking_gains(arrays, settings, [name], rate).get(name) if name in live else None
+            return channel_strip(arrays[name], settings.tracks[name], sample_rate=rate, duck_gain=duck)
+
+        return MixParts(bus, CachedStrips(cache, keys, names, make), returns, stem_digests=digests, strip_keys=keys)
+    return MixParts(bus, {name: strips[name] for name in names}, returns)
 
 
 def shared_returns(
@@ -382,9 +401,8 @@ def _flush_subnormals(audio: np.ndarray) -> np.ndarray:
     return audio
 
 
-def _strip_keys(arrays: dict[str, np.ndarray], settings: MixSettings, live: list[str], rate: int) -> dict[str, str]:
-    """The :func:`lemm.mix.strip_cache.strip_key` of every live track's strip (each stem hashed once)."""
-    digests: dict[str, str] = {}
+def _strip_keys(arrays: dict[str, np.ndarray], settings: MixSettings, live: list[str], rate: int, digests: dict[str, str]) -> dict[str, str]:
+    """The :func:`lemm.mix.strip_cache.strip_key` of every live track's strip; ``digests`` gets each stem's digest (each hashed once)."""
 
     def digest(name: str) -> str:
         if name not in digests:
@@ -392,6 +410,8 @@ def _strip_keys(arrays: dict[str, np.ndarray], settings: MixSettings, live: list
         return digests[name]
 
     keys = {}
+    for name in arrays:
+        digest(name)  # every stem's, muted ones too (the song folder's file keys use them)
     for name in live:
         track = settings.tracks[name]
         ducked = track.sidechain_source is not None and track.sidechain_depth_db != 0.0

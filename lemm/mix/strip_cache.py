@@ -35,6 +35,7 @@ import json
 import logging
 import os
 import re
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,7 @@ from lemm.io.atomic import atomic_write_bytes
 from lemm.mix.settings import TrackMix
 from lemm.version import __version__
 
-__all__ = ["StripCache", "strip_key", "stem_digest", "STRIPS_FOLDER"]
+__all__ = ["StripCache", "CachedStrips", "strip_key", "stem_digest", "STRIPS_FOLDER"]
 
 #: The strip cache's folder inside a render cache folder (``cache/strips``).
 STRIPS_FOLDER = "strips"
@@ -143,3 +144,36 @@ class StripCache:
                     path.unlink()
                     removed += 1
         return removed
+
+
+class CachedStrips(Mapping):
+    """A mix's channel strips, read from a :class:`StripCache` one at a time when asked for, not held in memory.
+
+    A strip whose entry is gone or damaged by then is made again by ``make(name)``
+    (the same strip: :func:`lemm.mix.mixer.channel_strip` of the same stem and settings).
+
+    Parameters
+    ----------
+    cache : StripCache
+    keys : dict[str, str]
+        Strip key by track name, for the strips in the cache.
+    names : list of str
+        Every track, in the stems' order (muted ones, which are not cached, too).
+    make : callable
+        ``make(name) -> np.ndarray [shape=(2, n_samples)]``.
+    """
+
+    def __init__(self, cache: StripCache, keys: dict[str, str], names: list[str], make: Callable[[str], np.ndarray]) -> None:
+        self._cache, self._keys, self._names, self._make = cache, dict(keys), list(names), make
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._names:
+            raise KeyError(name)
+        out = self._cache.get(self._keys[name]) if name in self._keys else None
+        return self._make(name) if out is None else out
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
