@@ -81,10 +81,12 @@ def test_regen_and_rerender_give_the_files_of_a_fresh_write_processing_one_strip
     assert len(strips) == len(song.score.tracks)
     section = song.score.sections[-1].name
     edited = song.with_score(regenerate(song.score, song.plan, track="bass", section=section, seed=5))
-    calls, strip = [], mixer.channel_strip
+    calls, strip, hashed, digest = [], mixer.channel_strip, [], mixer.stem_digest
     monkeypatch.setattr(mixer, "channel_strip", lambda audio, track, **kw: calls.append(1) or strip(audio, track, **kw))
+    monkeypatch.setattr(mixer, "stem_digest", lambda audio: hashed.append(1) or digest(audio))
     rerender_song_folder(edited, tmp_path / "A", action="regen")
     assert len(calls) == 1  # the bass strip; the others come from the cache
+    assert hashed == []  # the render's stem keys name the stems
     after = sorted(p.name for p in (tmp_path / "A" / "cache" / "strips").glob("*.npz"))
     assert len(after) == len(strips) and len(set(after) - set(strips)) == 1
     lemm.load(tmp_path / "A").save(tmp_path / "fresh")  # the same song.json, from scratch (no cache)
