@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from lemm.errors import ParameterError
-from lemm.export.common import PrintedFile, audio_content_key, compact_suffix, encode_audio, headroom_trim_db
+from lemm.export.common import PrintedFile, audio_content_key, compact_suffix, encode_audio, headroom_trim_db, trim_for_peak
 from lemm.io.atomic import atomic_write_bytes
 from lemm.io.audio import DITHER_SEED
 from lemm.io.dither import tpdf_dither
@@ -110,19 +110,25 @@ def write_printed(
     items += [(name, f"{PRINTED_FOLDER}/returns/{name.split()[0]}{suffix}", True, audio) for name, audio in returns.items()]
     # the mix's strip keys name its strips' samples exactly: the content keys of those need not hash them again
     strip_keys = parts.strip_keys if parts is not None and strips is parts.strips else {}
+    strip_peaks = parts.strip_peaks if strip_keys else {}
+    n_samples = next(iter(stems.values())).shape[-1]
     trims: list[float] = [0.0] * len(items)
     shapes: list[tuple[int, ...]] = [()] * len(items)
 
     def write(index: int) -> None:
         name, relative, is_return, audio = items[index]
-        if audio is None:
-            audio = strips[name]
-        trims[index], shapes[index] = headroom_trim_db(audio), audio.shape
+        samples_key = None if is_return else strip_keys.get(name)
+        if audio is None and samples_key is not None and name in strip_peaks:  # named and measured by the mix: read only if written
+            trims[index], shapes[index] = trim_for_peak(strip_peaks[name]), (2, n_samples)
+        else:
+            audio = strips[name] if audio is None else audio
+            trims[index], shapes[index] = headroom_trim_db(audio), audio.shape
         if reuse is not None:
             kind = "flac" if suffix == ".flac" else "wav"
             if reuse(relative, audio_content_key(audio, kind=f"printed-{kind}", trim_db=trims[index], sample_rate=sample_rate,
-                                                 bit_depth=bit_depth, samples_key=None if is_return else strip_keys.get(name))):
+                                                 bit_depth=bit_depth, samples_key=samples_key, shape=shapes[index])):
                 return
+        audio = strips[name] if audio is None else audio
         scaled = audio if trims[index] == 0.0 else audio * np.float32(db_to_gain(trims[index]))
         if bit_depth == 16:
             scaled = tpdf_dither(scaled, bit_depth=16, seed=DITHER_SEED)  # as lemm.io.audio.write_audio: same input, same bytes

@@ -156,6 +156,10 @@ class MixParts:
         given, else its :func:`lemm.mix.strip_cache.stem_digest`) and each live track's strip key (:func:`lemm.mix.strip_cache.strip_key`),
         which name their samples exactly (the song folder's file keys use them
         instead of hashing the audio again); empty without.
+    strip_peaks : dict[str, float]
+        With a strip cache: each cached strip's sample peak ``max(abs(strip))``,
+        measured while the mix held it (the printed files need it without reading
+        the strip back); empty without.
     """
 
     mix: np.ndarray
@@ -163,6 +167,7 @@ class MixParts:
     returns: dict[str, np.ndarray] | None = None
     stem_digests: dict[str, str] = dataclasses.field(default_factory=dict)
     strip_keys: dict[str, str] = dataclasses.field(default_factory=dict)
+    strip_peaks: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 def mix_with_strips(
@@ -253,6 +258,7 @@ def _mix(
     # the sidechain gains of the strips to process (a cached strip needs none)
     ducks = _ducking_gains(arrays, settings, [name for name in live if name not in cached], rate)
     strips: dict[str, np.ndarray] = {}
+    peaks: dict[str, float] = {}
 
     def strip(name: str) -> np.ndarray:
         track = settings.tracks[name]
@@ -276,6 +282,8 @@ def _mix(
             out = strip(name)
             if keep and cache is None:
                 strips[name] = out  # not changed below: the sums read it (with a cache, the printed files read it there)
+            elif keep and name in keys:
+                peaks[name] = float(np.max(np.abs(out))) if out.size else 0.0
             bus += out
             if sends is not None and track.reverb_send_db is not None:
                 sends += np.multiply(out, np.float32(10.0 ** (track.reverb_send_db / 20.0)), out=scratch)
@@ -310,7 +318,8 @@ def _mix(
             duck = _ducking_gains(arrays, settings, [name], rate).get(name) if name in live else None
             return channel_strip(arrays[name], settings.tracks[name], sample_rate=rate, duck_gain=duck)
 
-        return MixParts(bus, CachedStrips(cache, keys, names, make), returns, stem_digests=digests, strip_keys=keys)
+        return MixParts(bus, CachedStrips(cache, keys, names, make), returns, stem_digests=digests, strip_keys=keys,
+                        strip_peaks={name: peaks[name] for name in names if name in peaks})
     return MixParts(bus, {name: strips[name] for name in names}, returns)
 
 
