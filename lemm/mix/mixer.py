@@ -276,7 +276,7 @@ def _mix(
         bus = np.zeros((2, n), dtype=np.float32)
         sends = np.zeros((2, n), dtype=np.float32) if with_sends else None
         delay_sends = np.zeros((2, n), dtype=np.float32) if with_delay else None
-        scratch = np.empty((2, n), dtype=np.float32) if with_sends or with_delay else None
+        scratch = np.empty((2, min(n, _SEND_BLOCK)), dtype=np.float32) if with_sends or with_delay else None
         for name in part:  # in order
             track = settings.tracks[name]
             out = strip(name)
@@ -286,9 +286,9 @@ def _mix(
                 peaks[name] = float(np.max(np.abs(out))) if out.size else 0.0
             bus += out
             if sends is not None and track.reverb_send_db is not None:
-                sends += np.multiply(out, np.float32(10.0 ** (track.reverb_send_db / 20.0)), out=scratch)
+                _add_scaled(sends, out, np.float32(10.0 ** (track.reverb_send_db / 20.0)), scratch)
             if delay_sends is not None and track.delay_send_db is not None:
-                delay_sends += np.multiply(out, np.float32(10.0 ** (track.delay_send_db / 20.0)), out=scratch)
+                _add_scaled(delay_sends, out, np.float32(10.0 ** (track.delay_send_db / 20.0)), scratch)
         return bus, sends, delay_sends
 
     # Two fixed halves (even / odd positions), each summed in order, then added: the
@@ -321,6 +321,20 @@ def _mix(
         return MixParts(bus, CachedStrips(cache, keys, names, make), returns, stem_digests=digests, strip_keys=keys,
                         strip_peaks={name: peaks[name] for name in names if name in peaks})
     return MixParts(bus, {name: strips[name] for name in names}, returns)
+
+
+#: Samples per block of a send's multiply-add (its scratch buffer is this long, not the song).
+_SEND_BLOCK = 1 << 16
+
+
+def _add_scaled(bus: np.ndarray, audio: np.ndarray, gain: np.float32, scratch: np.ndarray) -> None:
+    """``bus += audio * gain`` in place, block by block through ``scratch`` (the same float32 roundings as one whole-song multiply)."""
+    step = scratch.shape[1]
+    for start in range(0, audio.shape[1], step):
+        stop = min(start + step, audio.shape[1])
+        part = scratch[:, : stop - start]
+        np.multiply(audio[:, start:stop], gain, out=part)
+        bus[:, start:stop] += part
 
 
 def shared_returns(
