@@ -78,7 +78,7 @@ def test_regen_and_rerender_give_the_files_of_a_fresh_write_processing_one_strip
     lemm.compose("a calm folk song", tags=("folk",), duration="0:12", seed=2).save(tmp_path / "A")
     strips = sorted(p.name for p in (tmp_path / "A" / "cache" / "strips").glob("*.npz"))
     song = lemm.load(tmp_path / "A")
-    assert len(strips) == len(song.score.tracks)
+    assert len(song.score.tracks) <= len(strips) <= len(song.score.tracks) + 2  # a strip per track, the returns
     section = song.score.sections[-1].name
     edited = song.with_score(regenerate(song.score, song.plan, track="bass", section=section, seed=5))
     calls, strip, hashed, digest = [], mixer.channel_strip, [], mixer.stem_digest
@@ -86,9 +86,9 @@ def test_regen_and_rerender_give_the_files_of_a_fresh_write_processing_one_strip
     monkeypatch.setattr(mixer, "stem_digest", lambda audio: hashed.append(1) or digest(audio))
     rerender_song_folder(edited, tmp_path / "A", action="regen")
     assert len(calls) == 1  # the bass strip; the others come from the cache
-    assert hashed == []  # the render's stem keys name the stems
+    assert len(hashed) <= 2  # the send buses (for the returns' keys); the render's stem keys name the stems
     after = sorted(p.name for p in (tmp_path / "A" / "cache" / "strips").glob("*.npz"))
-    assert len(after) == len(strips) and len(set(after) - set(strips)) == 1
+    assert len(after) == len(strips) and 1 <= len(set(after) - set(strips)) <= 3  # the bass strip (and the returns it sends to)
     lemm.load(tmp_path / "A").save(tmp_path / "fresh")  # the same song.json, from scratch (no cache)
     files = [p.relative_to(tmp_path / "fresh").as_posix() for p in (tmp_path / "fresh").rglob("*")
              if p.is_file() and p.parts[len((tmp_path / "fresh").parts)] not in ("cache", "history", ".lemm") and p.name != "report.json"]

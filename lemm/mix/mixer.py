@@ -49,7 +49,7 @@ from lemm.mix.reverb import reverb
 from lemm.mix.settings import MixSettings, TrackMix
 from lemm.mix.sidechain import ducking_gain
 from lemm.mix.stereo import spectral_spread
-from lemm.mix.strip_cache import CachedStrips, StripCache, stem_digest, strip_key
+from lemm.mix.strip_cache import CachedStrips, StripCache, return_key, stem_digest, strip_key
 
 __all__ = ["apply_mix", "channel_strip", "checked_mix_inputs", "track_outputs", "MixParts", "mix_with_strips", "RETURN_NAMES"]
 
@@ -306,11 +306,15 @@ def _mix(
         sends += results[1][1]
     if delay_sends is not None:
         delay_sends += results[1][2]
-    returns = shared_returns(delay_sends, sends, settings, sample_rate=rate)
+    if cache is None:
+        returns = shared_returns(delay_sends, sends, settings, sample_rate=rate)
+        return_keys = []
+    else:
+        returns, return_keys = _cached_returns(delay_sends, sends, settings, rate, cache)
     for wet in returns.values():  # delay, then reverb
         bus += wet
     if cache is not None:
-        cache.prune(set(keys.values()))
+        cache.prune(set(keys.values()) | set(return_keys))
     if not keep:
         return MixParts(bus, {})
     if cache is not None:  # not held: read back one at a time (peak memory: a song-length buffer per track less)
@@ -321,6 +325,31 @@ def _mix(
         return MixParts(bus, CachedStrips(cache, keys, names, make), returns, stem_digests=digests, strip_keys=keys,
                         strip_peaks={name: peaks[name] for name in names if name in peaks})
     return MixParts(bus, {name: strips[name] for name in names}, returns)
+
+
+def _cached_returns(
+    delay_bus: np.ndarray | None, reverb_bus: np.ndarray | None, settings: MixSettings, rate: int, cache: StripCache
+) -> tuple[dict[str, np.ndarray], list[str]]:
+    """:func:`shared_returns`, each return read from ``cache`` when its send bus and effect settings are unchanged; and their keys.
+
+    A return is a function of its send bus's samples and its effect's settings, which
+    its key hashes (:func:`lemm.mix.strip_cache.return_key`): an edit of a track
+    that sends nowhere leaves both returns as they were, and they are not computed again.
+    """
+    returns: dict[str, np.ndarray] = {}
+    keys = []
+    for name, bus, effect in ((RETURN_NAMES[0], delay_bus, settings.delay), (RETURN_NAMES[1], reverb_bus, settings.reverb)):
+        if bus is None or not np.any(bus):
+            continue
+        key = return_key(name, stem_digest(bus), dataclasses.asdict(effect), sample_rate=rate)
+        wet = cache.get(key)
+        if wet is None or wet.shape != bus.shape:
+            one = (bus, None) if name == RETURN_NAMES[0] else (None, bus)
+            wet = shared_returns(*one, settings, sample_rate=rate)[name]
+            cache.put(key, wet)
+        returns[name] = wet
+        keys.append(key)
+    return returns, keys
 
 
 #: Samples per block of a send's multiply-add (its scratch buffer is this long, not the song).

@@ -9,8 +9,12 @@ the sidechain source's samples with the ducking depth and release.
 again; the mixer sums the others from here, in its own order, so the mix is
 bit-identical to one made without the cache.
 
+The shared reverb and delay returns are kept the same way (:func:`return_key`:
+their send bus's samples and the effect's settings), so an edit of a track that
+sends to neither does not convolve them again.
+
 The cache is a plain folder (a song folder's ``cache/strips/``) of
-``<key>.npz`` files, each a strip and a SHA-256 over the key and the samples;
+``<key>.npz`` files, each a strip (or return) and a SHA-256 over the key and the samples;
 an entry is used only when that hash checks out (a damaged one is processed
 again and the event logged, logger ``lemm.mix.strip_cache``). Only files named
 ``<32 hex digits>.npz`` are lemm's: pruning leaves anything else alone. The
@@ -44,7 +48,7 @@ from lemm.io.atomic import atomic_write_bytes
 from lemm.mix.settings import TrackMix
 from lemm.version import __version__
 
-__all__ = ["StripCache", "CachedStrips", "strip_key", "stem_digest", "STRIPS_FOLDER"]
+__all__ = ["StripCache", "CachedStrips", "strip_key", "return_key", "stem_digest", "STRIPS_FOLDER"]
 
 #: The strip cache's folder inside a render cache folder (``cache/strips``).
 STRIPS_FOLDER = "strips"
@@ -90,6 +94,13 @@ def strip_key(
         settings["sidechain_source"] = duck_source
     payload = {"version": __version__, "kind": "channel strip", "stem": stem, "track": settings, "sample_rate": int(sample_rate)}
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def return_key(name: str, bus: str, effect: dict, *, sample_rate: int) -> str:
+    """The cache key of a shared return (32 hex digits): its name, its send bus's :func:`stem_digest`, its effect's settings."""
+    text = json.dumps({"version": __version__, "kind": name, "bus": bus, "effect": effect, "sample_rate": int(sample_rate)},
+                      sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 

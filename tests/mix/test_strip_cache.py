@@ -50,7 +50,7 @@ def test_a_cached_mix_is_the_mix_and_only_changed_strips_are_processed(tmp_path,
     cache = StripCache(tmp_path / "strips")
     calls = _counting(monkeypatch)
     first = mix_with_strips(stems, settings, sample_rate=RATE, cache=cache)
-    assert len(calls) == 5 and len(list((tmp_path / "strips").glob("*.npz"))) == 5
+    assert len(calls) == 5 and len(list((tmp_path / "strips").glob("*.npz"))) == 7  # 5 strips, the delay and reverb returns
     assert np.array_equal(first.mix, plain.mix) and all(np.array_equal(first.strips[k], plain.strips[k]) for k in stems)
     calls.clear()
     again = mix_with_strips(stems, settings, sample_rate=RATE, cache=cache)
@@ -67,7 +67,7 @@ def test_a_cached_mix_is_the_mix_and_only_changed_strips_are_processed(tmp_path,
     calls.clear()
     out = mix_with_strips(edited, settings, sample_rate=RATE, cache=cache)
     assert len(calls) == 2 and np.array_equal(out.mix, apply_mix(edited, settings, sample_rate=RATE))
-    assert len(list((tmp_path / "strips").glob("*.npz"))) == 5  # entries this mix does not use are pruned
+    assert len(list((tmp_path / "strips").glob("*.npz"))) == 7  # entries this mix does not use are pruned
 
     # a changed send level is not part of any strip: nothing is processed, the mix follows the new level
     louder = settings.with_track("d", dataclasses.replace(settings.tracks["d"], reverb_send_db=-3.0))
@@ -111,3 +111,22 @@ def test_an_unknown_sidechain_source_is_refused_with_a_cache(tmp_path) -> None:
     bad = settings.with_track("b", dataclasses.replace(settings.tracks["b"], sidechain_source="kick"))
     with pytest.raises(ValueError, match="kick"):
         mix_with_strips(stems, bad, sample_rate=RATE, cache=StripCache(tmp_path))
+
+
+def test_the_returns_are_reused_when_no_sending_track_changed(tmp_path, monkeypatch) -> None:
+    stems, settings = _stems_and_settings()
+    settings = settings.with_track("c", dataclasses.replace(settings.tracks["c"], reverb_send_db=None, delay_send_db=None))
+    longer = dataclasses.replace(settings, reverb=dataclasses.replace(settings.reverb, decay_seconds=settings.reverb.decay_seconds + 0.5))
+    quiet_c = dict(stems, c=stems["c"] * np.float32(0.5))  # c sends nowhere
+    quiet_d = dict(quiet_c, d=stems["d"] * np.float32(0.5))  # d sends to the reverb
+    expected = [apply_mix(s, m, sample_rate=RATE) for s, m in ((quiet_c, settings), (quiet_d, settings), (quiet_d, longer))]
+    cache = StripCache(tmp_path)
+    mix_with_strips(stems, settings, sample_rate=RATE, cache=cache)
+    convolved, reverb = [], mixer.reverb
+    monkeypatch.setattr(mixer, "reverb", lambda *a, **k: convolved.append(1) or reverb(*a, **k))
+    out = mix_with_strips(quiet_c, settings, sample_rate=RATE, cache=cache)
+    assert convolved == [] and np.array_equal(out.mix, expected[0])
+    out = mix_with_strips(quiet_d, settings, sample_rate=RATE, cache=cache)
+    assert convolved == [1] and np.array_equal(out.mix, expected[1])
+    out = mix_with_strips(quiet_d, longer, sample_rate=RATE, cache=cache)
+    assert convolved == [1, 1] and np.array_equal(out.mix, expected[2])
