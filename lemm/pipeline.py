@@ -86,7 +86,6 @@ def mix_and_master_parts(
     genre: str | None = None,
     n_workers: int | None = None,
     strip_cache: StripCache | None = None,
-    stem_keys: Mapping[str, str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict, object, object]:
     """Mix the stems with ``mix_settings`` (automatic where None) and master the mix.
 
@@ -107,8 +106,7 @@ def mix_and_master_parts(
     settings made automatically (stored settings are kept as they are).
     ``n_workers`` threads run the channel strips (default: up to 2); the result
     does not depend on it. With ``strip_cache`` the strips that did not change
-    are read from it (see :mod:`lemm.mix.strip_cache`), and ``stem_keys`` (which name
-    stems' samples exactly) spare hashing those stems; the result does not depend on them.
+    are read from it (see :mod:`lemm.mix.strip_cache`); the result does not depend on it.
     """
     if not stems:
         raise ParameterError.for_field("stems", "no stems", "at least one rendered track")
@@ -132,8 +130,7 @@ def mix_and_master_parts(
                 auto, master=dataclasses.replace(auto.master, tilt_target_db_per_octave=tilt_target_for_genre(genre))
             )
         used = auto if mix_settings is None else merge_mix_settings(mix_settings, auto, names=list(stems))
-        parts = mix_with_strips(stems, used, sample_rate=settings.sample_rate, workers=n_workers, cache=strip_cache,
-                                 stem_keys=stem_keys)
+        parts = mix_with_strips(stems, used, sample_rate=settings.sample_rate, workers=n_workers, cache=strip_cache)
         mixed = parts.mix
     with timer.stage("master"):
         mastered, report = master(_fade_out(mixed, sample_rate=settings.sample_rate), sample_rate=settings.sample_rate, settings=used.master)

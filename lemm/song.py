@@ -105,8 +105,6 @@ class Song:
     presets: dict[str, "Preset"] = field(default_factory=dict)
     mix_parts: tuple | None = field(default=None, repr=False, compare=False)
     cpu_seconds_per_stage: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
-    #: (key, array) of each stem as the last render made it (RenderStats.stem_keys): the key names it while it is that array
-    _stem_keys: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def seed(self) -> int:
@@ -196,7 +194,6 @@ class Song:
                 self.score, settings=self.render_settings, seed=self.seed, n_samples=n_samples, cache=cache, presets=self.presets,
                 n_workers=n_workers, start_offset_seconds=self.plan.start_offset_seconds,
             )
-        self._stem_keys = {name: (key, self.stems[name]) for name, key in self.render_stats.stem_keys.items()}
         if progress and cache is not None:
             progress(f"rendered {len(self.render_stats.rendered)} slices, reused {len(self.render_stats.cached)} from the cache")
         self.seconds_per_stage.update(timer.seconds)
@@ -226,7 +223,6 @@ class Song:
             genre=self.plan.genre,
             n_workers=n_workers,
             strip_cache=None if cache_dir is None else StripCache(Path(cache_dir) / STRIPS_FOLDER),
-            stem_keys={name: key for name, (key, audio) in self._stem_keys.items() if self.stems.get(name) is audio},  # not a replaced stem's
         )
         self.mix_parts = (self.stems, self.mix_settings, parts)  # what they were made of: checked by identity before reuse
         self.seconds_per_stage.update(timer.seconds)

@@ -152,8 +152,8 @@ class MixParts:
         :data:`RETURN_NAMES`, where a live track sends to them), so the printed
         returns need not be computed again; None: not kept.
     stem_digests, strip_keys : dict[str, str]
-        With a strip cache: a key that names each stem's samples (the ``stem_keys``
-        given, else its :func:`lemm.mix.strip_cache.stem_digest`) and each live track's strip key (:func:`lemm.mix.strip_cache.strip_key`),
+        With a strip cache: each stem's :func:`lemm.mix.strip_cache.stem_digest`
+        and each live track's strip key (:func:`lemm.mix.strip_cache.strip_key`),
         which name their samples exactly (the song folder's file keys use them
         instead of hashing the audio again); empty without.
     strip_peaks : dict[str, float]
@@ -172,7 +172,7 @@ class MixParts:
 
 def mix_with_strips(
     stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int, workers: int | None = None,
-    cache: StripCache | None = None, stem_keys: Mapping[str, str] | None = None,
+    cache: StripCache | None = None,
 ) -> MixParts:
     """:func:`apply_mix`, also keeping the channel strips it computed (so the printed stems need not compute them again).
 
@@ -180,11 +180,9 @@ def mix_with_strips(
     With ``cache`` (:class:`lemm.mix.strip_cache.StripCache`), a strip whose stem,
     settings and sidechain did not change is read from it instead of processed
     again, new strips are stored, and entries this mix does not use are pruned;
-    the result is the same as without. ``stem_keys`` may name stems' samples
-    exactly (e.g. :attr:`lemm.render.stems.RenderStats.stem_keys` of the render
-    that made them): those stems are not hashed for the cache's keys.
+    the result is the same as without.
     """
-    return _mix(stems, settings, sample_rate=sample_rate, workers=workers, keep=True, cache=cache, stem_keys=stem_keys)
+    return _mix(stems, settings, sample_rate=sample_rate, workers=workers, keep=True, cache=cache)
 
 
 def apply_mix(
@@ -244,7 +242,7 @@ def checked_mix_inputs(stems: Mapping[str, np.ndarray], settings: MixSettings, *
 
 def _mix(
     stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int, workers: int | None, keep: bool,
-    cache: StripCache | None = None, stem_keys: Mapping[str, str] | None = None,
+    cache: StripCache | None = None,
 ) -> MixParts:
     rate, arrays = checked_mix_inputs(stems, settings, sample_rate=sample_rate)
     n = next(iter(arrays.values())).shape[1]
@@ -252,7 +250,7 @@ def _mix(
     live = [name for name in names if not settings.tracks[name].mute]
     with_sends = any(settings.tracks[name].reverb_send_db is not None for name in live)
     with_delay = any(settings.tracks[name].delay_send_db is not None for name in live)
-    digests: dict[str, str] = {name: key for name, key in (stem_keys or {}).items() if name in arrays}
+    digests: dict[str, str] = {}
     keys = _strip_keys(arrays, settings, live, rate, digests) if cache is not None else {}
     cached = {name for name, key in keys.items() if cache.has(key)}
     # the sidechain gains of the strips to process (a cached strip needs none)

@@ -66,7 +66,7 @@ from lemm.version import __version__
 from lemm.vocals.sing import sing_track_span
 
 __all__ = [
-    "Slice", "track_slices", "slice_key", "stem_key", "RenderCache", "render_stems", "render_tracks", "RenderStats", "song_n_samples",
+    "Slice", "track_slices", "slice_key", "RenderCache", "render_stems", "render_tracks", "RenderStats", "song_n_samples",
     "MAX_TAIL_SECONDS",
 ]
 
@@ -206,26 +206,10 @@ class RenderCache:
 
 @dataclass(frozen=True)
 class RenderStats:
-    """How a render went: slices rendered and slices taken from the cache.
-
-    ``stem_keys`` names each stem's samples exactly (:func:`stem_key`): the
-    keys of its slices, in order, its length and the silence before bar 1.
-    """
+    """How a render went: slices rendered and slices taken from the cache."""
 
     rendered: tuple[tuple[str, str], ...]
     cached: tuple[tuple[str, str], ...]
-    stem_keys: dict[str, str] = dataclasses.field(default_factory=dict, compare=False)
-
-
-def stem_key(slice_keys: Sequence[str], *, n_samples: int, offset: int) -> str:
-    """A hash (64 hex digits) of what a stem is the sum of: its slices' keys in order, its length and its start offset.
-
-    The same key gives the same samples (each slice's audio is a function of its
-    key), so a stem need not be hashed to be recognised (the strip cache, the
-    song folder's file keys).
-    """
-    text = json.dumps(["stem", __version__, list(slice_keys), int(n_samples), int(offset)], separators=(",", ":"))
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 def _trim(audio: np.ndarray) -> tuple[int, np.ndarray]:
@@ -369,7 +353,6 @@ def render_stems(
     stats = RenderStats(
         rendered=tuple((slices[i].track_name, slices[i].section_name) for i in todo),
         cached=tuple((slices[i].track_name, slices[i].section_name) for i in sorted(set(range(len(slices))) - set(todo))),
-        stem_keys={name: stem_key([keys[i] for i in sequence.get(name, [])], n_samples=n_samples, offset=offset) for name in stems},
     )
     return stems, stats
 
