@@ -44,6 +44,7 @@ from lemm.export.common import PrintedFile, audio_content_key, compact_suffix, e
 from lemm.io.atomic import atomic_write_bytes
 from lemm.io.audio import DITHER_SEED
 from lemm.io.dither import tpdf_dither
+from lemm.mix.mixer import strip_keys_of
 from lemm.mix.printed import printed_strips
 from lemm.units import db_to_gain
 
@@ -108,9 +109,11 @@ def write_printed(
     # (name, file, is_return, the audio or None: a strip, read from ``strips`` when written, one per thread at a time)
     items = [(name, f"{PRINTED_FOLDER}/{name}{suffix}", False, None) for name in strips]
     items += [(name, f"{PRINTED_FOLDER}/returns/{name.split()[0]}{suffix}", True, audio) for name, audio in returns.items()]
-    # the mix's strip keys name its strips' samples exactly: the content keys of those need not hash them again
+    # strip keys name the strips' samples exactly: the content keys are made of them (the mix's where it kept them)
     strip_keys = parts.strip_keys if parts is not None and strips is parts.strips else {}
     strip_peaks = parts.strip_peaks if strip_keys else {}
+    if not strip_keys and reuse is not None:
+        strip_keys = strip_keys_of(stems, mix_settings, sample_rate=sample_rate)[1]
     n_samples = next(iter(stems.values())).shape[-1]
     trims: list[float] = [0.0] * len(items)
     shapes: list[tuple[int, ...]] = [()] * len(items)

@@ -51,7 +51,7 @@ from lemm.mix.sidechain import ducking_gain
 from lemm.mix.stereo import spectral_spread
 from lemm.mix.strip_cache import CachedStrips, StripCache, return_key, stem_digest, strip_key
 
-__all__ = ["apply_mix", "channel_strip", "checked_mix_inputs", "track_outputs", "MixParts", "mix_with_strips", "RETURN_NAMES"]
+__all__ = ["apply_mix", "channel_strip", "checked_mix_inputs", "track_outputs", "MixParts", "mix_with_strips", "strip_keys_of", "RETURN_NAMES"]
 
 #: Names of the shared returns, in the order the mixer adds them.
 RETURN_NAMES = ("delay return", "reverb return")
@@ -152,10 +152,10 @@ class MixParts:
         :data:`RETURN_NAMES`, where a live track sends to them), so the printed
         returns need not be computed again; None: not kept.
     stem_digests, strip_keys : dict[str, str]
-        With a strip cache: each stem's :func:`lemm.mix.strip_cache.stem_digest`
-        and each live track's strip key (:func:`lemm.mix.strip_cache.strip_key`),
-        which name their samples exactly (the song folder's file keys use them
-        instead of hashing the audio again); empty without.
+        Each stem's :func:`lemm.mix.strip_cache.stem_digest` and each live
+        track's strip key (:func:`lemm.mix.strip_cache.strip_key`, see
+        :func:`strip_keys_of`), which name their samples exactly (the song
+        folder's file keys use them instead of hashing the audio again).
     strip_peaks : dict[str, float]
         With a strip cache: each cached strip's sample peak ``max(abs(strip))``,
         measured while the mix held it (the printed files need it without reading
@@ -251,8 +251,8 @@ def _mix(
     with_sends = any(settings.tracks[name].reverb_send_db is not None for name in live)
     with_delay = any(settings.tracks[name].delay_send_db is not None for name in live)
     digests: dict[str, str] = {}
-    keys = _strip_keys(arrays, settings, live, rate, digests) if cache is not None else {}
-    cached = {name for name, key in keys.items() if cache.has(key)}
+    keys = _strip_keys(arrays, settings, live, rate, digests) if cache is not None or keep else {}
+    cached = {name for name, key in keys.items() if cache is not None and cache.has(key)}
     # the sidechain gains of the strips to process (a cached strip needs none)
     ducks = _ducking_gains(arrays, settings, [name for name in live if name not in cached], rate)
     strips: dict[str, np.ndarray] = {}
@@ -260,7 +260,7 @@ def _mix(
 
     def strip(name: str) -> np.ndarray:
         track = settings.tracks[name]
-        if name in keys:
+        if cache is not None and name in keys:
             out = cache.get(keys[name])
             if out is not None and out.shape == (2, n):
                 return out
@@ -280,7 +280,7 @@ def _mix(
             out = strip(name)
             if keep and cache is None:
                 strips[name] = out  # not changed below: the sums read it (with a cache, the printed files read it there)
-            elif keep and name in keys:
+            elif keep and cache is not None and name in keys:
                 peaks[name] = float(np.max(np.abs(out))) if out.size else 0.0
             bus += out
             if sends is not None and track.reverb_send_db is not None:
@@ -322,7 +322,7 @@ def _mix(
 
         return MixParts(bus, CachedStrips(cache, keys, names, make), returns, stem_digests=digests, strip_keys=keys,
                         strip_peaks={name: peaks[name] for name in names if name in peaks})
-    return MixParts(bus, {name: strips[name] for name in names}, returns)
+    return MixParts(bus, {name: strips[name] for name in names}, returns, stem_digests=digests, strip_keys=keys)
 
 
 def _cached_returns(
@@ -451,6 +451,20 @@ def _flush_subnormals(audio: np.ndarray) -> np.ndarray:
     """
     audio[np.abs(audio) < np.finfo(audio.dtype).tiny] = 0.0
     return audio
+
+
+def strip_keys_of(stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int) -> tuple[dict[str, str], dict[str, str]]:
+    """Each stem's :func:`lemm.mix.strip_cache.stem_digest` and each live track's strip key, as :func:`mix_with_strips` keeps them.
+
+    Raises
+    ------
+    ParameterError
+        As :func:`apply_mix`.
+    """
+    rate, arrays = checked_mix_inputs(stems, settings, sample_rate=sample_rate)
+    digests: dict[str, str] = {}
+    keys = _strip_keys(arrays, settings, [name for name in arrays if not settings.tracks[name].mute], rate, digests)
+    return digests, keys
 
 
 def _strip_keys(arrays: dict[str, np.ndarray], settings: MixSettings, live: list[str], rate: int, digests: dict[str, str]) -> dict[str, str]:

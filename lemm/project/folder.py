@@ -16,7 +16,8 @@ A song folder holds::
     song.rpp           REAPER project: tempo map, regions, printed + dry (muted) + MIDI (muted) tracks
     song.dawproject    DAWproject (Bitwig, Studio One, Cubase): the same, with the audio inside
     history/           every version of song.json (:mod:`lemm.project.history`)
-    cache/             rendered (track, section) slices (:mod:`lemm.render.stems`), safe to delete
+    cache/             rendered (track, section) slices (:mod:`lemm.render.stems`) and, in cache/strips/,
+                       processed channel strips and returns (:mod:`lemm.mix.strip_cache`); safe to delete
     .lemm/             lemm's bookkeeping: the list of lemm's own files, an unfinished write
 
 These are *lemm's own files*: ``.lemm/manifest.json`` lists every one lemm
@@ -64,6 +65,7 @@ from lemm.io.atomic import atomic_write_text, check_free_space
 from lemm.io.audio import read_audio, write_audio
 from lemm.io.jsondata import json_safe, loads_json, read_json_file
 from lemm.mix import MixSettings
+from lemm.mix.strip_cache import stem_digest
 from lemm.progress import StageTimer
 from lemm.project.commit import SONG_FILE_NAMES, SongFolderWrite, pause_point, recover_song_folder, song_folder_write
 from lemm.project.history import check_history, new_version_files, version_text
@@ -439,8 +441,9 @@ def stage_song(
         trims = {name: headroom_trim_db(audio) for name, audio in song.stems.items()}
         mix_trim = headroom_trim_db(song.mix_audio)
         parts = _current_mix_parts(song)
-        digests = {} if parts is None else parts.stem_digests  # the mixer's hashes of these stems
-        audio_files = [(stage / "stems" / f"{name}.wav", audio, trims[name], digests.get(name)) for name, audio in song.stems.items()]
+        digests = {} if parts is None else parts.stem_digests  # the mixer's hashes of these stems (else hashed here, the same keys)
+        audio_files = [(stage / "stems" / f"{name}.wav", audio, trims[name], digests.get(name) or stem_digest(audio))
+                       for name, audio in song.stems.items()]
         audio_files += [(stage / "mix.wav", song.mix_audio, mix_trim, None), (stage / "master.wav", song.master_audio, 0.0, None)]
         # The MIDI and MusicXML exports are pure Python; the audio encoders (WAV, FLAC) and
         # the mixer's returns run in C without the GIL: the exports run on a second thread
