@@ -3,7 +3,8 @@
 Prints one JSON line: the full compose + save of a song (3:30 by default), then the re-render
 after regenerating the bass in the last chorus (``rerender_song_folder``, as ``lemm regen`` +
 ``lemm render`` do), with the re-render's seconds per stage, its process-CPU seconds, its
-share of the full run, peak RSS, which stems stayed byte-identical, and the baseline timed
+share of the full run (wall and CPU), peak RSS, which stems stayed byte-identical, which files
+were kept (not written again) and which were written, and the baseline timed
 in the same run: fluidsynth with FluidR3_GM rendering the song's ``score.mid``.
 
 Usage::
@@ -43,6 +44,7 @@ def main() -> None:
         song = clock.run("full", lambda: lemm.compose("an upbeat pop song", tags=("pop",), lyrics=lyrics, duration=args.duration,
                                                        seed=args.seed).save(folder) and None)
         before = {p.name: p.read_bytes() for p in (folder / "stems").glob("*.wav")}
+        inodes = _song_files(folder)
         rss_full = peak_rss_mb()
 
         song = lemm.load(folder)
@@ -52,6 +54,8 @@ def main() -> None:
         clock.run("rerender", lambda: rerender_song_folder(edited, folder, action="benchmark"))
         rerender_seconds = time.perf_counter() - start
         after = {p.name: p.read_bytes() for p in (folder / "stems").glob("*.wav")}
+        kept = sorted(rel for rel, inode in _song_files(folder).items() if inodes.get(rel) == inode)
+        written = sorted(rel for rel in _song_files(folder) if rel not in kept)
         fluid = fluidsynth_seconds(folder / "score.mid")
     identical = sorted(name for name in before if before[name] == after.get(name))
     print(json.dumps({
@@ -61,6 +65,7 @@ def main() -> None:
         "full_seconds": clock.wall["full"],
         "rerender_seconds": round(rerender_seconds, 2),
         "rerender_share_of_full": round(rerender_seconds / clock.wall["full"], 3),
+        "rerender_cpu_share_of_full": round(clock.cpu["rerender"] / clock.cpu["full"], 3),
         "rerender_stage_seconds": edited.seconds_per_stage,
         "rerender_stage_cpu_seconds": edited.cpu_seconds_per_stage,
         "cpu_seconds": clock.cpu,
@@ -71,7 +76,15 @@ def main() -> None:
         "slices_cached": len(edited.render_stats.cached),
         "stems_identical": identical,
         "stems_changed": sorted(set(before) - set(identical)),
+        "files_kept": len(kept),
+        "files_written": written,
     }))
+
+
+def _song_files(folder: Path) -> dict[str, int]:
+    """lemm's song files (not the caches, history or bookkeeping) by path, with their inode: a kept file keeps its inode."""
+    return {p.relative_to(folder).as_posix(): p.stat().st_ino for p in folder.rglob("*")
+            if p.is_file() and p.relative_to(folder).parts[0] not in ("cache", "history", ".lemm")}
 
 
 if __name__ == "__main__":

@@ -148,7 +148,7 @@ def _cmd_mix(args: argparse.Namespace) -> int:
         # matching measures the mix as it is now (and a song never mixed gets its automatic settings): render
         # (from the cache) and mix it first
         song.render(cache_dir=Path(args.dir) / CACHE_FOLDER, progress=_progress)
-        song.mix(progress=_progress)
+        song.mix(progress=_progress, cache_dir=Path(args.dir) / CACHE_FOLDER)  # the strips the re-render below reuses
     settings = song.mix_settings
     if args.target is not None:
         settings = settings_for_target(settings, args.target)

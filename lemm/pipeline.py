@@ -22,6 +22,7 @@ from lemm.compose.planner import make_plan as _make_plan
 from lemm.errors import ParameterError
 from lemm.mix import MixSettings, auto_mix_settings, master
 from lemm.mix.mixer import mix_with_strips
+from lemm.mix.strip_cache import StripCache
 from lemm.mix.targets import tilt_target_for_genre
 from lemm.progress import StageTimer
 from lemm.render.settings import RenderSettings
@@ -83,6 +84,7 @@ def mix_and_master_parts(
     mix_settings: object | None,
     timer: StageTimer,
     n_workers: int | None = None,
+    strip_cache: StripCache | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict, object, object]:
     """Mix the stems with ``mix_settings`` (automatic where None) and master the mix.
 
@@ -102,7 +104,8 @@ def mix_and_master_parts(
     the delay send (so a tempo changed in MuseScore and imported times it too), for
     settings made automatically (stored settings are kept as they are).
     ``n_workers`` threads run the channel strips (default: up to 2); the result
-    does not depend on it.
+    does not depend on it. With ``strip_cache`` the strips that did not change
+    are read from it (see :mod:`lemm.mix.strip_cache`); the result does not depend on it.
     """
     if not stems:
         raise ParameterError.for_field("stems", "no stems", "at least one rendered track")
@@ -126,7 +129,7 @@ def mix_and_master_parts(
                 auto, master=dataclasses.replace(auto.master, tilt_target_db_per_octave=tilt_target_for_genre(score.genre))
             )
         used = auto if mix_settings is None else merge_mix_settings(mix_settings, auto, names=list(stems))
-        parts = mix_with_strips(stems, used, sample_rate=settings.sample_rate, workers=n_workers)
+        parts = mix_with_strips(stems, used, sample_rate=settings.sample_rate, workers=n_workers, cache=strip_cache)
         mixed = parts.mix
     with timer.stage("master"):
         mastered, report = master(_fade_out(mixed, sample_rate=settings.sample_rate), sample_rate=settings.sample_rate, settings=used.master)

@@ -33,6 +33,7 @@ from lemm.compose.plan_model import Plan
 from lemm.errors import ParameterError
 from lemm.limits import check_render_memory
 from lemm.mix.auto import retime_delay
+from lemm.mix.strip_cache import STRIPS_FOLDER, StripCache
 from lemm.progress import Progress, StageTimer
 from lemm.project.commit import pause_point, song_folder_write
 from lemm.project.folder import (
@@ -201,10 +202,15 @@ class Song:
         self.mix_audio = self.master_audio = self.master_report = self.mix_parts = None
         return self.stems
 
-    def mix(self, *, progress: Progress | None = None, n_workers: int | None = None) -> np.ndarray:
+    def mix(
+        self, *, progress: Progress | None = None, n_workers: int | None = None, cache_dir: str | os.PathLike | None = None
+    ) -> np.ndarray:
         """Mix and master the stems (rendering first if needed, with the same ``n_workers``); returns the master.
 
         ``n_workers`` threads run the channel strips (default: up to 2); the master does not depend on it.
+        ``cache_dir`` (a render cache folder) keeps the processed channel strips in its
+        ``strips/`` folder, so a later mix processes only the strips whose stem or
+        settings changed (see :mod:`lemm.mix.strip_cache`); the master does not depend on it.
         """
         if self.stems is None:
             self.render(progress=progress, n_workers=n_workers)
@@ -216,6 +222,7 @@ class Song:
             mix_settings=self.mix_settings,
             timer=timer,
             n_workers=n_workers,
+            strip_cache=None if cache_dir is None else StripCache(Path(cache_dir) / STRIPS_FOLDER),
         )
         self.mix_parts = (self.stems, self.mix_settings, parts)  # what they were made of: checked by identity before reuse
         self.seconds_per_stage.update(timer.seconds)
@@ -417,7 +424,7 @@ def write_song_folder(
         if song.master_audio is None:
             if song.stems is None:
                 song.render(cache_dir=write.cache_folder, progress=progress)
-            song.mix(progress=progress)
+            song.mix(progress=progress, cache_dir=write.cache_folder)
         pause_point("rendered")
         stage_song(song, write, timer=StageTimer(progress), action=action)
         write.commit()
@@ -446,7 +453,7 @@ def rerender_song_folder(song: "Song", folder: str | os.PathLike, *, action: str
         takes = use_kept_takes(song, kept_takes(write))  # an imported take stays the vocal until its file is deleted
         if takes and progress:
             progress("kept the imported take of " + ", ".join(f"{k!r} ({take_rel(k)})" for k in takes))
-        song.mix(progress=progress)
+        song.mix(progress=progress, cache_dir=write.cache_folder)
         pause_point("rendered")
         stage_song(song, write, timer=StageTimer(progress), action=action, takes=takes)
         write.commit()

@@ -68,3 +68,28 @@ def test_a_changed_score_and_stem_give_the_files_of_a_fresh_write(tmp_path: Path
     write_song_files(edited, tmp_path / "fresh", action="edit")
     for rel in ("score.mid", "score.musicxml", "song.dawproject", "stems/bass.wav", "stems/guitar.wav" if (tmp_path / "fresh" / "stems/guitar.wav").exists() else "mix.wav"):
         assert (tmp_path / "A" / rel).read_bytes() == (tmp_path / "fresh" / rel).read_bytes(), rel
+
+
+def test_regen_and_rerender_give_the_files_of_a_fresh_write_processing_one_strip(tmp_path: Path, monkeypatch) -> None:
+    from lemm.compose.regen import regenerate
+    from lemm.mix import mixer
+    from lemm.song import rerender_song_folder
+
+    lemm.compose("a calm folk song", tags=("folk",), duration="0:12", seed=2).save(tmp_path / "A")
+    strips = sorted(p.name for p in (tmp_path / "A" / "cache" / "strips").glob("*.npz"))
+    song = lemm.load(tmp_path / "A")
+    assert len(song.score.tracks) <= len(strips) <= len(song.score.tracks) + 2  # a strip per track, the returns
+    section = song.score.sections[-1].name
+    edited = song.with_score(regenerate(song.score, song.plan, track="bass", section=section, seed=5))
+    calls, strip = [], mixer.channel_strip
+    monkeypatch.setattr(mixer, "channel_strip", lambda audio, track, **kw: calls.append(1) or strip(audio, track, **kw))
+    rerender_song_folder(edited, tmp_path / "A", action="regen")
+    assert len(calls) == 1  # the bass strip; the others come from the cache
+    after = sorted(p.name for p in (tmp_path / "A" / "cache" / "strips").glob("*.npz"))
+    assert len(after) == len(strips) and 1 <= len(set(after) - set(strips)) <= 3  # the bass strip (and the returns it sends to)
+    lemm.load(tmp_path / "A").save(tmp_path / "fresh")  # the same song.json, from scratch (no cache)
+    files = [p.relative_to(tmp_path / "fresh").as_posix() for p in (tmp_path / "fresh").rglob("*")
+             if p.is_file() and p.parts[len((tmp_path / "fresh").parts)] not in ("cache", "history", ".lemm") and p.name != "report.json"]
+    assert "stems/bass.wav" in files and "song.dawproject" in files
+    for rel in files:
+        assert (tmp_path / "A" / rel).read_bytes() == (tmp_path / "fresh" / rel).read_bytes(), rel

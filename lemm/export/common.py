@@ -42,6 +42,7 @@ __all__ = [
     "FILE_PEAK_DBFS",
     "audio_content_key",
     "headroom_trim_db",
+    "trim_for_peak",
     "FLAC_COMPRESSION_LEVEL",
     "ChannelLevel",
     "DawTrack",
@@ -461,18 +462,33 @@ def headroom_trim_db(audio: np.ndarray, *, peak_dbfs: float = FILE_PEAK_DBFS) ->
     >>> headroom_trim_db(np.array([[0.1, 0.0]]))
     0.0
     """
-    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    return trim_for_peak(float(np.max(np.abs(audio))) if audio.size else 0.0, peak_dbfs=peak_dbfs)
+
+
+def trim_for_peak(peak: float, *, peak_dbfs: float = FILE_PEAK_DBFS) -> float:
+    """:func:`headroom_trim_db` of audio whose sample peak ``max(abs(audio))`` is ``peak`` (linear).
+
+    >>> trim_for_peak(2.0) == headroom_trim_db(np.array([[2.0, -0.5]]))
+    True
+    """
     if peak <= 0.0:
         return 0.0
     return min(0.0, peak_dbfs - 20.0 * float(np.log10(peak)))
 
 
-def audio_content_key(audio: np.ndarray, *, kind: str, trim_db: float, sample_rate: int, bit_depth: int) -> str:
+def audio_content_key(
+    audio: np.ndarray | None, *, kind: str, trim_db: float, sample_rate: int, bit_depth: int, samples_key: str | None = None,
+    shape: tuple[int, ...] | None = None,
+) -> str:
     """The key of an audio file's content: a hash of the samples and of everything else its bytes depend on.
 
     Two writes with the same key give the same bytes (same samples, trim, rate,
     bit depth, file kind and lemm version), so an unchanged file is kept
-    rather than encoded again (:class:`_Reuse`).
+    rather than encoded again (:class:`_Reuse`). ``samples_key``, where given,
+    is a key made elsewhere that already names the samples exactly (a
+    :func:`lemm.mix.strip_cache.stem_digest`, a strip's
+    :func:`lemm.mix.strip_cache.strip_key`): it is hashed instead of the samples,
+    and ``audio`` may then be None, with its ``shape`` given.
 
     >>> a = np.zeros((2, 4), np.float32)
     >>> k = audio_content_key(a, kind="wav", trim_db=0.0, sample_rate=48000, bit_depth=24)
@@ -481,6 +497,9 @@ def audio_content_key(audio: np.ndarray, *, kind: str, trim_db: float, sample_ra
     >>> k == audio_content_key(a, kind="wav", trim_db=-1.0, sample_rate=48000, bit_depth=24)
     False
     """
+    if samples_key is not None:
+        head = json.dumps([kind, list(audio.shape if audio is not None else shape), "samples key", samples_key, float(trim_db), int(sample_rate), int(bit_depth), __version__])
+        return hashlib.sha1(head.encode("utf-8"), usedforsecurity=False).hexdigest()
     a = np.ascontiguousarray(audio)
     head = json.dumps([kind, list(a.shape), a.dtype.str, float(trim_db), int(sample_rate), int(bit_depth), __version__])
     digest = hashlib.sha1(head.encode("utf-8"), usedforsecurity=False)

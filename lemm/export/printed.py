@@ -40,10 +40,11 @@ from pathlib import Path
 import numpy as np
 
 from lemm.errors import ParameterError
-from lemm.export.common import PrintedFile, audio_content_key, compact_suffix, encode_audio, headroom_trim_db
+from lemm.export.common import PrintedFile, audio_content_key, compact_suffix, encode_audio, headroom_trim_db, trim_for_peak
 from lemm.io.atomic import atomic_write_bytes
 from lemm.io.audio import DITHER_SEED
 from lemm.io.dither import tpdf_dither
+from lemm.mix.mixer import strip_keys_of
 from lemm.mix.printed import printed_strips
 from lemm.units import db_to_gain
 
@@ -105,17 +106,32 @@ def write_printed(
     base = Path(folder)
     (base / PRINTED_FOLDER / "returns").mkdir(parents=True, exist_ok=True)
     suffix = compact_suffix(bit_depth)
-    items = [(name, f"{PRINTED_FOLDER}/{name}{suffix}", audio, False) for name, audio in strips.items()]
-    items += [(name, f"{PRINTED_FOLDER}/returns/{name.split()[0]}{suffix}", audio, True) for name, audio in returns.items()]
-    trims = [headroom_trim_db(audio) for _, _, audio, _ in items]
+    # (name, file, is_return, the audio or None: a strip, read from ``strips`` when written, one per thread at a time)
+    items = [(name, f"{PRINTED_FOLDER}/{name}{suffix}", False, None) for name in strips]
+    items += [(name, f"{PRINTED_FOLDER}/returns/{name.split()[0]}{suffix}", True, audio) for name, audio in returns.items()]
+    # strip keys name the strips' samples exactly: the content keys are made of them (the mix's where it kept them)
+    strip_keys = parts.strip_keys if parts is not None and strips is parts.strips else {}
+    strip_peaks = parts.strip_peaks if strip_keys else {}
+    if not strip_keys and reuse is not None:
+        strip_keys = strip_keys_of(stems, mix_settings, sample_rate=sample_rate)[1]
+    n_samples = next(iter(stems.values())).shape[-1]
+    trims: list[float] = [0.0] * len(items)
+    shapes: list[tuple[int, ...]] = [()] * len(items)
 
     def write(index: int) -> None:
-        _, relative, audio, _ = items[index]
+        name, relative, is_return, audio = items[index]
+        samples_key = None if is_return else strip_keys.get(name)
+        if audio is None and samples_key is not None and name in strip_peaks:  # named and measured by the mix: read only if written
+            trims[index], shapes[index] = trim_for_peak(strip_peaks[name]), (2, n_samples)
+        else:
+            audio = strips[name] if audio is None else audio
+            trims[index], shapes[index] = headroom_trim_db(audio), audio.shape
         if reuse is not None:
             kind = "flac" if suffix == ".flac" else "wav"
             if reuse(relative, audio_content_key(audio, kind=f"printed-{kind}", trim_db=trims[index], sample_rate=sample_rate,
-                                                 bit_depth=bit_depth)):
+                                                 bit_depth=bit_depth, samples_key=samples_key, shape=shapes[index])):
                 return
+        audio = strips[name] if audio is None else audio
         scaled = audio if trims[index] == 0.0 else audio * np.float32(db_to_gain(trims[index]))
         if bit_depth == 16:
             scaled = tpdf_dither(scaled, bit_depth=16, seed=DITHER_SEED)  # as lemm.io.audio.write_audio: same input, same bytes
@@ -123,8 +139,8 @@ def write_printed(
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(write, range(len(items))))
-    out = [PrintedFile(name, relative, int(audio.shape[1]), sample_rate, int(audio.shape[0]), gain_db=float(mix_gain_db) - trim,
-                       is_return=is_return) for (name, relative, audio, is_return), trim in zip(items, trims, strict=True)]
+    out = [PrintedFile(name, relative, int(shape[1]), sample_rate, int(shape[0]), gain_db=float(mix_gain_db) - trim, is_return=is_return)
+           for (name, relative, is_return, _), trim, shape in zip(items, trims, shapes, strict=True)]
     keep = {base / relative for _, relative, _, _ in items}
     for folder_path in (base / PRINTED_FOLDER, base / PRINTED_FOLDER / "returns"):
         for stale in list(folder_path.glob("*.wav")) + list(folder_path.glob("*.flac")):

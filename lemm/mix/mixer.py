@@ -31,6 +31,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -48,8 +49,9 @@ from lemm.mix.reverb import reverb
 from lemm.mix.settings import MixSettings, TrackMix
 from lemm.mix.sidechain import ducking_gain
 from lemm.mix.stereo import spectral_spread
+from lemm.mix.strip_cache import CachedStrips, StripCache, return_key, stem_digest, strip_key
 
-__all__ = ["apply_mix", "channel_strip", "checked_mix_inputs", "track_outputs", "MixParts", "mix_with_strips", "RETURN_NAMES"]
+__all__ = ["apply_mix", "channel_strip", "checked_mix_inputs", "track_outputs", "MixParts", "mix_with_strips", "strip_keys_of", "RETURN_NAMES"]
 
 #: Names of the shared returns, in the order the mixer adds them.
 RETURN_NAMES = ("delay return", "reverb return")
@@ -141,27 +143,46 @@ class MixParts:
     ----------
     mix : np.ndarray [shape=(2, n_samples)], float32
         :func:`apply_mix`'s output, bit for bit.
-    strips : dict[str, np.ndarray [shape=(2, n_samples)] float32]
-        Every stem after its channel strip (zeros for a muted track), in the stems' order.
+    strips : mapping of str to np.ndarray [shape=(2, n_samples)] float32
+        Every stem after its channel strip (zeros for a muted track), in the stems'
+        order: a dict, or with a strip cache a :class:`lemm.mix.strip_cache.CachedStrips`
+        that reads each from the cache when asked (not held in memory).
     returns : dict[str, np.ndarray [shape=(2, n_samples)] float32] or None
         The delay and reverb returns as added to the mix (names from
         :data:`RETURN_NAMES`, where a live track sends to them), so the printed
         returns need not be computed again; None: not kept.
+    stem_digests, strip_keys : dict[str, str]
+        Each stem's :func:`lemm.mix.strip_cache.stem_digest` and each live
+        track's strip key (:func:`lemm.mix.strip_cache.strip_key`, see
+        :func:`strip_keys_of`), which name their samples exactly (the song
+        folder's file keys use them instead of hashing the audio again).
+    strip_peaks : dict[str, float]
+        With a strip cache: each cached strip's sample peak ``max(abs(strip))``,
+        measured while the mix held it (the printed files need it without reading
+        the strip back); empty without.
     """
 
     mix: np.ndarray
     strips: dict[str, np.ndarray]
     returns: dict[str, np.ndarray] | None = None
+    stem_digests: dict[str, str] = dataclasses.field(default_factory=dict)
+    strip_keys: dict[str, str] = dataclasses.field(default_factory=dict)
+    strip_peaks: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 def mix_with_strips(
-    stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int, workers: int | None = None
+    stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int, workers: int | None = None,
+    cache: StripCache | None = None,
 ) -> MixParts:
     """:func:`apply_mix`, also keeping the channel strips it computed (so the printed stems need not compute them again).
 
     Same parameters and errors as :func:`apply_mix`; ``result.mix`` is its output, bit for bit.
+    With ``cache`` (:class:`lemm.mix.strip_cache.StripCache`), a strip whose stem,
+    settings and sidechain did not change is read from it instead of processed
+    again, new strips are stored, and entries this mix does not use are pruned;
+    the result is the same as without.
     """
-    return _mix(stems, settings, sample_rate=sample_rate, workers=workers, keep=True)
+    return _mix(stems, settings, sample_rate=sample_rate, workers=workers, keep=True, cache=cache)
 
 
 def apply_mix(
@@ -219,31 +240,53 @@ def checked_mix_inputs(stems: Mapping[str, np.ndarray], settings: MixSettings, *
     return rate, arrays
 
 
-def _mix(stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int, workers: int | None, keep: bool) -> MixParts:
+def _mix(
+    stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int, workers: int | None, keep: bool,
+    cache: StripCache | None = None,
+) -> MixParts:
     rate, arrays = checked_mix_inputs(stems, settings, sample_rate=sample_rate)
     n = next(iter(arrays.values())).shape[1]
     names = list(arrays)
     live = [name for name in names if not settings.tracks[name].mute]
     with_sends = any(settings.tracks[name].reverb_send_db is not None for name in live)
     with_delay = any(settings.tracks[name].delay_send_db is not None for name in live)
-    ducks = _ducking_gains(arrays, settings, live, rate)
+    digests: dict[str, str] = {}
+    keys = _strip_keys(arrays, settings, live, rate, digests) if cache is not None or keep else {}
+    cached = {name for name, key in keys.items() if cache is not None and cache.has(key)}
+    # the sidechain gains of the strips to process (a cached strip needs none)
+    ducks = _ducking_gains(arrays, settings, [name for name in live if name not in cached], rate)
     strips: dict[str, np.ndarray] = {}
+    peaks: dict[str, float] = {}
+
+    def strip(name: str) -> np.ndarray:
+        track = settings.tracks[name]
+        if cache is not None and name in keys:
+            out = cache.get(keys[name])
+            if out is not None and out.shape == (2, n):
+                return out
+            duck = ducks[name] if name in ducks else _ducking_gains(arrays, settings, [name], rate).get(name)
+            out = channel_strip(arrays[name], track, sample_rate=rate, duck_gain=duck)
+            cache.put(keys[name], out)
+            return out
+        return channel_strip(arrays[name], track, sample_rate=rate, duck_gain=ducks.get(name))
 
     def mix_part(part: list[str]) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         bus = np.zeros((2, n), dtype=np.float32)
         sends = np.zeros((2, n), dtype=np.float32) if with_sends else None
         delay_sends = np.zeros((2, n), dtype=np.float32) if with_delay else None
-        scratch = np.empty((2, n), dtype=np.float32) if with_sends or with_delay else None
+        scratch = np.empty((2, min(n, _SEND_BLOCK)), dtype=np.float32) if with_sends or with_delay else None
         for name in part:  # in order
             track = settings.tracks[name]
-            out = channel_strip(arrays[name], track, sample_rate=rate, duck_gain=ducks.get(name))
-            if keep:
-                strips[name] = out  # not changed below: the sums read it
+            out = strip(name)
+            if keep and cache is None:
+                strips[name] = out  # not changed below: the sums read it (with a cache, the printed files read it there)
+            elif keep and cache is not None and name in keys:
+                peaks[name] = float(np.max(np.abs(out))) if out.size else 0.0
             bus += out
             if sends is not None and track.reverb_send_db is not None:
-                sends += np.multiply(out, np.float32(10.0 ** (track.reverb_send_db / 20.0)), out=scratch)
+                _add_scaled(sends, out, np.float32(10.0 ** (track.reverb_send_db / 20.0)), scratch)
             if delay_sends is not None and track.delay_send_db is not None:
-                delay_sends += np.multiply(out, np.float32(10.0 ** (track.delay_send_db / 20.0)), out=scratch)
+                _add_scaled(delay_sends, out, np.float32(10.0 ** (track.delay_send_db / 20.0)), scratch)
         return bus, sends, delay_sends
 
     # Two fixed halves (even / odd positions), each summed in order, then added: the
@@ -261,10 +304,64 @@ def _mix(stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate:
         sends += results[1][1]
     if delay_sends is not None:
         delay_sends += results[1][2]
-    returns = shared_returns(delay_sends, sends, settings, sample_rate=rate)
+    if cache is None:
+        returns = shared_returns(delay_sends, sends, settings, sample_rate=rate)
+        return_keys = []
+    else:
+        returns, return_keys = _cached_returns(delay_sends, sends, settings, rate, cache)
     for wet in returns.values():  # delay, then reverb
         bus += wet
-    return MixParts(bus, {name: strips[name] for name in names} if keep else {}, returns if keep else None)
+    if cache is not None:
+        cache.prune(set(keys.values()) | set(return_keys))
+    if not keep:
+        return MixParts(bus, {})
+    if cache is not None:  # not held: read back one at a time (peak memory: a song-length buffer per track less)
+        def make(name: str) -> np.ndarray:
+            duck = _ducking_gains(arrays, settings, [name], rate).get(name) if name in live else None
+            return channel_strip(arrays[name], settings.tracks[name], sample_rate=rate, duck_gain=duck)
+
+        return MixParts(bus, CachedStrips(cache, keys, names, make), returns, stem_digests=digests, strip_keys=keys,
+                        strip_peaks={name: peaks[name] for name in names if name in peaks})
+    return MixParts(bus, {name: strips[name] for name in names}, returns, stem_digests=digests, strip_keys=keys)
+
+
+def _cached_returns(
+    delay_bus: np.ndarray | None, reverb_bus: np.ndarray | None, settings: MixSettings, rate: int, cache: StripCache
+) -> tuple[dict[str, np.ndarray], list[str]]:
+    """:func:`shared_returns`, each return read from ``cache`` when its send bus and effect settings are unchanged; and their keys.
+
+    A return is a function of its send bus's samples and its effect's settings, which
+    its key hashes (:func:`lemm.mix.strip_cache.return_key`): an edit of a track
+    that sends nowhere leaves both returns as they were, and they are not computed again.
+    """
+    returns: dict[str, np.ndarray] = {}
+    keys = []
+    for name, bus, effect in ((RETURN_NAMES[0], delay_bus, settings.delay), (RETURN_NAMES[1], reverb_bus, settings.reverb)):
+        if bus is None or not np.any(bus):
+            continue
+        key = return_key(name, stem_digest(bus), dataclasses.asdict(effect), sample_rate=rate)
+        wet = cache.get(key)
+        if wet is None or wet.shape != bus.shape:
+            one = (bus, None) if name == RETURN_NAMES[0] else (None, bus)
+            wet = shared_returns(*one, settings, sample_rate=rate)[name]
+            cache.put(key, wet)
+        returns[name] = wet
+        keys.append(key)
+    return returns, keys
+
+
+#: Samples per block of a send's multiply-add (its scratch buffer is this long, not the song).
+_SEND_BLOCK = 1 << 16
+
+
+def _add_scaled(bus: np.ndarray, audio: np.ndarray, gain: np.float32, scratch: np.ndarray) -> None:
+    """``bus += audio * gain`` in place, block by block through ``scratch`` (the same float32 roundings as one whole-song multiply)."""
+    step = scratch.shape[1]
+    for start in range(0, audio.shape[1], step):
+        stop = min(start + step, audio.shape[1])
+        part = scratch[:, : stop - start]
+        np.multiply(audio[:, start:stop], gain, out=part)
+        bus[:, start:stop] += part
 
 
 def shared_returns(
@@ -356,6 +453,46 @@ def _flush_subnormals(audio: np.ndarray) -> np.ndarray:
     return audio
 
 
+def strip_keys_of(stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int) -> tuple[dict[str, str], dict[str, str]]:
+    """Each stem's :func:`lemm.mix.strip_cache.stem_digest` and each live track's strip key, as :func:`mix_with_strips` keeps them.
+
+    Raises
+    ------
+    ParameterError
+        As :func:`apply_mix`.
+    """
+    rate, arrays = checked_mix_inputs(stems, settings, sample_rate=sample_rate)
+    digests: dict[str, str] = {}
+    keys = _strip_keys(arrays, settings, [name for name in arrays if not settings.tracks[name].mute], rate, digests)
+    return digests, keys
+
+
+def _strip_keys(arrays: dict[str, np.ndarray], settings: MixSettings, live: list[str], rate: int, digests: dict[str, str]) -> dict[str, str]:
+    """The :func:`lemm.mix.strip_cache.strip_key` of every live track's strip; ``digests`` gets each stem's digest (each hashed once)."""
+
+    def digest(name: str) -> str:
+        if name not in digests:
+            digests[name] = stem_digest(arrays[name])
+        return digests[name]
+
+    keys = {}
+    for name in arrays:
+        digest(name)  # every stem's, muted ones too (the song folder's file keys use them)
+    for name in live:
+        track = settings.tracks[name]
+        ducked = track.sidechain_source is not None and track.sidechain_depth_db != 0.0
+        if ducked:
+            _check_sidechain(name, track, arrays)
+        keys[name] = strip_key(digest(name), track, sample_rate=rate, duck_source=digest(track.sidechain_source) if ducked else None)
+    return keys
+
+
+def _check_sidechain(name: str, track: TrackMix, arrays: dict[str, np.ndarray]) -> None:
+    if track.sidechain_source not in arrays:
+        raise ParameterError.for_field(f"settings.tracks[{name!r}].sidechain_source", track.sidechain_source,
+                                       f"the name of a stem ({', '.join(arrays)})")
+
+
 def _ducking_gains(arrays: dict[str, np.ndarray], settings: MixSettings, live: list[str], rate: int) -> dict[str, np.ndarray]:
     """Sidechain gain of every ducked track (computed once per source, depth and release)."""
     gains: dict[str, np.ndarray] = {}
@@ -364,9 +501,7 @@ def _ducking_gains(arrays: dict[str, np.ndarray], settings: MixSettings, live: l
         track = settings.tracks[name]
         if track.sidechain_source is None or track.sidechain_depth_db == 0.0:
             continue
-        if track.sidechain_source not in arrays:
-            raise ParameterError.for_field(f"settings.tracks[{name!r}].sidechain_source", track.sidechain_source,
-                                           f"the name of a stem ({', '.join(arrays)})")
+        _check_sidechain(name, track, arrays)
         key = (track.sidechain_source, track.sidechain_depth_db, track.sidechain_release_ms)
         if key not in cache:
             cache[key] = ducking_gain(arrays[track.sidechain_source], sample_rate=rate, depth_db=track.sidechain_depth_db,

@@ -58,8 +58,9 @@ def printed_strips(
 
     Returns
     -------
-    strips : dict[str, np.ndarray [shape=(2, n_samples)] float32]
-        One per stem (zeros for a muted track), in the stems' order.
+    strips : mapping of str to np.ndarray [shape=(2, n_samples)] float32
+        One per stem (zeros for a muted track), in the stems' order (``parts.strips``
+        itself where those are used: with a strip cache, each is read when asked for).
     returns : dict[str, np.ndarray [shape=(2, n_samples)] float32]
         ``"delay return"`` and ``"reverb return"`` where a live track sends to
         them (names from :data:`RETURN_NAMES`).
@@ -81,7 +82,7 @@ def printed_strips(
     # threads (as the mixer); the buses are then summed in the mixer's order, so the
     # result does not depend on the number of threads.
     if parts is not None and list(parts.strips) == names:
-        strips: dict[str, np.ndarray] = dict(parts.strips)
+        strips: Mapping[str, np.ndarray] = parts.strips  # as kept (a cached mix's are read when asked for)
     else:
         ducks = _ducking_gains(arrays, settings, live, rate)
         with ThreadPoolExecutor(max_workers=2) as pool:
@@ -91,7 +92,7 @@ def printed_strips(
     return strips, shared_returns(*_send_buses(strips, settings, names, n), settings, sample_rate=rate)
 
 
-def _send_buses(strips: dict[str, np.ndarray], settings: MixSettings, names: list[str], n: int) -> tuple[np.ndarray, np.ndarray]:
+def _send_buses(strips: Mapping[str, np.ndarray], settings: MixSettings, names: list[str], n: int) -> tuple[np.ndarray, np.ndarray]:
     """The delay and reverb send buses, summed as the mixer sums them: the stems at even and at odd positions, each in order, then added."""
     halves = []
     for part in (names[0::2], names[1::2]):

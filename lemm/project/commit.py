@@ -4,8 +4,9 @@ A song folder can hold a person's own files beside lemm's. lemm keeps, in
 ``DIR/.lemm/manifest.json``, the list of the files it wrote there (song.json,
 the scores, stems, mix, master, report, DAW projects, history); those are
 *lemm's own files*, and nothing else in the folder is ever replaced, moved or
-deleted. Render-cache entries (``cache/<32 hex digits>.npz``, named by the hash
-of their content) are lemm's by their names. A song folder written by lemm
+deleted. Render-cache entries (``cache/<32 hex digits>.npz``, and the channel
+strips' ``cache/strips/<32 hex digits>.npz``, named by the hash of their
+content) are lemm's by their names. A song folder written by lemm
 before the manifest existed is recognised by its song.json and its files are
 adopted by lemm's names (see :func:`read_folder_state`).
 
@@ -91,7 +92,7 @@ STAGING_PREFIX = "staging-"
 MANIFEST_FORMAT = "lemm-folder-manifest"
 JOURNAL_FORMAT = "lemm-folder-journal"
 _LAST = ("song.json", f"{META_FOLDER}/{MANIFEST_FILE}")  # moved in last, in this order
-_CACHE_ENTRY = re.compile(r"^cache/[0-9a-f]{32}\.npz$")
+_CACHE_ENTRY = re.compile(r"^cache/(strips/)?[0-9a-f]{32}\.npz$")  # render slices; channel strips (lemm.mix.strip_cache)
 _HISTORY_ENTRY = re.compile(r"^history/(\d{4,}\.json|log\.json)$")
 _STEM_ENTRY = re.compile(r"^stems/[^/]+\.wav$")
 _TAKE_ENTRY = re.compile(r"^takes/[^/]+\.wav$")  # an imported vocal take (lemm.vocals.take_import)

@@ -17,7 +17,8 @@ A song folder holds::
     song.rpp           REAPER project: tempo map, regions, printed + dry (muted) + MIDI (muted) tracks
     song.dawproject    DAWproject (Bitwig, Studio One, Cubase): the same, with the audio inside
     history/           every version of song.json (:mod:`lemm.project.history`)
-    cache/             rendered (track, section) slices (:mod:`lemm.render.stems`), safe to delete
+    cache/             rendered (track, section) slices (:mod:`lemm.render.stems`) and, in cache/strips/,
+                       processed channel strips and returns (:mod:`lemm.mix.strip_cache`); safe to delete
     .lemm/             lemm's bookkeeping: the list of lemm's own files, an unfinished write
 
 These are *lemm's own files*: ``.lemm/manifest.json`` lists every one lemm
@@ -65,6 +66,7 @@ from lemm.io.atomic import atomic_write_text, check_free_space
 from lemm.io.audio import read_audio, write_audio
 from lemm.io.jsondata import json_safe, loads_json, read_json_file
 from lemm.mix import MixSettings
+from lemm.mix.strip_cache import stem_digest
 from lemm.progress import StageTimer
 from lemm.project.commit import SONG_FILE_NAMES, SongFolderWrite, pause_point, recover_song_folder, song_folder_write
 from lemm.project.history import check_history, new_version_files, version_text
@@ -342,21 +344,32 @@ class _Reuse:
 
 
 def _write_audio_files(
-    files: list[tuple[Path, np.ndarray, float]], *, sample_rate: int, bit_depth: int, stop: threading.Event,
+    files: list[tuple[Path, np.ndarray, float, str | None]], *, sample_rate: int, bit_depth: int, stop: threading.Event,
     reuse: _Reuse | None = None,
 ) -> None:
-    """Write each (path, audio, trim_db); the trimmed copy is made one file at a time. Stops early when ``stop`` is set.
+    """Write each (path, audio, trim_db, samples_key) on two threads (libsndfile encodes without the GIL); stops early when ``stop`` is set.
 
-    With ``reuse``, a file whose content key is unchanged is kept, not encoded again.
+    With ``reuse``, a file whose content key is unchanged is kept, not encoded
+    again; ``samples_key`` (or None) names the samples for that key
+    (:func:`audio_content_key`). The trimmed copy is made one file at a time per thread.
     """
-    for path, audio, trim_db in files:
+
+    def write(item: tuple[Path, np.ndarray, float, str | None]) -> None:
+        path, audio, trim_db, samples_key = item
         if stop.is_set():
             return
-        if reuse is not None:
-            key = audio_content_key(audio, kind="wav", trim_db=trim_db, sample_rate=sample_rate, bit_depth=bit_depth)
-            if reuse(path.relative_to(reuse.write.staging).as_posix(), key):
-                continue
-        write_audio(path, _gain(audio, trim_db), sample_rate=sample_rate, bit_depth=bit_depth)
+        try:
+            if reuse is not None:
+                key = audio_content_key(audio, kind="wav", trim_db=trim_db, sample_rate=sample_rate, bit_depth=bit_depth, samples_key=samples_key)
+                if reuse(path.relative_to(reuse.write.staging).as_posix(), key):
+                    return
+            write_audio(path, _gain(audio, trim_db), sample_rate=sample_rate, bit_depth=bit_depth)
+        except BaseException:
+            stop.set()  # the other thread stops before its next file
+            raise
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(write, files))
 
 
 def _song_file_names(song: "SongData") -> list[str]:
@@ -365,7 +378,7 @@ def _song_file_names(song: "SongData") -> list[str]:
 
 
 def estimated_bytes(song: "SongData", *, with_cache: bool) -> int:
-    """About how many bytes a write of ``song`` needs on the disk at once (the audio files, the render cache, 4 MB more)."""
+    """About how many bytes a write of ``song`` needs on the disk at once (the audio files, the render and strip caches, 4 MB more)."""
     if song.master_audio is not None:
         n_samples = song.master_audio.shape[-1]
     else:
@@ -373,7 +386,7 @@ def estimated_bytes(song: "SongData", *, with_cache: bool) -> int:
         n_samples += round(song.render_settings.start_offset_seconds * song.sample_rate)
     n_tracks = len(song.score.tracks)
     audio = (n_tracks + 2) * n_samples * 2 * (song.render_settings.bit_depth // 8)
-    cache = n_tracks * n_samples * 2 * 4 if with_cache else 0
+    cache = 2 * n_tracks * n_samples * 2 * 4 if with_cache else 0  # the slices and the channel strips (lemm.mix.strip_cache), float32
     return audio + cache + (4 << 20)
 
 
@@ -459,8 +472,11 @@ def stage_song(
         (stage / "stems").mkdir(parents=True, exist_ok=True)
         trims = {name: headroom_trim_db(audio) for name, audio in song.stems.items()}
         mix_trim = headroom_trim_db(song.mix_audio)
-        audio_files = [(stage / "stems" / f"{name}.wav", audio, trims[name]) for name, audio in song.stems.items()]
-        audio_files += [(stage / "mix.wav", song.mix_audio, mix_trim), (stage / "master.wav", song.master_audio, 0.0)]
+        parts = _current_mix_parts(song)
+        digests = {} if parts is None else parts.stem_digests  # the mixer's hashes of these stems (else hashed here, the same keys)
+        audio_files = [(stage / "stems" / f"{name}.wav", audio, trims[name], digests.get(name) or stem_digest(audio))
+                       for name, audio in song.stems.items()]
+        audio_files += [(stage / "mix.wav", song.mix_audio, mix_trim, None), (stage / "master.wav", song.master_audio, 0.0, None)]
         # The MIDI and MusicXML exports are pure Python; the audio encoders (WAV, FLAC) and
         # the mixer's returns run in C without the GIL: the exports run on a second thread
         # beside all the audio work (audio files, printed files, DAW projects).
@@ -478,7 +494,7 @@ def stage_song(
             try:
                 _write_audio_files(audio_files, sample_rate=sr, bit_depth=bits, stop=stop, reuse=reuse)
                 printed = write_printed(stage, song.stems, song.mix_settings, sample_rate=sr, bit_depth=bits, mix_gain_db=mix_trim,
-                                        parts=_current_mix_parts(song), reuse=reuse)
+                                        parts=parts, reuse=reuse)
                 write_daw_projects(song.score, stage, stem_names=list(song.stems), mix_settings=_compensated(song.mix_settings, trims),
                                    printed=printed, reuse_entry=reuse.zip_entry)
                 scores.result()
