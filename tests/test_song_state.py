@@ -143,10 +143,14 @@ def test_a_schema_1_song_folder_renders_the_audio_it_had(tmp_path: Path) -> None
     ``audio_written_by_290079d.json`` holds what those files sounded like (and their sha256: on the machine that
     wrote them, this version writes the same bytes). lemm's audio is bit-identical for the same score, seed and
     settings on one machine, so the comparison allows float rounding of another machine, nothing more: a lost
-    start offset moves ``first_sound_frame`` (and shortens every file by it). The genre no longer changes this
+    start offset moves ``first_sound_frame`` (and shortens every file by it). A deliberate change of a preset's
+    sound is recorded under ``rerecorded`` (the commit, why, and the files fingerprinted again). The genre no longer changes this
     song's master (its stored mix settings hold the tilt it was mixed with), but its report still names it.
     """
-    expected = json.loads((OLD_SONG / "audio_written_by_290079d.json").read_text(encoding="utf-8"))["audio"]
+    record = json.loads((OLD_SONG / "audio_written_by_290079d.json").read_text(encoding="utf-8"))
+    # A preset whose sound changed on purpose since 290079d: its stem (and the master) fingerprinted again, the reason beside them.
+    expected = {**record["audio"], **record["rerecorded"]["audio"]}
+    assert set(record["rerecorded"]["audio"]) <= set(record["audio"]) and record["rerecorded"]["why"]
     folder = lemm.load(OLD_SONG / "song.json").save(tmp_path / "song")
     assert sorted(expected) == sorted(["master.wav", *(f"stems/{p.name}" for p in (folder / "stems").iterdir())])
     for rel, old in expected.items():

@@ -289,21 +289,7 @@ def _mix(
                 _add_scaled(delay_sends, out, np.float32(10.0 ** (track.delay_send_db / 20.0)), scratch)
         return bus, sends, delay_sends
 
-    # Two fixed halves (even / odd positions), each summed in order, then added: the
-    # result is bit-identical whatever the number of workers.
-    parts = [names[0::2], names[1::2]]
-    n_workers = max(1, min(2, workers or min(2, os.cpu_count() or 1)))
-    if n_workers == 1:
-        results = [mix_part(p) for p in parts]
-    else:
-        with ThreadPoolExecutor(max_workers=n_workers) as pool:
-            results = list(pool.map(mix_part, parts))
-    bus, sends, delay_sends = results[0]
-    bus += results[1][0]
-    if sends is not None:
-        sends += results[1][1]
-    if delay_sends is not None:
-        delay_sends += results[1][2]
+    bus, sends, delay_sends = _sum_two_halves(names, mix_part, workers=workers)
     if cache is None:
         returns = shared_returns(delay_sends, sends, settings, sample_rate=rate)
         return_keys = []
@@ -323,6 +309,27 @@ def _mix(
         return MixParts(bus, CachedStrips(cache, keys, names, make), returns, stem_digests=digests, strip_keys=keys,
                         strip_peaks={name: peaks[name] for name in names if name in peaks})
     return MixParts(bus, {name: strips[name] for name in names}, returns, stem_digests=digests, strip_keys=keys)
+
+
+def _sum_two_halves(names: list[str], mix_part, *, workers: int | None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """``mix_part`` of two fixed halves of ``names`` (even / odd positions), each summed in order, then added.
+
+    The result is bit-identical whatever the number of workers (one or two threads).
+    """
+    parts = [names[0::2], names[1::2]]
+    n_workers = max(1, min(2, workers or min(2, os.cpu_count() or 1)))
+    if n_workers == 1:
+        results = [mix_part(p) for p in parts]
+    else:
+        with ThreadPoolExecutor(max_workers=n_workers) as pool:
+            results = list(pool.map(mix_part, parts))
+    bus, sends, delay_sends = results[0]
+    bus += results[1][0]
+    if sends is not None:
+        sends += results[1][1]
+    if delay_sends is not None:
+        delay_sends += results[1][2]
+    return bus, sends, delay_sends
 
 
 def _cached_returns(
