@@ -34,17 +34,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import json
 import logging
 import os
-import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 
-from lemm.io.atomic import atomic_write_bytes
+from lemm.io.npz_cache import entry_path, prune_entries, read_entry, write_entry
 from lemm.mix.settings import TrackMix
 from lemm.version import __version__
 
@@ -55,7 +53,6 @@ STRIPS_FOLDER = "strips"
 
 log = logging.getLogger(__name__)
 
-_KEY = re.compile(r"[0-9a-f]{32}")
 #: TrackMix fields that act after the strip (in the mixer's send buses): not part of a strip's key.
 _AFTER_STRIP = ("reverb_send_db", "delay_send_db")
 
@@ -117,7 +114,7 @@ class StripCache:
         self.folder = Path(folder)
 
     def _path(self, key: str) -> Path:
-        return self.folder / f"{key}.npz"
+        return entry_path(self.folder, key)
 
     def has(self, key: str) -> bool:
         """Whether an entry for ``key`` is there (not yet checked: :meth:`get` checks)."""
@@ -126,15 +123,11 @@ class StripCache:
     def get(self, key: str) -> np.ndarray | None:
         """The cached strip [shape=(2, n_samples)] float32, or None (also for an entry whose hash does not check out)."""
         path = self._path(key)
-        if not path.is_file():
+        data = read_entry(path, ("audio",), what="strip cache")
+        if data is None:
             return None
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                audio, digest = np.ascontiguousarray(data["audio"], dtype=np.float32), str(data["sha256"])
-        except (OSError, ValueError, KeyError, EOFError, TypeError) as err:
-            log.warning("strip cache entry %s is unreadable (%s): processing the strip again", path, err)
-            return None
-        if audio.ndim != 2 or _digest(key, audio) != digest:
+        audio = np.ascontiguousarray(data["audio"], dtype=np.float32)
+        if audio.ndim != 2 or _digest(key, audio) != data["sha256"]:
             log.warning("strip cache entry %s does not match its hash (damaged or changed): processing the strip again", path)
             return None
         return audio
@@ -142,19 +135,11 @@ class StripCache:
     def put(self, key: str, audio: np.ndarray) -> None:
         """Store a strip atomically, with its hash."""
         a = np.ascontiguousarray(audio, dtype=np.float32)
-        buffer = io.BytesIO()
-        np.savez(buffer, audio=a, sha256=np.str_(_digest(key, a)))
-        atomic_write_bytes(self._path(key), buffer.getbuffer())
+        write_entry(self._path(key), {"audio": a}, sha256=_digest(key, a))
 
     def prune(self, keep: set[str]) -> int:
         """Remove entries (files named ``<32 hex digits>.npz``) whose key is not in ``keep``; returns how many were removed."""
-        removed = 0
-        if self.folder.is_dir():
-            for path in self.folder.glob("*.npz"):
-                if _KEY.fullmatch(path.stem) and path.stem not in keep and path.is_file() and not path.is_symlink():
-                    path.unlink()
-                    removed += 1
-        return removed
+        return prune_entries(self.folder, keep=keep)
 
 
 class CachedStrips(Mapping):

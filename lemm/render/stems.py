@@ -37,13 +37,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import itertools
 import json
 import logging
 import math
 import os
-import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -52,7 +50,7 @@ from pathlib import Path
 import numpy as np
 
 from lemm.errors import ParameterError
-from lemm.io.atomic import atomic_write_bytes
+from lemm.io.npz_cache import entry_path, prune_entries, read_entry, write_entry
 from lemm.progress import report_step
 from lemm.render.presets import Preset, preset_to_dict
 from lemm.render.settings import RenderSettings
@@ -77,7 +75,6 @@ MAX_TAIL_SECONDS = 2.0
 
 log = logging.getLogger(__name__)
 
-_KEY = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
@@ -168,20 +165,16 @@ class RenderCache:
         self.folder = Path(folder)
 
     def _path(self, key: str) -> Path:
-        return self.folder / f"{key}.npz"
+        return entry_path(self.folder, key)
 
     def get(self, key: str) -> tuple[int, np.ndarray] | None:
         """The cached (start_sample, audio) of a slice, or None (also for an entry whose hash does not check out)."""
         path = self._path(key)
-        if not path.is_file():
+        data = read_entry(path, ("start", "audio"), what="render cache")
+        if data is None:
             return None
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                start, audio, digest = int(data["start"]), np.array(data["audio"], dtype=np.float32), str(data["sha256"])
-        except (OSError, ValueError, KeyError, EOFError, TypeError) as err:
-            log.warning("render cache entry %s is unreadable (%s): rendering the slice again", path, err)
-            return None
-        if audio.ndim != 2 or slice_digest(key, start, audio) != digest:
+        start, audio = int(data["start"]), np.array(data["audio"], dtype=np.float32)
+        if audio.ndim != 2 or slice_digest(key, start, audio) != data["sha256"]:
             log.warning("render cache entry %s does not match its hash (damaged or changed): rendering the slice again", path)
             return None
         return start, audio
@@ -189,19 +182,11 @@ class RenderCache:
     def put(self, key: str, start: int, audio: np.ndarray) -> None:
         """Store a slice atomically, with its hash."""
         audio = np.ascontiguousarray(audio, dtype=np.float32)
-        buffer = io.BytesIO()
-        np.savez(buffer, start=np.int64(start), audio=audio, sha256=np.str_(slice_digest(key, start, audio)))
-        atomic_write_bytes(self._path(key), buffer.getbuffer())
+        write_entry(self._path(key), {"start": np.int64(start), "audio": audio}, sha256=slice_digest(key, start, audio))
 
     def prune(self, keep: set[str]) -> int:
         """Remove entries (files named ``<32 hex digits>.npz``) whose key is not in ``keep``; returns how many were removed."""
-        removed = 0
-        if self.folder.is_dir():
-            for path in self.folder.glob("*.npz"):
-                if _KEY.fullmatch(path.stem) and path.stem not in keep and path.is_file() and not path.is_symlink():
-                    path.unlink()
-                    removed += 1
-        return removed
+        return prune_entries(self.folder, keep=keep)
 
 
 @dataclass(frozen=True)
