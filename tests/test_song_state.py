@@ -18,7 +18,7 @@ import pytest
 import soundfile as sf
 
 import lemm
-from lemm.compose.arrange import compose_score
+from lemm.compose.arrange import compose_score, part_specs
 from lemm.compose.brief import Brief
 from lemm.compose.chord_input import apply_chords
 from lemm.compose.planner import make_plan
@@ -158,3 +158,63 @@ def test_a_schema_1_song_folder_renders_the_audio_it_had(tmp_path: Path) -> None
         assert (new["n_frames"], new["first_sound_frame"]) == (old["n_frames"], old["first_sound_frame"]), rel
         np.testing.assert_allclose(new["rms_per_quarter_second"], old["rms_per_quarter_second"], rtol=1e-4, atol=1e-7, err_msg=rel)
     assert json.loads((folder / "report.json").read_text(encoding="utf-8"))["genre"] == "folk"
+
+
+def test_each_part_is_played_as_its_track_says() -> None:
+    plan = make_plan(Brief(prompt="pop", tags=("pop",), duration_seconds=30.0, seed=2))
+    bass = next(i for i in plan.instruments if i.name == "bass")
+    plan = dataclasses.replace(plan, instruments=tuple(dataclasses.replace(i, style="walking", min_energy=0.5) if i is bass else i for i in plan.instruments))
+    score = compose_score(plan, seed=2)
+    track = next(t for t in score.tracks if t.name == "bass")
+    assert (track.style, track.min_energy) == ("walking", 0.5)  # written from the plan's instrument
+    assert plan_for_score(score, plan) == plan
+    # the track, not the record, says how the composer plays the part now
+    edited = dataclasses.replace(score, tracks=tuple(dataclasses.replace(t, style="pedal", min_energy=0.0) if t.name == "bass" else t for t in score.tracks))
+    expected = dataclasses.replace(plan, instruments=tuple(dataclasses.replace(i, style="pedal", min_energy=0.0) if i.name == "bass" else i for i in plan.instruments))
+    assert plan_for_score(edited, plan) == expected
+    section = score.sections[-2].name
+    assert regenerate(edited, plan, track="bass", section=section, seed=9) == regenerate(edited, expected, track="bass", section=section, seed=9)
+    with pytest.raises(ScoreError, match="track 'bass' min_energy"):
+        dataclasses.replace(track, min_energy=1.5)
+
+
+def test_an_added_part_is_written_again_in_the_style_it_was_added_with() -> None:
+    song = lemm.compose("pop", tags=("pop",), duration="0:20", seed=3)
+    added = apply_operations(song, parse_instruction("add a cello", song))
+    cello = next(t for t in added.score.tracks if t.name == "cello")
+    assert (cello.style, cello.min_energy) == ("pad", 0.0)  # the cello's own idiom (lemm.compose.instruments), pop has no cello
+    for sec in added.score.sections:  # a take with the song's seed is the take it was added with
+        again = regenerate(added.score, added.plan, track="cello", section=sec.name, seed=song.seed, lyrics=song.brief.lyrics)
+        inside = [n for n in next(t for t in again.tracks if t.name == "cello").notes if sec.start_tick <= n.start_tick < sec.end_tick]
+        assert inside == [n for n in cello.notes if sec.start_tick <= n.start_tick < sec.end_tick], sec.name
+    # in a score of a genre whose own cello plays otherwise (ballad: "counter" from energy 0.4), the added cello keeps its style
+    ballad = dataclasses.replace(added.score, genre="ballad")
+    planned = next(i for i in plan_for_score(ballad, added.plan).instruments if i.name == "cello")
+    assert (planned.style, planned.min_energy) == ("pad", 0.0)
+    spec = next(s for s in part_specs(plan_for_score(ballad, added.plan)) if s.name == "cello")
+    assert (spec.style, spec.min_energy) == ("pad", 0.0)
+
+
+def test_a_schema_1_song_regenerates_the_notes_it_did() -> None:
+    """Each part's style moved from the plan to its track: takes of the old song are the ones lemm ebc96ce wrote."""
+    data = json.loads((OLD_SONG / "song.json").read_text(encoding="utf-8"))
+    song = song_from_dict(data)
+    by_name = {(i["name"], i["role"]): i for i in data["plan"]["instruments"]}
+    for t in song.score.tracks:
+        i = by_name.get((t.name, t.role))
+        assert (t.style, t.min_energy) == ((i["style"], i["min_energy"]) if i else ("", 0.0)), t.name
+    expected = json.loads((OLD_SONG / "regen_seed7_by_ebc96ce.json").read_text(encoding="utf-8"))
+    for key, notes in expected["notes"].items():
+        track, section = key.split("/")
+        new = regenerate(song.score, song.plan, track=track, section=section, seed=expected["seed"], lyrics=song.brief.lyrics)
+        got = [[n.pitch, n.start_tick, n.duration_ticks, n.velocity] for n in next(t for t in new.tracks if t.name == track).notes]
+        assert got == notes, key
+
+
+def test_the_upgrade_fills_each_tracks_style_from_the_plan() -> None:
+    data = json.loads((OLD_SONG / "song.json").read_text(encoding="utf-8"))
+    data["plan"]["instruments"] = [dict(i, style="walking", min_energy=0.25) if i["name"] == "bass" else i for i in data["plan"]["instruments"]]
+    song = song_from_dict(data)
+    bass = next(t for t in song.score.tracks if t.name == "bass")
+    assert (bass.style, bass.min_energy) == ("walking", 0.25)
+    assert next(i for i in song.plan.instruments if i.name == "bass").style == "walking"  # the record stays as it was

@@ -474,8 +474,15 @@ def finish_part(ctx: ArrangeContext, spec: PartSpec, notes: list[Note]) -> list[
 
 
 def track_for_part(plan: Plan, spec: PartSpec, notes, *, bar_ticks: int, resolution: int) -> Track:
-    """A score track for a part's notes with its expression (marks, hairpins, curves)."""
+    """A score track for a part's notes with its expression (marks, hairpins, curves).
+
+    The track keeps how the plan's instrument of the same name and role is
+    played (``Instrument.style``, ``min_energy``, as the plan gives them), so
+    writing the part again follows the score alone; a part the plan does not
+    list keeps the defaults.
+    """
     notes = tuple(notes)
+    inst = next((i for i in plan.instruments if i.name == spec.name and i.role == spec.role), None)
     expression = [dynamics_curve(plan, bar_ticks=bar_ticks), brightness_curve(plan, bar_ticks=bar_ticks)]
     if spec.role in ("vocal", "lead"):
         expression += list(vibrato_curves(notes, resolution=resolution, voice=spec.role == "vocal"))
@@ -491,6 +498,8 @@ def track_for_part(plan: Plan, spec: PartSpec, notes, *, bar_ticks: int, resolut
         dynamics=dynamic_marks(plan, notes, bar_ticks=bar_ticks),
         hairpins=hairpins(plan, bar_ticks=bar_ticks) if notes else (),
         expression=tuple(expression),
+        style=inst.style if inst is not None else "",
+        min_energy=float(inst.min_energy) if inst is not None else 0.0,
     )
 
 

@@ -11,11 +11,11 @@ Where each fact of the plan comes from:
 
 - from the score: tempo (the opening one), meter, key (the opening one), genre
   (``score.genre``), the sections (names, kinds, lengths in bars, energies), the
-  parts (each track's name, role, preset, GM program, drum flag);
+  parts (each track's name, role, preset, GM program, drum flag, and how the
+  composer plays it: ``Track.style`` and ``Track.min_energy``);
 - from the record, for what the score does not hold and no edit changes (how
   the composer plays): mood, swing, the melody method, the last-chorus lift,
-  each part's style and rest threshold (``Instrument.style``, ``min_energy``, for
-  a track of the same name and role), the bar-by-bar energy of a section the
+  the order of the parts it lists, the bar-by-bar energy of a section the
   score still has with the record's start, length and energy (else the
   section's energy in every bar), and the fixed chords and guide melody, moved
   by the interval from the record's key to the score's.
@@ -124,14 +124,15 @@ def _key_shift(record: Plan, score: Score) -> int:
 
 
 def _instruments(tracks: tuple[Track, ...], recorded: tuple[Instrument, ...]) -> tuple[Instrument, ...]:
-    """The score's tracks as plan parts: the record's order and style for those it has, then the others in score order."""
+    """The score's tracks as plan parts (style and rest threshold from the track): the record's order for those it has, then the others in score order."""
     by_name = {t.name: t for t in tracks}
     kept = [
-        dataclasses.replace(i, preset=by_name[i.name].preset, program=by_name[i.name].program, is_drum=by_name[i.name].is_drum)
-        for i in recorded if i.name in by_name and by_name[i.name].role == i.role
+        dataclasses.replace(i, preset=t.preset, program=t.program, is_drum=t.is_drum, style=t.style, min_energy=t.min_energy)
+        for i in recorded if (t := by_name.get(i.name)) is not None and t.role == i.role
     ]
     known = {i.name for i in kept}
-    added = [Instrument(t.name, t.role, t.preset, t.program, is_drum=t.is_drum) for t in tracks if t.name not in known]
+    added = [Instrument(t.name, t.role, t.preset, t.program, is_drum=t.is_drum, style=t.style, min_energy=t.min_energy)
+             for t in tracks if t.name not in known]
     return tuple(kept + added)
 
 

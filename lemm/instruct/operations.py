@@ -468,7 +468,9 @@ class AddPart(Operation):
 
     ``preset`` is the stock instrument the part is written for (range, idiom,
     GM program); ``sound``, when given, is the song's own preset (e.g. a fitted
-    timbre, ``Song.presets``) that plays it.
+    timbre, ``Song.presets``) that plays it. The new track records the style and
+    rest threshold the composer wrote it with (``Track.style``, ``min_energy``),
+    so a later take of it plays the same way.
     """
 
     name: str
@@ -486,12 +488,14 @@ class AddPart(Operation):
         plan = plan_for_score(add_track(song.score, silent), song.plan)  # the composer's plan, with the new part
         spec = next(s for s in part_specs(plan, lyrics=song.brief.lyrics) if s.name == self.name)
         bar_ticks = song.score.meters[0].bar_ticks(song.score.resolution)
-        empty = track_for_part(plan, spec, (), bar_ticks=bar_ticks, resolution=song.score.resolution)
+        played = {"style": spec.style, "min_energy": float(spec.min_energy)}  # how it is written now, kept in its track for later takes
+        empty = dataclasses.replace(track_for_part(plan, spec, (), bar_ticks=bar_ticks, resolution=song.score.resolution), **played)
         score = add_track(song.score, empty)
         notes: list[Note] = []
         for name in self.sections or tuple(s.name for s in score.sections):
             notes += regenerate_notes(score, song.plan, track=self.name, section=name, seed=song.seed, lyrics=song.brief.lyrics)
         track = track_for_part(plan, spec, sorted(notes, key=lambda n: (n.start_tick, n.pitch)), bar_ticks=bar_ticks, resolution=song.score.resolution)
+        track = dataclasses.replace(track, **played)
         score = add_track(song.score, track)
         edited = _new_song(song, score=score)
         if not self.sound:

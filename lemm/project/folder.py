@@ -145,18 +145,20 @@ def song_to_dict(song: "SongData") -> dict[str, Any]:
 def upgrade_song_data(data: dict[str, Any]) -> dict[str, Any]:
     """Schema 1 song.json data as schema 2: the facts later stages read move out of the plan.
 
-    ``plan.start_offset_seconds`` becomes ``render.start_offset_seconds`` and ``plan.genre``
-    ``score.genre`` (the plan itself is kept as it was: the record of how the song was
-    composed). Schema 2 data is returned as it is; ``data`` is not changed.
+    ``plan.start_offset_seconds`` becomes ``render.start_offset_seconds``, ``plan.genre``
+    ``score.genre``, and each plan instrument's ``style`` and ``min_energy`` those of the
+    score's track of the same name and role (the plan itself is kept as it was: the record
+    of how the song was composed). Schema 2 data is returned as it is, but for tracks written
+    before they held a style, which get it the same way; ``data`` is not changed.
 
     >>> old = {"schema_version": 1, "plan": {"genre": "folk", "start_offset_seconds": 0.5}, "score": {}, "render": {}}
     >>> new = upgrade_song_data(old)
     >>> new["schema_version"], new["render"], new["score"]
     (2, {'start_offset_seconds': 0.5}, {'genre': 'folk'})
     """
-    if data.get("schema_version") != 1:
-        return data
     plan = data.get("plan") if isinstance(data.get("plan"), dict) else {}
+    if data.get("schema_version") != 1:
+        return _with_parts_played_as_planned(data, plan)  # schema 2 written before tracks held them
     score = data.get("score")
     render = data.get("render") or {}
     new = {**data, "schema_version": 2}
@@ -164,7 +166,28 @@ def upgrade_song_data(data: dict[str, Any]) -> dict[str, Any]:
         new["score"] = {**score, "genre": plan["genre"]}
     if isinstance(render, dict) and "start_offset_seconds" not in render and "start_offset_seconds" in plan:
         new["render"] = {**render, "start_offset_seconds": plan["start_offset_seconds"]}
-    return new
+    return _with_parts_played_as_planned(new, plan)
+
+
+def _with_parts_played_as_planned(data: dict[str, Any], plan: dict) -> dict[str, Any]:
+    score = data.get("score")
+    if not isinstance(score, dict) or not isinstance(score.get("tracks"), list):
+        return data
+    tracks = _tracks_played_as_planned(score["tracks"], plan.get("instruments"))
+    return data if tracks == score["tracks"] else {**data, "score": {**score, "tracks": tracks}}
+
+
+def _tracks_played_as_planned(tracks: list, instruments: Any) -> list:
+    """Tracks without a style and rest threshold get those of the plan's instrument of the same name and role (others stay as they are)."""
+    planned = {(i.get("name"), i.get("role")): i for i in instruments if isinstance(i, dict)} if isinstance(instruments, list) else {}
+    out = []
+    for t in tracks:
+        i = planned.get((t.get("name"), t.get("role"))) if isinstance(t, dict) else None
+        if i is None or "style" in t or "min_energy" in t:
+            out.append(t)
+        else:
+            out.append({**t, "style": i.get("style", ""), "min_energy": i.get("min_energy", 0.0)})
+    return out
 
 
 def song_fields_from_dict(data: Any, *, source: str = "song.json") -> dict[str, Any]:

@@ -386,6 +386,15 @@ class Track:
     notes, dynamics, hairpins, expression
         Notes sorted by (start_tick, pitch); dynamic markings and hairpins;
         expression curves, at most one per name.
+    style : str
+        How the composer plays the part when it writes it again (a regenerated
+        section, a re-composition): a part style of ``lemm.compose.instruments``
+        for its role, or ``""`` for the genre's (or the instrument's) own.
+        MIDI and MusicXML files do not carry it.
+    min_energy : float
+        The bar energy 0..1 below which the composer has the part rest
+        (``0.0``: the genre's own threshold where ``style`` is ``""``, else
+        never). MIDI and MusicXML files do not carry it.
     """
 
     name: str
@@ -399,6 +408,8 @@ class Track:
     dynamics: tuple[DynamicMark, ...] = ()
     hairpins: tuple[Hairpin, ...] = ()
     expression: tuple[ExpressionCurve, ...] = ()
+    style: str = ""
+    min_energy: float = 0.0
 
     def __post_init__(self) -> None:
         _check(
@@ -415,6 +426,9 @@ class Track:
         _check(_is_real(self.pan) and -1.0 <= self.pan <= 1.0, f"track {self.name!r} pan", self.pan, "a number in -1..1")
         low_db, high_db = GAIN_HINT_RANGE_DB
         _check(_is_real(self.gain_db) and low_db <= self.gain_db <= high_db, f"track {self.name!r} gain_db", self.gain_db, f"a number in {low_db:g}..{high_db:g}")
+        _check(isinstance(self.style, str) and self.style == self.style.strip(), f"track {self.name!r} style", self.style,
+               "a part style name (e.g. \"arpeggio\") or \"\" for the genre's own")
+        _check(_is_real(self.min_energy) and 0.0 <= self.min_energy <= 1.0, f"track {self.name!r} min_energy", self.min_energy, "a number in 0..1")
         _check_tuple(self.notes, f"track {self.name!r} notes", Note)
         _check_tuple(self.dynamics, f"track {self.name!r} dynamics", DynamicMark)
         _check_tuple(self.hairpins, f"track {self.name!r} hairpins", Hairpin)

@@ -126,7 +126,8 @@ def _restore(plain: m.Score, exact: m.Score, notated: dict) -> m.Score:
             tracks.append(x)
         elif x is not None:
             tracks.append(dataclasses.replace(t, role=x.role, preset=x.preset, program=x.program, is_drum=x.is_drum, pan=x.pan,
-                                              gain_db=x.gain_db, hairpins=x.hairpins, expression=x.expression))  # fmt: skip
+                                              gain_db=x.gain_db, hairpins=x.hairpins, expression=x.expression,
+                                              style=x.style, min_energy=x.min_energy))  # fmt: skip
         else:
             tracks.append(t)
     order = {t.name: k for k, t in enumerate(exact.tracks)}
