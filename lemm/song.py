@@ -185,7 +185,7 @@ class Song:
         """
         timer = StageTimer(progress)
         n_samples = song_n_samples(
-            self.score, sample_rate=self.sample_rate, requested_seconds=self.brief.duration_seconds
+            self.score, sample_rate=self.sample_rate, requested_seconds=self.render_settings.length_asked_seconds(self.brief.duration_seconds)
         )
         check_render_memory(n_tracks=len(self.score.tracks), sample_rate=self.sample_rate,
                             duration_seconds=n_samples / self.sample_rate + self.render_settings.start_offset_seconds)  # before any stem is allocated

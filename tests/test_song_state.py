@@ -33,6 +33,7 @@ from lemm.project.folder import SONG_SCHEMA_VERSION, song_to_dict
 from lemm.render.settings import RenderSettings
 from lemm.score.edit import remove_track, set_tempo
 from lemm.score.model import Score, Section, Track
+from lemm.score.timing import ticks_to_seconds
 from lemm.song import song_from_dict
 from tests.compose.test_arrange import LYRICS
 
@@ -218,3 +219,17 @@ def test_the_upgrade_fills_each_tracks_style_from_the_plan() -> None:
     bass = next(t for t in song.score.tracks if t.name == "bass")
     assert (bass.style, bass.min_energy) == ("walking", 0.25)
     assert next(i for i in song.plan.instruments if i.name == "bass").style == "walking"  # the record stays as it was
+
+
+def test_a_length_edit_asks_the_render_not_the_brief() -> None:
+    song = lemm.compose("pop", tags=("pop",), duration="0:20", seed=3, render_settings=RenderSettings(sample_rate=16000))
+    assert song.render_settings.requested_seconds is None  # as composed: the brief's duration
+    for instruction in ("faster", "double the chorus"):
+        new = apply_operations(song, parse_instruction(instruction, song))
+        assert new.brief == song.brief
+        # independent reference: the song's new length in time, to the hundredth of a second, as the brief said before
+        end_seconds = float(ticks_to_seconds(new.score, new.score.end_tick))
+        assert new.render_settings.requested_seconds == round(end_seconds + new.render_settings.start_offset_seconds, 2), instruction
+        assert new.render_settings.length_asked_seconds(new.brief.duration_seconds) == new.render_settings.requested_seconds
+    with pytest.raises(ParameterError, match="render.requested_seconds"):
+        RenderSettings(requested_seconds=0.0)

@@ -29,9 +29,9 @@ after another; ``op.describe()`` is the line ``lemm edit`` prints before applyin
 - ``add``: a new part, written by the composer over the score's chords (song seed).
 - ``tempo``: the score gets one new tempo; notes stay on their beats.
 
-Only the score, the mix settings and the requested length (the brief's duration, where the
-song's length in time changes) are edited; the plan the song was composed from is a record,
-never rewritten (the composer reads the score, see :mod:`lemm.compose.score_plan`).
+Only the score, the mix settings and the requested length (``RenderSettings.requested_seconds``,
+where the song's length in time changes) are edited; the brief (what was asked) and the plan the
+song was composed from (a record) are never rewritten (the composer reads the score, see :mod:`lemm.compose.score_plan`).
 
 Examples
 --------
@@ -75,13 +75,13 @@ def _where(sections: tuple[str, ...]) -> str:
     return "the whole song" if not sections else ", ".join(sections)
 
 
-def _new_song(song, *, brief=None, score=None, mix_settings=dataclasses.MISSING):
-    """``song`` with a new score, mix settings or brief; its plan (the record of how it was composed) as it was."""
+def _new_song(song, *, render_settings=None, score=None, mix_settings=dataclasses.MISSING):
+    """``song`` with a new score, render or mix settings; its brief and plan (what was asked, how it was composed) as they were."""
     return Song(
-        brief if brief is not None else song.brief,
+        song.brief,
         song.plan,
         score if score is not None else song.score,
-        song.render_settings,
+        render_settings if render_settings is not None else song.render_settings,
         song.mix_settings if mix_settings is dataclasses.MISSING else mix_settings,
         presets=dict(song.presets),
     )
@@ -327,10 +327,10 @@ class Transpose(Operation):
         return _new_song(song, score=score)
 
 
-def _brief_for(song, plan: Plan):
-    """The song's brief asking for the length of ``plan`` (the composer's plan of a score), the guide's lead-in included."""
+def _settings_for(song, plan: Plan):
+    """The song's render settings asking for the length of ``plan`` (the composer's plan of a score), the guide's lead-in included (the brief is left as asked)."""
     seconds = min(600.0, max(10.0, round(plan.duration_seconds + song.render_settings.start_offset_seconds, 2)))
-    return dataclasses.replace(song.brief, duration_seconds=seconds)
+    return dataclasses.replace(song.render_settings, requested_seconds=seconds)
 
 
 def recompose(song, plan: Plan):
@@ -339,7 +339,7 @@ def recompose(song, plan: Plan):
     ``plan`` becomes the song's plan: the record of how its new score was composed.
     """
     score = compose_score(plan, lyrics=song.brief.lyrics, seed=song.seed, title=song.score.title)
-    return Song(_brief_for(song, plan), plan, score, song.render_settings, song.mix_settings, presets=dict(song.presets))
+    return Song(song.brief, plan, score, _settings_for(song, plan), song.mix_settings, presets=dict(song.presets))
 
 
 @dataclass(frozen=True)
@@ -507,7 +507,7 @@ class AddPart(Operation):
 
 @dataclass(frozen=True)
 class SetTempo(Operation):
-    """One tempo for the whole song (notes keep their beats; the brief asks for the new length in time)."""
+    """One tempo for the whole song (notes keep their beats; the render settings ask for the new length in time)."""
 
     old_tempo_bpm: float
     tempo_bpm: float
@@ -519,4 +519,4 @@ class SetTempo(Operation):
         if not (math.isfinite(self.tempo_bpm) and 20.0 <= self.tempo_bpm <= 400.0):
             raise ParameterError.for_field("tempo_bpm", self.tempo_bpm, "a number in 20..400")
         score = set_tempo(song.score, self.tempo_bpm)
-        return _new_song(song, brief=_brief_for(song, plan_for_score(score, song.plan)), score=score)
+        return _new_song(song, render_settings=_settings_for(song, plan_for_score(score, song.plan)), score=score)

@@ -253,7 +253,7 @@ def make_report(song: "SongData") -> dict[str, Any]:
         "sample_peak_dbfs": r.sample_peak_dbfs,
         "plr_db": r.plr_db,
         "duration_seconds": round(song.master_audio.shape[-1] / song.sample_rate, 3),
-        "requested_duration_seconds": song.brief.duration_seconds,
+        "requested_duration_seconds": song.render_settings.length_asked_seconds(song.brief.duration_seconds),
         "sample_rate": song.sample_rate,
         "target_lufs": song.mix_settings.master.target_lufs,
         "ceiling_dbtp": song.mix_settings.master.ceiling_dbtp,
@@ -405,7 +405,7 @@ def estimated_bytes(song: "SongData", *, with_cache: bool) -> int:
     if song.master_audio is not None:
         n_samples = song.master_audio.shape[-1]
     else:
-        n_samples = song_n_samples(song.score, sample_rate=song.sample_rate, requested_seconds=song.brief.duration_seconds)
+        n_samples = song_n_samples(song.score, sample_rate=song.sample_rate, requested_seconds=song.render_settings.length_asked_seconds(song.brief.duration_seconds))
         n_samples += round(song.render_settings.start_offset_seconds * song.sample_rate)
     n_tracks = len(song.score.tracks)
     audio = (n_tracks + 2) * n_samples * 2 * (song.render_settings.bit_depth // 8)

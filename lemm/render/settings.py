@@ -37,6 +37,13 @@ class RenderSettings:
         recording starts at the guide's first downbeat (the plan's
         ``start_offset_seconds`` at composition). The score stays in ticks; this
         is where the song meets the guide's time line, in seconds, at render.
+    requested_seconds : float or None
+        The length the song is asked to have now, in seconds (the lead-in
+        included): the render cuts the tail short where it would run more than
+        a bar past it (:func:`lemm.render.stems.song_n_samples`). ``None`` (a
+        song as composed): the brief's ``duration_seconds``. An edit that
+        changes the song's length in time (a tempo, a doubled section) sets it,
+        so the brief stays what was asked of the composer.
 
     The master's loudness target and true-peak ceiling are mix settings
     (``lemm.mix.MasterSettings``), stored with the rest of the mix.
@@ -46,6 +53,7 @@ class RenderSettings:
     device: str = "cpu"
     bit_depth: int = 24
     start_offset_seconds: float = 0.0
+    requested_seconds: float | None = None
 
     def __post_init__(self) -> None:
         if self.sample_rate not in SAMPLE_RATES:
@@ -57,3 +65,14 @@ class RenderSettings:
         offset = self.start_offset_seconds
         if isinstance(offset, bool) or not isinstance(offset, (int, float)) or not 0.0 <= offset < 3600.0:
             raise ParameterError.for_field("render.start_offset_seconds", offset, "a number of seconds in 0..3600")
+        asked = self.requested_seconds
+        if asked is not None and (isinstance(asked, bool) or not isinstance(asked, (int, float)) or not 0.0 < asked <= 4200.0):
+            raise ParameterError.for_field("render.requested_seconds", asked, "null or a number of seconds in 0..4200")
+
+    def length_asked_seconds(self, brief_duration_seconds: float) -> float:
+        """The length the song is asked to have now: ``requested_seconds``, else the brief's.
+
+        >>> RenderSettings().length_asked_seconds(30.0), RenderSettings(requested_seconds=27.07).length_asked_seconds(30.0)
+        (30.0, 27.07)
+        """
+        return brief_duration_seconds if self.requested_seconds is None else float(self.requested_seconds)

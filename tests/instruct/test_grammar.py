@@ -90,7 +90,9 @@ def test_double_the_chorus_length_recomposes(song):
     assert new.score == compose_score(plan, seed=song.seed, title=song.score.title)
     bar = song.score.meters[0].bar_ticks(song.score.resolution)
     assert new.score.section("outro").end_tick == song.score.section("outro").end_tick + 12 * bar
-    assert new.brief.duration_seconds == pytest.approx(song.brief.duration_seconds + 24.0)
+    asked = song.render_settings.length_asked_seconds(song.brief.duration_seconds)
+    assert new.render_settings.requested_seconds == pytest.approx(asked + 24.0)  # the render's length
+    assert new.brief == song.brief  # what was asked of the composer stays as it was
 
 
 def test_swap_piano_for_electric_piano(song):
