@@ -24,7 +24,7 @@ def test_an_unchanged_file_is_kept_and_every_file_equals_a_fresh_write(tmp_path:
     before = _audio(tmp_path / "A")
     keys = json.loads((tmp_path / "A" / "report.json").read_text())[CONTENT_KEYS_FIELD]
     assert sorted(k for k in keys if k in before) == sorted(before) and len(before) >= 6
-    assert {"score.mid", "score.musicxml"} <= set(keys) and any(k.startswith("song.dawproject:stems/") for k in keys)
+    assert {"score.mid", "score.musicxml"} <= set(keys) and not any(k.startswith("song.dawproject") for k in keys)  # it holds no audio
     scores_before = {rel: (tmp_path / "A" / rel).stat().st_ino for rel in ("score.mid", "score.musicxml")}
 
     bass = song.mix_settings.tracks["bass"]
@@ -35,7 +35,7 @@ def test_an_unchanged_file_is_kept_and_every_file_equals_a_fresh_write(tmp_path:
     encoded, encode = [], dawproject._encoded_stem
     monkeypatch.setattr(dawproject, "_encoded_stem", lambda source, stem: encoded.append(stem) or encode(source, stem))
     write_song_files(song, tmp_path / "A", action="mix")
-    assert encoded == []  # every dry stem of the DAW project is the old project's entry
+    assert encoded == []  # no dry stem encoded for the DAW project: it refers to stems/*.wav
     write_song_files(song, tmp_path / "fresh", action="mix")
     after, fresh = _audio(tmp_path / "A"), _audio(tmp_path / "fresh")
     assert sorted(after) == sorted(fresh) == sorted(before)
@@ -48,7 +48,7 @@ def test_an_unchanged_file_is_kept_and_every_file_equals_a_fresh_write(tmp_path:
     assert not set(kept) & set(changed)  # a kept file is an unchanged one
     assert any(rel.startswith("printed/") and rel != "printed/bass.flac" for rel in kept)
     assert not list((tmp_path / "A" / ".lemm").glob("staging-*"))
-    # the score did not change: its exports are kept; the DAW project (its dry stems copied from the old one) is a fresh write's
+    # the score did not change: its exports are kept; the DAW projects are a fresh write's
     assert {rel: (tmp_path / "A" / rel).stat().st_ino for rel in scores_before} == scores_before
     for rel in ("score.mid", "score.musicxml", "song.dawproject", "song.rpp"):
         assert (tmp_path / "A" / rel).read_bytes() == (tmp_path / "fresh" / rel).read_bytes(), rel

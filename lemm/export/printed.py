@@ -9,7 +9,8 @@
 
 The files are FLAC (lossless, 16 or 24 bits as the song's ``bit_depth``; a
 32-bit float song gets WAV, which FLAC cannot hold): REAPER, Bitwig, Studio One
-and Cubase read FLAC, and the ``.dawproject`` stores these same bytes (no
+and Cubase read FLAC; both DAW projects play these files, and a packed
+``.dawproject`` (:func:`lemm.export.pack_dawproject`) stores these same bytes (no
 second encoding). Each file is encoded on one of two threads (libsndfile's
 encoder runs without the GIL) and written atomically.
 

@@ -15,7 +15,8 @@ A song folder holds::
     report.json        loudness, true peak, LRA, length, seconds per stage, seed, version
     printed/           each track and the reverb/delay returns as mixed (the DAW projects play these)
     song.rpp           REAPER project: tempo map, regions, printed + dry (muted) + MIDI (muted) tracks
-    song.dawproject    DAWproject (Bitwig, Studio One, Cubase): the same, with the audio inside
+    song.dawproject    DAWproject (Bitwig, Studio One, Cubase): the same, referring to the same files
+                       (``lemm export DIR -o FILE.dawproject`` packs one with the audio inside, to send)
     history/           every version of song.json (:mod:`lemm.project.history`)
     cache/             rendered (track, section) slices (:mod:`lemm.render.stems`) and, in cache/strips/,
                        processed channel strips and returns (:mod:`lemm.mix.strip_cache`); safe to delete
@@ -288,9 +289,8 @@ def _json_text(data: Any) -> str:
 
 
 #: report.json's field of the content keys of lemm's files: every audio file (:func:`audio_content_key`), score.mid and
-#: score.musicxml (:func:`score_content_key`), and ``song.dawproject:<entry>`` for each dry stem the DAW project embeds.
+#: score.musicxml (:func:`score_content_key`).
 CONTENT_KEYS_FIELD = "content_keys"
-DAWPROJECT_FILE = "song.dawproject"
 
 
 def score_content_key(score: Any, *, kind: str) -> str:
@@ -321,32 +321,6 @@ class _Reuse:
                 self.previous = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(data, dict) else {}
             except (OSError, ValueError, AttributeError):
                 self.previous = {}  # no keys: every file is written
-
-    def zip_entry(self, entry: str, source: str) -> bytes | None:
-        """The bytes of ``song.dawproject``'s ``entry`` as the folder has it, when it was encoded from ``source``'s current content.
-
-        The entry's key (``"song.dawproject:<entry>"``) is the content key of the
-        file it was encoded from (``source``, e.g. ``stems/bass.wav``, whose key
-        this write has recorded); the old project's entry is used only where
-        the previous report.json gives it the same key.
-        """
-        with self._lock:
-            key = self.keys.get(source)
-            if key is None:
-                return None
-            self.keys[f"{DAWPROJECT_FILE}:{entry}"] = key
-        if self.previous.get(f"{DAWPROJECT_FILE}:{entry}") != key or DAWPROJECT_FILE not in self.write.state.owned:
-            return None
-        old = self.write.folder / DAWPROJECT_FILE
-        if old.is_symlink() or not old.is_file():
-            return None
-        import zipfile
-
-        try:
-            with zipfile.ZipFile(old) as archive:
-                return archive.read(entry)  # its CRC is checked
-        except (OSError, KeyError, zipfile.BadZipFile, ValueError):
-            return None
 
     def __call__(self, rel: str, key: str) -> bool:
         """Record ``key`` for ``rel``; True where the folder's file has it and is now linked into the staging folder."""
@@ -519,7 +493,7 @@ def stage_song(
                 printed = write_printed(stage, song.stems, song.mix_settings, sample_rate=sr, bit_depth=bits, mix_gain_db=mix_trim,
                                         parts=parts, reuse=reuse)
                 write_daw_projects(song.score, stage, stem_names=list(song.stems), mix_settings=_compensated(song.mix_settings, trims),
-                                   printed=printed, reuse_entry=reuse.zip_entry)
+                                   printed=printed)
                 scores.result()
             except BaseException:
                 stop.set()  # an error or Ctrl-C: the export thread stops before its next file
