@@ -26,6 +26,12 @@ def test_an_unchanged_file_is_kept_and_every_file_equals_a_fresh_write(tmp_path:
     assert sorted(k for k in keys if k in before) == sorted(before) and len(before) >= 6
     assert {"score.mid", "score.musicxml"} <= set(keys) and not any(k.startswith("song.dawproject") for k in keys)  # it holds no audio
     scores_before = {rel: (tmp_path / "A" / rel).stat().st_ino for rel in ("score.mid", "score.musicxml")}
+    inodes = {p.relative_to(tmp_path / "A").as_posix(): p.stat().st_ino for p in (tmp_path / "A").rglob("*") if p.is_file()}
+    write_song_files(song, tmp_path / "A", action="save")  # nothing changed: no file of the song is written again
+    again = {p.relative_to(tmp_path / "A").as_posix(): p.stat().st_ino for p in (tmp_path / "A").rglob("*") if p.is_file()}
+    rewritten = sorted(rel for rel in again if again[rel] != inodes.get(rel))
+    assert [rel for rel in rewritten if not rel.startswith(("history/", ".lemm/"))] == ["report.json"]  # its timings
+    assert {"song.json", "song.rpp", "song.dawproject", "score.musicxml", "stems/bass.wav"} <= set(again)
 
     bass = song.mix_settings.tracks["bass"]
     song.mix_settings = song.mix_settings.with_track("bass", dataclasses.replace(bass, gain_db=bass.gain_db + 3.0))

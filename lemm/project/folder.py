@@ -46,6 +46,7 @@ song's (:mod:`lemm.song` renders, then calls :func:`stage_song` inside the write
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -64,7 +65,7 @@ from lemm.errors import FileFormatError, LemmFileNotFoundError, ScoreError
 from lemm.export import write_daw_projects, write_printed
 from lemm.export.common import audio_content_key, headroom_trim_db
 from lemm.io.atomic import atomic_write_text, check_free_space
-from lemm.io.audio import read_audio, write_audio
+from lemm.io.audio import interleaved_float32, read_audio, write_audio
 from lemm.io.jsondata import json_safe, loads_json, read_json_file
 from lemm.mix import MixSettings
 from lemm.mix.strip_cache import stem_digest
@@ -269,7 +270,8 @@ def make_report(song: "SongData") -> dict[str, Any]:
 
 
 def _gain(audio: np.ndarray, gain_db: float) -> np.ndarray:
-    return audio if gain_db == 0.0 else (audio * np.float32(db_to_gain(gain_db))).astype(np.float32)
+    """``audio`` turned by ``gain_db`` as float32 [shape=(n_channels, n_samples)]: a view of the interleaved buffer :func:`write_audio` encodes (no copy there)."""
+    return audio if gain_db == 0.0 else interleaved_float32(audio, gain=db_to_gain(gain_db)).T
 
 
 def _compensated(mix_settings: Any, trims: dict[str, float]) -> Any:
@@ -321,6 +323,32 @@ class _Reuse:
                 self.previous = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(data, dict) else {}
             except (OSError, ValueError, AttributeError):
                 self.previous = {}  # no keys: every file is written
+
+    def keep_if_same(self, rel: str) -> bool:
+        """Where the staged ``rel`` holds the very bytes of the folder's own file, stage the folder's file instead (kept, not rewritten).
+
+        For the small files made from the song's data (the DAW projects,
+        song.json): they are made anyway, and compared byte for byte.
+        """
+        src, dst = self.write.folder / rel, self.write.staging / rel
+        if rel not in self.write.state.owned or src.is_symlink() or not src.is_file():
+            return False
+        try:
+            if src.stat().st_size != dst.stat().st_size or src.read_bytes() != dst.read_bytes():
+                return False
+        except OSError:
+            return False
+        link = dst.with_name(f".{dst.name}.kept")
+        try:
+            os.link(src, link)
+            os.replace(link, dst)  # the staged copy is replaced by the folder's file, or stays
+        except OSError:
+            with contextlib.suppress(OSError):
+                link.unlink()  # nothing but the staged copy is left to install
+            return False  # e.g. a file system without hard links: the staged copy is installed as usual
+        with self._lock:
+            self.reused.append(rel)
+        return True
 
     def __call__(self, rel: str, key: str) -> bool:
         """Record ``key`` for ``rel``; True where the folder's file has it and is now linked into the staging folder."""
@@ -494,6 +522,8 @@ def stage_song(
                                         parts=parts, reuse=reuse)
                 write_daw_projects(song.score, stage, stem_names=list(song.stems), mix_settings=_compensated(song.mix_settings, trims),
                                    printed=printed)
+                for rel in ("song.rpp", "song.dawproject"):
+                    reuse.keep_if_same(rel)
                 scores.result()
             except BaseException:
                 stop.set()  # an error or Ctrl-C: the export thread stops before its next file
@@ -502,6 +532,7 @@ def stage_song(
         pause_point("staging")
         song_text = _json_text(song_to_dict(song))
         atomic_write_text(stage / "song.json", song_text)
+        reuse.keep_if_same("song.json")
         for rel, text in new_version_files(write.folder, song_text, action=action)[1].items():
             atomic_write_text(stage / rel, text)
     song.seconds_per_stage.update(timer.seconds)
