@@ -99,3 +99,20 @@ def test_regen_and_rerender_give_the_files_of_a_fresh_write_processing_one_strip
     assert "stems/bass.wav" in files and "song.dawproject" in files
     for rel in files:
         assert (tmp_path / "A" / rel).read_bytes() == (tmp_path / "fresh" / rel).read_bytes(), rel
+
+
+def test_score_keys_are_the_hash_of_kind_version_and_score() -> None:
+    """The keys report.json gives score.mid and score.musicxml (made from one serialisation) are those of the documented text."""
+    import hashlib
+
+    from lemm.project.folder import score_content_key, score_content_keys
+    from lemm.score.jsonio import score_to_dict
+    from lemm.score.model import Note, Score, Track
+    from lemm.version import __version__
+
+    score = Score(title="t \u00e9", tracks=(Track("bass", "bass", "bass", notes=(Note(40, 0, 480),)),))
+    keys = score_content_keys(score, kinds=("midi", "musicxml"))
+    for kind in ("midi", "musicxml"):
+        text = json.dumps([kind, __version__, score_to_dict(score)], sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        assert keys[kind] == score_content_key(score, kind=kind) == hashlib.sha1(text.encode("ascii")).hexdigest()
+    assert keys["midi"] != keys["musicxml"]

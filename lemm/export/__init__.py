@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lemm.export.common import PrintedFile, StemInfo, read_stem_infos
-from lemm.export.dawproject import dawproject_bytes, dawproject_xml, pack_dawproject, schema_errors, write_dawproject
+from lemm.export.dawproject import dawproject_bytes, dawproject_xml, pack_dawproject, schema_errors, write_dawproject, write_project_file
 from lemm.export.printed import write_printed
 from lemm.export.reaper import rpp_text, write_rpp
 from lemm.io.atomic import atomic_write_text
@@ -103,9 +103,10 @@ def write_daw_projects(
     """
     stems = read_stem_infos(folder, stem_names)
     text = rpp_text(song_or_score, stems=stems, mix_settings=mix_settings, midi_tracks=midi_tracks, printed=printed)
-    dawproject_xml(song_or_score, stems=stems, mix_settings=mix_settings, printed=printed, midi_tracks=midi_tracks)  # checks first
+    documents = dawproject_xml(song_or_score, stems=stems, mix_settings=mix_settings, printed=printed, midi_tracks=midi_tracks,
+                               embed_audio=embed_audio)  # both made (and checked) before either file is written
     out = Path(folder)
     rpp_path = atomic_write_text(out / "song.rpp", text)
-    dp_path = write_dawproject(song_or_score, out, stem_names=stem_names, mix_settings=mix_settings, printed=printed,
-                               midi_tracks=midi_tracks, embed_audio=embed_audio)
+    dp_path = write_project_file(song_or_score, out, documents, stems=stems, mix_settings=mix_settings, printed=printed,
+                                 embed_audio=embed_audio)
     return [rpp_path, dp_path]

@@ -86,7 +86,9 @@ from lemm.score.model import Score, Track
 from lemm.score.timing import seconds_to_ticks, ticks_to_seconds
 from lemm.version import __version__
 
-__all__ = ["DAWPROJECT_VERSION", "XSD_DIR", "dawproject_bytes", "dawproject_xml", "pack_dawproject", "schema_errors", "write_dawproject"]
+__all__ = [
+    "DAWPROJECT_VERSION", "XSD_DIR", "dawproject_bytes", "dawproject_xml", "pack_dawproject", "schema_errors", "write_dawproject", "write_project_file",
+]
 
 #: Version of the DAWproject format written.
 DAWPROJECT_VERSION = "1.0"
@@ -413,16 +415,31 @@ def write_dawproject(
     ScoreError, ParameterError
         As :func:`dawproject_xml`.
     """
+    stems = read_stem_infos(folder, stem_names)
+    documents = dawproject_xml(song_or_score, stems=stems, mix_settings=mix_settings, printed=printed, midi_tracks=midi_tracks,
+                               embed_audio=embed_audio)
+    return write_project_file(song_or_score, folder, documents, stems=stems, mix_settings=mix_settings, printed=printed,
+                              embed_audio=embed_audio, file_name=file_name)
+
+
+def write_project_file(
+    song_or_score: object,
+    folder: str | os.PathLike,
+    documents: tuple[str, str],
+    *,
+    stems: Sequence[StemInfo],
+    mix_settings: object | None = None,
+    printed: Sequence[PrintedFile] = (),
+    embed_audio: bool = False,
+    file_name: str = "song.dawproject",
+) -> Path:
+    """Write ``folder/file_name`` (atomically) from :func:`dawproject_xml`'s ``documents`` of these ``stems``; see :func:`write_dawproject`."""
     score = as_score(song_or_score)
     if mix_settings is None and not isinstance(song_or_score, Score):
         mix_settings = getattr(song_or_score, "mix_settings", None)
-    stems = read_stem_infos(folder, stem_names)
-    project_xml, metadata_xml = dawproject_xml(
-        score, stems=stems, mix_settings=mix_settings, printed=printed, midi_tracks=midi_tracks, embed_audio=embed_audio
-    )
     files = _audio_entries(folder, project_tracks(score, stems, mix_settings, printed=printed, midi_tracks=False)) if embed_audio else []
     with atomic_path(Path(folder) / file_name) as tmp:
-        _write_zip(tmp, [("project.xml", project_xml), ("metadata.xml", metadata_xml)], files)
+        _write_zip(tmp, [("project.xml", documents[0]), ("metadata.xml", documents[1])], files)
     return Path(folder) / file_name
 
 

@@ -297,8 +297,19 @@ CONTENT_KEYS_FIELD = "content_keys"
 
 def score_content_key(score: Any, *, kind: str) -> str:
     """The key of a file made from the score alone (``kind`` ``"midi"`` or ``"musicxml"``): a hash of the score and lemm's version."""
-    text = json.dumps([kind, __version__, score_to_dict(score)], sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha1(text.encode("ascii"), usedforsecurity=False).hexdigest()
+    return score_content_keys(score, kinds=(kind,))[kind]
+
+
+def score_content_keys(score: Any, *, kinds: tuple[str, ...]) -> dict[str, str]:
+    """:func:`score_content_key` of each of ``kinds``, the score serialised once.
+
+    The hashed text is ``json.dumps([kind, version, score_to_dict(score)], sort_keys=True,
+    separators=(",", ":"), ensure_ascii=True)``, put together from its three parts.
+    """
+    body = json.dumps(score_to_dict(score), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    head = json.dumps(__version__, ensure_ascii=True)
+    return {kind: hashlib.sha1(f"[{json.dumps(kind, ensure_ascii=True)},{head},{body}]".encode("ascii"), usedforsecurity=False).hexdigest()
+            for kind in kinds}
 
 
 class _Reuse:
@@ -509,9 +520,10 @@ def stage_song(
         reuse = _Reuse(write)
 
         def score_files() -> None:
-            if not stop.is_set() and not reuse("score.mid", score_content_key(song.score, kind="midi")):
+            keys = score_content_keys(song.score, kinds=("midi", "musicxml"))
+            if not stop.is_set() and not reuse("score.mid", keys["midi"]):
                 write_midi(song.score, stage / "score.mid")
-            if not stop.is_set() and not reuse("score.musicxml", score_content_key(song.score, kind="musicxml")):
+            if not stop.is_set() and not reuse("score.musicxml", keys["musicxml"]):
                 write_musicxml(song.score, stage / "score.musicxml")
 
         with ThreadPoolExecutor(max_workers=1) as pool:
