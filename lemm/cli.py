@@ -23,6 +23,8 @@
     lemm history DIR     the saved versions of song.json
     lemm checkout DIR N  make version N current again (as a new version) and re-render
     lemm info DIR        summary: plan, tracks, loudness
+    lemm export DIR -o FILE.dawproject
+                         a self-contained DAWproject (audio inside) of the song folder, to send as one file
     lemm licenses [--json] [--extra test]   audit the dependency closure's licenses; non-zero exit if any is not cleared
     lemm history DIR [--json] / lemm diff DIR [A [B]] [--json]
 
@@ -52,6 +54,7 @@ from lemm.compose.profiles import genre_for_word, list_genres
 from lemm.compose.regen import regenerate
 from lemm.dataset.cli import register as register_dataset_commands
 from lemm.errors import LemmError, ParameterError
+from lemm.export import pack_dawproject
 from lemm.instruct.cli import add_edit_subcommand
 from lemm.io.atomic import check_output_file
 from lemm.io.audio import read_audio
@@ -319,6 +322,13 @@ def _cmd_timbre_add(args: argparse.Namespace) -> int:
     return 0
 
 
+@locks_song_folder("dir")
+def _cmd_export(args: argparse.Namespace) -> int:
+    out = pack_dawproject(args.dir, args.output)
+    _progress(f"wrote {out}: {Path(args.dir) / 'song.dawproject'} with its audio inside ({out.stat().st_size / 2**20:.1f} MB)")
+    return 0
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     song = load(args.dir)
     score = song.score  # the song as it is now; the plan is the record of how it was composed (what the brief was read as)
@@ -432,6 +442,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="print a summary of a song folder as JSON")
     p.add_argument("dir", help="song folder")
     p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser("export", help="write a self-contained DAWproject of a song folder (its audio inside), to send as one file")
+    p.add_argument("dir", help="song folder")
+    p.add_argument("-o", "--output", required=True,
+                   help="the .dawproject file to write (the folder's own song.dawproject refers to its stems instead)")
+    p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("mix", help="re-mix and re-master a song folder (to a target, or matched to a reference)")
     p.add_argument("dir", help="song folder")

@@ -123,3 +123,24 @@ def test_history_and_diff_json_on_a_song_folder(short_song_dir: Path, tmp_path: 
     assert (diff["a"], diff["b"]) == (1, 2) and isinstance(diff["changes"], list)
     assert main(["history", str(work), "--json"]) == 0
     assert [v["version"] for v in json.loads(capsys.readouterr().out)] == [1, 2]
+
+
+def test_export_packs_a_self_contained_dawproject(daw_song, tmp_path: Path, capsys) -> None:
+    """The folder's song.dawproject refers to its stems; ``lemm export`` writes one with the audio inside, the folder unchanged."""
+    import shutil
+
+    folder = tmp_path / "song"
+    shutil.copytree(daw_song[1], folder)
+    before = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file() and ".lemm" not in p.parts}
+    out = tmp_path / "to send" / "demo.dawproject"
+    out.parent.mkdir()
+    assert main(["export", str(folder), "-o", str(out)]) == 0
+    with zipfile.ZipFile(out) as z:
+        names = set(z.namelist())
+        files = list(etree.fromstring(z.read("project.xml")).iter("File"))
+    stems = {f"stems/{p.stem}.flac" for p in (folder / "stems").glob("*.wav")}
+    assert stems and stems <= names and {f.get("path") for f in files} <= names and all(f.get("external") is None for f in files)
+    after = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file() and ".lemm" not in p.parts}
+    assert after == before  # the song folder is only read
+    assert main(["export", str(folder), "-o", str(tmp_path / "demo.zip")]) == 2
+    assert ".dawproject" in capsys.readouterr().err

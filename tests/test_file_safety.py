@@ -155,6 +155,31 @@ def test_written_bytes_equal_soundfiles_own(tmp_path: Path) -> None:
     assert (tmp_path / "lemm.wav").read_bytes() == (tmp_path / "sf.wav").read_bytes()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bit_depth", [16, 24, 32])
+def test_a_turned_stem_is_written_as_the_product_rounded_once(tmp_path: Path, dtype, bit_depth: int) -> None:
+    """The song folder's trimmed stems (one interleaving pass) give soundfile's bytes of ``(audio * gain).astype(float32)``."""
+    from lemm.export.common import headroom_trim_db
+    from lemm.io.audio import DITHER_SEED, interleaved_float32
+    from lemm.io.dither import tpdf_dither
+    from lemm.project.folder import _gain
+    from lemm.units import db_to_gain
+
+    rng = np.random.default_rng(5)
+    audio = (0.5 * rng.standard_normal((2, 24000))).astype(dtype)
+    audio[0, 7] = -4.25  # the peak, negative
+    trim = headroom_trim_db(audio)
+    assert trim == pytest.approx(-1.0 - 20 * np.log10(4.25), abs=1e-12)
+    write_audio(tmp_path / "lemm.wav", _gain(audio, trim), sample_rate=48000, bit_depth=bit_depth)
+    expected = (audio * np.float32(db_to_gain(trim))).astype(np.float32)
+    if bit_depth == 16:
+        expected = tpdf_dither(expected, bit_depth=16, seed=DITHER_SEED)
+    subtype = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}[bit_depth]
+    sf.write(str(tmp_path / "sf.wav"), expected.T.astype(np.float32), 48000, subtype=subtype, format="WAV")
+    assert (tmp_path / "lemm.wav").read_bytes() == (tmp_path / "sf.wav").read_bytes()
+    assert np.array_equal(interleaved_float32(audio), audio.T.astype(np.float32))
+
+
 # --- a failed write leaves the old file and no temp file ---------------------------------------------------------
 
 

@@ -24,8 +24,14 @@ def test_an_unchanged_file_is_kept_and_every_file_equals_a_fresh_write(tmp_path:
     before = _audio(tmp_path / "A")
     keys = json.loads((tmp_path / "A" / "report.json").read_text())[CONTENT_KEYS_FIELD]
     assert sorted(k for k in keys if k in before) == sorted(before) and len(before) >= 6
-    assert {"score.mid", "score.musicxml"} <= set(keys) and any(k.startswith("song.dawproject:stems/") for k in keys)
+    assert {"score.mid", "score.musicxml"} <= set(keys) and not any(k.startswith("song.dawproject") for k in keys)  # it holds no audio
     scores_before = {rel: (tmp_path / "A" / rel).stat().st_ino for rel in ("score.mid", "score.musicxml")}
+    inodes = {p.relative_to(tmp_path / "A").as_posix(): p.stat().st_ino for p in (tmp_path / "A").rglob("*") if p.is_file()}
+    write_song_files(song, tmp_path / "A", action="save")  # nothing changed: no file of the song is written again
+    again = {p.relative_to(tmp_path / "A").as_posix(): p.stat().st_ino for p in (tmp_path / "A").rglob("*") if p.is_file()}
+    rewritten = sorted(rel for rel in again if again[rel] != inodes.get(rel))
+    assert [rel for rel in rewritten if not rel.startswith(("history/", ".lemm/"))] == ["report.json"]  # its timings
+    assert {"song.json", "song.rpp", "song.dawproject", "score.musicxml", "stems/bass.wav"} <= set(again)
 
     bass = song.mix_settings.tracks["bass"]
     song.mix_settings = song.mix_settings.with_track("bass", dataclasses.replace(bass, gain_db=bass.gain_db + 3.0))
@@ -35,7 +41,7 @@ def test_an_unchanged_file_is_kept_and_every_file_equals_a_fresh_write(tmp_path:
     encoded, encode = [], dawproject._encoded_stem
     monkeypatch.setattr(dawproject, "_encoded_stem", lambda source, stem: encoded.append(stem) or encode(source, stem))
     write_song_files(song, tmp_path / "A", action="mix")
-    assert encoded == []  # every dry stem of the DAW project is the old project's entry
+    assert encoded == []  # no dry stem encoded for the DAW project: it refers to stems/*.wav
     write_song_files(song, tmp_path / "fresh", action="mix")
     after, fresh = _audio(tmp_path / "A"), _audio(tmp_path / "fresh")
     assert sorted(after) == sorted(fresh) == sorted(before)
@@ -48,7 +54,7 @@ def test_an_unchanged_file_is_kept_and_every_file_equals_a_fresh_write(tmp_path:
     assert not set(kept) & set(changed)  # a kept file is an unchanged one
     assert any(rel.startswith("printed/") and rel != "printed/bass.flac" for rel in kept)
     assert not list((tmp_path / "A" / ".lemm").glob("staging-*"))
-    # the score did not change: its exports are kept; the DAW project (its dry stems copied from the old one) is a fresh write's
+    # the score did not change: its exports are kept; the DAW projects are a fresh write's
     assert {rel: (tmp_path / "A" / rel).stat().st_ino for rel in scores_before} == scores_before
     for rel in ("score.mid", "score.musicxml", "song.dawproject", "song.rpp"):
         assert (tmp_path / "A" / rel).read_bytes() == (tmp_path / "fresh" / rel).read_bytes(), rel
@@ -93,3 +99,20 @@ def test_regen_and_rerender_give_the_files_of_a_fresh_write_processing_one_strip
     assert "stems/bass.wav" in files and "song.dawproject" in files
     for rel in files:
         assert (tmp_path / "A" / rel).read_bytes() == (tmp_path / "fresh" / rel).read_bytes(), rel
+
+
+def test_score_keys_are_the_hash_of_kind_version_and_score() -> None:
+    """The keys report.json gives score.mid and score.musicxml (made from one serialisation) are those of the documented text."""
+    import hashlib
+
+    from lemm.project.folder import score_content_key, score_content_keys
+    from lemm.score.jsonio import score_to_dict
+    from lemm.score.model import Note, Score, Track
+    from lemm.version import __version__
+
+    score = Score(title="t \u00e9", tracks=(Track("bass", "bass", "bass", notes=(Note(40, 0, 480),)),))
+    keys = score_content_keys(score, kinds=("midi", "musicxml"))
+    for kind in ("midi", "musicxml"):
+        text = json.dumps([kind, __version__, score_to_dict(score)], sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        assert keys[kind] == score_content_key(score, kind=kind) == hashlib.sha1(text.encode("ascii")).hexdigest()
+    assert keys["midi"] != keys["musicxml"]

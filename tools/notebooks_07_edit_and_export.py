@@ -62,14 +62,19 @@ CELLS = [
     ),
     new_markdown_cell(
         "## Hand-off: stems, MIDI, MusicXML, a REAPER project and a DAWproject\n\n"
-        "Paths inside `song.rpp` are relative, so the folder can be moved; `song.dawproject` holds its audio inside, so it opens alone. Both sound like `mix.wav` (printed tracks, dry stems and MIDI muted beside them)."
+        "Both projects refer to the same files of the folder by relative paths (`stems/`, `printed/`), so the folder can be moved as a whole. "
+        "Both sound like `mix.wav` (printed tracks, dry stems and MIDI muted beside them). `lemm.export.pack_dawproject` "
+        "(`lemm export DIR -o FILE.dawproject`) writes a DAWproject with the audio inside, to send as one file."
     ),
     new_code_cell(
         "rpp = (folder / 'song.rpp').read_text()\n"
         "print('\\n'.join(line for line in rpp.splitlines() if 'MARKER' in line or 'FILE' in line)[:800])\n"
         "import zipfile\n"
         "with zipfile.ZipFile(folder / 'song.dawproject') as z:\n"
-        "    print(z.namelist())\n"
+        "    print(z.namelist())  # the XML only: the audio is the folder's\n"
+        "from lemm.export import pack_dawproject\n"
+        "with zipfile.ZipFile(pack_dawproject(folder, folder.parent / 'to-send.dawproject')) as z:\n"
+        "    print(z.namelist()[:6])  # the same project with its audio inside\n"
         "report = json.loads((folder / 'report.json').read_text())\n"
         "print({k: report[k] for k in ('integrated_lufs', 'true_peak_dbtp', 'duration_seconds')})"
     ),

@@ -9,9 +9,10 @@
 - :mod:`lemm.export.common`: stem facts (:class:`StemInfo`, :class:`PrintedFile`),
   the project's track list, channel levels, tempo points.
 
-The REAPER project refers to its audio by relative path (the folder can be
-moved); the ``.dawproject`` holds its audio inside by default, as FLAC
-(the printed files' own bytes, the dry stems encoded once each).
+Both projects refer to the same audio files of the folder by relative path
+(``stems/<name>.wav``, ``printed/...``: the folder can be moved as a whole);
+:func:`pack_dawproject` (``lemm export DIR -o FILE.dawproject``) makes a
+``.dawproject`` with its audio inside, as FLAC, to send as one file.
 
 Examples
 --------
@@ -28,11 +29,11 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from lemm.export.common import PrintedFile, StemInfo, read_stem_infos
-from lemm.export.dawproject import dawproject_bytes, dawproject_xml, schema_errors, write_dawproject
+from lemm.export.dawproject import dawproject_bytes, dawproject_xml, pack_dawproject, schema_errors, write_dawproject, write_project_file
 from lemm.export.printed import write_printed
 from lemm.export.reaper import rpp_text, write_rpp
 from lemm.io.atomic import atomic_write_text
@@ -42,6 +43,7 @@ __all__ = [
     "StemInfo",
     "dawproject_bytes",
     "dawproject_xml",
+    "pack_dawproject",
     "read_stem_infos",
     "rpp_text",
     "schema_errors",
@@ -60,8 +62,7 @@ def write_daw_projects(
     mix_settings: object | None = None,
     midi_tracks: bool = True,
     printed: Sequence[PrintedFile] = (),
-    embed_audio: bool = True,
-    reuse_entry: Callable[[str, str], bytes | None] | None = None,
+    embed_audio: bool = False,
 ) -> list[Path]:
     """Write ``folder/song.rpp`` and ``folder/song.dawproject`` for the stems in ``folder/stems/``.
 
@@ -83,11 +84,8 @@ def write_daw_projects(
         The printed strips and returns already in ``folder/printed/``
         (:func:`lemm.export.printed.write_printed`); with them the projects sum to ``mix.wav``.
     embed_audio : bool
-        Put the audio inside the ``.dawproject`` (default) or refer to it.
-    reuse_entry : callable, optional
-        ``reuse_entry(entry, source) -> bytes or None``: earlier bytes of an
-        embedded dry stem (ZIP ``entry``, encoded from the folder file ``source``),
-        used instead of encoding it again; None encodes it (see :func:`write_dawproject`).
+        Refer to the folder's audio files from the ``.dawproject`` (default: the
+        same files the ``.rpp`` plays) or put them inside it (see :func:`write_dawproject`).
 
     Returns
     -------
@@ -105,9 +103,10 @@ def write_daw_projects(
     """
     stems = read_stem_infos(folder, stem_names)
     text = rpp_text(song_or_score, stems=stems, mix_settings=mix_settings, midi_tracks=midi_tracks, printed=printed)
-    dawproject_xml(song_or_score, stems=stems, mix_settings=mix_settings, printed=printed, midi_tracks=midi_tracks)  # checks first
+    documents = dawproject_xml(song_or_score, stems=stems, mix_settings=mix_settings, printed=printed, midi_tracks=midi_tracks,
+                               embed_audio=embed_audio)  # both made (and checked) before either file is written
     out = Path(folder)
     rpp_path = atomic_write_text(out / "song.rpp", text)
-    dp_path = write_dawproject(song_or_score, out, stem_names=stem_names, mix_settings=mix_settings, printed=printed,
-                               midi_tracks=midi_tracks, embed_audio=embed_audio, reuse_entry=reuse_entry)
+    dp_path = write_project_file(song_or_score, out, documents, stems=stems, mix_settings=mix_settings, printed=printed,
+                                 embed_audio=embed_audio)
     return [rpp_path, dp_path]

@@ -462,7 +462,9 @@ def headroom_trim_db(audio: np.ndarray, *, peak_dbfs: float = FILE_PEAK_DBFS) ->
     >>> headroom_trim_db(np.array([[0.1, 0.0]]))
     0.0
     """
-    return trim_for_peak(float(np.max(np.abs(audio))) if audio.size else 0.0, peak_dbfs=peak_dbfs)
+    a = np.asarray(audio)
+    peak = float(np.maximum(a.max(), -a.min())) if a.size else 0.0  # max(abs(a)) without a copy of the audio
+    return trim_for_peak(peak, peak_dbfs=peak_dbfs)
 
 
 def trim_for_peak(peak: float, *, peak_dbfs: float = FILE_PEAK_DBFS) -> float:

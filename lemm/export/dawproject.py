@@ -23,13 +23,16 @@ What the file holds
   ``channel``, 9 for drums); a ``Marker`` at the start of each section;
   ``TempoAutomation`` (one ``hold`` point per tempo change) and
   ``TimeSignatureAutomation`` when the score changes tempo or meter.
-- Audio files: embedded in the ZIP (the default: ``File path="stems/x.flac"``
-  names the ZIP entry, so a ``.dawproject`` sent alone opens whole), or with
-  ``embed_audio=False`` referenced (``external="true"``, relative to the
-  ``.dawproject`` file, the format's rule), a few kilobytes beside the song
-  folder. Embedded audio is FLAC (lossless, the files' own 16 or 24 bits;
-  32-bit float stays WAV): the printed files are the song folder's own FLAC
-  bytes, copied; each dry stem is encoded once from its WAV's integer
+- Audio files: referenced (the default: ``File path="stems/x.wav"
+  external="true"``, the path relative to the ``.dawproject`` file, the
+  format's rule), so a song folder's project is a few kilobytes and plays the
+  very files ``song.rpp`` plays; the folder opens wherever it is moved as a
+  whole. Or embedded in the ZIP (``embed_audio=True``, or
+  :func:`pack_dawproject` from a song folder's project: ``lemm export DIR -o
+  FILE.dawproject``), for one file to send: ``File path="stems/x.flac"`` names
+  the ZIP entry. Embedded audio is FLAC (lossless, the files' own 16 or 24
+  bits; 32-bit float stays WAV): the printed files are the song folder's own
+  FLAC bytes, copied; each dry stem is encoded once from its WAV's integer
   samples (bit-exact), two at a time. The format does not restrict the file
   type: a ``File`` is a path (``fileReference`` in ``Project.xsd``) to "an
   audio file (embedded or referenced)" (the format's README), and FLAC clips
@@ -47,7 +50,9 @@ Examples
 >>> s = Score(title="demo", sections=(Section("verse", "verse", 0, 1920),),
 ...           tracks=(Track(name="piano", role="keys", preset="piano"),))
 >>> project_xml, metadata_xml = dawproject_xml(s, stems=[StemInfo("piano", 96000)])
->>> '<File path="stems/piano.flac" />' in project_xml
+>>> '<File path="stems/piano.wav" external="true" />' in project_xml
+True
+>>> '<File path="stems/piano.flac" />' in dawproject_xml(s, stems=[StemInfo("piano", 96000)], embed_audio=True)[0]
 True
 >>> '<Marker time="0" name="verse" />' in project_xml
 True
@@ -60,11 +65,11 @@ import os
 import shutil
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from lemm.errors import DependencyError, LemmFileNotFoundError, ParameterError
+from lemm.errors import DependencyError, FileFormatError, LemmFileNotFoundError, OutputPathError, ParameterError
 from lemm.export.common import (
     DawTrack,
     PrintedFile,
@@ -76,12 +81,14 @@ from lemm.export.common import (
     project_tracks,
     read_stem_infos,
 )
-from lemm.io.atomic import atomic_path
+from lemm.io.atomic import atomic_path, check_output_file
 from lemm.score.model import Score, Track
 from lemm.score.timing import seconds_to_ticks, ticks_to_seconds
 from lemm.version import __version__
 
-__all__ = ["DAWPROJECT_VERSION", "XSD_DIR", "dawproject_bytes", "dawproject_xml", "schema_errors", "write_dawproject"]
+__all__ = [
+    "DAWPROJECT_VERSION", "XSD_DIR", "dawproject_bytes", "dawproject_xml", "pack_dawproject", "schema_errors", "write_dawproject", "write_project_file",
+]
 
 #: Version of the DAWproject format written.
 DAWPROJECT_VERSION = "1.0"
@@ -203,7 +210,7 @@ def dawproject_xml(
     application_version: str | None = None,
     printed: Sequence[PrintedFile] = (),
     midi_tracks: bool = True,
-    embed_audio: bool = True,
+    embed_audio: bool = False,
 ) -> tuple[str, str]:
     """The ``project.xml`` and ``metadata.xml`` texts of a DAWproject for a song folder.
 
@@ -223,8 +230,8 @@ def dawproject_xml(
     midi_tracks : bool
         Add a muted notes track per part with notes.
     embed_audio : bool
-        ``File`` elements name ZIP entries (True) or external files relative to
-        the ``.dawproject`` (False).
+        ``File`` elements name external files relative to the ``.dawproject``
+        (False, the default: a song folder's project refers to its own files), or ZIP entries (True).
 
     Returns
     -------
@@ -272,9 +279,13 @@ def dawproject_xml(
 
     metadata = _el(None, "MetaData")
     _el(metadata, "Title").text = score.title
-    where = "inside this file" if embed_audio else "in stems/ and printed/ next to this file"
-    _el(metadata, "Comment").text = f"Exported by lemm {application_version}; audio {where}."
+    _el(metadata, "Comment").text = _comment(str(application_version), embed_audio=embed_audio)
     return _to_text(root), _to_text(metadata)
+
+
+def _comment(application_version: str, *, embed_audio: bool) -> str:
+    where = "inside this file" if embed_audio else "in stems/ and printed/ next to this file"
+    return f"Exported by lemm {application_version}; audio {where}."
 
 
 def _entry_name(audio: StemInfo | PrintedFile) -> str:
@@ -301,25 +312,22 @@ def _encoded_stem(source: Path, stem: StemInfo) -> bytes:
 
 def _write_zip(
     target: io.IOBase | str | os.PathLike, texts: Sequence[tuple[str, str]], files: Sequence[tuple[str, Path, StemInfo | None]],
-    earlier: dict[int, bytes] | None = None,
 ) -> None:
     """A ZIP of ``texts`` (name, UTF-8 text; deflated) then ``files`` (entry, source, stem to encode or None to copy), stored, fixed dates.
 
     Files to copy are streamed; dry stems are encoded on two threads while the
     previous entries are written, in order, so the bytes do not depend on timing.
-    ``earlier`` holds, by index in ``files``, the bytes of dry stems encoded before (not encoded again).
     """
-    earlier = earlier or {}
 
     def encoded() -> Iterator[bytes | None]:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            pending = [(i, stem) for i, (_, _, stem) in enumerate(files) if stem is not None and i not in earlier]
+            pending = [(i, stem) for i, (_, _, stem) in enumerate(files) if stem is not None]
             futures: dict[int, Future] = {}
             for index in range(len(files)):
                 while pending and len(futures) < 2:  # at most two encoded stems held at once
                     i, stem = pending.pop(0)
                     futures[i] = pool.submit(_encoded_stem, files[i][1], stem)
-                yield futures.pop(index).result() if index in futures else earlier.get(index)
+                yield futures.pop(index).result() if index in futures else None
 
     with zipfile.ZipFile(target, "w", allowZip64=True) as archive:
         for name, text in texts:
@@ -387,19 +395,18 @@ def write_dawproject(
     mix_settings: object | None = None,
     printed: Sequence[PrintedFile] = (),
     midi_tracks: bool = True,
-    embed_audio: bool = True,
+    embed_audio: bool = False,
     file_name: str = "song.dawproject",
-    reuse_entry: Callable[[str, str], bytes | None] | None = None,
 ) -> Path:
     """Write ``folder/song.dawproject`` (atomically) for the stems already in ``folder/stems/``.
 
     Reads each stem's length, sample rate and channels from its WAV header,
-    then writes :func:`dawproject_xml`'s documents and, with ``embed_audio``
-    (the default), every audio file the tracks play, streamed into the ZIP.
-    Returns the path of the project file. ``reuse_entry(entry, source)`` may
-    return the bytes a dry stem's entry had when encoded from the same content
-    of the folder file ``source`` (``stems/<name>.wav``); those are stored as
-    they are (the same bytes an encode would give) instead of encoded again.
+    then writes :func:`dawproject_xml`'s documents. By default the project
+    refers to the folder's audio files (``external="true"``, paths relative to
+    the project file: a few kilobytes, and the folder can be moved as a whole);
+    with ``embed_audio`` every audio file the tracks play is put inside the ZIP
+    (a file that opens alone; :func:`pack_dawproject` makes one from a song
+    folder's project). Returns the path of the project file.
 
     Raises
     ------
@@ -408,23 +415,123 @@ def write_dawproject(
     ScoreError, ParameterError
         As :func:`dawproject_xml`.
     """
+    stems = read_stem_infos(folder, stem_names)
+    documents = dawproject_xml(song_or_score, stems=stems, mix_settings=mix_settings, printed=printed, midi_tracks=midi_tracks,
+                               embed_audio=embed_audio)
+    return write_project_file(song_or_score, folder, documents, stems=stems, mix_settings=mix_settings, printed=printed,
+                              embed_audio=embed_audio, file_name=file_name)
+
+
+def write_project_file(
+    song_or_score: object,
+    folder: str | os.PathLike,
+    documents: tuple[str, str],
+    *,
+    stems: Sequence[StemInfo],
+    mix_settings: object | None = None,
+    printed: Sequence[PrintedFile] = (),
+    embed_audio: bool = False,
+    file_name: str = "song.dawproject",
+) -> Path:
+    """Write ``folder/file_name`` (atomically) from :func:`dawproject_xml`'s ``documents`` of these ``stems``; see :func:`write_dawproject`."""
     score = as_score(song_or_score)
     if mix_settings is None and not isinstance(song_or_score, Score):
         mix_settings = getattr(song_or_score, "mix_settings", None)
-    stems = read_stem_infos(folder, stem_names)
-    project_xml, metadata_xml = dawproject_xml(
-        score, stems=stems, mix_settings=mix_settings, printed=printed, midi_tracks=midi_tracks, embed_audio=embed_audio
-    )
     files = _audio_entries(folder, project_tracks(score, stems, mix_settings, printed=printed, midi_tracks=False)) if embed_audio else []
-    earlier: dict[int, bytes] = {}
-    if reuse_entry is not None:
-        for i, (name, _, stem) in enumerate(files):
-            data = reuse_entry(name, stem.relative_path) if stem is not None else None
-            if data is not None:
-                earlier[i] = data
     with atomic_path(Path(folder) / file_name) as tmp:
-        _write_zip(tmp, [("project.xml", project_xml), ("metadata.xml", metadata_xml)], files, earlier)
+        _write_zip(tmp, [("project.xml", documents[0]), ("metadata.xml", documents[1])], files)
     return Path(folder) / file_name
+
+
+#: Largest ``project.xml`` / ``metadata.xml`` :func:`pack_dawproject` reads (a song's is well under a megabyte).
+_MAX_XML_BYTES = 64 << 20
+
+
+def _read_project_documents(source: Path) -> tuple[ET.Element, ET.Element]:
+    """The parsed ``project.xml`` and ``metadata.xml`` of a ``.dawproject`` file."""
+    try:
+        with zipfile.ZipFile(source) as archive:
+            texts = []
+            for name in ("project.xml", "metadata.xml"):
+                if archive.getinfo(name).file_size > _MAX_XML_BYTES:
+                    raise FileFormatError(f"{name} of {str(source)!r} is over {_MAX_XML_BYTES} bytes")
+                texts.append(archive.read(name))
+        return ET.fromstring(texts[0]), ET.fromstring(texts[1])
+    except (OSError, KeyError, zipfile.BadZipFile, ET.ParseError) as err:
+        raise FileFormatError(f"{str(source)!r} is not a DAWproject file lemm can read: {err}") from None
+
+
+def _packed_entry(folder: Path, relative: str) -> tuple[str, Path, StemInfo | None]:
+    """(ZIP entry, source file, the stem to encode or None to copy) of an audio file a project refers to by ``relative``."""
+    parts = relative.split("/")
+    if not relative or relative.startswith("/") or "\\" in relative or any(p in ("", ".", "..") for p in parts):
+        raise FileFormatError(f"DAWproject file path must be relative and inside the song folder, got {relative!r}")
+    source = folder / relative
+    if source.is_symlink() or not source.is_file():
+        raise LemmFileNotFoundError(f"audio file {str(source)!r} the DAW project refers to does not exist (or is a link)")
+    if len(parts) == 2 and parts[0] == "stems" and relative.endswith(".wav"):
+        stem = read_stem_infos(folder, [parts[1][: -len(".wav")]])[0]
+        return _entry_name(stem), source, stem if _entry_name(stem) != relative else None
+    return relative, source, None
+
+
+def pack_dawproject(folder: str | os.PathLike, output: str | os.PathLike, *, file_name: str = "song.dawproject") -> Path:
+    """Write ``output``: a song folder's DAWproject with its audio inside, a single file to send.
+
+    The folder's project (``folder/song.dawproject``) refers to the stems and
+    printed files beside it; the packed copy is the same project with every
+    file it refers to put in the ZIP, as :func:`write_dawproject` with
+    ``embed_audio=True`` writes it (the same bytes): the printed files copied,
+    each 16- or 24-bit dry stem encoded once to FLAC from its WAV's integer
+    samples (lossless), a 32-bit float stem copied as its WAV. The folder is only read.
+
+    Parameters
+    ----------
+    folder : path
+        A song folder (or any folder holding ``file_name`` and the files it refers to).
+    output : path
+        The new file; it must end in ``.dawproject`` and may not be the folder's own project.
+    file_name : str
+        The project in ``folder`` to pack.
+
+    Returns
+    -------
+    Path
+        ``output``.
+
+    Raises
+    ------
+    LemmFileNotFoundError
+        The project, or a file it refers to, is missing.
+    FileFormatError
+        The project is not a readable DAWproject, or refers to a path outside the folder.
+    OutputPathError
+        ``output`` does not end in ``.dawproject``, cannot take a file, or is the folder's own project.
+    """
+    base = Path(folder)
+    source = base / file_name
+    if not source.is_file():
+        raise LemmFileNotFoundError(f"song folder {str(base)!r} has no {file_name} (expected {str(source)!r})")
+    target = check_output_file(output, suffixes=(".dawproject",), what="output DAWproject file")
+    if target.resolve() == source.resolve():
+        raise OutputPathError(f"output DAWproject file must not be the song folder's own project, got {str(output)!r}")
+    project, metadata = _read_project_documents(source)
+    entries: dict[str, tuple[str, Path, StemInfo | None]] = {}
+    for element in project.iter("File"):
+        if element.get("external") != "true":
+            raise FileFormatError(f"{str(source)!r} already holds its audio (File {element.get('path')!r} is inside it): send it as it is")
+        relative = element.get("path", "")
+        if relative not in entries:
+            entries[relative] = _packed_entry(base, relative)
+        element.set("path", entries[relative][0])
+        del element.attrib["external"]
+    application = project.find("Application")
+    comment = metadata.find("Comment")
+    if comment is not None and application is not None:
+        comment.text = _comment(application.get("version", ""), embed_audio=True)
+    with atomic_path(target) as tmp:
+        _write_zip(tmp, [("project.xml", _to_text(project)), ("metadata.xml", _to_text(metadata))], list(entries.values()))
+    return target
 
 
 def schema_errors(project_xml: str | bytes, metadata_xml: str | bytes) -> list[str]:

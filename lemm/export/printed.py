@@ -9,7 +9,8 @@
 
 The files are FLAC (lossless, 16 or 24 bits as the song's ``bit_depth``; a
 32-bit float song gets WAV, which FLAC cannot hold): REAPER, Bitwig, Studio One
-and Cubase read FLAC, and the ``.dawproject`` stores these same bytes (no
+and Cubase read FLAC; both DAW projects play these files, and a packed
+``.dawproject`` (:func:`lemm.export.pack_dawproject`) stores these same bytes (no
 second encoding). Each file is encoded on one of two threads (libsndfile's
 encoder runs without the GIL) and written atomically.
 
@@ -42,7 +43,7 @@ import numpy as np
 from lemm.errors import ParameterError
 from lemm.export.common import PrintedFile, audio_content_key, compact_suffix, encode_audio, headroom_trim_db, trim_for_peak
 from lemm.io.atomic import atomic_write_bytes
-from lemm.io.audio import DITHER_SEED
+from lemm.io.audio import DITHER_SEED, interleaved_float32
 from lemm.io.dither import tpdf_dither
 from lemm.mix.mixer import strip_keys_of
 from lemm.mix.printed import printed_strips
@@ -132,10 +133,13 @@ def write_printed(
                                                  bit_depth=bit_depth, samples_key=samples_key, shape=shapes[index])):
                 return
         audio = strips[name] if audio is None else audio
-        scaled = audio if trims[index] == 0.0 else audio * np.float32(db_to_gain(trims[index]))
+        gain = None if trims[index] == 0.0 else db_to_gain(trims[index])
         if bit_depth == 16:
-            scaled = tpdf_dither(scaled, bit_depth=16, seed=DITHER_SEED)  # as lemm.io.audio.write_audio: same input, same bytes
-        atomic_write_bytes(base / relative, encode_audio(scaled.T.astype(np.float32), sample_rate=sample_rate, bit_depth=bit_depth))
+            scaled = audio if gain is None else audio * np.float32(gain)
+            samples = interleaved_float32(tpdf_dither(scaled, bit_depth=16, seed=DITHER_SEED))  # as lemm.io.audio.write_audio
+        else:
+            samples = interleaved_float32(audio, gain=gain)  # the product and the encoder's layout in one pass
+        atomic_write_bytes(base / relative, encode_audio(samples, sample_rate=sample_rate, bit_depth=bit_depth))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(write, range(len(items))))

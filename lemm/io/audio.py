@@ -32,7 +32,7 @@ from lemm.io.atomic import atomic_write_bytes, check_output_file
 from lemm.io.dither import tpdf_dither
 from lemm.limits import MAX_AUDIO_BYTES, MAX_AUDIO_CHANNELS, MAX_AUDIO_SECONDS, check_count, check_file_size
 
-__all__ = ["write_audio", "read_audio", "check_audio_output", "check_audio_file", "AUDIO_FORMATS"]
+__all__ = ["write_audio", "read_audio", "check_audio_output", "check_audio_file", "interleaved_float32", "AUDIO_FORMATS"]
 
 _SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
 DITHER_SEED = 0x1E3
@@ -66,6 +66,27 @@ def check_audio_output(path: str | os.PathLike, *, bit_depth: int = 24) -> Path:
     return target
 
 
+def interleaved_float32(audio: np.ndarray, *, gain: float | None = None) -> np.ndarray:
+    """``audio`` (times ``gain``) as the encoders read it: float32 [shape=(n_samples, n_channels)], C-contiguous, made in one pass.
+
+    ``audio`` is [shape=(n_channels, n_samples)]. The product with ``np.float32(gain)``
+    is taken in ``audio``'s precision and rounded to float32 once: the values of
+    ``(audio * np.float32(gain)).astype(np.float32).T``, without the two copies
+    (the product, then soundfile's interleaving) that makes.
+
+    >>> x = np.array([[0.5, -0.25], [1.0, 0.0]], np.float32)
+    >>> y = interleaved_float32(x, gain=0.5)
+    >>> y.tolist(), y.flags.c_contiguous
+    ([[0.25, 0.5], [-0.125, 0.0]], True)
+    """
+    a = np.asarray(audio)
+    if gain is None:
+        return np.ascontiguousarray(a.T, dtype=np.float32)
+    out = np.empty(a.shape[::-1], dtype=np.float32)
+    np.multiply(a.T, np.float32(gain), out=out)
+    return out
+
+
 def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int, bit_depth: int = 24) -> Path:
     """Write ``audio`` [shape=(n_channels, n_samples)] as WAV or FLAC (by the extension), atomically.
 
@@ -94,7 +115,7 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int,
         a = tpdf_dither(a, bit_depth=16, seed=DITHER_SEED)  # seeded: same input, same bytes
     encoded = io.BytesIO()  # the same bytes soundfile writes to a file; written out in one checked place
     try:
-        sf.write(encoded, a.T.astype(np.float32), int(sample_rate), subtype=_SUBTYPES[bit_depth], format=AUDIO_FORMATS[target.suffix.lower()][0])
+        sf.write(encoded, interleaved_float32(a), int(sample_rate), subtype=_SUBTYPES[bit_depth], format=AUDIO_FORMATS[target.suffix.lower()][0])
     except (RuntimeError, ValueError, TypeError) as err:  # libsndfile refuses, e.g. a sample rate FLAC cannot hold
         raise OutputPathError(f"cannot encode {str(target)!r}: {err}") from None
     return atomic_write_bytes(target, encoded.getbuffer())

@@ -15,7 +15,8 @@ A song folder holds::
     report.json        loudness, true peak, LRA, length, seconds per stage, seed, version
     printed/           each track and the reverb/delay returns as mixed (the DAW projects play these)
     song.rpp           REAPER project: tempo map, regions, printed + dry (muted) + MIDI (muted) tracks
-    song.dawproject    DAWproject (Bitwig, Studio One, Cubase): the same, with the audio inside
+    song.dawproject    DAWproject (Bitwig, Studio One, Cubase): the same, referring to the same files
+                       (``lemm export DIR -o FILE.dawproject`` packs one with the audio inside, to send)
     history/           every version of song.json (:mod:`lemm.project.history`)
     cache/             rendered (track, section) slices (:mod:`lemm.render.stems`) and, in cache/strips/,
                        processed channel strips and returns (:mod:`lemm.mix.strip_cache`); safe to delete
@@ -45,6 +46,7 @@ song's (:mod:`lemm.song` renders, then calls :func:`stage_song` inside the write
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -63,7 +65,7 @@ from lemm.errors import FileFormatError, LemmFileNotFoundError, ScoreError
 from lemm.export import write_daw_projects, write_printed
 from lemm.export.common import audio_content_key, headroom_trim_db
 from lemm.io.atomic import atomic_write_text, check_free_space
-from lemm.io.audio import read_audio, write_audio
+from lemm.io.audio import interleaved_float32, read_audio, write_audio
 from lemm.io.jsondata import json_safe, loads_json, read_json_file
 from lemm.mix import MixSettings
 from lemm.mix.strip_cache import stem_digest
@@ -268,7 +270,8 @@ def make_report(song: "SongData") -> dict[str, Any]:
 
 
 def _gain(audio: np.ndarray, gain_db: float) -> np.ndarray:
-    return audio if gain_db == 0.0 else (audio * np.float32(db_to_gain(gain_db))).astype(np.float32)
+    """``audio`` turned by ``gain_db`` as float32 [shape=(n_channels, n_samples)]: a view of the interleaved buffer :func:`write_audio` encodes (no copy there)."""
+    return audio if gain_db == 0.0 else interleaved_float32(audio, gain=db_to_gain(gain_db)).T
 
 
 def _compensated(mix_settings: Any, trims: dict[str, float]) -> Any:
@@ -288,15 +291,25 @@ def _json_text(data: Any) -> str:
 
 
 #: report.json's field of the content keys of lemm's files: every audio file (:func:`audio_content_key`), score.mid and
-#: score.musicxml (:func:`score_content_key`), and ``song.dawproject:<entry>`` for each dry stem the DAW project embeds.
+#: score.musicxml (:func:`score_content_key`).
 CONTENT_KEYS_FIELD = "content_keys"
-DAWPROJECT_FILE = "song.dawproject"
 
 
 def score_content_key(score: Any, *, kind: str) -> str:
     """The key of a file made from the score alone (``kind`` ``"midi"`` or ``"musicxml"``): a hash of the score and lemm's version."""
-    text = json.dumps([kind, __version__, score_to_dict(score)], sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha1(text.encode("ascii"), usedforsecurity=False).hexdigest()
+    return score_content_keys(score, kinds=(kind,))[kind]
+
+
+def score_content_keys(score: Any, *, kinds: tuple[str, ...]) -> dict[str, str]:
+    """:func:`score_content_key` of each of ``kinds``, the score serialised once.
+
+    The hashed text is ``json.dumps([kind, version, score_to_dict(score)], sort_keys=True,
+    separators=(",", ":"), ensure_ascii=True)``, put together from its three parts.
+    """
+    body = json.dumps(score_to_dict(score), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    head = json.dumps(__version__, ensure_ascii=True)
+    return {kind: hashlib.sha1(f"[{json.dumps(kind, ensure_ascii=True)},{head},{body}]".encode("ascii"), usedforsecurity=False).hexdigest()
+            for kind in kinds}
 
 
 class _Reuse:
@@ -322,31 +335,31 @@ class _Reuse:
             except (OSError, ValueError, AttributeError):
                 self.previous = {}  # no keys: every file is written
 
-    def zip_entry(self, entry: str, source: str) -> bytes | None:
-        """The bytes of ``song.dawproject``'s ``entry`` as the folder has it, when it was encoded from ``source``'s current content.
+    def keep_if_same(self, rel: str) -> bool:
+        """Where the staged ``rel`` holds the very bytes of the folder's own file, stage the folder's file instead (kept, not rewritten).
 
-        The entry's key (``"song.dawproject:<entry>"``) is the content key of the
-        file it was encoded from (``source``, e.g. ``stems/bass.wav``, whose key
-        this write has recorded); the old project's entry is used only where
-        the previous report.json gives it the same key.
+        For the small files made from the song's data (the DAW projects,
+        song.json): they are made anyway, and compared byte for byte.
         """
-        with self._lock:
-            key = self.keys.get(source)
-            if key is None:
-                return None
-            self.keys[f"{DAWPROJECT_FILE}:{entry}"] = key
-        if self.previous.get(f"{DAWPROJECT_FILE}:{entry}") != key or DAWPROJECT_FILE not in self.write.state.owned:
-            return None
-        old = self.write.folder / DAWPROJECT_FILE
-        if old.is_symlink() or not old.is_file():
-            return None
-        import zipfile
-
+        src, dst = self.write.folder / rel, self.write.staging / rel
+        if rel not in self.write.state.owned or src.is_symlink() or not src.is_file():
+            return False
         try:
-            with zipfile.ZipFile(old) as archive:
-                return archive.read(entry)  # its CRC is checked
-        except (OSError, KeyError, zipfile.BadZipFile, ValueError):
-            return None
+            if src.stat().st_size != dst.stat().st_size or src.read_bytes() != dst.read_bytes():
+                return False
+        except OSError:
+            return False
+        link = dst.with_name(f".{dst.name}.kept")
+        try:
+            os.link(src, link)
+            os.replace(link, dst)  # the staged copy is replaced by the folder's file, or stays
+        except OSError:
+            with contextlib.suppress(OSError):
+                link.unlink()  # nothing but the staged copy is left to install
+            return False  # e.g. a file system without hard links: the staged copy is installed as usual
+        with self._lock:
+            self.reused.append(rel)
+        return True
 
     def __call__(self, rel: str, key: str) -> bool:
         """Record ``key`` for ``rel``; True where the folder's file has it and is now linked into the staging folder."""
@@ -507,9 +520,10 @@ def stage_song(
         reuse = _Reuse(write)
 
         def score_files() -> None:
-            if not stop.is_set() and not reuse("score.mid", score_content_key(song.score, kind="midi")):
+            keys = score_content_keys(song.score, kinds=("midi", "musicxml"))
+            if not stop.is_set() and not reuse("score.mid", keys["midi"]):
                 write_midi(song.score, stage / "score.mid")
-            if not stop.is_set() and not reuse("score.musicxml", score_content_key(song.score, kind="musicxml")):
+            if not stop.is_set() and not reuse("score.musicxml", keys["musicxml"]):
                 write_musicxml(song.score, stage / "score.musicxml")
 
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -519,7 +533,9 @@ def stage_song(
                 printed = write_printed(stage, song.stems, song.mix_settings, sample_rate=sr, bit_depth=bits, mix_gain_db=mix_trim,
                                         parts=parts, reuse=reuse)
                 write_daw_projects(song.score, stage, stem_names=list(song.stems), mix_settings=_compensated(song.mix_settings, trims),
-                                   printed=printed, reuse_entry=reuse.zip_entry)
+                                   printed=printed)
+                for rel in ("song.rpp", "song.dawproject"):
+                    reuse.keep_if_same(rel)
                 scores.result()
             except BaseException:
                 stop.set()  # an error or Ctrl-C: the export thread stops before its next file
@@ -528,6 +544,7 @@ def stage_song(
         pause_point("staging")
         song_text = _json_text(song_to_dict(song))
         atomic_write_text(stage / "song.json", song_text)
+        reuse.keep_if_same("song.json")
         for rel, text in new_version_files(write.folder, song_text, action=action)[1].items():
             atomic_write_text(stage / rel, text)
     song.seconds_per_stage.update(timer.seconds)

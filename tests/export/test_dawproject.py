@@ -195,9 +195,9 @@ def test_embedded_audio_is_stored_flac_bit_exact_and_the_printed_bytes_are_the_f
     settings = MixSettings(tracks={name: TrackMix(pan=0.5 * i - 0.5) for i, name in enumerate(names)})
     printed = write_printed(song_folder, audio, settings, sample_rate=48000)
     assert [p.relative_path for p in printed] == [f"printed/{name}.flac" for name in names]
-    path = write_dawproject(score, song_folder, stem_names=names, printed=printed)
+    path = write_dawproject(score, song_folder, stem_names=names, printed=printed, embed_audio=True)
     first = path.read_bytes()
-    assert write_dawproject(score, song_folder, stem_names=names, printed=printed).read_bytes() == first  # deterministic
+    assert write_dawproject(score, song_folder, stem_names=names, printed=printed, embed_audio=True).read_bytes() == first  # deterministic
     with zipfile.ZipFile(path) as archive:
         infos = {i.filename: i for i in archive.infolist()}
         project, _ = _parse_valid(archive.read("project.xml").decode(), archive.read("metadata.xml").decode())
@@ -225,7 +225,7 @@ def test_embedded_form_keeps_the_stems_bit_depth(score, tmp_path, bit_depth, suf
     x = np.linspace(-0.5, 0.5, 9600, dtype=np.float32).reshape(2, -1)
     for name in names:
         write_audio(tmp_path / "stems" / f"{name}.wav", x, sample_rate=48000, bit_depth=bit_depth)
-    path = write_dawproject(score, tmp_path, stem_names=names)
+    path = write_dawproject(score, tmp_path, stem_names=names, embed_audio=True)
     with zipfile.ZipFile(path) as archive:
         project = etree.fromstring(archive.read("project.xml"))
         assert sorted(f.get("path") for f in project.iter("File")) == sorted(f"stems/{n}{suffix}" for n in names)
@@ -236,3 +236,36 @@ def test_embedded_form_keeps_the_stems_bit_depth(score, tmp_path, bit_depth, suf
         assert data == (tmp_path / "stems" / "bass.wav").read_bytes()  # copied, not re-encoded
     else:
         assert np.array_equal(sf.read(io.BytesIO(data), dtype="int32")[0], sf.read(str(tmp_path / "stems" / "bass.wav"), dtype="int32")[0])
+
+
+def test_packing_the_folders_project_gives_the_embedded_write(score, song_folder, tmp_path):
+    """pack_dawproject of the referring project is, byte for byte, the project written with its audio inside."""
+    from lemm.errors import FileFormatError, OutputPathError
+    from lemm.export import pack_dawproject
+    from lemm.export.printed import write_printed
+
+    names = [t.name for t in score.tracks]
+    audio = {name: np.full((2, 4800), 0.1 * (i + 1), np.float32) for i, name in enumerate(names)}
+    printed = write_printed(song_folder, audio, MixSettings(tracks={name: TrackMix() for name in names}), sample_rate=48000)
+    referring = write_dawproject(score, song_folder, stem_names=names, printed=printed)
+    with zipfile.ZipFile(referring) as archive:
+        assert archive.namelist() == ["project.xml", "metadata.xml"]
+    embedded = write_dawproject(score, song_folder, stem_names=names, printed=printed, embed_audio=True, file_name="inside.dawproject")
+    packed = pack_dawproject(song_folder, tmp_path / "sent.dawproject")
+    assert packed.read_bytes() == embedded.read_bytes()
+    with zipfile.ZipFile(packed) as archive:
+        assert len(archive.namelist()) == 2 + 2 * len(names)
+    with pytest.raises(OutputPathError, match="own project"):
+        pack_dawproject(song_folder, song_folder / "song.dawproject")
+    with pytest.raises(OutputPathError, match=".dawproject"):
+        pack_dawproject(song_folder, tmp_path / "sent.zip")
+    with pytest.raises(FileFormatError, match="already holds its audio"):
+        pack_dawproject(song_folder, tmp_path / "again.dawproject", file_name="inside.dawproject")
+    with zipfile.ZipFile(referring) as archive:
+        texts = {n: archive.read(n).decode() for n in archive.namelist()}
+    texts["project.xml"] = texts["project.xml"].replace('path="stems/bass.wav"', 'path="../outside.wav"')
+    with zipfile.ZipFile(song_folder / "bad.dawproject", "w") as archive:
+        for name, text in texts.items():
+            archive.writestr(name, text)
+    with pytest.raises(FileFormatError, match="inside the song folder"):
+        pack_dawproject(song_folder, tmp_path / "bad.dawproject", file_name="bad.dawproject")

@@ -103,20 +103,34 @@ def test_rpp_sums_to_the_mix(song_folder):
     assert set(playing) >= {t.name for t in song.score.tracks}
 
 
-def test_embedded_dawproject_opens_alone_validates_and_sums_to_the_mix(song_folder, tmp_path):
+def _opened(song_folder: Path, tmp_path: Path, form: str) -> tuple[object, Path]:
+    """The project.xml of the folder's own song.dawproject (files beside it) or of its packed copy (files inside), and where its files are."""
+    from lemm.export import pack_dawproject
+
+    if form == "folder":
+        path, root = song_folder / "song.dawproject", song_folder
+    else:
+        path, root = pack_dawproject(song_folder, tmp_path / "sent.dawproject"), tmp_path / "alone"
+    with zipfile.ZipFile(path) as archive:
+        if form == "packed":
+            archive.extractall(root)
+        project = etree.fromstring(archive.read("project.xml"))
+    return project, root
+
+
+@pytest.mark.parametrize("form", ["folder", "packed"])
+def test_dawproject_validates_opens_and_sums_to_the_mix(song_folder, tmp_path, form):
+    """The folder's project refers to the folder's files; the packed copy holds them inside and needs nothing else."""
     import lemm
 
     mix = _read(song_folder / "mix.wav")
-    alone = tmp_path / "alone"
-    alone.mkdir()
-    with zipfile.ZipFile(song_folder / "song.dawproject") as archive:
-        archive.extractall(alone)
-    project = etree.parse(str(alone / "project.xml")).getroot()
+    project, root = _opened(song_folder, tmp_path, form)
     schema = etree.XMLSchema(etree.parse(str(XSD_DIR / "Project.xsd")))
     assert schema.validate(project), schema.error_log
     files = [f for f in project.iter("File")]
-    assert files and all(f.get("external") in (None, "false") for f in files)
-    assert all((alone / f.get("path")).is_file() for f in files)  # nothing outside the container
+    external = "true" if form == "folder" else None
+    assert files and all(f.get("external") == external for f in files)
+    assert all((root / f.get("path")).is_file() for f in files)  # beside the project / nothing outside the container
 
     tracks = {t.get("id"): t for t in project.iter("Track")}
     total = np.zeros_like(mix)
@@ -133,13 +147,29 @@ def test_embedded_dawproject_opens_alone_validates_and_sums_to_the_mix(song_fold
                 continue
             volume = float(channel.find("Volume").get("value"))
             pan = 2.0 * float(channel.find("Pan").get("value")) - 1.0
-            audio = _read(alone / clip.find("Warps/Audio/File").get("path"))
+            audio = _read(root / clip.find("Warps/Audio/File").get("path"))
             start = round(float(clip.get("time")) * 60.0 / tempo_bpm * 48000)
             _place(total, _balance(audio * volume, pan), start)
     difference_db, correlation = _compare(total, mix)
     assert abs(difference_db) <= 0.5 and correlation >= 0.99, (difference_db, correlation)
     song = lemm.load(song_folder)
     assert notes == {f"{t.name} (MIDI)": len(t.notes) for t in song.score.tracks if t.notes}
+
+
+def test_both_projects_play_the_same_files_of_the_folder_and_open_where_it_is_moved(song_folder, tmp_path):
+    """song.rpp and song.dawproject name the same stems and printed files, by paths relative to the folder, and no copy of them."""
+    with zipfile.ZipFile(song_folder / "song.dawproject") as archive:
+        assert archive.namelist() == ["project.xml", "metadata.xml"]  # no second copy of the audio
+        dawproject_files = sorted({f.get("path") for f in etree.fromstring(archive.read("project.xml")).iter("File")})
+    project = rpp.loads((song_folder / "song.rpp").read_text())
+    rpp_files = sorted({line[1] for track in _children(project, "TRACK") for item in _children(track, "ITEM")
+                        for source in _children(item, "SOURCE") for line in source.children if isinstance(line, list) and line[:1] == ["FILE"]})
+    stems = sorted(p.relative_to(song_folder).as_posix() for p in (song_folder / "stems").glob("*.wav"))
+    assert rpp_files == dawproject_files and set(stems) <= set(rpp_files)
+    assert all(not Path(f).is_absolute() and ".." not in f for f in rpp_files)
+    moved = tmp_path / "elsewhere" / "renamed song"
+    shutil.copytree(song_folder, moved)
+    assert all((moved / f).is_file() for f in dawproject_files)  # relative to the .dawproject file, wherever the folder is
 
 
 def test_dry_stems_alone_do_not_sum_to_the_mix(song_folder):
