@@ -33,8 +33,9 @@ import math
 import numpy as np
 import scipy.signal
 
+from lemm.errors import ParameterError
 from lemm.mix._validate import as_audio, check_number, check_sample_rate
-from lemm.mix.loudness import integrated_loudness, short_term_loudness
+from lemm.mix.loudness import integrated_loudness, short_term_from_power, short_term_loudness
 from lemm.units import db_to_gain
 from lemm.validate import COMPRESSOR_RANGES
 
@@ -299,7 +300,13 @@ def compress(
 
 
 def section_lift_gain(
-    audio: np.ndarray, *, sample_rate: int, floor_lu: float = -9.0, strength: float = 0.8, max_gain_db: float = 12.0
+    audio: np.ndarray,
+    *,
+    sample_rate: int,
+    floor_lu: float = -9.0,
+    strength: float = 0.8,
+    max_gain_db: float = 12.0,
+    k_power: np.ndarray | None = None,
 ) -> np.ndarray:
     """A slow gain [shape=(n_samples,)], float32 >= 1, lifting passages far under the song's loudness.
 
@@ -310,6 +317,10 @@ def section_lift_gain(
     more than 30 LU under (fades, silence) are left alone. The gain moves
     over 2 s (a moving average of the window gains, linear between window
     centres), so it does not pump.
+
+    ``k_power`` [shape=(n_samples,)] is ``audio``'s K-weighted power
+    (:func:`lemm.mix.loudness.k_weighted_power`) where the caller has it
+    already (the master does); None measures it. The gain does not depend on it.
 
     Examples
     --------
@@ -329,7 +340,10 @@ def section_lift_gain(
     if n < 4 * rate:
         return np.ones(n, dtype=np.float32)
     song = integrated_loudness(a, sample_rate=rate)
-    short = short_term_loudness(a, sample_rate=rate, hop_seconds=0.5)
+    if k_power is None:
+        short = short_term_loudness(a, sample_rate=rate, hop_seconds=0.5)
+    else:
+        short = short_term_from_power(_checked_power(k_power, n), sample_rate=rate, hop_seconds=0.5)
     if not math.isfinite(song) or short.size == 0:
         return np.ones(n, dtype=np.float32)
     audible = np.isfinite(short) & (short > song - 30.0)
@@ -349,3 +363,9 @@ def section_lift_gain(
 #: Samples per block of :func:`section_lift_gain`'s curve.
 _GAIN_BLOCK = 1 << 18
 
+
+def _checked_power(power: object, n_samples: int) -> np.ndarray:
+    p = np.asarray(power)
+    if p.shape != (n_samples,) or p.dtype.kind != "f":
+        raise ParameterError.for_field("k_power", f"{p.dtype} array of shape {p.shape}", f"a float array of shape ({n_samples},)")
+    return p

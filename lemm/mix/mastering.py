@@ -206,14 +206,16 @@ def master(audio: np.ndarray, *, sample_rate: int, settings: MasterSettings | No
         "lookahead_ms": s.limiter_lookahead_ms,
         "release_ms": s.limiter_release_ms,
     }
-    if integrated_from_power(k_weighted_power(a, sample_rate=rate), sample_rate=rate) == -math.inf:
+    power = k_weighted_power(a, sample_rate=rate)  # measured once: the silence check and the section lift
+    if integrated_from_power(power, sample_rate=rate) == -math.inf:
         return _master_silence(a, limiter_options, s)
     if s.section_floor_lu is not None:
-        a = a * section_lift_gain(a, sample_rate=rate, floor_lu=s.section_floor_lu)[None, :]
+        a = a * section_lift_gain(a, sample_rate=rate, floor_lu=s.section_floor_lu, k_power=power)[None, :]
+    del power
     a, tilt_in, correction = _tilt(a, rate, s)
     a, power_in, side_gain = _width(a, rate, s.stereo_width, s.mono_bass_hz, s.max_fold_down_loss_db, s.min_side_mid_db)
     x, glue, glue_max, power_x = _glue(a, power_in, rate, s)
-    del power_in
+    del power_in, a  # ``x`` is what follows (one song-length buffer less through the limiter and the report)
     gain_db = s.target_lufs - integrated_from_power(power_x, sample_rate=rate)  # the first guess of the loudness loop
     detector = limiter_detector(x, sample_rate=rate, oversample=8)
     model = _LimitedLoudness(power_x, detector, sample_rate=rate, limiter_options=limiter_options)
