@@ -33,8 +33,9 @@ import math
 import numpy as np
 import scipy.signal
 
+from lemm.errors import ParameterError
 from lemm.mix._validate import as_audio, check_number, check_sample_rate
-from lemm.mix.loudness import integrated_loudness, short_term_loudness
+from lemm.mix.loudness import integrated_loudness, short_term_from_power, short_term_loudness
 from lemm.units import db_to_gain
 from lemm.validate import COMPRESSOR_RANGES
 
@@ -77,16 +78,28 @@ def block_peaks(audio: np.ndarray, block: int) -> np.ndarray:
     array([0.5, 0.9])
     """
     a = np.asarray(audio)
-    if a.ndim == 2:
-        env = np.abs(a[0])
-        for channel in a[1:]:
-            np.maximum(env, np.abs(channel), out=env)
-    else:
-        env = np.abs(a)
-    n = env.shape[0]
+    channels = list(a) if a.ndim == 2 else [a]
+    n = channels[0].shape[0]
     n_blocks = -(-n // block)
-    if n_blocks * block != n:
-        env = np.concatenate([env, np.zeros(n_blocks * block - n, dtype=env.dtype)])
+    per_part = max(1, _PEAK_PART_SAMPLES // block)  # whole blocks per part: no song-length temporaries (max is exact)
+    parts = [_part_peaks(channels, start * block, min(n, (start + per_part) * block), block) for start in range(0, n_blocks, per_part)]
+    if not parts:
+        return np.zeros(0, dtype=np.abs(channels[0][:0]).dtype)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+#: Samples per part of :func:`block_peaks` (a multiple of the usual blocks).
+_PEAK_PART_SAMPLES = 1 << 18
+
+
+def _part_peaks(channels: list[np.ndarray], start: int, stop: int, block: int) -> np.ndarray:
+    """Peaks of the blocks of ``channels[:, start:stop]`` (``start`` on a block boundary; the last block zero-padded)."""
+    env = np.abs(channels[0][start:stop])
+    for channel in channels[1:]:
+        np.maximum(env, np.abs(channel[start:stop]), out=env)
+    n_blocks = -(-env.shape[0] // block)
+    if n_blocks * block != env.shape[0]:
+        env = np.concatenate([env, np.zeros(n_blocks * block - env.shape[0], dtype=env.dtype)])
     m = env.reshape(n_blocks, block)
     while m.shape[1] > 1 and m.shape[1] % 2 == 0:  # pairwise tree: ~2x faster than max(axis=1)
         m = np.maximum(m[:, 0::2], m[:, 1::2])
@@ -173,7 +186,13 @@ def nodes_to_samples(nodes: np.ndarray, n_samples: int, block: int) -> np.ndarra
     """
     v = np.asarray(nodes, dtype=np.float32)
     frac = np.arange(block, dtype=np.float32) / np.float32(block)
-    samples = v[:-1, None] + (v[1:] - v[:-1])[:, None] * frac[None, :]
+    n_rows = v.shape[0] - 1
+    samples = np.empty((n_rows, block), dtype=np.float32)
+    step = max(1, _PEAK_PART_SAMPLES // block)
+    for start in range(0, n_rows, step):  # by rows: no song-length temporaries (the same samples)
+        stop = min(start + step, n_rows)
+        np.multiply((v[start + 1 : stop + 1] - v[start:stop])[:, None], frac[None, :], out=samples[start:stop])
+        samples[start:stop] += v[start:stop, None]
     return samples.reshape(-1)[:n_samples]
 
 
@@ -281,7 +300,13 @@ def compress(
 
 
 def section_lift_gain(
-    audio: np.ndarray, *, sample_rate: int, floor_lu: float = -9.0, strength: float = 0.8, max_gain_db: float = 12.0
+    audio: np.ndarray,
+    *,
+    sample_rate: int,
+    floor_lu: float = -9.0,
+    strength: float = 0.8,
+    max_gain_db: float = 12.0,
+    k_power: np.ndarray | None = None,
 ) -> np.ndarray:
     """A slow gain [shape=(n_samples,)], float32 >= 1, lifting passages far under the song's loudness.
 
@@ -292,6 +317,10 @@ def section_lift_gain(
     more than 30 LU under (fades, silence) are left alone. The gain moves
     over 2 s (a moving average of the window gains, linear between window
     centres), so it does not pump.
+
+    ``k_power`` [shape=(n_samples,)] is ``audio``'s K-weighted power
+    (:func:`lemm.mix.loudness.k_weighted_power`) where the caller has it
+    already (the master does); None measures it. The gain does not depend on it.
 
     Examples
     --------
@@ -311,13 +340,32 @@ def section_lift_gain(
     if n < 4 * rate:
         return np.ones(n, dtype=np.float32)
     song = integrated_loudness(a, sample_rate=rate)
-    short = short_term_loudness(a, sample_rate=rate, hop_seconds=0.5)
+    if k_power is None:
+        short = short_term_loudness(a, sample_rate=rate, hop_seconds=0.5)
+    else:
+        short = short_term_from_power(_checked_power(k_power, n), sample_rate=rate, hop_seconds=0.5)
     if not math.isfinite(song) or short.size == 0:
         return np.ones(n, dtype=np.float32)
     audible = np.isfinite(short) & (short > song - 30.0)
     gain_db = np.where(audible, np.clip(k * (song + floor - np.where(audible, short, 0.0)), 0.0, most), 0.0)
     gain_db = np.convolve(np.pad(gain_db, 2, mode="edge"), np.ones(5) / 5.0, mode="valid")
     centres = 1.5 + 0.5 * np.arange(gain_db.size)
-    samples = np.arange(n, dtype=np.float64) / rate
-    return (db_to_gain(np.interp(samples, centres, gain_db))).astype(np.float32)
+    out = np.ones(n, dtype=np.float32)
+    for start in range(0, n, _GAIN_BLOCK):  # by blocks: no song-length float64 arrays (the same samples)
+        samples = np.arange(start, min(start + _GAIN_BLOCK, n), dtype=np.float64) / rate
+        block_db = np.interp(samples, centres, gain_db)
+        lifted = np.flatnonzero(block_db)  # 0 dB (most of a song) is a gain of exactly 1
+        if lifted.size:
+            out[start + lifted] = db_to_gain(block_db[lifted]).astype(np.float32)
+    return out
 
+
+#: Samples per block of :func:`section_lift_gain`'s curve.
+_GAIN_BLOCK = 1 << 18
+
+
+def _checked_power(power: object, n_samples: int) -> np.ndarray:
+    p = np.asarray(power)
+    if p.shape != (n_samples,) or p.dtype.kind != "f":
+        raise ParameterError.for_field("k_power", f"{p.dtype} array of shape {p.shape}", f"a float array of shape ({n_samples},)")
+    return p

@@ -55,6 +55,7 @@ __all__ = [
     "integrated_loudness",
     "momentary_loudness",
     "short_term_loudness",
+    "short_term_from_power",
     "loudness_range",
     "gated_loudness",
     "integrated_from_power",
@@ -326,9 +327,13 @@ def short_term_loudness(audio: np.ndarray, *, sample_rate: int, hop_seconds: flo
     array([-inf, -inf])
     """
     a, rate = _checked(audio, sample_rate)
+    return short_term_from_power(k_weighted_power(a, sample_rate=rate), sample_rate=rate, hop_seconds=hop_seconds)
+
+
+def short_term_from_power(power: np.ndarray, *, sample_rate: int, hop_seconds: float = 0.1) -> np.ndarray:
+    """:func:`short_term_loudness` from the signal's K-weighted power per sample (:func:`k_weighted_power`), the same values."""
     hop = check_number(hop_seconds, "hop_seconds", 0.0, 10.0, open_low=True)
-    power = k_weighted_power(a, sample_rate=rate)
-    return _to_lufs(_window_powers(power, sample_rate=rate, window_seconds=3.0, hop_seconds=hop))
+    return _to_lufs(_window_powers(power, sample_rate=sample_rate, window_seconds=3.0, hop_seconds=hop))
 
 
 def loudness_range_from_blocks(blocks: BlockPowers) -> float:

@@ -206,14 +206,16 @@ def master(audio: np.ndarray, *, sample_rate: int, settings: MasterSettings | No
         "lookahead_ms": s.limiter_lookahead_ms,
         "release_ms": s.limiter_release_ms,
     }
-    if integrated_from_power(k_weighted_power(a, sample_rate=rate), sample_rate=rate) == -math.inf:
+    power = k_weighted_power(a, sample_rate=rate)  # measured once: the silence check and the section lift
+    if integrated_from_power(power, sample_rate=rate) == -math.inf:
         return _master_silence(a, limiter_options, s)
     if s.section_floor_lu is not None:
-        a = a * section_lift_gain(a, sample_rate=rate, floor_lu=s.section_floor_lu)[None, :]
+        a = a * section_lift_gain(a, sample_rate=rate, floor_lu=s.section_floor_lu, k_power=power)[None, :]
+    del power
     a, tilt_in, correction = _tilt(a, rate, s)
     a, power_in, side_gain = _width(a, rate, s.stereo_width, s.mono_bass_hz, s.max_fold_down_loss_db, s.min_side_mid_db)
     x, glue, glue_max, power_x = _glue(a, power_in, rate, s)
-    del power_in
+    del power_in, a  # ``x`` is what follows (one song-length buffer less through the limiter and the report)
     gain_db = s.target_lufs - integrated_from_power(power_x, sample_rate=rate)  # the first guess of the loudness loop
     detector = limiter_detector(x, sample_rate=rate, oversample=8)
     model = _LimitedLoudness(power_x, detector, sample_rate=rate, limiter_options=limiter_options)
@@ -234,7 +236,7 @@ def _tilt(a: np.ndarray, rate: int, s: MasterSettings) -> tuple[np.ndarray, floa
     if abs(correction) < 0.05:
         return a, tilt_in, 0.0
     return (
-        scipy.signal.sosfilt(tilt_sos(correction, sample_rate=rate).astype(np.float32), a, axis=-1).astype(np.float32),
+        scipy.signal.sosfilt(tilt_sos(correction, sample_rate=rate).astype(np.float32), a, axis=-1).astype(np.float32, copy=False),
         tilt_in,
         correction,
     )
@@ -319,7 +321,7 @@ def _width(a: np.ndarray, rate: int, width: float, mono_bass_hz: float | None, m
         return a, k_weighted_power(a, sample_rate=rate), 1.0
     mid, side = mid_side(a)
     if mono_bass_hz is not None:
-        side = scipy.signal.sosfilt(side_highpass_sos(mono_bass_hz, sample_rate=rate).astype(np.float32), side).astype(np.float32)
+        side = scipy.signal.sosfilt(side_highpass_sos(mono_bass_hz, sample_rate=rate).astype(np.float32), side).astype(np.float32, copy=False)
     sos = k_weighting_sos(rate).astype(np.float32)
     power_mid = np.square(scipy.signal.sosfilt(sos, mid), dtype=np.float64)
     power_side = np.square(scipy.signal.sosfilt(sos, side), dtype=np.float64)
@@ -345,9 +347,14 @@ def _width(a: np.ndarray, rate: int, width: float, mono_bass_hz: float | None, m
             low, high = (g, high) if loss_db(g) <= max_loss_db else (low, g)
         g = low
     side *= np.float32(g)
-    power_mid += (g * g) * power_side
+    power_side *= g * g  # in place: the same products as ``(g * g) * power_side``
+    power_mid += power_side
+    del power_side
     power_mid *= 2.0
-    return np.stack([mid + side, mid - side]), power_mid, g
+    out = np.empty((2, mid.shape[0]), dtype=np.float32)
+    np.add(mid, side, out=out[0])
+    np.subtract(mid, side, out=out[1])
+    return out, power_mid, g
 
 
 def _per_second_reduction_db(gain: np.ndarray, rate: int, *, reference_db: float = 0.0) -> np.ndarray:

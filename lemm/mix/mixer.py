@@ -90,6 +90,7 @@ def channel_strip(audio: np.ndarray, track: TrackMix, *, sample_rate: int, duck_
         if duck_gain is not None:
             gain *= duck_gain
         y = np.multiply(y, gain[None, :], out=y if y is not a else None)
+        del gain
         matrix = matrix * fader
     else:
         matrix = matrix * (fader * 10.0 ** (c.makeup_db / 20.0))
@@ -97,7 +98,10 @@ def channel_strip(audio: np.ndarray, track: TrackMix, *, sample_rate: int, duck_
             y = np.multiply(y, np.asarray(duck_gain, dtype=np.float32)[None, :], out=y if y is not a else None)
     matrix = matrix.astype(np.float32)
     out = _panned(a, y, matrix)
-    return spectral_spread(out, sample_rate=rate, amount=track.spread) if track.spread > 0.0 else out
+    del y  # ``out`` itself, or a buffer no longer needed
+    if track.spread <= 0.0:
+        return out
+    return spectral_spread(out, sample_rate=rate, amount=track.spread, out=out)  # ``out`` is this strip's own (never ``audio``)
 
 
 def _panned(a: np.ndarray, y: np.ndarray, matrix: np.ndarray) -> np.ndarray:
@@ -106,14 +110,19 @@ def _panned(a: np.ndarray, y: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     if a.shape[0] == 2 and matrix[0, 1] == 0.0 and matrix[1, 0] == 0.0:  # stereo, centred: a scale per channel
         return np.multiply(y, matrix.diagonal()[:, None], out=y if y is not a else None)
     out = np.empty((2, n), dtype=np.float32)
+    scratch = np.empty(min(n, _SEND_BLOCK), dtype=np.float32)
     for o in range(2):
         terms = [(matrix[o, i], y[i]) for i in range(a.shape[0]) if matrix[o, i] != 0.0]
         if not terms:
             out[o] = 0.0
             continue
         np.multiply(terms[0][1], terms[0][0], out=out[o])
-        for coefficient, channel in terms[1:]:
-            out[o] += coefficient * channel
+        for coefficient, channel in terms[1:]:  # out[o] += coefficient * channel, by blocks (the same roundings)
+            for start in range(0, n, scratch.shape[0]):
+                stop = min(start + scratch.shape[0], n)
+                part = scratch[: stop - start]
+                np.multiply(coefficient, channel[start:stop], out=part)
+                out[o, start:stop] += part
     return out
 
 
@@ -383,12 +392,14 @@ def shared_returns(
         d = settings.delay
         wet = delay(delay_bus, sample_rate=sample_rate, time_ms=d.time_ms, feedback=d.feedback, highpass_hz=d.highpass_hz,
                     lowpass_hz=d.lowpass_hz, ping_pong=d.ping_pong)
-        returns[RETURN_NAMES[0]] = (np.float32(10.0 ** (d.return_db / 20.0)) * wet).astype(np.float32, copy=False)
+        wet *= np.float32(10.0 ** (d.return_db / 20.0))  # in place: the same products as ``gain * wet``
+        returns[RETURN_NAMES[0]] = wet
     if reverb_bus is not None and np.any(reverb_bus):
         r = settings.reverb
         wet = reverb(reverb_bus, sample_rate=sample_rate, decay_seconds=r.decay_seconds, predelay_ms=r.predelay_ms, damping=r.damping,
                      highpass_hz=r.highpass_hz)
-        returns[RETURN_NAMES[1]] = (np.float32(10.0 ** (r.return_db / 20.0)) * wet).astype(np.float32, copy=False)
+        wet *= np.float32(10.0 ** (r.return_db / 20.0))
+        returns[RETURN_NAMES[1]] = wet
     return returns
 
 

@@ -152,7 +152,7 @@ def oversampled_peak_envelope(audio: np.ndarray, *, oversample: int = 4, fast: b
         fast_rows = interpolation_phases(factor, fast=True)
         phases = [phases[i] if (i + 1) % 2 == 0 else fast_rows[i] for i in range(factor - 1)]
     envs = _map_channels(_channel_envelope, a, phases)
-    return envs[0] if len(envs) == 1 else np.maximum(envs[0], envs[1])
+    return envs[0] if len(envs) == 1 else np.maximum(envs[0], envs[1], out=envs[0])  # each channel's is its own
 
 
 def _channel_phase_peaks(x: np.ndarray, phases: np.ndarray) -> np.ndarray:

@@ -41,6 +41,7 @@ import numpy as np
 import scipy.fft
 import scipy.signal
 
+from lemm.errors import ParameterError
 from lemm.mix._validate import as_audio, check_number, check_sample_rate
 from lemm.mix.loudness import block_powers, gated_loudness
 
@@ -99,17 +100,31 @@ def stereo_width(audio: np.ndarray, *, sample_rate: int, width: float = 1.0, mon
 
 @functools.lru_cache(maxsize=8)
 def _spread_gain(n_fft: int, sample_rate: int, low_hz: float, bands_per_octave: float) -> np.ndarray:
-    f = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
-    octaves = np.log2(np.maximum(f, 1e-6) / low_hz)
-    ramp = np.clip(octaves, 0.0, 1.0)
-    ramp = 0.5 - 0.5 * np.cos(np.pi * ramp)
-    gain = (np.sin(np.pi * bands_per_octave * np.maximum(octaves, 0.0)) * ramp).astype(np.float32)
+    n_bins = n_fft // 2 + 1
+    gain = np.empty(n_bins, dtype=np.float32)
+    step = 1.0 / (n_fft * (1.0 / sample_rate))  # np.fft.rfftfreq's bin spacing
+    for start in range(0, n_bins, _GAIN_BLOCK):  # by blocks: no song-length float64 arrays (the same values)
+        f = np.arange(start, min(start + _GAIN_BLOCK, n_bins)) * step
+        octaves = np.log2(np.maximum(f, 1e-6) / low_hz)
+        ramp = np.clip(octaves, 0.0, 1.0)
+        ramp = 0.5 - 0.5 * np.cos(np.pi * ramp)
+        gain[start : start + f.shape[0]] = np.sin(np.pi * bands_per_octave * np.maximum(octaves, 0.0)) * ramp
     gain.setflags(write=False)
     return gain
 
 
+#: Frequency bins per block of :func:`_spread_gain`.
+_GAIN_BLOCK = 1 << 18
+
+
 def spectral_spread(
-    audio: np.ndarray, *, sample_rate: int, amount: float, low_hz: float = 200.0, bands_per_octave: float = 2.0
+    audio: np.ndarray,
+    *,
+    sample_rate: int,
+    amount: float,
+    low_hz: float = 200.0,
+    bands_per_octave: float = 2.0,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Widen ``audio`` [shape=(n_channels, n_samples)] to stereo, keeping its mid exactly: [shape=(2, n_samples)], float32.
 
@@ -119,6 +134,11 @@ def spectral_spread(
     L/R correlation of ``(1 - amount**2 / 2) / (1 + amount**2 / 2)`` (0.78)
     and a fold-down loss of ``10 log10(1 + amount**2 / 2)`` (0.5 dB).
 
+    ``out`` (a C-contiguous float32 array [shape=(2, n_samples)], or None for a new
+    one) receives the result; it may be ``audio`` itself, which is then
+    widened in place (the mixer's channel strip does so: one song-length
+    buffer less). The samples do not depend on it.
+
     Examples
     --------
     >>> import numpy as np
@@ -126,6 +146,9 @@ def spectral_spread(
     >>> y = spectral_spread(x, sample_rate=48000, amount=0.5)
     >>> bool(np.allclose((y[0] + y[1]) / 2, x[0], atol=1e-5)), round(float(np.corrcoef(y)[0, 1]), 1)
     (True, 0.8)
+    >>> z = np.stack([x[0], x[0]])
+    >>> bool(np.array_equal(spectral_spread(z, sample_rate=48000, amount=0.5, out=z), y))
+    True
     """
     a = as_audio(audio, dtype=np.float32)
     rate = check_sample_rate(sample_rate)
@@ -133,17 +156,40 @@ def spectral_spread(
     low = check_number(low_hz, "low_hz", 20.0, 2000.0)
     per_octave = check_number(bands_per_octave, "bands_per_octave", 0.25, 12.0)
     n = a.shape[1]
+    if out is None:
+        out = np.empty((2, n), dtype=np.float32)
+    elif not (isinstance(out, np.ndarray) and out.dtype == np.float32 and out.shape == (2, n) and out.flags.c_contiguous):
+        raise ParameterError.for_field("out", f"{type(out).__name__} {getattr(out, 'dtype', '')} {getattr(out, 'shape', '')}".strip(),
+                                       f"None or a C-contiguous float32 array of shape (2, {n})")
     if k == 0.0 or n == 0:  # unchanged (a mono source on both channels)
-        return np.stack([a[0], a[-1]])
-    if a.shape[0] == 1:
-        mid, side = a[0], np.zeros_like(a[0])
-    else:
-        mid, side = mid_side(a)
+        if out is not a:
+            out[0], out[1] = a[0], a[-1]
+        return out
+    # Few song-length buffers: the mid goes straight into the FFT's zero-padded input, the side into
+    # ``out[1]`` (``a`` is read first), the spectrum is scaled and inverted in place.
     n_fft = scipy.fft.next_fast_len(n + int(0.05 * rate), real=True)  # room for the comb's short response
-    spectrum = scipy.fft.rfft(mid, n_fft) * (np.float32(k) * _spread_gain(n_fft, rate, float(low), float(per_octave)))
-    added = scipy.fft.irfft(spectrum, n_fft)[:n].astype(np.float32)
-    side = side + added
-    return np.stack([mid + side, mid - side])
+    padded = np.zeros(n_fft, dtype=np.float32)
+    mid = padded[:n]
+    half = np.float32(0.5)
+    if a.shape[0] == 1:
+        mid[:] = a[0]
+        side = out[1]
+        side[:] = 0.0
+    else:  # mid_side(a), written in place
+        np.add(a[0], a[1], out=mid)
+        mid *= half
+        side = out[1]
+        np.subtract(a[0], a[1], out=side)
+        side *= half
+    spectrum = scipy.fft.rfft(padded)
+    spectrum *= np.float32(k) * _spread_gain(n_fft, rate, float(low), float(per_octave))
+    added = scipy.fft.irfft(spectrum, n_fft, overwrite_x=True)
+    del spectrum
+    side += added[:n]
+    del added
+    np.add(mid, side, out=out[0])
+    np.subtract(mid, side, out=side)  # out[1]
+    return out
 
 
 def fold_down_loss_db(audio: np.ndarray, *, sample_rate: int) -> float:

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lemm.errors import ParameterError
-from lemm.mix.dynamics import compress, compressor_gain, decaying_max, static_curve_db
+from lemm.mix.dynamics import compress, compressor_gain, decaying_max, section_lift_gain, static_curve_db
 from lemm.mix.limiter import limit
+from lemm.mix.loudness import k_weighted_power
 from lemm.mix.peak import true_peak_db
 
 from .signals import SAMPLE_RATE, dynamic_signal, sine
@@ -108,3 +109,15 @@ def test_limiter_gain_is_smooth() -> None:
     required_db = -1.1 - 20 * math.log10(2.0)  # ceiling minus the 0.1 dB margin, for a 2.0 plateau
     assert required_db - 0.5 <= 20 * math.log10(gain[9000]) <= required_db  # released toward the requirement
     assert 20 * math.log10(gain[-1]) > -0.1  # and let go after the plateau
+
+
+def test_section_lift_gain_from_a_given_k_power_is_the_same():
+    """The master passes the K-weighted power it measured: the gain is bit for bit the one measured here."""
+    x = (np.random.default_rng(5).standard_normal((2, SAMPLE_RATE * 12)) * 0.1).astype(np.float32)
+    x[:, : SAMPLE_RATE * 5] *= 0.05  # a quiet intro, lifted
+    own = section_lift_gain(x, sample_rate=SAMPLE_RATE)
+    given_power = section_lift_gain(x, sample_rate=SAMPLE_RATE, k_power=k_weighted_power(x, sample_rate=SAMPLE_RATE))
+    assert own.tobytes() == given_power.tobytes()
+    assert 20 * math.log10(float(own[SAMPLE_RATE * 3])) > 6.0 and float(own[-1]) == 1.0
+    with pytest.raises(ParameterError, match="k_power"):
+        section_lift_gain(x, sample_rate=SAMPLE_RATE, k_power=np.zeros(10))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.fft
 import scipy.signal
 
+from lemm.errors import ParameterError
 from lemm.mix import apply_mix, auto_mix_settings
 from lemm.mix.meters import stereo_correlation
 from lemm.mix.settings import MixSettings, TrackMix
@@ -39,6 +41,26 @@ def test_spread_of_a_stereo_source_adds_to_its_side():
     y = spectral_spread(x, sample_rate=SR, amount=0.5)
     np.testing.assert_allclose(y[0] + y[1], x[0] + x[1], atol=5e-5)
     assert spectral_spread(x, sample_rate=SR, amount=0.0).tobytes() == np.stack([x[0], x[1]]).tobytes()
+
+
+def test_spread_into_out_gives_the_same_samples():
+    """``out=`` (the channel strip's in-place widening) against the formula computed with plain numpy FFTs."""
+    x = _noise(4, seconds=1.0, channels=2)
+    n = x.shape[1]
+    n_fft = scipy.fft.next_fast_len(n + int(0.05 * SR), real=True)
+    mid, side = (x[0] + x[1]) / 2, (x[0] - x[1]) / 2
+    f = np.fft.rfftfreq(n_fft, 1.0 / SR)
+    octaves = np.log2(np.maximum(f, 1e-6) / 200.0)
+    comb = np.sin(np.pi * 2.0 * np.maximum(octaves, 0.0)) * (0.5 - 0.5 * np.cos(np.pi * np.clip(octaves, 0.0, 1.0)))
+    added = np.fft.irfft(np.fft.rfft(mid.astype(np.float64), n_fft) * 0.5 * comb, n_fft)[:n]
+    expected = np.stack([mid + side + added, mid - side - added])
+    fresh = spectral_spread(x, sample_rate=SR, amount=0.5)
+    np.testing.assert_allclose(fresh, expected, atol=2e-6)
+    inplace = x.copy()
+    assert spectral_spread(inplace, sample_rate=SR, amount=0.5, out=inplace) is inplace
+    assert inplace.tobytes() == fresh.tobytes()
+    with pytest.raises(ParameterError, match="out"):
+        spectral_spread(x, sample_rate=SR, amount=0.5, out=np.zeros((2, n), np.float64))
 
 
 def test_channel_strip_spread_round_trips_settings():
