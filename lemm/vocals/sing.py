@@ -64,6 +64,7 @@ from lemm.vocals import world
 from lemm.vocals.boundaries import spoken_syllables
 from lemm.vocals.brightness import brighten_envelope
 from lemm.vocals.layout import SyllableLayout, gate_intervals, layout_syllables, source_time
+from lemm.vocals.memo import Memo
 from lemm.vocals.phrases import Phrase, vocal_phrases
 from lemm.vocals.pitch import sung_f0_hz
 from lemm.vocals.speech import DEFAULT_VOICE, SpeechWorker, Utterance
@@ -207,6 +208,22 @@ def speak_phrase(phrase: Phrase, worker: SpeechWorker, *, voice: Voice) -> Spoke
 
 def _phrase_key(phrase: Phrase) -> tuple:
     return (phrase.text, tuple(len(w.syllables) for w in phrase.words))
+
+
+#: Spoken phrases by voice and words, for the process's life (:mod:`lemm.vocals.memo`): the
+#: same words in the same voice always give the same speech and analysis, and a song sings
+#: its chorus lines in several sections (slices rendered apart) and in its backing vocals.
+#: About 5 MB per phrase of 3 s (WORLD's envelope and aperiodicity at 513 bins).
+SPOKEN_MEMO = Memo(max_bytes=160 * 2**20)
+
+
+def _spoken_bytes(spoken: SpokenPhrase) -> int:
+    f = spoken.features
+    return int(f.spectral_envelope.nbytes + f.aperiodicity.nbytes + f.f0_hz.nbytes + spoken.utterance.audio.nbytes)
+
+
+def _memo_key(phrase: Phrase, voice: Voice) -> tuple:
+    return (voice.espeak_voice, voice.rate_wpm, tuple(w.text for w in phrase.words), *_phrase_key(phrase))
 
 
 def synthesis_rate(sample_rate: int) -> int:
@@ -375,7 +392,7 @@ def sing_track_span(
     return lo, np.stack([mono, mono])
 
 
-def _checked(track, score, sample_rate, seed, n_samples, n_workers) -> tuple[str, int]:
+def _checked(track, score, sample_rate, seed, n_samples, n_workers) -> tuple[Voice, int]:
     """The voice and seed of a :func:`sing_track` call, its arguments checked."""
     if not isinstance(track, Track) or not isinstance(score, Score):
         raise ParameterError.for_field("track, score", (type(track).__name__, type(score).__name__), "a Track and a Score")
@@ -389,7 +406,7 @@ def _checked(track, score, sample_rate, seed, n_samples, n_workers) -> tuple[str
     return voice, seed
 
 
-def _sung(track: Track, score: Score, *, voice: str, sample_rate: int, seed: int, n_samples: int | None,
+def _sung(track: Track, score: Score, *, voice: Voice, sample_rate: int, seed: int, n_samples: int | None,
           n_workers: int | None) -> tuple[int, np.ndarray, int]:
     """(lo, the mono voice [shape=(m,)] float32 from song sample lo on, the stem's length): the phrases' span of the stem."""
     phrases = vocal_phrases(track, score)
@@ -401,7 +418,7 @@ def _sung(track: Track, score: Score, *, voice: str, sample_rate: int, seed: int
     idle: queue.SimpleQueue = queue.SimpleQueue()  # speech workers between phrases, one per thread at most
     started: list[SpeechWorker] = []
 
-    def speak(phrase: Phrase) -> SpokenPhrase:
+    def speak_now(phrase: Phrase) -> SpokenPhrase:
         try:
             worker = idle.get_nowait()
         except queue.Empty:
@@ -411,6 +428,9 @@ def _sung(track: Track, score: Score, *, voice: str, sample_rate: int, seed: int
             return speak_phrase(phrase, worker, voice=voice)
         finally:
             idle.put(worker)
+
+    def speak(phrase: Phrase) -> SpokenPhrase:  # a line sung before (another section, another track) is not spoken again
+        return SPOKEN_MEMO.get(_memo_key(phrase, voice), lambda: speak_now(phrase), size=_spoken_bytes)
 
     def one(phrase: Phrase, spoken: SpokenPhrase) -> tuple[int, np.ndarray]:
         # seeded by the phrase's start (ms), not its index: editing one phrase leaves the others as they were
