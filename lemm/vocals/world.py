@@ -30,6 +30,7 @@ from lemm.errors import DependencyError, ParameterError
 __all__ = ["SpeechFeatures", "analyse_speech", "warp_features", "reshape_envelope", "smooth_envelope_for_f0", "synthesize"]
 
 FRAME_PERIOD_MS = 5.0
+_MAX_SCALE_GROUPS = 32  # reshape_envelope: per-frame scales taking at most this many values are mapped group by group
 
 
 def _pyworld():
@@ -150,6 +151,17 @@ def reshape_envelope(
         raise ValueError(f"formant_scale must be a float or one value per frame ({n_frames}), got shape {scale.shape}")
     if per_frame and np.all(scale == scale[0]) and n_frames:
         scale, per_frame = scale[:1].reshape(()), False
+    if per_frame:
+        # a voice's frames take a few scales (vowel, consonant, the steps of the crossfade between):
+        # each group of rows through the one-scale path (a column gather; bit for bit the per-frame result)
+        values, group = np.unique(scale, return_inverse=True)
+        if values.size <= _MAX_SCALE_GROUPS:
+            out = np.empty((n_frames, f_out.size))
+            for k, value in enumerate(values):
+                rows = group == k
+                out[rows] = reshape_envelope(envelope[rows], source_rate=source_rate, target_rate=target_rate, formant_scale=float(value),
+                                             is_aperiodicity=is_aperiodicity)
+            return out
     src_pos = (f_out[None, :] / scale[:, None] if per_frame else f_out / scale) * src_fft / source_rate
     top = n_src_bins - 1
     inside = np.clip(src_pos, 0.0, top)
