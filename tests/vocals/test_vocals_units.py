@@ -164,3 +164,16 @@ def test_formant_scale_per_frame_moves_voiced_frames_only() -> None:
     for i in (0, 40):  # each frame as if reshaped alone with its own scale
         alone = reshape_envelope(env[i : i + 1], source_rate=22050, target_rate=48000, formant_scale=float(scale[i]))
         np.testing.assert_allclose(per_frame[i], alone[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("is_aperiodicity", [False, True])
+def test_formant_scale_groups_give_the_per_frame_mapping_bit_for_bit(monkeypatch, is_aperiodicity) -> None:
+    from lemm.vocals import world
+
+    rng = np.random.default_rng(1)
+    env = np.exp(rng.standard_normal((60, 513))) if not is_aperiodicity else rng.random((60, 513))
+    scale = 1.0 + 0.01 * (np.arange(60) % 7)  # 7 values: mapped group by group
+    grouped = world.reshape_envelope(env, source_rate=22050, target_rate=48000, formant_scale=scale, is_aperiodicity=is_aperiodicity)
+    monkeypatch.setattr(world, "_MAX_SCALE_GROUPS", 0)  # the 2-D gather, frame by frame
+    per_frame = world.reshape_envelope(env, source_rate=22050, target_rate=48000, formant_scale=scale, is_aperiodicity=is_aperiodicity)
+    assert np.array_equal(grouped, per_frame)
