@@ -84,6 +84,8 @@ _SUSTAIN_SAG_DB_PER_SECOND = 1.5
 _FINAL_RELEASE_DB = 5.0
 _ENVELOPE_SMOOTHING = 1.0  # harmonic spacings (world.smooth_envelope_for_f0)
 _ENVELOPE_SMOOTHING_MAX_HZ = 200.0  # ... but never wider than this (world.smooth_envelope_for_f0)
+#: Length a pulse's impulse response is given in WORLD's synthesis (the FFT size is the power of two that holds it)
+SYNTHESIS_RESPONSE_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -239,6 +241,15 @@ def synthesis_rate(sample_rate: int) -> int:
     return int(round(sample_rate / k))
 
 
+def synthesis_fft_size(synth_rate: int) -> int:
+    """WORLD's synthesis FFT size at a synthesis rate: the power of two holding :data:`SYNTHESIS_RESPONSE_SECONDS`.
+
+    >>> synthesis_fft_size(24000), synthesis_fft_size(22050), synthesis_fft_size(32000), synthesis_fft_size(16000)
+    (512, 512, 1024, 512)
+    """
+    return int(2 ** math.ceil(math.log2(SYNTHESIS_RESPONSE_SECONDS * synth_rate)))
+
+
 def sing_phrase(
     phrase: Phrase,
     utterance: Utterance | SpokenPhrase,
@@ -307,8 +318,9 @@ def sing_phrase(
     weight = _voiced_weight(voiced, 1.0 / frame_seconds)
     scale = 1.0 + (voice.formant_scale - 1.0) * weight
     synth_rate = synthesis_rate(sample_rate)
-    sp = world.reshape_envelope(sp, source_rate=sr_src, target_rate=synth_rate, formant_scale=scale)
-    ap = world.reshape_envelope(ap, source_rate=sr_src, target_rate=synth_rate, formant_scale=scale, is_aperiodicity=True)
+    fft_size = synthesis_fft_size(synth_rate)
+    sp = world.reshape_envelope(sp, source_rate=sr_src, target_rate=synth_rate, formant_scale=scale, fft_size=fft_size)
+    ap = world.reshape_envelope(ap, source_rate=sr_src, target_rate=synth_rate, formant_scale=scale, is_aperiodicity=True, fft_size=fft_size)
     sp = world.smooth_envelope_for_f0(sp, f0, synth_rate, width=_ENVELOPE_SMOOTHING, max_width_hz=_ENVELOPE_SMOOTHING_MAX_HZ)
     sp, ap = brighten_envelope(sp, ap, weight, sample_rate=synth_rate, presence_db=voice.presence_db,
                                slope_db_per_octave=voice.extension_slope_db_per_octave)

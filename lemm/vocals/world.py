@@ -121,6 +121,7 @@ def reshape_envelope(
     target_rate: int,
     formant_scale: float | np.ndarray = 1.0,
     is_aperiodicity: bool = False,
+    fft_size: int | None = None,
 ) -> np.ndarray:
     """Map envelope bins from the analysis rate's FFT onto the output rate's, scaling formants.
 
@@ -135,15 +136,20 @@ def reshape_envelope(
         scales some frames (vowels) more than others (consonants).
     is_aperiodicity : bool
         Interpolate linearly and hold the top value instead of the log roll-off.
+    fft_size : int or None
+        The synthesis FFT size (even); None: CheapTrick's for ``target_rate`` (1024 at 24 kHz).
+        WORLD's cost per pulse grows with it; it only has to hold a pulse's impulse response.
 
     Returns
     -------
-    np.ndarray [shape=(n_frames, target_fft_size // 2 + 1)]
+    np.ndarray [shape=(n_frames, fft_size // 2 + 1)]
     """
     pw = _pyworld()
     n_frames, n_src_bins = envelope.shape
     src_fft = 2 * (n_src_bins - 1)
-    tgt_fft = pw.get_cheaptrick_fft_size(target_rate)
+    if fft_size is not None and (isinstance(fft_size, bool) or not isinstance(fft_size, int) or fft_size < 16 or fft_size % 2):
+        raise ParameterError.for_field("fft_size", fft_size, "None or an even integer >= 16")
+    tgt_fft = pw.get_cheaptrick_fft_size(target_rate) if fft_size is None else fft_size
     f_out = np.arange(tgt_fft // 2 + 1) * (target_rate / tgt_fft)
     scale = np.asarray(formant_scale, dtype=np.float64)
     per_frame = scale.ndim == 1
@@ -160,7 +166,7 @@ def reshape_envelope(
             for k, value in enumerate(values):
                 rows = group == k
                 out[rows] = reshape_envelope(envelope[rows], source_rate=source_rate, target_rate=target_rate, formant_scale=float(value),
-                                             is_aperiodicity=is_aperiodicity)
+                                             is_aperiodicity=is_aperiodicity, fft_size=tgt_fft)
             return out
     src_pos = (f_out[None, :] / scale[:, None] if per_frame else f_out / scale) * src_fft / source_rate
     top = n_src_bins - 1

@@ -177,3 +177,17 @@ def test_formant_scale_groups_give_the_per_frame_mapping_bit_for_bit(monkeypatch
     monkeypatch.setattr(world, "_MAX_SCALE_GROUPS", 0)  # the 2-D gather, frame by frame
     per_frame = world.reshape_envelope(env, source_rate=22050, target_rate=48000, formant_scale=scale, is_aperiodicity=is_aperiodicity)
     assert np.array_equal(grouped, per_frame)
+
+
+def test_reshape_envelope_to_a_given_fft_size_keeps_the_envelope_on_its_frequencies() -> None:
+    from lemm.vocals.world import reshape_envelope
+
+    freqs = np.arange(513) * 22050 / 1024
+    env = np.exp(-((freqs - 700.0) / 300.0) ** 2)[None, :] + 1e-6  # a formant at 700 Hz
+    out = reshape_envelope(env, source_rate=22050, target_rate=24000, fft_size=512)
+    out_freqs = np.arange(257) * 24000 / 512
+    assert out.shape == (1, 257) and abs(out_freqs[np.argmax(out[0])] - 700.0) <= 24000 / 512
+    np.testing.assert_allclose(out[0, out_freqs < 3000], np.interp(out_freqs[out_freqs < 3000], freqs, env[0]), rtol=0.05)
+    for bad in (511, 8, 512.0, True):
+        with pytest.raises(ParameterError, match="fft_size"):
+            reshape_envelope(env, source_rate=22050, target_rate=24000, fft_size=bad)
