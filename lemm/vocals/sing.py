@@ -215,7 +215,7 @@ def _phrase_key(phrase: Phrase) -> tuple:
 #: Spoken phrases by voice and words, for the process's life (:mod:`lemm.vocals.memo`): the
 #: same words in the same voice always give the same speech and analysis, and a song sings
 #: its chorus lines in several sections (slices rendered apart) and in its backing vocals.
-#: About 5 MB per phrase of 3 s (WORLD's envelope and aperiodicity at 513 bins).
+#: About 2.7 MiB a phrase (WORLD's envelope and aperiodicity at 513 bins): a 3:30 song's 17 lines hold about 46 MiB.
 SPOKEN_MEMO = Memo(max_bytes=160 * 2**20)
 
 
