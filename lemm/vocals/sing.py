@@ -64,6 +64,7 @@ from lemm.vocals import world
 from lemm.vocals.boundaries import spoken_syllables
 from lemm.vocals.brightness import brighten_envelope
 from lemm.vocals.layout import SyllableLayout, gate_intervals, layout_syllables, source_time
+from lemm.vocals.memo import Memo
 from lemm.vocals.phrases import Phrase, vocal_phrases
 from lemm.vocals.pitch import sung_f0_hz
 from lemm.vocals.speech import DEFAULT_VOICE, SpeechWorker, Utterance
@@ -83,6 +84,8 @@ _SUSTAIN_SAG_DB_PER_SECOND = 1.5
 _FINAL_RELEASE_DB = 5.0
 _ENVELOPE_SMOOTHING = 1.0  # harmonic spacings (world.smooth_envelope_for_f0)
 _ENVELOPE_SMOOTHING_MAX_HZ = 200.0  # ... but never wider than this (world.smooth_envelope_for_f0)
+#: Length a pulse's impulse response is given in WORLD's synthesis (the FFT size is the power of two that holds it)
+SYNTHESIS_RESPONSE_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,22 @@ def _phrase_key(phrase: Phrase) -> tuple:
     return (phrase.text, tuple(len(w.syllables) for w in phrase.words))
 
 
+#: Spoken phrases by voice and words, for the process's life (:mod:`lemm.vocals.memo`): the
+#: same words in the same voice always give the same speech and analysis, and a song sings
+#: its chorus lines in several sections (slices rendered apart) and in its backing vocals.
+#: About 2.7 MiB a phrase (WORLD's envelope and aperiodicity at 513 bins): a 3:30 song's 17 lines hold about 46 MiB.
+SPOKEN_MEMO = Memo(max_bytes=160 * 2**20)
+
+
+def _spoken_bytes(spoken: SpokenPhrase) -> int:
+    f = spoken.features
+    return int(f.spectral_envelope.nbytes + f.aperiodicity.nbytes + f.f0_hz.nbytes + spoken.utterance.audio.nbytes)
+
+
+def _memo_key(phrase: Phrase, voice: Voice) -> tuple:
+    return (voice.espeak_voice, voice.rate_wpm, tuple(w.text for w in phrase.words), *_phrase_key(phrase))
+
+
 def synthesis_rate(sample_rate: int) -> int:
     """The rate WORLD sings at for an output rate: ``sample_rate / k``, k = ``sample_rate // 22050`` (at least 1).
 
@@ -220,6 +239,15 @@ def synthesis_rate(sample_rate: int) -> int:
     """
     k = max(int(sample_rate // 22050), 1)
     return int(round(sample_rate / k))
+
+
+def synthesis_fft_size(synth_rate: int) -> int:
+    """WORLD's synthesis FFT size at a synthesis rate: the power of two holding :data:`SYNTHESIS_RESPONSE_SECONDS`.
+
+    >>> synthesis_fft_size(24000), synthesis_fft_size(22050), synthesis_fft_size(32000), synthesis_fft_size(16000)
+    (512, 512, 1024, 512)
+    """
+    return int(2 ** math.ceil(math.log2(SYNTHESIS_RESPONSE_SECONDS * synth_rate)))
 
 
 def sing_phrase(
@@ -290,8 +318,9 @@ def sing_phrase(
     weight = _voiced_weight(voiced, 1.0 / frame_seconds)
     scale = 1.0 + (voice.formant_scale - 1.0) * weight
     synth_rate = synthesis_rate(sample_rate)
-    sp = world.reshape_envelope(sp, source_rate=sr_src, target_rate=synth_rate, formant_scale=scale)
-    ap = world.reshape_envelope(ap, source_rate=sr_src, target_rate=synth_rate, formant_scale=scale, is_aperiodicity=True)
+    fft_size = synthesis_fft_size(synth_rate)
+    sp = world.reshape_envelope(sp, source_rate=sr_src, target_rate=synth_rate, formant_scale=scale, fft_size=fft_size)
+    ap = world.reshape_envelope(ap, source_rate=sr_src, target_rate=synth_rate, formant_scale=scale, is_aperiodicity=True, fft_size=fft_size)
     sp = world.smooth_envelope_for_f0(sp, f0, synth_rate, width=_ENVELOPE_SMOOTHING, max_width_hz=_ENVELOPE_SMOOTHING_MAX_HZ)
     sp, ap = brighten_envelope(sp, ap, weight, sample_rate=synth_rate, presence_db=voice.presence_db,
                                slope_db_per_octave=voice.extension_slope_db_per_octave)
@@ -375,7 +404,7 @@ def sing_track_span(
     return lo, np.stack([mono, mono])
 
 
-def _checked(track, score, sample_rate, seed, n_samples, n_workers) -> tuple[str, int]:
+def _checked(track, score, sample_rate, seed, n_samples, n_workers) -> tuple[Voice, int]:
     """The voice and seed of a :func:`sing_track` call, its arguments checked."""
     if not isinstance(track, Track) or not isinstance(score, Score):
         raise ParameterError.for_field("track, score", (type(track).__name__, type(score).__name__), "a Track and a Score")
@@ -389,7 +418,7 @@ def _checked(track, score, sample_rate, seed, n_samples, n_workers) -> tuple[str
     return voice, seed
 
 
-def _sung(track: Track, score: Score, *, voice: str, sample_rate: int, seed: int, n_samples: int | None,
+def _sung(track: Track, score: Score, *, voice: Voice, sample_rate: int, seed: int, n_samples: int | None,
           n_workers: int | None) -> tuple[int, np.ndarray, int]:
     """(lo, the mono voice [shape=(m,)] float32 from song sample lo on, the stem's length): the phrases' span of the stem."""
     phrases = vocal_phrases(track, score)
@@ -401,7 +430,7 @@ def _sung(track: Track, score: Score, *, voice: str, sample_rate: int, seed: int
     idle: queue.SimpleQueue = queue.SimpleQueue()  # speech workers between phrases, one per thread at most
     started: list[SpeechWorker] = []
 
-    def speak(phrase: Phrase) -> SpokenPhrase:
+    def speak_now(phrase: Phrase) -> SpokenPhrase:
         try:
             worker = idle.get_nowait()
         except queue.Empty:
@@ -411,6 +440,9 @@ def _sung(track: Track, score: Score, *, voice: str, sample_rate: int, seed: int
             return speak_phrase(phrase, worker, voice=voice)
         finally:
             idle.put(worker)
+
+    def speak(phrase: Phrase) -> SpokenPhrase:  # a line sung before (another section, another track) is not spoken again
+        return SPOKEN_MEMO.get(_memo_key(phrase, voice), lambda: speak_now(phrase), size=_spoken_bytes)
 
     def one(phrase: Phrase, spoken: SpokenPhrase) -> tuple[int, np.ndarray]:
         # seeded by the phrase's start (ms), not its index: editing one phrase leaves the others as they were

@@ -30,6 +30,7 @@ from lemm.errors import DependencyError, ParameterError
 __all__ = ["SpeechFeatures", "analyse_speech", "warp_features", "reshape_envelope", "smooth_envelope_for_f0", "synthesize"]
 
 FRAME_PERIOD_MS = 5.0
+_MAX_SCALE_GROUPS = 32  # reshape_envelope: per-frame scales taking at most this many values are mapped group by group
 
 
 def _pyworld():
@@ -120,6 +121,7 @@ def reshape_envelope(
     target_rate: int,
     formant_scale: float | np.ndarray = 1.0,
     is_aperiodicity: bool = False,
+    fft_size: int | None = None,
 ) -> np.ndarray:
     """Map envelope bins from the analysis rate's FFT onto the output rate's, scaling formants.
 
@@ -134,15 +136,20 @@ def reshape_envelope(
         scales some frames (vowels) more than others (consonants).
     is_aperiodicity : bool
         Interpolate linearly and hold the top value instead of the log roll-off.
+    fft_size : int or None
+        The synthesis FFT size (even); None: CheapTrick's for ``target_rate`` (1024 at 24 kHz).
+        WORLD's cost per pulse grows with it; it only has to hold a pulse's impulse response.
 
     Returns
     -------
-    np.ndarray [shape=(n_frames, target_fft_size // 2 + 1)]
+    np.ndarray [shape=(n_frames, fft_size // 2 + 1)]
     """
     pw = _pyworld()
     n_frames, n_src_bins = envelope.shape
     src_fft = 2 * (n_src_bins - 1)
-    tgt_fft = pw.get_cheaptrick_fft_size(target_rate)
+    if fft_size is not None and (isinstance(fft_size, bool) or not isinstance(fft_size, int) or fft_size < 16 or fft_size % 2):
+        raise ParameterError.for_field("fft_size", fft_size, "None or an even integer >= 16")
+    tgt_fft = pw.get_cheaptrick_fft_size(target_rate) if fft_size is None else fft_size
     f_out = np.arange(tgt_fft // 2 + 1) * (target_rate / tgt_fft)
     scale = np.asarray(formant_scale, dtype=np.float64)
     per_frame = scale.ndim == 1
@@ -150,6 +157,17 @@ def reshape_envelope(
         raise ValueError(f"formant_scale must be a float or one value per frame ({n_frames}), got shape {scale.shape}")
     if per_frame and np.all(scale == scale[0]) and n_frames:
         scale, per_frame = scale[:1].reshape(()), False
+    if per_frame:
+        # a voice's frames take a few scales (vowel, consonant, the steps of the crossfade between):
+        # each group of rows through the one-scale path (a column gather; bit for bit the per-frame result)
+        values, group = np.unique(scale, return_inverse=True)
+        if values.size <= _MAX_SCALE_GROUPS:
+            out = np.empty((n_frames, f_out.size))
+            for k, value in enumerate(values):
+                rows = group == k
+                out[rows] = reshape_envelope(envelope[rows], source_rate=source_rate, target_rate=target_rate, formant_scale=float(value),
+                                             is_aperiodicity=is_aperiodicity, fft_size=tgt_fft)
+            return out
     src_pos = (f_out[None, :] / scale[:, None] if per_frame else f_out / scale) * src_fft / source_rate
     top = n_src_bins - 1
     inside = np.clip(src_pos, 0.0, top)

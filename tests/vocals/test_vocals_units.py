@@ -164,3 +164,30 @@ def test_formant_scale_per_frame_moves_voiced_frames_only() -> None:
     for i in (0, 40):  # each frame as if reshaped alone with its own scale
         alone = reshape_envelope(env[i : i + 1], source_rate=22050, target_rate=48000, formant_scale=float(scale[i]))
         np.testing.assert_allclose(per_frame[i], alone[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("is_aperiodicity", [False, True])
+def test_formant_scale_groups_give_the_per_frame_mapping_bit_for_bit(monkeypatch, is_aperiodicity) -> None:
+    from lemm.vocals import world
+
+    rng = np.random.default_rng(1)
+    env = np.exp(rng.standard_normal((60, 513))) if not is_aperiodicity else rng.random((60, 513))
+    scale = 1.0 + 0.01 * (np.arange(60) % 7)  # 7 values: mapped group by group
+    grouped = world.reshape_envelope(env, source_rate=22050, target_rate=48000, formant_scale=scale, is_aperiodicity=is_aperiodicity)
+    monkeypatch.setattr(world, "_MAX_SCALE_GROUPS", 0)  # the 2-D gather, frame by frame
+    per_frame = world.reshape_envelope(env, source_rate=22050, target_rate=48000, formant_scale=scale, is_aperiodicity=is_aperiodicity)
+    assert np.array_equal(grouped, per_frame)
+
+
+def test_reshape_envelope_to_a_given_fft_size_keeps_the_envelope_on_its_frequencies() -> None:
+    from lemm.vocals.world import reshape_envelope
+
+    freqs = np.arange(513) * 22050 / 1024
+    env = np.exp(-((freqs - 700.0) / 300.0) ** 2)[None, :] + 1e-6  # a formant at 700 Hz
+    out = reshape_envelope(env, source_rate=22050, target_rate=24000, fft_size=512)
+    out_freqs = np.arange(257) * 24000 / 512
+    assert out.shape == (1, 257) and abs(out_freqs[np.argmax(out[0])] - 700.0) <= 24000 / 512
+    np.testing.assert_allclose(out[0, out_freqs < 3000], np.interp(out_freqs[out_freqs < 3000], freqs, env[0]), rtol=0.05)
+    for bad in (511, 8, 512.0, True):
+        with pytest.raises(ParameterError, match="fft_size"):
+            reshape_envelope(env, source_rate=22050, target_rate=24000, fft_size=bad)
