@@ -224,6 +224,14 @@ def _spoken_bytes(spoken: SpokenPhrase) -> int:
     return int(f.spectral_envelope.nbytes + f.aperiodicity.nbytes + f.f0_hz.nbytes + spoken.utterance.audio.nbytes)
 
 
+def _read_only(spoken: SpokenPhrase) -> SpokenPhrase:
+    """``spoken`` with its arrays made read-only: one kept result is shared by every later use, which must not change it."""
+    f = spoken.features
+    for array in (f.spectral_envelope, f.aperiodicity, f.f0_hz, spoken.utterance.audio):
+        array.flags.writeable = False
+    return spoken
+
+
 def _memo_key(phrase: Phrase, voice: Voice) -> tuple:
     return (voice.espeak_voice, voice.rate_wpm, tuple(w.text for w in phrase.words), *_phrase_key(phrase))
 
@@ -442,7 +450,7 @@ def _sung(track: Track, score: Score, *, voice: Voice, sample_rate: int, seed: i
             idle.put(worker)
 
     def speak(phrase: Phrase) -> SpokenPhrase:  # a line sung before (another section, another track) is not spoken again
-        return SPOKEN_MEMO.get(_memo_key(phrase, voice), lambda: speak_now(phrase), size=_spoken_bytes)
+        return SPOKEN_MEMO.get(_memo_key(phrase, voice), lambda: _read_only(speak_now(phrase)), size=_spoken_bytes)
 
     def one(phrase: Phrase, spoken: SpokenPhrase) -> tuple[int, np.ndarray]:
         # seeded by the phrase's start (ms), not its index: editing one phrase leaves the others as they were
