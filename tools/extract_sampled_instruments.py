@@ -64,7 +64,8 @@ STORE_RATE = 32000
 
 #: name -> source SoundFont, GM program, zone roots (MIDI keys), layer velocities, length (s) at the lowest and highest root,
 #: release (ms), whether each zone's measured tuning is stored for the sampler to correct, and for sustained
-#: sounds the loop (start, end seconds: the note plays on through a crossfaded loop) and a lower storage rate.
+#: sounds the loop (start, end seconds: the note plays on through a crossfaded loop) and a lower storage rate; ``keys``: each
+#: zone's (low, high) key range where the source's zones differ in timbre (written to instrument.json; the sampler obeys it).
 SPECS: dict[str, dict] = {
     "acoustic_piano": {
         "soundfont": "MuseScore_General", "program": 0, "roots": list(range(24, 109, 6)), "velocities": [40, 80, 118],
@@ -73,6 +74,13 @@ SPECS: dict[str, dict] = {
     "steel_guitar": {
         "soundfont": "FluidR3_GM", "program": 25, "roots": list(range(40, 89, 6)), "velocities": [56, 108],
         "seconds": (2.4, 1.2), "release_ms": 500.0, "correct_tuning": True,
+    },
+    "electric_guitar": {
+        "soundfont": "FluidR3_GM", "program": 27, "velocities": [100],
+        # FluidR3's own zones (one recording each, one velocity layer): a key plays the zone that holds it, as fluidsynth does
+        "roots": [40, 45, 50, 55, 59, 64, 69, 71, 76, 79],
+        "keys": [(0, 44), (45, 49), (50, 54), (55, 58), (59, 63), (64, 65), (66, 69), (70, 71), (72, 76), (77, 127)],
+        "seconds": (2.4, 1.2), "release_ms": 300.0, "correct_tuning": True,
     },
     "synth_pad": {
         "soundfont": "FluidR3_GM", "program": 89, "roots": list(range(36, 97, 8)), "velocities": [100],
@@ -241,6 +249,8 @@ def extract(name: str, spec: dict, out: Path, scratch: Path) -> int:
             tuning_cents(shots[(root, spec["velocities"][-1])], root, rate, sustained=loop is not None) if spec["correct_tuning"] else 0.0
         )
         zone = {"root": root, "tune_cents": round(tune, 2), "files": files}
+        if "keys" in spec:
+            zone["keys"] = list(spec["keys"][spec["roots"].index(root)])
         if loop is not None:
             zone["loop"] = [int(loop[0] * rate), int(loop[1] * rate)]
         zones.append(zone)

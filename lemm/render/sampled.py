@@ -24,7 +24,7 @@ gives the same samples.
 Examples
 --------
 >>> list_sampled()
-['acoustic_piano', 'steel_guitar', 'synth_pad']
+['acoustic_piano', 'electric_guitar', 'steel_guitar', 'synth_pad']
 >>> inst = load_sampled("acoustic_piano")
 >>> inst.roots[:3], inst.velocities
 ((24, 30, 36), (40, 80, 118))
@@ -32,6 +32,9 @@ Examples
 [(6, 0.0), (6, 0.0)]
 >>> [zone_choice(inst.roots, 62, repeat) for repeat in (0, 1)]
 [(6, 2.0), (7, -4.0)]
+>>> guitar = load_sampled("electric_guitar")  # FluidR3's zones: key 66 plays the recording at 69
+>>> [zone_choice(guitar.roots, 66, repeat, key_ranges=guitar.key_ranges) for repeat in (0, 1)]
+[(6, -3.0), (6, -3.0)]
 """
 
 from __future__ import annotations
@@ -101,6 +104,10 @@ class SampledInstrument:
     stereo_width : float
         0..1, notes spread by pitch.
     folder : Path
+    key_ranges : tuple of (int, int)
+        Per zone: the lowest and highest key it plays, as the source SoundFont's zones
+        do (a key plays the zone whose range holds it, never a round-robin neighbour:
+        each zone is another recording). Empty: the nearest root plays, with round robin.
     """
 
     name: str
@@ -115,6 +122,7 @@ class SampledInstrument:
     gain_db: float
     stereo_width: float
     folder: Path
+    key_ranges: tuple[tuple[int, int], ...] = ()
 
 
 def list_sampled() -> list[str]:
@@ -152,6 +160,7 @@ def load_sampled(name: str) -> SampledInstrument:
             gain_db=float(index["gain_db"]),
             stereo_width=float(index["stereo_width"]),
             folder=folder,
+            key_ranges=tuple((int(z["keys"][0]), int(z["keys"][1])) for z in index["zones"]) if "keys" in index["zones"][0] else (),
         )
     except (OSError, KeyError, ValueError, TypeError) as err:
         raise FileFormatError(f"sampled instrument {name!r} in {folder} cannot be read: {err}") from err
@@ -159,6 +168,8 @@ def load_sampled(name: str) -> SampledInstrument:
         raise FileFormatError(f"{folder / 'instrument.json'}: zone roots and velocities must be ascending and distinct")
     if any(len(f) != len(inst.velocities) for f in inst.files) or not inst.roots:
         raise FileFormatError(f"{folder / 'instrument.json'}: every zone needs one file per velocity layer")
+    if inst.key_ranges and not all(lo <= r <= hi for (lo, hi), r in zip(inst.key_ranges, inst.roots, strict=False)):
+        raise FileFormatError(f"{folder / 'instrument.json'}: every zone needs 'keys' [low, high] that hold its root")
     return inst
 
 
@@ -184,12 +195,21 @@ def _zone_audio(name: str, sample_rate: int, device: str) -> tuple[tuple[torch.T
     return tuple(out)
 
 
-def zone_choice(roots: tuple[int, ...], pitch: float, repeat: int) -> tuple[int, float]:
+def zone_choice(roots: tuple[int, ...], pitch: float, repeat: int, *, key_ranges: tuple[tuple[int, int], ...] = ()) -> tuple[int, float]:
     """(zone index, semitones to shift its root) for ``pitch``; odd ``repeat`` counts take the round-robin zone.
 
-    The nearest root wins (the lower one on a tie); on an odd repeat the
-    second-nearest is taken when it is at most :data:`ROUND_ROBIN_SEMITONES` away.
+    With ``key_ranges`` (one (low, high) key per zone) the zone whose range holds
+    the rounded pitch plays, whatever ``repeat`` is; a key outside every range
+    falls back to the nearest root. Otherwise the nearest root wins (the lower one
+    on a tie); on an odd repeat the second-nearest is taken when it is at most
+    :data:`ROUND_ROBIN_SEMITONES` away.
     """
+    if key_ranges:
+        key = round(pitch)
+        inside = [i for i, (lo, hi) in enumerate(key_ranges) if lo <= key <= hi]
+        if inside:
+            return inside[0], float(pitch - roots[inside[0]])
+        repeat = 0
     dist = np.abs(np.asarray(roots, dtype=np.float64) - pitch)
     order = np.argsort(dist, kind="stable")
     pick = int(order[0])
@@ -291,7 +311,7 @@ def _sampled_audio(
     for v in voices:
         count = repeats.get(v.pitch, 0)
         repeats[v.pitch] = count + 1
-        z, _ = zone_choice(inst.roots, v.pitch, count)
+        z, _ = zone_choice(inst.roots, v.pitch, count, key_ranges=inst.key_ranges)
         layer, gain = _layer(inst.velocities, v.velocity, inst.velocity_halving_db)
         sample = zones[z][layer]
         # the read runs at most 2**(max shift / 12) as fast as the recording

@@ -116,13 +116,9 @@ def render_track(
         If the rendered audio is not finite.
     """
     dev, n, preset, kind = _checked(track, sample_rate=sample_rate, seed=seed, device=device, n_samples=n_samples, preset=preset)
+    full, _ = _RENDERERS[kind]
     with single_thread():
-        if kind == "drum":
-            audio, controls = render_drum_track(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n)
-        elif kind == "sampled":
-            audio, controls = render_sampled_track(track, score, sample_rate=sample_rate, device=dev, n_samples=n)
-        else:
-            audio, controls = render_instrument_track(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n, preset=preset)
+        audio, controls = full(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n, preset=preset)
     audio = _finite(track, audio)
     return (audio, controls) if return_controls else audio
 
@@ -156,14 +152,35 @@ def render_track_span(
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
         raise ParameterError.for_field("n_samples", n_samples, "an integer >= 0")
     dev, n, preset, kind = _checked(track, sample_rate=sample_rate, seed=seed, device=device, n_samples=n_samples, preset=preset)
+    _, span = _RENDERERS[kind]
     with single_thread():
-        if kind == "drum":
-            start, audio = render_drum_span(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n)
-        elif kind == "sampled":
-            start, audio = render_sampled_span(track, score, sample_rate=sample_rate, device=dev, n_samples=n)
-        else:
-            start, audio = render_instrument_span(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n, preset=preset)
+        start, audio = span(track, score, sample_rate=sample_rate, seed=seed, device=dev, n_samples=n, preset=preset)
     return start, _finite(track, audio)
+
+
+def _drum_track(track, score, *, sample_rate, seed, device, n_samples, preset):  # noqa: ARG001 (a kit has no preset)
+    return render_drum_track(track, score, sample_rate=sample_rate, seed=seed, device=device, n_samples=n_samples)
+
+
+def _drum_span(track, score, *, sample_rate, seed, device, n_samples, preset):  # noqa: ARG001
+    return render_drum_span(track, score, sample_rate=sample_rate, seed=seed, device=device, n_samples=n_samples)
+
+
+def _sampled_track(track, score, *, sample_rate, seed, device, n_samples, preset):  # noqa: ARG001 (recordings draw no noise)
+    return render_sampled_track(track, score, sample_rate=sample_rate, device=device, n_samples=n_samples)
+
+
+def _sampled_span(track, score, *, sample_rate, seed, device, n_samples, preset):  # noqa: ARG001
+    return render_sampled_span(track, score, sample_rate=sample_rate, device=device, n_samples=n_samples)
+
+
+#: How each kind of track (see :func:`_checked`) renders: (whole stem, span), both called with
+#: ``(track, score, *, sample_rate, seed, device, n_samples, preset)``.
+_RENDERERS = {
+    "drum": (_drum_track, _drum_span),
+    "sampled": (_sampled_track, _sampled_span),
+    "synth": (render_instrument_track, render_instrument_span),
+}
 
 
 def _checked(

@@ -23,7 +23,7 @@ def _render(name: str, notes: tuple[Note, ...], **kw) -> np.ndarray:
 def test_index_and_files_agree(name):
     inst = load_sampled(name)
     assert len(inst.files) == len(inst.roots) and all(len(z) == len(inst.velocities) for z in inst.files)
-    assert max(np.diff(inst.roots)) <= 2 * ROUND_ROBIN_SEMITONES  # no note is read more than 4 semitones from its recording
+    assert max(np.diff(inst.roots)) <= 2 * ROUND_ROBIN_SEMITONES  # between the roots no note is read more than 4 semitones from its recording
     for zone in inst.files:
         for file in zone:
             info = sf.info(inst.folder / file)
@@ -38,6 +38,18 @@ def test_zone_choice_round_robin():
     assert zone_choice(roots, 57, 0) == (1, 3.0)  # a tie takes the lower root
     assert zone_choice(roots, 57, 1) == (2, -3.0)
     assert zone_choice(roots, 57, 2) == (1, 3.0)
+
+
+def test_key_ranges_play_the_soundfonts_zone():
+    """The electric guitar keeps FluidR3's zones: each key plays the recording whose range holds it, on every repeat."""
+    inst = load_sampled("electric_guitar")
+    lows, highs = zip(*inst.key_ranges, strict=True)
+    assert lows[0] == 0 and highs[-1] == 127 and all(h + 1 == lo for h, lo in zip(highs[:-1], lows[1:], strict=True))
+    for key in range(40, 89):
+        zone = next(i for i, (lo, hi) in enumerate(inst.key_ranges) if lo <= key <= hi)
+        assert [zone_choice(inst.roots, key, r, key_ranges=inst.key_ranges) for r in (0, 1)] == [(zone, key - inst.roots[zone])] * 2
+    assert zone_choice(inst.roots, 66, 0) == (5, 2.0)  # without the ranges the nearest root (64) would play it
+    assert zone_choice((40, 50), 60.0, 1, key_ranges=((0, 44), (45, 55))) == (1, 10.0)  # past every range: the nearest root
 
 
 @pytest.mark.parametrize("name", list_sampled())
