@@ -182,8 +182,14 @@ def test_lemm_bridge_command(bridge_song, tmp_path, capsys):
             assert pong["type"] == "pong"
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=120) == 0
-    assert "127.0.0.1:" in process.stderr.read()
+        try:  # communicate, not wait: stderr is drained while the bridge stops (a full pipe would block it)
+            _, err = process.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _, err = process.communicate()
+            pytest.fail(f"lemm bridge did not stop within 120 s of Ctrl-C; its stderr:\n{err[-4000:]}")
+    assert process.returncode == 0, err[-4000:]
+    assert "127.0.0.1:" in err
 
 
 def _raw_port(port: int, data: bytes) -> list[dict]:
