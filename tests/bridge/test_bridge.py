@@ -166,7 +166,11 @@ def test_lemm_bridge_command(bridge_song, tmp_path, capsys):
 
     token_file = tmp_path / "run" / "bridge"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    process = subprocess.Popen([sys.executable, "-m", "lemm.cli", "bridge", str(bridge_song), "--token-file", str(token_file)],
+    # `python -m lemm.cli bridge ...` with Ctrl-C as a terminal gives it: a runner started in the background of a
+    # non-interactive shell (CI) has SIGINT ignored, and a child inherits that, so the test sets it back first.
+    run_cli = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+               "sys.argv[0] = 'lemm'; runpy.run_module('lemm.cli', run_name='__main__')")
+    process = subprocess.Popen([sys.executable, "-c", run_cli, "bridge", str(bridge_song), "--token-file", str(token_file)],
                                env=env, stderr=subprocess.PIPE, text=True)
     try:
         for _ in range(2400):  # the command writes the file once it listens (a loaded machine may take long to start Python)
