@@ -43,8 +43,7 @@ import numpy as np
 from lemm.errors import ParameterError
 from lemm.export.common import PrintedFile, audio_content_key, compact_suffix, encode_audio, headroom_trim_db, trim_for_peak
 from lemm.io.atomic import atomic_write_bytes
-from lemm.io.audio import DITHER_SEED, interleaved_float32
-from lemm.io.dither import tpdf_dither
+from lemm.io.audio import encoder_samples
 from lemm.mix.mixer import strip_keys_of
 from lemm.mix.printed import printed_strips
 from lemm.units import db_to_gain
@@ -134,11 +133,7 @@ def write_printed(
                 return
         audio = strips[name] if audio is None else audio
         gain = None if trims[index] == 0.0 else db_to_gain(trims[index])
-        if bit_depth == 16:
-            scaled = audio if gain is None else audio * np.float32(gain)
-            samples = interleaved_float32(tpdf_dither(scaled, bit_depth=16, seed=DITHER_SEED))  # as lemm.io.audio.write_audio
-        else:
-            samples = interleaved_float32(audio, gain=gain)  # the product and the encoder's layout in one pass
+        samples = encoder_samples(audio, bit_depth=bit_depth, gain=gain)  # as lemm.io.audio.write_audio encodes them
         atomic_write_bytes(base / relative, encode_audio(samples, sample_rate=sample_rate, bit_depth=bit_depth))
 
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -32,7 +32,7 @@ from lemm.io.atomic import atomic_write_bytes, check_output_file
 from lemm.io.dither import tpdf_dither
 from lemm.limits import MAX_AUDIO_BYTES, MAX_AUDIO_CHANNELS, MAX_AUDIO_SECONDS, check_count, check_file_size
 
-__all__ = ["write_audio", "read_audio", "check_audio_output", "check_audio_file", "interleaved_float32", "AUDIO_FORMATS"]
+__all__ = ["write_audio", "read_audio", "check_audio_output", "check_audio_file", "interleaved_float32", "encoder_samples", "AUDIO_FORMATS"]
 
 _SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
 DITHER_SEED = 0x1E3
@@ -87,6 +87,25 @@ def interleaved_float32(audio: np.ndarray, *, gain: float | None = None) -> np.n
     return out
 
 
+def encoder_samples(audio: np.ndarray, *, bit_depth: int, gain: float | None = None) -> np.ndarray:
+    """``audio`` [shape=(n_channels, n_samples)] (times ``gain``) as lemm's files encode it at ``bit_depth``: float32 [shape=(n_samples, n_channels)].
+
+    16-bit output gets seeded TPDF dither (:func:`lemm.io.dither.tpdf_dither`, seed
+    :data:`DITHER_SEED`: same input, same bytes); other depths are the samples as
+    they are (:func:`interleaved_float32`). :func:`write_audio` and the printed
+    files (:func:`lemm.export.printed.write_printed`) both encode these.
+
+    >>> x = np.array([[0.5, -0.25], [1.0, 0.0]], np.float32)
+    >>> encoder_samples(x, bit_depth=24, gain=0.5).tolist()
+    [[0.25, 0.5], [-0.125, 0.0]]
+    """
+    if bit_depth != 16:
+        return interleaved_float32(audio, gain=gain)
+    a = np.asarray(audio)
+    scaled = a if gain is None else a * np.float32(gain)
+    return interleaved_float32(tpdf_dither(scaled, bit_depth=16, seed=DITHER_SEED))
+
+
 def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int, bit_depth: int = 24) -> Path:
     """Write ``audio`` [shape=(n_channels, n_samples)] as WAV or FLAC (by the extension), atomically.
 
@@ -111,11 +130,9 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int,
         raise ParameterError.for_field("audio shape", a.shape, "(n_channels, n_samples) with 1 or 2 channels")
     if not np.all(np.isfinite(a)):
         raise ParameterError.for_field("audio", "non-finite samples", "finite samples")
-    if bit_depth == 16:
-        a = tpdf_dither(a, bit_depth=16, seed=DITHER_SEED)  # seeded: same input, same bytes
     encoded = io.BytesIO()  # the same bytes soundfile writes to a file; written out in one checked place
     try:
-        sf.write(encoded, interleaved_float32(a), int(sample_rate), subtype=_SUBTYPES[bit_depth], format=AUDIO_FORMATS[target.suffix.lower()][0])
+        sf.write(encoded, encoder_samples(a, bit_depth=bit_depth), int(sample_rate), subtype=_SUBTYPES[bit_depth], format=AUDIO_FORMATS[target.suffix.lower()][0])
     except (RuntimeError, ValueError, TypeError) as err:  # libsndfile refuses, e.g. a sample rate FLAC cannot hold
         raise OutputPathError(f"cannot encode {str(target)!r}: {err}") from None
     return atomic_write_bytes(target, encoded.getbuffer())
