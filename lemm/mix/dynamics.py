@@ -81,15 +81,16 @@ def block_peaks(audio: np.ndarray, block: int) -> np.ndarray:
     channels = list(a) if a.ndim == 2 else [a]
     n = channels[0].shape[0]
     n_blocks = -(-n // block)
-    per_part = max(1, _PEAK_PART_SAMPLES // block)  # whole blocks per part: no song-length temporaries (max is exact)
+    per_part = max(1, _PART_SAMPLES // block)  # whole blocks per part: no song-length temporaries (max is exact)
     parts = [_part_peaks(channels, start * block, min(n, (start + per_part) * block), block) for start in range(0, n_blocks, per_part)]
     if not parts:
         return np.zeros(0, dtype=np.abs(channels[0][:0]).dtype)
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
-#: Samples per part of :func:`block_peaks` (a multiple of the usual blocks).
-_PEAK_PART_SAMPLES = 1 << 18
+#: Samples per part where a song-length curve is made in parts (:func:`block_peaks`, :func:`nodes_to_samples`,
+#: :func:`section_lift_gain`): no song-length temporaries; a multiple of the usual blocks.
+_PART_SAMPLES = 1 << 18
 
 
 def _part_peaks(channels: list[np.ndarray], start: int, stop: int, block: int) -> np.ndarray:
@@ -188,7 +189,7 @@ def nodes_to_samples(nodes: np.ndarray, n_samples: int, block: int) -> np.ndarra
     frac = np.arange(block, dtype=np.float32) / np.float32(block)
     n_rows = v.shape[0] - 1
     samples = np.empty((n_rows, block), dtype=np.float32)
-    step = max(1, _PEAK_PART_SAMPLES // block)
+    step = max(1, _PART_SAMPLES // block)
     for start in range(0, n_rows, step):  # by rows: no song-length temporaries (the same samples)
         stop = min(start + step, n_rows)
         np.multiply((v[start + 1 : stop + 1] - v[start:stop])[:, None], frac[None, :], out=samples[start:stop])
@@ -351,17 +352,13 @@ def section_lift_gain(
     gain_db = np.convolve(np.pad(gain_db, 2, mode="edge"), np.ones(5) / 5.0, mode="valid")
     centres = 1.5 + 0.5 * np.arange(gain_db.size)
     out = np.ones(n, dtype=np.float32)
-    for start in range(0, n, _GAIN_BLOCK):  # by blocks: no song-length float64 arrays (the same samples)
-        samples = np.arange(start, min(start + _GAIN_BLOCK, n), dtype=np.float64) / rate
+    for start in range(0, n, _PART_SAMPLES):  # by blocks: no song-length float64 arrays (the same samples)
+        samples = np.arange(start, min(start + _PART_SAMPLES, n), dtype=np.float64) / rate
         block_db = np.interp(samples, centres, gain_db)
         lifted = np.flatnonzero(block_db)  # 0 dB (most of a song) is a gain of exactly 1
         if lifted.size:
             out[start + lifted] = db_to_gain(block_db[lifted]).astype(np.float32)
     return out
-
-
-#: Samples per block of :func:`section_lift_gain`'s curve.
-_GAIN_BLOCK = 1 << 18
 
 
 def _checked_power(power: object, n_samples: int) -> np.ndarray:
