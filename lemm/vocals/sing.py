@@ -219,15 +219,19 @@ def _phrase_key(phrase: Phrase) -> tuple:
 SPOKEN_MEMO = Memo(max_bytes=160 * 2**20)
 
 
-def _spoken_bytes(spoken: SpokenPhrase) -> int:
+def _spoken_arrays(spoken: SpokenPhrase) -> tuple[np.ndarray, ...]:
+    """The arrays a spoken phrase holds: WORLD's envelope, aperiodicity and F0, and the speech."""
     f = spoken.features
-    return int(f.spectral_envelope.nbytes + f.aperiodicity.nbytes + f.f0_hz.nbytes + spoken.utterance.audio.nbytes)
+    return (f.spectral_envelope, f.aperiodicity, f.f0_hz, spoken.utterance.audio)
+
+
+def _spoken_bytes(spoken: SpokenPhrase) -> int:
+    return int(sum(array.nbytes for array in _spoken_arrays(spoken)))
 
 
 def _read_only(spoken: SpokenPhrase) -> SpokenPhrase:
     """``spoken`` with its arrays made read-only: one kept result is shared by every later use, which must not change it."""
-    f = spoken.features
-    for array in (f.spectral_envelope, f.aperiodicity, f.f0_hz, spoken.utterance.audio):
+    for array in _spoken_arrays(spoken):
         array.flags.writeable = False
     return spoken
 
