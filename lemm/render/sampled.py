@@ -270,7 +270,7 @@ def _sample_offsets(hop: int) -> np.ndarray:
 def _hermite(x: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
     """4-point cubic Hermite (Catmull-Rom) read of ``x`` at fractional positions ``pos`` (float64, >= 0); 0 past the end.
 
-    The reference form of :func:`_hermite_read` (same values bit for bit: tested).
+    The reference form of :func:`_hermite_read` (same values bit for bit: tested), and the read on a GPU.
     """
     xp = torch.nn.functional.pad(x, (1, 3))
     inside = pos < x.shape[0]
@@ -304,20 +304,24 @@ def _hermite_rows(name: str, sample_rate: int, device: str, zone: int, layer: in
     return rows
 
 
-def _hermite_read(rows: torch.Tensor, pos: np.ndarray) -> torch.Tensor:
-    """:func:`_hermite` of the recording behind ``rows`` (:func:`_hermite_rows`) at ``pos`` (float64, >= 0, not decreasing).
+def _hermite_read(rows: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """:func:`_hermite` of the recording behind ``rows`` (:func:`_hermite_rows`, as numpy) at ``pos`` (float64, >= 0).
 
     The integer point is the truncated position (past the end: the zero row), the
-    fraction ``pos - point`` in float64 cast to float32, as :func:`_hermite` takes them.
+    fraction ``pos - point`` in float64 cast to float32, as :func:`_hermite` takes them;
+    the cubic is evaluated in the same order, one float32 product or sum at a time.
     """
     n = rows.shape[0] - 1
     point = pos.astype(np.int64)
-    frac = torch.from_numpy((pos - point).astype(np.float32)).to(rows.device)
+    frac = (pos - point).astype(np.float32)
     np.minimum(point, n, out=point)
-    q = torch.index_select(rows.view(torch.complex128).reshape(-1), 0, torch.from_numpy(point).to(rows.device)).view(torch.float32)
-    q = q.view(-1, 4)
-    out = torch.mul(q[:, 3], frac)
-    out.add_(q[:, 2]).mul_(frac).add_(q[:, 1]).mul_(frac).add_(q[:, 0])
+    q = rows.view(np.complex128).reshape(-1).take(point).view(np.float32).reshape(-1, 4)
+    out = q[:, 3] * frac
+    out += q[:, 2]
+    out *= frac
+    out += q[:, 1]
+    out *= frac
+    out += q[:, 0]
     return out
 
 
@@ -422,10 +426,14 @@ def _sampled_audio(
             env = _frames_to_samples(amp, hop, n)
             env *= gain
             env[:n_attack] *= np.arange(min(n_attack, n)) / n_attack
-            audio = _hermite_read(_hermite_rows(inst.name, sample_rate, str(dev), z, layer), pos)
-            audio.mul_(torch.from_numpy(env.astype(np.float32)).to(dev))
             theta = (pitch_pan(v.pitch, inst.stereo_width) + 1.0) * math.pi / 4.0
-            lr = torch.tensor([math.cos(theta), math.sin(theta)], dtype=torch.float32, device=dev) * math.sqrt(2.0)
-            for channel in range(2):  # a product, then a sum (no fused multiply-add: the same bits on every CPU)
-                buffer[channel, v.start_sample - lo : v.start_sample - lo + n] += audio * lr[channel]
+            lr = torch.tensor([math.cos(theta), math.sin(theta)], dtype=torch.float32) * math.sqrt(2.0)
+            if dev.type == "cpu":  # numpy: its float32 arithmetic on the strided rows is faster than torch's
+                audio = _hermite_read(_hermite_rows(inst.name, sample_rate, str(dev), z, layer).numpy(), pos)
+                audio *= env.astype(np.float32)
+                for channel, target in enumerate(buffer.numpy()):  # a product, then a sum (no fused multiply-add)
+                    target[v.start_sample - lo : v.start_sample - lo + n] += audio * lr.numpy()[channel]
+            else:
+                audio = _hermite(zones[z][layer], torch.as_tensor(pos, device=dev)) * torch.as_tensor(env, dtype=torch.float32, device=dev)
+                buffer[:, v.start_sample - lo : v.start_sample - lo + n] += lr.to(dev)[:, None] * audio[None, :]
     return voices, lo, buffer.cpu().numpy()

@@ -136,7 +136,7 @@ def test_fast_read_equals_the_reference_read_bit_for_bit():
     rows = _hermite_rows("acoustic_piano", SR, "cpu", 3, 1)
     pos = np.concatenate(([0.0], np.cumsum(rng.uniform(0.5, 2.0, x.shape[0]))))  # runs past the recording's end
     assert pos[-1] > x.shape[0]
-    assert torch.equal(_hermite_read(rows, pos), _hermite(x, torch.as_tensor(pos)))
+    assert np.array_equal(_hermite_read(rows.numpy(), pos), _hermite(x, torch.as_tensor(pos)).numpy())
     for n_frames, hop, n in ((1, 64, 100), (7, 64, 300), (7, 64, 600), (40, 441, 40 * 441 + 5)):
         values = rng.uniform(0.2, 3.0, n_frames)
         ref = np.interp(np.arange(n, dtype=np.float64), np.arange(n_frames, dtype=np.float64) * hop, values)
