@@ -251,6 +251,8 @@ def _frames_to_samples(values: np.ndarray, hop: int, n: int) -> np.ndarray:
     the last frame hold its value.
     """
     values = np.asarray(values, dtype=np.float64)
+    if values[0] != 0.0 and values.min() == values.max():  # a steady pitch: every slope is 0, every sample the value
+        return np.full(n, values[0])
     n_blocks = min(values.shape[0] - 1, -(-n // hop))
     m = max(n_blocks, 0) * hop
     out = np.empty(max(n, m), dtype=np.float64)

@@ -137,7 +137,7 @@ def test_fast_read_equals_the_reference_read_bit_for_bit():
     pos = np.concatenate(([0.0], np.cumsum(rng.uniform(0.5, 2.0, x.shape[0]))))  # runs past the recording's end
     assert pos[-1] > x.shape[0]
     assert np.array_equal(_hermite_read(rows.numpy(), pos), _hermite(x, torch.as_tensor(pos)).numpy())
-    for n_frames, hop, n in ((1, 64, 100), (7, 64, 300), (7, 64, 600), (40, 441, 40 * 441 + 5)):
-        values = rng.uniform(0.2, 3.0, n_frames)
+    for n_frames, hop, n in ((1, 64, 100), (7, 64, 300), (7, 64, 600), (40, 441, 40 * 441 + 5), (9, 64, 700), (9, 64, 200)):
+        values = rng.uniform(0.2, 3.0, n_frames) if n_frames != 9 else np.full(n_frames, 1.0 / 3.0)  # 9: a steady value
         ref = np.interp(np.arange(n, dtype=np.float64), np.arange(n_frames, dtype=np.float64) * hop, values)
         assert np.array_equal(_frames_to_samples(values, hop, n), ref)
