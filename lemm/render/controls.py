@@ -117,7 +117,11 @@ def curve_at(track: Track, name: str, ticks: np.ndarray, default: float) -> np.n
     >>> curve_at(t, "dynamics", np.array([0.0, 50.0, 500.0]), 1.0).tolist()
     [0.0, 0.5, 1.0]
     """
-    points = _curve_points(track, name)
+    return _interp_or(_curve_points(track, name), ticks, default)
+
+
+def _interp_or(points: tuple[np.ndarray, np.ndarray] | None, ticks: np.ndarray, default: float) -> np.ndarray:
+    """``np.interp`` of the breakpoints ``points`` at ``ticks``, or ``default`` everywhere when there are none."""
     if points is None:
         return np.full(np.shape(ticks), float(default))
     return np.interp(ticks, points[0], points[1])
@@ -137,10 +141,15 @@ def markings_db_at(track: Track, ticks: np.ndarray) -> np.ndarray:
     >>> markings_db_at(t, np.array([0.0, 480.0, 720.0, 960.0])).tolist()
     [-5.0, -5.0, -1.25, 2.5]
     """
+    return _interp_or(_marking_points(track), ticks, 0.0)
+
+
+def _marking_points(track: Track) -> tuple[np.ndarray, np.ndarray] | None:
+    """The breakpoints (ticks, dB) :func:`markings_db_at` interpolates, or None without markings or hairpins."""
     marks = sorted(((m.tick, MARKING_DB.get(m.marking, -5.0 if m.marking == "fp" else None)) for m in track.dynamics), key=lambda m: m[0])
     steps = [(tick, db) for tick, db in marks if db is not None]
     if not steps and not track.hairpins:
-        return np.zeros(np.shape(ticks))
+        return None
     xs: list[float] = [-1.0]
     ys: list[float] = [0.0]
 
@@ -163,7 +172,7 @@ def markings_db_at(track: Track, ticks: np.ndarray) -> np.ndarray:
             xs.extend([start, end])
             ys.extend([before, target])
     order = np.argsort(np.array(xs), kind="stable")
-    return np.interp(ticks, np.array(xs)[order], np.array(ys)[order])
+    return np.array(xs)[order], np.array(ys)[order]
 
 
 def _velocity_gain_db(velocity: int, preset: Preset) -> float:
@@ -213,10 +222,18 @@ def note_voices(track: Track, score: Score, preset: Preset, *, sample_rate: int)
                 releases[i] = min(releases[i], _MONO_CUT_RELEASE_SECONDS)
                 if next_legato:
                     glide_from[i + 1] = notes[i].pitch
+    # the track's curves and markings as breakpoints, made once for all its notes
+    curves = {name: _curve_points(track, name) for name in _VOICE_CURVES}
+    curves["markings"] = _marking_points(track)
     voices = []
     for i, note in enumerate(notes):
-        voices.append(_voice(track, score, preset, note, i, int(onsets[i]), gates[i], releases[i], glide_from[i], note.start_tick in sfz_ticks, sample_rate, hop))
+        voices.append(_voice(track, score, preset, note, i, int(onsets[i]), gates[i], releases[i], glide_from[i], note.start_tick in sfz_ticks, sample_rate, hop,
+                             curves))
     return voices
+
+
+#: The expression curves a voice reads (see :func:`_voice`).
+_VOICE_CURVES = ("dynamics", "brightness", "pitch_bend_semitones", "vibrato_depth_cents", "vibrato_rate_hz")
 
 
 #: Shortest gate: one control frame at the slowest rate lemm uses.
@@ -241,6 +258,7 @@ def _voice(
     sforzando: bool,
     sample_rate: int,
     hop: int,
+    curves: dict[str, tuple[np.ndarray, np.ndarray] | None],
 ) -> VoiceControls:
     _, gain_db_art, attack_factor, bright_art = ARTICULATION_SHAPES[note.articulation]
     if sforzando:
@@ -275,15 +293,15 @@ def _voice(
     envelope = adsr * falling * np.exp(-decay_rate * age)
     envelope[0] = 0.0
     envelope[-1] = 0.0
-    dyn_curve = curve_at(track, "dynamics", tick, 1.0)
-    marks_db = markings_db_at(track, tick)
+    dyn_curve = _interp_or(curves["dynamics"], tick, 1.0)
+    marks_db = _interp_or(curves["markings"], tick, 0.0)
     level_db = preset.gain_db + _velocity_gain_db(note.velocity, preset) + gain_db_art + marks_db
     amplitude = envelope * 10.0 ** (level_db / 20.0) * dyn_curve
 
     brightness = np.clip(
         preset.brightness
         + preset.velocity_brightness * (note.velocity - 100) / 127.0
-        + (curve_at(track, "brightness", tick, 0.5) - 0.5)
+        + (_interp_or(curves["brightness"], tick, 0.5) - 0.5)
         + bright_art
         + 0.02 * marks_db
         + 0.25 * (dyn_curve - 1.0),
@@ -292,11 +310,11 @@ def _voice(
     )
 
     # Pitch: bend, glide, vibrato.
-    semitones = note.pitch + curve_at(track, "pitch_bend_semitones", tick, 0.0)
+    semitones = note.pitch + _interp_or(curves["pitch_bend_semitones"], tick, 0.0)
     if glide_from is not None and preset.portamento_ms > 0:
         semitones = semitones + (glide_from - note.pitch) * np.exp(-age / (preset.portamento_ms / 1000.0 / 3.0))
-    depth = curve_at(track, "vibrato_depth_cents", tick, preset.vibrato_depth_cents)
-    rate = curve_at(track, "vibrato_rate_hz", tick, preset.vibrato_rate_hz)
+    depth = _interp_or(curves["vibrato_depth_cents"], tick, preset.vibrato_depth_cents)
+    rate = _interp_or(curves["vibrato_rate_hz"], tick, preset.vibrato_rate_hz)
     if np.any(depth > 0):
         fade_in = np.clip((age - preset.vibrato_delay_ms / 1000.0) / 0.3, 0.0, 1.0)
         vib_phase = np.cumsum(rate) * hop / sample_rate

@@ -183,22 +183,26 @@ def _hits_audio(p: dict, velocity: np.ndarray, variation: np.ndarray, cut: np.nd
     # velocity layers: a harder hit starts higher, rings a little longer and has more noise (snare wires, hat sizzle)
     sweep = 1.0 + (p["sweep_ratio"] - 1.0) * torch.clamp(1.0 + p["vel_sweep"] * (vel - 0.8), min=0.2)
     tone_decay = p["tone_decay_s"] * decay * (1.0 + p["vel_decay"] * (vel - 0.8))
-    tone_env = torch.exp(-torch.clamp(t - p["tone_hold_s"], min=0.0) / tone_decay)
+    tone_env = bend = None  # made once, and only for a voice with a tone
     for level_key, hz in (("tone_db", p["tone_hz"]), ("tone2_db", p["tone2_hz"])):
         if p[level_key] <= -100.0:
             continue
-        f = (hz * tune) * (1.0 + (sweep - 1.0) * torch.exp(-t / p["sweep_s"]))
+        if tone_env is None:
+            tone_env = torch.exp(-torch.clamp(t - p["tone_hold_s"], min=0.0) / tone_decay)
+            bend = 1.0 + (sweep - 1.0) * torch.exp(-t / p["sweep_s"])
+        f = (hz * tune) * bend
         inc = f.double() / sample_rate
         phase = torch.cumsum(inc, dim=1) - inc
         tone = torch.sin(2.0 * math.pi * (phase - torch.floor(phase)).float()) * (f < nyquist)
-        out += 10.0 ** (p[level_key] / 20.0) * tone * tone_env
+        out += tone.mul_(10.0 ** (p[level_key] / 20.0)).mul_(tone_env)  # in place: the same products in the same order
     n_fft = 1 << max(8, math.ceil(math.log2(n)))
     if p["noise_db"] > -100.0 or p["metal_db"] > -100.0:
         shaped = torch.zeros(b, n, device=device, dtype=f32)
         if p["noise_db"] > -100.0:
             noise = torch.randn(b, n, generator=generator, device=device, dtype=f32)
             band = _bandpass(n_fft, sample_rate, p["band_low_hz"], p["band_high_hz"] * (0.6 + 0.4 * vel), device) ** p["band_order"]
-            shaped += 10.0 ** (p["noise_db"] / 20.0) * torch.fft.irfft(torch.fft.rfft(noise, n_fft) * band, n_fft)[:, :n]
+            spectrum = torch.fft.rfft(noise, n_fft)
+            shaped += torch.fft.irfft(spectrum.mul_(band), n_fft)[:, :n].mul_(10.0 ** (p["noise_db"] / 20.0))
         if p["metal_db"] > -100.0:
             metal = _metal_source(p["metal_hz"], n, sample_rate, p["band_low_hz"], p["band_high_hz"], str(device), p["band_order"])
             shaped += 10.0 ** (p["metal_db"] / 20.0) * metal[None, :]
@@ -207,7 +211,7 @@ def _hits_audio(p: dict, velocity: np.ndarray, variation: np.ndarray, cut: np.nd
             spacing = p["burst_spacing_s"]
             k = torch.clamp(torch.floor(t / spacing), max=p["bursts"] - 1)
             env = torch.where(t < spacing * p["bursts"], torch.exp(-(t - k * spacing) / (spacing / 3.0)), env * 0.8)
-        out += shaped * env * 10.0 ** (p["vel_noise_db"] * (vel - 0.8) / 20.0)
+        out += shaped.mul_(env).mul_(10.0 ** (p["vel_noise_db"] * (vel - 0.8) / 20.0))
     if p["click_db"] > -100.0:
         n_click = min(n, int(0.02 * sample_rate))
         n_fft_click = 1 << max(8, math.ceil(math.log2(n_click)))
@@ -221,7 +225,7 @@ def _hits_audio(p: dict, velocity: np.ndarray, variation: np.ndarray, cut: np.nd
         cut_t = torch.as_tensor(cut, device=device, dtype=f32)[:, None]
         choke_fade = max(1.0, _CHOKE_FADE_SECONDS * sample_rate)
         env_edges = env_edges * torch.clamp((cut_t + choke_fade - samples) / choke_fade, 0.0, 1.0)
-    return out * env_edges * gain
+    return out.mul_(env_edges).mul_(gain)
 
 
 def _voice_length(p: dict, sample_rate: int) -> int:

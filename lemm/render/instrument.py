@@ -160,7 +160,7 @@ def timbre_drift_gains(voice: VoiceControls, preset: Preset, frames: np.ndarray,
     rng = make_rng(derive_seed(seed, "timbre drift", voice.index))
     t = voice.age_seconds[frames]
     gain_db = preset.timbre_drift_db * _slow_drift(rng, t, len(HARMONIC_GROUP_STARTS)) * np.clip(t / _DRIFT_ONSET_SECONDS, 0.0, 1.0)
-    return 10.0 ** (gain_db.T[:, harmonic_groups(n_harmonics)] / 20.0)
+    return (10.0 ** (gain_db.T / 20.0))[:, harmonic_groups(n_harmonics)]  # per group, then spread: the same values, fewer powers
 
 
 def _times(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:

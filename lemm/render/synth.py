@@ -575,4 +575,26 @@ def _shape_noise(noise: torch.Tensor, band_gains: torch.Tensor, *, hop: int, sam
     if gains.shape[1] < n_frames:
         gains = torch.cat([gains, gains[:, -1:].expand(-1, n_frames - gains.shape[1], -1)], 1)
     bin_gains = gains[:, :n_frames] @ band_gain_matrix(n_fft, sample_rate=sample_rate, device=device)
-    return torch.istft(spec * bin_gains.transpose(1, 2), n_fft, hop_length=hop, window=window, center=True, length=noise.shape[-1])
+    return _istft_half_overlap(spec * bin_gains.transpose(1, 2), window, hop=hop, length=noise.shape[-1])
+
+
+def _istft_half_overlap(spec: torch.Tensor, window: torch.Tensor, *, hop: int, length: int) -> torch.Tensor:
+    """``torch.istft(spec, 2 * hop, hop_length=hop, window=window, center=True, length=length)``, bit for bit, ~4x faster.
+
+    With ``n_fft = 2 * hop`` every sample is the sum of two windowed frames (one at the
+    ends), divided by the sum of their squared windows: the same inverse FFT call, the
+    same products, sums and quotients as torch's (tested bit for bit, signed zeros
+    included), without its general overlap-add of the signal and of the window
+    envelope. ``spec`` [shape=(batch, hop + 1, n_frames)] complex; returns [shape=(batch, length)].
+    """
+    frames = torch.fft.irfft(spec.transpose(1, 2), 2 * hop)  # [batch, n_frames, 2 * hop], as istft calls it
+    frames = frames * window
+    batch, n_frames = frames.shape[0], frames.shape[1]
+    summed = torch.zeros(batch, n_frames + 1, hop, dtype=frames.dtype, device=frames.device)
+    summed[:, :n_frames] += frames[:, :, :hop]
+    summed[:, 1:] += frames[:, :, hop:]
+    squared = window * window
+    envelope = (squared[:hop] + squared[hop:]).repeat(n_frames + 1, 1)
+    envelope[0] = squared[:hop]
+    envelope[n_frames] = squared[hop:]
+    return summed.view(batch, -1)[:, hop : hop + length] / envelope.view(-1)[hop : hop + length]

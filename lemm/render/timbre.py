@@ -131,7 +131,7 @@ def keyframe_gains(gains_db: np.ndarray | None, age_seconds: np.ndarray, n_harmo
     hi = np.clip(np.searchsorted(keys, age, side="right"), 1, len(keys) - 1)
     w = np.clip((age - keys[hi - 1]) / (keys[hi] - keys[hi - 1]), 0.0, 1.0)[:, None]
     db = gains_db[hi - 1] * (1.0 - w) + gains_db[hi] * w  # [n_frames, n_groups]
-    return np.power(10.0, db[:, harmonic_groups(n_harmonics)] / 20.0)
+    return np.power(10.0, db / 20.0)[:, harmonic_groups(n_harmonics)]  # per group, then spread: the same values, fewer powers
 
 
 def noise_band_gains(band_db: tuple[float, ...] | torch.Tensor, level: torch.Tensor, brightness: torch.Tensor | None = None) -> torch.Tensor:

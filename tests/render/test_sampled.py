@@ -123,3 +123,21 @@ def test_a_looped_sound_lasts_as_long_as_the_note():
     freqs = np.fft.rfftfreq(8 * SR, 1 / SR)
     near = (freqs > 250) & (freqs < 280)
     assert abs(1200 * np.log2(freqs[near][np.argmax(spec[near])] / 261.6256)) < 12
+
+
+def test_fast_read_equals_the_reference_read_bit_for_bit():
+    """The coefficient-row read (:func:`_hermite_read`) and the frame-to-sample lerp are the reference forms' exact values."""
+    import torch
+
+    from lemm.render.sampled import _frames_to_samples, _hermite, _hermite_read, _hermite_rows, _zone_audio
+
+    rng = np.random.default_rng(5)
+    x = _zone_audio("acoustic_piano", SR, "cpu")[3][1]
+    rows = _hermite_rows(x)
+    pos = np.concatenate(([0.0], np.cumsum(rng.uniform(0.5, 2.0, x.shape[0]))))  # runs past the recording's end
+    assert pos[-1] > x.shape[0]
+    assert np.array_equal(_hermite_read(rows.numpy(), pos), _hermite(x, torch.as_tensor(pos)).numpy())
+    for n_frames, hop, n in ((1, 64, 100), (7, 64, 300), (7, 64, 600), (40, 441, 40 * 441 + 5), (9, 64, 700), (9, 64, 200)):
+        values = rng.uniform(0.2, 3.0, n_frames) if n_frames != 9 else np.full(n_frames, 1.0 / 3.0)  # 9: a steady value
+        ref = np.interp(np.arange(n, dtype=np.float64), np.arange(n_frames, dtype=np.float64) * hop, values)
+        assert np.array_equal(_frames_to_samples(values, hop, n), ref)
