@@ -70,14 +70,16 @@ class Line:
     triplet_beats: frozenset[Fraction]
 
     @functools.cached_property
-    def _chord_starts(self) -> list[Fraction]:
-        return [c.start for c in self.chords]
+    def _chord_starts(self) -> tuple[int, list[int]]:
+        """(scale, the chords' starts in 1/scale quarters): whole numbers, searched without fraction comparisons."""
+        scale = math.lcm(1, *(c.start.denominator for c in self.chords))
+        return scale, [c.start.numerator * (scale // c.start.denominator) for c in self.chords]
 
     def chords_in(self, start: Fraction, end: Fraction) -> tuple[Chord, ...]:
         """The chords sounding somewhere in ``[start, end)`` (a voice's chords never overlap)."""
-        starts = self._chord_starts
-        lo = max(0, bisect.bisect_right(starts, start) - 1)
-        hi = bisect.bisect_left(starts, end)
+        scale, starts = self._chord_starts
+        lo = max(0, bisect.bisect_right(starts, math.floor(start * scale)) - 1)  # starts <= start
+        hi = bisect.bisect_left(starts, math.ceil(end * scale))  # starts < end
         return tuple(c for c in self.chords[lo:hi] if c.end > start)
 
 
