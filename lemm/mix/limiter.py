@@ -50,10 +50,10 @@ import scipy.ndimage
 
 from lemm.mix._validate import as_audio, check_number, check_sample_rate
 from lemm.mix.dynamics import block_peaks, decaying_max, nodes_to_samples, time_constant_coefficient
-from lemm.mix.peak import oversampled_peak_envelope, phase_peaks
+from lemm.mix.peak import interpolation_phases, oversampled_peak_envelope, phase_peaks, phase_peaks_in_spans
 from lemm.units import db_to_gain
 
-__all__ = ["LIMITER_BLOCK_RATE_HZ", "LimiterDetector", "limiter_detector", "limiter_gain_db", "limiter_gain", "limit"]
+__all__ = ["LIMITER_BLOCK_RATE_HZ", "LimiterDetector", "limiter_detector", "limiter_gain_db", "limiter_gain", "limit", "limited_peaks"]
 
 #: Control rate of the limiter's gain (6 kHz: blocks of 8 samples at 48 kHz).
 LIMITER_BLOCK_RATE_HZ = 6000.0
@@ -69,12 +69,19 @@ class LimiterDetector:
     block : int
         Samples per block.
     n_samples : int
+    block_peak : np.ndarray [shape=(n_blocks,)] or None
+        Linear peak of the oversampled envelope in each block (samples included), for
+        :func:`limited_peaks`; None where not measured.
+    oversample : int
+        The envelope's interpolation factor.
     """
 
-    def __init__(self, node_peak_db: np.ndarray, block: int, n_samples: int) -> None:
+    def __init__(self, node_peak_db: np.ndarray, block: int, n_samples: int, block_peak: np.ndarray | None = None, oversample: int = 8) -> None:
         self.node_peak_db = node_peak_db
         self.block = block
         self.n_samples = n_samples
+        self.block_peak = block_peak
+        self.oversample = oversample
 
 
 def limiter_detector(audio: np.ndarray, *, sample_rate: int, oversample: int = 8) -> LimiterDetector:
@@ -88,7 +95,81 @@ def limiter_detector(audio: np.ndarray, *, sample_rate: int, oversample: int = 8
     node = np.maximum(padded[:-1], padded[1:])  # boundary k joins blocks k-1 and k
     with np.errstate(divide="ignore"):
         node_db = 20.0 * np.log10(node)
-    return LimiterDetector(node_db, block, a.shape[1])
+    return LimiterDetector(node_db, block, a.shape[1], peaks, oversample)
+
+
+#: Relative slack of :func:`limited_peaks`' bound for float32 rounding (products, the filter's sums): ~1e-6 needed.
+_BOUND_SLACK = 1e-5
+
+
+def limited_peaks(out: np.ndarray, gain: np.ndarray, detector: LimiterDetector, *, oversample: int = 4) -> np.ndarray:
+    """``[sample peak, true peak]`` of ``out = audio * gain`` as :func:`lemm.mix.peak.phase_peaks` gives them, bit for bit.
+
+    The true peak is interpolated only where it can be the largest. ``detector`` (of ``audio``)
+    holds each block's oversampled peak ``P``; its phases include the meter's (its 8x detector
+    interpolates the 4x points with the meter's kernel). An interpolated value of ``out`` in block ``b`` is at most ``Gmax P_b + (Gmax - Gmin) L1
+    Pwin_b`` (plus a float32 slack), with ``Gmax``/``Gmin`` the gain's extremes and ``Pwin_b`` the
+    peak over the blocks the filter reaches, and ``L1`` the largest sum of absolute taps of a phase.
+    Blocks whose bound is under the largest value found are skipped: on a master, a few hundred
+    blocks of a song's million are filtered.
+
+    Parameters
+    ----------
+    out : np.ndarray [shape=(n_channels, n_samples)], float32
+        ``audio * gain[None, :]``, where ``audio`` is what ``detector`` measured.
+    gain : np.ndarray [shape=(n_samples,)], float32
+        The gain curve (:func:`limiter_gain`).
+    detector : LimiterDetector
+    oversample : int
+        The meter's factor (4: BS.1770).
+
+    Returns
+    -------
+    np.ndarray [shape=(2,)]
+        Sample peak and true peak (linear): ``phase_peaks(out)[0]`` and ``phase_peaks(out).max()``.
+    """
+    if detector.block_peak is None or detector.oversample % (2 * oversample) or out.shape[1] == 0:
+        # only a detector whose even phases are the meter's (fast kernel between them) bounds the meter's points
+        peaks = phase_peaks(out, oversample=oversample)
+        return np.array([peaks[0], peaks.max()])
+    block = detector.block
+    sample_peak = max(float(out.max()), -float(out.min()))
+    bound = _peak_bound(gain, detector, oversample)
+    # a first pass over the highest bounds finds a value near the true peak; then every block that could exceed it
+    top = np.argpartition(-bound, min(64, bound.shape[0] - 1))[:64]
+    first = phase_peaks_in_spans(out, _block_spans(np.sort(top), block), oversample=oversample)
+    best = max(sample_peak, float(first.max()))
+    rest = np.setdiff1d(np.flatnonzero(bound >= best), top, assume_unique=True)
+    second = phase_peaks_in_spans(out, _block_spans(rest, block), oversample=oversample)
+    return np.array([sample_peak, max(best, float(second.max()))])
+
+
+def _peak_bound(gain: np.ndarray, detector: LimiterDetector, oversample: int) -> np.ndarray:
+    """Per block, an upper bound of the interpolated magnitude of ``audio * gain`` (see :func:`limited_peaks`)."""
+    block, peak = detector.block, detector.block_peak
+    n_blocks = peak.shape[0]
+    padded = np.empty(n_blocks * block, dtype=np.float32)
+    padded[: gain.shape[0]] = gain
+    padded[gain.shape[0] :] = gain[-1] if gain.shape[0] else 0.0
+    rows = padded.reshape(n_blocks, block)
+    taps = interpolation_phases(oversample)
+    reach = -(-taps.shape[1] // block) + 1  # blocks the filter reaches on each side
+    size = 2 * reach + 1
+    g_max = scipy.ndimage.maximum_filter1d(rows.max(axis=1).astype(np.float64), size, mode="nearest")
+    g_min = scipy.ndimage.minimum_filter1d(rows.min(axis=1).astype(np.float64), size, mode="nearest")
+    near = scipy.ndimage.maximum_filter1d(peak, size, mode="constant", cval=0.0)
+    l1 = float(np.abs(taps).sum(axis=1).max())
+    return g_max * peak + ((g_max - g_min) + _BOUND_SLACK * g_max) * l1 * near
+
+
+def _block_spans(blocks: np.ndarray, block: int, *, gap: int = 8) -> list[tuple[int, int]]:
+    """Sample spans of sorted block indices, neighbours closer than ``gap`` blocks merged."""
+    if blocks.size == 0:
+        return []
+    cuts = np.flatnonzero(np.diff(blocks) > gap)
+    starts = np.concatenate([blocks[:1], blocks[cuts + 1]])
+    stops = np.concatenate([blocks[cuts], blocks[-1:]]) + 1
+    return [(int(a) * block, int(b) * block) for a, b in zip(starts, stops, strict=True)]
 
 
 def limiter_gain_db(

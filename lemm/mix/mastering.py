@@ -62,7 +62,7 @@ import scipy.signal
 from lemm.errors import ParameterError
 from lemm.mix._validate import as_audio, check_sample_rate
 from lemm.mix.dynamics import compressor_gain, section_lift_gain
-from lemm.mix.limiter import limit_with_detector, limiter_detector, limiter_gain, limiter_gain_db
+from lemm.mix.limiter import limit_with_detector, limited_peaks, limiter_detector, limiter_gain, limiter_gain_db
 from lemm.mix.loudness import (
     BlockPowers,
     block_powers,
@@ -164,7 +164,7 @@ class _Limited:
     gain: np.ndarray  # the limiter's linear gain curve, including the input gain
     gain_db: float
     max_reduction_db: float
-    peaks: np.ndarray  # 4x phase peaks of ``audio``
+    peaks: np.ndarray  # 4x sample peak and true peak of ``audio`` (measure_parts reads [0] and the max)
     blocks: BlockPowers
     iterations: int
 
@@ -266,7 +266,7 @@ def _limit_to_loudness(x: np.ndarray, model: _LimitedLoudness, gain_db: float, s
         iterations += n
         gain, max_reduction = limiter_gain(detector, input_gain_db=gain_db, margin_db=margin_db, **limiter_options)
         out = x * gain[None, :]
-        peaks = phase_peaks(out, oversample=4)
+        peaks = limited_peaks(out, gain, detector, oversample=4)  # [sample peak, true peak], as phase_peaks gives them
         excess_db = 20.0 * math.log10(float(peaks.max()) / ceiling) if peaks.max() > 0 else -math.inf
         if excess_db > 0.0:  # the gain's own modulation or the detector read low: tighten and redo
             margin_db += excess_db + 0.02

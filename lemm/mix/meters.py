@@ -85,7 +85,12 @@ def stereo_correlation(audio: np.ndarray) -> float:
 
 
 def measure_parts(audio: np.ndarray, *, sample_rate: int, blocks: BlockPowers, peaks_4x: np.ndarray) -> dict[str, float]:
-    """:func:`measure` from already computed block powers and 4x phase peaks (no re-filtering)."""
+    """:func:`measure` from already computed block powers and 4x phase peaks (no re-filtering).
+
+    Of ``peaks_4x`` (:func:`lemm.mix.peak.phase_peaks` at 4x) only the first entry (the sample peak)
+    and the largest (the true peak) are read, so ``[sample peak, true peak]`` serves as well
+    (:func:`lemm.mix.limiter.limited_peaks`).
+    """
     integrated = gated_loudness(blocks.momentary)
     sample_peak = float(peaks_4x[0]) if peaks_4x.size else 0.0
     true_peak = float(peaks_4x.max()) if peaks_4x.size else 0.0
