@@ -50,7 +50,15 @@ import scipy.ndimage
 
 from lemm.mix._validate import as_audio, check_number, check_sample_rate
 from lemm.mix.dynamics import block_peaks, decaying_max, nodes_to_samples, time_constant_coefficient
-from lemm.mix.peak import interpolation_phases, oversampled_peak_envelope, phase_peaks, phase_peaks_in_spans
+from lemm.mix.peak import (
+    _channel_center_envelope,
+    _channel_envelope,
+    _map_channels,
+    interpolation_phases,
+    oversampled_peak_envelope,
+    phase_peaks,
+    phase_peaks_in_spans,
+)
 from lemm.units import db_to_gain
 
 __all__ = ["LIMITER_BLOCK_RATE_HZ", "LimiterDetector", "limiter_detector", "limiter_gain_db", "limiter_gain", "limit", "limited_peaks"]
@@ -83,19 +91,116 @@ class LimiterDetector:
         self.block_peak = block_peak
         self.oversample = oversample
 
+    def node_peak_db_for(self, offset_db: float) -> np.ndarray:  # noqa: ARG002 (all exact here)
+        """Node peaks (dB) exact wherever ``node + offset_db > 0`` (where a limiter with that offset reduces)."""
+        return self.node_peak_db
 
-def limiter_detector(audio: np.ndarray, *, sample_rate: int, oversample: int = 8) -> LimiterDetector:
-    """Measure ``audio``'s true-peak envelope once, for any number of limiter gain settings."""
-    a = as_audio(audio, dtype=np.float32)
-    rate = check_sample_rate(sample_rate)
-    block = max(1, int(round(rate / LIMITER_BLOCK_RATE_HZ)))
-    env = oversampled_peak_envelope(a, oversample=oversample, fast=True)
-    peaks = block_peaks(env, block).astype(np.float64)
+
+def _node_db(peaks: np.ndarray) -> np.ndarray:
     padded = np.concatenate([[0.0], peaks, [0.0]])
     node = np.maximum(padded[:-1], padded[1:])  # boundary k joins blocks k-1 and k
     with np.errstate(divide="ignore"):
-        node_db = 20.0 * np.log10(node)
-    return LimiterDetector(node_db, block, a.shape[1], peaks, oversample)
+        return 20.0 * np.log10(node)
+
+
+class _LazyDetector(LimiterDetector):
+    """A detector that interpolates with the meter's long kernel only where a gain setting needs it.
+
+    The 8x envelope's odd phases (the short kernel) and the samples are measured everywhere; the even
+    phases (the meter's 32-tap kernel) are first bounded from their 10 middle taps plus the rest's
+    absolute taps times the nearby peak, and filtered exactly only in the blocks whose bound reaches
+    a threshold asked for (:meth:`node_peak_db_for`). A node under the threshold gives no reduction
+    whatever its exact level, so every gain curve equals the one of the fully measured detector.
+    """
+
+    def __init__(self, audio: np.ndarray, block: int, oversample: int) -> None:
+        rows = interpolation_phases(oversample)
+        self._audio, self._meter = audio, rows[1::2].astype(np.float32)  # phases 2, 4, ...: the meter's kernel
+        fast = interpolation_phases(oversample, fast=True)[0::2]  # phases 1, 3, ...: the short kernel
+        exact = _channel_max(audio, lambda c: _channel_envelope(c, list(fast.astype(np.float32))))
+        approx = _channel_max(audio, lambda c: _channel_center_envelope(c, self._meter, _CENTER_TAPS))
+        sure = block_peaks(exact, block).astype(np.float64)
+        near = block_peaks(approx, block).astype(np.float64)
+        del exact, approx
+        l1 = np.abs(rows[1::2]).sum(axis=1)
+        half = rows.shape[1] // 2
+        tail = float((l1 - np.abs(rows[1::2, half - _CENTER_TAPS // 2 : half + _CENTER_TAPS // 2]).sum(axis=1)).max())
+        size = 2 * (-(-rows.shape[1] // block) + 1) + 1
+        reach = scipy.ndimage.maximum_filter1d(sure, size, mode="constant", cval=0.0)  # >= |x| where the taps reach
+        self._sure = sure
+        self._peak = np.maximum(sure, near + (tail + _BOUND_SLACK * float(l1.max())) * reach)  # upper bounds
+        self._known = np.zeros(sure.shape[0], dtype=bool)
+        self._upper_db = _node_db(self._peak)
+        super().__init__(None, block, audio.shape[1], None, oversample)
+        self._db = self._upper_db
+
+    @property
+    def block_peak(self) -> np.ndarray:
+        """Each block's peak: exact where measured, an upper bound elsewhere (what :func:`limited_peaks` needs)."""
+        return self._peak
+
+    @block_peak.setter
+    def block_peak(self, value) -> None:
+        pass  # set by the base class; the lazy peaks live in ``_peak``
+
+    @property
+    def node_peak_db(self) -> np.ndarray:
+        return self.node_peak_db_for(math.inf)
+
+    @node_peak_db.setter
+    def node_peak_db(self, value) -> None:
+        pass
+
+    def node_peak_db_for(self, offset_db: float) -> np.ndarray:
+        nodes = np.flatnonzero(self._upper_db + offset_db > -1e-9)  # may reduce (a hair of margin for log10's rounding)
+        blocks = np.unique(np.concatenate([nodes - 1, nodes]).clip(0, self._known.shape[0] - 1)) if nodes.size else nodes
+        blocks = blocks[~self._known[blocks]]
+        if blocks.size:
+            for start, stop in _block_spans(blocks, self.block):
+                self._measure(start, stop)
+            self._db = _node_db(self._peak)
+        return self._db
+
+    def _measure(self, start: int, stop: int) -> None:
+        """Exact block peaks of samples ``[start, stop)`` (whole blocks, clipped to the signal)."""
+        n, block = self.n_samples, self.block
+        stop = min(stop, n)
+        half = self._meter.shape[1] // 2
+        lo, hi = max(0, start - 2 * half), min(n, stop + 2 * half)
+        env = np.zeros(-(-(stop - start) // block) * block, dtype=np.float32)
+        for channel in self._audio:
+            segment = channel[lo:hi]
+            for taps in self._meter:
+                y = np.convolve(segment, taps)[half + start - lo : half + stop - lo]
+                np.maximum(env[: stop - start], np.abs(y, out=y), out=env[: stop - start])
+        first, count = start // block, env.shape[0] // block
+        self._peak[first : first + count] = np.maximum(self._sure[first : first + count], env.reshape(count, block).max(axis=1))
+        self._known[first : first + count] = True
+
+
+#: Middle taps of the meter's kernel that bound its phases before they are filtered exactly (a short filter's fast path).
+_CENTER_TAPS = 10
+
+
+def _channel_max(audio: np.ndarray, func) -> np.ndarray:
+    envs = _map_channels(func, audio)
+    return envs[0] if len(envs) == 1 else np.maximum(envs[0], envs[1], out=envs[0])
+
+
+def limiter_detector(audio: np.ndarray, *, sample_rate: int, oversample: int = 8) -> LimiterDetector:
+    """Measure ``audio``'s true-peak envelope once, for any number of limiter gain settings.
+
+    An even ``oversample`` of at least 4 gives a detector that filters with the meter's kernel only
+    where a gain setting reaches the ceiling (same gain curves, less filtering).
+    """
+    a = as_audio(audio, dtype=np.float32)
+    rate = check_sample_rate(sample_rate)
+    block = max(1, int(round(rate / LIMITER_BLOCK_RATE_HZ)))
+    if oversample % 2 == 0 and oversample > 2 and a.shape[1] > 0:
+        return _LazyDetector(a, block, oversample)
+    env = oversampled_peak_envelope(a, oversample=oversample, fast=True)
+    peaks = block_peaks(env, block).astype(np.float64)
+    return LimiterDetector(_node_db(peaks), block, a.shape[1], peaks, oversample)
 
 
 #: Relative slack of :func:`limited_peaks`' bound for float32 rounding (products, the filter's sums): ~1e-6 needed.
@@ -189,7 +294,8 @@ def limiter_gain_db(
     np.ndarray [shape=(n_blocks + 1,)], float64
     """
     block = detector.block
-    required = np.maximum(detector.node_peak_db + (input_gain_db - (ceiling_dbtp - margin_db)), 0.0)
+    offset_db = input_gain_db - (ceiling_dbtp - margin_db)
+    required = np.maximum(detector.node_peak_db_for(offset_db) + offset_db, 0.0)
     lookahead = max(1, int(round(lookahead_ms * 1e-3 * sample_rate / block)))
     # 1. hold: held[k] = max(required[k .. k + lookahead])
     size = lookahead + 1

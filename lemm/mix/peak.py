@@ -109,6 +109,17 @@ def _channel_envelope(x: np.ndarray, phases) -> np.ndarray:
     return env
 
 
+def _channel_center_envelope(x: np.ndarray, phases: np.ndarray, center: int) -> np.ndarray:
+    """Per-sample max of ``|y_p[n]|`` over ``phases`` with only their ``center`` middle taps (a short filter's fast path)."""
+    half = phases.shape[1] // 2
+    lo = half - center // 2
+    env = np.zeros_like(x)
+    for taps in phases:
+        y = np.convolve(x, taps[lo : lo + center].astype(x.dtype))[half - lo : half - lo + x.shape[0]]
+        np.maximum(env, np.abs(y, out=y), out=env)
+    return env
+
+
 def _map_channels(func, audio: np.ndarray, *args) -> list[np.ndarray]:
     if audio.shape[0] == 1 or audio.shape[1] < 200_000:
         return [func(c, *args) for c in audio]

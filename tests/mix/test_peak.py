@@ -102,3 +102,22 @@ def test_limited_peaks_equal_the_meter_on_the_limited_output(seed: int, n: int) 
         out = x * gain[None, :]
         full = phase_peaks(out, oversample=4)
         assert np.array_equal(limited_peaks(out, gain, detector, oversample=4), np.array([full[0], full.max()]))
+
+
+@pytest.mark.parametrize("n", [3, 50, 5000, 100_003])
+def test_lazy_detector_gives_the_fully_measured_gain_curves(n: int) -> None:
+    """The detector filters with the meter's kernel only where a gain reaches the ceiling: same curves as measuring all."""
+    from lemm.mix.dynamics import block_peaks
+    from lemm.mix.limiter import LimiterDetector, limiter_detector, limiter_gain_db
+
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal((2, n)) * np.linspace(0.01, 1.0, n) + 0.2 * np.sin(np.arange(n) * 2.95)).astype(np.float32)
+    lazy = limiter_detector(x, sample_rate=SAMPLE_RATE)
+    peaks = block_peaks(oversampled_peak_envelope(x, oversample=8, fast=True), lazy.block).astype(np.float64)
+    with np.errstate(divide="ignore"):
+        node_db = 20.0 * np.log10(np.maximum(np.concatenate([[0.0], peaks]), np.concatenate([peaks, [0.0]])))
+    full = LimiterDetector(node_db, lazy.block, n)
+    for gain_db in (-10.0, 0.0, 3.0, 8.0, 20.0):
+        a = limiter_gain_db(lazy, sample_rate=SAMPLE_RATE, input_gain_db=gain_db)
+        assert np.array_equal(a, limiter_gain_db(full, sample_rate=SAMPLE_RATE, input_gain_db=gain_db))
+    assert np.array_equal(lazy.node_peak_db, node_db)  # all of it, measured on demand
