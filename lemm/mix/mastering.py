@@ -72,7 +72,7 @@ from lemm.mix.loudness import (
     k_weighted_power,
     k_weighting_sos,
 )
-from lemm.mix.meters import measure_parts
+from lemm.mix.meters import THREADED_SAMPLES, measure_parts, side_by_side
 from lemm.mix.peak import phase_peaks
 from lemm.mix.settings import MasterSettings
 from lemm.mix.spectrum import spectral_tilt, tilt_sos
@@ -320,11 +320,18 @@ def _width(a: np.ndarray, rate: int, width: float, mono_bass_hz: float | None, m
     if a.shape[0] == 1:
         return a, k_weighted_power(a, sample_rate=rate), 1.0
     mid, side = mid_side(a)
-    if mono_bass_hz is not None:
-        side = scipy.signal.sosfilt(side_highpass_sos(mono_bass_hz, sample_rate=rate).astype(np.float32), side).astype(np.float32, copy=False)
     sos = k_weighting_sos(rate).astype(np.float32)
-    power_mid = np.square(scipy.signal.sosfilt(sos, mid), dtype=np.float64)
-    power_side = np.square(scipy.signal.sosfilt(sos, side), dtype=np.float64)
+
+    def side_power() -> tuple[np.ndarray, np.ndarray]:
+        high = side
+        if mono_bass_hz is not None:
+            high = scipy.signal.sosfilt(side_highpass_sos(mono_bass_hz, sample_rate=rate).astype(np.float32), side).astype(np.float32, copy=False)
+        return high, np.square(scipy.signal.sosfilt(sos, high), dtype=np.float64)
+
+    def mid_power() -> np.ndarray:
+        return np.square(scipy.signal.sosfilt(sos, mid), dtype=np.float64)
+
+    (side, power_side), power_mid = side_by_side(side_power, mid_power, long=mid.shape[0] >= THREADED_SAMPLES)
     windows_mid = block_powers_from_power(power_mid, sample_rate=rate).momentary
     windows_side = block_powers_from_power(power_side, sample_rate=rate).momentary
 
