@@ -62,7 +62,7 @@ import scipy.signal
 from lemm.errors import ParameterError
 from lemm.mix._validate import as_audio, check_sample_rate
 from lemm.mix.dynamics import compressor_gain, section_lift_gain
-from lemm.mix.limiter import limit_with_detector, limiter_detector, limiter_gain, limiter_gain_db
+from lemm.mix.limiter import limit_with_detector, limited_peaks, limiter_detector, limiter_gain, limiter_gain_db
 from lemm.mix.loudness import (
     BlockPowers,
     block_powers,
@@ -72,7 +72,7 @@ from lemm.mix.loudness import (
     k_weighted_power,
     k_weighting_sos,
 )
-from lemm.mix.meters import measure_parts
+from lemm.mix.meters import THREADED_SAMPLES, measure_parts, side_by_side
 from lemm.mix.peak import phase_peaks
 from lemm.mix.settings import MasterSettings
 from lemm.mix.spectrum import spectral_tilt, tilt_sos
@@ -164,7 +164,7 @@ class _Limited:
     gain: np.ndarray  # the limiter's linear gain curve, including the input gain
     gain_db: float
     max_reduction_db: float
-    peaks: np.ndarray  # 4x phase peaks of ``audio``
+    peaks: np.ndarray  # 4x sample peak and true peak of ``audio`` (measure_parts reads [0] and the max)
     blocks: BlockPowers
     iterations: int
 
@@ -266,7 +266,7 @@ def _limit_to_loudness(x: np.ndarray, model: _LimitedLoudness, gain_db: float, s
         iterations += n
         gain, max_reduction = limiter_gain(detector, input_gain_db=gain_db, margin_db=margin_db, **limiter_options)
         out = x * gain[None, :]
-        peaks = phase_peaks(out, oversample=4)
+        peaks = limited_peaks(out, gain, detector, oversample=4)  # [sample peak, true peak], as phase_peaks gives them
         excess_db = 20.0 * math.log10(float(peaks.max()) / ceiling) if peaks.max() > 0 else -math.inf
         if excess_db > 0.0:  # the gain's own modulation or the detector read low: tighten and redo
             margin_db += excess_db + 0.02
@@ -320,11 +320,18 @@ def _width(a: np.ndarray, rate: int, width: float, mono_bass_hz: float | None, m
     if a.shape[0] == 1:
         return a, k_weighted_power(a, sample_rate=rate), 1.0
     mid, side = mid_side(a)
-    if mono_bass_hz is not None:
-        side = scipy.signal.sosfilt(side_highpass_sos(mono_bass_hz, sample_rate=rate).astype(np.float32), side).astype(np.float32, copy=False)
     sos = k_weighting_sos(rate).astype(np.float32)
-    power_mid = np.square(scipy.signal.sosfilt(sos, mid), dtype=np.float64)
-    power_side = np.square(scipy.signal.sosfilt(sos, side), dtype=np.float64)
+
+    def side_power() -> tuple[np.ndarray, np.ndarray]:
+        high = side
+        if mono_bass_hz is not None:
+            high = scipy.signal.sosfilt(side_highpass_sos(mono_bass_hz, sample_rate=rate).astype(np.float32), side).astype(np.float32, copy=False)
+        return high, np.square(scipy.signal.sosfilt(sos, high), dtype=np.float64)
+
+    def mid_power() -> np.ndarray:
+        return np.square(scipy.signal.sosfilt(sos, mid), dtype=np.float64)
+
+    (side, power_side), power_mid = side_by_side(side_power, mid_power, long=mid.shape[0] >= THREADED_SAMPLES)
     windows_mid = block_powers_from_power(power_mid, sample_rate=rate).momentary
     windows_side = block_powers_from_power(power_side, sample_rate=rate).momentary
 

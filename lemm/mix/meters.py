@@ -24,6 +24,7 @@ Examples
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -85,19 +86,32 @@ def stereo_correlation(audio: np.ndarray) -> float:
 
 
 def measure_parts(audio: np.ndarray, *, sample_rate: int, blocks: BlockPowers, peaks_4x: np.ndarray) -> dict[str, float]:
-    """:func:`measure` from already computed block powers and 4x phase peaks (no re-filtering)."""
+    """:func:`measure` from already computed block powers and 4x phase peaks (no re-filtering).
+
+    Of ``peaks_4x`` (:func:`lemm.mix.peak.phase_peaks` at 4x) only the first entry (the sample peak)
+    and the largest (the true peak) are read, so ``[sample peak, true peak]`` serves as well
+    (:func:`lemm.mix.limiter.limited_peaks`).
+    """
     integrated = gated_loudness(blocks.momentary)
     sample_peak = float(peaks_4x[0]) if peaks_4x.size else 0.0
     true_peak = float(peaks_4x.max()) if peaks_4x.size else 0.0
-    mean_square = float(np.mean(np.square(audio, dtype=np.float64))) if audio.size else 0.0
+
+    def spectral() -> tuple[float, float]:
+        return low_end_correlation(audio, sample_rate=sample_rate), spectral_tilt(audio, sample_rate=sample_rate)
+
+    def levels() -> tuple[float, float, float]:
+        mean_square = float(np.mean(np.square(audio, dtype=np.float64))) if audio.size else 0.0
+        fold_loss = 0.0
+        if audio.shape[0] == 2 and integrated != -math.inf:
+            mid = ((audio[0] + audio[1]) * audio.dtype.type(0.5))[None, :]
+            fold = gated_loudness(2.0 * block_powers(mid, sample_rate=sample_rate).momentary)
+            fold_loss = math.inf if fold == -math.inf else integrated - fold
+        return mean_square, fold_loss, stereo_correlation(audio)
+
+    (low_end, tilt), (mean_square, fold_loss, correlation) = side_by_side(spectral, levels, long=audio.shape[-1] >= THREADED_SAMPLES)
     rms_db = 10.0 * math.log10(mean_square) if mean_square > 0 else -math.inf
     silent = sample_peak == 0.0
     tp_db = _db(true_peak)
-    fold_loss = 0.0
-    if audio.shape[0] == 2 and integrated != -math.inf:
-        mid = ((audio[0] + audio[1]) * audio.dtype.type(0.5))[None, :]
-        fold = gated_loudness(2.0 * block_powers(mid, sample_rate=sample_rate).momentary)
-        fold_loss = math.inf if fold == -math.inf else integrated - fold
     return {
         "integrated_lufs": integrated,
         "true_peak_dbtp": tp_db,
@@ -105,12 +119,26 @@ def measure_parts(audio: np.ndarray, *, sample_rate: int, blocks: BlockPowers, p
         "lra_lu": loudness_range_from_blocks(blocks),
         "crest_db": 0.0 if silent else _db(sample_peak) - rms_db,
         "plr_db": 0.0 if silent or integrated == -math.inf else tp_db - integrated,
-        "correlation": stereo_correlation(audio),
+        "correlation": correlation,
         "duration_seconds": audio.shape[1] / sample_rate,
         "mono_fold_down_loss_db": fold_loss,
-        "low_end_correlation": low_end_correlation(audio, sample_rate=sample_rate),
-        "spectral_tilt_db_per_octave": spectral_tilt(audio, sample_rate=sample_rate),
+        "low_end_correlation": low_end,
+        "spectral_tilt_db_per_octave": tilt,
     }
+
+
+#: From this length on, two independent whole-song measurements run on two threads (scipy and numpy release the GIL).
+THREADED_SAMPLES = 1_000_000
+
+
+def side_by_side(first, second, *, long: bool) -> tuple:
+    """``(first(), second())``, the first on a second thread when ``long`` (the same values either way)."""
+    if not long:
+        return first(), second()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        later = pool.submit(first)
+        other = second()
+        return later.result(), other
 
 
 def measure(audio: np.ndarray, *, sample_rate: int) -> dict[str, float]:

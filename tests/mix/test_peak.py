@@ -74,3 +74,50 @@ def test_silence_and_empty() -> None:
 def test_mono_and_1d_are_the_same(rng) -> None:
     x = rng.standard_normal(1000)
     assert true_peak_db(x, sample_rate=SAMPLE_RATE) == true_peak_db(x[None, :], sample_rate=SAMPLE_RATE)
+
+
+def test_peaks_in_spans_are_the_full_meters_values(rng) -> None:
+    x = (rng.standard_normal((2, 20_011)) * 0.4).astype(np.float32)
+    from lemm.mix.peak import phase_peaks_in_spans
+
+    assert np.array_equal(phase_peaks_in_spans(x, [(0, 20_011)], oversample=4), phase_peaks(x, oversample=4))
+    # a span's values are the full filter's there (edges included): the max over spans covering the signal is the same
+    spans = [(0, 7), (7, 5000), (5000, 5001), (5001, 19_990), (19_990, 20_011)]
+    assert np.array_equal(phase_peaks_in_spans(x, spans, oversample=8), phase_peaks(x, oversample=8))
+    inner = phase_peaks_in_spans(x, [(1000, 1100)], oversample=4)
+    full = [np.abs(np.convolve(x[c], h.astype(np.float32))[16:16 + x.shape[1]][1000:1100]).max() for c in (0, 1) for h in interpolation_phases(4)]
+    assert inner[1:].max() == max(full)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("n", [5, 700, 48_000])
+def test_limited_peaks_equal_the_meter_on_the_limited_output(seed: int, n: int) -> None:
+    from lemm.mix.limiter import limited_peaks, limiter_detector, limiter_gain
+
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((2, n)) * np.linspace(0.05, 0.8, n) + 0.3 * np.sin(np.arange(n) * 2.9)).astype(np.float32)  # bright
+    detector = limiter_detector(x, sample_rate=SAMPLE_RATE, oversample=8)
+    for gain_db in (0.0, 6.0, 14.0):  # none, some and heavy limiting
+        gain, _ = limiter_gain(detector, sample_rate=SAMPLE_RATE, input_gain_db=gain_db, ceiling_dbtp=-1.0)
+        out = x * gain[None, :]
+        full = phase_peaks(out, oversample=4)
+        assert np.array_equal(limited_peaks(out, gain, detector, oversample=4), np.array([full[0], full.max()]))
+
+
+@pytest.mark.parametrize("n", [3, 50, 5000, 100_003])
+def test_lazy_detector_gives_the_fully_measured_gain_curves(n: int) -> None:
+    """The detector filters with the meter's kernel only where a gain reaches the ceiling: same curves as measuring all."""
+    from lemm.mix.dynamics import block_peaks
+    from lemm.mix.limiter import LimiterDetector, limiter_detector, limiter_gain_db
+
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal((2, n)) * np.linspace(0.01, 1.0, n) + 0.2 * np.sin(np.arange(n) * 2.95)).astype(np.float32)
+    lazy = limiter_detector(x, sample_rate=SAMPLE_RATE)
+    peaks = block_peaks(oversampled_peak_envelope(x, oversample=8, fast=True), lazy.block).astype(np.float64)
+    with np.errstate(divide="ignore"):
+        node_db = 20.0 * np.log10(np.maximum(np.concatenate([[0.0], peaks]), np.concatenate([peaks, [0.0]])))
+    full = LimiterDetector(node_db, lazy.block, n)
+    for gain_db in (-10.0, 0.0, 3.0, 8.0, 20.0):
+        a = limiter_gain_db(lazy, sample_rate=SAMPLE_RATE, input_gain_db=gain_db)
+        assert np.array_equal(a, limiter_gain_db(full, sample_rate=SAMPLE_RATE, input_gain_db=gain_db))
+    assert np.array_equal(lazy.node_peak_db, node_db)  # all of it, measured on demand

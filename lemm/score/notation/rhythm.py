@@ -24,8 +24,10 @@ Examples
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
-from dataclasses import dataclass, replace
+import math
+from dataclasses import dataclass
 from fractions import Fraction
 
 from lemm.score import model as m
@@ -59,110 +61,151 @@ class Piece:
     measure_rest: bool = False
 
 
-def _crosses(pos: Fraction, end: Fraction, boundaries: list[Fraction]) -> list[Fraction]:
-    i = bisect.bisect_right(boundaries, pos)
-    j = bisect.bisect_left(boundaries, end)
-    return boundaries[i:j]
+def _units(q: Fraction, scale: int) -> int:
+    """``q`` quarters in 1/``scale`` quarters (``scale`` a multiple of ``q``'s denominator)."""
+    return q.numerator * (scale // q.denominator)
 
 
-def _allowed(pos: Fraction, end: Fraction, *, bar_start: Fraction, bar_length: Fraction, beat: Fraction) -> bool:
-    length = end - pos
-    if length not in VALUES:
-        return False
-    beats = [bar_start + k * beat for k in range(1, int(bar_length / beat) + 1)]
-    inner = _crosses(pos, end, beats)
-    if not inner:
-        return True
-    if (pos - bar_start) % beat:
-        return False
-    n_beats = bar_length / beat
-    if n_beats >= 4 and n_beats % 2 == 0 and bar_start + bar_length / 2 in inner and pos != bar_start:
-        return False
-    compound = beat.denominator == 2
-    return not compound or (end - bar_start) % beat == 0
+def _scale(*values: Fraction) -> int:
+    """Units per quarter in which ``values``, every written value and half of a bar (the first value) are whole."""
+    return math.lcm(24, 2 * values[0].denominator, *(v.denominator for v in values[1:]))
+
+
+@functools.lru_cache(maxsize=32)
+def _values(scale: int) -> tuple[dict[int, tuple[str, int]], dict[int, tuple[str, int]]]:
+    """:data:`VALUES` and the triplet values keyed by their length in 1/``scale`` quarters (same order)."""
+    return ({_units(v, scale): t for v, t in VALUES.items()}, {_units(v, scale): t for v, t in _TRIPLET_VALUES.items()})
+
+
+class _Bar:
+    """A bar's start, length and beat in 1/``scale`` quarters: the integer arithmetic the cuts are made in.
+
+    Every position the cuts meet (the bar's beats and half, written and triplet values, chord edges,
+    splits) is a whole number of units, so the integer steps below give exactly what the same steps
+    in :class:`fractions.Fraction` give.
+    """
+
+    def __init__(self, bar_start: Fraction, bar_length: Fraction, beat: Fraction, scale: int) -> None:
+        self.scale = scale
+        self.start, self.length, self.beat = _units(bar_start, scale), _units(bar_length, scale), _units(beat, scale)
+        self.end = self.start + self.length
+        self.compound = beat.denominator == 2
+        self.values, self.triplet_values = _values(scale)
+        n = self.length // self.beat
+        self.beats = [self.start + k * self.beat for k in range(1, n + 1)]
+        self.halves = self.length >= 4 * self.beat and self.length % (2 * self.beat) == 0  # an even number of beats, >= 4
+
+    def allowed(self, pos: int, end: int) -> bool:
+        if end - pos not in self.values:
+            return False
+        i = bisect.bisect_right(self.beats, pos)
+        j = bisect.bisect_left(self.beats, end)
+        if i == j:  # crosses no beat
+            return True
+        if (pos - self.start) % self.beat:
+            return False
+        if self.halves and self.start + self.length // 2 in self.beats[i:j] and pos != self.start:
+            return False
+        return not self.compound or (end - self.start) % self.beat == 0
+
+    def split(self, start: int, end: int) -> list[list]:
+        """:func:`split_span` in units: [start, length, type, dots, triplet] per piece."""
+        out = []
+        pos = start
+        values = self.values
+        while pos < end:
+            cands = sorted({b for b in self.beats if pos < b < end} | {end}, reverse=True)
+            stop = next((e for e in cands if self.allowed(pos, e)), None)
+            if stop is None:  # the longest value that fits before the next beat
+                limit = min([end] + [b for b in self.beats if b > pos])
+                fits = [v for v in values if v <= limit - pos]
+                stop = pos + max(fits) if fits else limit
+            kind, dots = values.get(stop - pos, ("32nd", 0))
+            out.append([pos, stop - pos, kind, dots, False])
+            pos = stop
+        return out
+
+    def triplets(self, start: int, end: int, beat_start: int) -> list[list]:
+        """:func:`_triplet_pieces` in units."""
+        if start == beat_start and end == beat_start + self.beat:
+            return [[start, end - start, *self.values[self.beat], False]]
+        third = self.scale // 3
+        out, pos = [], start
+        while pos < end:
+            fits = [v for v in self.triplet_values if v <= end - pos and (pos - beat_start) % min(v, third) == 0]
+            length = max(fits) if fits else end - pos
+            out.append([pos, length, *self.triplet_values.get(length, ("16th", 0)), True])
+            pos += length
+        return out
 
 
 def split_span(start: Fraction, end: Fraction, *, bar_start: Fraction, bar_length: Fraction, beat: Fraction) -> list[Piece]:
     """A straight span inside one bar cut into written values (see the module docstring); no notes, no ties."""
-    out = []
-    pos = start
-    beats = [bar_start + k * beat for k in range(1, int(bar_length / beat) + 1)]
-    while pos < end:
-        cands = sorted({b for b in beats if pos < b < end} | {end}, reverse=True)
-        stop = next((e for e in cands if _allowed(pos, e, bar_start=bar_start, bar_length=bar_length, beat=beat)), None)
-        if stop is None:  # the longest value that fits before the next beat
-            limit = min([end] + [b for b in beats if b > pos])
-            stop = pos + max(v for v in VALUES if v <= limit - pos) if any(v <= limit - pos for v in VALUES) else limit
-        kind, dots = VALUES.get(stop - pos, ("32nd", 0))
-        out.append(Piece(pos, stop - pos, kind, dots))
-        pos = stop
-    return out
+    scale = _scale(bar_length, bar_start, beat, start, end)
+    return [Piece(Fraction(a, scale), Fraction(n, scale), kind, dots) for a, n, kind, dots, _ in _Bar(bar_start, bar_length, beat, scale).split(_units(start, scale), _units(end, scale))]
 
 
 def _triplet_pieces(start: Fraction, end: Fraction, beat_start: Fraction, beat: Fraction) -> list[Piece]:
-    if start == beat_start and end == beat_start + beat:
-        return [Piece(start, end - start, *VALUES[beat])]
-    out, pos = [], start
-    while pos < end:
-        fits = [v for v in _TRIPLET_VALUES if v <= end - pos and ((pos - beat_start) / min(v, Fraction(1, 3))).denominator == 1]
-        length = max(fits) if fits else end - pos
-        out.append(Piece(pos, length, *_TRIPLET_VALUES.get(length, ("16th", 0)), triplet=True))
-        pos += length
-    return out
+    scale = _scale(beat, start, end, beat_start)
+    b = _Bar(beat_start, beat, beat, scale)
+    return [Piece(Fraction(a, scale), Fraction(n, scale), kind, dots, triplet=True) for a, n, kind, dots, _ in b.triplets(_units(start, scale), _units(end, scale), b.start)]
 
 
-def _events(line: Line, bar: Bar) -> list[tuple[Fraction, Fraction, tuple[m.Note, ...], bool, bool]]:
+def _events(line: Line, bar: Bar, b: _Bar) -> list[tuple[int, int, tuple[m.Note, ...], bool, bool]]:
     """(start, end, notes, continues from before the bar, goes on after it) of the line clipped to the bar, rests in gaps."""
     out = []
-    pos = bar.start
+    pos = b.start
     for c in line.chords_in(bar.start, bar.end):
-        s, e = max(c.start, bar.start), min(c.end, bar.end)
+        cs, ce = _units(c.start, b.scale), _units(c.end, b.scale)
+        s, e = max(cs, b.start), min(ce, b.end)
         if s > pos:
             out.append((pos, s, (), False, False))
-        out.append((s, e, c.notes, c.start < bar.start, c.end > bar.end))
+        out.append((s, e, c.notes, cs < b.start, ce > b.end))
         pos = e
-    if pos < bar.end:
-        out.append((pos, bar.end, (), False, False))
+    if pos < b.end:
+        out.append((pos, b.end, (), False, False))
     return out
-
-
-def _cut_points(start: Fraction, end: Fraction, bar: Bar, line: Line, splits: list[Fraction]) -> list[Fraction]:
-    beats = [bar.start + k * bar.beat for k in range(int(bar.length / bar.beat) + 1)]
-    trip = [b for b in beats if b in line.triplet_beats]
-    on_grid = [x for x in splits if bar.start <= x < bar.end and not any(b < x < b + bar.beat and ((x - b) * 3).denominator != 1 for b in trip)]
-    edges = set(trip) | {b + bar.beat for b in trip} | set(on_grid)
-    return sorted({start, end} | {x for x in edges if start < x < end})
 
 
 def bar_pieces(line: Line, bar: Bar, *, splits: list[Fraction] = ()) -> list[Piece]:
     """The written pieces of ``line`` in ``bar``: notes tied across cuts, rests in gaps, triplet brackets."""
     inner = [x for x in splits if bar.start < x < bar.end]
-    if not inner and not line.chords_in(bar.start, bar.end):
+    chords = line.chords_in(bar.start, bar.end)
+    if not inner and not chords:
         return [Piece(bar.start, bar.length, *VALUES.get(bar.length, ("whole", 0)), measure_rest=True)]
-    out: list[Piece] = []
-    for s, e, notes, cont_before, cont_after in _events(line, bar):
-        points = _cut_points(s, e, bar, line, list(splits))
-        pieces: list[Piece] = []
-        for a, b in itertools.pairwise(points):
-            beat_start = bar.start + ((a - bar.start) // bar.beat) * bar.beat
-            if beat_start in line.triplet_beats:
-                pieces += _triplet_pieces(a, b, beat_start, bar.beat)
-            else:
-                pieces += split_span(a, b, bar_start=bar.start, bar_length=bar.length, beat=bar.beat)
-        if notes:
-            last = len(pieces) - 1
-            pieces = [replace(p, notes=notes, first=k == 0 and not cont_before, tie_stop=k > 0 or cont_before, tie_start=k < last or cont_after)
-                      for k, p in enumerate(pieces)]  # fmt: skip
+    scale = _scale(bar.length, bar.start, bar.beat, *splits, *(x for c in chords for x in (c.start, c.end)))
+    b = _Bar(bar.start, bar.length, bar.beat, scale)
+    beats = [b.start] + b.beats  # a triplet beat's bracket may end at the bar's last beat
+    trip = [x for x in beats if Fraction(x, scale) in line.triplet_beats] if line.triplet_beats else []
+    trip_set = set(trip)
+    on_grid = [x for x in (_units(y, scale) for y in splits) if b.start <= x < b.end
+               and not any(t < x < t + b.beat and (3 * (x - t)) % scale for t in trip)]  # fmt: skip
+    edges = set(trip) | {t + b.beat for t in trip} | set(on_grid)
+    out: list[list] = []
+    for s, e, notes, cont_before, cont_after in _events(line, bar, b):
+        points = sorted({s, e} | {x for x in edges if s < x < e})
+        pieces: list[list] = []
+        for lo, hi in itertools.pairwise(points):
+            beat_start = b.start + ((lo - b.start) // b.beat) * b.beat
+            pieces += b.triplets(lo, hi, beat_start) if beat_start in trip_set else b.split(lo, hi)
+        last = len(pieces) - 1
+        for k, p in enumerate(pieces):
+            p.append(notes)
+            p.append((k == 0 and not cont_before, k > 0 or cont_before, k < last or cont_after) if notes else (True, False, False))
         out += pieces
-    return _bracket(out, bar)
+    tuplets = _brackets(out, b)
+    return [Piece(Fraction(a, scale), Fraction(n, scale), kind, dots, notes, tie_start=ties[2], tie_stop=ties[1], first=ties[0], triplet=trip_piece,
+                  tuplet=tuplets.get(k)) for k, (a, n, kind, dots, trip_piece, notes, ties) in enumerate(out)]  # fmt: skip
 
 
-def _bracket(pieces: list[Piece], bar: Bar) -> list[Piece]:
-    by_beat: dict[Fraction, list[int]] = {}
+def _brackets(pieces: list[list], b: _Bar) -> dict[int, str]:
+    """The triplet bracket marks: "start" on the first piece of each triplet beat, "stop" on its last (if another)."""
+    by_beat: dict[int, list[int]] = {}
     for k, p in enumerate(pieces):
-        if p.triplet:
-            by_beat.setdefault(bar.start + ((p.start - bar.start) // bar.beat) * bar.beat, []).append(k)
+        if p[4]:
+            by_beat.setdefault(b.start + ((p[0] - b.start) // b.beat) * b.beat, []).append(k)
+    out: dict[int, str] = {}
     for ks in by_beat.values():
-        pieces[ks[0]] = replace(pieces[ks[0]], tuplet="start")
-        pieces[ks[-1]] = replace(pieces[ks[-1]], tuplet="stop" if len(ks) > 1 else "start")
-    return pieces
+        out[ks[0]] = "start"
+        out[ks[-1]] = "stop" if len(ks) > 1 else "start"
+    return out

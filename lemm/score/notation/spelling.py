@@ -14,6 +14,8 @@ Examples
 
 from __future__ import annotations
 
+import functools
+
 __all__ = ["ALTER_NAMES", "Accidentals", "key_fifths", "key_from_fifths", "spell"]
 
 _LETTER_FIFTHS = {"F": -1, "C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5}
@@ -41,13 +43,16 @@ def key_from_fifths(fifths: int, mode: str) -> tuple[str, str]:
     return letter + ("#" * acc if acc > 0 else "b" * -acc), mode
 
 
+@functools.lru_cache(maxsize=32)
 def _signature_alters(fifths: int) -> dict[str, int]:
+    """Alter of each step under the key signature (cached: callers only read it)."""
     alters = dict.fromkeys(_STEPS, 0)
     for k in range(abs(fifths)):
         alters["FCGDAEB"[k] if fifths > 0 else "BEADGCF"[k]] = 1 if fifths > 0 else -1
     return alters
 
 
+@functools.lru_cache(maxsize=4096)
 def spell(pitch: int, *, fifths: int, mode: str) -> tuple[str, int, int]:
     """(step, alter, octave) of MIDI ``pitch`` in the key: scale notes as the key has them,
     others as sharps in sharp keys and flats in flat keys; the minor leading tone raised."""

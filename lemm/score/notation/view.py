@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import bisect
 import functools
-import statistics
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -70,14 +70,16 @@ class Line:
     triplet_beats: frozenset[Fraction]
 
     @functools.cached_property
-    def _chord_starts(self) -> list[Fraction]:
-        return [c.start for c in self.chords]
+    def _chord_starts(self) -> tuple[int, list[int]]:
+        """(scale, the chords' starts in 1/scale quarters): whole numbers, searched without fraction comparisons."""
+        scale = math.lcm(1, *(c.start.denominator for c in self.chords))
+        return scale, [c.start.numerator * (scale // c.start.denominator) for c in self.chords]
 
     def chords_in(self, start: Fraction, end: Fraction) -> tuple[Chord, ...]:
         """The chords sounding somewhere in ``[start, end)`` (a voice's chords never overlap)."""
-        starts = self._chord_starts
-        lo = max(0, bisect.bisect_right(starts, start) - 1)
-        hi = bisect.bisect_left(starts, end)
+        scale, starts = self._chord_starts
+        lo = max(0, bisect.bisect_right(starts, math.floor(start * scale)) - 1)  # starts <= start
+        hi = bisect.bisect_left(starts, math.ceil(end * scale))  # starts < end
         return tuple(c for c in self.chords[lo:hi] if c.end > start)
 
 
@@ -157,15 +159,22 @@ def detect_swing(score: m.Score) -> Swing | None:
     """
     if any(beat_length(x) != 1 for x in score.meters):
         return None
-    onsets = [Fraction(n.start_tick, score.resolution) % 1 for t in score.tracks for n in t.notes]
+    # Exact integer arithmetic in 1/scale quarters: every bound below (unit/16, unit*2/3, ...) is a whole number of them.
+    res = score.resolution
+    scale = math.lcm(res, 64) * 3
+    per_tick = scale // res
+    onsets = [(n.start_tick % res) * per_tick for t in score.tracks for n in t.notes]  # position in the quarter
     for unit in (Fraction(1, 2), Fraction(1, 4)):
-        pos = [o % (2 * unit) for o in onsets]
-        straight = sum(1 for p in pos if abs(p - unit) <= unit / 16)
-        late = [p - unit for p in pos if unit / 8 < p - unit < unit * 3 / 4]
-        thirds = sum(1 for p in pos if abs(p - unit * 2 / 3) <= unit / 16)  # triplet figures: then these are triplets, not swing
+        u = scale * unit.numerator // unit.denominator
+        pos = [o % (2 * u) for o in onsets]
+        straight = sum(1 for p in pos if abs(p - u) * 16 <= u)
+        late = [p - u for p in pos if u < 8 * (p - u) and 4 * (p - u) < u * 3]
+        thirds = sum(1 for p in pos if abs(3 * p - 2 * u) * 16 <= 3 * u)  # triplet figures: then these are triplets, not swing
         if len(late) >= 8 and len(late) >= 3 * max(straight, thirds):
-            delay = Fraction(statistics.median(late)).limit_denominator(score.resolution)
-            return Swing(unit, delay)
+            late.sort()  # the median, exact (statistics.median of the same Fractions)
+            k = len(late) // 2
+            median = Fraction(late[k], scale) if len(late) % 2 else Fraction(late[k - 1] + late[k], 2 * scale)
+            return Swing(unit, median.limit_denominator(res))
     return None
 
 
@@ -176,79 +185,126 @@ def _straighten(t: Fraction, swing: Swing | None) -> Fraction:
     return t - swing.delay if abs(p - swing.unit - swing.delay) <= max(swing.delay / 2, swing.unit / 8) else t
 
 
+def _round_half_even(p: int, q: int) -> int:
+    """``round(Fraction(p, q))`` for ``q > 0``: the nearest integer, ties to even (Python's rounding)."""
+    floor, rest = divmod(p, q)
+    if 2 * rest < q:
+        return floor
+    if 2 * rest > q:
+        return floor + 1
+    return floor + (floor & 1)
+
+
+class _Grid:
+    """Exact positions as integers: ``scale`` units per quarter, a multiple of every denominator the view meets.
+
+    Those are the score's ticks, the swing delay (and its half), the 16th, 32nd and 64th, the triplet
+    third of any beat and the evidence bounds (1/24, 1/16); the view computes in these integers and
+    hands out :class:`fractions.Fraction` values equal to what the same steps in fractions give.
+    """
+
+    def __init__(self, resolution: int, swing: Swing | None) -> None:
+        self.scale = 3 * math.lcm(resolution, 384, 2 * swing.delay.denominator if swing is not None else 1)
+        self.per_tick = self.scale // resolution
+        if swing is not None:
+            self.unit2 = 2 * self.units(swing.unit)
+            self.unit = self.units(swing.unit)
+            self.delay = self.units(swing.delay)
+            self.tolerance = max(self.delay // 2, self.unit // 8)  # both whole: max(delay / 2, unit / 8)
+        self.swing = swing
+
+    def units(self, q: Fraction) -> int:
+        return q.numerator * (self.scale // q.denominator)
+
+    def straight_tick(self, tick: int) -> int:
+        """:func:`_straighten` of ``tick`` in units."""
+        t = tick * self.per_tick
+        if self.swing is None:
+            return t
+        return t - self.delay if abs(t % self.unit2 - self.unit - self.delay) <= self.tolerance else t
+
+
 class _BeatGrid:
-    """The beats of the song and which of them a voice reads as triplets."""
+    """The beats of the song (in :class:`_Grid` units) and which of them a voice reads as triplets."""
 
-    def __init__(self, bars: tuple[Bar, ...]) -> None:
-        self.starts: list[Fraction] = []
-        self.lengths: list[Fraction] = []
+    def __init__(self, bars: tuple[Bar, ...], grid: _Grid) -> None:
+        self.starts: list[int] = []
+        self.lengths: list[int] = []
+        self.sixteenth, self.strum, self.evidence = grid.units(SIXTEENTH), grid.units(_STRUM), grid.units(_TRIPLET_EVIDENCE)
         for bar in bars:
-            pos = bar.start
-            while pos < bar.end:
+            pos, end, beat = grid.units(bar.start), grid.units(bar.end), grid.units(bar.beat)
+            while pos < end:
                 self.starts.append(pos)
-                self.lengths.append(min(bar.beat, bar.end - pos))
-                pos += bar.beat
-        self.triplets: set[Fraction] = set()
+                self.lengths.append(min(beat, end - pos))
+                pos += beat
+        self.quarter = grid.scale
+        self.triplets: set[int] = set()
 
-    def beat_of(self, t: Fraction) -> int:
+    def beat_of(self, t: int) -> int:
         return max(0, min(len(self.starts) - 1, bisect.bisect_right(self.starts, t) - 1))
 
-    def step(self, i: int) -> Fraction:
-        return self.lengths[i] / 3 if self.starts[i] in self.triplets else SIXTEENTH
+    def step(self, i: int) -> int:
+        return self.lengths[i] // 3 if self.starts[i] in self.triplets else self.sixteenth
 
-    def snap(self, t: Fraction) -> Fraction:
-        i = self.beat_of(t + SIXTEENTH / 2)
+    def snap(self, t: int) -> int:
+        i = self.beat_of(t + self.sixteenth // 2)
         step = self.step(i)
-        return self.starts[i] + round((t - self.starts[i]) / step) * step
+        return self.starts[i] + _round_half_even(t - self.starts[i], step) * step
 
-    def choose_triplets(self, onsets: list[Fraction]) -> None:
-        heads: list[Fraction] = []  # a strum's first note stands for it
+    def choose_triplets(self, onsets: list[int]) -> None:
+        sixteenth = self.sixteenth
+        heads: list[int] = []  # a strum's first note stands for it
         for t in sorted(onsets):
-            if not heads or t - heads[-1] > _STRUM:
+            if not heads or t - heads[-1] > self.strum:
                 heads.append(t)
-        by_beat: dict[int, list[Fraction]] = {}
+        by_beat: dict[int, list[int]] = {}
         for t in heads:
-            i = self.beat_of(t + SIXTEENTH / 2)
+            i = self.beat_of(t + sixteenth // 2)
             by_beat.setdefault(i, []).append(t - self.starts[i])
         for i, offs in by_beat.items():
-            if self.lengths[i] != 1:
+            if self.lengths[i] != self.quarter:
                 continue
-            off16 = [abs(o - round(o / SIXTEENTH) * SIXTEENTH) for o in offs]
-            off3 = [abs(o - round(o * 3) / 3) for o in offs]
-            if max(off16) > _TRIPLET_EVIDENCE and sum(off3) < sum(off16):
+            off16 = [abs(o - _round_half_even(o, sixteenth) * sixteenth) for o in offs]
+            if max(off16) <= self.evidence:
+                continue
+            # The distance to the triplet grid is a float (as the fraction code it replaces computed it:
+            # ``round(o * 3) / 3`` is an int over 3), compared exactly with the 16ths' fraction.
+            off3 = [abs(o / self.quarter - _round_half_even(3 * o, self.quarter) / 3) for o in offs]
+            if sum(off3) < Fraction(sum(off16), self.quarter):
                 self.triplets.add(self.starts[i])
 
 
-def _nominal_ends(starts: list[Fraction], ends: list[Fraction], grid: _BeatGrid, *, drums: bool) -> list[Fraction]:
+def _nominal_ends(starts: list[int], ends: list[int], grid: _BeatGrid, *, drums: bool) -> list[int]:
     """Written ends: a note whose silence before the voice's next onset is short next to it (a performed
     gate, under 40% of its length) lasts to that onset; a drum hit lasts to the next hit or beat."""
     onsets = sorted(set(starts))
+    half = grid.sixteenth // 2
     out = []
     for s, e in zip(starts, ends, strict=True):
-        k = bisect.bisect_right(onsets, s + SIXTEENTH / 2)
+        k = bisect.bisect_right(onsets, s + half)
         nxt = onsets[k] if k < len(onsets) else None
         if drums:
-            i = grid.beat_of(s + SIXTEENTH / 2)
+            i = grid.beat_of(s + half)
             beat_end = grid.starts[i] + grid.lengths[i]
             out.append(min(nxt, beat_end) if nxt is not None else beat_end)
-        elif nxt is not None and e < nxt and nxt - e <= (e - s) * Fraction(2, 5):
+        elif nxt is not None and e < nxt and 5 * (nxt - e) <= 2 * (e - s):
             out.append(nxt)
         else:
             out.append(e)
     return out
 
 
-def _line(notes: list[m.Note], staff: int, voice: int, bars: tuple[Bar, ...], swing: Swing | None, resolution: int, *, drums: bool = False) -> Line:
-    grid = _BeatGrid(bars)
-    starts = [_straighten(Fraction(n.start_tick, resolution), swing) for n in notes]
-    ends = [_straighten(Fraction(n.end_tick, resolution), swing) for n in notes]
-    grid.choose_triplets(starts)
-    ends = _nominal_ends(starts, ends, grid, drums=drums)
-    song_end = bars[-1].end
-    groups: dict[Fraction, list[tuple[Fraction, m.Note]]] = {}
+def _line(notes: list[m.Note], staff: int, voice: int, bars: tuple[Bar, ...], grid: _Grid, *, drums: bool = False) -> Line:
+    beats = _BeatGrid(bars, grid)
+    starts = [grid.straight_tick(n.start_tick) for n in notes]
+    ends = [grid.straight_tick(n.end_tick) for n in notes]
+    beats.choose_triplets(starts)
+    ends = _nominal_ends(starts, ends, beats, drums=drums)
+    song_end = grid.units(bars[-1].end)
+    groups: dict[int, list[tuple[int, m.Note]]] = {}
     for n, s, e in zip(notes, starts, ends, strict=True):
-        qs = min(grid.snap(s), song_end - SIXTEENTH)
-        qe = min(max(grid.snap(e), qs + grid.step(grid.beat_of(qs))), song_end)
+        qs = min(beats.snap(s), song_end - beats.sixteenth)
+        qe = min(max(beats.snap(e), qs + beats.step(beats.beat_of(qs))), song_end)
         groups.setdefault(qs, []).append((qe, n))
     onsets = sorted(groups)
     chords = []
@@ -256,11 +312,11 @@ def _line(notes: list[m.Note], staff: int, voice: int, bars: tuple[Bar, ...], sw
         end = max(e for e, _ in groups[qs])
         if k + 1 < len(onsets):
             end = min(end, onsets[k + 1])
-        chords.append(Chord(qs, end, tuple(sorted((n for _, n in groups[qs]), key=lambda n: n.pitch))))
-    return Line(staff, voice, tuple(chords), frozenset(grid.triplets))
+        chords.append(Chord(Fraction(qs, grid.scale), Fraction(end, grid.scale), tuple(sorted((n for _, n in groups[qs]), key=lambda n: n.pitch))))
+    return Line(staff, voice, tuple(chords), frozenset(Fraction(b, grid.scale) for b in beats.triplets))
 
 
-def _part(track: m.Track, bars: tuple[Bar, ...], swing: Swing | None, resolution: int) -> PartView:
+def _part(track: m.Track, bars: tuple[Bar, ...], grid: _Grid) -> PartView:
     layout = layout_for(track)
     buckets: dict[tuple[int, int], list[m.Note]] = {}
     for n in track.notes:
@@ -272,7 +328,7 @@ def _part(track: m.Track, bars: tuple[Bar, ...], swing: Swing | None, resolution
             key = (1, 1)
         buckets.setdefault(key, []).append(n)
     wanted = {(1, 1)} | set(buckets) | ({(2, 1)} if layout.n_staves == 2 else set())
-    lines = tuple(_line(buckets.get(k, []), k[0], k[1], bars, swing, resolution, drums=layout.unpitched) for k in sorted(wanted))
+    lines = tuple(_line(buckets.get(k, []), k[0], k[1], bars, grid, drums=layout.unpitched) for k in sorted(wanted))
     return PartView(track, layout, lines)
 
 
@@ -280,5 +336,6 @@ def notation_view(score: m.Score) -> NotationView:
     """The notation view of ``score`` (see the module docstring)."""
     bars = _bars(score)
     swing = detect_swing(score)
-    parts = tuple(_part(score.tracks[i], bars, swing, score.resolution) for i in score_order(score.tracks))
+    grid = _Grid(score.resolution, swing)
+    parts = tuple(_part(score.tracks[i], bars, grid) for i in score_order(score.tracks))
     return NotationView(score, bars, swing, parts)

@@ -236,21 +236,21 @@ def _harmony(parent: ET.Element, symbol: str) -> None:
 # ----------------------------------------------------------------------------------------------------------- notes
 
 
-def _pitch(el: ET.Element, n: m.Note, pv: PartView, fifths: int, mode: str, accs: Accidentals, tied: bool) -> bool:
-    """Write ``<pitch>`` (or ``<unpitched>``); returns whether the note needs a written accidental."""
+def _pitch(el: ET.Element, n: m.Note, pv: PartView, fifths: int, mode: str, accs: Accidentals, tied: bool) -> tuple[bool, int]:
+    """Write ``<pitch>`` (or ``<unpitched>``); returns whether the note needs a written accidental, and its alter."""
     if pv.layout.unpitched:
         key = drum_key(n.pitch)
         un = _sub(el, "unpitched")
         _sub(un, "display-step", key.step)
         _sub(un, "display-octave", key.octave)
-        return False
+        return False, 0
     step, alter, octave = spell(n.pitch - 12 * pv.layout.transpose_octaves, fifths=fifths, mode=mode)
     p = _sub(el, "pitch")
     _sub(p, "step", step)
     if alter:
         _sub(p, "alter", alter)
     _sub(p, "octave", octave)
-    return accs.needs(step, alter, octave, tied=tied)
+    return accs.needs(step, alter, octave, tied=tied), alter
 
 
 def _note_tail(el: ET.Element, piece: Piece, n: m.Note, *, head: bool, accidental: str | None, pv: PartView, staff: int, voice: int) -> None:
@@ -312,14 +312,13 @@ def _piece(meas: ET.Element, piece: Piece, pv: PartView, part_index: int, *, sta
         el = _sub(meas, "note", dynamics=f"{n.velocity * _DYNAMICS_PERCENT:.2f}")
         if j:
             _sub(el, "chord")
-        needs = _pitch(el, n, pv, key[0], key[1], accs, piece.tie_stop)
+        needs, alter = _pitch(el, n, pv, key[0], key[1], accs, piece.tie_stop)
         _sub(el, "duration", _dur(piece.length))
         if piece.tie_stop:
             _sub(el, "tie", type="stop")
         if piece.tie_start:
             _sub(el, "tie", type="start")
         el.set("_instrument", _instrument_id(part_index, n.pitch))
-        alter = int(el.findtext("pitch/alter") or 0)
         _note_tail(el, piece, n, head=j == 0, accidental=ALTER_NAMES[alter] if needs else None, pv=pv, staff=staff, voice=voice)
         del el.attrib["_instrument"]
 
