@@ -126,11 +126,17 @@ def _panned(a: np.ndarray, y: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return out
 
 
-def _validated_stems(stems: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _validated_stems(stems: Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
+    """The stems, checked: a dict of float32 arrays for a dict; for any other mapping (a stem store), a view that reads each when used.
+
+    A mapping that is not a dict (e.g. :class:`lemm.io.stem_store.StemStore`) may make
+    each stem when asked for: its stems are checked one at a time and not held, so the
+    mixer holds one (or one per thread) at a time.
+    """
     if not isinstance(stems, Mapping) or not stems:
         raise ParameterError.for_field("stems", type(stems).__name__ if not isinstance(stems, Mapping) else "no stems",
                                        "a non-empty mapping from stem name to audio")
-    arrays, first = {}, None
+    arrays, first, held = {}, None, isinstance(stems, dict)
     for name, x in stems.items():
         a = as_audio(x, field=f"stems[{name!r}]", dtype=np.float32)
         if first is None:
@@ -140,8 +146,27 @@ def _validated_stems(stems: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
                 f"stems must all have the same length: stem {name!r} has {a.shape[1]} samples, "
                 f"stem {first[0]!r} has {first[1]}"
             )
-        arrays[name] = a
-    return arrays
+        if held:
+            arrays[name] = a
+        del a, x  # (a stem read from a store leaves memory here)
+    return arrays if held else _ReadWhenUsed(stems)
+
+
+class _ReadWhenUsed(Mapping):
+    """Checked stems (:func:`_validated_stems`) read from their mapping when used, as float32 [shape=(n_channels, n_samples)]."""
+
+    def __init__(self, stems: Mapping[str, np.ndarray]) -> None:
+        self._stems = stems
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        a = np.asarray(self._stems[name])
+        return np.ascontiguousarray(a[None, :] if a.ndim == 1 else a, dtype=np.float32)  # as as_audio made it (checked before)
+
+    def __iter__(self):
+        return iter(self._stems)
+
+    def __len__(self) -> int:
+        return len(self._stems)
 
 
 @dataclass(frozen=True)
@@ -230,8 +255,11 @@ def apply_mix(
     return _mix(stems, settings, sample_rate=sample_rate, workers=workers, keep=False).mix
 
 
-def checked_mix_inputs(stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int) -> tuple[int, dict[str, np.ndarray]]:
+def checked_mix_inputs(stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int) -> tuple[int, Mapping[str, np.ndarray]]:
     """The checked sample rate and stems of a mix (:func:`apply_mix`, :func:`track_outputs`, printed stems).
+
+    The stems come back as a dict of float32 arrays for a dict, and for another
+    mapping (a :class:`lemm.io.stem_store.StemStore`) as a mapping that reads each when used.
 
     Raises
     ------
