@@ -3,7 +3,7 @@
 Prints one JSON line: wall seconds per stage (plan, compose, render, mix, master, write, as
 report.json has them) and this process's CPU seconds per stage (the machine may be shared), the totals, peak RSS
 (``peak_rss_mb``: the kernel's high-water mark, ``ru_maxrss``; ``stage_peak_rss_mb``: the highest resident
-memory sampled every 10 ms during each stage, from ``/proc/self/statm``), and the baseline timed in the same run: fluidsynth with
+memory sampled every 10 ms during each stage, from ``/proc/self/statm``; ``stage_start_rss_mb``: at its start), and the baseline timed in the same run: fluidsynth with
 FluidR3_GM rendering the song's own ``score.mid`` (``ratio_to_fluidsynth`` = total / that).
 
 Usage::
@@ -69,6 +69,7 @@ def run(duration: str, seed: int) -> dict:
         "realtime_factor": round(total / report["duration_seconds"], 3),
         "peak_rss_mb": rss,
         "stage_peak_rss_mb": sampler.peaks,
+        "stage_start_rss_mb": sampler.starts,
         "folder_mb": round(folder_bytes / 2**20, 1),
         "integrated_lufs": report["integrated_lufs"],
         "true_peak_dbtp": report["true_peak_dbtp"],
@@ -85,7 +86,7 @@ class RssSampler:
     """
 
     def __init__(self, interval_s: float = 0.01) -> None:
-        self.interval_s, self.stage, self.peaks = interval_s, "compose", {}
+        self.interval_s, self.stage, self.peaks, self.starts = interval_s, "compose", {}, {}
         self._stop = threading.Event()
         self._page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -94,11 +95,13 @@ class RssSampler:
         if message.endswith(" ...") and " " not in message[:-4]:
             self.sample()
             self.stage = message[:-4]
+            self.starts[self.stage] = self.sample()
 
-    def sample(self) -> None:
+    def sample(self) -> float:
         with open("/proc/self/statm") as f:
             rss = int(f.read().split()[1]) * self._page_mb
         self.peaks[self.stage] = round(max(self.peaks.get(self.stage, 0.0), rss), 1)
+        return round(rss, 1)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):

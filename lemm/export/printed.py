@@ -41,9 +41,8 @@ from pathlib import Path
 import numpy as np
 
 from lemm.errors import ParameterError
-from lemm.export.common import PrintedFile, audio_content_key, compact_suffix, encode_audio, headroom_trim_db, trim_for_peak
-from lemm.io.atomic import atomic_write_bytes
-from lemm.io.audio import encoder_samples
+from lemm.export.common import FLAC_COMPRESSION_LEVEL, PrintedFile, audio_content_key, compact_suffix, headroom_trim_db, trim_for_peak
+from lemm.io.audio import encode_to_file
 from lemm.mix.mixer import strip_keys_of
 from lemm.mix.printed import printed_strips
 from lemm.units import db_to_gain
@@ -133,8 +132,9 @@ def write_printed(
                 return
         audio = strips[name] if audio is None else audio
         gain = None if trims[index] == 0.0 else db_to_gain(trims[index])
-        samples = encoder_samples(audio, bit_depth=bit_depth, gain=gain)  # as lemm.io.audio.write_audio encodes them
-        atomic_write_bytes(base / relative, encode_audio(samples, sample_rate=sample_rate, bit_depth=bit_depth))
+        # as lemm.io.audio.write_audio encodes them, by blocks straight into the file (encode_audio's bytes)
+        encode_to_file(base / relative, audio, sample_rate=sample_rate, bit_depth=bit_depth, gain=gain,
+                       compression_level=FLAC_COMPRESSION_LEVEL if suffix == ".flac" else None)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(write, range(len(items))))

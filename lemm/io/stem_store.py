@@ -43,6 +43,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 import weakref
 from collections.abc import Iterator, Mapping
@@ -57,7 +58,7 @@ try:  # POSIX: a store's folder is locked while in use (a killed process's lock 
 except ImportError:  # pragma: no cover - Windows: left-behind folders are not pruned
     fcntl = None
 
-__all__ = ["StemStore", "STORE_PREFIX"]
+__all__ = ["StemStore", "STORE_PREFIX", "BLOCK_SAMPLES"]
 
 #: Name prefix of a store's folder.
 STORE_PREFIX = "lemm-stems-"
@@ -65,6 +66,8 @@ _FOLDER_NAME = re.compile(re.escape(STORE_PREFIX) + r"[a-z0-9_]{8,}")
 _FILE_NAME = re.compile(r"stem-[0-9]+\.npy(\.part)?")
 _LOCK = ".lock"
 _DTYPE = np.dtype("<f4")
+#: Samples per block of :meth:`StemStore.add` and :meth:`StemStore.read_into` (1 MiB of float32).
+BLOCK_SAMPLES = 1 << 18
 #: A store folder younger than this is never taken for one left behind.
 _LEFT_BEHIND_SECONDS = 60.0
 
@@ -94,6 +97,8 @@ class StemStore(Mapping):
             fcntl.flock(lock, fcntl.LOCK_EX)
         self._files: dict[str, Path] = {}
         self._shapes: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()  # stems may be made from several threads (each adds only to its own)
+        self._made = 0
         self._finalizer = weakref.finalize(self, _remove, self.folder, lock)
 
     # -- the mapping ------------------------------------------------------------------------
@@ -127,18 +132,23 @@ class StemStore(Mapping):
         n_samples, n_channels = int(n_samples), int(n_channels)
         if n_samples < 0 or n_channels not in (1, 2):
             raise ParameterError.for_field("stem shape", (n_channels, n_samples), "(1 or 2 channels, n_samples >= 0)")
-        path = self.folder / f"stem-{len(self._files)}.npy"
+        with self._lock:
+            if name in self._files:
+                raise ParameterError.for_field("name", name, "a track name (str) not yet in the store")
+            path = self._new_path()
+            self._files[name], self._shapes[name] = path, (n_channels, n_samples)
         with open(path, "wb") as file:
             _write_header(file, (n_channels, n_samples))
             file.truncate(file.tell() + n_channels * n_samples * _DTYPE.itemsize)
-        self._files[name], self._shapes[name] = path, (n_channels, n_samples)
 
-    def add(self, name: str, start: int, audio: np.ndarray) -> None:
-        """``stem[:, start:start + audio.shape[1]] += audio``, in the file (float32 sums, as in memory).
+    def add(self, name: str, start: int, audio: np.ndarray, *, gain: np.float32 | None = None) -> None:
+        """``stem[:, start:start + audio.shape[1]] += audio`` (times ``gain``), in the file: the float32 sums made in memory.
 
-        Only that span is read and written. ``audio`` [shape=(n_channels, n)] must
-        lie inside the stem. For building a stem (the render): readers of a stem
-        being added to see a partial sum.
+        Only that span is read and written, by blocks of :data:`BLOCK_SAMPLES`. With
+        ``gain`` (a float32) each product ``audio * gain`` is rounded to float32 before
+        it is added, as ``stem += (audio * gain).astype(np.float32)`` in memory. ``audio``
+        [shape=(n_channels, n)] must lie inside the stem. For building a stem (the render,
+        the mixer's sums): readers of a stem being added to see a partial sum.
         """
         self._check_open()
         n_channels, n_samples = self._shapes[name]
@@ -146,18 +156,41 @@ class StemStore(Mapping):
         start = int(start)
         if a.ndim != 2 or a.shape[0] != n_channels or start < 0 or start + a.shape[1] > n_samples:
             raise ParameterError.for_field("audio span", (a.shape, start), f"({n_channels}, n) samples inside the stem's {n_samples}")
-        if a.shape[1] == 0:
-            return
         path = self._files[name]
         offset = _header_bytes(path)
+        n = a.shape[1]
         with open(path, "r+b") as file:
             for channel in range(n_channels):
-                position = offset + (channel * n_samples + start) * _DTYPE.itemsize
-                file.seek(position)
-                span = np.fromfile(file, dtype=_DTYPE, count=a.shape[1])
-                span += a[channel]
-                file.seek(position)
-                span.tofile(file)
+                for first in range(0, n, BLOCK_SAMPLES):
+                    last = min(n, first + BLOCK_SAMPLES)
+                    position = offset + (channel * n_samples + start + first) * _DTYPE.itemsize
+                    file.seek(position)
+                    span = np.fromfile(file, dtype=_DTYPE, count=last - first)
+                    part = a[channel, first:last]
+                    span += part if gain is None else np.multiply(part, np.float32(gain))
+                    file.seek(position)
+                    span.tofile(file)
+
+    def read_into(self, name: str, out: np.ndarray, *, add: bool = False) -> np.ndarray:
+        """``out[...] = stem`` (or ``out += stem`` with ``add``), read from the file by blocks; returns ``out``.
+
+        ``out`` is float32 [shape=(n_channels, n_samples)], C-contiguous: no whole-stem
+        buffer is made on the way (and the file is not mapped).
+        """
+        shape = self._shapes[name]
+        if not isinstance(out, np.ndarray) or out.dtype != _DTYPE or out.shape != shape or not out.flags.c_contiguous or not out.flags.writeable:
+            raise ParameterError.for_field("out", getattr(out, "shape", out), f"a writable C-contiguous float32 array of shape {shape}")
+        path = self._files[name]
+        with open(path, "rb") as file:
+            file.seek(_header_bytes(path))
+            for channel in range(shape[0]):
+                for first in range(0, shape[1], BLOCK_SAMPLES):
+                    last = min(shape[1], first + BLOCK_SAMPLES)
+                    if add:
+                        out[channel, first:last] += np.fromfile(file, dtype=_DTYPE, count=last - first)
+                    elif file.readinto(memoryview(out[channel, first:last]).cast("B")) != (last - first) * _DTYPE.itemsize:
+                        raise OSError(f"stem file {str(path)!r} is shorter than its header says")
+        return out
 
     def put(self, name: str, audio: np.ndarray) -> None:
         """Store ``audio`` [shape=(n_channels, n_samples)] as stem ``name`` (new or replacing it), atomically.
@@ -170,7 +203,8 @@ class StemStore(Mapping):
         a = np.ascontiguousarray(audio, dtype=np.float32)
         if a.ndim != 2 or a.shape[0] not in (1, 2):
             raise ParameterError.for_field("audio shape", a.shape, "(n_channels, n_samples) with 1 or 2 channels")
-        path = self._files.get(name, self.folder / f"stem-{len(self._files)}.npy")
+        with self._lock:
+            path = self._files[name] if name in self._files else self._new_path()
         part = path.with_name(path.name + ".part")
         try:
             with open(part, "wb") as file:
@@ -180,7 +214,12 @@ class StemStore(Mapping):
         except BaseException:
             part.unlink(missing_ok=True)  # the stem stays as it was
             raise
-        self._files[name], self._shapes[name] = path, a.shape
+        with self._lock:
+            self._files[name], self._shapes[name] = path, a.shape
+
+    def _new_path(self) -> Path:
+        self._made += 1
+        return self.folder / f"stem-{self._made - 1}.npy"
 
     # -- life -----------------------------------------------------------------------------
     def close(self) -> None:

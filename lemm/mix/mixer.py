@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lemm.errors import ParameterError
+from lemm.io.stem_store import StemStore
 from lemm.mix._validate import as_audio, check_sample_rate
 from lemm.mix.delay import delay
 from lemm.mix.dynamics import compressor_gain
@@ -307,26 +308,33 @@ def _mix(
             return out
         return channel_strip(arrays[name], track, sample_rate=rate, duck_gain=ducks.get(name))
 
-    def mix_part(part: list[str]) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        bus = np.zeros((2, n), dtype=np.float32)
-        sends = np.zeros((2, n), dtype=np.float32) if with_sends else None
-        delay_sends = np.zeros((2, n), dtype=np.float32) if with_delay else None
-        scratch = np.empty((2, min(n, _SEND_BLOCK)), dtype=np.float32) if with_sends or with_delay else None
+    # With stems read when used (a stem store), the six sums (bus, reverb and delay sends of each
+    # half) are kept in files of their own, added to by blocks: the same float32 sums, not in memory.
+    sums = None if isinstance(arrays, dict) else StemStore()
+
+    def mix_part(part: list[str], half: int) -> tuple[object, object, object]:
+        made = _HalfSums(n, half, with_sends=with_sends, with_delay=with_delay, store=sums)
+        add = made.add
         for name in part:  # in order
             track = settings.tracks[name]
             out = strip(name)
             if keep and cache is None:
                 strips[name] = out  # not changed below: the sums read it (with a cache, the printed files read it there)
             elif keep and cache is not None and name in keys:
-                peaks[name] = float(np.max(np.abs(out))) if out.size else 0.0
-            bus += out
-            if sends is not None and track.reverb_send_db is not None:
-                _add_scaled(sends, out, np.float32(10.0 ** (track.reverb_send_db / 20.0)), scratch)
-            if delay_sends is not None and track.delay_send_db is not None:
-                _add_scaled(delay_sends, out, np.float32(10.0 ** (track.delay_send_db / 20.0)), scratch)
-        return bus, sends, delay_sends
+                peaks[name] = float(np.maximum(out.max(), -out.min())) if out.size else 0.0  # max(abs(out)), without a copy
+            add("bus", out, None)
+            if with_sends and track.reverb_send_db is not None:
+                add("reverb send", out, np.float32(10.0 ** (track.reverb_send_db / 20.0)))
+            if with_delay and track.delay_send_db is not None:
+                add("delay send", out, np.float32(10.0 ** (track.delay_send_db / 20.0)))
+            del out  # (a strip leaves memory here: the next is made after)
+        return made.sums
 
-    bus, sends, delay_sends = _sum_two_halves(names, mix_part, workers=workers)
+    try:
+        bus, sends, delay_sends = _sum_two_halves(names, mix_part, workers=workers, sums=sums, n=n)
+    finally:
+        if sums is not None:
+            sums.close()
     if cache is None:
         returns = shared_returns(delay_sends, sends, settings, sample_rate=rate)
         return_keys = []
@@ -348,18 +356,58 @@ def _mix(
     return MixParts(bus, {name: strips[name] for name in names}, returns, stem_digests=digests, strip_keys=keys)
 
 
-def _sum_two_halves(names: list[str], mix_part, *, workers: int | None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """``mix_part`` of two fixed halves of ``names`` (even / odd positions), each summed in order, then added.
+class _HalfSums:
+    """The bus, reverb send and delay send of one half of the tracks (:func:`_sum_two_halves`): arrays, or sums in ``store``'s files.
+
+    ``sums`` is (bus, reverb send, delay send): arrays [shape=(2, n)] float32, or
+    the names of ``store``'s stems that hold them; None for a send nothing uses.
+    """
+
+    def __init__(self, n: int, half: int, *, with_sends: bool, with_delay: bool, store: StemStore | None) -> None:
+        wanted = {"bus": True, "reverb send": with_sends, "delay send": with_delay}
+        self._store, self._scratch = store, None
+        if store is None:
+            self._made = {kind: np.zeros((2, n), dtype=np.float32) if on else None for kind, on in wanted.items()}
+            if with_sends or with_delay:
+                self._scratch = np.empty((2, min(n, _SEND_BLOCK)), dtype=np.float32)
+        else:
+            self._made = {kind: f"{kind} {half}" if on else None for kind, on in wanted.items()}
+            for label in filter(None, self._made.values()):
+                store.create(label, n_samples=n)
+
+    def add(self, kind: str, out: np.ndarray, gain: np.float32 | None) -> None:
+        """``sum += out`` (times ``gain``, each product rounded to float32 first), in memory or by blocks in the file: the same sums."""
+        if self._store is not None:
+            self._store.add(self._made[kind], 0, out, gain=gain)
+        elif gain is None:
+            self._made[kind] += out
+        else:
+            _add_scaled(self._made[kind], out, gain, self._scratch)
+
+    @property
+    def sums(self) -> tuple[object, object, object]:
+        return self._made["bus"], self._made["reverb send"], self._made["delay send"]
+
+
+def _sum_two_halves(
+    names: list[str], mix_part, *, workers: int | None, sums: StemStore | None = None, n: int = 0,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """``mix_part(part, half)`` of two fixed halves of ``names`` (even / odd positions), each summed in order, then added.
 
     The result is bit-identical whatever the number of workers (one or two threads).
+    With ``sums``, ``mix_part`` returns the names of its sums in that store (each
+    [shape=(2, n)]), which are read and added here by blocks.
     """
     parts = [names[0::2], names[1::2]]
     n_workers = max(1, min(2, workers or min(2, os.cpu_count() or 1)))
     if n_workers == 1:
-        results = [mix_part(p) for p in parts]
+        results = [mix_part(p, half) for half, p in enumerate(parts)]
     else:
         with ThreadPoolExecutor(max_workers=n_workers) as pool:
-            results = list(pool.map(mix_part, parts))
+            results = list(pool.map(mix_part, parts, range(2)))
+    if sums is not None:  # first half's sum, plus the second's: as ``first += second`` in memory
+        return tuple(None if first is None else sums.read_into(second, sums.read_into(first, np.empty((2, n), np.float32)), add=True)
+                     for first, second in zip(results[0], results[1], strict=True))
     bus, sends, delay_sends = results[0]
     bus += results[1][0]
     if sends is not None:

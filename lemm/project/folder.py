@@ -412,7 +412,10 @@ def _write_audio_files(
                                         samples_key=samples_key(audio))
                 if reuse(path.relative_to(reuse.write.staging).as_posix(), key):
                     return
-            write_audio(path, _gain(audio, trim_db), sample_rate=sample_rate, bit_depth=bit_depth)
+            if bit_depth == 16:  # the dither is drawn for the turned-down samples as a whole
+                write_audio(path, _gain(audio, trim_db), sample_rate=sample_rate, bit_depth=bit_depth)
+            else:  # turned down by blocks as they are encoded (the same samples: one product each)
+                write_audio(path, audio, sample_rate=sample_rate, bit_depth=bit_depth, gain=None if trim_db == 0.0 else db_to_gain(trim_db))
         except BaseException:
             stop.set()  # the other thread stops before its next file
             raise

@@ -174,7 +174,7 @@ class RenderCache:
         data = read_entry(path, ("start", "audio"), what="render cache")
         if data is None:
             return None
-        start, audio = int(data["start"]), np.array(data["audio"], dtype=np.float32)
+        start, audio = int(data["start"]), np.asarray(data["audio"], dtype=np.float32)
         if audio.ndim != 2 or slice_digest(key, start, audio) != data["sha256"]:
             log.warning("render cache entry %s does not match its hash (damaged or changed): rendering the slice again", path)
             return None
