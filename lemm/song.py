@@ -206,6 +206,7 @@ class Song:
                 store.close()  # the song keeps the stems it had
                 raise
             self.stems, self.render_stats = stems, stats
+            pipeline.release_freed_memory()  # the render's freed heap: not held through the mix
         if progress and cache is not None:
             progress(f"rendered {len(self.render_stats.rendered)} slices, reused {len(self.render_stats.cached)} from the cache")
         self.seconds_per_stage.update(timer.seconds)

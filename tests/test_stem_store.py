@@ -160,10 +160,14 @@ def test_the_mix_of_stored_stems_is_the_mix_of_stems_in_memory(stems, tmp_path) 
                            reverb=settings.reverb, delay=settings.delay, master=settings.master)
     expected = apply_mix(stems, settings, sample_rate=SR)
     assert apply_mix(store, settings, sample_rate=SR).tobytes() == expected.tobytes()
+    in_memory = mix_with_strips(stems, settings, sample_rate=SR)
+    assert in_memory.returns and isinstance(in_memory.returns, dict)
     for workers in (1, 2):
         parts = mix_with_strips(store, settings, sample_rate=SR, workers=workers, cache=StripCache(tmp_path / f"strips{workers}"))
         assert parts.mix.tobytes() == expected.tobytes()
-        assert parts.strips["pad"].tobytes() == mix_with_strips(stems, settings, sample_rate=SR).strips["pad"].tobytes()
+        assert parts.strips["pad"].tobytes() == in_memory.strips["pad"].tobytes()
+        assert isinstance(parts.returns, StemStore) and list(parts.returns) == list(in_memory.returns)  # kept in files
+        assert all(parts.returns[name].tobytes() == wet.tobytes() for name, wet in in_memory.returns.items())
     store.close()
 
 

@@ -182,10 +182,11 @@ class MixParts:
         Every stem after its channel strip (zeros for a muted track), in the stems'
         order: a dict, or with a strip cache a :class:`lemm.mix.strip_cache.CachedStrips`
         that reads each from the cache when asked (not held in memory).
-    returns : dict[str, np.ndarray [shape=(2, n_samples)] float32] or None
+    returns : mapping of str to np.ndarray [shape=(2, n_samples)] float32, or None
         The delay and reverb returns as added to the mix (names from
         :data:`RETURN_NAMES`, where a live track sends to them), so the printed
-        returns need not be computed again; None: not kept.
+        returns need not be computed again; None: not kept. A dict, or for stems
+        read when used (a stem store) a :class:`lemm.io.stem_store.StemStore` of them.
     stem_digests, strip_keys : dict[str, str]
         Each stem's :func:`lemm.mix.strip_cache.stem_digest` and each live
         track's strip key (:func:`lemm.mix.strip_cache.strip_key`, see
@@ -198,8 +199,8 @@ class MixParts:
     """
 
     mix: np.ndarray
-    strips: dict[str, np.ndarray]
-    returns: dict[str, np.ndarray] | None = None
+    strips: Mapping[str, np.ndarray]
+    returns: Mapping[str, np.ndarray] | None = None
     stem_digests: dict[str, str] = dataclasses.field(default_factory=dict)
     strip_keys: dict[str, str] = dataclasses.field(default_factory=dict)
     strip_peaks: dict[str, float] = dataclasses.field(default_factory=dict)
@@ -346,6 +347,8 @@ def _mix(
         cache.prune(set(keys.values()) | set(return_keys))
     if not keep:
         return MixParts(bus, {})
+    if not isinstance(arrays, dict) and returns:  # stems read when used: the returns kept for the printed files wait in files too
+        returns = _stored(returns)
     if cache is not None:  # not held: read back one at a time (peak memory: a song-length buffer per track less)
         def make(name: str) -> np.ndarray:
             duck = _ducking_gains(arrays, settings, [name], rate).get(name) if name in live else None
@@ -354,6 +357,14 @@ def _mix(
         return MixParts(bus, CachedStrips(cache, keys, names, make), returns, stem_digests=digests, strip_keys=keys,
                         strip_peaks={name: peaks[name] for name in names if name in peaks})
     return MixParts(bus, {name: strips[name] for name in names}, returns, stem_digests=digests, strip_keys=keys)
+
+
+def _stored(arrays: dict[str, np.ndarray]) -> StemStore:
+    """``arrays`` put into a new :class:`lemm.io.stem_store.StemStore` (read back when used; its files go with it)."""
+    store = StemStore()
+    for name, audio in arrays.items():
+        store.put(name, audio)
+    return store
 
 
 class _HalfSums:
