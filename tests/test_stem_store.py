@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import pickle
 import time
 
 import numpy as np
@@ -51,6 +52,8 @@ def test_a_stem_built_from_slices_in_its_file_equals_the_one_built_in_memory(tmp
             got[0, 0] = 1.0  # read-only: the file is never changed through a reader
     with pytest.raises(KeyError):
         store["piano"]
+    copied = pickle.loads(pickle.dumps(store))  # a copy for another process: arrays, not the store's files
+    assert type(copied) is dict and list(copied) == list(store) and copied["bass"].tobytes() == expected["bass"].tobytes()
     with pytest.raises(ParameterError):
         store.add("bass", n - 2, np.ones((2, 3), np.float32))  # past the stem's end
     with pytest.raises(ParameterError):

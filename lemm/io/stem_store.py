@@ -119,6 +119,10 @@ class StemStore(Mapping):
     def __repr__(self) -> str:
         return f"StemStore({list(self._files)!r}, folder={str(self.folder)!r})"
 
+    def __reduce__(self) -> tuple:
+        """A pickled (or copied) store is its stems as a dict of arrays: its files stay this process's."""
+        return (dict, ([(name, np.array(self[name])) for name in self],))
+
     def shape(self, name: str) -> tuple[int, int]:
         """The shape of stem ``name`` (without mapping its file)."""
         return self._shapes[name]
