@@ -8,7 +8,9 @@ are collected per stage for the report.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
+import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -36,6 +38,7 @@ __all__ = [
     "make_plan",
     "make_score",
     "mix_and_master_parts",
+    "release_freed_memory",
 ]
 
 
@@ -73,6 +76,49 @@ def _fade_out(audio: np.ndarray, *, sample_rate: int, fade_seconds: float = 0.05
     if n > 1:
         out[..., -n:] *= np.linspace(1.0, 0.0, n, dtype=out.dtype) ** 2
     return out
+
+
+def _master_faded(mixed: np.ndarray, *, sample_rate: int, settings: object, fade_seconds: float = 0.05) -> tuple[np.ndarray, object]:
+    """:func:`lemm.mix.master` of ``_fade_out(mixed)``, without a copy of the whole mix.
+
+    The last ``fade_seconds`` of ``mixed`` are faded in place (the same products as
+    :func:`_fade_out`'s) while the master is made, and put back after, also on an error:
+    ``mixed`` comes back as it was.
+    """
+    n = min(mixed.shape[-1], int(fade_seconds * sample_rate))
+    if n <= 1 or not mixed.flags.writeable:
+        return master(_fade_out(mixed, sample_rate=sample_rate, fade_seconds=fade_seconds), sample_rate=sample_rate, settings=settings)
+    tail = mixed[..., -n:].copy()
+    try:
+        mixed[..., -n:] *= np.linspace(1.0, 0.0, n, dtype=mixed.dtype) ** 2
+        mastered, report = master(mixed, sample_rate=sample_rate, settings=settings)
+        if np.may_share_memory(mastered, mixed):  # (a master that passed its input through) keeps the faded tail
+            mastered = mastered.copy()
+    finally:
+        mixed[..., -n:] = tail
+    return mastered, report
+
+
+def release_freed_memory() -> None:
+    """Hand the heap memory freed by a stage back to the system (glibc's ``malloc_trim``; elsewhere nothing).
+
+    glibc keeps freed heap pages (the arrays under its mmap threshold, up to 32 MB,
+    and the many small ones of a render, in one arena per thread) for reuse; the next
+    stage's large arrays are mapped afresh, so those pages would stay resident for
+    nothing. Called between stages; the audio does not depend on it.
+    """
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+@functools.cache
+def _libc() -> object | None:
+    try:
+        libc = ctypes.CDLL(None)
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:  # pragma: no cover - no C library to load
+        return None
 
 
 
@@ -131,8 +177,10 @@ def mix_and_master_parts(
         used = auto if mix_settings is None else merge_mix_settings(mix_settings, auto, names=list(stems))
         parts = mix_with_strips(stems, used, sample_rate=settings.sample_rate, workers=n_workers, cache=strip_cache)
         mixed = parts.mix
+        release_freed_memory()
     with timer.stage("master"):
-        mastered, report = master(_fade_out(mixed, sample_rate=settings.sample_rate), sample_rate=settings.sample_rate, settings=used.master)
+        mastered, report = _master_faded(mixed, sample_rate=settings.sample_rate, settings=used.master)
+        release_freed_memory()
     return mixed, mastered, report, used, parts
 
 

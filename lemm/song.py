@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ from lemm.compose.instruments import PRESET_PROGRAMS
 from lemm.compose.plan_edit import load_plan
 from lemm.compose.plan_model import Plan
 from lemm.errors import ParameterError
+from lemm.io.stem_store import StemStore
 from lemm.limits import check_render_memory
 from lemm.mix.auto import retime_delay
 from lemm.mix.strip_cache import STRIPS_FOLDER, StripCache
@@ -77,7 +79,10 @@ class Song:
         Including the guide's start offset (``start_offset_seconds``, silence before bar 1).
     mix_settings : lemm.mix.MixSettings or None
         None until mixed (then the settings used, editable and stored).
-    stems : dict[str, np.ndarray [shape=(2, n_samples)]] or None
+    stems : Mapping[str, np.ndarray [shape=(2, n_samples)]] or None
+        After :meth:`render` a :class:`lemm.io.stem_store.StemStore`: each stem is
+        read (mapped read-only from lemm's own file) when asked for, so the stems are
+        never all in memory; a dict of arrays set by hand works the same.
     mix_audio, master_audio : np.ndarray [shape=(2, n_samples)] or None
     master_report : lemm.mix.MasterReport or None
         Loudness and peak measurements of the master.
@@ -102,7 +107,7 @@ class Song:
     score: Score
     render_settings: RenderSettings = field(default_factory=RenderSettings)
     mix_settings: object | None = None
-    stems: dict[str, np.ndarray] | None = None
+    stems: Mapping[str, np.ndarray] | None = None
     mix_audio: np.ndarray | None = None
     master_audio: np.ndarray | None = None
     master_report: MasterReport | None = None
@@ -170,8 +175,8 @@ class Song:
 
     def render(
         self, *, cache_dir: str | os.PathLike | None = None, progress: Progress | None = None, n_workers: int | None = None
-    ) -> dict[str, np.ndarray]:
-        """Render every track (instruments and vocals) to stems; returns and keeps them.
+    ) -> Mapping[str, np.ndarray]:
+        """Render every track (instruments and vocals) to stems; returns and keeps them (a :class:`lemm.io.stem_store.StemStore`).
 
         Parameters
         ----------
@@ -191,10 +196,17 @@ class Song:
                             duration_seconds=n_samples / self.sample_rate + self.render_settings.start_offset_seconds)  # before any stem is allocated
         cache = RenderCache(cache_dir) if cache_dir is not None else None
         with timer.stage("render"):
-            self.stems, self.render_stats = render_stems(
-                self.score, settings=self.render_settings, seed=self.seed, n_samples=n_samples, cache=cache, presets=self.presets,
-                n_workers=n_workers,
-            )
+            store = StemStore()  # the stems go to lemm's own files, one slice at a time (removed with the store)
+            try:
+                stems, stats = render_stems(
+                    self.score, settings=self.render_settings, seed=self.seed, n_samples=n_samples, cache=cache, presets=self.presets,
+                    n_workers=n_workers, store=store,
+                )
+            except BaseException:
+                store.close()  # the song keeps the stems it had
+                raise
+            self.stems, self.render_stats = stems, stats
+            pipeline.release_freed_memory()  # the render's freed heap: not held through the mix
         if progress and cache is not None:
             progress(f"rendered {len(self.render_stats.rendered)} slices, reused {len(self.render_stats.cached)} from the cache")
         self.seconds_per_stage.update(timer.seconds)

@@ -41,9 +41,8 @@ from pathlib import Path
 import numpy as np
 
 from lemm.errors import ParameterError
-from lemm.export.common import PrintedFile, audio_content_key, compact_suffix, encode_audio, headroom_trim_db, trim_for_peak
-from lemm.io.atomic import atomic_write_bytes
-from lemm.io.audio import encoder_samples
+from lemm.export.common import FLAC_COMPRESSION_LEVEL, PrintedFile, audio_content_key, compact_suffix, headroom_trim_db, trim_for_peak
+from lemm.io.audio import encode_to_file
 from lemm.mix.mixer import strip_keys_of
 from lemm.mix.printed import printed_strips
 from lemm.units import db_to_gain
@@ -106,9 +105,9 @@ def write_printed(
     base = Path(folder)
     (base / PRINTED_FOLDER / "returns").mkdir(parents=True, exist_ok=True)
     suffix = compact_suffix(bit_depth)
-    # (name, file, is_return, the audio or None: a strip, read from ``strips`` when written, one per thread at a time)
-    items = [(name, f"{PRINTED_FOLDER}/{name}{suffix}", False, None) for name in strips]
-    items += [(name, f"{PRINTED_FOLDER}/returns/{name.split()[0]}{suffix}", True, audio) for name, audio in returns.items()]
+    # (name, file, is_return): each strip or return is read from ``strips`` or ``returns`` when written, one per thread at a time
+    items = [(name, f"{PRINTED_FOLDER}/{name}{suffix}", False) for name in strips]
+    items += [(name, f"{PRINTED_FOLDER}/returns/{name.split()[0]}{suffix}", True) for name in returns]
     # strip keys name the strips' samples exactly: the content keys are made of them (the mix's where it kept them)
     strip_keys = parts.strip_keys if parts is not None and strips is parts.strips else {}
     strip_peaks = parts.strip_peaks if strip_keys else {}
@@ -119,28 +118,31 @@ def write_printed(
     shapes: list[tuple[int, ...]] = [()] * len(items)
 
     def write(index: int) -> None:
-        name, relative, is_return, audio = items[index]
+        name, relative, is_return = items[index]
+        source = returns if is_return else strips  # each read when written (from a strip cache or a stem store: one at a time)
         samples_key = None if is_return else strip_keys.get(name)
-        if audio is None and samples_key is not None and name in strip_peaks:  # named and measured by the mix: read only if written
+        audio = None
+        if samples_key is not None and name in strip_peaks:  # named and measured by the mix: read only if written
             trims[index], shapes[index] = trim_for_peak(strip_peaks[name]), (2, n_samples)
         else:
-            audio = strips[name] if audio is None else audio
+            audio = source[name]
             trims[index], shapes[index] = headroom_trim_db(audio), audio.shape
         if reuse is not None:
             kind = "flac" if suffix == ".flac" else "wav"
             if reuse(relative, audio_content_key(audio, kind=f"printed-{kind}", trim_db=trims[index], sample_rate=sample_rate,
                                                  bit_depth=bit_depth, samples_key=samples_key, shape=shapes[index])):
                 return
-        audio = strips[name] if audio is None else audio
+        audio = source[name] if audio is None else audio
         gain = None if trims[index] == 0.0 else db_to_gain(trims[index])
-        samples = encoder_samples(audio, bit_depth=bit_depth, gain=gain)  # as lemm.io.audio.write_audio encodes them
-        atomic_write_bytes(base / relative, encode_audio(samples, sample_rate=sample_rate, bit_depth=bit_depth))
+        # as lemm.io.audio.write_audio encodes them, by blocks straight into the file (encode_audio's bytes)
+        encode_to_file(base / relative, audio, sample_rate=sample_rate, bit_depth=bit_depth, gain=gain,
+                       compression_level=FLAC_COMPRESSION_LEVEL if suffix == ".flac" else None)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(write, range(len(items))))
     out = [PrintedFile(name, relative, int(shape[1]), sample_rate, int(shape[0]), gain_db=float(mix_gain_db) - trim, is_return=is_return)
-           for (name, relative, is_return, _), trim, shape in zip(items, trims, shapes, strict=True)]
-    keep = {base / relative for _, relative, _, _ in items}
+           for (name, relative, is_return), trim, shape in zip(items, trims, shapes, strict=True)]
+    keep = {base / relative for _, relative, _ in items}
     for folder_path in (base / PRINTED_FOLDER, base / PRINTED_FOLDER / "returns"):
         for stale in list(folder_path.glob("*.wav")) + list(folder_path.glob("*.flac")):
             if stale not in keep:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import io
 import os
 import re
 import shutil
@@ -45,6 +46,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "atomic_path",
+    "atomic_file",
     "check_output_file",
     "check_output_folder",
     "check_free_space",
@@ -397,6 +399,81 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         except OSError as err:
             raise write_error(err, target) from None
     return target
+
+
+class _TempFile(io.RawIOBase):
+    """An open temp file (by its descriptor) for writers that take a file object: its writes are :func:`_write_fully`'s.
+
+    A write that fails is remembered in ``error`` and returns 0 (later writes do
+    nothing): an encoder calls it from C, where an exception cannot pass; the
+    caller raises ``error`` when the writer is done.
+    """
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+        self.error: BaseException | None = None  # an OSError, or Ctrl-C while writing
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = os.read(self._fd, len(memoryview(buffer).cast("B")))
+        memoryview(buffer).cast("B")[: len(data)] = data
+        return len(data)
+
+    def write(self, data) -> int:
+        view = memoryview(data).cast("B")
+        if self.error is not None:
+            return 0
+        try:
+            _write_fully(self._fd, view)
+        except BaseException as err:  # noqa: BLE001 - kept, and raised by the caller once the encoder returns
+            self.error = err
+            return 0
+        return len(view)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return os.lseek(self._fd, offset, whence)
+
+    def tell(self) -> int:
+        return os.lseek(self._fd, 0, os.SEEK_CUR)
+
+    def close(self) -> None:  # the descriptor is the temp file's own (closed by _locked_temp)
+        super().close()
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike) -> Iterator[io.RawIOBase]:
+    """Yield an open binary file (read, write, seek) that becomes ``path`` on success (fsync, rename), as :func:`atomic_write_bytes`.
+
+    For writers that stream into a file object (an audio encoder writing block by
+    block, its header last): nothing is held in memory, and every write is lemm's
+    one low-level write (so a full disk or a read-only file system fails it as it
+    fails :func:`atomic_write_bytes`; a failed write returns 0 and is raised when the
+    block ends, see ``_TempFile``). On error the temp file is removed and
+    ``path`` is untouched; an OSError becomes an OutputPathError naming ``path``.
+    """
+    target = Path(path)
+    _prepare(target)
+    with _locked_temp(target) as (fd, tmp_path):
+        try:
+            with _TempFile(fd) as file:
+                yield file
+            if file.error is not None:
+                raise file.error
+            os.fsync(fd)
+            _install(tmp_path, target)
+        except OutputPathError:
+            raise
+        except OSError as err:
+            raise write_error(err, target) from None
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:

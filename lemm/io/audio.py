@@ -6,8 +6,9 @@ lemm writes WAV (``.wav``) and FLAC (``.flac``), chosen by the output's
 extension; any other extension (``.mp3``, ``.ogg``, none) is refused before
 any work, so a file's name always says what it holds. (libsndfile's Ogg
 writer stamps each file with a random stream number, so an ``.ogg`` would
-break lemm's promise of byte-identical output.) The file is encoded in
-memory and written by :func:`lemm.io.atomic.atomic_write_bytes`.
+break lemm's promise of byte-identical output.) The file is encoded by blocks
+into a temp file beside it, which :func:`lemm.io.atomic.atomic_file` renames
+onto it when complete (:func:`encode_to_file`).
 
 Examples
 --------
@@ -21,18 +22,17 @@ Examples
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
 import numpy as np
 
 from lemm.errors import FileFormatError, LemmFileNotFoundError, OutputPathError, ParameterError
-from lemm.io.atomic import atomic_write_bytes, check_output_file
+from lemm.io.atomic import atomic_file, check_output_file
 from lemm.io.dither import tpdf_dither
 from lemm.limits import MAX_AUDIO_BYTES, MAX_AUDIO_CHANNELS, MAX_AUDIO_SECONDS, check_count, check_file_size
 
-__all__ = ["write_audio", "read_audio", "check_audio_output", "check_audio_file", "interleaved_float32", "encoder_samples", "AUDIO_FORMATS"]
+__all__ = ["write_audio", "read_audio", "check_audio_output", "check_audio_file", "interleaved_float32", "encoder_samples", "encode_to_file", "AUDIO_FORMATS"]
 
 _SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
 DITHER_SEED = 0x1E3
@@ -106,8 +106,8 @@ def encoder_samples(audio: np.ndarray, *, bit_depth: int, gain: float | None = N
     return interleaved_float32(tpdf_dither(scaled, bit_depth=16, seed=DITHER_SEED))
 
 
-def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int, bit_depth: int = 24) -> Path:
-    """Write ``audio`` [shape=(n_channels, n_samples)] as WAV or FLAC (by the extension), atomically.
+def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int, bit_depth: int = 24, gain: float | None = None) -> Path:
+    """Write ``audio`` [shape=(n_channels, n_samples)] (times ``gain``, as :func:`encoder_samples`) as WAV or FLAC (by the extension), atomically.
 
     Samples are clipped to [-1, 1 - 2**-(bit_depth-1)] by soundfile's PCM
     conversion; callers that care (the master) keep below full scale. 16-bit
@@ -120,7 +120,6 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int,
     ParameterError
         Bad shape, non-finite samples, or a bit depth other than 16, 24 or 32.
     """
-    import soundfile as sf
 
     if bit_depth not in _SUBTYPES:
         raise ParameterError.for_field("bit_depth", bit_depth, "16, 24 or 32")
@@ -130,12 +129,54 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int,
         raise ParameterError.for_field("audio shape", a.shape, "(n_channels, n_samples) with 1 or 2 channels")
     if not np.all(np.isfinite(a)):
         raise ParameterError.for_field("audio", "non-finite samples", "finite samples")
-    encoded = io.BytesIO()  # the same bytes soundfile writes to a file; written out in one checked place
-    try:
-        sf.write(encoded, encoder_samples(a, bit_depth=bit_depth), int(sample_rate), subtype=_SUBTYPES[bit_depth], format=AUDIO_FORMATS[target.suffix.lower()][0])
-    except (RuntimeError, ValueError, TypeError) as err:  # libsndfile refuses, e.g. a sample rate FLAC cannot hold
-        raise OutputPathError(f"cannot encode {str(target)!r}: {err}") from None
-    return atomic_write_bytes(target, encoded.getbuffer())
+    return encode_to_file(target, a, sample_rate=sample_rate, bit_depth=bit_depth, gain=gain)
+
+
+#: Frames per block of :func:`encode_to_file` (1 MiB of stereo float32 at a time).
+ENCODE_BLOCK_FRAMES = 1 << 17
+
+
+def encode_to_file(
+    path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int, bit_depth: int, gain: float | None = None,
+    compression_level: float | None = None,
+) -> Path:
+    """Encode ``audio`` [shape=(n_channels, n_samples)] (times ``gain``) as the WAV or FLAC file ``path`` (by its extension), atomically.
+
+    The samples are :func:`encoder_samples`'s. They are made and encoded by blocks of
+    :data:`ENCODE_BLOCK_FRAMES` straight into the file's temp file (no interleaved copy
+    of the whole audio, no encoded file in memory), but at 16 bits, whose dither is
+    drawn for the whole file at once. The file's bytes do not depend on the blocks.
+    ``compression_level`` (0..1, FLAC) is soundfile's. The caller checks ``path``,
+    ``bit_depth`` and the samples (see :func:`write_audio`).
+
+    Raises
+    ------
+    OutputPathError
+        libsndfile refuses (e.g. a sample rate FLAC cannot hold), or the write fails (the old file is kept).
+    """
+    import soundfile as sf
+
+    target = Path(path)
+    file_format = AUDIO_FORMATS[target.suffix.lower()][0]
+    a = np.asarray(audio)
+    n = a.shape[1]
+    if bit_depth == 16:
+        blocks = iter([encoder_samples(a, bit_depth=16, gain=gain)])
+    else:
+        blocks = (encoder_samples(a[:, i : i + ENCODE_BLOCK_FRAMES], bit_depth=bit_depth, gain=gain) for i in range(0, n, ENCODE_BLOCK_FRAMES))
+    options = {} if compression_level is None else {"compression_level": compression_level}
+    with atomic_file(target) as out:
+        try:
+            with sf.SoundFile(out, "w", samplerate=int(sample_rate), channels=a.shape[0], subtype=_SUBTYPES[bit_depth],
+                              format=file_format, **options) as file:
+                for block in blocks:
+                    file.write(block)
+        # libsndfile refuses (e.g. a sample rate FLAC cannot hold), or a write came short (soundfile asserts the frames written)
+        except (RuntimeError, ValueError, TypeError, AssertionError) as err:
+            if out.error is not None:
+                raise out.error from None  # a failed write (a full disk): atomic_file names the file
+            raise OutputPathError(f"cannot encode {str(target)!r}: {err}") from None
+    return target
 
 
 def check_audio_file(path: str | os.PathLike, *, what: str) -> None:

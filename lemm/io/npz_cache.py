@@ -64,7 +64,7 @@ def read_entry(path: Path, names: Sequence[str], *, what: str) -> dict[str, obje
         return None
     try:
         with np.load(path, allow_pickle=False) as data:
-            out: dict[str, object] = {name: np.array(data[name]) for name in names}
+            out: dict[str, object] = {name: np.asarray(data[name]) for name in names}  # each read into a new array (no second copy)
             out["sha256"] = str(data["sha256"])
     except (OSError, ValueError, KeyError, EOFError, TypeError) as err:
         log.warning("%s entry %s is unreadable (%s): making it again", what, path, err)

@@ -146,11 +146,15 @@ def estimated_loudness(audio: np.ndarray, *, sample_rate: int, stride: int = 3) 
 def stem_loudness(stems: Mapping[str, np.ndarray], *, sample_rate: int, workers: int | None = None) -> dict[str, float]:
     """Estimated integrated loudness (LUFS) of each stem (:func:`estimated_loudness`), in parallel threads."""
     rate = check_sample_rate(sample_rate)
-    arrays = {name: as_audio(x, field=f"stems[{name!r}]") for name, x in stems.items()}  # no copy for float arrays
+    names = list(stems)
+
+    def loudness(name: str) -> float:  # each stem read (from a stem store: mapped) and checked where it is measured, then let go
+        return estimated_loudness(as_audio(stems[name], field=f"stems[{name!r}]"), sample_rate=rate)  # no copy for float arrays
+
     n_workers = workers or min(2, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        values = list(pool.map(lambda a: estimated_loudness(a, sample_rate=rate), arrays.values()))
-    return dict(zip(arrays, values, strict=True))
+        values = list(pool.map(loudness, names))
+    return dict(zip(names, values, strict=True))
 
 
 #: Roles that give way to the vocal (or to the lead where there is no vocal) in its presence band.
@@ -268,7 +272,7 @@ def auto_mix_settings(
     for name in stems:
         measured = loudness[name]
         gains[name] = 0.0 if measured == -math.inf else ROLE_PROFILES[roles[name]].loudness_lufs - measured
-    eq = masking_eq({n: stems[n] for n in stems if loudness[n] != -math.inf}, roles=roles, gains_db=gains, sample_rate=rate)
+    eq = masking_eq(_Subset(stems, [n for n in stems if loudness[n] != -math.inf]), roles=roles, gains_db=gains, sample_rate=rate)
     tracks = {}
     seen_roles: dict[str, int] = {}
     for name in stems:
@@ -277,6 +281,24 @@ def auto_mix_settings(
         hints = ((pan_hints or {}).get(name), (gain_hints_db or {}).get(name, 0.0))
         tracks[name] = _auto_track(name, roles[name], loudness[name], repeat=repeat, eq=eq.get(name, ()), kick=kick, hints=hints)
     return MixSettings(tracks=tracks, delay=_auto_delay(tempo_bpm))
+
+
+class _Subset(Mapping):
+    """The stems ``names`` of ``stems``, each read from it when used (a stem store's are not all held at once)."""
+
+    def __init__(self, stems: Mapping[str, np.ndarray], names: list[str]) -> None:
+        self._stems, self._names = stems, list(names)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._names:
+            raise KeyError(name)
+        return self._stems[name]
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def _check_roles(stems: Mapping[str, np.ndarray], roles: Mapping[str, str]) -> None:

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lemm.errors import ParameterError
+from lemm.io.stem_store import StemStore
 from lemm.mix._validate import as_audio, check_sample_rate
 from lemm.mix.delay import delay
 from lemm.mix.dynamics import compressor_gain
@@ -126,11 +127,17 @@ def _panned(a: np.ndarray, y: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return out
 
 
-def _validated_stems(stems: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _validated_stems(stems: Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
+    """The stems, checked: a dict of float32 arrays for a dict; for any other mapping (a stem store), a view that reads each when used.
+
+    A mapping that is not a dict (e.g. :class:`lemm.io.stem_store.StemStore`) may make
+    each stem when asked for: its stems are checked one at a time and not held, so the
+    mixer holds one (or one per thread) at a time.
+    """
     if not isinstance(stems, Mapping) or not stems:
         raise ParameterError.for_field("stems", type(stems).__name__ if not isinstance(stems, Mapping) else "no stems",
                                        "a non-empty mapping from stem name to audio")
-    arrays, first = {}, None
+    arrays, first, held = {}, None, isinstance(stems, dict)
     for name, x in stems.items():
         a = as_audio(x, field=f"stems[{name!r}]", dtype=np.float32)
         if first is None:
@@ -140,8 +147,27 @@ def _validated_stems(stems: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
                 f"stems must all have the same length: stem {name!r} has {a.shape[1]} samples, "
                 f"stem {first[0]!r} has {first[1]}"
             )
-        arrays[name] = a
-    return arrays
+        if held:
+            arrays[name] = a
+        del a, x  # (a stem read from a store leaves memory here)
+    return arrays if held else _ReadWhenUsed(stems)
+
+
+class _ReadWhenUsed(Mapping):
+    """Checked stems (:func:`_validated_stems`) read from their mapping when used, as float32 [shape=(n_channels, n_samples)]."""
+
+    def __init__(self, stems: Mapping[str, np.ndarray]) -> None:
+        self._stems = stems
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        a = np.asarray(self._stems[name])
+        return np.ascontiguousarray(a[None, :] if a.ndim == 1 else a, dtype=np.float32)  # as as_audio made it (checked before)
+
+    def __iter__(self):
+        return iter(self._stems)
+
+    def __len__(self) -> int:
+        return len(self._stems)
 
 
 @dataclass(frozen=True)
@@ -156,10 +182,11 @@ class MixParts:
         Every stem after its channel strip (zeros for a muted track), in the stems'
         order: a dict, or with a strip cache a :class:`lemm.mix.strip_cache.CachedStrips`
         that reads each from the cache when asked (not held in memory).
-    returns : dict[str, np.ndarray [shape=(2, n_samples)] float32] or None
+    returns : mapping of str to np.ndarray [shape=(2, n_samples)] float32, or None
         The delay and reverb returns as added to the mix (names from
         :data:`RETURN_NAMES`, where a live track sends to them), so the printed
-        returns need not be computed again; None: not kept.
+        returns need not be computed again; None: not kept. A dict, or for stems
+        read when used (a stem store) a :class:`lemm.io.stem_store.StemStore` of them.
     stem_digests, strip_keys : dict[str, str]
         Each stem's :func:`lemm.mix.strip_cache.stem_digest` and each live
         track's strip key (:func:`lemm.mix.strip_cache.strip_key`, see
@@ -172,8 +199,8 @@ class MixParts:
     """
 
     mix: np.ndarray
-    strips: dict[str, np.ndarray]
-    returns: dict[str, np.ndarray] | None = None
+    strips: Mapping[str, np.ndarray]
+    returns: Mapping[str, np.ndarray] | None = None
     stem_digests: dict[str, str] = dataclasses.field(default_factory=dict)
     strip_keys: dict[str, str] = dataclasses.field(default_factory=dict)
     strip_peaks: dict[str, float] = dataclasses.field(default_factory=dict)
@@ -230,8 +257,11 @@ def apply_mix(
     return _mix(stems, settings, sample_rate=sample_rate, workers=workers, keep=False).mix
 
 
-def checked_mix_inputs(stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int) -> tuple[int, dict[str, np.ndarray]]:
+def checked_mix_inputs(stems: Mapping[str, np.ndarray], settings: MixSettings, *, sample_rate: int) -> tuple[int, Mapping[str, np.ndarray]]:
     """The checked sample rate and stems of a mix (:func:`apply_mix`, :func:`track_outputs`, printed stems).
+
+    The stems come back as a dict of float32 arrays for a dict, and for another
+    mapping (a :class:`lemm.io.stem_store.StemStore`) as a mapping that reads each when used.
 
     Raises
     ------
@@ -279,26 +309,33 @@ def _mix(
             return out
         return channel_strip(arrays[name], track, sample_rate=rate, duck_gain=ducks.get(name))
 
-    def mix_part(part: list[str]) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        bus = np.zeros((2, n), dtype=np.float32)
-        sends = np.zeros((2, n), dtype=np.float32) if with_sends else None
-        delay_sends = np.zeros((2, n), dtype=np.float32) if with_delay else None
-        scratch = np.empty((2, min(n, _SEND_BLOCK)), dtype=np.float32) if with_sends or with_delay else None
+    # With stems read when used (a stem store), the six sums (bus, reverb and delay sends of each
+    # half) are kept in files of their own, added to by blocks: the same float32 sums, not in memory.
+    sums = None if isinstance(arrays, dict) else StemStore()
+
+    def mix_part(part: list[str], half: int) -> tuple[object, object, object]:
+        made = _HalfSums(n, half, with_sends=with_sends, with_delay=with_delay, store=sums)
+        add = made.add
         for name in part:  # in order
             track = settings.tracks[name]
             out = strip(name)
             if keep and cache is None:
                 strips[name] = out  # not changed below: the sums read it (with a cache, the printed files read it there)
             elif keep and cache is not None and name in keys:
-                peaks[name] = float(np.max(np.abs(out))) if out.size else 0.0
-            bus += out
-            if sends is not None and track.reverb_send_db is not None:
-                _add_scaled(sends, out, np.float32(10.0 ** (track.reverb_send_db / 20.0)), scratch)
-            if delay_sends is not None and track.delay_send_db is not None:
-                _add_scaled(delay_sends, out, np.float32(10.0 ** (track.delay_send_db / 20.0)), scratch)
-        return bus, sends, delay_sends
+                peaks[name] = float(np.maximum(out.max(), -out.min())) if out.size else 0.0  # max(abs(out)), without a copy
+            add("bus", out, None)
+            if with_sends and track.reverb_send_db is not None:
+                add("reverb send", out, np.float32(10.0 ** (track.reverb_send_db / 20.0)))
+            if with_delay and track.delay_send_db is not None:
+                add("delay send", out, np.float32(10.0 ** (track.delay_send_db / 20.0)))
+            del out  # (a strip leaves memory here: the next is made after)
+        return made.sums
 
-    bus, sends, delay_sends = _sum_two_halves(names, mix_part, workers=workers)
+    try:
+        bus, sends, delay_sends = _sum_two_halves(names, mix_part, workers=workers, sums=sums, n=n)
+    finally:
+        if sums is not None:
+            sums.close()
     if cache is None:
         returns = shared_returns(delay_sends, sends, settings, sample_rate=rate)
         return_keys = []
@@ -310,6 +347,8 @@ def _mix(
         cache.prune(set(keys.values()) | set(return_keys))
     if not keep:
         return MixParts(bus, {})
+    if not isinstance(arrays, dict) and returns:  # stems read when used: the returns kept for the printed files wait in files too
+        returns = _stored(returns)
     if cache is not None:  # not held: read back one at a time (peak memory: a song-length buffer per track less)
         def make(name: str) -> np.ndarray:
             duck = _ducking_gains(arrays, settings, [name], rate).get(name) if name in live else None
@@ -320,18 +359,66 @@ def _mix(
     return MixParts(bus, {name: strips[name] for name in names}, returns, stem_digests=digests, strip_keys=keys)
 
 
-def _sum_two_halves(names: list[str], mix_part, *, workers: int | None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """``mix_part`` of two fixed halves of ``names`` (even / odd positions), each summed in order, then added.
+def _stored(arrays: dict[str, np.ndarray]) -> StemStore:
+    """``arrays`` put into a new :class:`lemm.io.stem_store.StemStore` (read back when used; its files go with it)."""
+    store = StemStore()
+    for name, audio in arrays.items():
+        store.put(name, audio)
+    return store
+
+
+class _HalfSums:
+    """The bus, reverb send and delay send of one half of the tracks (:func:`_sum_two_halves`): arrays, or sums in ``store``'s files.
+
+    ``sums`` is (bus, reverb send, delay send): arrays [shape=(2, n)] float32, or
+    the names of ``store``'s stems that hold them; None for a send nothing uses.
+    """
+
+    def __init__(self, n: int, half: int, *, with_sends: bool, with_delay: bool, store: StemStore | None) -> None:
+        wanted = {"bus": True, "reverb send": with_sends, "delay send": with_delay}
+        self._store, self._scratch = store, None
+        if store is None:
+            self._made = {kind: np.zeros((2, n), dtype=np.float32) if on else None for kind, on in wanted.items()}
+            if with_sends or with_delay:
+                self._scratch = np.empty((2, min(n, _SEND_BLOCK)), dtype=np.float32)
+        else:
+            self._made = {kind: f"{kind} {half}" if on else None for kind, on in wanted.items()}
+            for label in filter(None, self._made.values()):
+                store.create(label, n_samples=n)
+
+    def add(self, kind: str, out: np.ndarray, gain: np.float32 | None) -> None:
+        """``sum += out`` (times ``gain``, each product rounded to float32 first), in memory or by blocks in the file: the same sums."""
+        if self._store is not None:
+            self._store.add(self._made[kind], 0, out, gain=gain)
+        elif gain is None:
+            self._made[kind] += out
+        else:
+            _add_scaled(self._made[kind], out, gain, self._scratch)
+
+    @property
+    def sums(self) -> tuple[object, object, object]:
+        return self._made["bus"], self._made["reverb send"], self._made["delay send"]
+
+
+def _sum_two_halves(
+    names: list[str], mix_part, *, workers: int | None, sums: StemStore | None = None, n: int = 0,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """``mix_part(part, half)`` of two fixed halves of ``names`` (even / odd positions), each summed in order, then added.
 
     The result is bit-identical whatever the number of workers (one or two threads).
+    With ``sums``, ``mix_part`` returns the names of its sums in that store (each
+    [shape=(2, n)]), which are read and added here by blocks.
     """
     parts = [names[0::2], names[1::2]]
     n_workers = max(1, min(2, workers or min(2, os.cpu_count() or 1)))
     if n_workers == 1:
-        results = [mix_part(p) for p in parts]
+        results = [mix_part(p, half) for half, p in enumerate(parts)]
     else:
         with ThreadPoolExecutor(max_workers=n_workers) as pool:
-            results = list(pool.map(mix_part, parts))
+            results = list(pool.map(mix_part, parts, range(2)))
+    if sums is not None:  # first half's sum, plus the second's: as ``first += second`` in memory
+        return tuple(None if first is None else sums.read_into(second, sums.read_into(first, np.empty((2, n), np.float32)), add=True)
+                     for first, second in zip(results[0], results[1], strict=True))
     bus, sends, delay_sends = results[0]
     bus += results[1][0]
     if sends is not None:

@@ -88,7 +88,7 @@ def printed_strips(
         with ThreadPoolExecutor(max_workers=2) as pool:
             strips = dict(zip(names, pool.map(strip, names), strict=True))
     if parts is not None and parts.returns is not None and list(parts.strips) == names:
-        return strips, dict(parts.returns)
+        return strips, parts.returns  # as kept (from a stem store: each read when used)
     return strips, shared_returns(*_send_buses(strips, settings, names, n), settings, sample_rate=rate)
 
 

@@ -53,6 +53,7 @@ import json
 import os
 import shutil
 import threading
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
@@ -67,6 +68,7 @@ from lemm.export.common import audio_content_key, headroom_trim_db
 from lemm.io.atomic import atomic_write_text, check_free_space
 from lemm.io.audio import interleaved_float32, read_audio, write_audio
 from lemm.io.jsondata import json_safe, loads_json, read_json_file
+from lemm.io.stem_store import StemStore
 from lemm.mix import MixSettings
 from lemm.mix.strip_cache import stem_digest
 from lemm.progress import StageTimer
@@ -108,7 +110,7 @@ class SongData(Protocol):
     render_settings: RenderSettings
     mix_settings: Any
     presets: dict
-    stems: dict[str, np.ndarray] | None
+    stems: Mapping[str, np.ndarray] | None
     mix_audio: np.ndarray | None
     master_audio: np.ndarray | None
     master_report: dict | None
@@ -379,27 +381,41 @@ class _Reuse:
         return True
 
 
-def _write_audio_files(
-    files: list[tuple[Path, np.ndarray, float, str | None]], *, sample_rate: int, bit_depth: int, stop: threading.Event,
-    reuse: _Reuse | None = None,
-) -> None:
-    """Write each (path, audio, trim_db, samples_key) on two threads (libsndfile encodes without the GIL); stops early when ``stop`` is set.
+#: An audio file of the folder: (path, a function reading its samples, trim_db, a function naming the samples or returning None).
+_AudioFile = tuple[Path, Callable[[], np.ndarray], float, Callable[[np.ndarray], "str | None"]]
 
-    With ``reuse``, a file whose content key is unchanged is kept, not encoded
-    again; ``samples_key`` (or None) names the samples for that key
-    (:func:`audio_content_key`). The trimmed copy is made one file at a time per thread.
+
+def _no_key(_audio: np.ndarray) -> None:
+    return None
+
+
+def _write_audio_files(
+    files: list[_AudioFile], *, sample_rate: int, bit_depth: int, stop: threading.Event, reuse: _Reuse | None = None,
+) -> None:
+    """Write each (path, read, trim_db, samples_key) on two threads (libsndfile encodes without the GIL); stops early when ``stop`` is set.
+
+    Each file's samples are read (``read()``) when it is written and let go after, so
+    no more than one file's samples per thread are held (stems from a stem store are
+    mapped from their files). With ``reuse``, a file whose content key is unchanged
+    is kept, not encoded again; ``samples_key(audio)`` (or None) names the samples
+    for that key (:func:`audio_content_key`). The trimmed copy is made one file at a time per thread.
     """
 
-    def write(item: tuple[Path, np.ndarray, float, str | None]) -> None:
-        path, audio, trim_db, samples_key = item
+    def write(item: _AudioFile) -> None:
+        path, read, trim_db, samples_key = item
         if stop.is_set():
             return
         try:
+            audio = read()
             if reuse is not None:
-                key = audio_content_key(audio, kind="wav", trim_db=trim_db, sample_rate=sample_rate, bit_depth=bit_depth, samples_key=samples_key)
+                key = audio_content_key(audio, kind="wav", trim_db=trim_db, sample_rate=sample_rate, bit_depth=bit_depth,
+                                        samples_key=samples_key(audio))
                 if reuse(path.relative_to(reuse.write.staging).as_posix(), key):
                     return
-            write_audio(path, _gain(audio, trim_db), sample_rate=sample_rate, bit_depth=bit_depth)
+            if bit_depth == 16:  # the dither is drawn for the turned-down samples as a whole
+                write_audio(path, _gain(audio, trim_db), sample_rate=sample_rate, bit_depth=bit_depth)
+            else:  # turned down by blocks as they are encoded (the same samples: one product each)
+                write_audio(path, audio, sample_rate=sample_rate, bit_depth=bit_depth, gain=None if trim_db == 0.0 else db_to_gain(trim_db))
         except BaseException:
             stop.set()  # the other thread stops before its next file
             raise
@@ -473,11 +489,14 @@ def use_kept_takes(song: "SongData", takes: dict[str, Path]) -> dict[str, Path]:
         audio, rate = read_audio(path)
         if rate != song.sample_rate:
             raise FileFormatError(f"{str(path)!r} is at {rate} Hz, the song at {song.sample_rate} Hz: delete it and import the take again")
-        n = song.stems[name].shape[1]
+        n = np.shape(song.stems[name])[1]
         audio = np.repeat(audio, 2, axis=0) if audio.shape[0] == 1 else audio[:2]
         stem = np.zeros((2, n), dtype=np.float32)
         stem[:, : min(n, audio.shape[1])] = audio[:, :n]
-        song.stems[name] = stem
+        if isinstance(song.stems, StemStore):
+            song.stems.put(name, stem)  # the store's own file of this stem, replaced
+        else:
+            song.stems[name] = stem
         used[name] = path
     return used
 
@@ -510,9 +529,13 @@ def stage_song(
         mix_trim = headroom_trim_db(song.mix_audio)
         parts = _current_mix_parts(song)
         digests = {} if parts is None else parts.stem_digests  # the mixer's hashes of these stems (else hashed here, the same keys)
-        audio_files = [(stage / "stems" / f"{name}.wav", audio, trims[name], digests.get(name) or stem_digest(audio))
-                       for name, audio in song.stems.items()]
-        audio_files += [(stage / "mix.wav", song.mix_audio, mix_trim, None), (stage / "master.wav", song.master_audio, 0.0, None)]
+        stems = song.stems
+
+        def stem_file(name: str) -> _AudioFile:  # each stem read when its file is written (from a stem store: mapped, then let go)
+            return (stage / "stems" / f"{name}.wav", lambda: stems[name], trims[name], lambda audio: digests.get(name) or stem_digest(audio))
+
+        audio_files = [stem_file(name) for name in stems]
+        audio_files += [(stage / "mix.wav", lambda: song.mix_audio, mix_trim, _no_key), (stage / "master.wav", lambda: song.master_audio, 0.0, _no_key)]
         # The MIDI and MusicXML exports are pure Python; the audio encoders (WAV, FLAC) and
         # the mixer's returns run in C without the GIL: the exports run on a second thread
         # beside all the audio work (audio files, printed files, DAW projects).

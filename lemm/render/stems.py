@@ -51,6 +51,7 @@ import numpy as np
 
 from lemm.errors import ParameterError
 from lemm.io.npz_cache import entry_path, prune_entries, read_entry, write_entry
+from lemm.io.stem_store import StemStore
 from lemm.progress import report_step
 from lemm.render.presets import Preset, preset_to_dict
 from lemm.render.settings import RenderSettings
@@ -173,7 +174,7 @@ class RenderCache:
         data = read_entry(path, ("start", "audio"), what="render cache")
         if data is None:
             return None
-        start, audio = int(data["start"]), np.array(data["audio"], dtype=np.float32)
+        start, audio = int(data["start"]), np.asarray(data["audio"], dtype=np.float32)
         if audio.ndim != 2 or slice_digest(key, start, audio) != data["sha256"]:
             log.warning("render cache entry %s does not match its hash (damaged or changed): rendering the slice again", path)
             return None
@@ -234,7 +235,8 @@ def render_stems(
     n_workers: int | None = None,
     presets: Mapping[str, "Preset"] | None = None,
     track_names: Sequence[str] | None = None,
-) -> tuple[dict[str, np.ndarray], RenderStats]:
+    store: StemStore | None = None,
+) -> tuple[Mapping[str, np.ndarray], RenderStats]:
     """Render every track of ``score`` to a stereo stem [shape=(2, offset + n_samples)], slice by slice.
 
     Parameters
@@ -257,10 +259,14 @@ def render_stems(
         track whose ``preset`` names one renders with it.
     track_names : sequence of str, optional
         Render only these tracks (default: all); each renders exactly as in the whole song.
+    store : StemStore, optional
+        An empty :class:`lemm.io.stem_store.StemStore` to render into: each slice is
+        added into its stem's file (the same sums), so the stems are never all in
+        memory; it is then returned as the stems. Default: arrays in memory.
 
     Returns
     -------
-    stems : dict[str, np.ndarray [shape=(2, offset + n_samples)]]
+    stems : dict[str, np.ndarray [shape=(2, offset + n_samples)]], or ``store``
         One stem per track, in score order (silent for a track without notes).
     stats : RenderStats
 
@@ -277,7 +283,15 @@ def render_stems(
     slice_presets = [None if sl.track.role == "vocal" else own.get(sl.track.preset) for sl in slices]
     keys = [slice_key(sl, score, settings=settings, seed=seed, n_samples=n_samples, preset=p) for sl, p in zip(slices, slice_presets, strict=True)]
     offset = int(round(settings.start_offset_seconds * settings.sample_rate))  # the silence before bar 1 is part of each stem
-    stems = {t.name: np.zeros((2, offset + n_samples), np.float32) for t in score.tracks if wanted is None or t.name in wanted}
+    names = [t.name for t in score.tracks if wanted is None or t.name in wanted]
+    if store is None:
+        stems: dict[str, np.ndarray] | StemStore = {name: np.zeros((2, offset + n_samples), np.float32) for name in names}
+    else:
+        if len(store):
+            raise ParameterError.for_field("store", repr(store), "an empty StemStore")
+        for name in names:
+            store.create(name, n_samples=offset + n_samples)
+        stems = store
     # Each slice is added into its stem as soon as the slices before it in the same
     # track are in: per stem in slice order (the order of the float sums), so the
     # stems are the same whatever was cached or finished first, and only the slices
@@ -295,8 +309,10 @@ def render_stems(
         while added[name] < len(order) and order[added[name]] in waiting:
             start, audio = waiting.pop(order[added[name]])
             end = min(n_samples, start + audio.shape[-1])
-            if end > start:
+            if end > start and store is None:
                 stems[name][:, offset + start : offset + end] += audio[:, : end - start]
+            elif end > start:
+                store.add(name, offset + start, audio[:, : end - start])  # the same float32 sums, in the stem's file
             added[name] += 1
 
     todo = []
