@@ -45,7 +45,7 @@ import numpy as np
 from lemm.compose.context import ArrangeContext
 from lemm.compose.melody import Phrase
 from lemm.compose.melody.rules import _phrase_bars
-from lemm.compose.text_setting import downbeat_penalty
+from lemm.compose.text_setting import downbeat_penalty, hold_penalty
 from lemm.text.syllables import LyricLine, Syllable
 
 __all__ = ["SUNG_KINDS", "assign_stanzas", "line_slots", "lines_for_sections", "syllable_rhythm"]
@@ -99,7 +99,9 @@ def line_slots(ctx: ArrangeContext, section_index: int, n_lines: int, *, repeat:
 def syllable_rhythm(ctx: ArrangeContext, start_tick: int, n_beats: int, syllables: Sequence[Syllable], rng: np.random.Generator, *, function_words: Sequence[bool] | None = None) -> Phrase:
     """One note per syllable inside a slot (see the module docstring); may return fewer if the slot is too short.
 
-    ``function_words`` (one flag per syllable) keeps function words off the downbeat and mid-bar.
+    ``function_words`` (one flag per syllable) keeps function words off the downbeat and mid-bar;
+    function words and unstressed syllables are kept off long notes
+    (:func:`lemm.compose.text_setting.hold_penalty`).
     """
     n = len(syllables)
     if n == 0:
@@ -140,6 +142,9 @@ def syllable_rhythm(ctx: ArrangeContext, start_tick: int, n_beats: int, syllable
                 continue
             gaps = g - np.arange(lo, g)
             total = prev + 0.25 * (gaps - ideal) ** 2
+            fw = function_words is not None and i - 1 < len(function_words) and bool(function_words[i - 1])
+            if fw or not syllables[i - 1].stressed:  # syllable i - 1 is held for the gap
+                total = total + hold_penalty(beats=gaps * unit / ctx.beat_ticks, function_word=fw, stressed=bool(syllables[i - 1].stressed))
             j = int(np.argmin(total))
             cost[i, g] = total[j] + local(i, g)
             back[i, g] = lo + j

@@ -7,7 +7,10 @@ merged where it has fewer (a variation, not a new tune). Line by line
 line's onsets (free) and the eighth-note grid between them (a split, cost
 :data:`SPLIT_COST`); a template onset left out costs :data:`MERGE_COST` (its note is
 merged into the one before); the text-setting costs of
-:func:`lemm.compose.text_setting.downbeat_penalty` keep function words off the downbeat.
+:func:`lemm.compose.text_setting.downbeat_penalty` keep function words off the downbeat, and
+:func:`~lemm.compose.text_setting.hold_penalty` keeps them (and unstressed syllables) off long
+notes: a merge or a split that leaves "to" on a held note ("from end *to* end") costs more than
+one that gives the hold to a stressed syllable.
 The last syllable takes the template's last (held) note, so phrase ends and breaths stay
 where they were. A split note repeats its pitch or steps towards the next one; strong-beat
 notes are then snapped to the new section's chords. In a later verse the end of the last
@@ -30,7 +33,7 @@ import numpy as np
 
 from lemm.compose.context import ArrangeContext, velocity_for
 from lemm.compose.melody import melody_range, pitch_line, snap_strong_beats
-from lemm.compose.text_setting import downbeat_penalty, syllable_flags
+from lemm.compose.text_setting import downbeat_penalty, hold_penalty, syllable_flags
 from lemm.score.model import Lyric, Note
 from lemm.text.syllables import LyricLine
 
@@ -108,11 +111,15 @@ def adapt_line(ctx: ArrangeContext, template: Sequence[tuple[int, int, int]], *,
     cost = np.full((n, m), inf)
     back = np.zeros((n, m), dtype=int)
     cost[0] = local[0] + MERGE_COST * tpl_before
+    pos_beats = np.asarray(cands, dtype=np.float64) / ctx.beat_ticks
     for i in range(1, n):
+        weak = bool(function_words[i - 1]) or not bool(stressed[i - 1])
         for j in range(i, m):
             prev = cost[i - 1, :j]
             skipped = tpl_before[j] - tpl_before[:j] - is_tpl[:j]
             total = prev + MERGE_COST * skipped
+            if weak:  # syllable i - 1 is held from its candidate to this one
+                total = total + hold_penalty(beats=pos_beats[j] - pos_beats[:j], function_word=bool(function_words[i - 1]), stressed=bool(stressed[i - 1]))
             k = int(np.argmin(total))
             cost[i, j] = total[k] + local[i, j]
             back[i, j] = k

@@ -18,14 +18,20 @@ Examples
 
 from __future__ import annotations
 
+import numpy as np
+
 from lemm.text.syllables import LyricLine
 
-__all__ = ["FUNCTION_WORDS", "downbeat_penalty", "is_function_word", "syllable_flags"]
+__all__ = ["FUNCTION_WORDS", "HOLD_COST_PER_BEAT", "downbeat_penalty", "hold_penalty", "is_function_word", "syllable_flags"]
 
 #: Closed-class English words (lower case) that are not set on a downbeat.
 FUNCTION_WORDS = frozenset(
     ["a", "an", "the", "and", "or", "but", "nor", "so", "yet", "if", "as", "than", "that", "then", "of", "to", "in", "on", "at", "by", "for", "with", "from", "into", "onto", "upon", "through", "thru", "over", "under", "about", "across", "i", "me", "my", "mine", "you", "your", "yours", "he", "him", "his", "she", "her", "hers", "it", "its", "we", "us", "our", "they", "them", "their", "im", "ive", "ill", "id", "youre", "youll", "youve", "weve", "were", "theyre", "theyll", "hes", "shes", "its", "is", "am", "are", "was", "were", "be", "been", "being", "do", "does", "did", "have", "has", "had", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "this", "these", "those", "there", "their", "what", "when", "where", "while", "who", "whom", "whose", "which", "just", "oh", "ah", "no", "not", "dont", "cant", "wont", "aint"]
 )
+
+
+#: Cost per beat beyond the first that a function word is held ("from end *to* end" on a long note).
+HOLD_COST_PER_BEAT = 2.0
 
 
 def is_function_word(word: str) -> bool:
@@ -49,3 +55,16 @@ def downbeat_penalty(*, weight: float, function_word: bool, stressed: bool) -> f
     if not stressed:
         return 1.0 if weight >= 1.0 else 0.0
     return 0.6 if weight <= 0.3 else 0.0
+
+
+def hold_penalty(*, beats: float | np.ndarray, function_word: bool, stressed: bool) -> float | np.ndarray:
+    """Cost of holding a syllable for ``beats`` beats: singers give the long notes to stressed syllables.
+
+    A function word costs :data:`HOLD_COST_PER_BEAT` per beat beyond the first, an unstressed
+    syllable of a content word half of that, a stressed syllable nothing.
+
+    >>> hold_penalty(beats=3.0, function_word=True, stressed=False), hold_penalty(beats=3.0, function_word=False, stressed=True)
+    (4.0, 0.0)
+    """
+    weight = HOLD_COST_PER_BEAT if function_word else 0.5 * HOLD_COST_PER_BEAT if not stressed else 0.0
+    return weight * np.maximum(np.asarray(beats, dtype=np.float64) - 1.0, 0.0) if np.ndim(beats) else weight * max(float(beats) - 1.0, 0.0)

@@ -308,3 +308,27 @@ def test_section_first_lines_open_with_a_pickup_into_a_strong_beat(labelled_song
                 openings += 1
                 landed += ctx.metric_weight(notes[k].start_tick) >= 0.75  # downbeat or mid-bar
     assert openings >= 6 and landed == openings  # one draw only: 3 of 7
+
+
+def test_adapt_line_gives_the_held_note_to_a_stressed_syllable_not_a_function_word():
+    # the template holds its fourth note for three beats; sung to "from end to end" (one note fewer),
+    # the hold must go to "end", not to "to"
+    plan = Plan(genre="pop", tempo_bpm=100.0, sections=(PlanSection("verse", "verse", 2, 0.5),), energy_per_bar=(0.5, 0.5))
+    ctx = build_context(plan, seed=0)
+    q = ctx.beat_ticks
+    template = [(0, q - 6, 64), (q, q - 6, 65), (2 * q, q - 6, 67), (3 * q, 3 * q - 6, 65), (6 * q, 2 * q - 6, 64)]
+    stressed, words = [False, True, False, True], [True, False, True, False]
+    notes = adapt_line(ctx, template, start_tick=0, span_ticks=8 * q, stressed=stressed, function_words=words)
+    assert len(notes) == 4 and notes[-1][0] == 6 * q  # one note per syllable; the phrase end stays
+    to = notes[2]
+    assert to[1] <= q, notes  # "to" is not held (main held it for three beats)
+    assert notes[1][1] > 2 * q  # "end" takes the hold
+
+
+def test_hold_penalty_grows_with_the_beats_held_and_spares_stressed_syllables():
+    from lemm.compose.text_setting import hold_penalty
+
+    assert hold_penalty(beats=1.0, function_word=True, stressed=False) == 0.0
+    assert hold_penalty(beats=3.0, function_word=True, stressed=False) > hold_penalty(beats=3.0, function_word=False, stressed=False) > 0.0
+    assert hold_penalty(beats=4.0, function_word=False, stressed=True) == 0.0
+    assert list(hold_penalty(beats=np.array([0.5, 2.0]), function_word=True, stressed=False)) == [0.0, 2.0]

@@ -44,7 +44,7 @@ from lemm.compose.context import section_of_bar
 from lemm.compose.lyrics_align import syllable_rhythm
 from lemm.compose.melody.mgeval import NOTE_LENGTHS
 from lemm.compose.melody.rules import Phrase
-from lemm.compose.text_setting import downbeat_penalty
+from lemm.compose.text_setting import downbeat_penalty, hold_penalty
 from lemm.seeding import derive_seed, make_rng
 
 __all__ = [
@@ -309,6 +309,8 @@ def lied_rhythm(ctx, start_tick: int, n_beats: int, syllables, rng: np.random.Ge
     function_words : sequence of bool, optional
         One flag per syllable: function words (:mod:`lemm.compose.text_setting`) are kept off the
         downbeat and mid-bar (their weight there is multiplied by ``exp(-downbeat_penalty)``).
+        Function words and unstressed syllables are kept off long notes the same way
+        (``exp(-hold_penalty)`` on the interval to the next note).
 
     Returns
     -------
@@ -348,11 +350,15 @@ def lied_rhythm(ctx, start_tick: int, n_beats: int, syllables, rng: np.random.Ge
     beta = np.zeros((n, n_grid, k_ioi + 1))
     beta[n - 1] = end_w.sum(axis=1)[:, None]
     weights = [None] * n  # weights[i][g, k]: note i at g, its interval k, then note i + 1
+    step_beats = steps * unit / ctx.beat_ticks
     for i in range(n - 2, -1, -1):
         w = np.zeros((n_grid, k_ioi))
         for k, step in enumerate(steps):
             if step < n_grid:
                 w[: n_grid - step, k] = stress[i + 1, step:] * beta[i + 1, step:, k]
+        fw = function_words is not None and i < len(function_words) and bool(function_words[i])
+        if fw or not syllables[i].stressed:  # note i's interval is how long syllable i is held
+            w *= np.exp(-hold_penalty(beats=step_beats, function_word=fw, stressed=bool(syllables[i].stressed)))[None, :]
         scale = w.max()
         if scale <= 0:
             return syllable_rhythm(ctx, start_tick, n_beats, syllables, rng, function_words=function_words)
