@@ -295,14 +295,19 @@ def encode_audio(samples: np.ndarray, *, sample_rate: int, bit_depth: int) -> by
     """
     import io
 
-    import soundfile as sf
+    from lemm.io.audio import open_encoder
 
     buffer = io.BytesIO()
+    frames = np.asarray(samples)
+    channels = 1 if frames.ndim == 1 else frames.shape[1]
     if compact_suffix(bit_depth) == ".flac":
         subtype = "PCM_16" if bit_depth == 16 else "PCM_24"
-        sf.write(buffer, samples, int(sample_rate), subtype=subtype, format="FLAC", compression_level=FLAC_COMPRESSION_LEVEL)
+        encoder = open_encoder(buffer, sample_rate=sample_rate, channels=channels, subtype=subtype, file_format="FLAC",
+                               compression_level=FLAC_COMPRESSION_LEVEL)
     else:
-        sf.write(buffer, samples, int(sample_rate), subtype="FLOAT", format="WAV")
+        encoder = open_encoder(buffer, sample_rate=sample_rate, channels=channels, subtype="FLOAT", file_format="WAV")
+    with encoder as file:
+        file.write(frames)
     return buffer.getvalue()
 
 

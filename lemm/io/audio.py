@@ -32,7 +32,10 @@ from lemm.io.atomic import atomic_file, check_output_file
 from lemm.io.dither import tpdf_dither
 from lemm.limits import MAX_AUDIO_BYTES, MAX_AUDIO_CHANNELS, MAX_AUDIO_SECONDS, check_count, check_file_size
 
-__all__ = ["write_audio", "read_audio", "check_audio_output", "check_audio_file", "interleaved_float32", "encoder_samples", "encode_to_file", "AUDIO_FORMATS"]
+__all__ = [
+    "write_audio", "read_audio", "check_audio_output", "check_audio_file", "interleaved_float32", "encoder_samples", "encode_to_file",
+    "open_encoder", "AUDIO_FORMATS",
+]
 
 _SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
 DITHER_SEED = 0x1E3
@@ -132,6 +135,26 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int,
     return encode_to_file(target, a, sample_rate=sample_rate, bit_depth=bit_depth, gain=gain)
 
 
+#: libsndfile's SFC_SET_ADD_PEAK_CHUNK command (sndfile.h).
+_SFC_SET_ADD_PEAK_CHUNK = 0x1050
+
+
+def open_encoder(target, *, sample_rate: int, channels: int, subtype: str, file_format: str, **options):
+    """A ``soundfile.SoundFile`` open for writing ``target`` (a path or a binary file object); use it in a ``with``.
+
+    A float WAV gets no PEAK chunk: libsndfile stamps that chunk with the time of writing,
+    so two writes of the same samples a second apart would differ in their bytes (lemm's
+    files are the same bytes for the same song and seed). Every lemm file encoder opens
+    its file here.
+    """
+    import soundfile as sf
+
+    file = sf.SoundFile(target, "w", samplerate=int(sample_rate), channels=int(channels), subtype=subtype, format=file_format, **options)
+    if subtype == "FLOAT" and file_format == "WAV":
+        sf._snd.sf_command(file._file, _SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, 0)  # SF_FALSE, before any frame is written
+    return file
+
+
 #: Frames per block of :func:`encode_to_file` (1 MiB of stereo float32 at a time).
 ENCODE_BLOCK_FRAMES = 1 << 17
 
@@ -154,7 +177,6 @@ def encode_to_file(
     OutputPathError
         libsndfile refuses (e.g. a sample rate FLAC cannot hold), or the write fails (the old file is kept).
     """
-    import soundfile as sf
 
     target = Path(path)
     file_format = AUDIO_FORMATS[target.suffix.lower()][0]
@@ -167,8 +189,8 @@ def encode_to_file(
     options = {} if compression_level is None else {"compression_level": compression_level}
     with atomic_file(target) as out:
         try:
-            with sf.SoundFile(out, "w", samplerate=int(sample_rate), channels=a.shape[0], subtype=_SUBTYPES[bit_depth],
-                              format=file_format, **options) as file:
+            with open_encoder(out, sample_rate=sample_rate, channels=a.shape[0], subtype=_SUBTYPES[bit_depth],
+                              file_format=file_format, **options) as file:
                 for block in blocks:
                     file.write(block)
         # libsndfile refuses (e.g. a sample rate FLAC cannot hold), or a write came short (soundfile asserts the frames written)
