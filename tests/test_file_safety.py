@@ -176,8 +176,41 @@ def test_a_turned_stem_is_written_as_the_product_rounded_once(tmp_path: Path, dt
         expected = tpdf_dither(expected, bit_depth=16, seed=DITHER_SEED)
     subtype = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}[bit_depth]
     sf.write(str(tmp_path / "sf.wav"), expected.T.astype(np.float32), 48000, subtype=subtype, format="WAV")
-    assert (tmp_path / "lemm.wav").read_bytes() == (tmp_path / "sf.wav").read_bytes()
+    # soundfile's float WAV has a PEAK chunk stamped with the time of writing; lemm's has padding in its place
+    theirs = [c for c in riff_chunks((tmp_path / "sf.wav").read_bytes()) if c[0] != b"PEAK"]
+    ours = [c for c in riff_chunks((tmp_path / "lemm.wav").read_bytes()) if c[0] != b"PAD "]
+    assert ours == theirs and [c[0] for c in ours][-1] == b"data"
     assert np.array_equal(interleaved_float32(audio), audio.T.astype(np.float32))
+
+
+def riff_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """The (id, payload) chunks of a RIFF/WAVE file after its 12-byte header, in order (the padding to even sizes skipped)."""
+    chunks, pos = [], 12
+    while pos + 8 <= len(data):
+        size = int.from_bytes(data[pos + 4 : pos + 8], "little")
+        chunks.append((data[pos : pos + 4], data[pos + 8 : pos + 8 + size]))
+        pos += 8 + size + (size & 1)
+    return chunks
+
+
+def test_a_float_wav_has_no_peak_chunk_and_keeps_its_samples(tmp_path: Path) -> None:
+    """libsndfile's PEAK chunk holds the time of writing: two writes of one song a second apart differed."""
+    import io
+
+    from lemm.export.common import encode_audio
+
+    audio = (np.random.default_rng(3).standard_normal((2, 4800)) * 0.2).astype(np.float32)
+    path = write_audio(tmp_path / "x.wav", audio, sample_rate=48000, bit_depth=32)
+    ids = [c[0] for c in riff_chunks(path.read_bytes())]
+    assert b"PEAK" not in ids and b"data" in ids
+    back, rate = sf.read(path, dtype="float32", always_2d=True)
+    assert rate == 48000 and np.array_equal(back.T, audio)
+    encoded = encode_audio(audio.T, sample_rate=48000, bit_depth=32)
+    assert b"PEAK" not in [c[0] for c in riff_chunks(encoded)]
+    assert np.array_equal(sf.read(io.BytesIO(encoded), dtype="float32")[0], audio.T)
+    plain = io.BytesIO()  # what the guard is for: libsndfile's default writes the chunk
+    sf.write(plain, audio.T, 48000, subtype="FLOAT", format="WAV")
+    assert b"PEAK" in [c[0] for c in riff_chunks(plain.getvalue())]
 
 
 # --- a failed write leaves the old file and no temp file ---------------------------------------------------------

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ParameterError, ScoreError
+from lemm.io.audio import open_encoder
 from lemm.mix.settings import MixSettings
 from lemm.score.model import Score, Track
 from lemm.units import db_to_gain
@@ -294,8 +295,6 @@ def encode_audio(samples: np.ndarray, *, sample_rate: int, bit_depth: int) -> by
     (b'fLaC', True)
     """
     import io
-
-    from lemm.io.audio import open_encoder
 
     buffer = io.BytesIO()
     frames = np.asarray(samples)
