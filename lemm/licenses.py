@@ -216,7 +216,10 @@ SHIPPED_DATA: dict[str, tuple[str, str]] = {
     "render/presets/*.json": ("Apache-2.0", "parameters fitted by lemm to FluidR3_GM notes; no samples"),
     "render/instruments/acoustic_piano/*": (
         "MIT (public-domain piano)",
-        "notes of MuseScore_General.sf3 by S. Christian Collins, its Splendid Grand piano public domain (CREDITS.md there)",
+        (
+            "notes of MuseScore_General.sf3 by S. Christian Collins, its Splendid Grand piano public domain, balanced toward and "
+            "layered with FluidR3_GM's piano by Frank Wen (CREDITS.md there)"
+        ),
     ),
     "render/instruments/electric_guitar/*": ("MIT", "notes of FluidR3_GM by Frank Wen (CREDITS.md there)"),
     "render/instruments/steel_guitar/*": ("MIT", "notes of FluidR3_GM by Frank Wen (CREDITS.md there)"),

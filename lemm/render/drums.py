@@ -4,7 +4,9 @@ Every voice is a sum of up to four parts, each with its own exponential decay:
 a sine tone with a downward pitch sweep (plus an optional second tone), a
 "metallic" cluster of inharmonic square-wave partials (the 808 hi-hat
 recipe), band-passed white noise (optionally in a few quick bursts, for claps)
-and a short high-passed click. Hits are velocity-sensitive (level and
+and a short high-passed click; the noise and metal may carry a second, faster
+decay on top (``snap_db`` at the onset over the ring, time constant ``snap_s``:
+an open hat's stick attack falls 6 dB in its first 40 ms, then rings). Hits are velocity-sensitive (level and
 brightness) and every hit varies slightly (level, tuning, decay, noise) with a
 deterministic seed derived from the track seed. An open hi-hat is choked by
 the next closed or pedal hi-hat.
@@ -58,6 +60,7 @@ _DEFAULTS = {
     "metal_db": -120.0, "metal_hz": 205.3, "noise_db": -120.0, "noise_decay_s": 0.1,
     "band_low_hz": 500.0, "band_high_hz": 12000.0, "bursts": 1, "burst_spacing_s": 0.01,
     "click_db": -120.0, "max_seconds": 3.0, "vel_sweep": 0.0, "vel_noise_db": 0.0, "vel_decay": 0.0, "band_order": 1,
+    "snap_db": -120.0, "snap_s": 0.02,
 }  # fmt: skip
 
 _TOMS_HZ = (82.0, 98.0, 116.0, 138.0, 164.0, 196.0)
@@ -68,9 +71,9 @@ _SYNTH_KIT = {
     "snare": dict(tone_db=-6.0, tone_hz=185.0, sweep_ratio=1.4, sweep_s=0.012, tone_hold_s=0.004, tone_decay_s=0.035, tone2_db=-8.0, tone2_hz=330.0, noise_db=4.0, noise_decay_s=0.03, band_low_hz=2000.0, band_high_hz=9000.0, click_db=-18.0, vel_noise_db=6.0, vel_sweep=0.5, gain_db=3.0),
     "side_stick": dict(tone_db=-6.0, tone_hz=780.0, tone_decay_s=0.03, tone2_db=-10.0, tone2_hz=1650.0, noise_db=-4.0, noise_decay_s=0.03, band_low_hz=400.0, band_high_hz=4000.0, gain_db=-6.0),
     "clap": dict(noise_db=0.0, noise_decay_s=0.05, band_low_hz=600.0, band_high_hz=3200.0, bursts=4, burst_spacing_s=0.011, gain_db=10.0),
-    "closed_hat": dict(band_order=2, metal_db=-3.0, noise_db=-6.0, noise_decay_s=0.02, band_low_hz=5000.0, band_high_hz=16000.0, pan=0.3, gain_db=8.0, max_seconds=0.3, vel_noise_db=4.0),
+    "closed_hat": dict(band_order=2, metal_db=-3.0, noise_db=-6.0, noise_decay_s=0.02, band_low_hz=5000.0, band_high_hz=16000.0, pan=0.3, gain_db=10.0, max_seconds=0.3, vel_noise_db=4.0),
     "pedal_hat": dict(band_order=2, metal_db=-3.0, noise_db=-8.0, noise_decay_s=0.045, band_low_hz=7000.0, band_high_hz=14000.0, pan=0.3, gain_db=2.0, max_seconds=0.4, vel_noise_db=4.0),
-    "open_hat": dict(band_order=2, metal_db=-3.0, noise_db=-6.0, noise_decay_s=0.15, band_low_hz=4500.0, band_high_hz=12000.0, pan=0.3, gain_db=2.0, vel_noise_db=4.0),
+    "open_hat": dict(band_order=2, metal_db=-3.0, noise_db=-6.0, noise_decay_s=0.15, snap_db=0.0, snap_s=0.03, band_low_hz=4500.0, band_high_hz=12000.0, pan=0.3, gain_db=0.0, vel_noise_db=4.0),
     "crash": dict(metal_db=-6.0, noise_db=0.0, noise_decay_s=1.2, band_low_hz=3500.0, band_high_hz=16000.0, metal_hz=260.0, pan=-0.4, gain_db=-10.0, max_seconds=5.0),
     "splash": dict(metal_db=-6.0, noise_db=0.0, noise_decay_s=0.45, band_low_hz=4500.0, band_high_hz=16000.0, metal_hz=300.0, pan=0.25, gain_db=-10.0),
     "ride": dict(metal_db=0.0, noise_db=-8.0, noise_decay_s=0.45, band_low_hz=5000.0, band_high_hz=14000.0, metal_hz=330.0, click_db=-16.0, pan=0.45, gain_db=-2.0, max_seconds=3.0),
@@ -207,6 +210,8 @@ def _hits_audio(p: dict, velocity: np.ndarray, variation: np.ndarray, cut: np.nd
             metal = _metal_source(p["metal_hz"], n, sample_rate, p["band_low_hz"], p["band_high_hz"], str(device), p["band_order"])
             shaped += 10.0 ** (p["metal_db"] / 20.0) * metal[None, :]
         env = torch.exp(-t / (p["noise_decay_s"] * decay))
+        if p["snap_db"] > -100.0:  # a second, faster decay on top: the stick's snap before the ring
+            env = env * (1.0 + 10.0 ** (p["snap_db"] / 20.0) * torch.exp(-t / p["snap_s"]))
         if p["bursts"] > 1:
             spacing = p["burst_spacing_s"]
             k = torch.clamp(torch.floor(t / spacing), max=p["bursts"] - 1)

@@ -74,3 +74,19 @@ def test_snare_has_body_below_1_khz():
     f = np.fft.rfftfreq(len(x), 1.0 / SR)
     body, total = spec[(f >= 150) & (f < 1000)].sum(), spec.sum()
     assert body / total > 0.2
+
+
+def test_open_hat_snaps_then_rings():
+    # synth_kit's open hat: its 6-16 kHz band falls about 6 dB in the first 40 ms (the snap), then
+    # decays as its 150 ms ring (the 808 open hats of FluidR3 and MuseScore General fall 6 dB by 40-60 ms)
+    power = _band_power(_render("synth_kit", (Note(46, 0, 960, 100),), 1.0), 6000.0, 16000.0)
+    peak = int(np.argmax(power))
+    db = 10 * np.log10(np.maximum(power, 1e-30) / power[peak])
+
+    def at(seconds: float) -> float:
+        return float(db[peak + int(seconds * SR)])
+
+    snap = -at(0.04)
+    ring_per_100_ms = at(0.1) - at(0.2)
+    assert 4.0 <= snap <= 9.0  # without the snap: 2.3 dB (the ring alone)
+    assert 4.5 <= ring_per_100_ms <= 7.5  # power: 20 log10(e) * 0.1 / 0.15 = 5.8 dB, the noise's own scatter aside
