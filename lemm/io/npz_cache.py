@@ -24,7 +24,6 @@ Examples
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -32,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lemm.io.atomic import atomic_write_bytes
+from lemm.io.atomic import atomic_file
 
 __all__ = ["entry_path", "write_entry", "read_entry", "prune_entries", "ENTRY_KEY"]
 
@@ -48,10 +47,13 @@ def entry_path(folder: Path, key: str) -> Path:
 
 
 def write_entry(path: Path, arrays: Mapping[str, np.ndarray], *, sha256: str) -> None:
-    """Write ``arrays`` and their ``sha256`` as one ``.npz`` entry, atomically (:func:`lemm.io.atomic.atomic_write_bytes`)."""
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays, sha256=np.str_(sha256))
-    atomic_write_bytes(path, buffer.getbuffer())
+    """Write ``arrays`` and their ``sha256`` as one ``.npz`` entry, atomically (:func:`lemm.io.atomic.atomic_file`).
+
+    The entry is written straight into its temp file: an entry may be a song-length
+    strip, and no encoded copy of it is held in memory on the way.
+    """
+    with atomic_file(path) as file:
+        np.savez(file, **arrays, sha256=np.str_(sha256))
 
 
 def read_entry(path: Path, names: Sequence[str], *, what: str) -> dict[str, object] | None:

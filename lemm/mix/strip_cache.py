@@ -42,8 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lemm.io.atomic import atomic_path
-from lemm.io.npz_cache import entry_path, prune_entries, read_entry
+from lemm.io.npz_cache import entry_path, prune_entries, read_entry, write_entry
 from lemm.mix.settings import TrackMix
 from lemm.version import __version__
 
@@ -134,15 +133,9 @@ class StripCache:
         return audio
 
     def put(self, key: str, audio: np.ndarray) -> None:
-        """Store a strip atomically, with its hash.
-
-        The entry is :func:`lemm.io.npz_cache.write_entry`'s, written straight into its temp file
-        (a strip is song-length: no second copy of it in memory on the way).
-        """
+        """Store a strip atomically, with its hash."""
         a = np.ascontiguousarray(audio, dtype=np.float32)
-        digest = _digest(key, a)
-        with atomic_path(self._path(key)) as tmp, open(tmp, "wb") as file:
-            np.savez(file, audio=a, sha256=np.str_(digest))
+        write_entry(self._path(key), {"audio": a}, sha256=_digest(key, a))
 
     def prune(self, keep: set[str]) -> int:
         """Remove entries (files named ``<32 hex digits>.npz``) whose key is not in ``keep``; returns how many were removed."""
