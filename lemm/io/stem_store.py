@@ -38,6 +38,8 @@ Examples
 
 from __future__ import annotations
 
+import functools
+import io
 import mmap
 import os
 import re
@@ -161,7 +163,7 @@ class StemStore(Mapping):
         if a.ndim != 2 or a.shape[0] != n_channels or start < 0 or start + a.shape[1] > n_samples:
             raise ParameterError.for_field("audio span", (a.shape, start), f"({n_channels}, n) samples inside the stem's {n_samples}")
         path = self._files[name]
-        offset = _header_bytes(path)
+        offset = _data_offset((n_channels, n_samples))
         n = a.shape[1]
         with open(path, "r+b") as file:
             for channel in range(n_channels):
@@ -186,7 +188,7 @@ class StemStore(Mapping):
             raise ParameterError.for_field("out", getattr(out, "shape", out), f"a writable C-contiguous float32 array of shape {shape}")
         path = self._files[name]
         with open(path, "rb") as file:
-            file.seek(_header_bytes(path))
+            file.seek(_data_offset(shape))
             for channel in range(shape[0]):
                 for first in range(0, shape[1], BLOCK_SAMPLES):
                     last = min(shape[1], first + BLOCK_SAMPLES)
@@ -246,16 +248,17 @@ def _write_header(file, shape: tuple[int, int]) -> None:
                                                 "shape": tuple(int(s) for s in shape)})
 
 
-def _header_bytes(path: Path) -> int:
-    with open(path, "rb") as file:
-        np.lib.format.read_magic(file)
-        np.lib.format.read_array_header_1_0(file)
-        return file.tell()
+@functools.lru_cache(maxsize=64)
+def _data_offset(shape: tuple[int, int]) -> int:
+    """Where the samples start in a stem's file of ``shape``: the length of the header :func:`_write_header` writes."""
+    header = io.BytesIO()
+    _write_header(header, shape)
+    return header.tell()
 
 
 def _mapped(path: Path, shape: tuple[int, int]) -> np.ndarray:
     """The samples of ``path`` as a read-only array over a read-only memory map (unmapped when the last array using it goes)."""
-    offset = _header_bytes(path)
+    offset = _data_offset(shape)
     count = shape[0] * shape[1]
     if count == 0:
         empty = np.zeros(shape, np.float32)  # (a zero-length mapping is not allowed) a fresh, empty array
