@@ -70,32 +70,25 @@ def make_score(plan: Plan, brief: Brief) -> Score:
     return score if all(a is b for a, b in zip(tracks, score.tracks, strict=True)) else dataclasses.replace(score, tracks=tracks)
 
 
-def _fade_out(audio: np.ndarray, *, sample_rate: int, fade_seconds: float = 0.05) -> np.ndarray:
-    n = min(audio.shape[-1], int(fade_seconds * sample_rate))
-    out = audio.copy()
-    if n > 1:
-        out[..., -n:] *= np.linspace(1.0, 0.0, n, dtype=out.dtype) ** 2
-    return out
-
-
 def _master_faded(mixed: np.ndarray, *, sample_rate: int, settings: object, fade_seconds: float = 0.05) -> tuple[np.ndarray, object]:
-    """:func:`lemm.mix.master` of ``_fade_out(mixed)``, without a copy of the whole mix.
+    """:func:`lemm.mix.master` of ``mixed`` with its last ``fade_seconds`` faded out (gains ``linspace(1, 0) ** 2``), without a copy of the whole mix.
 
-    The last ``fade_seconds`` of ``mixed`` are faded in place (the same products as
-    :func:`_fade_out`'s) while the master is made, and put back after, also on an error:
-    ``mixed`` comes back as it was.
+    The tail is faded in place while the master is made and put back after, also on an
+    error: ``mixed`` comes back as it was (a read-only ``mixed`` is copied first).
     """
     n = min(mixed.shape[-1], int(fade_seconds * sample_rate))
-    if n <= 1 or not mixed.flags.writeable:
-        return master(_fade_out(mixed, sample_rate=sample_rate, fade_seconds=fade_seconds), sample_rate=sample_rate, settings=settings)
-    tail = mixed[..., -n:].copy()
+    if n > 1 and not mixed.flags.writeable:
+        mixed = mixed.copy()
+    tail = mixed[..., -n:].copy() if n > 1 else None
     try:
-        mixed[..., -n:] *= np.linspace(1.0, 0.0, n, dtype=mixed.dtype) ** 2
+        if tail is not None:
+            mixed[..., -n:] *= np.linspace(1.0, 0.0, n, dtype=mixed.dtype) ** 2
         mastered, report = master(mixed, sample_rate=sample_rate, settings=settings)
         if np.may_share_memory(mastered, mixed):  # (a master that passed its input through) keeps the faded tail
             mastered = mastered.copy()
     finally:
-        mixed[..., -n:] = tail
+        if tail is not None:
+            mixed[..., -n:] = tail
     return mastered, report
 
 
