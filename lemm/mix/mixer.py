@@ -119,11 +119,7 @@ def _panned(a: np.ndarray, y: np.ndarray, matrix: np.ndarray) -> np.ndarray:
             continue
         np.multiply(terms[0][1], terms[0][0], out=out[o])
         for coefficient, channel in terms[1:]:  # out[o] += coefficient * channel, by blocks (the same roundings)
-            for start in range(0, n, scratch.shape[0]):
-                stop = min(start + scratch.shape[0], n)
-                part = scratch[: stop - start]
-                np.multiply(coefficient, channel[start:stop], out=part)
-                out[o, start:stop] += part
+            _add_scaled(out[o], channel, coefficient, scratch)
     return out
 
 
@@ -458,13 +454,16 @@ _SEND_BLOCK = 1 << 16
 
 
 def _add_scaled(bus: np.ndarray, audio: np.ndarray, gain: np.float32, scratch: np.ndarray) -> None:
-    """``bus += audio * gain`` in place, block by block through ``scratch`` (the same float32 roundings as one whole-song multiply)."""
-    step = scratch.shape[1]
-    for start in range(0, audio.shape[1], step):
-        stop = min(start + step, audio.shape[1])
-        part = scratch[:, : stop - start]
-        np.multiply(audio[:, start:stop], gain, out=part)
-        bus[:, start:stop] += part
+    """``bus += audio * gain`` in place, block by block through ``scratch`` (the same float32 roundings as one whole-song multiply).
+
+    ``bus``, ``audio`` [shape=(..., n_samples)] and ``scratch`` [shape=(..., block)] have the same leading shape.
+    """
+    step = scratch.shape[-1]
+    for start in range(0, audio.shape[-1], step):
+        stop = min(start + step, audio.shape[-1])
+        part = scratch[..., : stop - start]
+        np.multiply(audio[..., start:stop], gain, out=part)
+        bus[..., start:stop] += part
 
 
 def shared_returns(
