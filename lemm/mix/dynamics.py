@@ -49,6 +49,7 @@ __all__ = [
     "time_constant_coefficient",
     "nodes_to_samples",
     "compressor_gain",
+    "compressor_nodes",
     "compress",
 ]
 
@@ -258,15 +259,44 @@ def compressor_gain(
         return np.zeros(0, dtype=np.float32)
     if ratio == 1.0:
         return np.full(n, db_to_gain(makeup_db), dtype=np.float32)
-    block = control_block(rate)
-    peaks = block_peaks(a, block).astype(np.float64)
+    nodes, block = compressor_nodes(a, sample_rate=rate, threshold_db=threshold_db, ratio=ratio, attack_ms=attack_ms,
+                                    release_ms=release_ms, knee_db=knee_db, makeup_db=makeup_db, input_gain_db=input_gain_db)
+    return nodes_to_samples(nodes, n, block)
+
+
+def compressor_nodes(
+    audio: np.ndarray,
+    *,
+    sample_rate: int,
+    threshold_db: float,
+    ratio: float,
+    attack_ms: float,
+    release_ms: float,
+    knee_db: float,
+    makeup_db: float,
+    input_gain_db: float,
+) -> tuple[np.ndarray, int]:
+    """The compressor's linear gain at the start of every control block, and the block (samples).
+
+    ``audio`` [shape=(n_channels, n_samples)], float32 with ``n_samples > 0``, and the
+    settings are taken as checked (:func:`compressor_gain` checks them; ``ratio > 1``).
+    :func:`nodes_to_samples` of the result is :func:`compressor_gain`'s output, and so
+    is the same interpolation of any run of its rows (a caller may make the gain
+    curve by parts).
+
+    Returns
+    -------
+    nodes : np.ndarray [shape=(ceil(n_samples / block) + 1,)], float64
+    block : int
+    """
+    block = control_block(sample_rate)
+    peaks = block_peaks(audio, block).astype(np.float64)
     with np.errstate(divide="ignore"):
         level_db = 20.0 * np.log10(peaks) + input_gain_db
     reduction = -static_curve_db(level_db, threshold_db=threshold_db, ratio=ratio, knee_db=knee_db)
-    held = decaying_max(reduction, time_constant_coefficient(release_ms, sample_rate=rate, block=block))
-    smooth = one_pole(held, time_constant_coefficient(attack_ms, sample_rate=rate, block=block))
-    nodes = np.power(10.0, (makeup_db - np.append(smooth, smooth[-1])) / 20.0)
-    return nodes_to_samples(nodes, n, block)
+    held = decaying_max(reduction, time_constant_coefficient(release_ms, sample_rate=sample_rate, block=block))
+    smooth = one_pole(held, time_constant_coefficient(attack_ms, sample_rate=sample_rate, block=block))
+    return np.power(10.0, (makeup_db - np.append(smooth, smooth[-1])) / 20.0), block
 
 
 def compress(

@@ -120,8 +120,8 @@ SETTLED_STATE = 1e-20
 def apply_sos(audio: np.ndarray, sos: np.ndarray) -> np.ndarray:
     """Run second-order sections over each channel of ``audio`` (float32 out; no-op for no sections).
 
-    The filter runs block by block with its state carried over, which computes the same samples as one
-    pass, except in silence: a block whose input is all zeros while the state is below
+    The filter runs over the blocks of :data:`SOS_BLOCK_SAMPLES` with its state carried over (runs of
+    blocks with input in one call), which computes the same samples as one pass, except in silence: a block whose input is all zeros while the state is below
     :data:`SETTLED_STATE` (1e-20, 200 dB under full scale) gives zeros and a zero state. A decaying
     float32 IIR tail otherwise runs on for seconds through subnormal numbers, on which the CPU
     is many times slower (a 3:30 riser stem, 92 % silence: 1.14 s against 0.55 s for noise), and
@@ -145,13 +145,43 @@ def apply_sos(audio: np.ndarray, sos: np.ndarray) -> np.ndarray:
     flat = a.reshape(-1, a.shape[-1])
     out = np.zeros_like(flat)
     state = np.zeros((sos32.shape[0], flat.shape[0], 2), np.float32)
-    for start in range(0, flat.shape[-1], SOS_BLOCK_SAMPLES):
-        block = flat[:, start : start + SOS_BLOCK_SAMPLES]
-        if not block.any() and not np.any(np.abs(state) > SETTLED_STATE):
+    signal = _blocks_with_signal(flat)
+    n, n_blocks, block = flat.shape[-1], signal.shape[0], SOS_BLOCK_SAMPLES
+    first = 0
+    while first < n_blocks:
+        if signal[first]:  # a run of blocks with input: one call per part (the state carried: the same samples as block by block)
+            last = first + 1
+            while last < n_blocks and signal[last] and last - first < _RUN_BLOCKS:
+                last += 1
+        elif not np.any(np.abs(state) > SETTLED_STATE):
             state[:] = 0.0  # settled in silence: the output stays exactly 0
+            first += 1
             continue
-        out[:, start : start + SOS_BLOCK_SAMPLES], state = scipy.signal.sosfilt(sos32, block, axis=-1, zi=state)
+        else:  # silent input, a tail still ringing: this block alone (the next is checked again)
+            last = first + 1
+        span = slice(first * block, min(n, last * block))
+        out[:, span], state = scipy.signal.sosfilt(sos32, flat[:, span], axis=-1, zi=state)
+        first = last
     return out.reshape(a.shape)
+
+
+#: Blocks of :data:`SOS_BLOCK_SAMPLES` per call of ``sosfilt`` in a run of blocks with input (2^18 samples: its input copy stays small).
+_RUN_BLOCKS = 32
+
+
+def _blocks_with_signal(flat: np.ndarray) -> np.ndarray:
+    """Whether each block of :data:`SOS_BLOCK_SAMPLES` samples of ``flat`` [shape=(n_channels, n)] has a non-zero sample (any channel)."""
+    n, block = flat.shape[-1], SOS_BLOCK_SAMPLES
+    signal = np.zeros(-(-n // block), dtype=bool)
+    whole = n // block
+    step = _RUN_BLOCKS
+    for first in range(0, whole, step):  # by parts: no song-length temporaries
+        last = min(whole, first + step)
+        part = flat[:, first * block : last * block].reshape(flat.shape[0], last - first, block)
+        signal[first:last] = part.any(axis=(0, 2))
+    if whole < signal.shape[0]:
+        signal[-1] = flat[:, whole * block :].any()
+    return signal
 
 
 def highpass(audio: np.ndarray, *, sample_rate: int, cutoff_hz: float, order: int = 2) -> np.ndarray:

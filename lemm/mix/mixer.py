@@ -43,7 +43,7 @@ from lemm.errors import ParameterError
 from lemm.io.stem_store import StemStore
 from lemm.mix._validate import as_audio, check_sample_rate
 from lemm.mix.delay import delay
-from lemm.mix.dynamics import compressor_gain
+from lemm.mix.dynamics import compressor_nodes, nodes_to_samples
 from lemm.mix.filters import apply_sos, track_filter_sos
 from lemm.mix.panning import pan_matrix
 from lemm.mix.reverb import reverb
@@ -83,15 +83,12 @@ def channel_strip(audio: np.ndarray, track: TrackMix, *, sample_rate: int, duck_
     c = track.compressor
     fader = 10.0 ** (track.gain_db / 20.0)
     matrix = pan_matrix(track.pan, a.shape[0])
-    if c.ratio > 1.0:
-        gain = compressor_gain(
+    if c.ratio > 1.0:  # (the settings were checked by CompressorSettings)
+        nodes, block = compressor_nodes(
             y, sample_rate=rate, threshold_db=c.threshold_db, ratio=c.ratio, attack_ms=c.attack_ms,
             release_ms=c.release_ms, knee_db=c.knee_db, makeup_db=c.makeup_db, input_gain_db=track.gain_db,
         )
-        if duck_gain is not None:
-            gain *= duck_gain
-        y = np.multiply(y, gain[None, :], out=y if y is not a else None)
-        del gain
+        y = _times_gain_curve(y, nodes, block, duck_gain, out=y if y is not a else None)
         matrix = matrix * fader
     else:
         matrix = matrix * (fader * 10.0 ** (c.makeup_db / 20.0))
@@ -103,6 +100,31 @@ def channel_strip(audio: np.ndarray, track: TrackMix, *, sample_rate: int, duck_
     if track.spread <= 0.0:
         return out
     return spectral_spread(out, sample_rate=rate, amount=track.spread, out=out)  # ``out`` is this strip's own (never ``audio``)
+
+
+def _times_gain_curve(y: np.ndarray, nodes: np.ndarray, block: int, duck_gain: np.ndarray | None, *, out: np.ndarray | None) -> np.ndarray:
+    """``y * (compressor gain [* duck_gain])`` [shape=(n_channels, n_samples)] float32, the gain curve made by parts (into ``out``, or a new array).
+
+    The same float32 samples as ``gain = nodes_to_samples(nodes, n, block); gain *= duck_gain;
+    y * gain``, without the song-length gain curve (each part is interpolated from its
+    own rows of ``nodes``; a part starts on a block boundary).
+    """
+    n = y.shape[1]
+    if out is None:
+        out = np.empty_like(y)
+    duck = None if duck_gain is None else np.asarray(duck_gain)
+    step = block * max(1, _GAIN_PART // block)
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        gain = nodes_to_samples(nodes[start // block : -(-stop // block) + 1], stop - start, block)
+        if duck is not None:
+            gain *= duck[start:stop]
+        np.multiply(y[:, start:stop], gain[None, :], out=out[:, start:stop])
+    return out
+
+
+#: Samples per part of :func:`_times_gain_curve` (rounded down to whole control blocks).
+_GAIN_PART = 1 << 16
 
 
 def _panned(a: np.ndarray, y: np.ndarray, matrix: np.ndarray) -> np.ndarray:

@@ -7,6 +7,10 @@ import pytest
 
 from lemm.errors import ParameterError
 from lemm.mix import MixSettings, TrackMix, apply_mix, auto_mix_settings
+from lemm.mix.dynamics import compressor_gain
+from lemm.mix.filters import apply_sos, track_filter_sos
+from lemm.mix.mixer import channel_strip
+from lemm.mix.panning import pan_matrix
 from lemm.mix.settings import CompressorSettings
 
 from .signals import SAMPLE_RATE, dense_mix, sparse_notes
@@ -82,3 +86,21 @@ def test_silent_stems_mix_to_silence() -> None:
     stems = {"a": np.zeros((2, 4800)), "b": np.zeros((1, 4800))}
     s = MixSettings(tracks={"a": TrackMix(highpass_hz=100.0, reverb_send_db=0.0), "b": TrackMix(compressor=CompressorSettings(-20.0, 4.0))})
     np.testing.assert_array_equal(apply_mix(stems, s, sample_rate=SAMPLE_RATE), 0.0)
+
+
+@pytest.mark.parametrize("ducked", [False, True])
+def test_channel_strip_compressor_is_the_whole_gain_curve_times_the_audio(ducked: bool) -> None:
+    # the strip makes the compressor's gain curve by parts: the same samples as the whole curve, multiplied once
+    rng = np.random.default_rng(3)
+    n = 3 * 65536 + 1234  # several parts, and a last control block cut short
+    audio = (rng.standard_normal((2, n)) * np.linspace(0.01, 0.8, n)).astype(np.float32)
+    duck = (0.5 + 0.5 * rng.random(n)).astype(np.float32) if ducked else None
+    track = TrackMix(gain_db=-2.0, highpass_hz=60.0, compressor=CompressorSettings(threshold_db=-24.0, ratio=4.0, attack_ms=3.0, release_ms=80.0))
+    filtered = apply_sos(audio, track_filter_sos(sample_rate=SAMPLE_RATE, highpass_hz=60.0))
+    gain = compressor_gain(filtered, sample_rate=SAMPLE_RATE, threshold_db=-24.0, ratio=4.0, attack_ms=3.0, release_ms=80.0,
+                           knee_db=track.compressor.knee_db, input_gain_db=-2.0)
+    if ducked:
+        gain *= duck
+    fader = (pan_matrix(0.0, 2) * 10.0 ** (-2.0 / 20.0)).astype(np.float32).diagonal()[:, None]
+    expected = (filtered * gain[None, :]) * fader
+    assert np.array_equal(channel_strip(audio, track, sample_rate=SAMPLE_RATE, duck_gain=duck), expected)
