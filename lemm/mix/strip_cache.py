@@ -46,12 +46,16 @@ from lemm.io.npz_cache import entry_path, prune_entries, read_entry, write_entry
 from lemm.mix.settings import TrackMix
 from lemm.version import __version__
 
-__all__ = ["StripCache", "CachedStrips", "strip_key", "return_key", "stem_digest", "STRIPS_FOLDER"]
+__all__ = ["StripCache", "CachedStrips", "strip_key", "return_key", "stem_digest", "STRIPS_FOLDER", "STRIP_ALGORITHM"]
 
 #: The strip cache's folder inside a render cache folder (``cache/strips``).
 STRIPS_FOLDER = "strips"
 
 log = logging.getLogger(__name__)
+
+#: How a channel strip is computed, in its key: raised when the same stem and settings give other samples
+#: (2: the spread by overlap-add, session 13), so a song folder's older entries are not mixed with new strips.
+STRIP_ALGORITHM = 2
 
 #: TrackMix fields that act after the strip (in the mixer's send buses): not part of a strip's key.
 _AFTER_STRIP = ("reverb_send_db", "delay_send_db")
@@ -89,7 +93,8 @@ def strip_key(
         settings.pop("sidechain_source")  # a name says nothing of the audio; the source's digest does
     else:
         settings["sidechain_source"] = duck_source
-    payload = {"version": __version__, "kind": "channel strip", "stem": stem, "track": settings, "sample_rate": int(sample_rate)}
+    payload = {"version": __version__, "kind": "channel strip", "algorithm": STRIP_ALGORITHM, "stem": stem, "track": settings,
+               "sample_rate": int(sample_rate)}
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 

@@ -43,24 +43,40 @@ def test_spread_of_a_stereo_source_adds_to_its_side():
     assert spectral_spread(x, sample_rate=SR, amount=0.0).tobytes() == np.stack([x[0], x[1]]).tobytes()
 
 
-def test_spread_into_out_gives_the_same_samples():
-    """``out=`` (the channel strip's in-place widening) against the formula computed with plain numpy FFTs."""
+@pytest.mark.parametrize(("low_hz", "bands_per_octave"), [(200.0, 2.0), (20.0, 2.0), (1000.0, 6.0)])
+def test_spread_into_out_gives_the_same_samples(low_hz, bands_per_octave):
+    """``out=`` (the channel strip's in-place widening) against the formula: the comb applied by one float64 FFT, padded by 4 s (no wrap)."""
     x = _noise(4, seconds=1.0, channels=2)
     n = x.shape[1]
-    n_fft = scipy.fft.next_fast_len(n + int(0.05 * SR), real=True)
+    n_fft = scipy.fft.next_fast_len(n + 8 * SR, real=True)
     mid, side = (x[0] + x[1]) / 2, (x[0] - x[1]) / 2
     f = np.fft.rfftfreq(n_fft, 1.0 / SR)
-    octaves = np.log2(np.maximum(f, 1e-6) / 200.0)
-    comb = np.sin(np.pi * 2.0 * np.maximum(octaves, 0.0)) * (0.5 - 0.5 * np.cos(np.pi * np.clip(octaves, 0.0, 1.0)))
-    added = np.fft.irfft(np.fft.rfft(mid.astype(np.float64), n_fft) * 0.5 * comb, n_fft)[:n]
+    octaves = np.log2(np.maximum(f, 1e-6) / low_hz)
+    comb = np.sin(np.pi * bands_per_octave * np.maximum(octaves, 0.0)) * (0.5 - 0.5 * np.cos(np.pi * np.clip(octaves, 0.0, 1.0)))
+    padded = np.zeros(n_fft)
+    padded[4 * SR : 4 * SR + n] = mid  # zero phase: the response before 0 lands in the padding, not on the other end
+    added = np.fft.irfft(np.fft.rfft(padded) * 0.5 * comb, n_fft)[4 * SR : 4 * SR + n]
     expected = np.stack([mid + side + added, mid - side - added])
-    fresh = spectral_spread(x, sample_rate=SR, amount=0.5)
-    np.testing.assert_allclose(fresh, expected, atol=2e-6)
+    fresh = spectral_spread(x, sample_rate=SR, amount=0.5, low_hz=low_hz, bands_per_octave=bands_per_octave)
+    np.testing.assert_allclose(fresh, expected, atol=2e-6)  # 0.1 rms noise: the cut response is > 100 dB under it
     inplace = x.copy()
-    assert spectral_spread(inplace, sample_rate=SR, amount=0.5, out=inplace) is inplace
+    assert spectral_spread(inplace, sample_rate=SR, amount=0.5, low_hz=low_hz, bands_per_octave=bands_per_octave, out=inplace) is inplace
     assert inplace.tobytes() == fresh.tobytes()
     with pytest.raises(ParameterError, match="out"):
         spectral_spread(x, sample_rate=SR, amount=0.5, out=np.zeros((2, n), np.float64))
+
+
+def test_spread_of_a_long_source_is_the_same_in_every_frame():
+    """Many overlap-add frames (a 3 s click train): each click's response equals the first one's, wherever its frame starts."""
+    x = np.zeros((1, 3 * SR), np.float32)
+    clicks = np.arange(SR // 10, 3 * SR - SR // 10, 12345)
+    x[0, clicks] = 0.5
+    y = spectral_spread(x, sample_rate=SR, amount=1.0)
+    side = (y[0] - y[1]) / 2
+    first = side[clicks[0] - 4800 : clicks[0] + 4801]
+    assert np.abs(first).max() > 0.01
+    for c in clicks[1:]:
+        np.testing.assert_allclose(side[c - 4800 : c + 4801], first, atol=1e-7)
 
 
 def test_channel_strip_spread_round_trips_settings():
