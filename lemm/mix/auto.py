@@ -127,20 +127,41 @@ def estimated_loudness(audio: np.ndarray, *, sample_rate: int, stride: int = 3) 
     >>> abs(estimated_loudness(x, sample_rate=48000) - integrated_loudness(x, sample_rate=48000)) < 0.1
     True
     """
-    a = as_audio(audio, dtype=np.float32)
-    rate = check_sample_rate(sample_rate)
+    return _estimated_loudness(as_audio(audio, dtype=np.float32), check_sample_rate(sample_rate), stride)
+
+
+def _estimated_loudness(a: np.ndarray, rate: int, stride: int) -> float:
+    """:func:`estimated_loudness` of checked float32 audio [shape=(n_channels, n_samples)]."""
     block, lead = int(round(0.4 * rate)), int(round(0.05 * rate))
     n_blocks = a.shape[1] // block
     starts = np.arange(1, n_blocks, stride) * block  # block 0 has no lead-in
     if starts.shape[0] < 3:
         return integrated_loudness(a, sample_rate=rate)
-    index = (starts - lead)[:, None] + np.arange(block + lead)[None, :]
+    return gated_loudness(_blocks_power(a, rate, starts, block, lead))
+
+
+def _blocks_power(a: np.ndarray, rate: int, starts: np.ndarray, block: int, lead: int) -> np.ndarray:
+    """Mean K-weighted power of the blocks ``a[:, s:s + block]`` (each filtered from ``s - lead``), summed over the channels.
+
+    The blocks are filtered :data:`_ROWS` at a time (a strided view of the stem, no
+    gathered copy of it); each row is filtered and averaged on its own, so the
+    result does not depend on how many go at once.
+    """
     sos = k_weighting_sos(rate).astype(np.float32)
     power = np.zeros(starts.shape[0])
+    stride = int(starts[1] - starts[0]) if starts.shape[0] > 1 else block
     for channel in a:
-        y = scipy.signal.sosfilt(sos, channel[index], axis=-1)[:, lead:]
-        power += np.square(y, dtype=np.float64).mean(axis=1)
-    return gated_loudness(power)
+        for first in range(0, starts.shape[0], _ROWS):
+            last = min(starts.shape[0], first + _ROWS)
+            rows = np.lib.stride_tricks.as_strided(channel[starts[first] - lead :], shape=(last - first, block + lead),
+                                                   strides=(stride * channel.strides[0], channel.strides[0]), writeable=False)
+            y = scipy.signal.sosfilt(sos, rows, axis=-1)[:, lead:]
+            power[first:last] += np.square(y, dtype=np.float64).mean(axis=1)
+    return power
+
+
+#: Blocks per call of :func:`_blocks_power`'s filter.
+_ROWS = 16
 
 
 def stem_loudness(stems: Mapping[str, np.ndarray], *, sample_rate: int, workers: int | None = None) -> dict[str, float]:
@@ -149,7 +170,7 @@ def stem_loudness(stems: Mapping[str, np.ndarray], *, sample_rate: int, workers:
     names = list(stems)
 
     def loudness(name: str) -> float:  # each stem read (from a stem store: mapped) and checked where it is measured, then let go
-        return estimated_loudness(as_audio(stems[name], field=f"stems[{name!r}]"), sample_rate=rate)  # no copy for float arrays
+        return _estimated_loudness(as_audio(stems[name], field=f"stems[{name!r}]", dtype=np.float32), rate, 3)  # checked once; no copy for float32
 
     n_workers = workers or min(2, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=n_workers) as pool:

@@ -128,20 +128,34 @@ _GAIN_PART = 1 << 16
 
 
 def _panned(a: np.ndarray, y: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """``matrix @ y`` [shape=(2, n_samples)], in place of ``y`` where it is a copy of ``a``."""
+    """``matrix @ y`` [shape=(2, n_samples)], in place of ``y`` where it is a stereo copy of ``a``.
+
+    Each output channel is its first term's product, plus each further product
+    rounded to float32 (``out[o] = m[o, 0] * y[0]; out[o] += m[o, 1] * y[1]``),
+    made by blocks of :data:`_SEND_BLOCK` samples.
+    """
     n = y.shape[1]
+    in_place = y is not a and y.shape[0] == 2
     if a.shape[0] == 2 and matrix[0, 1] == 0.0 and matrix[1, 0] == 0.0:  # stereo, centred: a scale per channel
-        return np.multiply(y, matrix.diagonal()[:, None], out=y if y is not a else None)
-    out = np.empty((2, n), dtype=np.float32)
-    scratch = np.empty(min(n, _SEND_BLOCK), dtype=np.float32)
-    for o in range(2):
-        terms = [(matrix[o, i], y[i]) for i in range(a.shape[0]) if matrix[o, i] != 0.0]
-        if not terms:
-            out[o] = 0.0
-            continue
-        np.multiply(terms[0][1], terms[0][0], out=out[o])
-        for coefficient, channel in terms[1:]:  # out[o] += coefficient * channel, by blocks (the same roundings)
-            _add_scaled(out[o], channel, coefficient, scratch)
+        return np.multiply(y, matrix.diagonal()[:, None], out=y if in_place else None)
+    out = y if in_place else np.empty((2, n), dtype=np.float32)
+    terms = [[(matrix[o, i], i) for i in range(a.shape[0]) if matrix[o, i] != 0.0] for o in range(2)]
+    block = max(1, min(n, _SEND_BLOCK))
+    made = np.empty((2, block), dtype=np.float32)
+    scratch = np.empty(block, dtype=np.float32)
+    for start in range(0, n, block):
+        stop = min(n, start + block)
+        width = stop - start
+        for o in range(2):
+            row = made[o, :width]
+            if not terms[o]:
+                row[:] = 0.0
+                continue
+            np.multiply(y[terms[o][0][1], start:stop], terms[o][0][0], out=row)
+            for coefficient, i in terms[o][1:]:
+                np.multiply(y[i, start:stop], coefficient, out=scratch[:width])
+                row += scratch[:width]
+        out[:, start:stop] = made[:, :width]  # (y's block is read before it is overwritten)
     return out
 
 

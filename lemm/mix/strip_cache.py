@@ -14,7 +14,8 @@ their send bus's samples and the effect's settings), so an edit of a track that
 sends to neither does not convolve them again.
 
 The cache is a plain folder (a song folder's ``cache/strips/``) of
-``<key>.npz`` files, each a strip (or return) and a SHA-256 over the key and the samples;
+``<key>.npz`` files, each a strip (or return) and a SHA-256 over the key, the shape and the samples' CRC-32
+(a check against damage, not tampering; CRC-32 runs at twice SHA-256's speed over a song-length strip);
 an entry is used only when that hash checks out (a damaged one is processed
 again and the event logged, logger ``lemm.mix.strip_cache``). Only files named
 ``<32 hex digits>.npz`` are lemm's: pruning leaves anything else alone. The
@@ -37,6 +38,7 @@ import hashlib
 import json
 import logging
 import os
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -53,8 +55,9 @@ STRIPS_FOLDER = "strips"
 
 log = logging.getLogger(__name__)
 
-#: How a channel strip is computed, in its key: raised when the same stem and settings give other samples
-#: (2: the spread by overlap-add, session 13), so a song folder's older entries are not mixed with new strips.
+#: How a channel strip is computed, in its key and a return's: raised when the same inputs give other samples
+#: or the entry's check changes (2, session 13: the spread by overlap-add, the check by CRC-32), so a song
+#: folder's older entries are not mixed with new strips.
 STRIP_ALGORITHM = 2
 
 #: TrackMix fields that act after the strip (in the mixer's send buses): not part of a strip's key.
@@ -101,15 +104,16 @@ def strip_key(
 
 def return_key(name: str, bus: str, effect: dict, *, sample_rate: int) -> str:
     """The cache key of a shared return (32 hex digits): its name, its send bus's :func:`stem_digest`, its effect's settings."""
-    text = json.dumps({"version": __version__, "kind": name, "bus": bus, "effect": effect, "sample_rate": int(sample_rate)},
+    text = json.dumps({"version": __version__, "kind": name, "algorithm": STRIP_ALGORITHM, "bus": bus, "effect": effect,
+                       "sample_rate": int(sample_rate)},
                       sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def _digest(key: str, audio: np.ndarray) -> str:
-    h = hashlib.sha256(f"{key}:{audio.shape}".encode("ascii"))
-    h.update(memoryview(audio).cast("B"))
-    return h.hexdigest()
+    """An entry's check: SHA-256 of its key, shape and the CRC-32 of its samples (``audio`` C-contiguous)."""
+    crc = zlib.crc32(memoryview(audio).cast("B"))
+    return hashlib.sha256(f"{key}:{audio.shape}:crc32={crc:08x}".encode("ascii")).hexdigest()
 
 
 class StripCache:
