@@ -24,14 +24,16 @@ True
 from __future__ import annotations
 
 import functools
+import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import scipy.fft
 import scipy.signal
 
 from lemm.mix._validate import as_audio, check_number, check_sample_rate
 
-__all__ = ["REVERB_SEED", "reverb_impulse_response", "reverb"]
+__all__ = ["REVERB_SEED", "reverb_impulse_response", "reverb", "convolve_cut"]
 
 #: Seed of the impulse response's noise (fixed: the reverb is part of the sound).
 REVERB_SEED = 0x5EED_2EB
@@ -129,7 +131,7 @@ def reverb(
     def convolve(ch: int) -> None:
         x = a[min(ch, a.shape[0] - 1)]
         if np.any(x):
-            out[ch] = scipy.signal.oaconvolve(x, ir[ch])[:n]
+            convolve_cut(x, ir[ch], out=out[ch])
 
     if n < 200_000:
         for ch in range(2):
@@ -138,3 +140,53 @@ def reverb(
         with ThreadPoolExecutor(max_workers=2) as pool:  # pocketfft releases the GIL
             list(pool.map(convolve, range(2)))
     return out
+
+
+def convolve_cut(x: np.ndarray, h: np.ndarray, *, out: np.ndarray) -> np.ndarray:
+    """``out[:] = np.convolve(x, h)[:len(x)]`` (float32) by overlap-add FFTs; returns ``out``.
+
+    Frames of a power of two at least four times ``h`` (2^19 samples for the
+    default 1.8 s response at 48 kHz) are transformed a few at a time, so the cost
+    is linear in the length and the working memory does not grow with it. The
+    samples equal a float64 convolution to float32 rounding (about -120 dB re peak).
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n_samples,)], float32
+    h : np.ndarray [shape=(n_taps,)], float32, ``n_taps >= 1``
+    out : np.ndarray [shape=(n_samples,)], float32
+        Overwritten; not ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x, h = np.arange(6, dtype=np.float32), np.array([1.0, 0.5], np.float32)
+    >>> np.round(convolve_cut(x, h, out=np.empty(6, np.float32)), 5)
+    array([0. , 1. , 2.5, 4. , 5.5, 7. ], dtype=float32)
+    """
+    n, taps = x.shape[0], h.shape[0]
+    frame = max(1 << 15, 1 << int(math.ceil(math.log2(4 * taps))))
+    step = frame - taps + 1
+    response = scipy.fft.rfft(h.astype(np.float64), frame).astype(np.complex64)
+    starts = list(range(0, n, step))
+    per_batch = max(1, _BATCH_SAMPLES // frame)
+    frames = np.empty((min(per_batch, len(starts)), frame), dtype=np.float32)
+    out[:] = 0.0
+    for first in range(0, len(starts), per_batch):
+        batch = starts[first : first + per_batch]
+        rows = frames[: len(batch)]
+        rows[:] = 0.0
+        for row, start in zip(rows, batch, strict=True):
+            row[: min(step, n - start)] = x[start : start + step]
+        spectrum = scipy.fft.rfft(rows, axis=-1)
+        spectrum *= response
+        filtered = scipy.fft.irfft(spectrum, frame, axis=-1, overwrite_x=True)
+        del spectrum
+        for row, start in zip(filtered, batch, strict=True):
+            stop = min(n, start + frame)
+            out[start:stop] += row[: stop - start]
+    return out
+
+
+#: Samples per batch of :func:`convolve_cut`'s frames (one batched rfft/irfft pair each).
+_BATCH_SAMPLES = 1 << 20

@@ -56,7 +56,7 @@ STRIPS_FOLDER = "strips"
 log = logging.getLogger(__name__)
 
 #: How a channel strip is computed, in its key and a return's: raised when the same inputs give other samples
-#: or the entry's check changes (2, session 13: the spread by overlap-add, the check by CRC-32), so a song
+#: or the entry's check changes (2, session 13: the spread and the reverb by overlap-add, the check by CRC-32), so a song
 #: folder's older entries are not mixed with new strips.
 STRIP_ALGORITHM = 2
 

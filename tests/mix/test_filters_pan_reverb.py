@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from lemm.errors import ParameterError
 from lemm.mix.filters import SETTLED_STATE, SOS_BLOCK_SAMPLES, EqBand, apply_sos, equalize, highpass, track_filter_sos
 from lemm.mix.panning import apply_pan, pan_gains, pan_matrix
-from lemm.mix.reverb import reverb, reverb_impulse_response
+from lemm.mix.reverb import convolve_cut, reverb, reverb_impulse_response
 
 from .signals import SAMPLE_RATE, sine
 
@@ -129,3 +129,15 @@ def test_apply_sos_equals_the_block_by_block_filter(n_channels: int, n_samples: 
     assert np.array_equal(apply_sos(x[0], sos), expected[0])
     if not np.any(x == 0.0):  # no silent block: one pass of scipy's filter, bit for bit
         assert np.array_equal(expected, scipy.signal.sosfilt(sos.astype(np.float32), x, axis=-1))
+
+
+@pytest.mark.parametrize(("n_samples", "n_taps"), [(1, 1), (1000, 1), (5000, 4801), (300_000, 9000), (200_000, 60_000)])
+def test_convolve_cut_is_the_direct_convolution(n_samples: int, n_taps: int) -> None:
+    # overlap-add by frames, many or one, against one float64 FFT convolution of the whole
+    rng = np.random.default_rng(n_samples + n_taps)
+    x = rng.standard_normal(n_samples).astype(np.float32)
+    h = (rng.standard_normal(n_taps) * np.exp(-np.arange(n_taps) / max(1, n_taps / 5))).astype(np.float32)
+    expected = scipy.signal.fftconvolve(x.astype(np.float64), h.astype(np.float64))[:n_samples]
+    out = convolve_cut(x, h, out=np.full(n_samples, np.nan, np.float32))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, expected, rtol=0, atol=2e-5 * np.abs(expected).max())
