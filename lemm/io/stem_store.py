@@ -165,17 +165,22 @@ class StemStore(Mapping):
         path = self._files[name]
         offset = _data_offset((n_channels, n_samples))
         n = a.shape[1]
-        with open(path, "r+b") as file:
+        buffer = np.empty(min(n, BLOCK_SAMPLES), dtype=_DTYPE)  # one block, read into and written back (no array per block)
+        product = None if gain is None else np.empty_like(buffer)
+        with open(path, "r+b", buffering=0) as file:
             for channel in range(n_channels):
                 for first in range(0, n, BLOCK_SAMPLES):
                     last = min(n, first + BLOCK_SAMPLES)
                     position = offset + (channel * n_samples + start + first) * _DTYPE.itemsize
-                    file.seek(position)
-                    span = np.fromfile(file, dtype=_DTYPE, count=last - first)
+                    span = buffer[: last - first]
+                    _read_exactly(file, position, span, path)
                     part = a[channel, first:last]
-                    span += part if gain is None else np.multiply(part, np.float32(gain))
+                    if gain is None:
+                        span += part
+                    else:
+                        span += np.multiply(part, np.float32(gain), out=product[: last - first])
                     file.seek(position)
-                    span.tofile(file)
+                    _write_exactly(file, span)
 
     def read_into(self, name: str, out: np.ndarray, *, add: bool = False) -> np.ndarray:
         """``out[...] = stem`` (or ``out += stem`` with ``add``), read from the file by blocks; returns ``out``.
@@ -187,15 +192,17 @@ class StemStore(Mapping):
         if not isinstance(out, np.ndarray) or out.dtype != _DTYPE or out.shape != shape or not out.flags.c_contiguous or not out.flags.writeable:
             raise ParameterError.for_field("out", getattr(out, "shape", out), f"a writable C-contiguous float32 array of shape {shape}")
         path = self._files[name]
-        with open(path, "rb") as file:
-            file.seek(_data_offset(shape))
+        buffer = np.empty(min(shape[1], BLOCK_SAMPLES), dtype=_DTYPE) if add else None
+        with open(path, "rb", buffering=0) as file:
+            offset = _data_offset(shape)
             for channel in range(shape[0]):
                 for first in range(0, shape[1], BLOCK_SAMPLES):
                     last = min(shape[1], first + BLOCK_SAMPLES)
+                    position = offset + (channel * shape[1] + first) * _DTYPE.itemsize
                     if add:
-                        out[channel, first:last] += np.fromfile(file, dtype=_DTYPE, count=last - first)
-                    elif file.readinto(memoryview(out[channel, first:last]).cast("B")) != (last - first) * _DTYPE.itemsize:
-                        raise OSError(f"stem file {str(path)!r} is shorter than its header says")
+                        out[channel, first:last] += _read_exactly(file, position, buffer[: last - first], path)
+                    else:
+                        _read_exactly(file, position, out[channel, first:last], path)
         return out
 
     def put(self, name: str, audio: np.ndarray) -> None:
@@ -241,6 +248,26 @@ class StemStore(Mapping):
     def _check_open(self) -> None:
         if self.closed:
             raise ParameterError.for_field("stem store", str(self.folder), "an open store (this one was closed)")
+
+
+def _read_exactly(file, position: int, into: np.ndarray, path: Path) -> np.ndarray:
+    """Fill the C-contiguous ``into`` from ``file`` (unbuffered) at byte ``position``; returns it."""
+    view = memoryview(into).cast("B")
+    file.seek(position)
+    got = 0
+    while got < len(view):
+        count = file.readinto(view[got:])
+        if not count:
+            raise OSError(f"stem file {str(path)!r} is shorter than its header says")
+        got += count
+    return into
+
+
+def _write_exactly(file, data: np.ndarray) -> None:
+    """Write all of the C-contiguous ``data`` to ``file`` (unbuffered) at its position."""
+    view = memoryview(data).cast("B")
+    while view:
+        view = view[file.write(view) :]
 
 
 def _write_header(file, shape: tuple[int, int]) -> None:

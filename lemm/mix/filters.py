@@ -143,7 +143,7 @@ def apply_sos(audio: np.ndarray, sos: np.ndarray) -> np.ndarray:
         return a.copy()
     sos32 = sos.astype(np.float32)
     flat = a.reshape(-1, a.shape[-1])
-    out = np.zeros_like(flat)
+    out = np.empty_like(flat)  # every block is written below (a skipped one with zeros)
     state = np.zeros((sos32.shape[0], flat.shape[0], 2), np.float32)
     signal = _blocks_with_signal(flat)
     n, n_blocks, block = flat.shape[-1], signal.shape[0], SOS_BLOCK_SAMPLES
@@ -155,6 +155,7 @@ def apply_sos(audio: np.ndarray, sos: np.ndarray) -> np.ndarray:
                 last += 1
         elif not np.any(np.abs(state) > SETTLED_STATE):
             state[:] = 0.0  # settled in silence: the output stays exactly 0
+            out[:, first * block : (first + 1) * block] = 0.0
             first += 1
             continue
         else:  # silent input, a tail still ringing: this block alone (the next is checked again)
