@@ -616,8 +616,12 @@ def _strip_keys(arrays: dict[str, np.ndarray], settings: MixSettings, live: list
         return digests[name]
 
     keys = {}
+    wanted = [name for name in arrays if name not in digests]  # every stem's, muted ones too (the song folder's file keys use them)
+    if len(wanted) > 1 and (os.cpu_count() or 1) > 1:  # two threads (hashlib releases the GIL); the same digests
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            digests.update(zip(wanted, pool.map(lambda name: stem_digest(arrays[name]), wanted), strict=True))
     for name in arrays:
-        digest(name)  # every stem's, muted ones too (the song folder's file keys use them)
+        digest(name)
     for name in live:
         track = settings.tracks[name]
         ducked = track.sidechain_source is not None and track.sidechain_depth_db != 0.0
