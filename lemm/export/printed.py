@@ -34,6 +34,7 @@ Examples
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -63,6 +64,7 @@ def write_printed(
     mix_gain_db: float = 0.0,
     parts: object | None = None,
     reuse: Callable[[str, str], bool] | None = None,
+    stop: threading.Event | None = None,
 ) -> tuple[PrintedFile, ...]:
     """Print every stem and return through the mix settings into ``folder/printed/`` (each file atomically).
 
@@ -87,6 +89,9 @@ def write_printed(
         ``reuse(relative_path, content_key) -> bool``: called for each file with
         its :func:`lemm.export.common.audio_content_key`; where it returns True
         (it has put the unchanged file in place) the file is not encoded again.
+    stop : threading.Event, optional
+        Set by another writer that failed (:class:`lemm.io.background.BackgroundWrites`):
+        the files not yet started are skipped (the caller raises that writer's error).
 
     Returns
     -------
@@ -118,6 +123,8 @@ def write_printed(
     shapes: list[tuple[int, ...]] = [()] * len(items)
 
     def write(index: int) -> None:
+        if stop is not None and stop.is_set():
+            return
         name, relative, is_return = items[index]
         source = returns if is_return else strips  # each read when written (from a strip cache or a stem store: one at a time)
         samples_key = None if is_return else strip_keys.get(name)
