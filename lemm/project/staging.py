@@ -8,17 +8,15 @@ is, on :class:`~lemm.io.background.BackgroundWrites`' threads, while the main
 thread goes on (the machines lemm targets have two cores, which one stage alone
 seldom keeps busy):
 
-=====================  ==========================================  ==================
-files                  final when                                  written during
-=====================  ==========================================  ==================
-score.mid, .musicxml   the write starts (the score is given)       the render
-stems/*.wav            the render ends (imported takes put in)     the mix
-mix.wav, printed/      the mix ends                                the master
-master.wav             the master ends                             the DAW projects
-song.rpp, .dawproject  the stems' trims and the printed files are  (main thread)
-song.json, history,    known                                       (main thread)
-report.json
-=====================  ==========================================  ==================
+- score.mid and score.musicxml: final when the write starts (the score is given),
+  written during the render;
+- stems/*.wav: final when the render ends (imported takes put in), written during
+  the mix; a stem the folder has a file of is kept where its content key did not
+  change, and its key needs the mixer's digest of the stem: those during the master;
+- mix.wav and printed/: final when the mix ends, written during the master;
+- master.wav: written while the main thread makes the DAW projects (which need the
+  stems' trims and the printed files), then song.json, its history version and
+  report.json.
 
 Every file's bytes are those of the files written one after another: the same
 samples, trims and encoders. The folder stays a unit: everything goes to the
@@ -193,6 +191,7 @@ class SongStaging:
         self._stems: Any = None
         self._mixed: tuple[Any, ...] | None = None  # (mix, settings, parts, trim)
         self._stem_futures: list[Future] = []
+        self._keyed_later: list[str] = []  # stems staged with the mix's digests of them (see stage_stems)
         self._printed: Future | None = None
         self._unkeyed: set[str] = set()  # stems written without their content key (made at the end, from the mix's digests)
 
@@ -223,19 +222,22 @@ class SongStaging:
             raise ScoreError("writing a song folder needs a rendered song: call song.render() first")
         self._stems = stems
         (self.write.staging / "stems").mkdir(parents=True, exist_ok=True)
-        self._stem_futures = [self.writes.submit(self._stage_stem, stems, name) for name in stems]
+        # A stem the folder has a file of is kept where its content key is unchanged: the key needs the samples'
+        # digest, which the mixer makes anyway, so those wait for the mix (stage_mix); the others are written now.
+        self._keyed_later = [name for name in stems if f"stems/{name}.wav" in self.reuse.previous]
+        self._stem_futures = [self.writes.submit(self._stage_stem, stems, name, None) for name in stems if name not in self._keyed_later]
 
-    def _stage_stem(self, stems: Any, name: str) -> None:
+    def _stage_stem(self, stems: Any, name: str, digest: str | None) -> None:
         audio = stems[name]  # (from a stem store: mapped, let go after)
         trim = self.trims[name] = headroom_trim_db(audio)
         rel = f"stems/{name}.wav"
-        if rel in self.reuse.previous:  # a file to keep where unchanged: its key (the samples' digest) is needed now
+        if rel in self.reuse.previous:
             key = audio_content_key(audio, kind="wav", trim_db=trim, sample_rate=self.sample_rate, bit_depth=self.bit_depth,
-                                    samples_key=stem_digest(audio))
+                                    samples_key=digest or stem_digest(audio))
             if self.reuse(rel, key):
                 return
         else:
-            self._unkeyed.add(name)  # the mixer hashes these samples anyway: the key is made from its digest at the end
+            self._unkeyed.add(name)  # the key is made at the end, from the mixer's digest of these samples
         self._write_trimmed(self.write.staging / rel, audio, trim)
 
     def stage_mix(self, mixed: np.ndarray, pieces: tuple[np.ndarray, ...], settings: Any, parts: Any) -> None:
@@ -249,6 +251,9 @@ class SongStaging:
         self.writes.raise_if_failed()
         trim = headroom_trim_db(mixed)
         self._mixed = (mixed, settings, parts, trim)
+        digests = getattr(parts, "stem_digests", None) or {}
+        self._stem_futures += [self.writes.submit(self._stage_stem, self._stems, name, digests.get(name)) for name in self._keyed_later]
+        self._keyed_later = []
         key = audio_content_key(mixed, kind="wav", trim_db=trim, sample_rate=self.sample_rate, bit_depth=self.bit_depth)
         if not self.reuse("mix.wav", key):
             self.writes.submit(self._write_trimmed, self.write.staging / "mix.wav", pieces, trim)
