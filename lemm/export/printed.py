@@ -12,7 +12,7 @@ The files are FLAC (lossless, 16 or 24 bits as the song's ``bit_depth``; a
 and Cubase read FLAC; both DAW projects play these files, and a packed
 ``.dawproject`` (:func:`lemm.export.pack_dawproject`) stores these same bytes (no
 second encoding). Each file is encoded on one of two threads (libsndfile's
-encoder runs without the GIL) and written atomically.
+encoder runs without the GIL; ``n_workers``) and written atomically.
 
 Each file is written turned down to a -1 dBFS peak where louder (a 24-bit file
 must not clip), and its :class:`~lemm.export.common.PrintedFile` carries the
@@ -65,6 +65,7 @@ def write_printed(
     parts: object | None = None,
     reuse: Callable[[str, str], bool] | None = None,
     stop: threading.Event | None = None,
+    n_workers: int = 2,
 ) -> tuple[PrintedFile, ...]:
     """Print every stem and return through the mix settings into ``folder/printed/`` (each file atomically).
 
@@ -92,6 +93,10 @@ def write_printed(
     stop : threading.Event, optional
         Set by another writer that failed (:class:`lemm.io.background.BackgroundWrites`):
         the files not yet started are skipped (the caller raises that writer's error).
+    n_workers : int
+        Files encoded side by side (each holds its strip's samples while it is
+        encoded); the files do not depend on it. A song folder's write, which
+        prints beside the master, asks for 1 (the master's memory is the peak).
 
     Returns
     -------
@@ -145,7 +150,7 @@ def write_printed(
         encode_to_file(base / relative, audio, sample_rate=sample_rate, bit_depth=bit_depth, gain=gain,
                        compression_level=FLAC_COMPRESSION_LEVEL if suffix == ".flac" else None)
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, int(n_workers))) as pool:
         list(pool.map(write, range(len(items))))
     out = [PrintedFile(name, relative, int(shape[1]), sample_rate, int(shape[0]), gain_db=float(mix_gain_db) - trim, is_return=is_return)
            for (name, relative, is_return), trim, shape in zip(items, trims, shapes, strict=True)]

@@ -240,11 +240,13 @@ class SongStaging:
             self._unkeyed.add(name)  # the key is made at the end, from the mixer's digest of these samples
         self._write_trimmed(self.write.staging / rel, audio, trim)
 
-    def stage_mix(self, mixed: np.ndarray, pieces: tuple[np.ndarray, ...], settings: Any, parts: Any) -> None:
+    def stage_mix(self, mixed: np.ndarray, pieces: tuple[np.ndarray, ...], settings: Any, parts: Any, *, beside_master: bool = True) -> None:
         """Write mix.wav (from ``pieces``, which the master leaves as they are) and the printed files of this mix.
 
         Called between the mix and the master (``on_mixed`` of :meth:`lemm.Song.mix`):
         ``mixed`` is read here only (its trim and content key), the rest on the writers.
+        ``beside_master``: the printed files are encoded one at a time (each holds its
+        strip, and the master's own memory is the write's peak), else two at a time.
         """
         if self._stems is not self.song.stems:
             self.stage_stems()
@@ -260,7 +262,8 @@ class SongStaging:
         stems = self._stems
         self._printed = self.writes.submit(
             lambda: write_printed(self.write.staging, stems, settings, sample_rate=self.sample_rate, bit_depth=self.bit_depth,
-                                  mix_gain_db=trim, parts=parts, reuse=self.reuse, stop=self.writes.stop))
+                                  mix_gain_db=trim, parts=parts, reuse=self.reuse, stop=self.writes.stop,
+                                  n_workers=1 if beside_master else 2))
 
     def _stage_master(self, master: np.ndarray) -> None:
         key = audio_content_key(master, kind="wav", trim_db=0.0, sample_rate=self.sample_rate, bit_depth=self.bit_depth)
@@ -288,7 +291,7 @@ class SongStaging:
         if self._stems is None:
             self.stage_stems()
         if self._mixed is None:
-            self.stage_mix(song.mix_audio, (song.mix_audio,), song.mix_settings, _current_mix_parts(song))
+            self.stage_mix(song.mix_audio, (song.mix_audio,), song.mix_settings, _current_mix_parts(song), beside_master=False)
 
     def _wait(self, futures: list[Future]) -> None:
         """Wait for ``futures``; if any writer failed meanwhile, raise its error (as :meth:`BackgroundWrites.finish`)."""
