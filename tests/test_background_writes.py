@@ -126,3 +126,14 @@ def test_the_master_leaves_the_steady_pieces_as_they_are() -> None:
     n = int(pipeline.MASTER_FADE_SECONDS * 48000)
     assert np.any(seen[0][:, -n:] != 0) and not np.any(seen[0][:, :-n])  # the master's input was faded there ...
     assert np.array_equal(np.concatenate([body, tail], axis=-1), mix)  # ... the pieces never were
+
+
+@pytest.mark.parametrize("cut", [0, 1, 2400, 4095, 4096])
+def test_the_content_key_of_pieces_is_that_of_their_concatenation(cut: int) -> None:
+    from lemm.export.common import audio_content_key
+
+    audio = np.random.default_rng(6).standard_normal((2, 4096)).astype(np.float32)
+    for a in (audio, audio[:1]):
+        whole = audio_content_key(a, kind="wav", trim_db=-1.5, sample_rate=48000, bit_depth=24)
+        assert audio_content_key((a[:, :cut], a[:, cut:].copy()), kind="wav", trim_db=-1.5, sample_rate=48000, bit_depth=24) == whole
+    assert audio_content_key((audio[:, :cut], audio[:, cut:] * 2), kind="wav", trim_db=-1.5, sample_rate=48000, bit_depth=24) != whole

@@ -244,7 +244,7 @@ class SongStaging:
         """Write mix.wav (from ``pieces``, which the master leaves as they are) and the printed files of this mix.
 
         Called between the mix and the master (``on_mixed`` of :meth:`lemm.Song.mix`):
-        ``mixed`` is read here only (its trim and content key), the rest on the writers.
+        ``mixed`` is read here only (its trim), the rest on the writers.
         ``beside_master``: the printed files are encoded one at a time (each holds its
         strip, and the master's own memory is the write's peak), else two at a time.
         """
@@ -256,14 +256,17 @@ class SongStaging:
         digests = getattr(parts, "stem_digests", None) or {}
         self._stem_futures += [self.writes.submit(self._stage_stem, self._stems, name, digests.get(name)) for name in self._keyed_later]
         self._keyed_later = []
-        key = audio_content_key(mixed, kind="wav", trim_db=trim, sample_rate=self.sample_rate, bit_depth=self.bit_depth)
-        if not self.reuse("mix.wav", key):
-            self.writes.submit(self._write_trimmed, self.write.staging / "mix.wav", pieces, trim)
+        self.writes.submit(self._stage_mix_file, pieces, trim)
         stems = self._stems
         self._printed = self.writes.submit(
             lambda: write_printed(self.write.staging, stems, settings, sample_rate=self.sample_rate, bit_depth=self.bit_depth,
                                   mix_gain_db=trim, parts=parts, reuse=self.reuse, stop=self.writes.stop,
                                   n_workers=1 if beside_master else 2))
+
+    def _stage_mix_file(self, pieces: tuple[np.ndarray, ...], trim: float) -> None:
+        key = audio_content_key(pieces, kind="wav", trim_db=trim, sample_rate=self.sample_rate, bit_depth=self.bit_depth)
+        if not self.reuse("mix.wav", key):
+            self._write_trimmed(self.write.staging / "mix.wav", pieces, trim)
 
     def _stage_master(self, master: np.ndarray) -> None:
         key = audio_content_key(master, kind="wav", trim_db=0.0, sample_rate=self.sample_rate, bit_depth=self.bit_depth)
