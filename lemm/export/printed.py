@@ -33,6 +33,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -66,6 +67,7 @@ def write_printed(
     reuse: Callable[[str, str], bool] | None = None,
     stop: threading.Event | None = None,
     n_workers: int = 2,
+    slots: threading.Semaphore | None = None,
 ) -> tuple[PrintedFile, ...]:
     """Print every stem and return through the mix settings into ``folder/printed/`` (each file atomically).
 
@@ -95,8 +97,11 @@ def write_printed(
         the files not yet started are skipped (the caller raises that writer's error).
     n_workers : int
         Files encoded side by side (each holds its strip's samples while it is
-        encoded); the files do not depend on it. A song folder's write, which
-        prints beside the master, asks for 1 (the master's memory is the peak).
+        encoded); the files do not depend on it.
+    slots : threading.Semaphore, optional
+        Each file is read and encoded holding one of its slots: a song folder's
+        write, which prints beside the master, gives one slot (the master's memory
+        is the peak) and adds the second when the master is done.
 
     Returns
     -------
@@ -128,8 +133,11 @@ def write_printed(
     shapes: list[tuple[int, ...]] = [()] * len(items)
 
     def write(index: int) -> None:
-        if stop is not None and stop.is_set():
-            return
+        with slots if slots is not None else contextlib.nullcontext():
+            if stop is None or not stop.is_set():
+                write_one(index)
+
+    def write_one(index: int) -> None:
         name, relative, is_return = items[index]
         source = returns if is_return else strips  # each read when written (from a strip cache or a stem store: one at a time)
         samples_key = None if is_return else strip_keys.get(name)

@@ -192,6 +192,7 @@ class SongStaging:
         self._mixed: tuple[Any, ...] | None = None  # (mix, settings, parts, trim)
         self._stem_futures: list[Future] = []
         self._keyed_later: list[str] = []  # stems staged with the mix's digests of them (see stage_stems)
+        self._print_slots = threading.Semaphore(1)  # printed files encoded at once beside the master (finish adds one)
         self._printed: Future | None = None
         self._unkeyed: set[str] = set()  # stems written without their content key (made at the end, from the mix's digests)
 
@@ -246,7 +247,8 @@ class SongStaging:
         Called between the mix and the master (``on_mixed`` of :meth:`lemm.Song.mix`):
         ``mixed`` is read here only (its trim), the rest on the writers.
         ``beside_master``: the printed files are encoded one at a time (each holds its
-        strip, and the master's own memory is the write's peak), else two at a time.
+        strip, and the master's own memory is the write's peak) until :meth:`finish`
+        (the master is done) lets a second one start; else two at a time.
         """
         if self._stems is not self.song.stems:
             self.stage_stems()
@@ -261,7 +263,7 @@ class SongStaging:
         self._printed = self.writes.submit(
             lambda: write_printed(self.write.staging, stems, settings, sample_rate=self.sample_rate, bit_depth=self.bit_depth,
                                   mix_gain_db=trim, parts=parts, reuse=self.reuse, stop=self.writes.stop,
-                                  n_workers=1 if beside_master else 2))
+                                  slots=self._print_slots if beside_master else None))
 
     def _stage_mix_file(self, pieces: tuple[np.ndarray, ...], trim: float) -> None:
         key = audio_content_key(pieces, kind="wav", trim_db=trim, sample_rate=self.sample_rate, bit_depth=self.bit_depth)
@@ -310,6 +312,7 @@ class SongStaging:
         stage = self.write.staging
         with timer.stage("write"):
             self._catch_up()
+            self._print_slots.release()  # the master is done: its memory is free for a second printed file
             self.writes.submit(self._stage_master, song.master_audio)
             self._wait([*self._stem_futures, self._printed])
             trims = {name: self.trims[name] for name in song.stems}
