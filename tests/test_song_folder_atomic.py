@@ -29,8 +29,8 @@ from lemm.errors import LemmError, OutputPathError
 from lemm.io import atomic
 from lemm.io.atomic import is_temp_file_name
 from lemm.io.background import BackgroundWriteError
-from lemm.project.folder import write_song_files
 from lemm.project.history import list_versions
+from lemm.project.staging import write_song_files
 from lemm.song import rerender_song_folder, write_song_folder
 
 ROOT = Path(__file__).resolve().parents[1]

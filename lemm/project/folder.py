@@ -63,8 +63,7 @@ from lemm.io.audio import interleaved_float32, read_audio
 from lemm.io.jsondata import json_safe, loads_json, read_json_file
 from lemm.io.stem_store import StemStore
 from lemm.mix import MixSettings
-from lemm.progress import StageTimer
-from lemm.project.commit import SONG_FILE_NAMES, SongFolderWrite, recover_song_folder, song_folder_write
+from lemm.project.commit import SONG_FILE_NAMES, SongFolderWrite, recover_song_folder
 from lemm.project.history import check_history, version_text
 from lemm.render.settings import RenderSettings
 from lemm.render.song_presets import song_presets_from_dict, song_presets_to_dict
@@ -80,7 +79,6 @@ __all__ = [
     "upgrade_song_data",
     "read_song_file",
     "read_version_data",
-    "write_song_files",
     "check_before_work",
     "estimated_bytes",
     "make_report",
@@ -366,39 +364,3 @@ def use_kept_takes(song: "SongData", takes: dict[str, Path]) -> dict[str, Path]:
             song.stems[name] = stem
         used[name] = path
     return used
-
-
-def write_song_files(
-    song: "SongData",
-    folder: str | os.PathLike,
-    *,
-    timer: StageTimer | None = None,
-    action: str = "render",
-    force: bool = False,
-    takes: dict[str, np.ndarray] | None = None,
-) -> Path:
-    """Write every file of a rendered and mixed ``song`` into ``folder``, as one unit.
-
-    lemm's own files in the folder are replaced, everything else is kept, and
-    song.json is also saved as a new version in ``history/`` (see
-    :mod:`lemm.project.history`), labelled with ``action``, in the same commit.
-
-    Raises
-    ------
-    ScoreError
-        The song is not rendered and mixed.
-    OutputPathError
-        See :func:`write_song_folder`.
-    """
-    from lemm.project.staging import stage_song  # (it uses this module's song data and report)
-
-    if song.master_audio is None or song.stems is None or song.mix_audio is None:
-        raise ScoreError("write_song_files needs a rendered and mixed song: call song.mix() first")
-    with song_folder_write(folder, force=force) as write:
-        kept: dict[str, Path | np.ndarray] = {k: v for k, v in kept_takes(write).items() if k in song.stems}
-        kept.update(takes or {})
-        write.check_names([take_rel(name) for name in kept])
-        check_before_work(write, song, with_cache=False)
-        stage_song(song, write, timer=timer or StageTimer(), action=action, takes=kept)
-        write.commit()
-    return Path(folder)

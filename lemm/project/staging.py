@@ -24,7 +24,7 @@ staging folder, which the commit moves in or an error removes, and an error on a
 writer thread is raised once, on the main thread, after every writer has stopped
 (:mod:`lemm.io.background`); the folder is then as it was.
 
-A song rendered and mixed before the write (:func:`lemm.project.folder.write_song_files`,
+A song rendered and mixed before the write (:func:`write_song_files`,
 :meth:`lemm.Song.save` of a mixed song) has all its files staged at the end
 (:func:`stage_song`), the audio files on the same threads.
 """
@@ -51,13 +51,15 @@ from lemm.io.audio import write_audio
 from lemm.io.background import BackgroundWrites
 from lemm.mix.strip_cache import stem_digest
 from lemm.progress import StageTimer
-from lemm.project.commit import SongFolderWrite, pause_point
+from lemm.project.commit import SongFolderWrite, pause_point, song_folder_write
 from lemm.project.folder import (
     CONTENT_KEYS_FIELD,
     SongData,
     _current_mix_parts,
     _gain,
     _json_text,
+    check_before_work,
+    kept_takes,
     make_report,
     score_content_keys,
     song_to_dict,
@@ -68,7 +70,7 @@ from lemm.score.midi import write_midi
 from lemm.score.musicxml import write_musicxml
 from lemm.units import db_to_gain
 
-__all__ = ["SongStaging", "stage_song"]
+__all__ = ["SongStaging", "stage_song", "write_song_files"]
 
 
 def _compensated(mix_settings: Any, trims: dict[str, float]) -> Any:
@@ -358,3 +360,37 @@ def stage_song(
         raise ScoreError("writing a song folder needs a rendered and mixed song: call song.mix() first")
     with SongStaging(song, write) as staging:
         staging.finish(timer=timer, action=action, takes=takes)
+
+
+def write_song_files(
+    song: "SongData",
+    folder: str | os.PathLike,
+    *,
+    timer: StageTimer | None = None,
+    action: str = "render",
+    force: bool = False,
+    takes: dict[str, np.ndarray] | None = None,
+) -> Path:
+    """Write every file of a rendered and mixed ``song`` into ``folder``, as one unit.
+
+    lemm's own files in the folder are replaced, everything else is kept, and
+    song.json is also saved as a new version in ``history/`` (see
+    :mod:`lemm.project.history`), labelled with ``action``, in the same commit.
+
+    Raises
+    ------
+    ScoreError
+        The song is not rendered and mixed.
+    OutputPathError
+        See :func:`write_song_folder`.
+    """
+    if song.master_audio is None or song.stems is None or song.mix_audio is None:
+        raise ScoreError("write_song_files needs a rendered and mixed song: call song.mix() first")
+    with song_folder_write(folder, force=force) as write:
+        kept: dict[str, Path | np.ndarray] = {k: v for k, v in kept_takes(write).items() if k in song.stems}
+        kept.update(takes or {})
+        write.check_names([take_rel(name) for name in kept])
+        check_before_work(write, song, with_cache=False)
+        stage_song(song, write, timer=timer or StageTimer(), action=action, takes=kept)
+        write.commit()
+    return Path(folder)
