@@ -3,7 +3,8 @@
 Prints one JSON line: the full compose + save of a song (3:30 by default), then the re-render
 after regenerating the bass in the last chorus (``rerender_song_folder``, as ``lemm regen`` +
 ``lemm render`` do), with the re-render's seconds per stage, its process-CPU seconds, its
-share of the full run (wall and CPU), peak RSS, which stems stayed byte-identical, which files
+share of the full run (wall and CPU), peak RSS (the process's high-water mark, and the highest resident
+memory sampled during the re-render alone), which stems stayed byte-identical, which files
 were kept (not written again) and which were written, and the baseline timed
 in the same run: fluidsynth with FluidR3_GM rendering the song's ``score.mid``.
 
@@ -15,6 +16,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import tempfile
@@ -24,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _fluidsynth import Clock, fluidsynth_seconds, peak_rss_mb
+from e2e import RssSampler
 
 import lemm
 from lemm.compose.regen import regenerate
@@ -43,7 +46,7 @@ def main() -> None:
         folder = Path(tmp) / "song"
         song = clock.run("full", lambda: lemm.compose("an upbeat pop song", tags=("pop",), lyrics=lyrics, duration=args.duration,
                                                        seed=args.seed).save(folder) and None)
-        before = {p.name: p.read_bytes() for p in (folder / "stems").glob("*.wav")}
+        before = _stem_hashes(folder)  # (hashes: the stems' bytes held here would count in the re-render's memory)
         inodes = _song_files(folder)
         rss_full = peak_rss_mb()
 
@@ -51,9 +54,10 @@ def main() -> None:
         chorus = [s.name for s in song.score.sections if s.kind == "chorus"][-1]
         edited = song.with_score(regenerate(song.score, song.plan, track="bass", section=chorus, seed=99))
         start = time.perf_counter()
-        clock.run("rerender", lambda: rerender_song_folder(edited, folder, action="benchmark"))
+        with RssSampler() as sampler:
+            clock.run("rerender", lambda: rerender_song_folder(edited, folder, action="benchmark", progress=sampler.progress))
         rerender_seconds = time.perf_counter() - start
-        after = {p.name: p.read_bytes() for p in (folder / "stems").glob("*.wav")}
+        after = _stem_hashes(folder)
         kept = sorted(rel for rel, inode in _song_files(folder).items() if inodes.get(rel) == inode)
         written = sorted(rel for rel in _song_files(folder) if rel not in kept)
         fluid = fluidsynth_seconds(folder / "score.mid")
@@ -72,6 +76,8 @@ def main() -> None:
         "fluidsynth_seconds": fluid,
         "peak_rss_mb_full": rss_full,
         "peak_rss_mb": peak_rss_mb(),
+        "rerender_peak_rss_mb": max(sampler.peaks.values()),
+        "rerender_stage_peak_rss_mb": sampler.peaks,
         "slices_rendered": [list(s) for s in edited.render_stats.rendered],
         "slices_cached": len(edited.render_stats.cached),
         "stems_identical": identical,
@@ -79,6 +85,10 @@ def main() -> None:
         "files_kept": len(kept),
         "files_written": written,
     }))
+
+
+def _stem_hashes(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (folder / "stems").glob("*.wav")}
 
 
 def _song_files(folder: Path) -> dict[str, int]:

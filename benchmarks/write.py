@@ -7,7 +7,7 @@ kept), and again after one track's stem changed (a re-render's write). Prints on
 JSON line: wall and this process's CPU seconds of each write, the folder's size
 (and per kind of file), peak RSS, and with ``--profile`` the thread CPU seconds
 of the functions the write spends its time in (the write runs on three threads,
-which cProfile does not follow).
+which cProfile does not follow; the writer threads of lemm.project.staging too).
 
 Usage::
 
@@ -38,19 +38,19 @@ ROOT = Path(__file__).resolve().parents[1]
 #: (module, name) pairs timed with ``--profile``: each patched in the module that calls it (a name imported
 #: into a module is looked up there), so a nested call is counted under both.
 PROFILED = [
-    ("lemm.project.folder", "write_audio"),
-    ("lemm.project.folder", "write_printed"),
-    ("lemm.project.folder", "write_daw_projects"),
-    ("lemm.project.folder", "write_midi"),
-    ("lemm.project.folder", "write_musicxml"),
-    ("lemm.project.folder", "audio_content_key"),
-    ("lemm.project.folder", "headroom_trim_db"),
-    ("lemm.project.folder", "stem_digest"),
-    ("lemm.project.folder", "song_to_dict"),
-    ("lemm.project.folder", "_json_text"),
-    ("lemm.project.folder", "score_content_key"),
-    ("lemm.project.folder", "new_version_files"),
-    ("lemm.project.folder", "atomic_write_text"),
+    ("lemm.project.staging", "write_audio"),
+    ("lemm.project.staging", "write_printed"),
+    ("lemm.project.staging", "write_daw_projects"),
+    ("lemm.project.staging", "write_midi"),
+    ("lemm.project.staging", "write_musicxml"),
+    ("lemm.project.staging", "audio_content_key"),
+    ("lemm.project.staging", "headroom_trim_db"),
+    ("lemm.project.staging", "stem_digest"),
+    ("lemm.project.staging", "song_to_dict"),
+    ("lemm.project.staging", "_json_text"),
+    ("lemm.project.staging", "score_content_keys"),
+    ("lemm.project.staging", "new_version_files"),
+    ("lemm.project.staging", "atomic_write_text"),
     ("lemm.export.printed", "printed_strips"),
     ("lemm.export.printed", "encode_audio"),
     ("lemm.export.printed", "audio_content_key"),

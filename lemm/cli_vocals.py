@@ -52,7 +52,7 @@ from lemm.io.atomic import atomic_write_text
 from lemm.io.audio import check_audio_output, read_audio, write_audio
 from lemm.progress import log_progress
 from lemm.project.commit import locks_song_folder
-from lemm.project.folder import write_song_files
+from lemm.project.staging import write_song_files
 from lemm.score.midi import read_midi
 from lemm.score.timing import ticks_to_seconds
 from lemm.song import load

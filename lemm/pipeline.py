@@ -11,7 +11,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,10 +35,12 @@ if TYPE_CHECKING:
     from lemm.compose.guide import GuideAnalysis
 
 __all__ = [
+    "MASTER_FADE_SECONDS",
     "make_plan",
     "make_score",
     "mix_and_master_parts",
     "release_freed_memory",
+    "steady_pieces",
 ]
 
 
@@ -70,7 +72,13 @@ def make_score(plan: Plan, brief: Brief) -> Score:
     return score if all(a is b for a, b in zip(tracks, score.tracks, strict=True)) else dataclasses.replace(score, tracks=tracks)
 
 
-def _master_faded(mixed: np.ndarray, *, sample_rate: int, settings: object, fade_seconds: float = 0.05) -> tuple[np.ndarray, object]:
+#: The fade-out at the mix's end that the master is made of (:func:`_master_faded`), seconds.
+MASTER_FADE_SECONDS = 0.05
+
+
+def _master_faded(
+    mixed: np.ndarray, *, sample_rate: int, settings: object, fade_seconds: float = MASTER_FADE_SECONDS
+) -> tuple[np.ndarray, object]:
     """:func:`lemm.mix.master` of ``mixed`` with its last ``fade_seconds`` faded out (gains ``linspace(1, 0) ** 2``), without a copy of the whole mix.
 
     The tail is faded in place while the master is made and put back after, also on an
@@ -90,6 +98,18 @@ def _master_faded(mixed: np.ndarray, *, sample_rate: int, settings: object, fade
         if tail is not None:
             mixed[..., -n:] = tail
     return mastered, report
+
+
+def steady_pieces(mixed: np.ndarray, *, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """``mixed`` as two pieces that stay as they are while the master is made: a view of all but its end, and a copy of its end.
+
+    The master fades the mix's last :data:`MASTER_FADE_SECONDS` in place and puts them
+    back after (:func:`_master_faded`); a writer running beside the master reads these
+    pieces (joined along time they are ``mixed``) instead of ``mixed``.
+    """
+    n = min(mixed.shape[-1], int(MASTER_FADE_SECONDS * sample_rate) + 1)
+    cut = mixed.shape[-1] - n
+    return mixed[..., :cut], mixed[..., cut:].copy()
 
 
 def release_freed_memory() -> None:
@@ -124,6 +144,7 @@ def mix_and_master_parts(
     timer: StageTimer,
     n_workers: int | None = None,
     strip_cache: StripCache | None = None,
+    on_mixed: Callable[[np.ndarray, tuple[np.ndarray, ...], object, object], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict, object, object]:
     """Mix the stems with ``mix_settings`` (automatic where None) and master the mix.
 
@@ -145,6 +166,9 @@ def mix_and_master_parts(
     ``n_workers`` threads run the channel strips (default: up to 2); the result
     does not depend on it. With ``strip_cache`` the strips that did not change
     are read from it (see :mod:`lemm.mix.strip_cache`); the result does not depend on it.
+    ``on_mixed(mix, pieces, mix_settings, parts)`` is called between the mix and the master
+    (a song folder's writer starts on ``mix.wav`` and the printed files there): ``mix``
+    may be read until it returns, ``pieces`` (:func:`steady_pieces`) during the master too.
     """
     if not stems:
         raise ParameterError.for_field("stems", "no stems", "at least one rendered track")
@@ -171,6 +195,8 @@ def mix_and_master_parts(
         parts = mix_with_strips(stems, used, sample_rate=settings.sample_rate, workers=n_workers, cache=strip_cache)
         mixed = parts.mix
         release_freed_memory()
+    if on_mixed is not None:
+        on_mixed(mixed, steady_pieces(mixed, sample_rate=settings.sample_rate), used, parts)
     with timer.stage("master"):
         mastered, report = _master_faded(mixed, sample_rate=settings.sample_rate, settings=used.master)
         release_freed_memory()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,10 +45,10 @@ from lemm.project.folder import (
     read_song_file,
     read_version_data,
     song_fields_from_dict,
-    stage_song,
     take_rel,
     use_kept_takes,
 )
+from lemm.project.staging import SongStaging
 from lemm.render.settings import RenderSettings
 from lemm.render.song_presets import check_song_presets
 from lemm.render.stems import RenderCache, render_stems, song_n_samples
@@ -215,7 +215,8 @@ class Song:
         return self.stems
 
     def mix(
-        self, *, progress: Progress | None = None, n_workers: int | None = None, cache_dir: str | os.PathLike | None = None
+        self, *, progress: Progress | None = None, n_workers: int | None = None, cache_dir: str | os.PathLike | None = None,
+        on_mixed: Callable[[np.ndarray, tuple[np.ndarray, ...], Any, Any], None] | None = None,
     ) -> np.ndarray:
         """Mix and master the stems (rendering first if needed, with the same ``n_workers``); returns the master.
 
@@ -223,6 +224,8 @@ class Song:
         ``cache_dir`` (a render cache folder) keeps the processed channel strips in its
         ``strips/`` folder, so a later mix processes only the strips whose stem or
         settings changed (see :mod:`lemm.mix.strip_cache`); the master does not depend on it.
+        ``on_mixed`` is called between the mix and the master (see
+        :func:`lemm.pipeline.mix_and_master_parts`; a song folder's write starts there).
         """
         if self.stems is None:
             self.render(progress=progress, n_workers=n_workers)
@@ -235,6 +238,7 @@ class Song:
             timer=timer,
             n_workers=n_workers,
             strip_cache=None if cache_dir is None else StripCache(Path(cache_dir) / STRIPS_FOLDER),
+            on_mixed=on_mixed,
         )
         self.mix_parts = (self.stems, self.mix_settings, parts)  # what they were made of: checked by identity before reuse
         self.seconds_per_stage.update(timer.seconds)
@@ -433,12 +437,15 @@ def write_song_folder(
     """
     with song_folder_write(path, force=force) as write:
         check_before_work(write, song, with_cache=song.stems is None)
-        if song.master_audio is None:
-            if song.stems is None:
-                song.render(cache_dir=write.cache_folder, progress=progress)
-            song.mix(progress=progress, cache_dir=write.cache_folder)
-        pause_point("rendered")
-        stage_song(song, write, timer=StageTimer(progress), action=action)
+        with SongStaging(song, write) as staging:  # each file written as soon as it is final, beside the stages after it
+            staging.stage_scores()
+            if song.master_audio is None:
+                if song.stems is None:
+                    song.render(cache_dir=write.cache_folder, progress=progress)
+                staging.stage_stems()
+                song.mix(progress=progress, cache_dir=write.cache_folder, on_mixed=staging.stage_mix)
+            pause_point("rendered")
+            staging.finish(timer=StageTimer(progress), action=action)
         write.commit()
     return Path(path)
 
@@ -461,13 +468,16 @@ def rerender_song_folder(song: "Song", folder: str | os.PathLike, *, action: str
     """
     with song_folder_write(folder, must_be_song=True) as write:
         check_before_work(write, song, with_cache=not write.cache_folder.is_dir())  # an existing cache grows by what changed
-        song.render(cache_dir=write.cache_folder, progress=progress)
-        takes = use_kept_takes(song, kept_takes(write))  # an imported take stays the vocal until its file is deleted
-        if takes and progress:
-            progress("kept the imported take of " + ", ".join(f"{k!r} ({take_rel(k)})" for k in takes))
-        song.mix(progress=progress, cache_dir=write.cache_folder)
-        pause_point("rendered")
-        stage_song(song, write, timer=StageTimer(progress), action=action, takes=takes)
+        with SongStaging(song, write) as staging:  # each file written as soon as it is final (unchanged ones kept)
+            staging.stage_scores()
+            song.render(cache_dir=write.cache_folder, progress=progress)
+            takes = use_kept_takes(song, kept_takes(write))  # an imported take stays the vocal until its file is deleted
+            if takes and progress:
+                progress("kept the imported take of " + ", ".join(f"{k!r} ({take_rel(k)})" for k in takes))
+            staging.stage_stems()
+            song.mix(progress=progress, cache_dir=write.cache_folder, on_mixed=staging.stage_mix)
+            pause_point("rendered")
+            staging.finish(timer=StageTimer(progress), action=action, takes=takes)
         write.commit()
     return Path(folder)
 

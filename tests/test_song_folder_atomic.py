@@ -25,12 +25,13 @@ import pytest
 
 import lemm
 from lemm.cli import main
-from lemm.errors import OutputPathError
+from lemm.errors import LemmError, OutputPathError
 from lemm.io import atomic
 from lemm.io.atomic import is_temp_file_name
-from lemm.project.folder import write_song_files
+from lemm.io.background import BackgroundWriteError
 from lemm.project.history import list_versions
-from lemm.song import rerender_song_folder
+from lemm.project.staging import write_song_files
+from lemm.song import rerender_song_folder, write_song_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_ARGS = ["a calm folk song", "--tags", "folk", "--duration", "0:10", "--seed", "1"]
@@ -240,6 +241,35 @@ def test_a_failure_at_any_write_leaves_the_previous_song_and_no_temp_files(folde
     fail_os_write(None)  # no more failures
     write_song_files(folders["song_b"], work)  # and the next write goes through
     assert (work / "master.wav").read_bytes() == (folders["B"] / "master.wav").read_bytes()
+
+
+@pytest.mark.parametrize(("target", "err", "expected", "message"), [
+    ("lemm.project.staging.write_audio", OSError(errno.ENOSPC, "No space left on device"), OutputPathError, "no space left"),
+    ("lemm.project.staging.write_printed", RuntimeError("encoder bug"), BackgroundWriteError, "encoder bug"),
+])
+def test_a_failing_background_writer_gives_one_lemm_error_and_leaves_the_previous_song(
+    folders: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str, err: BaseException, expected: type, message: str,
+) -> None:
+    """A rendered song saved unmixed: its write mixes it while writer threads stage its files (mix.wav, printed files during the master)."""
+    work = _copy(folders["A"], tmp_path / "w")
+    before = _snapshot(work)
+    threads = threading.active_count()
+    on_thread: list[str] = []
+
+    def fail(*args, **kwargs):
+        on_thread.append(threading.current_thread().name)
+        raise err
+
+    song = lemm.load(folders["B"])
+    song.stems = dict(folders["song_a"].stems)
+    monkeypatch.setattr(target, fail)
+    with pytest.raises(expected, match=message) as caught:
+        write_song_folder(song, work)
+    assert isinstance(caught.value, LemmError)
+    assert expected is not OutputPathError or "the song folder is unchanged" in str(caught.value)
+    assert on_thread and on_thread[0].startswith("lemm-write")  # it failed on a writer thread, beside the master
+    assert _snapshot(work) == before and _leftovers(work) == [] and _foreign_hash(work) == FOREIGN_HASH
+    assert threading.active_count() == threads  # every writer thread ended
 
 
 def test_ctrl_c_during_the_renames_finishes_them(folders: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

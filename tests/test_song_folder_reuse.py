@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 import lemm
-from lemm.project.folder import CONTENT_KEYS_FIELD, write_song_files
+from lemm.project.folder import CONTENT_KEYS_FIELD
+from lemm.project.staging import write_song_files
 
 AUDIO_GLOBS = ("stems/*.wav", "printed/*.flac", "printed/returns/*.flac", "mix.wav", "master.wav")
 

@@ -494,7 +494,8 @@ def audio_content_key(
     is a key made elsewhere that already names the samples exactly (a
     :func:`lemm.mix.strip_cache.stem_digest`, a strip's
     :func:`lemm.mix.strip_cache.strip_key`): it is hashed instead of the samples,
-    and ``audio`` may then be None, with its ``shape`` given.
+    and ``audio`` may then be None, with its ``shape`` given. ``audio`` may also be a
+    tuple of 2-D pieces that follow each other in time (the key of their concatenation).
 
     >>> a = np.zeros((2, 4), np.float32)
     >>> k = audio_content_key(a, kind="wav", trim_db=0.0, sample_rate=48000, bit_depth=24)
@@ -502,12 +503,22 @@ def audio_content_key(
     (True, 40)
     >>> k == audio_content_key(a, kind="wav", trim_db=-1.0, sample_rate=48000, bit_depth=24)
     False
+    >>> k == audio_content_key((a[:, :3], a[:, 3:].copy()), kind="wav", trim_db=0.0, sample_rate=48000, bit_depth=24)
+    True
     """
     if samples_key is not None:
         head = json.dumps([kind, list(audio.shape if audio is not None else shape), "samples key", samples_key, float(trim_db), int(sample_rate), int(bit_depth), __version__])
         return hashlib.sha1(head.encode("utf-8"), usedforsecurity=False).hexdigest()
-    a = np.ascontiguousarray(audio)
-    head = json.dumps([kind, list(a.shape), a.dtype.str, float(trim_db), int(sample_rate), int(bit_depth), __version__])
+    if isinstance(audio, tuple):  # pieces along time: hashed as their concatenation (C order: each channel's pieces in turn)
+        pieces = [np.asarray(piece) for piece in audio]
+        shape, dtype = [*pieces[0].shape[:-1], sum(piece.shape[-1] for piece in pieces)], np.result_type(*pieces)
+        rows = [[np.ascontiguousarray(piece[c], dtype=dtype) for piece in pieces] for c in range(pieces[0].shape[0])]
+    else:
+        a = np.ascontiguousarray(audio)
+        shape, dtype, rows = list(a.shape), a.dtype, [[a]]
+    head = json.dumps([kind, shape, dtype.str, float(trim_db), int(sample_rate), int(bit_depth), __version__])
     digest = hashlib.sha1(head.encode("utf-8"), usedforsecurity=False)
-    digest.update(memoryview(a).cast("B"))
+    for row in rows:
+        for piece in row:
+            digest.update(memoryview(piece).cast("B"))
     return digest.hexdigest()

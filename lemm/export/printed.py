@@ -12,7 +12,7 @@ The files are FLAC (lossless, 16 or 24 bits as the song's ``bit_depth``; a
 and Cubase read FLAC; both DAW projects play these files, and a packed
 ``.dawproject`` (:func:`lemm.export.pack_dawproject`) stores these same bytes (no
 second encoding). Each file is encoded on one of two threads (libsndfile's
-encoder runs without the GIL) and written atomically.
+encoder runs without the GIL; ``n_workers``) and written atomically.
 
 Each file is written turned down to a -1 dBFS peak where louder (a 24-bit file
 must not clip), and its :class:`~lemm.export.common.PrintedFile` carries the
@@ -33,7 +33,9 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -63,6 +65,9 @@ def write_printed(
     mix_gain_db: float = 0.0,
     parts: object | None = None,
     reuse: Callable[[str, str], bool] | None = None,
+    stop: threading.Event | None = None,
+    n_workers: int = 2,
+    slots: threading.Semaphore | None = None,
 ) -> tuple[PrintedFile, ...]:
     """Print every stem and return through the mix settings into ``folder/printed/`` (each file atomically).
 
@@ -87,6 +92,16 @@ def write_printed(
         ``reuse(relative_path, content_key) -> bool``: called for each file with
         its :func:`lemm.export.common.audio_content_key`; where it returns True
         (it has put the unchanged file in place) the file is not encoded again.
+    stop : threading.Event, optional
+        Set by another writer that failed (:class:`lemm.io.background.BackgroundWrites`):
+        the files not yet started are skipped (the caller raises that writer's error).
+    n_workers : int
+        Files encoded side by side (each holds its strip's samples while it is
+        encoded); the files do not depend on it.
+    slots : threading.Semaphore, optional
+        Each file is read and encoded holding one of its slots: a song folder's
+        write, which prints beside the master, gives one slot (the master's memory
+        is the peak) and adds the second when the master is done.
 
     Returns
     -------
@@ -118,6 +133,11 @@ def write_printed(
     shapes: list[tuple[int, ...]] = [()] * len(items)
 
     def write(index: int) -> None:
+        with slots if slots is not None else contextlib.nullcontext():
+            if stop is None or not stop.is_set():
+                write_one(index)
+
+    def write_one(index: int) -> None:
         name, relative, is_return = items[index]
         source = returns if is_return else strips  # each read when written (from a strip cache or a stem store: one at a time)
         samples_key = None if is_return else strip_keys.get(name)
@@ -138,7 +158,7 @@ def write_printed(
         encode_to_file(base / relative, audio, sample_rate=sample_rate, bit_depth=bit_depth, gain=gain,
                        compression_level=FLAC_COMPRESSION_LEVEL if suffix == ".flac" else None)
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, int(n_workers))) as pool:
         list(pool.map(write, range(len(items))))
     out = [PrintedFile(name, relative, int(shape[1]), sample_rate, int(shape[0]), gain_db=float(mix_gain_db) - trim, is_return=is_return)
            for (name, relative, is_return), trim, shape in zip(items, trims, shapes, strict=True)]

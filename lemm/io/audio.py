@@ -109,8 +109,12 @@ def encoder_samples(audio: np.ndarray, *, bit_depth: int, gain: float | None = N
     return interleaved_float32(tpdf_dither(scaled, bit_depth=16, seed=DITHER_SEED))
 
 
-def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int, bit_depth: int = 24, gain: float | None = None) -> Path:
+def write_audio(
+    path: str | os.PathLike, audio: np.ndarray | tuple[np.ndarray, ...], *, sample_rate: int, bit_depth: int = 24, gain: float | None = None
+) -> Path:
     """Write ``audio`` [shape=(n_channels, n_samples)] (times ``gain``, as :func:`encoder_samples`) as WAV or FLAC (by the extension), atomically.
+
+    ``audio`` may be a tuple of pieces that follow each other in time (see :func:`encode_to_file`).
 
     Samples are clipped to [-1, 1 - 2**-(bit_depth-1)] by soundfile's PCM
     conversion; callers that care (the master) keep below full scale. 16-bit
@@ -127,12 +131,13 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int,
     if bit_depth not in _SUBTYPES:
         raise ParameterError.for_field("bit_depth", bit_depth, "16, 24 or 32")
     target = check_audio_output(path, bit_depth=bit_depth)
-    a = np.asarray(audio)
-    if a.ndim != 2 or a.shape[0] not in (1, 2):
-        raise ParameterError.for_field("audio shape", a.shape, "(n_channels, n_samples) with 1 or 2 channels")
-    if not np.all(np.isfinite(a)):
-        raise ParameterError.for_field("audio", "non-finite samples", "finite samples")
-    return encode_to_file(target, a, sample_rate=sample_rate, bit_depth=bit_depth, gain=gain)
+    pieces = tuple(np.asarray(piece) for piece in audio) if isinstance(audio, tuple) else (np.asarray(audio),)
+    for a in pieces:
+        if a.ndim != 2 or a.shape[0] not in (1, 2) or a.shape[0] != pieces[0].shape[0]:
+            raise ParameterError.for_field("audio shape", a.shape, "(n_channels, n_samples) with 1 or 2 channels")
+        if not np.all(np.isfinite(a)):
+            raise ParameterError.for_field("audio", "non-finite samples", "finite samples")
+    return encode_to_file(target, pieces if len(pieces) > 1 else pieces[0], sample_rate=sample_rate, bit_depth=bit_depth, gain=gain)
 
 
 #: libsndfile's SFC_SET_ADD_PEAK_CHUNK command (sndfile.h).
@@ -160,8 +165,8 @@ ENCODE_BLOCK_FRAMES = 1 << 17
 
 
 def encode_to_file(
-    path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int, bit_depth: int, gain: float | None = None,
-    compression_level: float | None = None,
+    path: str | os.PathLike, audio: np.ndarray | tuple[np.ndarray, ...], *, sample_rate: int, bit_depth: int,
+    gain: float | None = None, compression_level: float | None = None,
 ) -> Path:
     """Encode ``audio`` [shape=(n_channels, n_samples)] (times ``gain``) as the WAV or FLAC file ``path`` (by its extension), atomically.
 
@@ -169,6 +174,8 @@ def encode_to_file(
     :data:`ENCODE_BLOCK_FRAMES` straight into the file's temp file (no interleaved copy
     of the whole audio, no encoded file in memory), but at 16 bits, whose dither is
     drawn for the whole file at once. The file's bytes do not depend on the blocks.
+    ``audio`` may also be a tuple of pieces [shape=(n_channels, n_i)] that follow each
+    other in time: the file is that of their concatenation (made only at 16 bits).
     ``compression_level`` (0..1, FLAC) is soundfile's. The caller checks ``path``,
     ``bit_depth`` and the samples (see :func:`write_audio`).
 
@@ -180,16 +187,17 @@ def encode_to_file(
 
     target = Path(path)
     file_format = AUDIO_FORMATS[target.suffix.lower()][0]
-    a = np.asarray(audio)
-    n = a.shape[1]
+    pieces = [np.asarray(piece) for piece in audio] if isinstance(audio, tuple) else [np.asarray(audio)]
     if bit_depth == 16:
-        blocks = iter([encoder_samples(a, bit_depth=16, gain=gain)])
+        whole = pieces[0] if len(pieces) == 1 else np.concatenate(pieces, axis=-1)
+        blocks = iter([encoder_samples(whole, bit_depth=16, gain=gain)])
     else:
-        blocks = (encoder_samples(a[:, i : i + ENCODE_BLOCK_FRAMES], bit_depth=bit_depth, gain=gain) for i in range(0, n, ENCODE_BLOCK_FRAMES))
+        blocks = (encoder_samples(a[:, i : i + ENCODE_BLOCK_FRAMES], bit_depth=bit_depth, gain=gain)
+                  for a in pieces for i in range(0, a.shape[1], ENCODE_BLOCK_FRAMES))
     options = {} if compression_level is None else {"compression_level": compression_level}
     with atomic_file(target) as out:
         try:
-            with open_encoder(out, sample_rate=sample_rate, channels=a.shape[0], subtype=_SUBTYPES[bit_depth],
+            with open_encoder(out, sample_rate=sample_rate, channels=pieces[0].shape[0], subtype=_SUBTYPES[bit_depth],
                               file_format=file_format, **options) as file:
                 for block in blocks:
                     file.write(block)

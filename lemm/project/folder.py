@@ -41,20 +41,15 @@ the others, and never over a file lemm did not write.
 re-renders a song folder in place. Both check the output before any work: a
 path that cannot be a folder, a read-only one, too little free space, a
 damaged history. This module only reads and writes: rendering and mixing are the
-song's (:mod:`lemm.song` renders, then calls :func:`stage_song` inside the write).
+song's (:mod:`lemm.song` renders, then stages the files with :mod:`lemm.project.staging` inside the write).
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import hashlib
 import json
 import os
-import shutil
-import threading
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -63,24 +58,18 @@ import numpy as np
 from lemm.compose.brief import Brief
 from lemm.compose.plan_model import Plan
 from lemm.errors import FileFormatError, LemmFileNotFoundError, ScoreError
-from lemm.export import write_daw_projects, write_printed
-from lemm.export.common import audio_content_key, headroom_trim_db
-from lemm.io.atomic import atomic_write_text, check_free_space
-from lemm.io.audio import interleaved_float32, read_audio, write_audio
+from lemm.io.atomic import check_free_space
+from lemm.io.audio import interleaved_float32, read_audio
 from lemm.io.jsondata import json_safe, loads_json, read_json_file
 from lemm.io.stem_store import StemStore
 from lemm.mix import MixSettings
-from lemm.mix.strip_cache import stem_digest
-from lemm.progress import StageTimer
-from lemm.project.commit import SONG_FILE_NAMES, SongFolderWrite, pause_point, recover_song_folder, song_folder_write
-from lemm.project.history import check_history, new_version_files, version_text
+from lemm.project.commit import SONG_FILE_NAMES, SongFolderWrite, recover_song_folder
+from lemm.project.history import check_history, version_text
 from lemm.render.settings import RenderSettings
 from lemm.render.song_presets import song_presets_from_dict, song_presets_to_dict
 from lemm.render.stems import song_n_samples
 from lemm.score.jsonio import from_jsonable, score_from_dict, score_to_dict, to_jsonable
-from lemm.score.midi import write_midi
 from lemm.score.model import Score
-from lemm.score.musicxml import write_musicxml
 from lemm.units import db_to_gain
 from lemm.version import __version__
 
@@ -90,9 +79,7 @@ __all__ = [
     "upgrade_song_data",
     "read_song_file",
     "read_version_data",
-    "write_song_files",
     "check_before_work",
-    "stage_song",
     "estimated_bytes",
     "make_report",
     "kept_takes",
@@ -276,18 +263,6 @@ def _gain(audio: np.ndarray, gain_db: float) -> np.ndarray:
     return audio if gain_db == 0.0 else interleaved_float32(audio, gain=db_to_gain(gain_db)).T
 
 
-def _compensated(mix_settings: Any, trims: dict[str, float]) -> Any:
-    """Mix settings whose faders undo the stems' headroom trims (for the DAW projects)."""
-    if mix_settings is None:
-        return None
-    out = mix_settings
-    for name, trim in trims.items():
-        if trim != 0.0 and name in out.tracks:
-            track = out.tracks[name]
-            out = out.with_track(name, dataclasses.replace(track, gain_db=track.gain_db - trim))
-    return out
-
-
 def _json_text(data: Any) -> str:
     return json.dumps(json_safe(data), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
@@ -312,116 +287,6 @@ def score_content_keys(score: Any, *, kinds: tuple[str, ...]) -> dict[str, str]:
     head = json.dumps(__version__, ensure_ascii=True)
     return {kind: hashlib.sha1(f"[{json.dumps(kind, ensure_ascii=True)},{head},{body}]".encode("ascii"), usedforsecurity=False).hexdigest()
             for kind in kinds}
-
-
-class _Reuse:
-    """Keeps a song folder's audio files whose content key did not change: the old file is hard-linked into the staging folder.
-
-    The staging semantics are those of any write (:mod:`lemm.project.commit`): the
-    staging folder holds every file of the new song (an unchanged one as a second
-    link to the same bytes, not encoded again), the journal installs them (a rename
-    onto the same file changes nothing) and the old song's files stay until then.
-    The keys are those the folder's report.json lists, which is committed with the files.
-    """
-
-    def __init__(self, write: SongFolderWrite) -> None:
-        self.write = write
-        self.keys: dict[str, str] = {}
-        self.previous: dict[str, str] = {}
-        self.reused: list[str] = []
-        self._lock = threading.Lock()
-        if write.state.kind == "song" and "report.json" in write.state.owned:
-            try:
-                data = json.loads((write.folder / "report.json").read_text(encoding="utf-8")).get(CONTENT_KEYS_FIELD)
-                self.previous = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(data, dict) else {}
-            except (OSError, ValueError, AttributeError):
-                self.previous = {}  # no keys: every file is written
-
-    def keep_if_same(self, rel: str) -> bool:
-        """Where the staged ``rel`` holds the very bytes of the folder's own file, stage the folder's file instead (kept, not rewritten).
-
-        For the small files made from the song's data (the DAW projects,
-        song.json): they are made anyway, and compared byte for byte.
-        """
-        src, dst = self.write.folder / rel, self.write.staging / rel
-        if rel not in self.write.state.owned or src.is_symlink() or not src.is_file():
-            return False
-        try:
-            if src.stat().st_size != dst.stat().st_size or src.read_bytes() != dst.read_bytes():
-                return False
-        except OSError:
-            return False
-        link = dst.with_name(f".{dst.name}.kept")
-        try:
-            os.link(src, link)
-            os.replace(link, dst)  # the staged copy is replaced by the folder's file, or stays
-        except OSError:
-            with contextlib.suppress(OSError):
-                link.unlink()  # nothing but the staged copy is left to install
-            return False  # e.g. a file system without hard links: the staged copy is installed as usual
-        with self._lock:
-            self.reused.append(rel)
-        return True
-
-    def __call__(self, rel: str, key: str) -> bool:
-        """Record ``key`` for ``rel``; True where the folder's file has it and is now linked into the staging folder."""
-        with self._lock:
-            self.keys[rel] = key
-        src = self.write.folder / rel
-        if self.previous.get(rel) != key or rel not in self.write.state.owned or src.is_symlink() or not src.is_file():
-            return False
-        dst = self.write.staging / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(src, dst)
-        except OSError:
-            return False  # e.g. a file system without hard links: written as usual
-        with self._lock:
-            self.reused.append(rel)
-        return True
-
-
-#: An audio file of the folder: (path, a function reading its samples, trim_db, a function naming the samples or returning None).
-_AudioFile = tuple[Path, Callable[[], np.ndarray], float, Callable[[np.ndarray], "str | None"]]
-
-
-def _no_key(_audio: np.ndarray) -> None:
-    return None
-
-
-def _write_audio_files(
-    files: list[_AudioFile], *, sample_rate: int, bit_depth: int, stop: threading.Event, reuse: _Reuse | None = None,
-) -> None:
-    """Write each (path, read, trim_db, samples_key) on two threads (libsndfile encodes without the GIL); stops early when ``stop`` is set.
-
-    Each file's samples are read (``read()``) when it is written and let go after, so
-    no more than one file's samples per thread are held (stems from a stem store are
-    mapped from their files). With ``reuse``, a file whose content key is unchanged
-    is kept, not encoded again; ``samples_key(audio)`` (or None) names the samples
-    for that key (:func:`audio_content_key`). The trimmed copy is made one file at a time per thread.
-    """
-
-    def write(item: _AudioFile) -> None:
-        path, read, trim_db, samples_key = item
-        if stop.is_set():
-            return
-        try:
-            audio = read()
-            if reuse is not None:
-                key = audio_content_key(audio, kind="wav", trim_db=trim_db, sample_rate=sample_rate, bit_depth=bit_depth,
-                                        samples_key=samples_key(audio))
-                if reuse(path.relative_to(reuse.write.staging).as_posix(), key):
-                    return
-            if bit_depth == 16:  # the dither is drawn for the turned-down samples as a whole
-                write_audio(path, _gain(audio, trim_db), sample_rate=sample_rate, bit_depth=bit_depth)
-            else:  # turned down by blocks as they are encoded (the same samples: one product each)
-                write_audio(path, audio, sample_rate=sample_rate, bit_depth=bit_depth, gain=None if trim_db == 0.0 else db_to_gain(trim_db))
-        except BaseException:
-            stop.set()  # the other thread stops before its next file
-            raise
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(write, files))
 
 
 def _song_file_names(song: "SongData") -> list[str]:
@@ -499,115 +364,3 @@ def use_kept_takes(song: "SongData", takes: dict[str, Path]) -> dict[str, Path]:
             song.stems[name] = stem
         used[name] = path
     return used
-
-
-def _stage_takes(write: SongFolderWrite, takes: dict[str, Path | np.ndarray], *, sample_rate: int) -> None:
-    """Put the takes into the staging folder: a kept file as a second link (or a copy), a new one written as 32-bit float."""
-    for name, take in takes.items():
-        dst = write.staging / take_rel(name)
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(take, Path):
-            try:
-                os.link(take, dst)
-            except OSError:
-                shutil.copyfile(take, dst)
-        else:
-            write_audio(dst, take, sample_rate=sample_rate, bit_depth=32)
-
-
-def stage_song(
-    song: "SongData", write: SongFolderWrite, *, timer: StageTimer, action: str, takes: dict[str, Path | np.ndarray] | None = None
-) -> None:
-    """Write every file of the song into ``write.staging`` (the new history version too), and the imported ``takes``."""
-    if song.master_audio is None or song.stems is None or song.mix_audio is None:
-        raise ScoreError("writing a song folder needs a rendered and mixed song: call song.mix() first")
-    stage = write.staging
-    sr, bits = song.sample_rate, song.render_settings.bit_depth
-    with timer.stage("write"):
-        (stage / "stems").mkdir(parents=True, exist_ok=True)
-        trims = {name: headroom_trim_db(audio) for name, audio in song.stems.items()}
-        mix_trim = headroom_trim_db(song.mix_audio)
-        parts = _current_mix_parts(song)
-        digests = {} if parts is None else parts.stem_digests  # the mixer's hashes of these stems (else hashed here, the same keys)
-        stems = song.stems
-
-        def stem_file(name: str) -> _AudioFile:  # each stem read when its file is written (from a stem store: mapped, then let go)
-            return (stage / "stems" / f"{name}.wav", lambda: stems[name], trims[name], lambda audio: digests.get(name) or stem_digest(audio))
-
-        audio_files = [stem_file(name) for name in stems]
-        audio_files += [(stage / "mix.wav", lambda: song.mix_audio, mix_trim, _no_key), (stage / "master.wav", lambda: song.master_audio, 0.0, _no_key)]
-        # The MIDI and MusicXML exports are pure Python; the audio encoders (WAV, FLAC) and
-        # the mixer's returns run in C without the GIL: the exports run on a second thread
-        # beside all the audio work (audio files, printed files, DAW projects).
-        stop = threading.Event()
-        reuse = _Reuse(write)
-
-        def score_files() -> None:
-            keys = score_content_keys(song.score, kinds=("midi", "musicxml"))
-            if not stop.is_set() and not reuse("score.mid", keys["midi"]):
-                write_midi(song.score, stage / "score.mid")
-            if not stop.is_set() and not reuse("score.musicxml", keys["musicxml"]):
-                write_musicxml(song.score, stage / "score.musicxml")
-
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            scores = pool.submit(score_files)
-            try:
-                _write_audio_files(audio_files, sample_rate=sr, bit_depth=bits, stop=stop, reuse=reuse)
-                printed = write_printed(stage, song.stems, song.mix_settings, sample_rate=sr, bit_depth=bits, mix_gain_db=mix_trim,
-                                        parts=parts, reuse=reuse)
-                write_daw_projects(song.score, stage, stem_names=list(song.stems), mix_settings=_compensated(song.mix_settings, trims),
-                                   printed=printed)
-                for rel in ("song.rpp", "song.dawproject"):
-                    reuse.keep_if_same(rel)
-                scores.result()
-            except BaseException:
-                stop.set()  # an error or Ctrl-C: the export thread stops before its next file
-                raise
-        _stage_takes(write, takes or {}, sample_rate=sr)
-        pause_point("staging")
-        song_text = _json_text(song_to_dict(song))
-        atomic_write_text(stage / "song.json", song_text)
-        reuse.keep_if_same("song.json")
-        for rel, text in new_version_files(write.folder, song_text, action=action)[1].items():
-            atomic_write_text(stage / rel, text)
-    song.seconds_per_stage.update(timer.seconds)
-    song.cpu_seconds_per_stage.update(timer.cpu_seconds)
-    report = make_report(song)
-    report["stem_trim_db"] = {name: round(t, 3) for name, t in trims.items()}
-    report["mix_trim_db"] = round(mix_trim, 3)
-    report[CONTENT_KEYS_FIELD] = dict(sorted(reuse.keys.items()))
-    atomic_write_text(stage / "report.json", _json_text(report))
-
-
-def write_song_files(
-    song: "SongData",
-    folder: str | os.PathLike,
-    *,
-    timer: StageTimer | None = None,
-    action: str = "render",
-    force: bool = False,
-    takes: dict[str, np.ndarray] | None = None,
-) -> Path:
-    """Write every file of a rendered and mixed ``song`` into ``folder``, as one unit.
-
-    lemm's own files in the folder are replaced, everything else is kept, and
-    song.json is also saved as a new version in ``history/`` (see
-    :mod:`lemm.project.history`), labelled with ``action``, in the same commit.
-
-    Raises
-    ------
-    ScoreError
-        The song is not rendered and mixed.
-    OutputPathError
-        See :func:`write_song_folder`.
-    """
-    if song.master_audio is None or song.stems is None or song.mix_audio is None:
-        raise ScoreError("write_song_files needs a rendered and mixed song: call song.mix() first")
-    with song_folder_write(folder, force=force) as write:
-        kept: dict[str, Path | np.ndarray] = {k: v for k, v in kept_takes(write).items() if k in song.stems}
-        kept.update(takes or {})
-        write.check_names([take_rel(name) for name in kept])
-        check_before_work(write, song, with_cache=False)
-        stage_song(song, write, timer=timer or StageTimer(), action=action, takes=kept)
-        write.commit()
-    return Path(folder)
