@@ -88,3 +88,19 @@ def test_edm_open_hats_are_choked_by_the_next_closed_hat(seed):
         if section.kind == "verse":
             n_open = len(_section_hits(score, section, (OPEN_HAT,)))
             assert n_open <= len(_section_hits(score, section, (HAT,))) // 2, section.name
+
+
+@pytest.mark.parametrize("genre", ["edm", "pop"])
+def test_the_riser_climbs_and_quickens_into_the_chorus(genre):
+    plan = make_plan(Brief(tags=(genre,), duration_seconds=40.0, seed=1))
+    plan = replace(plan, instruments=tuple(i for i in plan.instruments if i.name == "riser"))
+    score = compose_score(plan, seed=1)
+    notes = score.track("riser").notes
+    assert len(notes) >= 8
+    pitches = [n.pitch for n in notes]
+    steps = [b - a for a, b in zip(pitches, pitches[1:], strict=False)]
+    assert min(steps) >= -4  # never drops back down (at most to the chord's top tone when the chord changes at the top)
+    assert pitches[-1] >= pitches[0] + 12
+    gaps = [b.start_tick - a.start_tick for a, b in zip(notes, notes[1:], strict=False)]
+    assert gaps == sorted(gaps, reverse=True)  # ever shorter notes
+    assert notes[-1].velocity > notes[0].velocity + 20
