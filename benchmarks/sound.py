@@ -9,8 +9,10 @@ when installed, MuseScore General (timed in the same run). Measured:
   for the references. Threshold >= 40 dB.
 - ``hat_presence_db``: in the drum stem, the 6-16 kHz level at the hi-hat
   hits (median of the loudest 10 ms frame within 30 ms of each hit) above
-  the wash under them: the median of that band's frames while the drums play
-  outside the first 60 ms after every hat hit. Threshold >= 20 dB.
+  the wash under them: the median of that band's frames between two hat hits
+  at most 1 s apart (while the hats keep time; a section kept on the ride is
+  not under any hat), outside the first 60 ms after every hat hit.
+  Threshold >= 20 dB.
 - ``bass_above_12k_db``: power above 12 kHz of the bass stem relative to its
   total power. Threshold < -50 dB.
 - ``sustain_motion_db``: inside stretches of at least 0.7 s where the set of
@@ -104,17 +106,23 @@ def _band_frames_db(audio: np.ndarray, *, sample_rate: int, low_hz: float, high_
     return 10.0 * np.log10(np.maximum((frames**2).mean(1), 1e-20))
 
 
-def hat_presence_db(
-    drums: np.ndarray, hat_onsets_seconds: np.ndarray, active_seconds: tuple[float, float], *, sample_rate: int
-) -> float | None:
-    """Median 6-16 kHz level at the hat hits above the median of the band between them while the drums play (dB); None without hats."""
+def hat_presence_db(drums: np.ndarray, hat_onsets_seconds: np.ndarray, *, sample_rate: int, max_gap_seconds: float = 1.0) -> float | None:
+    """Median 6-16 kHz level at the hat hits above the median of the band between them while they keep time (dB); None without hats.
+
+    The wash is measured only between two hat hits at most ``max_gap_seconds`` apart (outside the
+    first 60 ms after each hit): where the hats keep time. A section that keeps time on the ride
+    has no hats to hear, so its ride is not counted as the wash under them; a ride (or anything
+    else) that sounds between the hats is.
+    """
     hop = 0.005
     frames = _band_frames_db(drums, sample_rate=sample_rate, low_hz=6000.0, high_hz=16000.0, hop_seconds=hop)
-    peaks = [frames[int(t / hop) : int((t + 0.03) / hop) + 1].max() for t in hat_onsets_seconds if int(t / hop) < len(frames) - 1]
-    lo, hi = int(active_seconds[0] / hop), min(len(frames), int(active_seconds[1] / hop))
+    onsets = np.sort(np.asarray(hat_onsets_seconds, dtype=np.float64))
+    peaks = [frames[int(t / hop) : int((t + 0.03) / hop) + 1].max() for t in onsets if int(t / hop) < len(frames) - 1]
     between = np.zeros(len(frames), dtype=bool)
-    between[lo:hi] = True
-    for t in hat_onsets_seconds:
+    for a, b in zip(onsets[:-1], onsets[1:], strict=True):
+        if b - a <= max_gap_seconds:
+            between[int(a / hop) : min(len(frames), int(b / hop))] = True
+    for t in onsets:
         between[int(t / hop) : int((t + 0.06) / hop) + 1] = False
     if not peaks or not between.any():
         return None
@@ -360,7 +368,7 @@ def measure_song(folder: Path, *, scratch: Path, soundfonts: dict[str, Path]) ->
         drum = t.role == "drums" or t.is_drum
         hats = on[[n.pitch in _HAT_KEYS for n in t.notes]] if drum else None
         if drum:
-            hp = hat_presence_db(stem, hats, (float(on.min()), float(off.max())), sample_rate=rate)
+            hp = hat_presence_db(stem, hats, sample_rate=rate)
             entry["hat_presence_db"] = None if hp is None else round(hp, 1)
         if t.role == "bass":
             entry["bass_above_12k_db"] = round(high_band_db(stem, sample_rate=rate), 1)
@@ -375,7 +383,7 @@ def measure_song(folder: Path, *, scratch: Path, soundfonts: dict[str, Path]) ->
             ratio = round(d_lemm / d_wrong, 3) if d_wrong >= _MIN_WRONG_DB else None
             ref_entry = {"distance_db": round(d_lemm, 2), "wrong_db": round(d_wrong, 2), "distance_ratio": ratio}
             if drum:
-                hp = hat_presence_db(ref, hats, (float(on.min()), float(off.max())), sample_rate=rate)
+                hp = hat_presence_db(ref, hats, sample_rate=rate)
                 ref_entry["hat_presence_db"] = None if hp is None else round(hp, 1)
             if t.role == "bass":
                 ref_entry["bass_above_12k_db"] = round(high_band_db(ref, sample_rate=rate), 1)

@@ -43,9 +43,32 @@ def _groove() -> list[tuple[int, float, float, int]]:
     return sorted(hits, key=lambda h: (h[1], h[0]))
 
 
+def _edm_groove() -> list[tuple[int, float, float, int]]:
+    """An edm (four_on_floor) verse bar then chorus bar: closed off-beat hats and one open hat, then off-beat open hats choked on the beat."""
+    step = 0.125
+    hits = [(49, 2.0, 0.2, 100)]
+    for bar in range(2):
+        t0 = bar * 2.0
+        hits += [(36, t0 + b * 0.5, 0.2, 105) for b in range(4)] + [(39, t0 + b * 0.5, 0.2, 96) for b in (1, 3)]
+    hits += [(42, k * step, 0.1, 70) for k in (2, 6, 10)] + [(46, 14 * step, 0.1, 76)]
+    hits += [(42, 2.0 + k * step, 0.1, 80 if k % 4 == 0 else 36) for k in (0, 1, 4, 5, 8, 9, 12, 13)]
+    hits += [(46, 2.0 + k * step, 0.1, 76) for k in (2, 6, 10, 14)]
+    return sorted(hits, key=lambda h: (h[1], h[0]))
+
+
+#: The edm riser of seed 1 (0:20): (pitch, start ticks, length ticks, velocity) at 120 bpm, 480 ticks a beat.
+_RISER = ((58, 0, 468, 53), (63, 480, 468, 61), (67, 960, 468, 64), (70, 1440, 468, 70), (74, 1920, 228, 74), (74, 2160, 228, 79),
+          (77, 2400, 228, 77), (77, 2640, 228, 83), (82, 2880, 228, 85), (82, 3120, 228, 89), (86, 3360, 108, 93), (86, 3480, 108, 93),
+          (86, 3600, 108, 95), (86, 3720, 108, 96))  # fmt: skip
+
+#: Figures whose name is not the preset they play.
+PRESET_OF = {"synth_kit_edm": "synth_kit", "synth_lead_riser": "synth_lead"}
+
 PHRASES = {
     # name: (role, is_drum, GM program of the reference, notes as (pitch, start s, length s, velocity))
     "synth_kit": ("drums", True, 25, _groove()),
+    "synth_kit_edm": ("drums", True, 25, _edm_groove()),
+    "synth_lead_riser": ("fx", False, 81, [(p, t / TICKS_PER_SECOND, d / TICKS_PER_SECOND, v) for p, t, d, v in _RISER]),
     "acoustic_kit": ("drums", True, 0, _groove()),
     "synth_bass": ("bass", False, 38, [(p, 0.5 * i, 0.45, 100) for i, p in enumerate((33, 33, 45, 33, 36, 36, 48, 40))]),
     "synth_pad": ("pad", False, 89, [(p, 0.0, 2.0, 80) for p in (57, 60, 64)] + [(p, 2.0, 2.0, 80) for p in (55, 59, 62)]),
@@ -65,7 +88,7 @@ def render_pair(name: str, scratch: Path) -> list[np.ndarray]:
     """[lemm, FluidR3, MuseScore General (where installed)] mono renders of the phrase of ``name``."""
     role, is_drum, program, phrase = PHRASES[name]
     notes = tuple(sorted((Note(p, int(s * TICKS_PER_SECOND), int(d * TICKS_PER_SECOND), v) for p, s, d, v in phrase), key=lambda n: (n.start_tick, n.pitch)))
-    track = Track(name=name, role=role, preset=name, is_drum=is_drum, notes=notes)
+    track = Track(name=name, role=role, preset=PRESET_OF.get(name, name), is_drum=is_drum, notes=notes)
     seconds = max(s + d for _, s, d, _ in phrase) + 1.5
     ours = render_track(track, Score(tempos=(TempoChange(0, 120.0),), tracks=(track,)), sample_rate=SR, seed=0, n_samples=int(seconds * SR))
     channel = 9 if is_drum else 0
@@ -94,7 +117,7 @@ def spectrogram_db(x: np.ndarray, n_fft: int = 2048, hop: int = 256) -> tuple[np
 def figure(name: str, renders: list[np.ndarray], out: Path) -> Path:
     fig, axes = plt.subplots(len(renders), 1, figsize=(9, 2.6 * len(renders)), sharex=True, dpi=80)
     kind = f"program {PHRASES[name][2]}{' (drum kit)' if PHRASES[name][1] else ''}"
-    for ax, x, label in zip(axes, renders, (f"lemm {name}", f"FluidR3_GM {kind}", f"MuseScore General {kind}"), strict=False):
+    for ax, x, label in zip(axes, renders, (f"lemm {PRESET_OF.get(name, name)}", f"FluidR3_GM {kind}", f"MuseScore General {kind}"), strict=False):
         t, f, db = spectrogram_db(x)
         keep = f >= 30.0
         mesh = ax.pcolormesh(t, f[keep], db[keep], vmin=-80.0, vmax=0.0, shading="auto", cmap="magma")

@@ -6,6 +6,18 @@ family lists layers ``(drum, pattern, min_energy, max_energy)``; a layer plays i
 bars whose energy is in ``[min_energy, max_energy)``. So a quiet intro gets only
 hats or a side stick, a verse the groove, a chorus busier hats, ride or open hats.
 
+Time is kept on one cymbal per section: where a family has both hat and ride layers, a
+section plays the ride through (from the hats' lowest energy up) when its mean bar energy
+selects the ride, and the hats through otherwise (the busiest hat pattern where a bar's
+energy would select the ride), as a drummer's right hand keeps time on one of them; so a
+verse is on the hats and a loud chorus on the ride, never both bar by bar
+(:func:`time_layers`).
+
+An open hat rings until the next closed hat chokes it (the kit's choke group). In
+``four_on_floor`` a verse keeps the off-beats on the closed hat and opens it once, at the end
+of the bar; the off-beat open hats belong to the chorus, each closed by the hat on the next
+beat, so the hats open up the chorus without washing over the verse.
+
 Every section also gets a crash on its downbeat (when its energy is not low) and
 a fill in its last bar leading into the next section; velocities follow the bar
 energy, with seeded humanisation of velocity and timing.
@@ -25,7 +37,7 @@ import numpy as np
 from lemm.compose.context import ArrangeContext
 from lemm.score.model import Note
 
-__all__ = ["DRUM_KEYS", "GROOVES", "clean_hits", "drum_section", "groove_family", "kick_steps"]
+__all__ = ["DRUM_KEYS", "GROOVES", "clean_hits", "drum_section", "groove_family", "kick_steps", "time_layers"]
 
 #: Drum names used in patterns -> General MIDI percussion key.
 DRUM_KEYS = {
@@ -54,8 +66,8 @@ GROOVES: dict[str, dict[str, list[tuple[str, str, float, float]]]] = {
         ("hat", "x.x.x.x.x.x.x.x.", 0.1, 0.75), ("ride", "x.x.x.x.x.x.x.x.", 0.75, _HI)]},
     "four_on_floor": {"4/4": [
         ("kick", "X...X...X...X...", 0.28, _HI), ("clap", "....X.......X...", 0.45, _HI),
-        ("hat", "..x...x...x...x.", 0.12, 0.5), ("ohat", "..x...x...x...x.", 0.5, _HI),
-        ("hat", "xo..xo..xo..xo..", 0.68, _HI), ("tamb", "....x.......x...", 0.8, _HI)]},
+        ("hat", "..x...x...x...x.", 0.12, 0.5), ("hat", "..x...x...x.....", 0.5, 0.68), ("ohat", "..............x.", 0.5, 0.68),
+        ("hat", "xo..xo..xo..xo..", 0.68, _HI), ("ohat", "..x...x...x...x.", 0.68, _HI), ("tamb", "....x.......x...", 0.8, _HI)]},
     "boom_bap": {"4/4": [
         ("kick", "X.........X.....", 0.25, 0.6), ("kick", "X......x..X..x..", 0.6, _HI),
         ("rim", "....x.......x...", 0.15, 0.35), ("snare", "....X.......X...", 0.35, _HI),
@@ -135,6 +147,40 @@ def _layers(ctx: ArrangeContext, family: str) -> list[tuple[str, str, float, flo
     return [("kick", "X" + "." * (n - 1), 0.25, _HI), ("snare", "." * mid + "X" + "." * (n - mid - 1), 0.4, _HI), ("hat", "x" * n, 0.1, _HI)]
 
 
+#: Cymbals that keep time; a section plays one of them (:func:`time_layers`).
+_TIMEKEEPERS = ("hat", "ride")
+
+
+def time_layers(layers: list[tuple[str, str, float, float]], section_energy: float) -> list[tuple[str, str, float, float]]:
+    """The layers of one section with its time kept on one cymbal: the ride or the hats.
+
+    Where ``layers`` has both hat and ride layers, the ride keeps time through the section when
+    ``section_energy`` selects a ride layer: its energy range then starts at the lowest hat layer's
+    and the hat layers are dropped. Otherwise the ride layers are dropped and the busiest hat layer
+    (the one for the highest energies) plays up to the ride's top. Other layers are kept as they are.
+
+    >>> rock = GROOVES["rock"]["4/4"]
+    >>> [(d, lo, hi) for d, _, lo, hi in time_layers(rock, 0.8) if d in ("hat", "ride")]
+    [('ride', 0.1, 1.01)]
+    >>> [(d, lo, hi) for d, _, lo, hi in time_layers(rock, 0.5) if d in ("hat", "ride")]
+    [('hat', 0.1, 1.01)]
+    """
+    rides = [layer for layer in layers if layer[0] == "ride"]
+    hats = [layer for layer in layers if layer[0] == "hat"]
+    if not rides or not hats:
+        return list(layers)
+    if any(lo <= section_energy < hi for _, _, lo, hi in rides):
+        lowest = min(rides, key=lambda layer: layer[2])
+        floor = min(lo for _, _, lo, _ in hats)
+        changed = {id(lowest): (*lowest[:2], min(lowest[2], floor), lowest[3])}
+        dropped = "hat"
+    else:
+        busiest = max(hats, key=lambda layer: layer[3])
+        changed = {id(busiest): (*busiest[:3], max(busiest[3], max(hi for _, _, _, hi in rides)))}
+        dropped = "ride"
+    return [changed.get(id(layer), layer) for layer in layers if layer[0] != dropped]
+
+
 def _vel(drum: str, char: str, energy: float, rng: np.random.Generator) -> int:
     v = _BASE_VELOCITY[drum] * (0.62 + 0.38 * energy)
     if char == "X":
@@ -158,15 +204,17 @@ def drum_section(ctx: ArrangeContext, section_index: int, rng: np.random.Generat
     style : str
         A groove family name (:data:`GROOVES`); empty = see :func:`groove_family`.
 
-    The last chorus is the biggest: a crash every four bars and an open hat at
-    the end of every bar.
+    The last chorus is the biggest: a crash every four bars and, when it keeps time on the hats,
+    an open hat at the end of every bar.
     """
     plan = ctx.plan
     first_bar, n_bars = ctx.section_bounds(section_index)
     sec = plan.sections[section_index]
     nxt = plan.sections[section_index + 1] if section_index + 1 < len(plan.sections) else None
     family = groove_family(ctx, style)
-    layers = _layers(ctx, family)
+    energies = [ctx.energy(first_bar + b) for b in range(n_bars)]
+    layers = time_layers(_layers(ctx, family), float(np.mean(energies)) if energies else sec.energy)
+    rides = any(drum == "ride" for drum, *_ in layers)
     laid_back = 10 if family in ("boom_bap", "rnb", "lofi") else 0
     biggest = ctx.is_last_chorus(section_index)
     fill_kind = ("snare", "toms", "snare_toms")[int(rng.integers(3))]
@@ -206,7 +254,7 @@ def drum_section(ctx: ArrangeContext, section_index: int, rng: np.random.Generat
                 add("kick", bar_start, "X", e, jitter=False)
         elif b > 0 and b % 4 == 0 and e >= 0.7 and family != "cinematic" and (biggest or rng.random() < 0.35):
             add("crash", bar_start, "x", e * 0.85, jitter=False, dur=ctx.beat_ticks)
-        if biggest and fill_from == ctx.bar_ticks and not ctx.compound and ctx.bar_ticks % ctx.sub_ticks == 0:
+        if biggest and not rides and fill_from == ctx.bar_ticks and not ctx.compound and ctx.bar_ticks % ctx.sub_ticks == 0:
             add("ohat", bar_start + ctx.bar_ticks - ctx.sub_ticks, "x", e)
         if fill_from < ctx.bar_ticks:
             fill_start = bar_start + fill_from

@@ -2,8 +2,9 @@
 
 - **Riser** (style ``riser``, an ``fx`` part): in the last bars of a section that leads into
   a chorus or drop (two bars, one when the section is short), a line climbs the current
-  chord's tones in notes that get shorter (quarters, then eighths, then sixteenths in the
-  last beat) and louder, ending on the chorus's downbeat. The part is silent elsewhere.
+  chord's tones, one higher on every beat (held at the top of its range), in notes that get
+  shorter (quarters, then eighths, then sixteenths in the last beat: the tone repeats within
+  the beat) and louder, ending on the chorus's downbeat. The part is silent elsewhere.
 - **Drop** (:func:`drop_before_chorus`): in a pre-chorus (or a build-up) that leads into a
   chorus or drop, the band's pitched parts (bass, chords) stop for the last beat, so the
   chorus lands out of a short silence; the kit's fill plays through it.
@@ -55,12 +56,13 @@ def riser_section(ctx: ArrangeContext, spec: PartSpec, section_index: int, rng: 
     while t < end:
         left = end - t
         step = ctx.beat_ticks if left > ctx.bar_ticks else ctx.sub_ticks if left > ctx.beat_ticks else max(ctx.sub_ticks // 2, 1)
-        chord = ctx.chord_at(t).chord
-        cands = [p for p in range(low, high + 1) if p % 12 in chord.pitch_classes and (pitch is None or p > pitch)]
-        if not cands:
-            cands = [p for p in range(low, high + 1) if p % 12 in chord.pitch_classes]
-            pitch = None
-        nxt = cands[0] if pitch is not None else cands[min(1, len(cands) - 1)]
+        tones = [p for p in range(low, high + 1) if p % 12 in ctx.chord_at(t).chord.pitch_classes]
+        if pitch is None:
+            nxt = tones[min(1, len(tones) - 1)]
+        elif (t - start) % ctx.beat_ticks == 0:  # one chord tone higher on every beat, the top held at the range's end
+            nxt = next((p for p in tones if p > pitch), tones[-1])
+        else:  # the same tone (or the chord's nearest one at or above it) repeated as the rhythm quickens
+            nxt = next((p for p in tones if p >= pitch), tones[-1])
         progress = (t - start) / max(end - start, 1)
         e = ctx.energy(t // ctx.bar_ticks)
         vel = velocity_for(0.35 + 0.6 * progress, low=30, high=100, accent=rng.normal(0.0, 2.0) + 8 * (e - 0.5))
