@@ -206,7 +206,6 @@ def fit_regions(
     detune_candidates: Sequence[tuple[float, ...]] = DETUNE_CANDIDATES,
     fit_vibrato: bool = False,
     fit_release: bool = False,
-    formants_if_sustained: bool = False,
 ) -> Preset:
     """Fit envelope and one timbre region per reference note, keeping ``template``'s other fields.
 
@@ -237,10 +236,6 @@ def fit_regions(
         (``Preset.region_blend``) that predicts each inner note from the
         regions around it better by that distance (with three or more pitches).
         False keeps the template's blend and release curve, and the measured length.
-    formants_if_sustained : bool
-        A sustained sound gets ``fixed_formants=True``, a decaying one False
-        (decided before the release and blend are chosen, so they are chosen for
-        the interpolation the preset will use). False keeps the template's.
 
     Returns
     -------
@@ -262,12 +257,12 @@ def fit_regions(
         x = np.asarray(r.audio, dtype=np.float64)
         analyses.append(analyse_note(x, sample_rate=r.sample_rate, f0_hz=f / divisor, gate_seconds=r.gate_seconds))
     fitted = _fit_model(references, analyses, template, divisor, [None] * len(references), n_steps=n_steps, learning_rate=learning_rate,
-                        seed=seed, fit_vibrato=fit_vibrato, fit_release=fit_release, formants_if_sustained=formants_if_sustained)  # fmt: skip
+                        seed=seed, fit_vibrato=fit_vibrato, fit_release=fit_release)  # fmt: skip
     if fitted.decay_seconds is not None:  # struck or plucked: a free vibration, its partials where the modes are
         ratios, inharmonic = _measured_partial_ratios(references, analyses)
         if any(r is not None for r in ratios):
             alternative = _fit_model(references, inharmonic, template, divisor, ratios, n_steps=n_steps, learning_rate=learning_rate,
-                                     seed=seed, fit_vibrato=fit_vibrato, fit_release=fit_release, formants_if_sustained=formants_if_sustained)  # fmt: skip
+                                     seed=seed, fit_vibrato=fit_vibrato, fit_release=fit_release)  # fmt: skip
             fitted, analyses = _choose_partial_ratios(fitted, alternative, references, analyses, inharmonic, seed=seed)
     with single_thread():
         shaped = None
@@ -286,7 +281,7 @@ def fit_regions(
 
 def _fit_model(
     references: Sequence[ReferenceNote], analyses: Sequence[NoteAnalysis], template: Preset, divisor: int, ratios: Sequence[np.ndarray | None],
-    *, n_steps: int, learning_rate: float, seed: int, fit_vibrato: bool, fit_release: bool, formants_if_sustained: bool,
+    *, n_steps: int, learning_rate: float, seed: int, fit_vibrato: bool, fit_release: bool,
 ) -> Preset:
     """:func:`fit_regions` up to the detune: envelope fields, one region per reference (its partials at ``ratios``), release and blend."""
     fields = _envelope_fields(analyses, references, template)
@@ -294,8 +289,6 @@ def _fit_model(
     phases = _waveform_phases(references[nearest], analyses[nearest])
     if fit_vibrato and fields["decay_seconds"] is None:
         fields.update(_vibrato_fields(references, analyses))
-    if formants_if_sustained:
-        fields["fixed_formants"] = fields["decay_seconds"] is None
     preset = dataclasses.replace(template, **fields, partial_divisor=divisor, noise_level_db=0.0, regions=(), harmonic_phases=phases)
     regions = []
     with single_thread():
@@ -629,5 +622,6 @@ def fit_preset(
         for i, (a, f, v) in enumerate(zip(notes, f0s, velocities, strict=True))
     ]
     template = Preset(name=name, **_USER_TEMPLATE)
+    fitted = fit_regions(refs, template, n_steps=int(n_steps), seed=seed, fit_vibrato=True, fit_release=True)
     # Sustained sounds (winds, bowed strings, voices) keep their formants when transposed; struck ones their partials.
-    return fit_regions(refs, template, n_steps=int(n_steps), seed=seed, fit_vibrato=True, fit_release=True, formants_if_sustained=True)
+    return dataclasses.replace(fitted, fixed_formants=fitted.decay_seconds is None)

@@ -127,9 +127,9 @@ def test_fit_recovers_a_known_inharmonic_ratio_and_renders_it_between_notes():
     assert abs(f / f0 - 10.3) < 0.02 and level > -30.0
 
 
-def test_a_sustained_fit_stays_harmonic_with_formants():
+def test_a_sustained_fit_stays_harmonic():
     t = np.arange(int(0.8 * SR)) / SR
     tone = np.minimum(t / 0.02, 1.0) * np.where(t < 0.6, 1.0, 0.0) * sum(np.sin(2 * np.pi * 330 * k * t) / k for k in range(1, 8))
     template = Preset(name="reed", description="", harmonic_amplitudes=(1.0,), attack_ms=5.0, decay_ms=100.0, sustain_level=1.0, release_ms=100.0)
-    fitted = fit_regions([ReferenceNote(tone, SR, float(hz_to_midi(330.0)), 100, 0.6)], template, n_steps=0, detune_candidates=(), formants_if_sustained=True)
-    assert fitted.decay_seconds is None and fitted.fixed_formants and fitted.regions[0].partial_ratios == ()
+    fitted = fit_regions([ReferenceNote(tone, SR, float(hz_to_midi(330.0)), 100, 0.6)], template, n_steps=0, detune_candidates=())
+    assert fitted.decay_seconds is None and fitted.regions[0].partial_ratios == ()
