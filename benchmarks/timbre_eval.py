@@ -44,6 +44,15 @@ test notes) by >= 40 %. Cello and flute have stock presets of their own
 body and attack), so there the fit from 4 notes competes with a curated
 preset of the same instrument.
 
+``distance_fluidr3_same_notes`` is FluidR3's own notes at the judged pitches
+against MuseScore General's: what a fit that copied FluidR3 exactly would
+score. ``cut_bound_if_exact_copy`` (``1 - own / stock``) is the cut that
+copy would reach; where it is under 0.4 no fit to FluidR3 can pass. The extra
+criterion ``pass_gap_closed`` asks the fit to close at least
+:data:`GAP_CLOSED_MIN` of the gap between the nearest stock preset and that
+exact copy (``gap_closed = (stock - fitted) / (stock - own)``; false where
+the stock preset is already as close as FluidR3's own notes).
+
 Usage::
 
     python benchmarks/timbre_eval.py [--sf2 PATH] [--presets-dir DIR] [--skip-fit] [--fit-pitches 60] [--skip-oracle]
@@ -115,6 +124,8 @@ CROSS_LIBRARY = {
     "cello": (42, (38, 48, 58, 68), (43, 53, 63)),
     "flute": (73, (62, 72, 82, 92), (67, 77, 87)),
 }
+#: The extra criterion: share of the gap between the nearest stock preset and FluidR3's own notes that the fit closes.
+GAP_CLOSED_MIN = 0.5
 MUSESCORE = Path("/usr/share/sounds/sf3/MuseScore_General.sf3")
 FLUIDR3 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 
@@ -187,6 +198,8 @@ def cross_library(instruments: list[str], scratch: Path, *, sf2: Path = FLUIDR3)
         nearest = min(d_stock, key=d_stock.get)
         d_fluid = float(np.mean([spectrum_envelope_distance(fluid[p], refs[p]) for p in test_pitches]))
         cut = 1.0 - d_fit / d_stock[nearest]
+        gap = d_stock[nearest] - d_fluid
+        gap_closed = (d_stock[nearest] - d_fit) / gap if gap > 0 else None
         out[inst] = {
             "train_pitches_fluidr3": list(train_pitches),
             "test_pitches_musescore": list(test_pitches),
@@ -195,8 +208,11 @@ def cross_library(instruments: list[str], scratch: Path, *, sf2: Path = FLUIDR3)
             "distance_nearest_stock": round(d_stock[nearest], 2),
             "distance_fluidr3_same_notes": round(d_fluid, 2),
             "cut": round(cut, 3),
+            "cut_bound_if_exact_copy": round(1.0 - d_fluid / d_stock[nearest], 3),
+            "gap_closed": None if gap_closed is None else round(gap_closed, 3),
             "fit_seconds": round(fit_seconds, 1),
             "pass": bool(cut >= 0.4),
+            "pass_gap_closed": bool(gap_closed is not None and gap_closed >= GAP_CLOSED_MIN),
         }
         print(json.dumps({inst: out[inst]}), file=sys.stderr, flush=True)  # progress, one instrument at a time
     return out
@@ -231,6 +247,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as scratch:
             fits = cross_library(args.instruments.split(","), Path(scratch), sf2=Path(args.sf2) if args.sf2 else FLUIDR3)
         print(json.dumps({"benchmark": "timbre_eval", "part": "cross_library", "fits": fits, "all_pass": all(f["pass"] for f in fits.values()),
+                          "all_pass_gap_closed": all(f["pass_gap_closed"] for f in fits.values()),
                           "seconds": round(time.perf_counter() - t0, 1)}))  # fmt: skip
         return
     fit_pitches = tuple(int(p) for p in args.fit_pitches.split(","))

@@ -182,6 +182,7 @@ def analyse_note(
     f0_hz: float,
     gate_seconds: float | None = None,
     n_harmonics: int | None = None,
+    partial_ratios: np.ndarray | None = None,
 ) -> NoteAnalysis:
     """Measure one note that starts at sample 0.
 
@@ -195,6 +196,9 @@ def analyse_note(
         Note-off time if known (a SoundFont render); else estimated.
     n_harmonics : int, optional
         Default: every harmonic below min(Nyquist, 20 kHz), at most 256.
+    partial_ratios : np.ndarray [shape=(n_harmonics,)], optional
+        Where partial ``k`` sits, as a multiple of ``f0_hz``
+        (:func:`lemm.render.spectral.partial_ratios`); None: at ``k``.
 
     Returns
     -------
@@ -278,7 +282,9 @@ def analyse_note(
     t40 = (after[0] + 1) * dt if after.size else max(dt, (len(env) - gate_i) * dt)
     release_ms = float(np.clip(t40 / 0.785 * 1000.0, 10.0, _MAX_PERCUSSIVE_RELEASE_MS if percussive else 5000.0))
 
-    amps, power, hop = harmonic_magnitudes(x, sample_rate=sample_rate, f0_hz=f0_hz, n_harmonics=n_harmonics)
+    if partial_ratios is not None and len(partial_ratios) != n_harmonics:
+        raise ParameterError.for_field("partial_ratios", f"{len(partial_ratios)} ratios", f"one per harmonic ({n_harmonics})")
+    amps, power, hop = harmonic_magnitudes(x, sample_rate=sample_rate, f0_hz=f0_hz, n_harmonics=n_harmonics, partial_ratios=partial_ratios)
     frame_t = np.arange(amps.shape[0]) * hop / sample_rate
     peak_t = peak_i * dt
     early = (frame_t >= peak_t - 0.01) & (frame_t <= peak_t + 0.1)

@@ -14,7 +14,13 @@ Steps (DDSP-style analysis by synthesis):
    (:func:`lemm.render.spectral.multiscale_stft_distance`) between the
    reference and the differentiable synth path, over the note's harmonic
    amplitudes (log) and noise band gains (dB), with the envelope and keyframes held;
-3. the detune of the preset's copies (chorus, ensemble beating, or none) is
+3. for a struck or plucked sound whose partials are off the whole multiples
+   (:func:`lemm.render.spectral.partial_ratios`: a bar's modes, a stiff
+   string), steps 1-2 are run again with each region's partials peak-picked
+   and rendered where they were measured (``TimbreRegion.partial_ratios``);
+   the fit whose regions predict each inner-pitch note from their neighbours
+   better is kept (leave one pitch out; with one or two pitches, the measured one);
+4. the detune of the preset's copies (chorus, ensemble beating, or none) is
    picked from a few candidates by the same distance on the full notes,
    rendered by the fast path.
 
@@ -54,7 +60,7 @@ from lemm.render.analysis import NoteAnalysis, analyse_note, detect_partial_divi
 from lemm.render.controls import note_voices
 from lemm.render.instrument import preset_phases
 from lemm.render.presets import Preset, TimbreRegion
-from lemm.render.spectral import harmonic_phase_offsets, multiscale_stft_distance, spectrum_envelope_distance
+from lemm.render.spectral import harmonic_phase_offsets, multiscale_stft_distance, partial_ratios, spectrum_envelope_distance
 from lemm.render.synth import filtered_noise, harmonic_synthesis, hop_samples, n_frames_for
 from lemm.render.timbre import harmonic_distribution, keyframe_gains, noise_band_gains
 from lemm.render.track import render_track, single_thread
@@ -117,12 +123,13 @@ def render_fit_note(
     n_samples: int,
     seed: int = 0,
     keyframe_gains_db: np.ndarray | None = None,
+    partial_ratios: np.ndarray | None = None,
 ) -> torch.Tensor:
     """Differentiable mono render [shape=(n_samples,)] of one note with the given harmonic and noise parameters.
 
     The envelope, brightness and pitch come from ``preset`` through the same
-    controls as rendering (``keyframe_gains_db`` as a region's); detuned copies
-    and the attack burst are left out.
+    controls as rendering (``keyframe_gains_db`` and ``partial_ratios`` as a
+    region's); detuned copies and the attack burst are left out.
     """
     track, score = note_score(preset.name, pitch, velocity, gate_seconds)
     voice = note_voices(track, score, preset, sample_rate=sample_rate)[0]
@@ -142,7 +149,8 @@ def render_fit_note(
     gains_t = None if gains is None else torch.as_tensor(gains, dtype=torch.float32)
     base = torch.exp(log_amplitudes)
     dist = harmonic_distribution(preset, f0, bright, age, decay_rate=voice.decay_rate, base_amplitudes=base, harmonic_gains=gains_t) * amp[:, None]
-    y = harmonic_synthesis(f0, dist, hop=hop, sample_rate=sample_rate, n_samples=n_samples, harmonic_phases=preset_phases(preset))
+    ratios = None if partial_ratios is None else torch.as_tensor(np.asarray(partial_ratios, dtype=np.float64)[: dist.shape[1]])
+    y = harmonic_synthesis(f0, dist, hop=hop, sample_rate=sample_rate, n_samples=n_samples, harmonic_phases=preset_phases(preset), partial_ratios=ratios)
     if noise_band_db is not None:
         gains = noise_band_gains(noise_band_db, amp, bright)
         y = y + filtered_noise(gains, hop=hop, sample_rate=sample_rate, n_samples=n_samples, generator=torch.Generator().manual_seed(seed))
@@ -248,27 +256,14 @@ def fit_regions(
     for r, f in zip(references, f0s, strict=True):
         x = np.asarray(r.audio, dtype=np.float64)
         analyses.append(analyse_note(x, sample_rate=r.sample_rate, f0_hz=f / divisor, gate_seconds=r.gate_seconds))
-    fields = _envelope_fields(analyses, references, template)
-    nearest = min(range(len(references)), key=lambda i: (abs(references[i].pitch - 60.0), abs(references[i].velocity - 100)))
-    phases = _waveform_phases(references[nearest], analyses[nearest])
-    if fit_vibrato and fields["decay_seconds"] is None:
-        fields.update(_vibrato_fields(references, analyses))
-    preset = dataclasses.replace(template, **fields, partial_divisor=divisor, noise_level_db=0.0, regions=(), harmonic_phases=phases)
-    regions = []
-    with single_thread():
-        for i, (r, a) in enumerate(zip(references, analyses, strict=True)):
-            regions.append(_fit_region(preset, r, a, n_steps=n_steps, learning_rate=learning_rate, seed=seed + i))
-    loud_noise = max(max(reg.noise_band_db) for reg in regions)
-    fitted = dataclasses.replace(
-        preset,
-        regions=tuple(regions),
-        harmonic_amplitudes=regions[nearest].harmonic_amplitudes,
-        noise_band_db=regions[nearest].noise_band_db,
-        noise_level_db=0.0 if loud_noise > _AUDIBLE_NOISE_DB else None,
-    )
-    if fit_release:
-        fitted = _choose_release(fitted, references, analyses, seed=seed)
-        fitted = _choose_region_blend(fitted, references, analyses, seed=seed)
+    fitted = _fit_model(references, analyses, template, divisor, [None] * len(references), n_steps=n_steps, learning_rate=learning_rate,
+                        seed=seed, fit_vibrato=fit_vibrato, fit_release=fit_release)  # fmt: skip
+    if fitted.decay_seconds is not None:  # struck or plucked: a free vibration, its partials where the modes are
+        ratios, inharmonic = _measured_partial_ratios(references, analyses)
+        if any(r is not None for r in ratios):
+            alternative = _fit_model(references, inharmonic, template, divisor, ratios, n_steps=n_steps, learning_rate=learning_rate,
+                                     seed=seed, fit_vibrato=fit_vibrato, fit_release=fit_release)  # fmt: skip
+            fitted, analyses = _choose_partial_ratios(fitted, alternative, references, analyses, inharmonic, seed=seed)
     with single_thread():
         shaped = None
         if detune_candidates:
@@ -282,6 +277,53 @@ def fit_regions(
             if _full_distance(plain, references, analyses, seed=seed) < shaped:
                 fitted = plain
     return fitted
+
+
+def _fit_model(
+    references: Sequence[ReferenceNote], analyses: Sequence[NoteAnalysis], template: Preset, divisor: int, ratios: Sequence[np.ndarray | None],
+    *, n_steps: int, learning_rate: float, seed: int, fit_vibrato: bool, fit_release: bool,
+) -> Preset:
+    """:func:`fit_regions` up to the detune: envelope fields, one region per reference (its partials at ``ratios``), release and blend."""
+    fields = _envelope_fields(analyses, references, template)
+    nearest = min(range(len(references)), key=lambda i: (abs(references[i].pitch - 60.0), abs(references[i].velocity - 100)))
+    phases = _waveform_phases(references[nearest], analyses[nearest])
+    if fit_vibrato and fields["decay_seconds"] is None:
+        fields.update(_vibrato_fields(references, analyses))
+    preset = dataclasses.replace(template, **fields, partial_divisor=divisor, noise_level_db=0.0, regions=(), harmonic_phases=phases)
+    regions = []
+    with single_thread():
+        for i, (r, a) in enumerate(zip(references, analyses, strict=True)):
+            regions.append(_fit_region(preset, r, a, n_steps=n_steps, learning_rate=learning_rate, seed=seed + i, partial_ratios=ratios[i]))
+    loud_noise = max(max(reg.noise_band_db) for reg in regions)
+    fitted = dataclasses.replace(
+        preset,
+        regions=tuple(regions),
+        harmonic_amplitudes=regions[nearest].harmonic_amplitudes,
+        noise_band_db=regions[nearest].noise_band_db,
+        noise_level_db=0.0 if loud_noise > _AUDIBLE_NOISE_DB else None,
+    )
+    if fit_release:
+        fitted = _choose_release(fitted, references, analyses, seed=seed)
+        fitted = _choose_region_blend(fitted, references, analyses, seed=seed)
+    return fitted
+
+
+def _measured_partial_ratios(references: Sequence[ReferenceNote], analyses: Sequence[NoteAnalysis]) -> tuple[list[np.ndarray | None], list[NoteAnalysis]]:
+    """Per reference, where its partials sit (:func:`lemm.render.spectral.partial_ratios`, None when all at whole
+    multiples), and its analysis peak-picked there."""
+    ratios: list[np.ndarray | None] = []
+    out = []
+    for r, a in zip(references, analyses, strict=True):
+        x = np.asarray(r.audio, dtype=np.float64)
+        n_harm = len(a.harmonic_amplitudes)
+        measured = np.round(partial_ratios(x, sample_rate=r.sample_rate, f0_hz=a.f0_hz, n_harmonics=n_harm), 4)
+        if np.any(np.abs(measured - np.arange(1, n_harm + 1)) > 1e-9):
+            ratios.append(measured)
+            out.append(analyse_note(x, sample_rate=r.sample_rate, f0_hz=a.f0_hz, gate_seconds=r.gate_seconds, partial_ratios=measured))
+        else:
+            ratios.append(None)
+            out.append(a)
+    return ratios, out
 
 
 #: Release lengths tried by ``fit_release``, as factors of the measured one (cubic; exponential x 0.785 / 0.667, its -40 dB point).
@@ -314,18 +356,44 @@ def _choose_release(preset: Preset, references: Sequence[ReferenceNote], analyse
 
 def _choose_region_blend(preset: Preset, references: Sequence[ReferenceNote], analyses: Sequence[NoteAnalysis], *, seed: int) -> Preset:
     """``preset`` with the ``region_blend`` that renders each inner-pitch reference closer from the other regions (leave one pitch out)."""
+    scores = {blend: _leave_one_pitch_out(dataclasses.replace(preset, region_blend=blend), references, analyses, seed=seed) for blend in ("linear", "log")}
+    if scores["linear"] is None:
+        return preset
+    return dataclasses.replace(preset, region_blend=min(scores, key=lambda b: (scores[b], b != preset.region_blend)))
+
+
+def _leave_one_pitch_out(preset: Preset, references: Sequence[ReferenceNote], analyses: Sequence[NoteAnalysis], *, seed: int) -> float | None:
+    """Summed :func:`_whole_note_distance` of each inner-pitch reference rendered from the other regions (None: no inner pitch)."""
     pitches = sorted({r.pitch for r in preset.regions})
     inner = [i for i, r in enumerate(references) if pitches[0] < round(r.pitch) < pitches[-1]]
     if not inner:
-        return preset
-    scores = {}
-    for blend in ("linear", "log"):
-        total = 0.0
-        for i in inner:
-            others = tuple(g for g in preset.regions if g.pitch != round(references[i].pitch))
-            total += _whole_note_distance(dataclasses.replace(preset, regions=others, region_blend=blend), [references[i]], [analyses[i]], seed=seed)
-        scores[blend] = total
-    return dataclasses.replace(preset, region_blend=min(scores, key=lambda b: (scores[b], b != preset.region_blend)))
+        return None
+    total = 0.0
+    for i in inner:
+        others = tuple(g for g in preset.regions if g.pitch != round(references[i].pitch))
+        total += _whole_note_distance(dataclasses.replace(preset, regions=others), [references[i]], [analyses[i]], seed=seed)
+    return total
+
+
+def _choose_partial_ratios(
+    harmonic: Preset, inharmonic: Preset, references: Sequence[ReferenceNote], analyses: Sequence[NoteAnalysis],
+    inharmonic_analyses: Sequence[NoteAnalysis], *, seed: int,
+) -> tuple[Preset, Sequence[NoteAnalysis]]:
+    """The fit with measured inharmonic ``partial_ratios`` or the harmonic one, with its analyses: the one that
+    predicts each inner-pitch reference from the regions around it better (leave one pitch out); with no inner
+    pitch (one or two), the inharmonic one (its partials are where they were measured).
+
+    Between regions the ratio of a partial interpolates by its number; a mode that
+    moves from one harmonic's neighbourhood to the next's between two regions (a
+    vibraphone bar's third mode: 9.7 at one pitch, 8.8 ten semitones up) is then
+    predicted in neither place, and the harmonic fit may come closer.
+    """
+    with_ratios = _leave_one_pitch_out(inharmonic, references, inharmonic_analyses, seed=seed)
+    if with_ratios is None:
+        return inharmonic, inharmonic_analyses
+    if _leave_one_pitch_out(harmonic, references, analyses, seed=seed) <= with_ratios:
+        return harmonic, analyses
+    return inharmonic, inharmonic_analyses
 
 
 def _note_off(ref: ReferenceNote, analysis: NoteAnalysis) -> float:
@@ -375,7 +443,9 @@ def _full_distance(preset: Preset, references: Sequence[ReferenceNote], analyses
     return total / len(references)
 
 
-def _fit_region(preset: Preset, ref: ReferenceNote, analysis: NoteAnalysis, *, n_steps: int, learning_rate: float, seed: int) -> TimbreRegion:
+def _fit_region(
+    preset: Preset, ref: ReferenceNote, analysis: NoteAnalysis, *, n_steps: int, learning_rate: float, seed: int, partial_ratios: np.ndarray | None = None
+) -> TimbreRegion:
     sr = min(FIT_SAMPLE_RATE, ref.sample_rate)
     target = _resample(ref.audio, ref.sample_rate, sr)
     n = min(len(target), int(_FIT_SECONDS * sr))
@@ -403,7 +473,7 @@ def _fit_region(preset: Preset, ref: ReferenceNote, analysis: NoteAnalysis, *, n
         opt = torch.optim.Adam([{"params": [log_amps], "lr": learning_rate}, {"params": [bands], "lr": 20.0 * learning_rate}])
         for _ in range(n_steps):
             opt.zero_grad()
-            y = render_fit_note(preset, ref.pitch, ref.velocity, gate, log_amps, bands, sample_rate=sr, n_samples=n, seed=seed, keyframe_gains_db=keys_db)
+            y = render_fit_note(preset, ref.pitch, ref.velocity, gate, log_amps, bands, sample_rate=sr, n_samples=n, seed=seed, keyframe_gains_db=keys_db, partial_ratios=partial_ratios)
             loss = multiscale_stft_distance(y, target_t)
             loss.backward()
             opt.step()
@@ -416,7 +486,7 @@ def _fit_region(preset: Preset, ref: ReferenceNote, analysis: NoteAnalysis, *, n
         opt = torch.optim.Adam([{"params": [log_amps], "lr": learning_rate}, {"params": [bands], "lr": 20.0 * learning_rate}])
         for _ in range(int(round(n_steps * _SPECTRUM_STEP_FRACTION))):
             opt.zero_grad()
-            y = render_fit_note(preset, ref.pitch, ref.velocity, gate, log_amps, bands, sample_rate=sr, n_samples=n_whole, seed=seed, keyframe_gains_db=keys_db)
+            y = render_fit_note(preset, ref.pitch, ref.velocity, gate, log_amps, bands, sample_rate=sr, n_samples=n_whole, seed=seed, keyframe_gains_db=keys_db, partial_ratios=partial_ratios)
             loss = spectrum_envelope_distance(y, whole_t, sample_rate=sr)
             loss.backward()
             opt.step()
@@ -433,7 +503,14 @@ def _fit_region(preset: Preset, ref: ReferenceNote, analysis: NoteAnalysis, *, n
         noise_band_db=tuple(round(float(b), 2) for b in bands.detach().numpy()),
         noise_level_db=0.0,
         keyframe_gains_db=tuple(tuple(round(float(g), 1) for g in row) for row in keys_db),
+        partial_ratios=() if partial_ratios is None else tuple(float(r) for r in partial_ratios[: _last_inharmonic(partial_ratios)]),
     )
+
+
+def _last_inharmonic(ratios: np.ndarray) -> int:
+    """1 + the index of the last partial that is not at its whole multiple (the stored tuple's length)."""
+    off = np.nonzero(np.abs(ratios - np.arange(1, len(ratios) + 1)) > 1e-9)[0]
+    return int(off[-1]) + 1 if off.size else 0
 
 
 _USER_TEMPLATE = dict(

@@ -39,7 +39,14 @@ from lemm.render.synth import (
     harmonic_synthesis,
     hop_samples,
 )
-from lemm.render.timbre import harmonic_distribution, harmonic_groups, keyframe_gains, noise_band_gains, region_timbre
+from lemm.render.timbre import (
+    harmonic_distribution,
+    harmonic_groups,
+    keyframe_gains,
+    noise_band_gains,
+    region_partial_ratios,
+    region_timbre,
+)
 from lemm.score.model import Score, Track
 from lemm.seeding import derive_seed, make_rng
 
@@ -249,11 +256,60 @@ def _group_tables(
         f0_max.append(np.lib.stride_tricks.sliding_window_view(padded, 2 * TABLE_HOP_FRAMES + 1).max(1)[i] / np.float32(div))
     ratios, _ = copy_layout(preset)
     f0_max_hz = torch.as_tensor(np.concatenate(f0_max), device=device)
+    inharmonic = [_inharmonic_slots(preset, v, dist.shape[1]) for v in voices]
+    in_tables = dist
+    if any(slots is not None for slots in inharmonic):  # inharmonic partials are not in the tables (see _inharmonic_partials)
+        in_tables = dist.clone()
+        for rows, slots in zip(torch.split(in_tables, lengths), inharmonic, strict=True):
+            if slots is not None:
+                rows[:, torch.as_tensor(slots[0], device=device)] = 0.0
     tables = _band_limited_tables(
-        f0_max_hz, dist, sample_rate=sample_rate, max_ratio=max(ratios) * _max_drift_ratio(preset),
+        f0_max_hz, in_tables, sample_rate=sample_rate, max_ratio=max(ratios) * _max_drift_ratio(preset),
         harmonic_phases=preset_phases(preset, device),
     )  # fmt: skip
     return list(zip(torch.split(dist, lengths), torch.split(tables, lengths), strict=True))
+
+
+def _inharmonic_slots(preset: Preset, voice: VoiceControls, n_harmonics: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(indices, frequency ratios) of the voice's partials that are not at whole multiples of f0, or None."""
+    ratios = region_partial_ratios(preset, voice.pitch, voice.velocity, n_harmonics)
+    if ratios is None:
+        return None
+    off = np.nonzero(np.abs(ratios - np.arange(1, n_harmonics + 1)) > 1e-9)[0]
+    return (off, ratios[off]) if off.size else None
+
+
+def _inharmonic_partials(
+    slots: tuple[np.ndarray, np.ndarray], dist: torch.Tensor, f0: torch.Tensor, amp: np.ndarray, *, sample_rate: int, n_samples: int,
+    ratios: tuple[float, ...], phases: tuple[float, ...], drift: torch.Tensor | None, waveform: torch.Tensor | None,
+) -> torch.Tensor:
+    """The partials at ``slots`` (off the wavetables' harmonic series) as sines, one row per copy [shape=(n_copies, n_samples)].
+
+    ``dist`` holds the harmonic distribution at the table frames (:func:`_table_frames`,
+    read at ``i * TABLE_HOP_FRAMES`` as the wavetables are), ``amp`` the voice's level per frame.
+    """
+    idx, slot_ratios = slots
+    hop = hop_samples(sample_rate)
+    n_frames = f0.shape[0]
+    cols = dist[:, torch.as_tensor(idx, device=dist.device)].detach().cpu().numpy().astype(np.float64)
+    at = np.arange(cols.shape[0]) * TABLE_HOP_FRAMES
+    frames = np.arange(n_frames)
+    per_frame = np.stack([np.interp(frames, at, cols[:, j]) for j in range(len(idx))], axis=1) * amp[:n_frames, None]
+    amps = torch.as_tensor(per_frame, dtype=dist.dtype, device=dist.device)
+    r = torch.as_tensor(slot_ratios, dtype=torch.float64, device=dist.device)
+    psi = None
+    if waveform is not None:
+        full = torch.zeros(int(idx.max()) + 1, dtype=torch.float64, device=dist.device)
+        m = min(full.shape[0], waveform.shape[0])
+        full[:m] = waveform[:m].to(torch.float64)
+        psi = full[torch.as_tensor(idx, device=dist.device)]
+    return torch.stack([
+        harmonic_synthesis(
+            f0 * c_ratio * (1.0 if drift is None else drift[c]), amps, hop=hop, sample_rate=sample_rate, n_samples=n_samples,
+            initial_phase=ph, harmonic_phases=psi, partial_ratios=r,
+        )
+        for c, (c_ratio, ph) in enumerate(zip(ratios, phases, strict=True))
+    ])  # fmt: skip
 
 
 def _attack_bursts(voices: list[VoiceControls], preset: Preset, *, sample_rate: int, seed: int, device) -> list[torch.Tensor]:
@@ -335,15 +391,20 @@ def _render_voice(
     waveform = preset_phases(preset, device)
     drift_np = copy_f0_ratios(voice, preset, seed=seed)
     drift = None if drift_np is None else torch.as_tensor(drift_np, dtype=torch.float64, device=device)
+    slots = _inharmonic_slots(preset, voice, len(base_np))
     if differentiable:
         harmonic_gains = gains_at(np.arange(len(voice.f0_hz)))
         dist = harmonic_distribution(preset, f0, bright, age, decay_rate=voice.decay_rate, base_amplitudes=base, harmonic_gains=harmonic_gains)
         dist = dist * amp[:, None]
+        partial_ratios = None
+        if slots is not None:
+            partial_ratios = torch.arange(1, dist.shape[1] + 1, dtype=torch.float64, device=device)
+            partial_ratios[torch.as_tensor(slots[0], device=device)] = torch.as_tensor(slots[1], dtype=torch.float64, device=device)
         copies = torch.stack(
             [
                 harmonic_synthesis(
                     f0 * r * (1.0 if drift is None else drift[c]), dist, hop=hop, sample_rate=sample_rate, n_samples=n, initial_phase=ph,
-                    harmonic_phases=waveform,
+                    harmonic_phases=waveform, partial_ratios=partial_ratios,
                 )  # fmt: skip
                 for c, (r, ph) in enumerate(zip(ratios, phases, strict=True))
             ]
@@ -355,11 +416,19 @@ def _render_voice(
             dist = harmonic_distribution(
                 preset, f0[idx], bright[idx], age[idx], decay_rate=voice.decay_rate, base_amplitudes=base, harmonic_gains=gains_at(idx_np)
             )
+        in_tables = dist
+        if slots is not None and tables is None:
+            in_tables = dist.clone()
+            in_tables[:, torch.as_tensor(slots[0], device=device)] = 0.0
         # controls were checked finite by note_voices (f0 >= 0 by construction), so skip wavetable_voice's checks
         copies = _wavetable_voice(
-            f0, amp, dist, hop=hop, table_hop_frames=TABLE_HOP_FRAMES, sample_rate=sample_rate, n_samples=n,
+            f0, amp, in_tables, hop=hop, table_hop_frames=TABLE_HOP_FRAMES, sample_rate=sample_rate, n_samples=n,
             detune_ratios=ratios, initial_phases=phases, tables=tables, harmonic_phases=waveform, copy_f0_ratios=drift,
         )  # fmt: skip
+        if slots is not None:
+            copies = copies + _inharmonic_partials(
+                slots, dist, f0, voice.amplitude, sample_rate=sample_rate, n_samples=n, ratios=ratios, phases=phases, drift=drift, waveform=waveform,
+            )  # fmt: skip
     out = gains[:, :1] * copies[0]  # pan the copies (elementwise: a BLAS call here scales badly across threads)
     for c in range(1, copies.shape[0]):
         out.addcmul_(gains[:, c : c + 1], copies[c])

@@ -63,6 +63,14 @@ def _real(value: object, field: str, low: float = -math.inf, high: float = math.
     return float(value)
 
 
+def _check_partial_ratios(ratios: object, field: str) -> None:
+    """``ratios`` must be a tuple of at most :data:`MAX_HARMONICS` numbers, item ``k`` (1-based) within ``k`` +- 0.5."""
+    if not isinstance(ratios, tuple) or len(ratios) > MAX_HARMONICS:
+        raise ParameterError.for_field(field, ratios, f"a tuple of 0..{MAX_HARMONICS} numbers")
+    for k, r in enumerate(ratios, start=1):
+        _real(r, f"{field} item {k}", k - 0.5 + 1e-9, k + 0.5 - 1e-9)
+
+
 @dataclass(frozen=True)
 class BodyResonance:
     """A static resonance of the instrument body: a Gaussian bump of ``gain_db`` at ``freq_hz``."""
@@ -93,6 +101,13 @@ class TimbreRegion:
     what one envelope cannot: upper partials of an electric piano dying while
     the fundamental holds, a pad's slow swell and filter sweep, a rotary
     speaker's slow beating. Empty: a static spectrum.
+
+    ``partial_ratios`` places the partials of a struck bar or stiff string:
+    partial ``k`` sounds at ``partial_ratios[k - 1] * f0`` (within ``k`` +- 0.5:
+    the partial nearest harmonic ``k``) instead of ``k * f0``; partials past
+    the tuple (all of them when it is empty) are harmonic. Between regions the
+    ratios interpolate in log frequency by pitch
+    (:func:`lemm.render.timbre.region_partial_ratios`).
     """
 
     pitch: int
@@ -101,8 +116,10 @@ class TimbreRegion:
     noise_band_db: tuple[float, ...] = (-60.0,) * len(NOISE_BAND_CENTERS_HZ)
     noise_level_db: float = -120.0
     keyframe_gains_db: tuple[tuple[float, ...], ...] = ()
+    partial_ratios: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
+        _check_partial_ratios(self.partial_ratios, "region partial_ratios")
         for field, low, high in (("pitch", 0, 127), ("velocity", 1, 127)):
             v = getattr(self, field)
             if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
@@ -224,6 +241,14 @@ class Preset:
         ``sin(2 pi k phase + psi_k)``: the shape of the waveform within a period
         (a reed's or a bow's pulse), measured by :func:`lemm.render.fit_preset`;
         harmonics past the tuple (and every harmonic when it is empty) take 0.
+    partial_ratios : tuple of float
+        Frequency of partial ``k`` as a multiple of f0 (item ``k`` within
+        ``k`` +- 0.5), for inharmonic struck sounds (a vibraphone bar's third
+        mode near 10 but not at it); partials past the tuple, and all when it is
+        empty (the default), are harmonic. Regions carry their own
+        (:class:`TimbreRegion`); this one serves a preset without regions.
+        Brightness, body resonances and the low-pass read a partial at its
+        harmonic number ``k``.
     """
 
     name: str
@@ -265,6 +290,7 @@ class Preset:
     timbre_drift_db: float = 0.0
     release_curve: str = "cubic"
     region_blend: str = "linear"
+    partial_ratios: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -300,6 +326,7 @@ class Preset:
             ("timbre_drift_db", 0.0, 12.0),
         ):
             _real(getattr(self, field), f"preset {self.name!r} {field}", low, high)
+        _check_partial_ratios(self.partial_ratios, f"preset {self.name!r} partial_ratios")
         if self.release_curve not in RELEASE_CURVES:
             raise ParameterError.for_field(f"preset {self.name!r} release_curve", self.release_curve, f"one of {', '.join(RELEASE_CURVES)}")
         if self.region_blend not in REGION_BLENDS:
@@ -345,7 +372,7 @@ class Preset:
         return self.decay_seconds is not None
 
 
-_TUPLE_FIELDS = ("harmonic_amplitudes", "noise_band_db", "attack_noise_band_db", "detune_cents", "harmonic_phases")
+_TUPLE_FIELDS = ("harmonic_amplitudes", "noise_band_db", "attack_noise_band_db", "detune_cents", "harmonic_phases", "partial_ratios")
 
 
 def preset_from_dict(data: dict) -> Preset:
@@ -374,7 +401,7 @@ def preset_from_dict(data: dict) -> Preset:
             if not isinstance(r, dict):
                 raise ParameterError.for_field("preset regions item", r, "a JSON object")
             r = dict(r)
-            for field in ("harmonic_amplitudes", "noise_band_db"):
+            for field in ("harmonic_amplitudes", "noise_band_db", "partial_ratios"):
                 if isinstance(r.get(field), (list, tuple)):
                     r[field] = tuple(r[field])
             if isinstance(r.get("keyframe_gains_db"), (list, tuple)):
@@ -382,7 +409,7 @@ def preset_from_dict(data: dict) -> Preset:
             try:
                 regions.append(TimbreRegion(**r))
             except TypeError as err:
-                raise ParameterError.for_field("preset regions item", sorted(r), "keys pitch, velocity, harmonic_amplitudes, noise_band_db, noise_level_db, keyframe_gains_db") from err
+                raise ParameterError.for_field("preset regions item", sorted(r), "keys pitch, velocity, harmonic_amplitudes, noise_band_db, noise_level_db, keyframe_gains_db, partial_ratios") from err
         kwargs["regions"] = tuple(regions)
     try:
         return Preset(**kwargs)

@@ -32,7 +32,7 @@ import torch
 
 from lemm.render.synth import NOISE_BAND_CENTERS_HZ
 
-__all__ = ["FFT_SIZES", "multiscale_stft_distance", "spectrum_envelope_distance", "harmonic_magnitudes", "harmonic_projections", "harmonic_phase_offsets", "band_noise_db"]
+__all__ = ["FFT_SIZES", "multiscale_stft_distance", "spectrum_envelope_distance", "harmonic_magnitudes", "harmonic_projections", "harmonic_phase_offsets", "band_noise_db", "partial_ratios"]
 
 #: FFT sizes of the multi-scale STFT distance (hop = size / 4).
 FFT_SIZES = (2048, 1024, 512, 256, 128)
@@ -164,7 +164,9 @@ def spectrum_envelope_distance(
     return spectra + (envelope_db(a) - envelope_db(r)).abs().mean()
 
 
-def harmonic_magnitudes(audio: np.ndarray, *, sample_rate: int, f0_hz: float, n_harmonics: int) -> tuple[np.ndarray, np.ndarray, int]:
+def harmonic_magnitudes(
+    audio: np.ndarray, *, sample_rate: int, f0_hz: float, n_harmonics: int, partial_ratios: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Amplitude of harmonics ``1..n_harmonics`` per STFT frame, by peak-picking at ``k * f0_hz``.
 
     Parameters
@@ -174,6 +176,9 @@ def harmonic_magnitudes(audio: np.ndarray, *, sample_rate: int, f0_hz: float, n_
     f0_hz : float
     n_harmonics : int
         Harmonics at or above Nyquist read as 0.
+    partial_ratios : np.ndarray [shape=(n_harmonics,)], optional
+        Peak-pick partial ``k`` at ``partial_ratios[k - 1] * f0_hz`` instead
+        (an inharmonic sound, see :func:`partial_ratios`).
 
     Returns
     -------
@@ -207,7 +212,7 @@ def harmonic_magnitudes(audio: np.ndarray, *, sample_rate: int, f0_hz: float, n_
     amps = np.zeros((n_frames, n_harmonics))
     half = max(1, int(0.25 * f0_hz / bin_hz))
     for k in range(1, n_harmonics + 1):
-        f = k * f0_hz
+        f = (k if partial_ratios is None else float(partial_ratios[k - 1])) * f0_hz
         if f >= sample_rate / 2.0 - bin_hz:
             break
         centre = int(round(f / bin_hz))
@@ -321,3 +326,87 @@ def band_noise_db(power: np.ndarray, *, sample_rate: int, f0_hz: float, frames: 
         if sel.any() and seg.size:
             out[i] = 10.0 * math.log10(max(float(np.median(seg[:, sel])), 1e-12))
     return out
+
+
+#: A partial counts as off its harmonic when it stands this far (dB) above the median of the spectrum around it ...
+_PARTIAL_PROMINENCE_DB = 12.0
+#: ... is at most this far (dB) under the loudest partial ...
+_PARTIAL_RANGE_DB = 50.0
+#: ... and sits more than this share of its harmonic's frequency (and 3 analysis bins) away from it.
+_INHARMONIC_TOLERANCE = 0.01
+
+
+def partial_ratios(audio: np.ndarray, *, sample_rate: int, f0_hz: float, n_harmonics: int, seconds: float = 1.0) -> np.ndarray:
+    """Where the partials of a note sit, as multiples of its fundamental (peak-picked).
+
+    The power spectrum of the first ``seconds`` (Hann frames, 4x zero-padded,
+    averaged) is searched within ``(k +- 0.45) * f0_hz`` for each partial ``k``;
+    a clear peak (:data:`_PARTIAL_PROMINENCE_DB` over the median there, within
+    :data:`_PARTIAL_RANGE_DB` of the loudest) that lies more than
+    :data:`_INHARMONIC_TOLERANCE` of ``k * f0`` (and 3 bins) away gives its
+    frequency over the measured fundamental's; every other partial reads ``k``.
+    A vibraphone bar's third mode near 10 (10.3 on its low bars, 9.4 an octave up)
+    comes out as such; a bowed or blown note (its partials locked to whole
+    multiples) reads 1, 2, 3, ...
+
+    Parameters
+    ----------
+    audio : np.ndarray [shape=(n_samples,)]
+        Mono, onset at the start.
+    sample_rate : int
+    f0_hz : float
+        The fundamental, approximately (the ratios use the measured one).
+    n_harmonics : int
+    seconds : float
+
+    Returns
+    -------
+    np.ndarray [shape=(n_harmonics,)]
+        Ratio of partial ``k`` (within ``k`` +- 0.45).
+
+    Examples
+    --------
+    >>> sr = 16000; t = np.arange(sr) / sr
+    >>> x = np.sin(2 * np.pi * 200 * t) + 0.3 * np.sin(2 * np.pi * 200 * 4.0 * t) + 0.1 * np.sin(2 * np.pi * 200 * 10.3 * t)
+    >>> np.round(partial_ratios(x, sample_rate=sr, f0_hz=200.0, n_harmonics=12), 2).tolist()
+    [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.3, 11.0, 12.0]
+    """
+    ratios = np.arange(1, n_harmonics + 1, dtype=np.float64)
+    x = np.asarray(audio, dtype=np.float64)[: max(1, int(seconds * sample_rate))]
+    n_win = min(16384, int(2 ** math.ceil(math.log2(max(1024.0, 32.0 * sample_rate / f0_hz)))))  # 32 periods
+    if len(x) < n_win:
+        x = np.pad(x, (0, n_win - len(x)))
+    n_fft = 4 * n_win
+    hops = np.arange(0, len(x) - n_win + 1, n_win // 4)
+    window = np.hanning(n_win)
+    power = np.zeros(n_fft // 2 + 1)
+    for start in hops:
+        power += np.abs(np.fft.rfft(x[start : start + n_win] * window, n_fft)) ** 2
+    db = 10.0 * np.log10(power / max(power.max(), 1e-300) + 1e-30)
+    bin_hz = sample_rate / n_fft
+
+    def peak(lo_hz: float, hi_hz: float) -> tuple[float, float, float] | None:
+        lo, hi = max(1, int(math.ceil(lo_hz / bin_hz))), min(len(db) - 1, int(hi_hz / bin_hz))
+        if hi - lo < 3:
+            return None
+        m = lo + int(np.argmax(db[lo:hi]))
+        a, b, c = db[m - 1], db[m], db[m + 1]
+        denom = a - 2.0 * b + c
+        shift = float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5)) if abs(denom) > 1e-12 else 0.0
+        return (m + shift) * bin_hz, float(b), float(np.median(db[lo:hi]))
+
+    first = peak(0.55 * f0_hz, 1.45 * f0_hz)
+    if first is None:
+        return ratios
+    f1 = first[0]
+    for k in range(2, n_harmonics + 1):
+        if (k + 0.45) * f1 >= sample_rate / 2.0:
+            break
+        found = peak((k - 0.45) * f1, (k + 0.45) * f1)
+        if found is None:
+            continue
+        f, level, floor = found
+        off = abs(f - k * f1)
+        if level - floor >= _PARTIAL_PROMINENCE_DB and level >= -_PARTIAL_RANGE_DB and off > max(_INHARMONIC_TOLERANCE * k * f1, 3.0 * sample_rate / n_win):
+            ratios[k - 1] = float(np.clip(f / f1, k - 0.45, k + 0.45))
+    return ratios

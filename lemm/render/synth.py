@@ -156,6 +156,7 @@ def harmonic_synthesis(
     n_samples: int,
     initial_phase: float = 0.0,
     harmonic_phases: torch.Tensor | None = None,
+    partial_ratios: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Sum of harmonics of ``f0_hz`` with per-harmonic amplitudes (differentiable reference path).
 
@@ -172,6 +173,9 @@ def harmonic_synthesis(
     harmonic_phases : torch.Tensor [shape=(n_phases,)], optional
         Phase offset ``psi_k`` of harmonic ``k = 1..n_phases`` in radians (the
         waveform's shape); harmonics past ``n_phases`` take 0. None: all 0.
+    partial_ratios : torch.Tensor [shape=(n_harmonics,)], optional
+        Frequency of partial ``k`` as a multiple of f0 (``r_k``, replacing ``k``
+        in the formula below: an inharmonic bar or stiff string). None: ``r_k = k``.
 
     Returns
     -------
@@ -195,6 +199,13 @@ def harmonic_synthesis(
     amps = upsample_frames(harmonic_amplitudes, hop=hop, n_samples=n_samples)
     phase, _ = accumulate_phase(f0, sample_rate=sample_rate, initial_phase=initial_phase)
     k = torch.arange(1, amps.shape[-1] + 1, device=amps.device, dtype=torch.float64)
+    if partial_ratios is not None:
+        check_finite("partial_ratios", partial_ratios, nonnegative=True)
+        if partial_ratios.shape != k.shape:
+            raise ParameterError.for_field("partial_ratios", f"shape {tuple(partial_ratios.shape)}", f"one ratio per harmonic, shape ({k.shape[0]},)")
+        k = partial_ratios.to(device=amps.device, dtype=torch.float64)
+        inc = f0 / sample_rate  # a fractional multiple of the wrapped phase would jump at each wrap: use the whole cycle count
+        phase = torch.cumsum(inc, 0) - inc + initial_phase
     harmonic_phase = phase[:, None] * k
     harmonic_phase = harmonic_phase - torch.floor(harmonic_phase.detach())
     mask = nyquist_taper(f0[:, None] * k, sample_rate=sample_rate).to(amps.dtype)

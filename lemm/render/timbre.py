@@ -25,7 +25,7 @@ import torch
 from lemm.render.presets import HARMONIC_GROUP_STARTS, KEYFRAME_SECONDS, Preset
 from lemm.render.synth import NOISE_BAND_CENTERS_HZ
 
-__all__ = ["harmonic_distribution", "harmonic_groups", "keyframe_gains", "noise_band_gains", "odd_harmonic_excess", "region_timbre"]
+__all__ = ["harmonic_distribution", "harmonic_groups", "keyframe_gains", "noise_band_gains", "odd_harmonic_excess", "region_partial_ratios", "region_timbre"]
 
 #: Brightness tilts harmonics by at most this much up (and this much down) relative to the preset.
 _MAX_TILT_BOOST_DB = 12.0
@@ -300,3 +300,43 @@ def region_timbre(preset: Preset, pitch: float, velocity: float) -> tuple[np.nda
     if preset.region_blend == "log":  # a geometric mean; a partial no region has stays silent
         amps = np.where(amps > 0.0, np.exp(log_amps), 0.0)
     return amps, bands, float(level_db), keys
+
+
+def region_partial_ratios(preset: Preset, pitch: float, velocity: float, n_harmonics: int) -> np.ndarray | None:
+    """Frequency of partials ``1..n_harmonics`` as multiples of f0 at one note, or None when all are harmonic.
+
+    Each region's ``partial_ratios`` (harmonic past its tuple) interpolate in
+    log frequency with the weights of :func:`region_timbre` (pitch, then
+    velocity); without regions, the preset's own ``partial_ratios``.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from lemm.render.presets import TimbreRegion, load_preset
+    >>> regions = (TimbreRegion(48, 100, (1.0, 0.5, 0.2), partial_ratios=(1.0, 2.0, 3.2)), TimbreRegion(72, 100, (1.0, 0.5, 0.2)))
+    >>> p = dataclasses.replace(load_preset("organ"), regions=regions, noise_level_db=-30.0)
+    >>> np.round(region_partial_ratios(p, 60, 100, 4), 3).tolist()
+    [1.0, 2.0, 3.098, 4.0]
+    >>> region_partial_ratios(load_preset("organ"), 60, 100, 4) is None
+    True
+    """
+    k = np.arange(1, n_harmonics + 1, dtype=np.float64)
+
+    def ratios_of(values: tuple[float, ...]) -> np.ndarray:
+        r = k.copy()
+        m = min(len(values), n_harmonics)
+        r[:m] = values[:m]
+        return r
+
+    if not preset.regions:
+        return ratios_of(preset.partial_ratios) if preset.partial_ratios else None
+    if not any(r.partial_ratios for r in preset.regions):
+        return None
+    pitches = sorted({r.pitch for r in preset.regions})
+    log_ratio = np.zeros(n_harmonics)
+    for i, wp in _interp_weights(float(pitch), [float(p) for p in pitches]):
+        layer = sorted((r for r in preset.regions if r.pitch == pitches[i]), key=lambda r: r.velocity)
+        for j, wv in _interp_weights(float(velocity), [float(r.velocity) for r in layer]):
+            log_ratio += wp * wv * np.log(ratios_of(layer[j].partial_ratios))
+    ratios = np.exp(log_ratio)
+    return None if np.allclose(ratios, k, rtol=0.0, atol=1e-9) else ratios
