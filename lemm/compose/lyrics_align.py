@@ -45,7 +45,7 @@ import numpy as np
 from lemm.compose.context import ArrangeContext
 from lemm.compose.melody import Phrase
 from lemm.compose.melody.rules import _phrase_bars
-from lemm.compose.text_setting import downbeat_penalty, hold_penalty
+from lemm.compose.text_setting import downbeat_penalty, final_hold_penalty, hold_penalty
 from lemm.text.syllables import LyricLine, Syllable
 
 __all__ = ["SUNG_KINDS", "assign_stanzas", "line_slots", "lines_for_sections", "syllable_rhythm"]
@@ -150,6 +150,7 @@ def syllable_rhythm(ctx: ArrangeContext, start_tick: int, n_beats: int, syllable
             back[i, g] = lo + j
     # the last syllable is held: prefer it to land with room after it
     tail = cost[n - 1] + np.array([0.0 if grid - g >= 2 else 1.5 for g in range(grid)])
+    tail = tail + final_hold_penalty(beats=(grid - np.arange(grid)) * unit / ctx.beat_ticks)  # the line lands on a held note
     g = int(np.argmin(tail))
     positions = [g]
     for i in range(n - 1, 0, -1):

@@ -22,7 +22,17 @@ import numpy as np
 
 from lemm.text.syllables import LyricLine
 
-__all__ = ["FUNCTION_WORDS", "HOLD_COST_PER_BEAT", "downbeat_penalty", "hold_penalty", "is_function_word", "syllable_flags"]
+__all__ = [
+    "FINAL_HOLD_BEATS",
+    "FINAL_SHORT_COST_PER_BEAT",
+    "FUNCTION_WORDS",
+    "HOLD_COST_PER_BEAT",
+    "downbeat_penalty",
+    "final_hold_penalty",
+    "hold_penalty",
+    "is_function_word",
+    "syllable_flags",
+]
 
 #: Closed-class English words (lower case) that are not set on a downbeat.
 FUNCTION_WORDS = frozenset(
@@ -32,6 +42,13 @@ FUNCTION_WORDS = frozenset(
 
 #: Cost per beat beyond the first that a function word is held ("from end *to* end" on a long note).
 HOLD_COST_PER_BEAT = 2.0
+
+
+#: A sung line's last syllable is held at least this many beats (where its slot leaves room).
+FINAL_HOLD_BEATS = 1.0
+
+#: Cost per beat that a line's last syllable falls short of :data:`FINAL_HOLD_BEATS` ("lanterns *glow*" on a sixteenth).
+FINAL_SHORT_COST_PER_BEAT = 3.0
 
 
 def is_function_word(word: str) -> bool:
@@ -68,3 +85,18 @@ def hold_penalty(*, beats: float | np.ndarray, function_word: bool, stressed: bo
     """
     weight = HOLD_COST_PER_BEAT if function_word else 0.5 * HOLD_COST_PER_BEAT if not stressed else 0.0
     return weight * np.maximum(np.asarray(beats, dtype=np.float64) - 1.0, 0.0) if np.ndim(beats) else weight * max(float(beats) - 1.0, 0.0)
+
+
+def final_hold_penalty(*, beats: float | np.ndarray) -> float | np.ndarray:
+    """Cost of ending a sung line on a note of ``beats`` beats: a line lands on a held note.
+
+    The line's last syllable (its rhyme word, where the listener hears the line end) is held at
+    least :data:`FINAL_HOLD_BEATS`; each beat it falls short costs :data:`FINAL_SHORT_COST_PER_BEAT`. A line
+    ending on a sixteenth after a long note ("*la*---n-terns-glow") hides its last word.
+
+    >>> final_hold_penalty(beats=0.25), final_hold_penalty(beats=1.5)
+    (2.25, 0.0)
+    """
+    if np.ndim(beats):
+        return FINAL_SHORT_COST_PER_BEAT * np.maximum(FINAL_HOLD_BEATS - np.asarray(beats, dtype=np.float64), 0.0)
+    return FINAL_SHORT_COST_PER_BEAT * max(FINAL_HOLD_BEATS - float(beats), 0.0)

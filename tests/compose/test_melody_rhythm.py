@@ -78,7 +78,10 @@ def _syllables(n, stressed):
 
 
 def test_sampling_matches_brute_force_enumeration(ctx):
-    """Two syllables in a 3-beat slot: sampled rhythms follow the model's exact conditional distribution."""
+    """Two syllables in a 3-beat slot: sampled rhythms follow the model's exact conditional distribution.
+
+    The last note is then held at least a beat where the slot's rest allows (the documented hold).
+    """
     songs = [_song([0, 0.5, 1, 1.5, 2, 3, 3.75, 4, 5, 6], [0.5, 0.5, 0.5, 0.5, 1, 0.75, 0.25, 1, 1, 2], "SSBESSBESS", n_bars=4)]
     counts = rhythm_counts(songs, n_styles=1)
     t = rhythm_tables(counts)
@@ -99,7 +102,9 @@ def test_sampling_matches_brute_force_enumeration(ctx):
         (k0, l0), (k1, l1) = key_level(g0), key_level(g1)
         tilt = (IOI_UNITS[k] / 12 * LAST_UNITS[li] / 12) ** LENGTH_TILT  # the documented length tilt
         p = t["start"][0, k0] * t["stress"][0, l0] * t["ioi"][0, k0, len(IOI_UNITS), k] * t["stress"][1, l1] * t["last"][0, k1, li] * t["gap"][rest] * tilt
-        probs[((g0 * unit, IOI_UNITS[k] * unit), (g1 * unit, LAST_UNITS[li] * unit))] = p
+        held = max(LAST_UNITS[li], min(12, n_grid - g1 - MIN_GAP_UNITS))  # the last syllable is held a beat where the rest allows
+        key = ((g0 * unit, IOI_UNITS[k] * unit), (g1 * unit, held * unit))
+        probs[key] = probs.get(key, 0.0) + p
     total = sum(probs.values())
     n_draws = 1500
     seen: dict = {}
@@ -110,6 +115,19 @@ def test_sampling_matches_brute_force_enumeration(ctx):
     for r, p in probs.items():
         expected = n_draws * p / total
         assert abs(seen.get(r, 0) - expected) <= 4 * np.sqrt(expected + 1) + 2, (r, seen.get(r, 0), expected)
+
+
+def test_a_line_lands_on_a_held_note(ctx):
+    """The last syllable lasts at least a beat unless the slot's closing rest would go under its minimum."""
+    songs = [_song([0, 0.5, 1, 1.5, 2, 2.25, 2.5, 4], [0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 1], "SSBESSSS", n_bars=3)]
+    counts = rhythm_counts(songs, n_styles=1)  # its only line ends on a sixteenth
+    unit = Q // 12
+    syl = _syllables(4, [1, 0, 1, 0])
+    for i in range(60):
+        notes = lied_rhythm(ctx, 0, 4, syl, make_rng(i), prior=counts)
+        start, dur = notes[-1]
+        assert dur >= min(Q, 4 * Q - start - MIN_GAP_UNITS * unit), notes
+        assert start + dur <= 4 * Q - MIN_GAP_UNITS * unit
 
 
 def test_style_is_one_per_song_with_a_contrasting_bridge(ctx):

@@ -44,7 +44,7 @@ from lemm.compose.context import section_of_bar
 from lemm.compose.lyrics_align import syllable_rhythm
 from lemm.compose.melody.mgeval import NOTE_LENGTHS
 from lemm.compose.melody.rules import Phrase
-from lemm.compose.text_setting import downbeat_penalty, hold_penalty
+from lemm.compose.text_setting import FINAL_HOLD_BEATS, downbeat_penalty, hold_penalty
 from lemm.seeding import derive_seed, make_rng
 
 __all__ = [
@@ -316,7 +316,9 @@ def lied_rhythm(ctx, start_tick: int, n_beats: int, syllables, rng: np.random.Ge
     -------
     list of (start_tick, duration_ticks)
         ``len(syllables)`` notes, legato, starting in the slot's first bar, ending at least half a
-        beat before the slot ends (the rule rhythm when the line does not fit).
+        beat before the slot ends (the rule rhythm when the line does not fit). The last note is
+        held at least a beat where that rest allows: a line lands on a held note (its last word
+        heard), whatever length the model drew for it.
     """
     n = len(syllables)
     if n == 0:
@@ -380,6 +382,8 @@ def lied_rhythm(ctx, start_tick: int, n_beats: int, syllables, rng: np.random.Ge
         onsets.append(g)
     p = end_w[g]
     last = int(lens[int(rng.choice(len(lens), p=p / p.sum()))])
+    # the line lands on a held note: its last syllable is held at least a beat where the rest after it allows
+    last = max(last, min(int(FINAL_HOLD_BEATS * ctx.beat_ticks) // unit, n_grid - g - MIN_GAP_UNITS))
     out: Phrase = []
     for a, b in zip(onsets[:-1], onsets[1:], strict=False):
         out.append((start_tick + a * unit, (b - a) * unit))
