@@ -286,6 +286,22 @@ def test_a_tampered_cache_slice_is_rendered_again(tmp_path: Path, caplog: pytest
         assert slice_digest(victim.stem, int(data["start"]), data["audio"]) == str(data["sha256"])
 
 
+def test_cache_entries_skip_the_fsync_but_song_files_do_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache entry (checked by its hash when read) is renamed into place without an fsync; every other file is fsync-ed."""
+    from lemm.io.npz_cache import read_entry, write_entry
+
+    synced: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(atomic.os, "fsync", lambda fd: (synced.append(fd), real(fd))[1])
+    entry = tmp_path / ("0" * 32 + ".npz")
+    write_entry(entry, {"audio": np.arange(6, dtype=np.float32)}, sha256="abc")
+    assert synced == [] and read_entry(entry, ["audio"], what="test")["audio"].tolist() == list(range(6))
+    assert not [p for p in tmp_path.iterdir() if is_temp_file_name(p.name)]
+    with atomic.atomic_file(tmp_path / "song.bin") as file:
+        file.write(b"data")
+    assert len(synced) == 1 and (tmp_path / "song.bin").read_bytes() == b"data"
+
+
 def test_a_cache_entry_without_a_hash_is_not_trusted(tmp_path: Path) -> None:
     cache = RenderCache(tmp_path)
     key = "ab" * 16

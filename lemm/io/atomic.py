@@ -450,7 +450,7 @@ class _TempFile(io.RawIOBase):
 
 
 @contextlib.contextmanager
-def atomic_file(path: str | os.PathLike) -> Iterator[io.RawIOBase]:
+def atomic_file(path: str | os.PathLike, *, durable: bool = True) -> Iterator[io.RawIOBase]:
     """Yield an open binary file (read, write, seek) that becomes ``path`` on success (fsync, rename), as :func:`atomic_write_bytes`.
 
     For writers that stream into a file object (an audio encoder writing block by
@@ -459,6 +459,11 @@ def atomic_file(path: str | os.PathLike) -> Iterator[io.RawIOBase]:
     fails :func:`atomic_write_bytes`; a failed write returns 0 and is raised when the
     block ends, see ``_TempFile``). On error the temp file is removed and
     ``path`` is untouched; an OSError becomes an OutputPathError naming ``path``.
+
+    ``durable=False`` leaves out the fsync before the rename, for files that are
+    checked when read (cache entries carry their hash): a crash of the machine may
+    leave such a file torn, and its reader then makes it again; a killed process
+    cannot (the kernel still writes what it was given). The rename stays atomic.
     """
     target = Path(path)
     _prepare(target)
@@ -468,7 +473,8 @@ def atomic_file(path: str | os.PathLike) -> Iterator[io.RawIOBase]:
                 yield file
             if file.error is not None:
                 raise file.error
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
             _install(tmp_path, target)
         except OutputPathError:
             raise

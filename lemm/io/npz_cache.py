@@ -50,9 +50,11 @@ def write_entry(path: Path, arrays: Mapping[str, np.ndarray], *, sha256: str) ->
     """Write ``arrays`` and their ``sha256`` as one ``.npz`` entry, atomically (:func:`lemm.io.atomic.atomic_file`).
 
     The entry is written straight into its temp file: an entry may be a song-length
-    strip, and no encoded copy of it is held in memory on the way.
+    strip, and no encoded copy of it is held in memory on the way. It is not
+    fsync-ed (``durable=False``): its reader checks ``sha256`` and makes a torn
+    entry again, and a song folder's commit fsyncs the entries it installs.
     """
-    with atomic_file(path) as file:
+    with atomic_file(path, durable=False) as file:
         np.savez(file, **arrays, sha256=np.str_(sha256))
 
 
