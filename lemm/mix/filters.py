@@ -21,16 +21,17 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.fft
 import scipy.signal
 
 from lemm.errors import ParameterError
 from lemm.mix._validate import as_audio, check_number, check_sample_rate
 
-__all__ = ["EQ_KINDS", "EqBand", "highpass_sos", "eq_band_sos", "track_filter_sos", "highpass", "equalize", "apply_sos"]
+__all__ = ["EQ_KINDS", "EqBand", "highpass_sos", "eq_band_sos", "track_filter_sos", "highpass", "equalize", "apply_sos", "filtered_frames"]
 
 EQ_KINDS = ("peak", "low_shelf", "high_shelf")
 
@@ -206,3 +207,42 @@ def equalize(audio: np.ndarray, *, sample_rate: int, bands: Sequence[EqBand]) ->
         if not isinstance(b, EqBand):
             raise ParameterError.for_field("bands", b, "a sequence of EqBand")
     return apply_sos(a, track_filter_sos(sample_rate=sample_rate, bands=bands))
+
+
+def filtered_frames(x: np.ndarray, response: np.ndarray, *, frame: int, step: int, frames_per_batch: int) -> Iterator[tuple[int, np.ndarray]]:
+    """Overlap-add frames of ``x`` filtered by the spectrum ``response``: ``(start, filtered frame)`` in order.
+
+    ``x`` is cut at every ``step`` samples; each piece, zero-padded to ``frame``
+    samples, is multiplied by ``response`` (``frame // 2 + 1`` bins) in the frequency
+    domain, ``frames_per_batch`` frames to one batched float32 rfft/irfft pair. The
+    caller adds each filtered frame where it belongs (a causal response from
+    ``start``; a zero-phase one also wraps to the frame's end). A yielded frame is
+    valid until the next batch.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n_samples,), float32]
+    response : np.ndarray [shape=(frame // 2 + 1,), complex64]
+    frame, step, frames_per_batch : int
+        FFT length, hop (``step <= frame``), frames per batch.
+
+    Examples
+    --------
+    >>> x = np.arange(5, dtype=np.float32)
+    >>> [(start, row.round(3).tolist()) for start, row in filtered_frames(x, np.ones(3, np.complex64), frame=4, step=2, frames_per_batch=2)]
+    [(0, [0.0, 1.0, 0.0, 0.0]), (2, [2.0, 3.0, 0.0, 0.0]), (4, [4.0, 0.0, 0.0, 0.0])]
+    """
+    n = x.shape[0]
+    starts = list(range(0, n, step))
+    frames = np.empty((min(frames_per_batch, len(starts)), frame), dtype=np.float32)
+    for first in range(0, len(starts), frames_per_batch):
+        batch = starts[first : first + frames_per_batch]
+        rows = frames[: len(batch)]
+        rows[:] = 0.0
+        for row, start in zip(rows, batch, strict=True):
+            row[: min(step, n - start)] = x[start : start + step]
+        spectrum = scipy.fft.rfft(rows, axis=-1)
+        spectrum *= response
+        filtered = scipy.fft.irfft(spectrum, frame, axis=-1, overwrite_x=True)
+        del spectrum
+        yield from zip(batch, filtered, strict=True)

@@ -32,6 +32,7 @@ import scipy.fft
 import scipy.signal
 
 from lemm.mix._validate import as_audio, check_number, check_sample_rate
+from lemm.mix.filters import filtered_frames
 
 __all__ = ["REVERB_SEED", "reverb_impulse_response", "reverb", "convolve_cut"]
 
@@ -168,23 +169,10 @@ def convolve_cut(x: np.ndarray, h: np.ndarray, *, out: np.ndarray) -> np.ndarray
     frame = max(1 << 15, 1 << int(math.ceil(math.log2(4 * taps))))
     step = frame - taps + 1
     response = scipy.fft.rfft(h.astype(np.float64), frame).astype(np.complex64)
-    starts = list(range(0, n, step))
-    per_batch = max(1, _BATCH_SAMPLES // frame)
-    frames = np.empty((min(per_batch, len(starts)), frame), dtype=np.float32)
     out[:] = 0.0
-    for first in range(0, len(starts), per_batch):
-        batch = starts[first : first + per_batch]
-        rows = frames[: len(batch)]
-        rows[:] = 0.0
-        for row, start in zip(rows, batch, strict=True):
-            row[: min(step, n - start)] = x[start : start + step]
-        spectrum = scipy.fft.rfft(rows, axis=-1)
-        spectrum *= response
-        filtered = scipy.fft.irfft(spectrum, frame, axis=-1, overwrite_x=True)
-        del spectrum
-        for row, start in zip(filtered, batch, strict=True):
-            stop = min(n, start + frame)
-            out[start:stop] += row[: stop - start]
+    for start, row in filtered_frames(x, response, frame=frame, step=step, frames_per_batch=max(1, _BATCH_SAMPLES // frame)):
+        stop = min(n, start + frame)
+        out[start:stop] += row[: stop - start]
     return out
 
 

@@ -45,6 +45,7 @@ import scipy.signal
 
 from lemm.errors import ParameterError
 from lemm.mix._validate import as_audio, check_number, check_sample_rate
+from lemm.mix.filters import filtered_frames
 from lemm.mix.loudness import block_powers, gated_loudness
 
 __all__ = ["mid_side", "side_highpass_sos", "stereo_width", "spectral_spread", "fold_down_loss_db", "low_end_correlation"]
@@ -249,25 +250,12 @@ def _add_filtered(mid: np.ndarray, side: np.ndarray, response: np.ndarray, half_
     n = mid.shape[0]
     frame = 2 * (response.shape[0] - 1)
     step = frame - 2 * half_taps
-    starts = list(range(0, n, step))
-    frames = np.empty((min(_FRAMES_PER_BATCH, len(starts)), frame), dtype=np.float32)
-    for first in range(0, len(starts), _FRAMES_PER_BATCH):
-        batch = starts[first : first + _FRAMES_PER_BATCH]
-        rows = frames[: len(batch)]
-        rows[:] = 0.0
-        for row, start in zip(rows, batch, strict=True):
-            row[: min(step, n - start)] = mid[start : start + step]
-        spectrum = scipy.fft.rfft(rows, axis=-1)
-        spectrum *= response
-        filtered = scipy.fft.irfft(spectrum, frame, axis=-1, overwrite_x=True)
-        del spectrum
-        for row, start in zip(filtered, batch, strict=True):
-            stop = min(n, start + step + half_taps)
-            side[start:stop] += row[: stop - start]
-            before = min(start, half_taps)  # the response's part before 0, at the frame's end
-            if before:
-                side[start - before : start] += row[frame - before :]
-
+    for start, row in filtered_frames(mid, response, frame=frame, step=step, frames_per_batch=_FRAMES_PER_BATCH):
+        stop = min(n, start + step + half_taps)
+        side[start:stop] += row[: stop - start]
+        before = min(start, half_taps)  # the response's part before 0, at the frame's end
+        if before:
+            side[start - before : start] += row[frame - before :]
 
 def fold_down_loss_db(audio: np.ndarray, *, sample_rate: int) -> float:
     """Integrated loudness of ``audio`` minus that of its mono fold-down, in dB (0.0 for mono or silence).
