@@ -25,7 +25,7 @@ import numpy as np
 
 from lemm.errors import ParameterError
 from lemm.render.presets import HARMONIC_GROUP_STARTS, KEYFRAME_SECONDS
-from lemm.render.spectral import band_noise_db, harmonic_magnitudes
+from lemm.render.spectral import band_noise_db, harmonic_magnitudes, parabolic_shift
 
 __all__ = ["NoteAnalysis", "analyse_note", "envelope_db", "estimate_f0", "detect_partial_divisor", "measure_keyframes"]
 
@@ -124,10 +124,8 @@ def _yin_frame(frame: np.ndarray, min_lag: int, max_lag: int, threshold: float =
             tau += 1
     else:
         tau = min_lag + int(np.argmin(cmnd[min_lag:max_lag]))
-    a, b, c = cmnd[tau - 1], cmnd[tau], cmnd[min(tau + 1, max_lag)]
-    denom = a - 2.0 * b + c
-    shift = 0.5 * (a - c) / denom if abs(denom) > 1e-12 else 0.0
-    return tau + float(np.clip(shift, -0.5, 0.5)), float(b)
+    b = cmnd[tau]
+    return tau + float(parabolic_shift(cmnd[tau - 1], b, cmnd[min(tau + 1, max_lag)])), float(b)
 
 
 def estimate_f0(audio: np.ndarray, *, sample_rate: int) -> float:

@@ -32,7 +32,7 @@ import torch
 
 from lemm.render.synth import NOISE_BAND_CENTERS_HZ
 
-__all__ = ["FFT_SIZES", "multiscale_stft_distance", "spectrum_envelope_distance", "harmonic_magnitudes", "harmonic_projections", "harmonic_phase_offsets", "band_noise_db", "partial_ratios"]
+__all__ = ["FFT_SIZES", "multiscale_stft_distance", "spectrum_envelope_distance", "harmonic_magnitudes", "harmonic_projections", "harmonic_phase_offsets", "band_noise_db", "partial_ratios", "parabolic_shift"]
 
 #: FFT sizes of the multi-scale STFT distance (hop = size / 4).
 FFT_SIZES = (2048, 1024, 512, 256, 128)
@@ -220,9 +220,7 @@ def harmonic_magnitudes(
         m = lo + np.argmax(spec[:, lo:hi], axis=1)
         rows = np.arange(n_frames)
         a, b, c = (np.log(spec[rows, np.clip(m + d, 0, spec.shape[1] - 1)] + 1e-12) for d in (-1, 0, 1))
-        denom = a - 2.0 * b + c
-        p = np.where(np.abs(denom) > 1e-12, 0.5 * (a - c) / np.where(np.abs(denom) > 1e-12, denom, 1.0), 0.0)
-        amps[:, k - 1] = np.exp(b - 0.25 * (a - c) * np.clip(p, -0.5, 0.5))  # parabolic peak (log magnitude)
+        amps[:, k - 1] = np.exp(b - 0.25 * (a - c) * parabolic_shift(a, b, c))  # parabolic peak (log magnitude)
     return amps, spec**2, hop
 
 
@@ -328,6 +326,22 @@ def band_noise_db(power: np.ndarray, *, sample_rate: int, f0_hz: float, frames: 
     return out
 
 
+def parabolic_shift(a, b, c):
+    """Where the parabola through ``(-1, a)``, ``(0, b)``, ``(1, c)`` peaks: an offset in -0.5..0.5 (0 where it is flat).
+
+    The refinement of a peak found at a sample or bin ``m`` from its neighbours'
+    values (spectra in dB or log magnitude, YIN's difference function); scalars or
+    arrays of one shape.
+
+    >>> y = [-(x - 0.25) ** 2 for x in (-1, 0, 1)]  # a parabola peaking at 0.25
+    >>> float(parabolic_shift(*y)), float(parabolic_shift(0.0, 1.0, 1.0)), float(parabolic_shift(1.0, 1.0, 1.0))
+    (0.25, 0.5, 0.0)
+    """
+    denom = a - 2.0 * b + c
+    flat = np.abs(denom) <= 1e-12
+    return np.clip(np.where(flat, 0.0, 0.5 * (a - c) / np.where(flat, 1.0, denom)), -0.5, 0.5)
+
+
 #: A partial counts as off its harmonic when it stands this far (dB) above the median of the spectrum around it ...
 _PARTIAL_PROMINENCE_DB = 12.0
 #: ... is at most this far (dB) under the loudest partial ...
@@ -390,10 +404,8 @@ def partial_ratios(audio: np.ndarray, *, sample_rate: int, f0_hz: float, n_harmo
         if hi - lo < 3:
             return None
         m = lo + int(np.argmax(db[lo:hi]))
-        a, b, c = db[m - 1], db[m], db[m + 1]
-        denom = a - 2.0 * b + c
-        shift = float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5)) if abs(denom) > 1e-12 else 0.0
-        return (m + shift) * bin_hz, float(b), float(np.median(db[lo:hi]))
+        b = db[m]
+        return (m + float(parabolic_shift(db[m - 1], b, db[m + 1]))) * bin_hz, float(b), float(np.median(db[lo:hi]))
 
     first = peak(0.55 * f0_hz, 1.45 * f0_hz)
     if first is None:
