@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from lemm.render.presets import HARMONIC_GROUP_STARTS, KEYFRAME_SECONDS, Preset
+from lemm.render.presets import HARMONIC_GROUP_STARTS, KEYFRAME_SECONDS, Preset, TimbreRegion
 from lemm.render.synth import NOISE_BAND_CENTERS_HZ
 
 __all__ = ["harmonic_distribution", "harmonic_groups", "keyframe_gains", "noise_band_gains", "odd_harmonic_excess", "region_partial_ratios", "region_timbre"]
@@ -169,6 +169,20 @@ def _interp_weights(x: float, points: list[float]) -> list[tuple[int, float]]:
     return [(hi - 1, 1.0 - w), (hi, w)]
 
 
+def _region_weights(preset: Preset, pitch: float, velocity: float) -> list[tuple[TimbreRegion, float]]:
+    """The regions a note of ``pitch`` and ``velocity`` blends, with their weights (summing to 1).
+
+    Linear in pitch between the two nearest region pitches, then in velocity between the
+    two nearest layers of each (ends held); ``preset.regions`` must not be empty.
+    """
+    pitches = sorted({r.pitch for r in preset.regions})
+    out = []
+    for i, wp in _interp_weights(float(pitch), [float(p) for p in pitches]):
+        layer = sorted((r for r in preset.regions if r.pitch == pitches[i]), key=lambda r: r.velocity)
+        out += [(layer[j], wp * wv) for j, wv in _interp_weights(float(velocity), [float(r.velocity) for r in layer])]
+    return out
+
+
 #: Odd-harmonic dominance counts when harmonics 2..5 each stand out from (odd) or dip under
 #: (even) their neighbours by at least this much (dB): a cylindrical bore (clarinet) in its low register.
 _ODD_DOMINANCE_DB = 6.0
@@ -277,26 +291,22 @@ def region_timbre(preset: Preset, pitch: float, velocity: float) -> tuple[np.nda
     n_harm = max(len(r.harmonic_amplitudes) for r in preset.regions)
     with_keys = any(r.keyframe_gains_db for r in preset.regions)
     keys = np.zeros((len(KEYFRAME_SECONDS), len(HARMONIC_GROUP_STARTS))) if with_keys else None
-    pitches = sorted({r.pitch for r in preset.regions})
     amps = np.zeros(n_harm)
     log_amps = np.zeros(n_harm)
     bands = np.zeros(len(NOISE_BAND_CENTERS_HZ))
     level_db = 0.0
-    for i, wp in _interp_weights(float(pitch), [float(p) for p in pitches]):
-        layer = sorted((r for r in preset.regions if r.pitch == pitches[i]), key=lambda r: r.velocity)
-        for j, wv in _interp_weights(float(velocity), [float(r.velocity) for r in layer]):
-            r = layer[j]
-            a = np.zeros(n_harm)
-            a[: len(r.harmonic_amplitudes)] = r.harmonic_amplitudes
-            if preset.fixed_formants and abs(r.pitch - pitch) > 1e-6:
-                a = _formant_shift(a, 2.0 ** ((pitch - r.pitch) / 12.0))
-            amps += wp * wv * a / max(np.sqrt(np.sum(a**2)), 1e-12)
-            if preset.region_blend == "log":
-                log_amps += wp * wv * np.log(np.maximum(a / max(np.sqrt(np.sum(a**2)), 1e-12), _LOG_BLEND_FLOOR))
-            bands += wp * wv * np.asarray(r.noise_band_db)
-            level_db += wp * wv * r.noise_level_db
-            if keys is not None and r.keyframe_gains_db:
-                keys += wp * wv * np.asarray(r.keyframe_gains_db)
+    for r, w in _region_weights(preset, pitch, velocity):
+        a = np.zeros(n_harm)
+        a[: len(r.harmonic_amplitudes)] = r.harmonic_amplitudes
+        if preset.fixed_formants and abs(r.pitch - pitch) > 1e-6:
+            a = _formant_shift(a, 2.0 ** ((pitch - r.pitch) / 12.0))
+        amps += w * a / max(np.sqrt(np.sum(a**2)), 1e-12)
+        if preset.region_blend == "log":
+            log_amps += w * np.log(np.maximum(a / max(np.sqrt(np.sum(a**2)), 1e-12), _LOG_BLEND_FLOOR))
+        bands += w * np.asarray(r.noise_band_db)
+        level_db += w * r.noise_level_db
+        if keys is not None and r.keyframe_gains_db:
+            keys += w * np.asarray(r.keyframe_gains_db)
     if preset.region_blend == "log":  # a geometric mean; a partial no region has stays silent
         amps = np.where(amps > 0.0, np.exp(log_amps), 0.0)
     return amps, bands, float(level_db), keys
@@ -332,11 +342,8 @@ def region_partial_ratios(preset: Preset, pitch: float, velocity: float, n_harmo
         return ratios_of(preset.partial_ratios) if preset.partial_ratios else None
     if not any(r.partial_ratios for r in preset.regions):
         return None
-    pitches = sorted({r.pitch for r in preset.regions})
     log_ratio = np.zeros(n_harmonics)
-    for i, wp in _interp_weights(float(pitch), [float(p) for p in pitches]):
-        layer = sorted((r for r in preset.regions if r.pitch == pitches[i]), key=lambda r: r.velocity)
-        for j, wv in _interp_weights(float(velocity), [float(r.velocity) for r in layer]):
-            log_ratio += wp * wv * np.log(ratios_of(layer[j].partial_ratios))
+    for r, w in _region_weights(preset, pitch, velocity):
+        log_ratio += w * np.log(ratios_of(r.partial_ratios))
     ratios = np.exp(log_ratio)
     return None if np.allclose(ratios, k, rtol=0.0, atol=1e-9) else ratios
