@@ -9,10 +9,9 @@ through the score's tempo map, and grouped
   syllable (a melisma); a note without a lyric (or whose lyric has no Latin
   letter) otherwise starts a neutral vowel "ah";
 - into words by ``Lyric.syllabic`` (single, or begin .. middle .. end);
-- into phrases at rests of at least ``min_rest_seconds`` between words; a
-  longer run than ``max_words`` words is cut at its longest gap between
-  words (where a singer breathes), not after its ``max_words``-th word.
-  Each phrase is spoken as one utterance.
+- into phrases at rests of at least ``min_rest_seconds`` between words, or
+  when a phrase has ``max_words`` words. Each phrase is spoken as one
+  utterance.
 
 Examples
 --------
@@ -163,7 +162,7 @@ def vocal_phrases(
     min_rest_seconds : float
         A rest at least this long between two words starts a new phrase.
     max_words : int
-        Longest phrase in words; a longer run is split at its longest gap between words.
+        Longest phrase in words; a longer run is split at a word boundary.
 
     Returns
     -------
@@ -194,26 +193,13 @@ def vocal_phrases(
         else:
             words.append([[text], [syllable]])
         open_word = lyric.syllabic in ("begin", "middle")
-    runs: list[list[SungWord]] = []
+    phrases: list[list[SungWord]] = []
     for parts, syllables in words:
         word = SungWord("".join(parts), tuple(syllables))
-        if runs and word.syllables[0].start_seconds - runs[-1][-1].syllables[-1].end_seconds < min_rest_seconds:
-            runs[-1].append(word)
-        else:
-            runs.append([word])
-    return tuple(Phrase(tuple(p)) for run in runs for p in _split_run(run, max_words))
-
-
-def _split_run(run: list[SungWord], max_words: int) -> list[list[SungWord]]:
-    """Split a run of words sung without a rest into phrases of at most ``max_words`` words.
-
-    A run that is too long is cut where the singer would breathe: at its longest gap between
-    two words (the end of a line, most often), the one nearest the middle among gaps within
-    10 ms of it; never before a line's last word as a cut after ``max_words`` words would.
-    """
-    if len(run) <= max_words:
-        return [run]
-    gaps = np.array([b.syllables[0].start_seconds - a.syllables[-1].end_seconds for a, b in zip(run[:-1], run[1:], strict=True)])
-    candidates = np.flatnonzero(gaps >= gaps.max() - 0.01)
-    cut = int(candidates[np.argmin(np.abs(candidates + 1 - len(run) / 2))]) + 1
-    return _split_run(run[:cut], max_words) + _split_run(run[cut:], max_words)
+        if phrases:
+            gap = word.syllables[0].start_seconds - phrases[-1][-1].syllables[-1].end_seconds
+            if gap < min_rest_seconds and len(phrases[-1]) < max_words:
+                phrases[-1].append(word)
+                continue
+        phrases.append([word])
+    return tuple(Phrase(tuple(p)) for p in phrases)

@@ -41,21 +41,6 @@ def test_phrases_group_words_melismas_and_rests() -> None:
     assert sum(len(s.notes) for p in phrases for s in p.syllables) == 7  # no note dropped
 
 
-def test_a_long_run_of_words_is_cut_where_the_singer_breathes() -> None:
-    """Two lines sung without a rest (the second after an eighth): cut between the lines, not after word 12."""
-    words = "tell me all the things you know i will wait beside the gate".split()
-    notes, tick = [], 0
-    for k, w in enumerate(words):
-        notes.append(Note(60, tick, 230, lyric=Lyric(w)))
-        tick += 480 if k == 6 else 240  # a 250-tick (0.26 s) breath after "know"
-    track, score = _score(*notes)
-    assert [p.text for p in vocal_phrases(track, score)] == ["tell me all the things you know", "i will wait beside the gate"]
-    assert [p.text for p in vocal_phrases(track, score, max_words=20)] == [" ".join(words)]  # short enough: one phrase
-    even = [Note(60, 240 * k, 230, lyric=Lyric(w)) for k, w in enumerate(words * 2)]  # no longest gap: halves
-    track, score = _score(*even)
-    assert [len(p.words) for p in vocal_phrases(track, score)] == [6, 7, 6, 7]  # 26 words: 13 + 13, each 6 + 7
-
-
 def test_phrases_are_monophonic_and_respect_staccato() -> None:
     track, score = _score(
         Note(60, 0, 960, lyric=Lyric("a")), Note(64, 0, 480, lyric=Lyric("b")), Note(62, 480, 480, articulation="staccato", lyric=Lyric("c"))
